@@ -1,0 +1,209 @@
+//! Request and response bodies of the HTTP API (`docs/api.md`), shared by server and clients.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::model::*;
+use crate::range::RangePreset;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginResponse {
+    /// Opaque bearer token for `Authorization: Bearer …`.
+    pub token: String,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    pub user: User,
+    pub organisation: Organisation,
+}
+
+/// The read filter row (LST-4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListFilter {
+    #[default]
+    All,
+    Unread,
+    Unassigned,
+    Mine,
+}
+
+impl ListFilter {
+    pub const ALL: [ListFilter; 4] = [
+        ListFilter::All,
+        ListFilter::Unread,
+        ListFilter::Unassigned,
+        ListFilter::Mine,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ListFilter::All => "All",
+            ListFilter::Unread => "Unread",
+            ListFilter::Unassigned => "Unassigned",
+            ListFilter::Mine => "Mine",
+        }
+    }
+}
+
+/// `GET /api/v1/conversations` query (LST-2 … LST-11).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationQuery {
+    #[serde(default)]
+    pub range: RangePreset,
+    /// Inclusive local dates of a custom range.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    #[serde(default)]
+    pub filter: ListFilter,
+    /// Search text; when present the range is ignored (LST-2).
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+}
+
+/// The four badges of the read filter row, for the active range (LST-4).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub all: u64,
+    pub unread: u64,
+    pub unassigned: u64,
+    pub mine: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationPage {
+    pub items: Vec<ConversationSummary>,
+    pub next_cursor: Option<String>,
+    pub counts: Counts,
+}
+
+pub const PAGE_SIZE: usize = 50;
+
+/// `GET /api/v1/conversations/{id}/messages?before=` — newest page first (THR-6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadPage {
+    /// Newest first; a client reverses it for chronological display.
+    pub items: Vec<ThreadItem>,
+    /// Pass as `before` to fetch older items; None at the start of the conversation.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadQuery {
+    pub before: Option<String>,
+}
+
+/// `POST /api/v1/conversations/{id}/messages` (CMP-1 … CMP-5).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComposeRequest {
+    /// The composing client's idempotency key: a repeat returns the same message.
+    pub client_id: String,
+    pub body: Option<String>,
+    pub template: Option<TemplateUse>,
+    /// Defaults to the conversation's reply channel (the customer's last, SMS for voice).
+    pub channel: Option<Channel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteRequest {
+    pub body: String,
+}
+
+/// `PUT /api/v1/conversations/{id}/assignee` (SDB-4); null unassigns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignRequest {
+    pub user_id: Option<Id>,
+}
+
+/// `PUT /api/v1/conversations/{id}/work-order` (SDB-3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkWorkOrderRequest {
+    pub work_order_id: Id,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectRequest {
+    pub reason: String,
+}
+
+/// Where a call goes when reassigned (VOI-6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "to", rename_all = "snake_case")]
+pub enum CallDestination {
+    Customer { customer_id: Id },
+    Anonymous,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReassignCallRequest {
+    pub destination: CallDestination,
+    /// Written to the audit log.
+    pub reason: Option<String>,
+}
+
+/// The call and the conversation it now belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallMoved {
+    pub call: Call,
+    pub from_conversation_id: Id,
+    pub to_conversation_id: Id,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuickMessageInput {
+    pub name: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    pub q: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ListResponse<T> {
+    pub items: Vec<T>,
+}
+
+/// Every error answer: `{ "error": { "code", "message" } }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code: unauthorized, forbidden, not_found, conflict, invalid, internal.
+    pub code: String,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn voi6_call_destination_wire_shape() {
+        let r: ReassignCallRequest = serde_json::from_str(
+            r#"{"destination":{"to":"customer","customer_id":7},"reason":"spouse"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.destination, CallDestination::Customer { customer_id: 7 });
+        let a: ReassignCallRequest =
+            serde_json::from_str(r#"{"destination":{"to":"anonymous"}}"#).unwrap();
+        assert_eq!(a.destination, CallDestination::Anonymous);
+        assert_eq!(a.reason, None);
+    }
+
+    #[test]
+    fn lst6_query_defaults_to_last_30_days_all() {
+        let q: ConversationQuery = serde_json::from_str("{}").unwrap();
+        assert_eq!(q.range, RangePreset::Last30Days);
+        assert_eq!(q.filter, ListFilter::All);
+    }
+}

@@ -1,0 +1,206 @@
+//! What a reply may be (CMP-1 … CMP-5, VOI-5): the channels a conversation can be answered on,
+//! and whether a composed reply fits the chosen channel.
+
+use crate::model::{Channel, TemplateUse, WhatsappTemplate};
+use crate::whatsapp::WindowState;
+
+/// Longest text each channel accepts (Twilio: 1600 characters; WhatsApp: 4096).
+pub fn max_body_chars(channel: Channel) -> usize {
+    match channel {
+        Channel::Sms => 1600,
+        Channel::Whatsapp => 4096,
+        Channel::Portal => 10_000,
+        Channel::Voice => 0,
+    }
+}
+
+/// Who the conversation is with, as far as replying goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyContext {
+    pub has_customer: bool,
+    /// A number we can text (the customer's or the anonymous caller's).
+    pub has_number: bool,
+    pub last_channel: Channel,
+}
+
+/// Channels a reply can use, the default first: the customer's last channel, SMS for voice
+/// (VOI-5: a caller cannot be answered on the voice channel). Empty for withheld callers.
+pub fn reply_channels(ctx: ReplyContext) -> Vec<Channel> {
+    let mut available = Vec::new();
+    if ctx.has_number {
+        available.extend([Channel::Whatsapp, Channel::Sms]);
+    }
+    if ctx.has_customer {
+        available.push(Channel::Portal);
+    }
+    let preferred = match ctx.last_channel {
+        Channel::Voice => Channel::Sms,
+        other => other,
+    };
+    if let Some(pos) = available.iter().position(|c| *c == preferred) {
+        let c = available.remove(pos);
+        available.insert(0, c);
+    }
+    available
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ComposeError {
+    #[error("this conversation cannot be replied to on {0}")]
+    ChannelUnavailable(Channel),
+    #[error("this conversation has no number or portal account to reply to")]
+    NoReplyChannel,
+    #[error("write a message or choose a template, not both")]
+    BodyAndTemplate,
+    #[error("the message is empty")]
+    Empty,
+    #[error("the message is {len} characters; {channel} allows at most {max}")]
+    TooLong { channel: Channel, len: usize, max: usize },
+    #[error("the WhatsApp 24-hour window has expired: only template messages can be sent")]
+    WindowClosed,
+    #[error("templates can only be sent on WhatsApp")]
+    TemplateNotWhatsapp,
+    #[error("unknown template {0:?}")]
+    UnknownTemplate(String),
+    #[error("template {name:?} takes {expected} parameters, {given} given")]
+    TemplateParams { name: String, expected: u32, given: usize },
+}
+
+/// A validated reply: its channel and the text the customer will read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidReply {
+    pub channel: Channel,
+    pub body: String,
+    pub template: Option<TemplateUse>,
+}
+
+/// Checks a reply against the conversation: channel availability, the WhatsApp window (CMP-2),
+/// templates and their parameters, and length limits.
+pub fn validate_reply(
+    channels: &[Channel],
+    requested: Option<Channel>,
+    body: Option<&str>,
+    template: Option<&TemplateUse>,
+    window: WindowState,
+    templates: &[WhatsappTemplate],
+) -> Result<ValidReply, ComposeError> {
+    let channel = match requested {
+        Some(c) if channels.contains(&c) => c,
+        Some(c) => return Err(ComposeError::ChannelUnavailable(c)),
+        None => *channels.first().ok_or(ComposeError::NoReplyChannel)?,
+    };
+    match (body, template) {
+        (Some(_), Some(_)) => Err(ComposeError::BodyAndTemplate),
+        (None, None) => Err(ComposeError::Empty),
+        (Some(text), None) => {
+            let text = text.trim();
+            if text.is_empty() {
+                return Err(ComposeError::Empty);
+            }
+            let len = text.chars().count();
+            let max = max_body_chars(channel);
+            if len > max {
+                return Err(ComposeError::TooLong { channel, len, max });
+            }
+            if channel == Channel::Whatsapp && !window.is_open() {
+                return Err(ComposeError::WindowClosed);
+            }
+            Ok(ValidReply { channel, body: text.to_string(), template: None })
+        }
+        (None, Some(t)) => {
+            if channel != Channel::Whatsapp {
+                return Err(ComposeError::TemplateNotWhatsapp);
+            }
+            let found = templates
+                .iter()
+                .find(|x| x.name == t.name)
+                .ok_or_else(|| ComposeError::UnknownTemplate(t.name.clone()))?;
+            if t.params.len() != found.param_count as usize {
+                return Err(ComposeError::TemplateParams {
+                    name: t.name.clone(),
+                    expected: found.param_count,
+                    given: t.params.len(),
+                });
+            }
+            Ok(ValidReply { channel, body: found.render(&t.params), template: Some(t.clone()) })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::from_timestamp(1_780_000_000, 0).unwrap()
+    }
+
+    fn tpl() -> Vec<WhatsappTemplate> {
+        vec![WhatsappTemplate {
+            id: 1,
+            name: "vehicle_ready".into(),
+            language: "en_GB".into(),
+            body: "Hi {{1}}, your vehicle is ready.".into(),
+            param_count: 1,
+        }]
+    }
+
+    #[test]
+    fn cmp5_default_channel_is_customers_last() {
+        let ctx = ReplyContext { has_customer: true, has_number: true, last_channel: Channel::Portal };
+        assert_eq!(reply_channels(ctx)[0], Channel::Portal);
+        let ctx = ReplyContext { last_channel: Channel::Whatsapp, ..ctx };
+        assert_eq!(reply_channels(ctx), vec![Channel::Whatsapp, Channel::Sms, Channel::Portal]);
+    }
+
+    #[test]
+    fn voi5_voice_threads_reply_by_sms_and_withheld_cannot_reply() {
+        let ctx = ReplyContext { has_customer: false, has_number: true, last_channel: Channel::Voice };
+        assert_eq!(reply_channels(ctx)[0], Channel::Sms);
+        let withheld = ReplyContext { has_customer: false, has_number: false, last_channel: Channel::Voice };
+        assert!(reply_channels(withheld).is_empty());
+        assert_eq!(
+            validate_reply(&[], None, Some("hi"), None, WindowState::NeverOpened, &[]),
+            Err(ComposeError::NoReplyChannel)
+        );
+    }
+
+    #[test]
+    fn cmp2_whatsapp_free_text_needs_open_window_but_templates_do_not() {
+        let chans = [Channel::Whatsapp, Channel::Sms];
+        let closed = WindowState::Expired { closed_at: t0() };
+        assert_eq!(
+            validate_reply(&chans, None, Some("hello"), None, closed, &tpl()),
+            Err(ComposeError::WindowClosed)
+        );
+        let use_ = TemplateUse { name: "vehicle_ready".into(), params: vec!["Sam".into()] };
+        let ok = validate_reply(&chans, None, None, Some(&use_), closed, &tpl()).unwrap();
+        assert_eq!(ok.body, "Hi Sam, your vehicle is ready.");
+        let open = WindowState::Open { closes_at: t0() };
+        assert!(validate_reply(&chans, None, Some("hello"), None, open, &tpl()).is_ok());
+        // SMS is unaffected by the WhatsApp window.
+        assert!(validate_reply(&chans, Some(Channel::Sms), Some("hi"), None, closed, &tpl()).is_ok());
+    }
+
+    #[test]
+    fn cmp1_rejects_empty_long_and_mismatched_replies() {
+        let chans = [Channel::Sms];
+        let w = WindowState::NeverOpened;
+        assert_eq!(validate_reply(&chans, None, Some("  "), None, w, &[]), Err(ComposeError::Empty));
+        let long = "x".repeat(1601);
+        assert!(matches!(
+            validate_reply(&chans, None, Some(&long), None, w, &[]),
+            Err(ComposeError::TooLong { max: 1600, .. })
+        ));
+        assert_eq!(
+            validate_reply(&chans, Some(Channel::Voice), Some("hi"), None, w, &[]),
+            Err(ComposeError::ChannelUnavailable(Channel::Voice))
+        );
+        let use_ = TemplateUse { name: "vehicle_ready".into(), params: vec![] };
+        assert_eq!(
+            validate_reply(&[Channel::Whatsapp], None, None, Some(&use_), w, &tpl()),
+            Err(ComposeError::TemplateParams { name: "vehicle_ready".into(), expected: 1, given: 0 })
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! Garage Inbox domain core: the types every part of the product shares (wire protocol included)
+//! and the pure rules that must agree everywhere (date ranges, the WhatsApp window, previews,
+//! phone numbers, routing hints). No I/O; builds for native and wasm32.
+
+pub mod api;
+pub mod caller_id;
+pub mod capability;
+pub mod classify;
+pub mod compose;
+pub mod model;
+pub mod phone;
+pub mod preview;
+pub mod range;
+pub mod routing;
+pub mod whatsapp;
+
+pub use capability::{Capability, CapabilitySet};
+pub use model::*;

@@ -1,0 +1,386 @@
+//! The domain's nouns as they travel on the wire: organisations, people, conversations and what
+//! happens in them. Ids are integers the server assigns; times are UTC.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::capability::CapabilitySet;
+use crate::whatsapp::WindowState;
+
+pub type Id = i64;
+
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $(#[serde(rename = $wire)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $wire),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<$name> {
+                match s { $($wire => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(
+    /// How a message or call reached us or left us (LST-10 icons: portal grey, WhatsApp green,
+    /// SMS blue, voice purple).
+    Channel { Portal = "portal", Whatsapp = "whatsapp", Sms = "sms", Voice = "voice" }
+);
+
+wire_enum!(Direction { Inbound = "inbound", Outbound = "outbound" });
+
+wire_enum!(
+    /// Delivery status of a message (THR-4). Outbound messages move forward only; see `rank`.
+    DeliveryStatus {
+        Pending = "pending",
+        PendingApproval = "pending_approval",
+        Sent = "sent",
+        Delivered = "delivered",
+        Read = "read",
+        Failed = "failed",
+        Rejected = "rejected",
+    }
+);
+
+impl DeliveryStatus {
+    /// Progress order for provider callbacks, which arrive out of order: a status may replace
+    /// another only if its rank is higher. Failure is terminal; approval states precede sending.
+    pub fn rank(self) -> u8 {
+        match self {
+            DeliveryStatus::PendingApproval => 0,
+            DeliveryStatus::Pending => 1,
+            DeliveryStatus::Sent => 2,
+            DeliveryStatus::Delivered => 3,
+            DeliveryStatus::Read => 4,
+            DeliveryStatus::Failed | DeliveryStatus::Rejected => 5,
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, DeliveryStatus::Failed | DeliveryStatus::Rejected)
+    }
+}
+
+wire_enum!(
+    /// Why an unassigned conversation is in the inbox (RTE-1).
+    ContextBadge { General = "general", Booking = "booking", Unknown = "unknown" }
+);
+
+wire_enum!(
+    /// How a call ended (THR-5, VOI-7). `InProgress` while it is still ringing or connected.
+    CallOutcome {
+        InProgress = "in_progress",
+        Answered = "answered",
+        Missed = "missed",
+        Voicemail = "voicemail",
+        Escalated = "escalated",
+        Errored = "errored",
+    }
+);
+
+impl CallOutcome {
+    /// Calls the system could not resolve itself stay in Unread until someone marks them (VOI-7).
+    pub fn needs_resolution(self) -> bool {
+        matches!(
+            self,
+            CallOutcome::Missed | CallOutcome::Voicemail | CallOutcome::Escalated | CallOutcome::Errored
+        )
+    }
+}
+
+wire_enum!(WorkOrderStatus { Active = "active", Closed = "closed" });
+
+wire_enum!(
+    /// A note is written by staff; a system entry records what happened (THR-8).
+    NoteKind { Note = "note", System = "system" }
+);
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    pub id: Id,
+    pub name: String,
+    /// IANA zone name; date ranges resolve in it (LST-3).
+    pub time_zone: String,
+    /// AI Analytics tab shown (NAV-2).
+    pub ai_enabled: bool,
+}
+
+/// The signed-in user, with what they may do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: Id,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub capabilities: CapabilitySet,
+}
+
+/// A colleague as other screens show them (assignee, author).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffRef {
+    pub id: Id,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: Id,
+    pub name: String,
+    /// E.164, first is the primary number.
+    pub phones: Vec<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkOrder {
+    pub id: Id,
+    pub number: String,
+    pub status: WorkOrderStatus,
+    pub vehicle_registration: String,
+    pub description: String,
+    pub customer_id: Id,
+    pub customer_name: String,
+}
+
+/// One row of the conversation list (LST-10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationSummary {
+    pub id: Id,
+    /// Customer name, else the caller's number, else "Withheld number".
+    pub title: String,
+    pub customer_id: Option<Id>,
+    /// E.164 of an anonymous (not matched to a customer) conversation.
+    pub caller_number: Option<String>,
+    pub withheld: bool,
+    pub preview: String,
+    pub last_channel: Channel,
+    pub last_activity_at: DateTime<Utc>,
+    /// Unread inbound messages.
+    pub unread_count: u32,
+    /// Missed calls, voicemails … not yet marked resolved (VOI-7).
+    pub unresolved_calls: u32,
+    pub assignee: Option<StaffRef>,
+    /// Shown for unassigned rows (RTE-1).
+    pub context_badge: ContextBadge,
+    pub work_order: Option<WorkOrderRef>,
+    /// Several active work orders could apply: staff must pick one (RTE-3).
+    pub needs_work_order_pick: bool,
+}
+
+impl ConversationSummary {
+    /// Unread = an unread inbound message or a call awaiting resolution.
+    pub fn is_unread(&self) -> bool {
+        self.unread_count > 0 || self.unresolved_calls > 0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkOrderRef {
+    pub id: Id,
+    pub number: String,
+}
+
+/// A conversation with everything its header and sidebar show (THR-2, SDB-2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationDetail {
+    #[serde(flatten)]
+    pub summary: ConversationSummary,
+    pub customer: Option<Customer>,
+    pub work_order: Option<WorkOrder>,
+    /// The active work orders to choose from when `needs_work_order_pick` (RTE-3).
+    pub work_order_candidates: Vec<WorkOrder>,
+    pub whatsapp_window: WindowState,
+    /// Channels a reply can go out on, the default first (CMP-5, VOI-5).
+    pub reply_channels: Vec<Channel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateUse {
+    pub name: String,
+    #[serde(default)]
+    pub params: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: Id,
+    pub conversation_id: Id,
+    pub direction: Direction,
+    pub channel: Channel,
+    pub body: String,
+    pub template: Option<TemplateUse>,
+    pub status: DeliveryStatus,
+    /// Staff author of an outbound message.
+    pub author: Option<StaffRef>,
+    /// Who the bubble says sent it: the customer, the caller's number, or the staff member.
+    pub sender_name: String,
+    /// The composing desktop's idempotency key.
+    pub client_id: Option<String>,
+    /// Why it failed (provider error) or was rejected (approver's reason).
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Call {
+    pub id: Id,
+    pub conversation_id: Id,
+    pub direction: Direction,
+    pub outcome: CallOutcome,
+    /// The caller's number as given (E.164), or None when withheld.
+    pub from_number: Option<String>,
+    pub duration_secs: u32,
+    pub recording_url: Option<String>,
+    pub recording_secs: Option<u32>,
+    pub transcript: Option<String>,
+    pub resolved: bool,
+    pub started_at: DateTime<Utc>,
+    /// "Voice call - 41s - ended", "Voicemail - 0:38" (VOI-4).
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Note {
+    pub id: Id,
+    pub conversation_id: Id,
+    pub kind: NoteKind,
+    pub body: String,
+    pub author: Option<StaffRef>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One entry of a thread: messages, calls and notes interleaved by time (THR-4, THR-5, THR-8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ThreadItem {
+    Message(Message),
+    Call(Call),
+    Note(Note),
+}
+
+impl ThreadItem {
+    pub fn at(&self) -> DateTime<Utc> {
+        match self {
+            ThreadItem::Message(m) => m.created_at,
+            ThreadItem::Call(c) => c.started_at,
+            ThreadItem::Note(n) => n.created_at,
+        }
+    }
+}
+
+/// A pre-saved snippet (CMP-6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuickMessage {
+    pub id: Id,
+    pub name: String,
+    pub body: String,
+}
+
+/// An approved WhatsApp template; `{{1}}`, `{{2}}` … in the body are its parameters (CMP-2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhatsappTemplate {
+    pub id: Id,
+    pub name: String,
+    pub language: String,
+    pub body: String,
+    pub param_count: u32,
+}
+
+impl WhatsappTemplate {
+    /// The text a customer will read, parameters substituted.
+    pub fn render(&self, params: &[String]) -> String {
+        let mut out = self.body.clone();
+        for (i, p) in params.iter().enumerate() {
+            out = out.replace(&format!("{{{{{}}}}}", i + 1), p);
+        }
+        out
+    }
+
+    /// The number of distinct `{{n}}` placeholders in a template body.
+    pub fn count_params(body: &str) -> u32 {
+        (1..=20u32)
+            .take_while(|n| body.contains(&format!("{{{{{n}}}}}")))
+            .count() as u32
+    }
+}
+
+/// A message waiting in the Approval Queue (APQ-1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalItem {
+    pub message: Message,
+    pub conversation_title: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thr4_delivery_status_never_goes_backwards_by_rank() {
+        use DeliveryStatus::*;
+        assert!(Delivered.rank() > Sent.rank());
+        assert!(Read.rank() > Delivered.rank());
+        assert!(Failed.rank() > Read.rank());
+        assert!(Failed.is_terminal() && !Read.is_terminal());
+        assert_eq!(
+            serde_json::to_string(&PendingApproval).unwrap(),
+            r#""pending_approval""#
+        );
+    }
+
+    #[test]
+    fn voi7_unresolved_outcomes() {
+        assert!(CallOutcome::Missed.needs_resolution());
+        assert!(CallOutcome::Voicemail.needs_resolution());
+        assert!(!CallOutcome::Answered.needs_resolution());
+        assert!(!CallOutcome::InProgress.needs_resolution());
+    }
+
+    #[test]
+    fn cmp2_template_renders_and_counts_params() {
+        let t = WhatsappTemplate {
+            id: 1,
+            name: "mot_reminder".into(),
+            language: "en_GB".into(),
+            body: "Hi {{1}}, your MOT for {{2}} is due.".into(),
+            param_count: 2,
+        };
+        assert_eq!(WhatsappTemplate::count_params(&t.body), 2);
+        assert_eq!(
+            t.render(&["Sam".into(), "AB12 CDE".into()]),
+            "Hi Sam, your MOT for AB12 CDE is due."
+        );
+    }
+
+    #[test]
+    fn thread_items_are_tagged_by_type() {
+        let n = ThreadItem::Note(Note {
+            id: 1,
+            conversation_id: 2,
+            kind: NoteKind::System,
+            body: "Work order WO-1 linked".into(),
+            author: None,
+            created_at: DateTime::from_timestamp(0, 0).unwrap(),
+        });
+        let v = serde_json::to_value(&n).unwrap();
+        assert_eq!(v["type"], "note");
+        assert_eq!(v["kind"], "system");
+        assert_eq!(v["body"], "Work order WO-1 linked");
+    }
+}

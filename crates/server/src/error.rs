@@ -1,0 +1,93 @@
+//! The one error type handlers return, mapped onto the status codes of DESIGN.md's Fixed points
+//! with a JSON body `{ "error": { "code", "message" } }`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use inbox_core::api::{ErrorBody, ErrorDetail};
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("sign in first: the session token is missing, unknown or expired")]
+    Unauthorized,
+    #[error("the email or password is wrong")]
+    WrongCredentials,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::Invalid(m) => AppError::Invalid(m),
+            StoreError::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
+
+impl AppError {
+    pub fn missing(cap: inbox_core::Capability) -> AppError {
+        AppError::Forbidden(format!("your role does not have the {cap} capability"))
+    }
+
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::Unauthorized | AppError::WrongCredentials => {
+                (StatusCode::UNAUTHORIZED, "unauthorized")
+            }
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = match &self {
+            AppError::Internal(e) => {
+                // The cause goes to the log; the client gets no internals.
+                tracing::error!(error = ?e, "internal error");
+                "something went wrong on the server".to_string()
+            }
+            other => other.to_string(),
+        };
+        let mut res = (
+            status,
+            Json(ErrorBody {
+                error: ErrorDetail {
+                    code: code.to_string(),
+                    message,
+                },
+            }),
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        res
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

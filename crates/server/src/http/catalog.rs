@@ -1,0 +1,71 @@
+//! Quick messages (CMP-6) and WhatsApp templates (CMP-2). Everyone who reads the inbox reads
+//! them; approvers (managers) administer quick messages (SET-1).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use inbox_core::api::{ListResponse, QuickMessageInput};
+use inbox_core::{Capability, QuickMessage, WhatsappTemplate};
+
+use super::{ApiJson, IdPath};
+use crate::auth::Caller;
+use crate::error::AppResult;
+use crate::state::AppState;
+
+pub async fn list_quick(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<ListResponse<QuickMessage>>> {
+    caller.require(Capability::MessagesView)?;
+    Ok(Json(ListResponse {
+        items: state.store.quick_messages(&caller.actor).await?,
+    }))
+}
+
+pub async fn create_quick(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<QuickMessageInput>,
+) -> AppResult<(StatusCode, Json<QuickMessage>)> {
+    caller.require(Capability::MessagesApprove)?;
+    let q = state
+        .store
+        .create_quick_message(&caller.actor, &req.name, &req.body, state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(q)))
+}
+
+pub async fn update_quick(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+    ApiJson(req): ApiJson<QuickMessageInput>,
+) -> AppResult<Json<QuickMessage>> {
+    caller.require(Capability::MessagesApprove)?;
+    Ok(Json(
+        state
+            .store
+            .update_quick_message(&caller.actor, id, &req.name, &req.body, state.clock.now())
+            .await?,
+    ))
+}
+
+pub async fn delete_quick(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+) -> AppResult<StatusCode> {
+    caller.require(Capability::MessagesApprove)?;
+    state.store.delete_quick_message(&caller.actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn templates(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<ListResponse<WhatsappTemplate>>> {
+    caller.require(Capability::MessagesView)?;
+    Ok(Json(ListResponse {
+        items: state.store.templates(&caller.actor).await?,
+    }))
+}

@@ -1,0 +1,130 @@
+//! The HTTP API: the router, its middleware, and extractors that answer bad input with the
+//! project's JSON errors.
+
+mod accounts;
+mod approvals;
+mod calls;
+mod catalog;
+mod conversations;
+mod directory;
+mod thread;
+
+use std::time::Duration;
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use axum::Router;
+use serde::de::DeserializeOwned;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Largest request body accepted (JSON bodies are small; provider webhooks too).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/auth/login", post(accounts::login))
+        .route("/auth/logout", post(accounts::logout))
+        .route("/me", get(accounts::me))
+        .route("/staff", get(accounts::staff))
+        .route("/conversations", get(conversations::list))
+        .route("/conversations/{id}", get(conversations::get_one))
+        .route("/conversations/{id}/read", post(conversations::mark_read))
+        .route("/conversations/{id}/assignee", put(conversations::assign))
+        .route(
+            "/conversations/{id}/work-order",
+            put(conversations::link_work_order).delete(conversations::unlink_work_order),
+        )
+        .route(
+            "/conversations/{id}/messages",
+            get(thread::page).post(thread::compose),
+        )
+        .route("/conversations/{id}/notes", post(thread::add_note))
+        .route("/approvals", get(approvals::list))
+        .route("/approvals/{id}/approve", post(approvals::approve))
+        .route("/approvals/{id}/reject", post(approvals::reject))
+        .route("/calls/{id}", get(calls::get_one))
+        .route("/calls/{id}/reassign", post(calls::reassign))
+        .route("/calls/{id}/resolve", post(calls::resolve))
+        .route("/customers", get(directory::customers))
+        .route("/work-orders", get(directory::work_orders))
+        .route("/work-orders/{id}", get(directory::work_order))
+        .route(
+            "/quick-messages",
+            get(catalog::list_quick).post(catalog::create_quick),
+        )
+        .route(
+            "/quick-messages/{id}",
+            put(catalog::update_quick).delete(catalog::delete_quick),
+        )
+        .route("/templates", get(catalog::templates))
+        .fallback(|| async { AppError::NotFound });
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(|| async { AppError::NotFound })
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// `Json` whose rejections are the project's errors: 413 for an oversized body, 422 with the
+/// parser's reason for anything malformed.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(JsonRejection::BytesRejection(e))
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(AppError::PayloadTooLarge(format!(
+                    "the request body is larger than {BODY_LIMIT} bytes"
+                )))
+            }
+            Err(e) => Err(AppError::Invalid(e.body_text())),
+        }
+    }
+}
+
+/// `Query` with a 422 and the reason for parameters that do not parse.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e: QueryRejection| AppError::Invalid(e.body_text()))
+    }
+}
+
+/// An `{id}` path segment; one that is not a number cannot name anything, so it is a 404.
+pub struct IdPath(pub inbox_core::Id);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        axum::extract::Path::<inbox_core::Id>::from_request_parts(parts, state)
+            .await
+            .map(|p| IdPath(p.0))
+            .map_err(|_| AppError::NotFound)
+    }
+}

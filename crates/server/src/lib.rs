@@ -1,0 +1,15 @@
+//! `inbox-server`: the Garage Inbox backend. The HTTP API (`http`), sign-in (`auth`), storage
+//! behind traits (`store`), and demo data (`seed`). The binary in `main.rs` is a thin CLI.
+
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod cursor;
+pub mod error;
+pub mod http;
+pub mod seed;
+pub mod state;
+pub mod store;
+
+pub use http::app;
+pub use state::AppState;

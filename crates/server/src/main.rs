@@ -1,0 +1,166 @@
+//! The `inbox-server` command line: serve, migrate, seed-demo, user add.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use inbox_core::{Capability, CapabilitySet};
+use inbox_server::config::{default_database_url, DEFAULT_LISTEN};
+use inbox_server::store::{self, NewUser};
+use inbox_server::{auth, seed, AppState};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "inbox-server", version, about = "Garage Inbox backend")]
+struct Cli {
+    /// sqlite://PATH (default: a file in the platform data directory).
+    #[arg(long, env = "INBOX_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP API.
+    Serve {
+        #[arg(long, env = "INBOX_LISTEN", default_value = DEFAULT_LISTEN)]
+        listen: String,
+    },
+    /// Create or upgrade the database schema, then exit.
+    Migrate,
+    /// Fill the database with the demo garages and print a JSON summary on stdout.
+    SeedDemo {
+        /// Random seed, for a different but still reproducible dataset.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user to an organisation. The password is read from INBOX_USER_PASSWORD or stdin.
+    Add(UserAdd),
+}
+
+#[derive(Args)]
+struct UserAdd {
+    /// Organisation id.
+    #[arg(long)]
+    org: i64,
+    #[arg(long)]
+    email: String,
+    #[arg(long)]
+    name: String,
+    /// Role name; created with --capabilities if the organisation lacks it.
+    #[arg(long)]
+    role: String,
+    /// Comma-separated, e.g. messages.view,messages.send
+    #[arg(long, value_delimiter = ',')]
+    capabilities: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,tower_http=info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let database_url = cli.database_url.unwrap_or_else(default_database_url);
+    match cli.command {
+        Command::Serve { listen } => serve(&database_url, &listen).await,
+        Command::Migrate => {
+            store::open(&database_url).await?;
+            tracing::info!(%database_url, "schema is up to date");
+            Ok(())
+        }
+        Command::SeedDemo { seed } => {
+            let store = store::open(&database_url).await?;
+            let summary = seed::seed_demo(store.as_ref(), seed).await?;
+            println!("{}", serde_json::to_string_pretty(&summary)?);
+            Ok(())
+        }
+        Command::User {
+            command: UserCommand::Add(u),
+        } => add_user(&database_url, u).await,
+    }
+}
+
+async fn serve(database_url: &str, listen: &str) -> anyhow::Result<()> {
+    let store = store::open(database_url).await?;
+    let app = inbox_server::app(AppState::new(Arc::clone(&store)));
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    tracing::info!(address = %listener.local_addr()?, %database_url, "inbox-server listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+async fn add_user(database_url: &str, u: UserAdd) -> anyhow::Result<()> {
+    let caps = u
+        .capabilities
+        .iter()
+        .map(|c| Capability::parse(c.trim()).with_context(|| format!("unknown capability {c:?}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let password = match std::env::var("INBOX_USER_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            let mut p = String::new();
+            std::io::stdin().read_to_string(&mut p)?;
+            p.trim_end_matches(['\r', '\n']).to_string()
+        }
+    };
+    if password.chars().count() < 8 {
+        anyhow::bail!("the password must be at least 8 characters");
+    }
+    let store = store::open(database_url).await?;
+    let id = store
+        .create_user(
+            NewUser {
+                org_id: u.org,
+                email: u.email.trim().to_string(),
+                name: u.name,
+                role: u.role,
+                capabilities: CapabilitySet::new(caps),
+                password_hash: auth::password::hash(&password)?,
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .map_err(|e| match e {
+            store::StoreError::NotFound => anyhow::anyhow!("there is no organisation {}", u.org),
+            e => anyhow::anyhow!(e),
+        })?;
+    println!("{}", serde_json::json!({ "id": id, "email": u.email }));
+    Ok(())
+}

@@ -1,0 +1,363 @@
+//! Storage behind traits, one per aggregate, so handlers are written once and each database
+//! (SQLite today, PostgreSQL next) owns its SQL. Every method is scoped by the caller's
+//! organisation: an id that is not the organisation's is `NotFound`, never data.
+
+pub mod dataset;
+pub mod search;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use inbox_core::api::{CallDestination, CallMoved, ConversationPage, ListFilter, ThreadPage};
+use inbox_core::range::UtcInterval;
+use inbox_core::{
+    ApprovalItem, Call, CallOutcome, CapabilitySet, Channel, ConversationDetail,
+    ConversationSummary, Customer, Id, Message, Note, Organisation, QuickMessage, StaffRef,
+    TemplateUse, User, WhatsappTemplate, WorkOrder,
+};
+
+pub use dataset::Dataset;
+pub use search::SearchText;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Who is asking: every read and write is scoped by `org_id`; `user_id` is the author of writes
+/// and the "me" of the Mine filter.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub org_id: Id,
+    pub user_id: Id,
+    pub capabilities: CapabilitySet,
+    pub time_zone: chrono_tz::Tz,
+}
+
+/// A signed-in session resolved from its token.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub user: User,
+    pub organisation: Organisation,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LoginRecord {
+    pub user_id: Id,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrganisation {
+    pub name: String,
+    pub time_zone: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub org_id: Id,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    /// Used when the role does not exist yet in the organisation.
+    pub capabilities: CapabilitySet,
+    pub password_hash: String,
+}
+
+/// Which conversations a list page draws from.
+#[derive(Debug, Clone)]
+pub enum ListScope {
+    /// Conversations with any activity in the interval (LST-9).
+    Range(UtcInterval),
+    /// Conversations matching a search, all time (LST-2).
+    Search(SearchText),
+}
+
+/// Position after the last row of the previous page: (last activity, id), descending.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListCursor {
+    pub last_activity_at: DateTime<Utc>,
+    pub id: Id,
+}
+
+#[derive(Debug, Clone)]
+pub struct ListParams {
+    pub scope: ListScope,
+    pub filter: ListFilter,
+    pub after: Option<ListCursor>,
+}
+
+/// Position of the oldest item of the previous thread page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadCursor {
+    pub at: DateTime<Utc>,
+    /// 0 message, 1 call, 2 note: ties at the same instant order by kind then id.
+    pub kind: u8,
+    pub id: Id,
+}
+
+/// An outbound message ready to store, already validated against the conversation.
+#[derive(Debug, Clone)]
+pub struct NewOutbound {
+    pub client_id: String,
+    pub channel: Channel,
+    /// The text the customer reads (a template rendered with its parameters).
+    pub body: String,
+    pub template: Option<TemplateUse>,
+    pub needs_approval: bool,
+}
+
+/// An inbound message from a provider or the portal, before routing.
+#[derive(Debug, Clone)]
+pub struct NewInbound {
+    pub channel: Channel,
+    /// E.164 of the sender (SMS, WhatsApp); None for the portal.
+    pub from_number: Option<String>,
+    /// Portal messages come from a known customer.
+    pub customer_id: Option<Id>,
+    pub body: String,
+    pub provider: String,
+    pub provider_id: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A call reported by the voice provider, before routing.
+#[derive(Debug, Clone)]
+pub struct NewCall {
+    /// E.164, or None when the caller withheld their number.
+    pub from_number: Option<String>,
+    pub provider_call_id: String,
+    pub outcome: CallOutcome,
+    pub duration_secs: u32,
+    pub recording_url: Option<String>,
+    pub recording_secs: Option<u32>,
+    pub transcript: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// Where an inbound item landed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ingested {
+    pub conversation_id: Id,
+    pub item_id: Id,
+    /// False when the provider id was seen before: nothing changed.
+    pub created: bool,
+}
+
+#[async_trait]
+pub trait AccountStore: Send + Sync {
+    async fn create_organisation(
+        &self,
+        org: NewOrganisation,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Id>;
+    async fn create_user(&self, user: NewUser, now: DateTime<Utc>) -> StoreResult<Id>;
+    async fn find_login(&self, email: &str) -> StoreResult<Option<LoginRecord>>;
+    async fn create_session(
+        &self,
+        user_id: Id,
+        token_hash: [u8; 32],
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<SessionInfo>;
+    /// The live session of a token, or None when unknown, expired or the user is disabled.
+    async fn session(
+        &self,
+        token_hash: [u8; 32],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<SessionInfo>>;
+    async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()>;
+    /// Colleagues a conversation can be assigned to (SDB-4).
+    async fn staff(&self, actor: &Actor) -> StoreResult<Vec<StaffRef>>;
+}
+
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    async fn list_conversations(
+        &self,
+        actor: &Actor,
+        params: &ListParams,
+    ) -> StoreResult<ConversationPage>;
+    async fn conversation(
+        &self,
+        actor: &Actor,
+        id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ConversationDetail>;
+    /// THR-7: every unread inbound message of the conversation becomes read.
+    async fn mark_read(
+        &self,
+        actor: &Actor,
+        id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ConversationSummary>;
+    async fn assign(
+        &self,
+        actor: &Actor,
+        id: Id,
+        assignee: Option<Id>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ConversationSummary>;
+    /// SDB-3: link (Some) or unlink (None), writing a system message either way.
+    async fn set_work_order(
+        &self,
+        actor: &Actor,
+        id: Id,
+        work_order: Option<Id>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ConversationDetail>;
+}
+
+#[async_trait]
+pub trait ThreadStore: Send + Sync {
+    async fn thread_page(
+        &self,
+        actor: &Actor,
+        conversation_id: Id,
+        before: Option<ThreadCursor>,
+    ) -> StoreResult<ThreadPage>;
+    async fn add_note(
+        &self,
+        actor: &Actor,
+        conversation_id: Id,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Note>;
+}
+
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    async fn message_by_client_id(
+        &self,
+        actor: &Actor,
+        client_id: &str,
+    ) -> StoreResult<Option<Message>>;
+    /// Stores a reply as pending (queued for dispatch) or pending_approval. A client id seen
+    /// before returns the earlier message with `false`.
+    async fn create_outbound(
+        &self,
+        actor: &Actor,
+        conversation_id: Id,
+        msg: NewOutbound,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Message, bool)>;
+    async fn approvals(&self, actor: &Actor) -> StoreResult<Vec<ApprovalItem>>;
+    /// APQ-1: a pending_approval message becomes pending and is queued. 409 if already decided.
+    async fn approve(
+        &self,
+        actor: &Actor,
+        message_id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message>;
+    async fn reject(
+        &self,
+        actor: &Actor,
+        message_id: Id,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message>;
+    /// Routes and stores an inbound message (RTE-1..3); idempotent on the provider id.
+    async fn ingest_message(&self, org_id: Id, msg: NewInbound) -> StoreResult<Ingested>;
+}
+
+#[async_trait]
+pub trait CallStore: Send + Sync {
+    async fn call(&self, actor: &Actor, id: Id) -> StoreResult<Call>;
+    /// Routes and stores a call (VOI-1..3); idempotent on the provider call id.
+    async fn ingest_call(&self, org_id: Id, call: NewCall) -> StoreResult<Ingested>;
+    /// VOI-6, with the reason in the audit log.
+    async fn reassign_call(
+        &self,
+        actor: &Actor,
+        id: Id,
+        to: CallDestination,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<CallMoved>;
+    /// VOI-7.
+    async fn resolve_call(&self, actor: &Actor, id: Id, now: DateTime<Utc>) -> StoreResult<Call>;
+}
+
+#[async_trait]
+pub trait CatalogStore: Send + Sync {
+    async fn quick_messages(&self, actor: &Actor) -> StoreResult<Vec<QuickMessage>>;
+    async fn create_quick_message(
+        &self,
+        actor: &Actor,
+        name: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<QuickMessage>;
+    async fn update_quick_message(
+        &self,
+        actor: &Actor,
+        id: Id,
+        name: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<QuickMessage>;
+    async fn delete_quick_message(&self, actor: &Actor, id: Id) -> StoreResult<()>;
+    async fn templates(&self, actor: &Actor) -> StoreResult<Vec<WhatsappTemplate>>;
+}
+
+#[async_trait]
+pub trait DirectoryStore: Send + Sync {
+    async fn search_customers(&self, actor: &Actor, q: &str) -> StoreResult<Vec<Customer>>;
+    async fn search_work_orders(&self, actor: &Actor, q: &str) -> StoreResult<Vec<WorkOrder>>;
+    async fn work_order(&self, actor: &Actor, id: Id) -> StoreResult<WorkOrder>;
+}
+
+/// Bulk loading of a whole dataset (demo seed, benchmarks).
+#[async_trait]
+pub trait ImportStore: Send + Sync {
+    /// Writes the dataset in one transaction and returns the ids the database gave it.
+    async fn import(&self, data: Dataset) -> StoreResult<dataset::Imported>;
+}
+
+/// Everything the server needs from a database.
+pub trait Store:
+    AccountStore
+    + ConversationStore
+    + ThreadStore
+    + MessageStore
+    + CallStore
+    + CatalogStore
+    + DirectoryStore
+    + ImportStore
+{
+}
+
+impl<T> Store for T where
+    T: AccountStore
+        + ConversationStore
+        + ThreadStore
+        + MessageStore
+        + CallStore
+        + CatalogStore
+        + DirectoryStore
+        + ImportStore
+{
+}
+
+/// Opens the store a database URL names: `sqlite://PATH` (or a bare path).
+pub async fn open(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        anyhow::bail!("PostgreSQL is not supported by this build yet; use sqlite://PATH");
+    }
+    let path = database_url
+        .strip_prefix("sqlite://")
+        .unwrap_or(database_url);
+    let store = sqlite::SqliteStore::open(path).await?;
+    Ok(std::sync::Arc::new(store))
+}

@@ -1,0 +1,322 @@
+//! The conversation list with its counts (LST-2 … LST-11), one conversation's details (THR-2,
+//! SDB-2), mark read (THR-7), assignment (SDB-4) and work-order links (SDB-3).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use inbox_core::api::{ConversationPage, Counts, ListFilter, PAGE_SIZE};
+use inbox_core::compose::{reply_channels, ReplyContext};
+use inbox_core::whatsapp::window_state;
+use inbox_core::{ConversationDetail, ConversationSummary, Id, WorkOrderStatus};
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+
+use super::rows::{self, load_summary, SUMMARY_SELECT, WORK_ORDER_SELECT};
+use super::{audit, ensure_conversation, from_ms, ms, system_note, SqliteStore};
+use crate::store::{
+    Actor, ConversationStore, ListCursor, ListParams, ListScope, SearchText, StoreError,
+    StoreResult,
+};
+
+/// An FTS5 query for the search text: any phone form as a prefix, or every word as a prefix.
+pub(crate) fn fts_query(s: &SearchText) -> String {
+    let quote = |t: &String| format!("\"{t}\"*");
+    let mut alternatives: Vec<String> = s.phone_digits.iter().map(quote).collect();
+    if !s.words.is_empty() {
+        let all: Vec<String> = s.words.iter().map(quote).collect();
+        alternatives.push(format!("({})", all.join(" AND ")));
+    }
+    alternatives.join(" OR ")
+}
+
+/// The WHERE clause (after `c.org_id = ?`) and its parameters for a scope.
+fn scope_clause(scope: &ListScope, org_id: Id, args: &mut Vec<Value>) -> String {
+    match scope {
+        ListScope::Range(iv) => {
+            let mut sql = String::new();
+            if let Some(start) = iv.start {
+                args.push(Value::Integer(ms(start)));
+                sql.push_str(" AND c.last_activity_at >= ?");
+            }
+            if let Some(end) = iv.end {
+                // The latest activity alone decides unless it is after the range; only then is
+                // the activity index probed for something inside it (LST-9).
+                let start = iv.start.map(ms).unwrap_or(i64::MIN);
+                args.extend([
+                    Value::Integer(ms(end)),
+                    Value::Integer(start),
+                    Value::Integer(ms(end)),
+                ]);
+                sql.push_str(
+                    " AND (c.last_activity_at < ? OR EXISTS (SELECT 1 FROM activity a
+                       WHERE a.conversation_id = c.id AND a.at >= ? AND a.at < ?))",
+                );
+            }
+            sql
+        }
+        ListScope::Search(text) => {
+            args.push(Value::Text(fts_query(text)));
+            args.push(Value::Integer(org_id));
+            " AND c.id IN (SELECT conversation_id FROM search_fts WHERE search_fts MATCH ? AND org_id = ?)".to_string()
+        }
+    }
+}
+
+fn filter_clause(filter: ListFilter, user_id: Id, args: &mut Vec<Value>) -> &'static str {
+    match filter {
+        ListFilter::All => "",
+        ListFilter::Unread => " AND (c.unread_count > 0 OR c.unresolved_calls > 0)",
+        ListFilter::Unassigned => " AND c.assignee_id IS NULL",
+        ListFilter::Mine => {
+            args.push(Value::Integer(user_id));
+            " AND c.assignee_id = ?"
+        }
+    }
+}
+
+pub(crate) fn list(
+    conn: &Connection,
+    actor: &Actor,
+    p: &ListParams,
+) -> StoreResult<ConversationPage> {
+    // Placeholders are positional: arguments go in the order their `?` appear in the text.
+    let mut count_args = vec![Value::Integer(actor.user_id), Value::Integer(actor.org_id)];
+    let scope = scope_clause(&p.scope, actor.org_id, &mut count_args);
+    let counts_sql = format!(
+        "SELECT count(*),
+                coalesce(sum(c.unread_count > 0 OR c.unresolved_calls > 0), 0),
+                coalesce(sum(c.assignee_id IS NULL), 0),
+                coalesce(sum(c.assignee_id = ?), 0)
+         FROM conversations c WHERE c.org_id = ?{scope}"
+    );
+    let counts =
+        conn.prepare_cached(&counts_sql)?
+            .query_row(params_from_iter(count_args.iter()), |r| {
+                let n = |i: usize| r.get::<_, i64>(i).map(|v| v.max(0) as u64);
+                Ok(Counts {
+                    all: n(0)?,
+                    unread: n(1)?,
+                    unassigned: n(2)?,
+                    mine: n(3)?,
+                })
+            })?;
+
+    let mut args = vec![Value::Integer(actor.org_id)];
+    args.extend(count_args.drain(2..));
+    let filter = filter_clause(p.filter, actor.user_id, &mut args);
+    let mut sql = format!("{SUMMARY_SELECT} WHERE c.org_id = ?{scope}{filter}");
+    if let Some(ListCursor {
+        last_activity_at,
+        id,
+    }) = p.after
+    {
+        args.extend([Value::Integer(ms(last_activity_at)), Value::Integer(id)]);
+        sql.push_str(" AND (c.last_activity_at, c.id) < (?, ?)");
+    }
+    args.push(Value::Integer(PAGE_SIZE as i64 + 1));
+    sql.push_str(" ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?");
+    let mut items = conn
+        .prepare_cached(&sql)?
+        .query_map(params_from_iter(args.iter()), rows::summary)?
+        .collect::<rusqlite::Result<Vec<ConversationSummary>>>()?;
+    let next_cursor = if items.len() > PAGE_SIZE {
+        items.truncate(PAGE_SIZE);
+        items
+            .last()
+            .map(|c| crate::cursor::encode_list(c.last_activity_at, c.id))
+    } else {
+        None
+    };
+    Ok(ConversationPage {
+        items,
+        next_cursor,
+        counts,
+    })
+}
+
+pub(crate) fn detail(
+    conn: &Connection,
+    actor: &Actor,
+    id: Id,
+    now: DateTime<Utc>,
+) -> StoreResult<ConversationDetail> {
+    let summary = load_summary(conn, actor.org_id, id)?;
+    let last_inbound_whatsapp: Option<i64> = conn
+        .prepare_cached("SELECT last_inbound_whatsapp_at FROM conversations WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))?;
+    let customer = match summary.customer_id {
+        Some(cid) => Some(rows::load_customer(conn, actor.org_id, cid)?),
+        None => None,
+    };
+    let work_order = match &summary.work_order {
+        Some(w) => Some(rows::load_work_order(conn, actor.org_id, w.id)?),
+        None => None,
+    };
+    let work_order_candidates = match (summary.needs_work_order_pick, summary.customer_id) {
+        (true, Some(cid)) => conn
+            .prepare_cached(&format!(
+                "{WORK_ORDER_SELECT} WHERE w.customer_id = ?1 AND w.status = ?2 ORDER BY w.number"
+            ))?
+            .query_map(
+                params![cid, WorkOrderStatus::Active.as_str()],
+                rows::work_order,
+            )?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+        _ => Vec::new(),
+    };
+    let has_number =
+        summary.caller_number.is_some() || customer.as_ref().is_some_and(|c| !c.phones.is_empty());
+    let reply_channels = reply_channels(ReplyContext {
+        has_customer: customer.is_some(),
+        has_number: has_number && !summary.withheld,
+        last_channel: summary.last_channel,
+    });
+    Ok(ConversationDetail {
+        whatsapp_window: window_state(last_inbound_whatsapp.map(from_ms), now),
+        summary,
+        customer,
+        work_order,
+        work_order_candidates,
+        reply_channels,
+    })
+}
+
+fn current_work_order(conn: &Connection, id: Id) -> rusqlite::Result<Option<Id>> {
+    conn.prepare_cached("SELECT work_order_id FROM conversations WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()
+        .map(Option::flatten)
+}
+
+#[async_trait]
+impl ConversationStore for SqliteStore {
+    async fn list_conversations(
+        &self,
+        actor: &Actor,
+        params: &ListParams,
+    ) -> StoreResult<ConversationPage> {
+        let (actor, params) = (actor.clone(), params.clone());
+        self.read(move |c| list(c, &actor, &params)).await
+    }
+
+    async fn conversation(
+        &self,
+        actor: &Actor,
+        id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ConversationDetail> {
+        let actor = actor.clone();
+        self.read(move |c| detail(c, &actor, id, now)).await
+    }
+
+    async fn mark_read(
+        &self,
+        actor: &Actor,
+        id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ConversationSummary> {
+        let org = actor.org_id;
+        self.write(move |tx| {
+            ensure_conversation(tx, org, id)?;
+            tx.prepare_cached(
+                "UPDATE messages SET read_at = ?2 WHERE conversation_id = ?1 AND direction = 'inbound' AND read_at IS NULL",
+            )?
+            .execute(params![id, ms(now)])?;
+            tx.prepare_cached("UPDATE conversations SET unread_count = 0 WHERE id = ?1")?.execute([id])?;
+            load_summary(tx, org, id)
+        })
+        .await
+    }
+
+    async fn assign(
+        &self,
+        actor: &Actor,
+        id: Id,
+        assignee: Option<Id>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ConversationSummary> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(move |tx| {
+            ensure_conversation(tx, org, id)?;
+            if let Some(a) = assignee {
+                let ok = tx
+                    .prepare_cached("SELECT active FROM users WHERE id = ?1 AND org_id = ?2")?
+                    .query_row([a, org], |r| r.get::<_, bool>(0))
+                    .optional()?;
+                match ok {
+                    None => return Err(StoreError::NotFound),
+                    Some(false) => return Err(StoreError::Invalid("that user is disabled".into())),
+                    Some(true) => {}
+                }
+            }
+            tx.prepare_cached("UPDATE conversations SET assignee_id = ?2 WHERE id = ?1")?
+                .execute(params![id, assignee])?;
+            let action = if assignee.is_some() {
+                "conversation.assigned"
+            } else {
+                "conversation.unassigned"
+            };
+            audit(
+                tx,
+                org,
+                Some(user),
+                action,
+                ("conversation", id),
+                serde_json::json!({ "assignee_id": assignee }),
+                now,
+            )?;
+            load_summary(tx, org, id)
+        })
+        .await
+    }
+
+    async fn set_work_order(
+        &self,
+        actor: &Actor,
+        id: Id,
+        work_order: Option<Id>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ConversationDetail> {
+        let actor = actor.clone();
+        self.write(move |tx| {
+            let org = actor.org_id;
+            ensure_conversation(tx, org, id)?;
+            let current = current_work_order(tx, id)?;
+            match (work_order, current) {
+                (Some(new), Some(cur)) if new == cur => {}
+                (Some(new), _) => {
+                    let wo = rows::load_work_order(tx, org, new)?;
+                    tx.prepare_cached(
+                        "UPDATE conversations SET work_order_id = ?2, needs_work_order_pick = 0 WHERE id = ?1",
+                    )?
+                    .execute(params![id, new])?;
+                    let body = format!("Work order {} ({}) linked", wo.number, wo.vehicle_registration);
+                    system_note(tx, org, id, &body, Some(actor.user_id), now)?;
+                    audit(tx, org, Some(actor.user_id), "conversation.work_order_linked", ("conversation", id), serde_json::json!({ "work_order_id": new }), now)?;
+                }
+                (None, Some(cur)) => {
+                    let wo = rows::load_work_order(tx, org, cur)?;
+                    tx.prepare_cached("UPDATE conversations SET work_order_id = NULL WHERE id = ?1")?.execute([id])?;
+                    let body = format!("Work order {} ({}) unlinked", wo.number, wo.vehicle_registration);
+                    system_note(tx, org, id, &body, Some(actor.user_id), now)?;
+                    audit(tx, org, Some(actor.user_id), "conversation.work_order_unlinked", ("conversation", id), serde_json::json!({ "work_order_id": cur }), now)?;
+                }
+                (None, None) => return Err(StoreError::Conflict("no work order is linked to this conversation".into())),
+            }
+            detail(tx, &actor, id, now)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lst2_fts_query_ors_phone_forms_with_all_words() {
+        let s = SearchText::parse("07700 900123").unwrap();
+        let q = fts_query(&s);
+        assert!(q.contains("\"447700900123\"*"));
+        assert!(q.contains("(\"07700\"* AND \"900123\"*)"));
+    }
+}

@@ -1,0 +1,229 @@
+//! Messages: replies with idempotency keys (CMP-1, CMP-3), the Approval Queue (APQ-1), and
+//! inbound messages routed into conversations (RTE-1 … RTE-3).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use inbox_core::preview::message_preview;
+use inbox_core::{ApprovalItem, Channel, DeliveryStatus, Id, Message};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::routing::{apply_routing, conversation_for, party_for, sender_name};
+use super::rows::{self, load_message, MESSAGE_SELECT};
+use super::{
+    activity_kind, audit, ensure_conversation, found, fts_kind, fts_put, ms, record_activity,
+    SqliteStore,
+};
+use crate::store::{
+    Actor, Ingested, MessageStore, NewInbound, NewOutbound, StoreError, StoreResult,
+};
+
+fn by_client_id(conn: &Connection, org: Id, client_id: &str) -> StoreResult<Option<Message>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "{MESSAGE_SELECT} WHERE m.org_id = ?1 AND m.client_id = ?2"
+        ))?
+        .query_row(params![org, client_id], rows::message)
+        .optional()?)
+}
+
+fn enqueue(tx: &Connection, org: Id, message_id: Id, now: DateTime<Utc>) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR IGNORE INTO outbound_queue (message_id, org_id, enqueued_at, next_attempt_at) VALUES (?1, ?2, ?3, ?3)",
+    )?
+    .execute(params![message_id, org, ms(now)])?;
+    Ok(())
+}
+
+/// Moves a message to a new status, recording the change as activity (LST-9).
+fn set_status(
+    tx: &Connection,
+    org: Id,
+    m: &Message,
+    status: DeliveryStatus,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    tx.prepare_cached(
+        "UPDATE messages SET status = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![m.id, status.as_str(), error, ms(now)])?;
+    record_activity(tx, org, m.conversation_id, now, activity_kind::STATUS, m.id)?;
+    Ok(())
+}
+
+fn pending_approval(tx: &Connection, org: Id, id: Id) -> StoreResult<Message> {
+    let m = load_message(tx, org, id)?;
+    if m.status != DeliveryStatus::PendingApproval {
+        return Err(StoreError::Conflict(format!(
+            "this message is {} and no longer awaits approval",
+            m.status
+        )));
+    }
+    Ok(m)
+}
+
+#[async_trait]
+impl MessageStore for SqliteStore {
+    async fn message_by_client_id(
+        &self,
+        actor: &Actor,
+        client_id: &str,
+    ) -> StoreResult<Option<Message>> {
+        let (org, client_id) = (actor.org_id, client_id.to_string());
+        self.read(move |c| by_client_id(c, org, &client_id)).await
+    }
+
+    async fn create_outbound(
+        &self,
+        actor: &Actor,
+        conversation_id: Id,
+        msg: NewOutbound,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Message, bool)> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(move |tx| {
+            if let Some(existing) = by_client_id(tx, org, &msg.client_id)? {
+                return Ok((existing, false));
+            }
+            ensure_conversation(tx, org, conversation_id)?;
+            let status = if msg.needs_approval { DeliveryStatus::PendingApproval } else { DeliveryStatus::Pending };
+            let author: String = tx.prepare_cached("SELECT name FROM users WHERE id = ?1")?.query_row([user], |r| r.get(0))?;
+            let (template_name, template_params) = match &msg.template {
+                Some(t) => (Some(t.name.clone()), Some(serde_json::to_string(&t.params).map_err(anyhow::Error::from)?)),
+                None => (None, None),
+            };
+            tx.prepare_cached(
+                "INSERT INTO messages (org_id, conversation_id, direction, channel, body, template_name, template_params,
+                                       status, author_id, sender_name, client_id, created_at, updated_at)
+                 VALUES (?1, ?2, 'outbound', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+            )?
+            .execute(params![org, conversation_id, msg.channel.as_str(), msg.body, template_name, template_params,
+                status.as_str(), user, author, msg.client_id, ms(now)])?;
+            let id = tx.last_insert_rowid();
+            if !msg.needs_approval {
+                enqueue(tx, org, id, now)?;
+            }
+            tx.prepare_cached("UPDATE conversations SET preview = ?2 WHERE id = ?1")?
+                .execute(params![conversation_id, message_preview(&msg.body)])?;
+            record_activity(tx, org, conversation_id, now, activity_kind::MESSAGE, id)?;
+            fts_put(tx, fts_kind::MESSAGE, id, org, conversation_id, &msg.body)?;
+            Ok((load_message(tx, org, id)?, true))
+        })
+        .await
+    }
+
+    async fn approvals(&self, actor: &Actor) -> StoreResult<Vec<ApprovalItem>> {
+        let org = actor.org_id;
+        self.read(move |c| {
+            let messages = c
+                .prepare_cached(&format!(
+                    "{MESSAGE_SELECT} WHERE m.org_id = ?1 AND m.status = 'pending_approval' ORDER BY m.created_at, m.id"
+                ))?
+                .query_map([org], rows::message)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            messages
+                .into_iter()
+                .map(|message| {
+                    let conversation_title = rows::party_name(c, message.conversation_id)?;
+                    Ok(ApprovalItem { message, conversation_title })
+                })
+                .collect()
+        })
+        .await
+    }
+
+    async fn approve(
+        &self,
+        actor: &Actor,
+        message_id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(move |tx| {
+            let m = pending_approval(tx, org, message_id)?;
+            set_status(tx, org, &m, DeliveryStatus::Pending, None, now)?;
+            enqueue(tx, org, m.id, now)?;
+            audit(
+                tx,
+                org,
+                Some(user),
+                "message.approved",
+                ("message", m.id),
+                serde_json::json!({}),
+                now,
+            )?;
+            load_message(tx, org, m.id)
+        })
+        .await
+    }
+
+    async fn reject(
+        &self,
+        actor: &Actor,
+        message_id: Id,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message> {
+        let reason = reason.trim().to_string();
+        if reason.is_empty() {
+            return Err(StoreError::Invalid(
+                "give a reason so the author knows what to change".into(),
+            ));
+        }
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(move |tx| {
+            let m = pending_approval(tx, org, message_id)?;
+            set_status(tx, org, &m, DeliveryStatus::Rejected, Some(&reason), now)?;
+            audit(
+                tx,
+                org,
+                Some(user),
+                "message.rejected",
+                ("message", m.id),
+                serde_json::json!({ "reason": reason }),
+                now,
+            )?;
+            load_message(tx, org, m.id)
+        })
+        .await
+    }
+
+    async fn ingest_message(&self, org_id: Id, msg: NewInbound) -> StoreResult<Ingested> {
+        self.write(move |tx| {
+            let seen = tx
+                .prepare_cached("SELECT id, conversation_id FROM messages WHERE provider = ?1 AND provider_id = ?2")?
+                .query_row(params![msg.provider, msg.provider_id], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, Id>(1)?)))
+                .optional()?;
+            if let Some((item_id, conversation_id)) = seen {
+                return Ok(Ingested { conversation_id, item_id, created: false });
+            }
+            if let Some(c) = msg.customer_id {
+                found(tx.prepare_cached("SELECT 1 FROM customers WHERE id = ?1 AND org_id = ?2")?.query_row([c, org_id], |_| Ok(())))?;
+            }
+            let party = party_for(tx, org_id, msg.customer_id, msg.from_number.as_deref())?;
+            let (conversation_id, _) = conversation_for(tx, org_id, &party, msg.channel, msg.at)?;
+            let sender = sender_name(tx, &party)?;
+            tx.prepare_cached(
+                "INSERT INTO messages (org_id, conversation_id, direction, channel, body, status, sender_name,
+                                       provider, provider_id, created_at, updated_at)
+                 VALUES (?1, ?2, 'inbound', ?3, ?4, 'delivered', ?5, ?6, ?7, ?8, ?8)",
+            )?
+            .execute(params![org_id, conversation_id, msg.channel.as_str(), msg.body, sender, msg.provider, msg.provider_id, ms(msg.at)])?;
+            let id = tx.last_insert_rowid();
+            let whatsapp_at = (msg.channel == Channel::Whatsapp).then(|| ms(msg.at));
+            tx.prepare_cached(
+                "UPDATE conversations SET preview = ?2, last_channel = ?3, unread_count = unread_count + 1,
+                        last_inbound_whatsapp_at = max(coalesce(last_inbound_whatsapp_at, 0), coalesce(?4, 0))
+                 WHERE id = ?1",
+            )?
+            .execute(params![conversation_id, message_preview(&msg.body), msg.channel.as_str(), whatsapp_at])?;
+            tx.prepare_cached("UPDATE conversations SET last_inbound_whatsapp_at = NULL WHERE id = ?1 AND last_inbound_whatsapp_at = 0")?
+                .execute([conversation_id])?;
+            record_activity(tx, org_id, conversation_id, msg.at, activity_kind::MESSAGE, id)?;
+            fts_put(tx, fts_kind::MESSAGE, id, org_id, conversation_id, &msg.body)?;
+            apply_routing(tx, org_id, conversation_id, &msg.body, msg.at)?;
+            Ok(Ingested { conversation_id, item_id: id, created: true })
+        })
+        .await
+    }
+}

@@ -1,0 +1,258 @@
+//! The SQLite store: rusqlite over an r2d2 pool, WAL, foreign keys, embedded migrations. Calls run
+//! on tokio's blocking pool; every write is one `BEGIN IMMEDIATE` transaction, so concurrent
+//! writers queue on SQLite's lock instead of failing on a read-to-write upgrade.
+
+mod accounts;
+mod calls;
+mod catalog;
+mod conversations;
+mod directory;
+mod import;
+mod messages;
+mod routing;
+mod rows;
+mod thread;
+
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use inbox_core::Id;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+
+use super::{StoreError, StoreResult};
+
+/// Migrations in order; `PRAGMA user_version` records how many have run.
+const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/sqlite/0001_init.sql")];
+
+pub struct SqliteStore {
+    pool: r2d2::Pool<SqliteConnectionManager>,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Internal(e.into())
+    }
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(e: r2d2::Error) -> Self {
+        StoreError::Internal(e.into())
+    }
+}
+
+fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -32000;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub async fn open(path: &str) -> anyhow::Result<SqliteStore> {
+        let path = path.to_string();
+        tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&path)).await?
+    }
+
+    fn open_blocking(path: &str) -> anyhow::Result<SqliteStore> {
+        if let Some(dir) = Path::new(path).parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir)?;
+            }
+        }
+        let manager = SqliteConnectionManager::file(path).with_init(configure);
+        let pool = r2d2::Pool::builder()
+            .max_size(8)
+            .connection_timeout(Duration::from_secs(30))
+            .build(manager)?;
+        let mut conn = pool.get()?;
+        migrate(&mut conn)?;
+        Ok(SqliteStore { pool })
+    }
+
+    /// Runs a read on a pooled connection.
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool.get()?;
+            f(&conn)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.into()))?
+    }
+
+    /// Runs a write in one immediate transaction, committed if `f` succeeds.
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| StoreError::Internal(e.into()))?
+    }
+}
+
+/// Applies the migrations not yet applied, each in its own transaction.
+pub fn migrate(conn: &mut Connection) -> anyhow::Result<usize> {
+    let done: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let done = usize::try_from(done)?;
+    if done > MIGRATIONS.len() {
+        anyhow::bail!(
+            "the database schema (version {done}) is newer than this server (version {}); upgrade the server",
+            MIGRATIONS.len()
+        );
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(MIGRATIONS.len() - done)
+}
+
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn from_ms(v: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(v).unwrap_or_default()
+}
+
+/// Maps "no row" to NotFound: the caller asked for an id that is not (or not the organisation's).
+pub(crate) fn found<T>(r: rusqlite::Result<T>) -> StoreResult<T> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Err(StoreError::NotFound),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// NotFound unless the conversation belongs to the organisation.
+pub(crate) fn ensure_conversation(conn: &Connection, org_id: Id, id: Id) -> StoreResult<()> {
+    let exists = conn
+        .prepare_cached("SELECT 1 FROM conversations WHERE id = ?1 AND org_id = ?2")?
+        .query_row(params![id, org_id], |_| Ok(()))
+        .optional()?;
+    exists.ok_or(StoreError::NotFound)
+}
+
+/// Kinds of activity (LST-9): what happened on a conversation at an instant.
+pub(crate) mod activity_kind {
+    pub const MESSAGE: &str = "message";
+    pub const STATUS: &str = "status";
+    pub const NOTE: &str = "note";
+    pub const CALL: &str = "call";
+    pub const CALL_STATUS: &str = "call_status";
+}
+
+/// Records activity on a conversation and moves its last-activity time forward.
+pub(crate) fn record_activity(
+    tx: &Connection,
+    org_id: Id,
+    conversation_id: Id,
+    at: DateTime<Utc>,
+    kind: &str,
+    ref_id: Id,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO activity (org_id, conversation_id, at, kind, ref_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![org_id, conversation_id, ms(at), kind, ref_id])?;
+    tx.prepare_cached(
+        "UPDATE conversations SET last_activity_at = max(last_activity_at, ?2) WHERE id = ?1",
+    )?
+    .execute(params![conversation_id, ms(at)])?;
+    Ok(())
+}
+
+pub(crate) fn audit(
+    tx: &Connection,
+    org_id: Id,
+    user_id: Option<Id>,
+    action: &str,
+    subject: (&str, Id),
+    detail: serde_json::Value,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO audit_log (org_id, user_id, action, subject_type, subject_id, detail, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        org_id,
+        user_id,
+        action,
+        subject.0,
+        subject.1,
+        detail.to_string(),
+        ms(at)
+    ])?;
+    Ok(())
+}
+
+/// Search rows: rowid = source id * 4 + kind.
+pub(crate) mod fts_kind {
+    pub const MESSAGE: i64 = 0;
+    pub const CALL: i64 = 1;
+    pub const TITLE: i64 = 2;
+}
+
+pub(crate) fn fts_put(
+    tx: &Connection,
+    kind: i64,
+    source_id: Id,
+    org_id: Id,
+    conversation_id: Id,
+    text: &str,
+) -> rusqlite::Result<()> {
+    let rowid = source_id * 4 + kind;
+    tx.prepare_cached("DELETE FROM search_fts WHERE rowid = ?1")?
+        .execute([rowid])?;
+    if !text.trim().is_empty() {
+        tx.prepare_cached(
+            "INSERT INTO search_fts (rowid, text, org_id, conversation_id) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![rowid, text, org_id, conversation_id])?;
+    }
+    Ok(())
+}
+
+/// A system entry in a thread (THR-8): work order linked, call moved.
+pub(crate) fn system_note(
+    tx: &Connection,
+    org_id: Id,
+    conversation_id: Id,
+    body: &str,
+    author_id: Option<Id>,
+    at: DateTime<Utc>,
+) -> rusqlite::Result<Id> {
+    tx.prepare_cached(
+        "INSERT INTO notes (org_id, conversation_id, kind, body, author_id, created_at)
+         VALUES (?1, ?2, 'system', ?3, ?4, ?5)",
+    )?
+    .execute(params![org_id, conversation_id, body, author_id, ms(at)])?;
+    let id = tx.last_insert_rowid();
+    record_activity(tx, org_id, conversation_id, at, activity_kind::NOTE, id)?;
+    Ok(id)
+}
