@@ -55,7 +55,11 @@ pub enum ComposeError {
     #[error("the message is empty")]
     Empty,
     #[error("the message is {len} characters; {channel} allows at most {max}")]
-    TooLong { channel: Channel, len: usize, max: usize },
+    TooLong {
+        channel: Channel,
+        len: usize,
+        max: usize,
+    },
     #[error("the WhatsApp 24-hour window has expired: only template messages can be sent")]
     WindowClosed,
     #[error("templates can only be sent on WhatsApp")]
@@ -63,7 +67,11 @@ pub enum ComposeError {
     #[error("unknown template {0:?}")]
     UnknownTemplate(String),
     #[error("template {name:?} takes {expected} parameters, {given} given")]
-    TemplateParams { name: String, expected: u32, given: usize },
+    TemplateParams {
+        name: String,
+        expected: u32,
+        given: usize,
+    },
 }
 
 /// A validated reply: its channel and the text the customer will read.
@@ -105,7 +113,11 @@ pub fn validate_reply(
             if channel == Channel::Whatsapp && !window.is_open() {
                 return Err(ComposeError::WindowClosed);
             }
-            Ok(ValidReply { channel, body: text.to_string(), template: None })
+            Ok(ValidReply {
+                channel,
+                body: text.to_string(),
+                template: None,
+            })
         }
         (None, Some(t)) => {
             if channel != Channel::Whatsapp {
@@ -122,7 +134,11 @@ pub fn validate_reply(
                     given: t.params.len(),
                 });
             }
-            Ok(ValidReply { channel, body: found.render(&t.params), template: Some(t.clone()) })
+            Ok(ValidReply {
+                channel,
+                body: found.render(&t.params),
+                template: Some(t.clone()),
+            })
         }
     }
 }
@@ -148,17 +164,35 @@ mod tests {
 
     #[test]
     fn cmp5_default_channel_is_customers_last() {
-        let ctx = ReplyContext { has_customer: true, has_number: true, last_channel: Channel::Portal };
+        let ctx = ReplyContext {
+            has_customer: true,
+            has_number: true,
+            last_channel: Channel::Portal,
+        };
         assert_eq!(reply_channels(ctx)[0], Channel::Portal);
-        let ctx = ReplyContext { last_channel: Channel::Whatsapp, ..ctx };
-        assert_eq!(reply_channels(ctx), vec![Channel::Whatsapp, Channel::Sms, Channel::Portal]);
+        let ctx = ReplyContext {
+            last_channel: Channel::Whatsapp,
+            ..ctx
+        };
+        assert_eq!(
+            reply_channels(ctx),
+            vec![Channel::Whatsapp, Channel::Sms, Channel::Portal]
+        );
     }
 
     #[test]
     fn voi5_voice_threads_reply_by_sms_and_withheld_cannot_reply() {
-        let ctx = ReplyContext { has_customer: false, has_number: true, last_channel: Channel::Voice };
+        let ctx = ReplyContext {
+            has_customer: false,
+            has_number: true,
+            last_channel: Channel::Voice,
+        };
         assert_eq!(reply_channels(ctx)[0], Channel::Sms);
-        let withheld = ReplyContext { has_customer: false, has_number: false, last_channel: Channel::Voice };
+        let withheld = ReplyContext {
+            has_customer: false,
+            has_number: false,
+            last_channel: Channel::Voice,
+        };
         assert!(reply_channels(withheld).is_empty());
         assert_eq!(
             validate_reply(&[], None, Some("hi"), None, WindowState::NeverOpened, &[]),
@@ -174,20 +208,28 @@ mod tests {
             validate_reply(&chans, None, Some("hello"), None, closed, &tpl()),
             Err(ComposeError::WindowClosed)
         );
-        let use_ = TemplateUse { name: "vehicle_ready".into(), params: vec!["Sam".into()] };
+        let use_ = TemplateUse {
+            name: "vehicle_ready".into(),
+            params: vec!["Sam".into()],
+        };
         let ok = validate_reply(&chans, None, None, Some(&use_), closed, &tpl()).unwrap();
         assert_eq!(ok.body, "Hi Sam, your vehicle is ready.");
         let open = WindowState::Open { closes_at: t0() };
         assert!(validate_reply(&chans, None, Some("hello"), None, open, &tpl()).is_ok());
         // SMS is unaffected by the WhatsApp window.
-        assert!(validate_reply(&chans, Some(Channel::Sms), Some("hi"), None, closed, &tpl()).is_ok());
+        assert!(
+            validate_reply(&chans, Some(Channel::Sms), Some("hi"), None, closed, &tpl()).is_ok()
+        );
     }
 
     #[test]
     fn cmp1_rejects_empty_long_and_mismatched_replies() {
         let chans = [Channel::Sms];
         let w = WindowState::NeverOpened;
-        assert_eq!(validate_reply(&chans, None, Some("  "), None, w, &[]), Err(ComposeError::Empty));
+        assert_eq!(
+            validate_reply(&chans, None, Some("  "), None, w, &[]),
+            Err(ComposeError::Empty)
+        );
         let long = "x".repeat(1601);
         assert!(matches!(
             validate_reply(&chans, None, Some(&long), None, w, &[]),
@@ -197,10 +239,17 @@ mod tests {
             validate_reply(&chans, Some(Channel::Voice), Some("hi"), None, w, &[]),
             Err(ComposeError::ChannelUnavailable(Channel::Voice))
         );
-        let use_ = TemplateUse { name: "vehicle_ready".into(), params: vec![] };
+        let use_ = TemplateUse {
+            name: "vehicle_ready".into(),
+            params: vec![],
+        };
         assert_eq!(
             validate_reply(&[Channel::Whatsapp], None, None, Some(&use_), w, &tpl()),
-            Err(ComposeError::TemplateParams { name: "vehicle_ready".into(), expected: 1, given: 0 })
+            Err(ComposeError::TemplateParams {
+                name: "vehicle_ready".into(),
+                expected: 1,
+                given: 0
+            })
         );
     }
 }

@@ -97,7 +97,10 @@ impl CallOutcome {
     pub fn needs_resolution(self) -> bool {
         matches!(
             self,
-            CallOutcome::Missed | CallOutcome::Voicemail | CallOutcome::Escalated | CallOutcome::Errored
+            CallOutcome::Missed
+                | CallOutcome::Voicemail
+                | CallOutcome::Escalated
+                | CallOutcome::Errored
         )
     }
 }

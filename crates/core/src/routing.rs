@@ -16,13 +16,33 @@ pub struct Route {
 /// active work orders; `text`: the message (empty for calls).
 pub fn route(customer_known: bool, active_work_orders: &[Id], text: &str) -> Route {
     if !customer_known {
-        return Route { badge: ContextBadge::Unknown, link_work_order: None, needs_work_order_pick: false };
+        return Route {
+            badge: ContextBadge::Unknown,
+            link_work_order: None,
+            needs_work_order_pick: false,
+        };
     }
-    let badge = if asks_for_booking(text) { ContextBadge::Booking } else { ContextBadge::General };
+    let badge = if asks_for_booking(text) {
+        ContextBadge::Booking
+    } else {
+        ContextBadge::General
+    };
     match active_work_orders {
-        [only] => Route { badge, link_work_order: Some(*only), needs_work_order_pick: false },
-        [] => Route { badge, link_work_order: None, needs_work_order_pick: false },
-        _ => Route { badge, link_work_order: None, needs_work_order_pick: true },
+        [only] => Route {
+            badge,
+            link_work_order: Some(*only),
+            needs_work_order_pick: false,
+        },
+        [] => Route {
+            badge,
+            link_work_order: None,
+            needs_work_order_pick: false,
+        },
+        _ => Route {
+            badge,
+            link_work_order: None,
+            needs_work_order_pick: true,
+        },
     }
 }
 
@@ -39,8 +59,14 @@ mod tests {
 
     #[test]
     fn rte1_known_customer_without_work_order_is_booking_or_general() {
-        assert_eq!(route(true, &[], "Can I book my car in for an MOT?").badge, ContextBadge::Booking);
-        assert_eq!(route(true, &[], "Thanks, see you then").badge, ContextBadge::General);
+        assert_eq!(
+            route(true, &[], "Can I book my car in for an MOT?").badge,
+            ContextBadge::Booking
+        );
+        assert_eq!(
+            route(true, &[], "Thanks, see you then").badge,
+            ContextBadge::General
+        );
     }
 
     #[test]

@@ -494,6 +494,56 @@ pub fn demo_dataset(seed: u64, now: DateTime<Utc>, password_hash: &str) -> Datas
     }
 }
 
+/// One large organisation for benchmarks ("Bench Motors", users `*@bench.test` with the demo
+/// roles) at `scale`. Unknown senders get numbers from a range of their own (07700 000000
+/// upwards, distinct from the customers' 07700 9xxxxx), so every anonymous conversation keeps a
+/// distinct number however large the scale.
+pub fn bench_dataset(seed: u64, now: DateTime<Utc>, scale: Scale, password_hash: &str) -> Dataset {
+    use Capability::*;
+    let mut g = Generator::new(seed, now);
+    let mut keys = StdRng::seed_from_u64(seed ^ 0xbe4c);
+    let users = g.users(
+        &[
+            (
+                "frontdesk@bench.test",
+                "Fran Desk",
+                "Front desk",
+                &[MessagesView, MessagesSend],
+            ),
+            (
+                "trainee@bench.test",
+                "Toby Trainee",
+                "Trainee",
+                &[MessagesView, MessagesSendGated],
+            ),
+            (
+                "manager@bench.test",
+                "Morgan Manager",
+                "Manager",
+                &[MessagesView, MessagesSend, MessagesApprove],
+            ),
+            ("viewer@bench.test", "Vic Viewer", "Viewer", &[MessagesView]),
+        ],
+        password_hash,
+    );
+    let mut org = g.organisation(
+        "Bench Motors",
+        users,
+        providers(&mut keys, "+441632960003", "100000000000003"),
+        scale,
+    );
+    let mut n = 0u32;
+    for c in &mut org.conversations {
+        if let Party::Number(number) = &mut c.party {
+            *number = format!("+447700{:06}", n % 900_000);
+            n += 1;
+        }
+    }
+    Dataset {
+        organisations: vec![org],
+    }
+}
+
 /// Seeds the demo organisations into an empty database and describes them.
 pub async fn seed_demo(store: &dyn Store, seed: u64) -> anyhow::Result<SeedSummary> {
     if store.find_login("frontdesk@demo.test").await?.is_some() {

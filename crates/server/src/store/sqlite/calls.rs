@@ -126,7 +126,7 @@ impl CallStore for SqliteStore {
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> StoreResult<CallMoved> {
-        let (org, user) = (actor.org_id, actor.user_id);
+        let (org, user, tz) = (actor.org_id, actor.user_id, actor.time_zone);
         let reason = reason
             .map(str::trim)
             .filter(|r| !r.is_empty())
@@ -155,7 +155,7 @@ impl CallStore for SqliteStore {
                 fts_put(tx, fts_kind::CALL, id, org, dest, t)?;
             }
             let (from_title, to_title) = (party_name(tx, from)?, party_name(tx, dest)?);
-            let when = call.started_at.format("%-d %b %H:%M");
+            let when = call.started_at.with_timezone(&tz).format("%-d %b %H:%M");
             system_note(tx, org, from, &format!("Call of {when} moved to {to_title}"), Some(user), now)?;
             system_note(tx, org, dest, &format!("Call of {when} moved here from {from_title}"), Some(user), now)?;
             refresh(tx, from)?;

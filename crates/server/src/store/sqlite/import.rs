@@ -40,7 +40,7 @@ fn import_org(tx: &Connection, o: &OrgData, now: DateTime<Utc>) -> StoreResult<I
     let p = &o.providers;
     tx.execute(
         "INSERT INTO provider_settings (org_id, twilio_account_sid, twilio_auth_token, whatsapp_phone_number_id, whatsapp_access_token)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+         VALUES (?1, nullif(?2, ''), nullif(?3, ''), nullif(?4, ''), nullif(?5, ''))",
         params![org, p.twilio_account_sid, p.twilio_auth_token, p.whatsapp_phone_number_id, p.whatsapp_access_token],
     )?;
     for n in &p.twilio_numbers {

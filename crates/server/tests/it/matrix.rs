@@ -1,0 +1,180 @@
+//! The whole capability × endpoint matrix (ACC-1): a missing capability answers 403, a missing
+//! token 401, and everything else is allowed through.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::support::{conv::*, Server};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Needs {
+    View,
+    Write,
+    Approve,
+}
+
+fn endpoints(
+    call: i64,
+    message: i64,
+    work_order: i64,
+    quick: i64,
+) -> Vec<(Method, String, Option<Value>, Needs)> {
+    use Needs::*;
+    let c = ALICE;
+    vec![
+        (Method::GET, "/api/v1/conversations".into(), None, View),
+        (
+            Method::GET,
+            format!("/api/v1/conversations/{c}"),
+            None,
+            View,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/conversations/{c}/messages"),
+            None,
+            View,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/conversations/{c}/read"),
+            Some(json!({})),
+            View,
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/conversations/{c}/assignee"),
+            Some(json!({ "user_id": null })),
+            Write,
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/conversations/{c}/work-order"),
+            Some(json!({ "work_order_id": work_order })),
+            Write,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/conversations/{c}/work-order"),
+            None,
+            Write,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/conversations/{c}/notes"),
+            Some(json!({ "body": "matrix" })),
+            Write,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/conversations/{c}/messages"),
+            Some(json!({ "client_id": "matrix", "body": "hi" })),
+            Write,
+        ),
+        (Method::GET, "/api/v1/approvals".into(), None, Approve),
+        (
+            Method::POST,
+            format!("/api/v1/approvals/{message}/approve"),
+            Some(json!({})),
+            Approve,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/approvals/{message}/reject"),
+            Some(json!({ "reason": "no" })),
+            Approve,
+        ),
+        (Method::GET, format!("/api/v1/calls/{call}"), None, View),
+        (
+            Method::POST,
+            format!("/api/v1/calls/{call}/resolve"),
+            Some(json!({})),
+            Write,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/calls/{call}/reassign"),
+            Some(json!({ "destination": { "to": "anonymous" } })),
+            Write,
+        ),
+        (Method::GET, "/api/v1/customers?q=a".into(), None, View),
+        (Method::GET, "/api/v1/work-orders?q=WO".into(), None, View),
+        (
+            Method::GET,
+            format!("/api/v1/work-orders/{work_order}"),
+            None,
+            View,
+        ),
+        (Method::GET, "/api/v1/staff".into(), None, View),
+        (Method::GET, "/api/v1/templates".into(), None, View),
+        (Method::GET, "/api/v1/quick-messages".into(), None, View),
+        (
+            Method::POST,
+            "/api/v1/quick-messages".into(),
+            Some(json!({ "name": "matrix", "body": "hi" })),
+            Approve,
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/quick-messages/{quick}"),
+            Some(json!({ "name": "ready", "body": "Ready now" })),
+            Approve,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/quick-messages/{quick}"),
+            None,
+            Approve,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn acc1_capability_matrix_covers_every_endpoint() {
+    let s = Server::start().await;
+    let manager = s.login("manager@fixture.test").await;
+    let call = manager
+        .ok(&format!("/api/v1/conversations/{UNKNOWN_CALLER}/messages"))
+        .await["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let message = manager
+        .ok(&format!("/api/v1/conversations/{ALICE}/messages"))
+        .await["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let work_order = manager.ok("/api/v1/work-orders?q=WO-1").await["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let quick = manager.ok("/api/v1/quick-messages").await["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let users: &[(&str, &[Needs])] = &[
+        ("frontdesk@fixture.test", &[Needs::View, Needs::Write]),
+        ("trainee@fixture.test", &[Needs::View, Needs::Write]),
+        (
+            "manager@fixture.test",
+            &[Needs::View, Needs::Write, Needs::Approve],
+        ),
+        ("viewer@fixture.test", &[Needs::View]),
+        ("mechanic@fixture.test", &[]),
+    ];
+    let anonymous = s.anonymous();
+    for (method, path, body, needs) in endpoints(call, message, work_order, quick) {
+        let (status, _) = anonymous.send(method.clone(), &path, body.clone()).await;
+        assert_eq!(status, 401, "no token: {method} {path}");
+        for (email, holds) in users {
+            let c = s.login(email).await;
+            let (status, res) = c.send(method.clone(), &path, body.clone()).await;
+            if holds.contains(&needs) {
+                assert!(
+                    status != 403 && status != 401 && !status.is_server_error(),
+                    "{email} may {method} {path}: got {status} {res}"
+                );
+            } else {
+                assert_eq!(status, 403, "{email} must not {method} {path}: {res}");
+                assert_eq!(res["error"]["code"], "forbidden");
+            }
+        }
+    }
+}

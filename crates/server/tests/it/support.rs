@@ -1,0 +1,461 @@
+//! The test harness: a real server on a loopback port over a temporary SQLite database, with a
+//! hand-built fixture whose every count is known, and a small HTTP client.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use inbox_core::{
+    CallOutcome, Capability, CapabilitySet, Channel, ContextBadge, DeliveryStatus, Direction,
+    NoteKind, WorkOrderStatus,
+};
+use inbox_server::clock::Clock;
+use inbox_server::store::dataset::{
+    ConversationData, CustomerData, ItemData, OrgData, Party, ProviderSettings, UserData,
+    WorkOrderData,
+};
+use inbox_server::store::{self, Dataset, Store};
+use inbox_server::{app, AppState};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+pub const PASSWORD: &str = "fixture-password";
+
+/// Wednesday 17 June 2026, 12:00 in London (BST, UTC+1).
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 17, 11, 0, 0).unwrap()
+}
+
+pub struct Server {
+    pub base: String,
+    pub store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+}
+
+/// Conversation ids of the fixture, in import order (ids start at 1).
+pub mod conv {
+    pub const ALICE: i64 = 1; // SMS today, unread, assigned to frontdesk
+    pub const BOB: i64 = 2; // WhatsApp two days ago (window expired), unassigned
+    pub const CAROL: i64 = 3; // portal, 7 June, 55 items, assigned to manager
+    pub const UNKNOWN_CALLER: i64 = 4; // missed call 20 days ago, unresolved, unassigned
+    pub const DAN: i64 = 5; // old thread with a note today, assigned to frontdesk
+    pub const WITHHELD: i64 = 6; // resolved voicemail 60 days ago
+    pub const EVE: i64 = 7; // SMS 45 days ago, unassigned
+    /// Then `OLD_COUNT` old unknown-number conversations (ids 8..), 200+ days back.
+    pub const OLD_FIRST: i64 = 8;
+    pub const OLD_COUNT: i64 = 60;
+    /// The other organisation's conversation.
+    pub const OTHER: i64 = OLD_FIRST + OLD_COUNT;
+}
+
+/// User ids of the fixture (import order).
+pub mod user {
+    pub const FRONTDESK: i64 = 1;
+    pub const TRAINEE: i64 = 2;
+    pub const MANAGER: i64 = 3;
+    pub const VIEWER: i64 = 4;
+    pub const MECHANIC: i64 = 5;
+    pub const OTHER_FRONTDESK: i64 = 6;
+}
+
+pub const ALICE_PHONE: &str = "+447700900101";
+pub const UNKNOWN_PHONE: &str = "+447700900555";
+
+fn users(hash: &str, list: &[(&str, &str, &[Capability])]) -> Vec<UserData> {
+    list.iter()
+        .map(|(email, role, caps)| UserData {
+            email: email.to_string(),
+            name: role.to_string(),
+            role: role.to_string(),
+            capabilities: CapabilitySet::new(caps.iter().copied()),
+            password_hash: hash.to_string(),
+        })
+        .collect()
+}
+
+fn customer(name: &str, phone: &str) -> CustomerData {
+    CustomerData {
+        name: name.into(),
+        email: None,
+        phones: vec![phone.into()],
+    }
+}
+
+fn inbound(channel: Channel, body: &str, at: DateTime<Utc>, read: bool) -> ItemData {
+    ItemData::Message {
+        direction: Direction::Inbound,
+        channel,
+        body: body.into(),
+        status: DeliveryStatus::Delivered,
+        author: None,
+        at,
+        read,
+    }
+}
+
+fn outbound(channel: Channel, body: &str, at: DateTime<Utc>, author: usize) -> ItemData {
+    ItemData::Message {
+        direction: Direction::Outbound,
+        channel,
+        body: body.into(),
+        status: DeliveryStatus::Delivered,
+        author: Some(author),
+        at,
+        read: true,
+    }
+}
+
+fn conversation(
+    party: Party,
+    assignee: Option<usize>,
+    badge: ContextBadge,
+    items: Vec<ItemData>,
+) -> ConversationData {
+    ConversationData {
+        party,
+        assignee,
+        work_order: None,
+        context_badge: badge,
+        needs_work_order_pick: false,
+        items,
+    }
+}
+
+pub fn fixture(hash: &str) -> Dataset {
+    use Capability::*;
+    let t = now();
+    let h = Duration::hours;
+    let d = Duration::days;
+    let carol_day = t - d(10);
+    let mut carol_items = vec![inbound(
+        Channel::Portal,
+        "Could you quote for brake pads on the Golf?",
+        carol_day - h(8),
+        true,
+    )];
+    for i in 1..55 {
+        let at = carol_day - h(8) + Duration::minutes(i * 5);
+        carol_items.push(if i % 2 == 0 {
+            inbound(Channel::Portal, &format!("Carol message {i}"), at, true)
+        } else {
+            outbound(Channel::Portal, &format!("Reply number {i}"), at, 2)
+        });
+    }
+    let mut conversations = vec![
+        conversation(
+            Party::Customer(0),
+            Some(0),
+            ContextBadge::General,
+            vec![inbound(
+                Channel::Sms,
+                "Is my car ready yet?",
+                t - h(1),
+                false,
+            )],
+        ),
+        conversation(
+            Party::Customer(1),
+            None,
+            ContextBadge::Booking,
+            vec![inbound(
+                Channel::Whatsapp,
+                "Can I book an MOT for next week?",
+                t - d(2),
+                true,
+            )],
+        ),
+        conversation(
+            Party::Customer(2),
+            Some(2),
+            ContextBadge::General,
+            carol_items,
+        ),
+        conversation(
+            Party::Number(UNKNOWN_PHONE.into()),
+            None,
+            ContextBadge::Unknown,
+            vec![ItemData::Call {
+                outcome: CallOutcome::Missed,
+                duration_secs: 0,
+                recording_secs: None,
+                transcript: None,
+                resolved: false,
+                at: t - d(20),
+            }],
+        ),
+        conversation(
+            Party::Customer(3),
+            Some(0),
+            ContextBadge::General,
+            vec![
+                inbound(
+                    Channel::Sms,
+                    "Thanks for the service last spring",
+                    t - d(90),
+                    true,
+                ),
+                ItemData::Note {
+                    kind: NoteKind::Note,
+                    body: "Called back about the advisory".into(),
+                    author: Some(0),
+                    at: t - Duration::minutes(30),
+                },
+            ],
+        ),
+        conversation(
+            Party::Withheld,
+            None,
+            ContextBadge::Unknown,
+            vec![ItemData::Call {
+                outcome: CallOutcome::Voicemail,
+                duration_secs: 0,
+                recording_secs: Some(38),
+                transcript: Some("Hello, my windscreen is cracked, please call me".into()),
+                resolved: true,
+                at: t - d(60),
+            }],
+        ),
+        conversation(
+            Party::Customer(4),
+            None,
+            ContextBadge::General,
+            vec![inbound(
+                Channel::Sms,
+                "Thanks, see you then",
+                t - d(45),
+                true,
+            )],
+        ),
+    ];
+    for i in 0..conv::OLD_COUNT {
+        conversations.push(conversation(
+            Party::Number(format!("+447700900{:03}", 600 + i)),
+            None,
+            ContextBadge::Unknown,
+            vec![inbound(
+                Channel::Sms,
+                "Old enquiry",
+                t - d(200) - h(i),
+                true,
+            )],
+        ));
+    }
+    let fixture = OrgData {
+        name: "Fixture Garage".into(),
+        time_zone: "Europe/London".into(),
+        ai_enabled: false,
+        providers: ProviderSettings::default(),
+        users: users(
+            hash,
+            &[
+                (
+                    "frontdesk@fixture.test",
+                    "Front desk",
+                    &[MessagesView, MessagesSend],
+                ),
+                (
+                    "trainee@fixture.test",
+                    "Trainee",
+                    &[MessagesView, MessagesSendGated],
+                ),
+                (
+                    "manager@fixture.test",
+                    "Manager",
+                    &[MessagesView, MessagesSend, MessagesApprove],
+                ),
+                ("viewer@fixture.test", "Viewer", &[MessagesView]),
+                ("mechanic@fixture.test", "Mechanic", &[]),
+            ],
+        ),
+        customers: vec![
+            customer("Alice Able", ALICE_PHONE),
+            customer("Bob Brown", "+447700900102"),
+            customer("Carol Cole", "+447700900103"),
+            customer("Dan Dare", "+447700900104"),
+            customer("Eve Evans", "+447700900105"),
+        ],
+        work_orders: vec![
+            WorkOrderData {
+                number: "WO-1".into(),
+                status: WorkOrderStatus::Active,
+                vehicle_registration: "AB12 CDE".into(),
+                description: "Golf - MOT".into(),
+                customer: 1,
+            },
+            WorkOrderData {
+                number: "WO-2".into(),
+                status: WorkOrderStatus::Closed,
+                vehicle_registration: "XY34 ZZZ".into(),
+                description: "Fiesta - brakes".into(),
+                customer: 2,
+            },
+        ],
+        conversations,
+        quick_messages: vec![("ready".into(), "Your car is ready".into())],
+        templates: vec![(
+            "vehicle_ready".into(),
+            "en_GB".into(),
+            "Hi {{1}}, your vehicle is ready.".into(),
+        )],
+    };
+    let other = OrgData {
+        name: "Other Garage".into(),
+        time_zone: "Europe/London".into(),
+        ai_enabled: false,
+        providers: ProviderSettings::default(),
+        users: users(
+            hash,
+            &[(
+                "frontdesk@other.test",
+                "Front desk",
+                &[MessagesView, MessagesSend, MessagesApprove],
+            )],
+        ),
+        customers: vec![customer("Zed Zulu", "+447700900999")],
+        work_orders: vec![WorkOrderData {
+            number: "WO-9".into(),
+            status: WorkOrderStatus::Active,
+            vehicle_registration: "ZZ99 ZZZ".into(),
+            description: "Van - tyres".into(),
+            customer: 0,
+        }],
+        conversations: vec![conversation(
+            Party::Customer(0),
+            None,
+            ContextBadge::General,
+            vec![
+                inbound(Channel::Sms, "Secret other garage message", t - h(2), false),
+                ItemData::Call {
+                    outcome: CallOutcome::Missed,
+                    duration_secs: 0,
+                    recording_secs: None,
+                    transcript: None,
+                    resolved: false,
+                    at: t - h(3),
+                },
+            ],
+        )],
+        quick_messages: vec![("other".into(), "Other garage snippet".into())],
+        templates: vec![],
+    };
+    Dataset {
+        organisations: vec![fixture, other],
+    }
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("inbox.db").display());
+        let store = store::open(&url).await.unwrap();
+        let hash = inbox_server::auth::password::hash(PASSWORD).unwrap();
+        store.import(fixture(&hash)).await.unwrap();
+        let state = AppState {
+            clock: Clock::fixed(now()),
+            ..AppState::new(Arc::clone(&store))
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+        Server {
+            base,
+            store,
+            _dir: dir,
+        }
+    }
+
+    pub fn anonymous(&self) -> Client {
+        Client {
+            http: reqwest::Client::new(),
+            base: self.base.clone(),
+            token: None,
+        }
+    }
+
+    pub async fn login(&self, email: &str) -> Client {
+        let c = self.anonymous();
+        let (status, body) = c
+            .post(
+                "/api/v1/auth/login",
+                serde_json::json!({ "email": email, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "login {email}: {body}");
+        Client {
+            token: Some(body["token"].as_str().unwrap().to_string()),
+            ..c
+        }
+    }
+}
+
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: Option<String>,
+}
+
+impl Client {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let text = res.text().await.unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// GET that must succeed.
+    pub async fn ok(&self, path: &str) -> Value {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        body
+    }
+
+    /// The ids of a list page, in order.
+    pub async fn ids(&self, query: &str) -> (Vec<i64>, Value) {
+        let page = self.ok(&format!("/api/v1/conversations?{query}")).await;
+        let ids = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect();
+        (ids, page["counts"].clone())
+    }
+}
+
+/// `{ all, unread, unassigned, mine }` as a tuple, for compact assertions.
+pub fn counts(v: &Value) -> (u64, u64, u64, u64) {
+    let n = |k: &str| v[k].as_u64().unwrap();
+    (n("all"), n("unread"), n("unassigned"), n("mine"))
+}
