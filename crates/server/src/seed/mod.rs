@@ -59,6 +59,18 @@ impl Generator {
         }
     }
 
+    fn weighted(&mut self, choices: &[(Channel, u32)]) -> Channel {
+        let total: u32 = choices.iter().map(|c| c.1).sum();
+        let mut roll = self.rng.gen_range(0..total.max(1));
+        for (channel, weight) in choices {
+            if roll < *weight {
+                return *channel;
+            }
+            roll -= weight;
+        }
+        Channel::Sms
+    }
+
     fn pick<'a>(&mut self, xs: &'a [&'a str]) -> &'a str {
         xs[self.rng.gen_range(0..xs.len())]
     }
@@ -231,33 +243,38 @@ impl Generator {
         staff: &[usize],
         scale: Scale,
     ) -> ConversationData {
-        let (n_items, channels): (usize, &[Channel]) = match &party {
+        // (channel, weight): how customers of a UK garage tend to get in touch.
+        let (n_items, channels): (usize, &[(Channel, u32)]) = match &party {
             Party::Customer(_) => (
                 self.rng
                     .gen_range(1..=scale.items_per_customer_conversation.max(1) * 2 - 1),
                 &[
-                    Channel::Sms,
-                    Channel::Whatsapp,
-                    Channel::Portal,
-                    Channel::Voice,
+                    (Channel::Sms, 35),
+                    (Channel::Whatsapp, 35),
+                    (Channel::Portal, 15),
+                    (Channel::Voice, 15),
                 ],
             ),
             Party::Number(_) => (
                 self.rng.gen_range(1..=5),
-                &[Channel::Sms, Channel::Whatsapp, Channel::Voice],
+                &[
+                    (Channel::Sms, 40),
+                    (Channel::Whatsapp, 35),
+                    (Channel::Voice, 25),
+                ],
             ),
-            Party::Withheld => (1, &[Channel::Voice]),
+            Party::Withheld => (1, &[(Channel::Voice, 1)]),
         };
         let start = self.recent(scale.days);
         let mut at = start;
         let mut items = Vec::with_capacity(n_items);
         let mut first_text = String::new();
-        let main_channel = channels[self.rng.gen_range(0..channels.len())];
+        let main_channel = self.weighted(channels);
         for k in 0..n_items {
-            let channel = if self.rng.gen_bool(0.75) {
+            let channel = if self.rng.gen_bool(0.8) {
                 main_channel
             } else {
-                channels[self.rng.gen_range(0..channels.len())]
+                self.weighted(channels)
             };
             let age = self.now - at;
             let read = age > Duration::hours(6) || self.rng.gen_bool(0.5);

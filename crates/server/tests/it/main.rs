@@ -6,6 +6,8 @@ mod support;
 
 mod auth;
 mod calls;
+mod catalog;
+mod cli;
 mod compose;
 mod isolation;
 mod list;

@@ -1,0 +1,205 @@
+//! The `inbox-server` binary as the demo and operators use it: migrate, seed-demo's JSON summary
+//! (DESIGN.md Fixed points), user add, and serve.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_inbox-server"))
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Kills the server when the test ends, pass or fail.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn seed_demo_prints_the_fixed_summary_and_the_demo_users_can_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    assert!(bin()
+        .args(["--database-url", &url, "migrate"])
+        .status()
+        .unwrap()
+        .success());
+    let out = bin()
+        .args(["--database-url", &url, "seed-demo"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON object");
+    let orgs = summary["organisations"].as_array().unwrap();
+    assert_eq!(orgs.len(), 2);
+    let demo = &orgs[0];
+    assert_eq!(demo["name"], "Demo Motors");
+    assert_eq!(demo["time_zone"], "Europe/London");
+    assert_eq!(demo["customers"], 200);
+    assert_eq!(demo["work_orders"], 60);
+    assert_eq!(demo["conversations"], 2000);
+    assert!(demo["twilio"]["account_sid"]
+        .as_str()
+        .unwrap()
+        .starts_with("AC"));
+    assert_eq!(demo["twilio"]["account_sid"].as_str().unwrap().len(), 34);
+    assert!(!demo["twilio"]["auth_token"].as_str().unwrap().is_empty());
+    assert_eq!(demo["twilio"]["numbers"][0], "+441632960001");
+    assert!(demo["whatsapp"]["phone_number_id"].is_string());
+    let caps = |email: &str| -> Value {
+        orgs.iter()
+            .flat_map(|o| o["users"].as_array().unwrap())
+            .find(|u| u["email"] == email)
+            .unwrap()["capabilities"]
+            .clone()
+    };
+    assert_eq!(
+        caps("frontdesk@demo.test"),
+        json!(["messages.view", "messages.send"])
+    );
+    assert_eq!(
+        caps("trainee@demo.test"),
+        json!(["messages.view", "messages.send_gated"])
+    );
+    assert_eq!(
+        caps("manager@demo.test"),
+        json!(["messages.view", "messages.send", "messages.approve"])
+    );
+    assert_eq!(caps("viewer@demo.test"), json!(["messages.view"]));
+    assert_eq!(caps("mechanic@demo.test"), json!([]));
+    assert_eq!(orgs[1]["name"], "Northside Autos");
+    assert_eq!(
+        caps("frontdesk@northside.test"),
+        json!(["messages.view", "messages.send"])
+    );
+
+    // Seeding twice is refused rather than doubling the data.
+    let again = bin()
+        .args(["--database-url", &url, "seed-demo"])
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already holds the demo data"));
+
+    // user add reads the password from stdin.
+    let org = demo["id"].as_i64().unwrap().to_string();
+    let mut add = bin()
+        .args([
+            "--database-url",
+            &url,
+            "user",
+            "add",
+            "--org",
+            &org,
+            "--email",
+            "new@demo.test",
+            "--name",
+            "New Starter",
+            "--role",
+            "Front desk",
+            "--capabilities",
+            "messages.view,messages.send",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"a-long-password\n")
+        .unwrap();
+    assert!(add.wait_with_output().unwrap().status.success());
+    let bad = bin()
+        .args([
+            "--database-url",
+            &url,
+            "user",
+            "add",
+            "--org",
+            &org,
+            "--email",
+            "x@demo.test",
+            "--name",
+            "X",
+            "--role",
+            "R",
+            "--capabilities",
+            "messages.fly",
+        ])
+        .env("INBOX_USER_PASSWORD", "a-long-password")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success(), "unknown capabilities are refused");
+
+    let port = free_port();
+    let _server = Child(
+        bin()
+            .args([
+                "--database-url",
+                &url,
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut up = false;
+    for _ in 0..100 {
+        if http.get(format!("{base}/healthz")).send().await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "the server answers /healthz");
+    for (email, password) in [
+        ("frontdesk@demo.test", "demo-password"),
+        ("new@demo.test", "a-long-password"),
+    ] {
+        let res = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{email}");
+        let body: Value = res.json().await.unwrap();
+        let page: Value = http
+            .get(format!("{base}/api/v1/conversations?range=all_time"))
+            .bearer_auth(body["token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            page["counts"]["all"], 2000,
+            "{email} sees all of Demo Motors"
+        );
+        assert_eq!(page["items"].as_array().unwrap().len(), 50);
+    }
+}
