@@ -1,1 +1,65 @@
-fn main() {}
+//! `cargo xtask`: the project's own task runner (see `usage()` for the commands).
+//!
+//! Plain `std::process::Command` and hand-rolled argument parsing, so the runner builds in
+//! seconds and needs nothing beyond the workspace's own dependencies.
+
+mod bench;
+mod ci;
+mod cmd;
+mod demo;
+
+use std::process::ExitCode;
+
+fn usage() -> &'static str {
+    "\
+Garage Inbox task runner
+
+Usage: cargo xtask <command> [args]
+
+Commands:
+  ci             What CI runs, in order, stopping at the first failure:
+                 cargo fmt --check, cargo clippy -D warnings, the tests
+                 (cargo nextest when installed, else cargo test)
+  demo           Build inbox-server (release), seed a fresh demo database under
+                 target/demo/ and serve it until Ctrl-C
+                 (listens on $INBOX_LISTEN, default 127.0.0.1:8787)
+  bench [ARGS]   cargo bench -p inbox-server --bench conversation_list;
+                 ARGS go to criterion (e.g. a benchmark name filter)
+  help           This text
+
+On a fresh Debian machine, `bash .ci/run` installs what is missing and runs `cargo xtask ci`."
+}
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let command = args.next();
+    let rest: Vec<String> = args.collect();
+    let result = match command.as_deref() {
+        None | Some("help" | "-h" | "--help") => {
+            println!("{}", usage());
+            Ok(())
+        }
+        Some("ci") => no_args("ci", &rest).and_then(|()| ci::run()),
+        Some("demo") => no_args("demo", &rest).and_then(|()| demo::run()),
+        Some("bench") => bench::run(&rest),
+        Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n\n{}", usage())),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn no_args(command: &str, rest: &[String]) -> anyhow::Result<()> {
+    if rest.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "`cargo xtask {command}` takes no arguments (got {})",
+            rest.join(" ")
+        )
+    }
+}

@@ -72,7 +72,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { AppError::NotFound })
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
+            StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
         ))
         .layer(TraceLayer::new_for_http())

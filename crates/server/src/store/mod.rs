@@ -318,6 +318,44 @@ pub trait DirectoryStore: Send + Sync {
     async fn work_order(&self, actor: &Actor, id: Id) -> StoreResult<WorkOrder>;
 }
 
+/// The smallest cursor the log can serve and its newest sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogBounds {
+    pub floor: i64,
+    pub head: i64,
+}
+
+impl LogBounds {
+    /// A client at `since` can be brought up to date from the log alone.
+    pub fn can_replay_from(&self, since: i64) -> bool {
+        since >= self.floor && since <= self.head
+    }
+}
+
+/// The change log clients sync from (issue 4).
+#[async_trait]
+pub trait SyncStore: Send + Sync {
+    /// Events with `seq > after`, oldest first, at most `limit`.
+    async fn events_after(
+        &self,
+        org: Id,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<inbox_core::sync::Event>>;
+    async fn log_bounds(&self, org: Id) -> StoreResult<LogBounds>;
+    /// A page of the organisation's conversations for a client rebuilding its cache.
+    async fn snapshot(
+        &self,
+        actor: &Actor,
+        after: Option<Id>,
+        limit: usize,
+    ) -> StoreResult<inbox_core::sync::Snapshot>;
+    /// Drops events older than `before` and raises each organisation's floor; returns how many.
+    async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64>;
+    /// Announces the organisations whose log grew, after each commit.
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<Id>;
+}
+
 /// Bulk loading of a whole dataset (demo seed, benchmarks).
 #[async_trait]
 pub trait ImportStore: Send + Sync {
@@ -335,6 +373,7 @@ pub trait Store:
     + CatalogStore
     + DirectoryStore
     + ImportStore
+    + SyncStore
 {
 }
 
@@ -347,6 +386,7 @@ impl<T> Store for T where
         + CatalogStore
         + DirectoryStore
         + ImportStore
+        + SyncStore
 {
 }
 

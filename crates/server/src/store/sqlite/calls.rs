@@ -7,6 +7,7 @@ use inbox_core::preview::message_preview;
 use inbox_core::{Call, CallOutcome, Channel, Id};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::events::{emit, emit_conversation};
 use super::routing::{apply_routing, conversation_for, party_for, Party};
 use super::rows::{load_call, party_name};
 use super::{
@@ -14,6 +15,7 @@ use super::{
 };
 use crate::store::dataset::call_summary;
 use crate::store::{Actor, CallStore, Ingested, NewCall, StoreError, StoreResult};
+use inbox_core::sync::Change;
 
 /// SQL list of the outcomes that wait for "Mark resolved" (VOI-7).
 fn unresolved_outcomes() -> String {
@@ -36,31 +38,35 @@ fn refresh(tx: &Connection, conversation_id: Id) -> StoreResult<()> {
         unresolved_outcomes()
     );
     tx.prepare_cached(&sql)?.execute([conversation_id])?;
-    let message: Option<(i64, String, String, String)> = tx
-        .prepare_cached("SELECT created_at, body, channel, direction FROM messages WHERE conversation_id = ?1 ORDER BY created_at DESC, id DESC LIMIT 1")?
-        .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+    // Preview: the newest message or call. Channel: how the customer last reached us, which
+    // is the newer of their last inbound message and the last call (as `dataset::derive`).
+    let message: Option<(i64, String)> = tx
+        .prepare_cached("SELECT created_at, body FROM messages WHERE conversation_id = ?1 ORDER BY created_at DESC, id DESC LIMIT 1")?
+        .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let inbound_channel: Option<String> = tx
-        .prepare_cached("SELECT channel, created_at FROM messages WHERE conversation_id = ?1 AND direction = 'inbound' ORDER BY created_at DESC, id DESC LIMIT 1")?
-        .query_row([conversation_id], |r| r.get(0))
+    let inbound: Option<(i64, String)> = tx
+        .prepare_cached("SELECT created_at, channel FROM messages WHERE conversation_id = ?1 AND direction = 'inbound' ORDER BY created_at DESC, id DESC LIMIT 1")?
+        .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     let call: Option<(i64, Id)> = tx
         .prepare_cached("SELECT started_at, id FROM calls WHERE conversation_id = ?1 ORDER BY started_at DESC, id DESC LIMIT 1")?
         .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let (preview, channel) = match (message, call) {
-        (Some((mat, body, _, _)), Some((cat, _))) if mat > cat => {
-            (message_preview(&body), inbound_channel)
-        }
+    let call_at = call.as_ref().map(|c| c.0);
+    let preview = match (message, call) {
+        (Some((mat, body)), Some((cat, _))) if mat > cat => message_preview(&body),
         (_, Some((_, call_id))) => {
             let c = load_call_unscoped(tx, call_id)?;
-            (
-                call_summary(c.outcome, c.duration_secs, c.recording_secs),
-                Some(Channel::Voice.as_str().to_string()),
-            )
+            call_summary(c.outcome, c.duration_secs, c.recording_secs)
         }
-        (Some((_, body, _, _)), None) => (message_preview(&body), inbound_channel),
-        (None, None) => (String::new(), None),
+        (Some((_, body)), None) => message_preview(&body),
+        (None, None) => String::new(),
+    };
+    let channel = match (inbound, call_at) {
+        (Some((iat, ch)), Some(cat)) if iat > cat => Some(ch),
+        (_, Some(_)) => Some(Channel::Voice.as_str().to_string()),
+        (Some((_, ch)), None) => Some(ch),
+        (None, None) => None,
     };
     tx.prepare_cached("UPDATE conversations SET preview = ?2, last_channel = coalesce(?3, last_channel) WHERE id = ?1")?
         .execute(params![conversation_id, preview, channel])?;
@@ -85,8 +91,8 @@ impl CallStore for SqliteStore {
     async fn ingest_call(&self, org_id: Id, call: NewCall) -> StoreResult<Ingested> {
         self.write(move |tx| {
             let seen = tx
-                .prepare_cached("SELECT id, conversation_id FROM calls WHERE provider_call_id = ?1")?
-                .query_row([&call.provider_call_id], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, Id>(1)?)))
+                .prepare_cached("SELECT id, conversation_id FROM calls WHERE org_id = ?1 AND provider_call_id = ?2")?
+                .query_row(params![org_id, &call.provider_call_id], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, Id>(1)?)))
                 .optional()?;
             if let Some((item_id, conversation_id)) = seen {
                 return Ok(Ingested { conversation_id, item_id, created: false });
@@ -103,9 +109,13 @@ impl CallStore for SqliteStore {
             let id = tx.last_insert_rowid();
             let unresolved = i64::from(call.outcome.needs_resolution());
             tx.prepare_cached(
-                "UPDATE conversations SET preview = ?2, last_channel = 'voice', unresolved_calls = unresolved_calls + ?3 WHERE id = ?1",
+                "UPDATE conversations SET
+                        preview = CASE WHEN ?4 >= last_activity_at THEN ?2 ELSE preview END,
+                        last_channel = CASE WHEN ?4 >= last_activity_at THEN 'voice' ELSE last_channel END,
+                        unresolved_calls = unresolved_calls + ?3
+                 WHERE id = ?1",
             )?
-            .execute(params![conversation_id, call_summary(call.outcome, call.duration_secs, call.recording_secs), unresolved])?;
+            .execute(params![conversation_id, call_summary(call.outcome, call.duration_secs, call.recording_secs), unresolved, ms(call.at)])?;
             record_activity(tx, org_id, conversation_id, call.at, activity_kind::CALL, id)?;
             if let Some(t) = &call.transcript {
                 fts_put(tx, fts_kind::CALL, id, org_id, conversation_id, t)?;
@@ -113,6 +123,8 @@ impl CallStore for SqliteStore {
             if matches!(party, Party::Customer(_)) {
                 apply_routing(tx, org_id, conversation_id, call.transcript.as_deref().unwrap_or(""), call.at)?;
             }
+            emit(tx, org_id, call.at, &Change::Call(load_call(tx, org_id, id)?))?;
+            emit_conversation(tx, org_id, conversation_id, call.at)?;
             Ok(Ingested { conversation_id, item_id: id, created: true })
         })
         .await
@@ -162,7 +174,11 @@ impl CallStore for SqliteStore {
             refresh(tx, dest)?;
             audit(tx, org, Some(user), "call.reassigned", ("call", id),
                 serde_json::json!({ "from_conversation_id": from, "to_conversation_id": dest, "reason": reason }), now)?;
-            Ok(CallMoved { call: load_call(tx, org, id)?, from_conversation_id: from, to_conversation_id: dest })
+            let call = load_call(tx, org, id)?;
+            emit(tx, org, now, &Change::Call(call.clone()))?;
+            emit_conversation(tx, org, from, now)?;
+            emit_conversation(tx, org, dest, now)?;
+            Ok(CallMoved { call, from_conversation_id: from, to_conversation_id: dest })
         })
         .await
     }
@@ -181,7 +197,10 @@ impl CallStore for SqliteStore {
             }
             record_activity(tx, org, call.conversation_id, now, activity_kind::CALL_STATUS, id)?;
             audit(tx, org, Some(user), "call.resolved", ("call", id), serde_json::json!({}), now)?;
-            load_call(tx, org, id)
+            let call = load_call(tx, org, id)?;
+            emit(tx, org, now, &Change::Call(call.clone()))?;
+            emit_conversation(tx, org, call.conversation_id, now)?;
+            Ok(call)
         })
         .await
     }

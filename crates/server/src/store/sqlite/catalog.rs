@@ -5,8 +5,10 @@ use chrono::{DateTime, Utc};
 use inbox_core::{Id, QuickMessage, WhatsappTemplate};
 use rusqlite::{params, Connection, ErrorCode};
 
+use super::events::emit;
 use super::{found, ms, SqliteStore};
 use crate::store::{Actor, CatalogStore, StoreError, StoreResult};
+use inbox_core::sync::Change;
 
 fn load(conn: &Connection, org: Id, id: Id) -> StoreResult<QuickMessage> {
     found(
@@ -73,7 +75,9 @@ impl CatalogStore for SqliteStore {
             tx.prepare_cached("INSERT INTO quick_messages (org_id, name, body, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)")?
                 .execute(params![org, name, body, ms(now)])
                 .map_err(|e| duplicate_name(e, &name))?;
-            load(tx, org, tx.last_insert_rowid())
+            let q = load(tx, org, tx.last_insert_rowid())?;
+            emit(tx, org, now, &Change::QuickMessage(q.clone()))?;
+            Ok(q)
         })
         .await
     }
@@ -93,7 +97,9 @@ impl CatalogStore for SqliteStore {
             tx.prepare_cached("UPDATE quick_messages SET name = ?3, body = ?4, updated_at = ?5 WHERE id = ?1 AND org_id = ?2")?
                 .execute(params![id, org, name, body, ms(now)])
                 .map_err(|e| duplicate_name(e, &name))?;
-            load(tx, org, id)
+            let q = load(tx, org, id)?;
+            emit(tx, org, now, &Change::QuickMessage(q.clone()))?;
+            Ok(q)
         })
         .await
     }
@@ -107,6 +113,12 @@ impl CatalogStore for SqliteStore {
             if n == 0 {
                 return Err(StoreError::NotFound);
             }
+            emit(
+                tx,
+                org,
+                chrono::Utc::now(),
+                &Change::QuickMessageDeleted { id },
+            )?;
             Ok(())
         })
         .await

@@ -5,11 +5,13 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::api::{ConversationPage, Counts, ListFilter, PAGE_SIZE};
 use inbox_core::compose::{reply_channels, ReplyContext};
+use inbox_core::sync::Change;
 use inbox_core::whatsapp::window_state;
 use inbox_core::{ConversationDetail, ConversationSummary, Id, WorkOrderStatus};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
+use super::events::emit;
 use super::rows::{self, load_summary, SUMMARY_SELECT, WORK_ORDER_SELECT};
 use super::{audit, ensure_conversation, from_ms, ms, system_note, SqliteStore};
 use crate::store::{
@@ -217,12 +219,19 @@ impl ConversationStore for SqliteStore {
         let org = actor.org_id;
         self.write(move |tx| {
             ensure_conversation(tx, org, id)?;
-            tx.prepare_cached(
-                "UPDATE messages SET read_at = ?2 WHERE conversation_id = ?1 AND direction = 'inbound' AND read_at IS NULL",
-            )?
-            .execute(params![id, ms(now)])?;
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE messages SET read_at = ?2 WHERE conversation_id = ?1 AND direction = 'inbound' AND read_at IS NULL",
+                )?
+                .execute(params![id, ms(now)])?;
             tx.prepare_cached("UPDATE conversations SET unread_count = 0 WHERE id = ?1")?.execute([id])?;
-            load_summary(tx, org, id)
+            let summary = load_summary(tx, org, id)?;
+            // Opening an already-read thread is not news.
+            if changed > 0 {
+                emit(tx, org, now, &Change::MessagesRead { conversation_id: id, read_at: now })?;
+                emit(tx, org, now, &Change::Conversation(summary.clone()))?;
+            }
+            Ok(summary)
         })
         .await
     }
@@ -264,7 +273,9 @@ impl ConversationStore for SqliteStore {
                 serde_json::json!({ "assignee_id": assignee }),
                 now,
             )?;
-            load_summary(tx, org, id)
+            let summary = load_summary(tx, org, id)?;
+            emit(tx, org, now, &Change::Conversation(summary.clone()))?;
+            Ok(summary)
         })
         .await
     }
@@ -302,7 +313,12 @@ impl ConversationStore for SqliteStore {
                 }
                 (None, None) => return Err(StoreError::Conflict("no work order is linked to this conversation".into())),
             }
-            detail(tx, &actor, id, now)
+            let detail = detail(tx, &actor, id, now)?;
+            if let Some(wo) = &detail.work_order {
+                emit(tx, org, now, &Change::WorkOrder(wo.clone()))?;
+            }
+            emit(tx, org, now, &Change::Conversation(detail.summary.clone()))?;
+            Ok(detail)
         })
         .await
     }

@@ -37,6 +37,11 @@ fn import_org(tx: &Connection, o: &OrgData, now: DateTime<Utc>) -> StoreResult<I
         o.ai_enabled,
         now,
     )?;
+    // The imported rows are not in the log: a client must start from a snapshot (seq 1).
+    tx.execute(
+        "UPDATE organisations SET event_seq = 1, event_floor = 1 WHERE id = ?1",
+        [org],
+    )?;
     let p = &o.providers;
     tx.execute(
         "INSERT INTO provider_settings (org_id, twilio_account_sid, twilio_auth_token, whatsapp_phone_number_id, whatsapp_access_token)

@@ -4,9 +4,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::preview::message_preview;
+use inbox_core::sync::Change;
 use inbox_core::{ApprovalItem, Channel, DeliveryStatus, Id, Message};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::events::{emit, emit_conversation};
 use super::routing::{apply_routing, conversation_for, party_for, sender_name};
 use super::rows::{self, load_message, MESSAGE_SELECT};
 use super::{
@@ -49,6 +51,20 @@ fn set_status(
     .execute(params![m.id, status.as_str(), error, ms(now)])?;
     record_activity(tx, org, m.conversation_id, now, activity_kind::STATUS, m.id)?;
     Ok(())
+}
+
+/// Emits an approval decision: the message and its conversation.
+fn decided(
+    tx: &Connection,
+    org: Id,
+    id: Id,
+    conversation_id: Id,
+    now: DateTime<Utc>,
+) -> StoreResult<Message> {
+    let message = load_message(tx, org, id)?;
+    emit(tx, org, now, &Change::Message(message.clone()))?;
+    emit_conversation(tx, org, conversation_id, now)?;
+    Ok(message)
 }
 
 fn pending_approval(tx: &Connection, org: Id, id: Id) -> StoreResult<Message> {
@@ -107,7 +123,10 @@ impl MessageStore for SqliteStore {
                 .execute(params![conversation_id, message_preview(&msg.body)])?;
             record_activity(tx, org, conversation_id, now, activity_kind::MESSAGE, id)?;
             fts_put(tx, fts_kind::MESSAGE, id, org, conversation_id, &msg.body)?;
-            Ok((load_message(tx, org, id)?, true))
+            let message = load_message(tx, org, id)?;
+            emit(tx, org, now, &Change::Message(message.clone()))?;
+            emit_conversation(tx, org, conversation_id, now)?;
+            Ok((message, true))
         })
         .await
     }
@@ -152,7 +171,7 @@ impl MessageStore for SqliteStore {
                 serde_json::json!({}),
                 now,
             )?;
-            load_message(tx, org, m.id)
+            decided(tx, org, m.id, m.conversation_id, now)
         })
         .await
     }
@@ -183,7 +202,7 @@ impl MessageStore for SqliteStore {
                 serde_json::json!({ "reason": reason }),
                 now,
             )?;
-            load_message(tx, org, m.id)
+            decided(tx, org, m.id, m.conversation_id, now)
         })
         .await
     }
@@ -191,8 +210,10 @@ impl MessageStore for SqliteStore {
     async fn ingest_message(&self, org_id: Id, msg: NewInbound) -> StoreResult<Ingested> {
         self.write(move |tx| {
             let seen = tx
-                .prepare_cached("SELECT id, conversation_id FROM messages WHERE provider = ?1 AND provider_id = ?2")?
-                .query_row(params![msg.provider, msg.provider_id], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, Id>(1)?)))
+                .prepare_cached(
+                    "SELECT id, conversation_id FROM messages WHERE org_id = ?1 AND provider = ?2 AND provider_id = ?3",
+                )?
+                .query_row(params![org_id, msg.provider, msg.provider_id], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, Id>(1)?)))
                 .optional()?;
             if let Some((item_id, conversation_id)) = seen {
                 return Ok(Ingested { conversation_id, item_id, created: false });
@@ -212,16 +233,22 @@ impl MessageStore for SqliteStore {
             let id = tx.last_insert_rowid();
             let whatsapp_at = (msg.channel == Channel::Whatsapp).then(|| ms(msg.at));
             tx.prepare_cached(
-                "UPDATE conversations SET preview = ?2, last_channel = ?3, unread_count = unread_count + 1,
+                // A late webhook for an older message must not replace the newer preview.
+                "UPDATE conversations SET
+                        preview = CASE WHEN ?5 >= last_activity_at THEN ?2 ELSE preview END,
+                        last_channel = CASE WHEN ?5 >= last_activity_at THEN ?3 ELSE last_channel END,
+                        unread_count = unread_count + 1,
                         last_inbound_whatsapp_at = max(coalesce(last_inbound_whatsapp_at, 0), coalesce(?4, 0))
                  WHERE id = ?1",
             )?
-            .execute(params![conversation_id, message_preview(&msg.body), msg.channel.as_str(), whatsapp_at])?;
+            .execute(params![conversation_id, message_preview(&msg.body), msg.channel.as_str(), whatsapp_at, ms(msg.at)])?;
             tx.prepare_cached("UPDATE conversations SET last_inbound_whatsapp_at = NULL WHERE id = ?1 AND last_inbound_whatsapp_at = 0")?
                 .execute([conversation_id])?;
             record_activity(tx, org_id, conversation_id, msg.at, activity_kind::MESSAGE, id)?;
             fts_put(tx, fts_kind::MESSAGE, id, org_id, conversation_id, &msg.body)?;
             apply_routing(tx, org_id, conversation_id, &msg.body, msg.at)?;
+            emit(tx, org_id, msg.at, &Change::Message(load_message(tx, org_id, id)?))?;
+            emit_conversation(tx, org_id, conversation_id, msg.at)?;
             Ok(Ingested { conversation_id, item_id: id, created: true })
         })
         .await

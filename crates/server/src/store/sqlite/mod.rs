@@ -7,6 +7,7 @@ mod calls;
 mod catalog;
 mod conversations;
 mod directory;
+mod events;
 mod import;
 mod messages;
 mod routing;
@@ -24,10 +25,15 @@ use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBe
 use super::{StoreError, StoreResult};
 
 /// Migrations in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../../migrations/sqlite/0002_event_log.sql"),
+];
 
 pub struct SqliteStore {
     pool: r2d2::Pool<SqliteConnectionManager>,
+    /// Organisation ids whose log grew, sent after each commit (see `events::emit`).
+    changes: tokio::sync::broadcast::Sender<Id>,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -75,7 +81,8 @@ impl SqliteStore {
             .build(manager)?;
         let mut conn = pool.get()?;
         migrate(&mut conn)?;
-        Ok(SqliteStore { pool })
+        let (changes, _) = tokio::sync::broadcast::channel(1024);
+        Ok(SqliteStore { pool, changes })
     }
 
     /// Runs a read on a pooled connection.
@@ -100,15 +107,27 @@ impl SqliteStore {
         F: FnOnce(&Transaction) -> StoreResult<T> + Send + 'static,
     {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx)?;
-            tx.commit()?;
-            Ok(out)
+        let (out, touched) = tokio::task::spawn_blocking(move || {
+            events::take_touched();
+            let run = || -> StoreResult<T> {
+                let mut conn = pool.get()?;
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let out = f(&tx)?;
+                tx.commit()?;
+                Ok(out)
+            };
+            let out = run();
+            // Only a committed transaction's events are announced.
+            let touched = events::take_touched();
+            out.map(|o| (o, touched))
         })
         .await
-        .map_err(|e| StoreError::Internal(e.into()))?
+        .map_err(|e| StoreError::Internal(e.into()))??;
+        for org in touched {
+            // No receiver (no one connected) is not an error.
+            let _ = self.changes.send(org);
+        }
+        Ok(out)
     }
 }
 
@@ -246,7 +265,7 @@ pub(crate) fn system_note(
     body: &str,
     author_id: Option<Id>,
     at: DateTime<Utc>,
-) -> rusqlite::Result<Id> {
+) -> StoreResult<Id> {
     tx.prepare_cached(
         "INSERT INTO notes (org_id, conversation_id, kind, body, author_id, created_at)
          VALUES (?1, ?2, 'system', ?3, ?4, ?5)",
@@ -254,5 +273,9 @@ pub(crate) fn system_note(
     .execute(params![org_id, conversation_id, body, author_id, ms(at)])?;
     let id = tx.last_insert_rowid();
     record_activity(tx, org_id, conversation_id, at, activity_kind::NOTE, id)?;
+    let note = tx
+        .prepare_cached(&format!("{} WHERE n.id = ?1", rows::NOTE_SELECT))?
+        .query_row([id], rows::note)?;
+    events::emit(tx, org_id, at, &inbox_core::sync::Change::Note(note))?;
     Ok(id)
 }

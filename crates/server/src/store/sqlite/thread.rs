@@ -7,9 +7,11 @@ use inbox_core::api::{ThreadPage, PAGE_SIZE};
 use inbox_core::{Id, Note, ThreadItem};
 use rusqlite::{params, Connection};
 
+use super::events::{emit, emit_conversation};
 use super::rows::{self, CALL_SELECT, MESSAGE_SELECT, NOTE_SELECT};
 use super::{activity_kind, ensure_conversation, found, from_ms, ms, record_activity, SqliteStore};
 use crate::store::{Actor, StoreError, StoreResult, ThreadCursor, ThreadStore};
+use inbox_core::sync::Change;
 
 /// Ties at one instant order by kind (message, call, note) then id, so paging is total.
 const PAGE_SQL: &str = "
@@ -109,10 +111,13 @@ impl ThreadStore for SqliteStore {
             .execute(params![org, conversation_id, body, user, ms(now)])?;
             let id = tx.last_insert_rowid();
             record_activity(tx, org, conversation_id, now, activity_kind::NOTE, id)?;
-            found(
+            let note = found(
                 tx.prepare_cached(&format!("{NOTE_SELECT} WHERE n.id = ?1"))?
                     .query_row([id], rows::note),
-            )
+            )?;
+            emit(tx, org, now, &Change::Note(note.clone()))?;
+            emit_conversation(tx, org, conversation_id, now)?;
+            Ok(note)
         })
         .await
     }

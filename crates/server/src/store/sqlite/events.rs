@@ -1,0 +1,186 @@
+//! The change log (issue 4): `emit` appends an event with the organisation's next sequence
+//! number inside the caller's transaction; after commit the store announces the organisation on
+//! its `changes` channel so the fan-out reads the new events from the log.
+
+use std::cell::RefCell;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use inbox_core::sync::{Change, Event, Snapshot};
+use inbox_core::Id;
+use rusqlite::{params, Connection};
+
+use super::rows::{self, SUMMARY_SELECT};
+use super::{from_ms, ms, SqliteStore};
+use crate::store::{Actor, CatalogStore, LogBounds, StoreError, StoreResult, SyncStore};
+
+thread_local! {
+    /// Organisations whose log grew in the transaction running on this blocking thread.
+    static TOUCHED: RefCell<Vec<Id>> = const { RefCell::new(Vec::new()) };
+}
+
+pub(crate) fn take_touched() -> Vec<Id> {
+    TOUCHED.with(|t| {
+        let mut v = std::mem::take(&mut *t.borrow_mut());
+        v.sort_unstable();
+        v.dedup();
+        v
+    })
+}
+
+/// Appends a change to the organisation's log; returns its sequence number.
+pub(crate) fn emit(
+    tx: &Connection,
+    org: Id,
+    at: DateTime<Utc>,
+    change: &Change,
+) -> StoreResult<i64> {
+    let seq: i64 = tx
+        .prepare_cached(
+            "UPDATE organisations SET event_seq = event_seq + 1 WHERE id = ?1 RETURNING event_seq",
+        )?
+        .query_row([org], |r| r.get(0))?;
+    let data = match serde_json::to_value(change).map_err(anyhow::Error::from)? {
+        serde_json::Value::Object(mut m) => m.remove("data").unwrap_or(serde_json::Value::Null),
+        _ => serde_json::Value::Null,
+    };
+    tx.prepare_cached(
+        "INSERT INTO events (org_id, seq, type, data, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        org,
+        seq,
+        change.type_name(),
+        data.to_string(),
+        ms(at)
+    ])?;
+    TOUCHED.with(|t| t.borrow_mut().push(org));
+    Ok(seq)
+}
+
+/// Emits a conversation's current row.
+pub(crate) fn emit_conversation(
+    tx: &Connection,
+    org: Id,
+    id: Id,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let summary = rows::load_summary(tx, org, id)?;
+    emit(tx, org, at, &Change::Conversation(summary))?;
+    Ok(())
+}
+
+fn decode(seq: i64, type_name: &str, data: &str, at: i64) -> StoreResult<Event> {
+    let value = serde_json::json!({ "type": type_name, "data": serde_json::from_str::<serde_json::Value>(data).map_err(anyhow::Error::from)? });
+    let change: Change = serde_json::from_value(value).map_err(anyhow::Error::from)?;
+    Ok(Event {
+        seq,
+        at: from_ms(at),
+        change,
+    })
+}
+
+fn bounds(conn: &Connection, org: Id) -> StoreResult<LogBounds> {
+    super::found(
+        conn.prepare_cached("SELECT event_floor, event_seq FROM organisations WHERE id = ?1")?
+            .query_row([org], |r| {
+                Ok(LogBounds {
+                    floor: r.get(0)?,
+                    head: r.get(1)?,
+                })
+            }),
+    )
+}
+
+#[async_trait]
+impl SyncStore for SqliteStore {
+    async fn events_after(&self, org: Id, after: i64, limit: usize) -> StoreResult<Vec<Event>> {
+        self.read(move |c| {
+            let rows = c
+                .prepare_cached("SELECT seq, type, data, at FROM events WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")?
+                .query_map(params![org, after, limit as i64], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.iter().map(|(seq, t, d, at)| decode(*seq, t, d, *at)).collect()
+        })
+        .await
+    }
+
+    async fn log_bounds(&self, org: Id) -> StoreResult<LogBounds> {
+        self.read(move |c| bounds(c, org)).await
+    }
+
+    async fn snapshot(
+        &self,
+        actor: &Actor,
+        after: Option<Id>,
+        limit: usize,
+    ) -> StoreResult<Snapshot> {
+        let org = actor.org_id;
+        let first_page = after.is_none();
+        let mut snap = self
+            .read(move |c| {
+                // One read transaction: the page and the head it is consistent with.
+                let tx = c.unchecked_transaction()?;
+                let c = &*tx;
+                let head = bounds(c, org)?.head;
+                let sql = format!(
+                    "{SUMMARY_SELECT} WHERE c.org_id = ?1 AND c.id > ?2 ORDER BY c.id LIMIT ?3"
+                );
+                let mut conversations = c
+                    .prepare_cached(&sql)?
+                    .query_map(
+                        params![org, after.unwrap_or(0), limit as i64 + 1],
+                        rows::summary,
+                    )?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                drop(tx);
+                let next_after = if conversations.len() > limit {
+                    conversations.truncate(limit);
+                    conversations.last().map(|c| c.id)
+                } else {
+                    None
+                };
+                Ok(Snapshot {
+                    seq: head,
+                    conversations,
+                    next_after,
+                    quick_messages: vec![],
+                    templates: vec![],
+                    staff: vec![],
+                })
+            })
+            .await?;
+        if first_page {
+            snap.quick_messages = self.quick_messages(actor).await?;
+            snap.templates = self.templates(actor).await?;
+            snap.staff = crate::store::AccountStore::staff(self, actor).await?;
+        }
+        Ok(snap)
+    }
+
+    async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.write(move |tx| {
+            let n = tx.prepare_cached("DELETE FROM events WHERE at < ?1")?.execute([ms(before)])?;
+            // Whatever is no longer in the log can no longer be replayed from.
+            tx.execute(
+                "UPDATE organisations SET event_floor = max(event_floor,
+                    coalesce((SELECT min(seq) - 1 FROM events WHERE events.org_id = organisations.id), event_seq))",
+                [],
+            )?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<Id> {
+        self.changes.subscribe()
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Internal(e.into())
+    }
+}

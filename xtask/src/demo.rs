@@ -1,0 +1,232 @@
+//! `cargo xtask demo`: the whole product on one machine, seeded with the demo garages.
+//!
+//! Today: build `inbox-server`, seed a fresh database, print who can sign in, serve until Ctrl-C.
+//! The provider simulator and the desktop app join as further steps in [`run`], started in the
+//! background before the server takes the foreground.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::Context;
+use serde_json::Value;
+
+use crate::cmd::{cargo, display, root, secs};
+
+const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+
+/// Where the demo keeps its files: `target/demo/` in the workspace.
+struct Files {
+    dir: PathBuf,
+    database: PathBuf,
+    seed: PathBuf,
+}
+
+impl Files {
+    fn new() -> Files {
+        let dir = root().join("target").join("demo");
+        Files {
+            database: dir.join("inbox.db"),
+            seed: dir.join("seed.json"),
+            dir,
+        }
+    }
+
+    fn database_url(&self) -> String {
+        format!("sqlite://{}", self.database.display())
+    }
+}
+
+pub fn run() -> anyhow::Result<()> {
+    let listen = std::env::var("INBOX_LISTEN")
+        .ok()
+        .filter(|l| !l.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
+    let files = Files::new();
+    let server = build_server()?;
+    fresh_database(&files)?;
+    let seed = seed(&server, &files)?;
+    print_summary(&listen, &files, &seed);
+    serve(&server, &files, &listen)
+}
+
+/// `cargo build --release` of the server; returns the binary's path as cargo reports it, so a
+/// custom `CARGO_TARGET_DIR` is honoured.
+fn build_server() -> anyhow::Result<PathBuf> {
+    let mut c = cargo([
+        "build",
+        "--release",
+        "-p",
+        "inbox-server",
+        "--bin",
+        "inbox-server",
+        "--message-format=json-render-diagnostics",
+    ]);
+    let line = display(&c);
+    eprintln!("==> build: {line}");
+    let start = Instant::now();
+    let out = c
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("step `build`: could not start `{line}`"))?;
+    if !out.status.success() {
+        anyhow::bail!("step `build` failed: `{line}` exited with {}", out.status);
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let binary = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "inbox-server")
+        .find_map(|m| m["executable"].as_str().map(PathBuf::from))
+        .context("step `build`: cargo did not report the inbox-server executable")?;
+    eprintln!("<== build: ok in {}", secs(start.elapsed()));
+    Ok(binary)
+}
+
+/// Deletes the previous demo database (with its WAL and shared-memory files).
+fn fresh_database(files: &Files) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&files.dir)
+        .with_context(|| format!("creating {}", files.dir.display()))?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = files.database.clone().into_os_string();
+        name.push(suffix);
+        remove_if_present(Path::new(&name))?;
+    }
+    Ok(())
+}
+
+fn remove_if_present(path: &Path) -> anyhow::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("deleting {}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `inbox-server seed-demo`; its JSON summary is saved to `seed.json` and returned.
+fn seed(server: &Path, files: &Files) -> anyhow::Result<Value> {
+    let mut c = Command::new(server);
+    c.args(["seed-demo", "--database-url", &files.database_url()]);
+    let line = display(&c);
+    eprintln!("==> seed: {line}");
+    let start = Instant::now();
+    let out = c
+        .stderr(Stdio::inherit())
+        .output()
+        .with_context(|| format!("step `seed`: could not start `{line}`"))?;
+    if !out.status.success() {
+        anyhow::bail!("step `seed` failed: `{line}` exited with {}", out.status);
+    }
+    std::fs::write(&files.seed, &out.stdout)
+        .with_context(|| format!("writing {}", files.seed.display()))?;
+    let summary: Value = serde_json::from_slice(&out.stdout)
+        .context("step `seed`: inbox-server seed-demo did not print a JSON object")?;
+    eprintln!("<== seed: ok in {}", secs(start.elapsed()));
+    Ok(summary)
+}
+
+fn print_summary(listen: &str, files: &Files, seed: &Value) {
+    let url = format!(
+        "http://{}",
+        listen
+            .replace("0.0.0.0", "127.0.0.1")
+            .replace("[::]", "[::1]")
+    );
+    let password = seed["password"].as_str().unwrap_or("demo-password");
+    println!();
+    println!("Garage Inbox demo");
+    println!("  server    {url}  (health: {url}/healthz, API: {url}/api/v1)");
+    println!("  database  {}", files.database.display());
+    println!(
+        "  seed      {}  (organisation ids, users, provider settings)",
+        files.seed.display()
+    );
+    println!("  password  {password}  (every demo user)");
+    let organisations = seed["organisations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    for org in &organisations {
+        println!();
+        println!(
+            "  {} (organisation {}, {} conversations)",
+            org["name"].as_str().unwrap_or("?"),
+            org["id"],
+            org["conversations"]
+        );
+        for user in org["users"].as_array().into_iter().flatten() {
+            let caps: Vec<&str> = user["capabilities"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let caps = if caps.is_empty() {
+                "(no capabilities)".to_string()
+            } else {
+                caps.join(", ")
+            };
+            println!("    {:<28} {caps}", user["email"].as_str().unwrap_or("?"));
+        }
+    }
+    if organisations.len() > 1 {
+        println!();
+        println!("  The second garage is there to check isolation: its users never see the first's data.");
+    }
+    println!();
+    println!("Sign in, for example:");
+    println!(
+        "  curl -s {url}/api/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"email\":\"frontdesk@demo.test\",\"password\":\"{password}\"}}'"
+    );
+    println!();
+    println!("Serving until Ctrl-C.");
+    println!();
+}
+
+/// `inbox-server serve` in the foreground until it stops (Ctrl-C reaches it too).
+fn serve(server: &Path, files: &Files, listen: &str) -> anyhow::Result<()> {
+    let mut c = Command::new(server);
+    c.args([
+        "serve",
+        "--listen",
+        listen,
+        "--database-url",
+        &files.database_url(),
+    ]);
+    let line = display(&c);
+    let status = c
+        .status()
+        .with_context(|| format!("step `serve`: could not start `{line}`"))?;
+    if !status.success() {
+        anyhow::bail!("step `serve` failed: `{line}` exited with {status}");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fresh_database_removes_the_old_file_and_its_wal_and_shm() {
+        let dir = std::env::temp_dir().join(format!("xtask-demo-test-{}", std::process::id()));
+        let files = Files {
+            database: dir.join("inbox.db"),
+            seed: dir.join("seed.json"),
+            dir: dir.clone(),
+        };
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in ["inbox.db", "inbox.db-wal", "inbox.db-shm", "seed.json"] {
+            std::fs::write(dir.join(name), b"old").unwrap();
+        }
+        fresh_database(&files).unwrap();
+        assert!(!files.database.exists());
+        assert!(!dir.join("inbox.db-wal").exists());
+        assert!(!dir.join("inbox.db-shm").exists());
+        // Absent files are fine too: the first run has none.
+        fresh_database(&files).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
