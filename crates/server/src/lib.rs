@@ -10,6 +10,7 @@ pub mod http;
 pub mod seed;
 pub mod state;
 pub mod store;
+pub mod sync;
 
 pub use http::app;
 pub use state::AppState;

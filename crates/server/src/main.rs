@@ -27,6 +27,9 @@ enum Command {
     Serve {
         #[arg(long, env = "INBOX_LISTEN", default_value = DEFAULT_LISTEN)]
         listen: String,
+        /// Days of sync events kept; desktops offline for longer rebuild from a snapshot.
+        #[arg(long, env = "INBOX_EVENT_RETENTION_DAYS", default_value_t = 30)]
+        event_retention_days: i64,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
@@ -78,7 +81,10 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let database_url = cli.database_url.unwrap_or_else(default_database_url);
     match cli.command {
-        Command::Serve { listen } => serve(&database_url, &listen).await,
+        Command::Serve {
+            listen,
+            event_retention_days,
+        } => serve(&database_url, &listen, event_retention_days).await,
         Command::Migrate => {
             store::open(&database_url).await?;
             tracing::info!(%database_url, "schema is up to date");
@@ -96,9 +102,15 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(database_url: &str, listen: &str) -> anyhow::Result<()> {
+async fn serve(database_url: &str, listen: &str, retention_days: i64) -> anyhow::Result<()> {
+    if retention_days < 1 {
+        anyhow::bail!("--event-retention-days must be at least 1");
+    }
     let store = store::open(database_url).await?;
-    let app = inbox_server::app(AppState::new(Arc::clone(&store)));
+    let mut state = AppState::new(Arc::clone(&store));
+    state.sync.retention = chrono::Duration::days(retention_days);
+    tokio::spawn(prune_events(Arc::clone(&store), state.sync.retention));
+    let app = inbox_server::app(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
@@ -107,6 +119,19 @@ async fn serve(database_url: &str, listen: &str) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown())
         .await?;
     Ok(())
+}
+
+/// Drops sync events past their retention, hourly.
+async fn prune_events(store: Arc<dyn store::Store>, retention: chrono::Duration) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match store.prune_events(chrono::Utc::now() - retention).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(pruned = n, "old sync events pruned"),
+            Err(e) => tracing::warn!(error = %e, "pruning sync events failed"),
+        }
+    }
 }
 
 async fn shutdown() {

@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use crate::clock::Clock;
 use crate::store::Store;
+use crate::sync::hub::Hub;
+use crate::sync::SyncConfig;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -11,14 +13,19 @@ pub struct AppState {
     pub clock: Clock,
     /// How long a sign-in lasts.
     pub session_ttl: chrono::Duration,
+    pub hub: Arc<Hub>,
+    pub sync: SyncConfig,
 }
 
 impl AppState {
+    /// Must run inside a tokio runtime: it starts the sync hub's task.
     pub fn new(store: Arc<dyn Store>) -> AppState {
         AppState {
+            hub: Hub::start(Arc::clone(&store)),
             store,
             clock: Clock::system(),
             session_ttl: chrono::Duration::days(30),
+            sync: SyncConfig::default(),
         }
     }
 }

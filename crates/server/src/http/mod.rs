@@ -65,6 +65,8 @@ pub fn app(state: AppState) -> Router {
             put(catalog::update_quick).delete(catalog::delete_quick),
         )
         .route("/templates", get(catalog::templates))
+        .route("/sync", get(crate::sync::socket::upgrade))
+        .route("/sync/snapshot", get(crate::sync::socket::snapshot))
         .fallback(|| async { AppError::NotFound });
     Router::new()
         .nest("/api/v1", api)

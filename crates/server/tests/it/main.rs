@@ -12,4 +12,5 @@ mod compose;
 mod isolation;
 mod list;
 mod matrix;
+mod sync;
 mod thread;

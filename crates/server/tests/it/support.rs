@@ -349,10 +349,14 @@ impl Server {
         let store = store::open(&url).await.unwrap();
         let hash = inbox_server::auth::password::hash(PASSWORD).unwrap();
         store.import(fixture(&hash)).await.unwrap();
-        let state = AppState {
+        let mut state = AppState {
             clock: Clock::fixed(now()),
             ..AppState::new(Arc::clone(&store))
         };
+        // Fast timers so heartbeats and session checks happen within a test.
+        state.sync.heartbeat = std::time::Duration::from_millis(300);
+        state.sync.session_check = std::time::Duration::from_millis(200);
+        state.sync.heartbeat_timeout = std::time::Duration::from_secs(10);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
@@ -458,4 +462,70 @@ impl Client {
 pub fn counts(v: &Value) -> (u64, u64, u64, u64) {
     let n = |k: &str| v[k].as_u64().unwrap();
     (n("all"), n("unread"), n("unassigned"), n("mine"))
+}
+
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// What the test saw on the socket.
+#[derive(Debug)]
+pub enum Seen {
+    Frame(Value),
+    Ping,
+    Closed(Option<u16>),
+}
+
+impl Client {
+    /// Opens `/api/v1/sync?since=N` with this client's token (if any).
+    pub async fn sync(&self, since: i64) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!(
+            "{}/api/v1/sync?since={since}",
+            self.base.replacen("http", "ws", 1)
+        );
+        let mut req = url.into_client_request()?;
+        if let Some(t) = &self.token {
+            req.headers_mut()
+                .insert("authorization", format!("Bearer {t}").parse().unwrap());
+        }
+        Ok(tokio_tungstenite::connect_async(req).await?.0)
+    }
+}
+
+/// The next thing on the socket, or None if nothing comes within `wait`.
+pub async fn seen(ws: &mut Socket, wait: std::time::Duration) -> Option<Seen> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let msg = tokio::time::timeout(wait, ws.next()).await.ok()?;
+    Some(match msg {
+        Some(Ok(Message::Text(t))) => Seen::Frame(serde_json::from_str(&t).unwrap()),
+        Some(Ok(Message::Ping(_))) => Seen::Ping,
+        Some(Ok(Message::Close(f))) => Seen::Closed(f.map(|f| u16::from(f.code))),
+        Some(Ok(other)) => panic!("unexpected {other:?}"),
+        None | Some(Err(_)) => Seen::Closed(None),
+    })
+}
+
+/// The next JSON frame, skipping pings; panics if none comes within five seconds.
+pub async fn frame(ws: &mut Socket) -> Value {
+    loop {
+        match seen(ws, std::time::Duration::from_secs(5)).await {
+            Some(Seen::Frame(v)) => return v,
+            Some(Seen::Ping) => continue,
+            other => panic!("expected a frame, got {other:?}"),
+        }
+    }
+}
+
+/// Waits for the socket to close, skipping frames; returns the close code.
+pub async fn closed(ws: &mut Socket) -> (Vec<Value>, Option<u16>) {
+    let mut frames = Vec::new();
+    loop {
+        match seen(ws, std::time::Duration::from_secs(5)).await {
+            Some(Seen::Frame(v)) => frames.push(v),
+            Some(Seen::Ping) => continue,
+            Some(Seen::Closed(code)) => return (frames, code),
+            None => panic!("the socket stayed open; frames so far: {frames:?}"),
+        }
+    }
 }

@@ -1,0 +1,272 @@
+//! `GET /api/v1/sync?since=N`: replay the log after `since`, say `caught_up`, then stream live
+//! events; heartbeats both ways; cut off a client that stops reading, whose session ends, or who
+//! falls silent — always with a `closing` frame saying why when the socket still takes one.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::response::Response;
+use axum::Json;
+use inbox_core::sync::{close_code, Control, ServerFrame, Snapshot, PROTOCOL_VERSION};
+use inbox_core::{Capability, Id};
+use serde::Deserialize;
+use tokio::sync::broadcast;
+
+use super::hub::Frame;
+use super::{SyncConfig, REPLAY_BATCH};
+use crate::auth::Caller;
+use crate::error::AppResult;
+use crate::http::ApiQuery;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct SyncQuery {
+    /// The last sequence number the client applied; 0 for a client with nothing.
+    #[serde(default)]
+    pub since: i64,
+}
+
+/// Incoming frames are pings, pongs and close; anything larger is not ours.
+const MAX_INCOMING: usize = 16 * 1024;
+
+pub async fn upgrade(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<SyncQuery>,
+    ws: WebSocketUpgrade,
+) -> AppResult<Response> {
+    caller.require(Capability::MessagesView)?;
+    let receiver = state.hub.subscribe(caller.actor.org_id).await?;
+    let conn = Connection {
+        state,
+        caller,
+        cursor: q.since,
+    };
+    Ok(ws
+        .max_message_size(MAX_INCOMING)
+        .write_buffer_size(16 * 1024)
+        .max_write_buffer_size(1024 * 1024)
+        .on_upgrade(move |socket| async move {
+            let span = tracing::info_span!(
+                "sync",
+                org = conn.caller.actor.org_id,
+                user = conn.caller.user.id
+            );
+            let _enter = span.enter();
+            conn.run(socket, receiver).await
+        }))
+}
+
+/// `GET /api/v1/sync/snapshot?after=`: a page of conversations for a client rebuilding its cache.
+#[derive(Debug, Deserialize)]
+pub struct SnapshotQuery {
+    pub after: Option<Id>,
+}
+
+pub const SNAPSHOT_PAGE: usize = 500;
+
+pub async fn snapshot(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<SnapshotQuery>,
+) -> AppResult<Json<Snapshot>> {
+    caller.require(Capability::MessagesView)?;
+    Ok(Json(
+        state
+            .store
+            .snapshot(&caller.actor, q.after, SNAPSHOT_PAGE)
+            .await?,
+    ))
+}
+
+struct Connection {
+    state: AppState,
+    caller: Caller,
+    /// The newest seq this client has been sent.
+    cursor: i64,
+}
+
+/// Why a connection ended.
+enum End {
+    ClientLeft,
+    Close {
+        code: u16,
+        reason: &'static str,
+    },
+    /// The socket cannot take even a close frame.
+    Broken,
+}
+
+impl Connection {
+    fn config(&self) -> &SyncConfig {
+        &self.state.sync
+    }
+
+    async fn run(mut self, mut socket: WebSocket, mut receiver: broadcast::Receiver<Arc<Frame>>) {
+        let end = match self.serve(&mut socket, &mut receiver).await {
+            Ok(end) => end,
+            Err(e) => {
+                tracing::warn!(error = %e, "sync connection failed");
+                End::Close {
+                    code: 1011,
+                    reason: "server_error",
+                }
+            }
+        };
+        if let End::Close { code, reason } = end {
+            let closing = ServerFrame::Control(Control::Closing {
+                reason: reason.to_string(),
+            });
+            if let Ok(json) = serde_json::to_string(&closing) {
+                if code != close_code::RESYNC_REQUIRED {
+                    let _ = self.send(&mut socket, Message::Text(json.into())).await;
+                }
+            }
+            let frame = CloseFrame {
+                code,
+                reason: Utf8Bytes::from(reason),
+            };
+            let _ = self.send(&mut socket, Message::Close(Some(frame))).await;
+            tracing::info!(reason, "sync connection closed by the server");
+        }
+    }
+
+    /// Writes one frame, or reports the client as too slow.
+    async fn send(&self, socket: &mut WebSocket, msg: Message) -> Result<(), End> {
+        match tokio::time::timeout(self.config().send_timeout, socket.send(msg)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(End::Broken),
+            Err(_) => Err(End::Close {
+                code: close_code::TOO_SLOW,
+                reason: "too_slow",
+            }),
+        }
+    }
+
+    async fn send_control(&self, socket: &mut WebSocket, c: Control) -> Result<(), End> {
+        let json = serde_json::to_string(&ServerFrame::Control(c)).map_err(|_| End::Broken)?;
+        self.send(socket, Message::Text(json.into())).await
+    }
+
+    /// Sends everything the log holds after the cursor.
+    async fn replay(&mut self, socket: &mut WebSocket) -> anyhow::Result<Result<(), End>> {
+        loop {
+            let events = self
+                .state
+                .store
+                .events_after(self.caller.actor.org_id, self.cursor, REPLAY_BATCH)
+                .await?;
+            if events.is_empty() {
+                return Ok(Ok(()));
+            }
+            for e in events {
+                let json = serde_json::to_string(&e)?;
+                if let Err(end) = self.send(socket, Message::Text(json.into())).await {
+                    return Ok(Err(end));
+                }
+                self.cursor = e.seq;
+            }
+        }
+    }
+
+    async fn serve(
+        &mut self,
+        socket: &mut WebSocket,
+        receiver: &mut broadcast::Receiver<Arc<Frame>>,
+    ) -> anyhow::Result<End> {
+        let org = self.caller.actor.org_id;
+        let bounds = self.state.store.log_bounds(org).await?;
+        if let Err(end) = self
+            .send_control(
+                socket,
+                Control::Hello {
+                    protocol: PROTOCOL_VERSION,
+                    head: bounds.head,
+                },
+            )
+            .await
+        {
+            return Ok(end);
+        }
+        if !bounds.can_replay_from(self.cursor) {
+            let reason = if self.cursor > bounds.head {
+                "the cursor is ahead of the server's log"
+            } else {
+                "the cursor is older than the retained log"
+            };
+            let resync = Control::ResyncRequired {
+                reason: reason.into(),
+                oldest_retained: bounds.floor,
+                head: bounds.head,
+            };
+            return Ok(match self.send_control(socket, resync).await {
+                Ok(()) => End::Close {
+                    code: close_code::RESYNC_REQUIRED,
+                    reason: "resync_required",
+                },
+                Err(end) => end,
+            });
+        }
+        if let Err(end) = self.replay(socket).await? {
+            return Ok(end);
+        }
+        if let Err(end) = self
+            .send_control(socket, Control::CaughtUp { seq: self.cursor })
+            .await
+        {
+            return Ok(end);
+        }
+
+        let start = tokio::time::Instant::now();
+        let mut heartbeat =
+            tokio::time::interval_at(start + self.config().heartbeat, self.config().heartbeat);
+        let mut session_check = tokio::time::interval_at(
+            start + self.config().session_check,
+            self.config().session_check,
+        );
+        let mut heard = Instant::now();
+        loop {
+            tokio::select! {
+                frame = receiver.recv() => match frame {
+                    Ok(f) if f.seq <= self.cursor => {}
+                    Ok(f) if f.seq == self.cursor + 1 => {
+                        if let Err(end) = self.send(socket, Message::Text(f.json.clone().into())).await {
+                            return Ok(end);
+                        }
+                        self.cursor = f.seq;
+                    }
+                    // A gap or a lag: the log has what the channel did not carry.
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        if let Err(end) = self.replay(socket).await? {
+                            return Ok(end);
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => {
+                        return Ok(End::Close { code: 1001, reason: "shutting_down" });
+                    }
+                },
+                incoming = socket.recv() => match incoming {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(End::ClientLeft),
+                    // Pings are answered by the socket itself; every frame proves the client alive.
+                    Some(Ok(_)) => heard = Instant::now(),
+                },
+                _ = heartbeat.tick() => {
+                    if heard.elapsed() > self.config().heartbeat_timeout {
+                        return Ok(End::Close { code: close_code::HEARTBEAT_TIMEOUT, reason: "heartbeat_timeout" });
+                    }
+                    if let Err(end) = self.send(socket, Message::Ping(Default::default())).await {
+                        return Ok(end);
+                    }
+                },
+                _ = session_check.tick() => {
+                    let live = self.state.store.session(self.caller.token_hash, self.state.clock.now()).await?;
+                    if live.is_none() {
+                        return Ok(End::Close { code: close_code::SESSION_EXPIRED, reason: "session_expired" });
+                    }
+                },
+            }
+        }
+    }
+}
