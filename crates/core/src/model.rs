@@ -203,7 +203,8 @@ pub struct ConversationDetail {
     #[serde(flatten)]
     pub summary: ConversationSummary,
     pub customer: Option<Customer>,
-    pub work_order: Option<WorkOrder>,
+    /// The linked work order in full (the summary's `work_order` is its id and number).
+    pub linked_work_order: Option<WorkOrder>,
     /// The active work orders to choose from when `needs_work_order_pick` (RTE-3).
     pub work_order_candidates: Vec<WorkOrder>,
     pub whatsapp_window: WindowState,

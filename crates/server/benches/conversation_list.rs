@@ -223,6 +223,7 @@ fn cases(f: &Fixture) -> anyhow::Result<Vec<(&'static str, &'static str, ListPar
             scope: ListScope::Range(resolve(preset, None, now, tz)?),
             filter,
             after: None,
+            now,
         })
     };
     let search = |q: &str| -> anyhow::Result<ListParams> {
@@ -230,6 +231,7 @@ fn cases(f: &Fixture) -> anyhow::Result<Vec<(&'static str, &'static str, ListPar
             scope: ListScope::Search(SearchText::parse(q).context("empty search")?),
             filter: ListFilter::All,
             after: None,
+            now,
         })
     };
     // A month in the past: most conversations were active after it ended, so "any activity in
@@ -247,6 +249,7 @@ fn cases(f: &Fixture) -> anyhow::Result<Vec<(&'static str, &'static str, ListPar
         )?),
         filter: ListFilter::All,
         after: None,
+        now,
     };
     Ok(vec![
         (

@@ -46,6 +46,7 @@ pub async fn list(
                 scope,
                 filter: q.filter,
                 after,
+                now: state.clock.now(),
             },
         )
         .await?;

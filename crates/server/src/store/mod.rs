@@ -96,6 +96,8 @@ pub struct ListParams {
     pub scope: ListScope,
     pub filter: ListFilter,
     pub after: Option<ListCursor>,
+    /// The server's now: ranges that reach it are counted index by index.
+    pub now: DateTime<Utc>,
 }
 
 /// Position of the oldest item of the previous thread page.

@@ -126,6 +126,23 @@ async fn sdb3_link_and_unlink_a_work_order_write_system_messages() {
         .await;
     assert_eq!(status, 200, "{detail}");
     assert_eq!(detail["work_order"]["number"], "WO-1");
+    assert_eq!(
+        detail["linked_work_order"]["vehicle_registration"],
+        "AB12 CDE"
+    );
+    // The raw body must not repeat a key (a flattened summary once did): it parses as the type.
+    let raw = reqwest::Client::new()
+        .get(format!("{}/api/v1/conversations/{BOB}", s.base))
+        .bearer_auth(c.token.as_deref().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(raw.matches("\"work_order\":").count(), 1, "{raw}");
+    let typed: inbox_core::ConversationDetail = serde_json::from_str(&raw).unwrap();
+    assert_eq!(typed.linked_work_order.unwrap().number, "WO-1");
     let thread = c.ok(&format!("/api/v1/conversations/{BOB}/messages")).await;
     assert_eq!(thread["items"][0]["kind"], "system");
     assert_eq!(

@@ -28,6 +28,7 @@ use super::{StoreError, StoreResult};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_event_log.sql"),
+    include_str!("../../../migrations/sqlite/0003_count_indexes.sql"),
 ];
 
 pub struct SqliteStore {
