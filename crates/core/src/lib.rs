@@ -12,6 +12,7 @@ pub mod phone;
 pub mod preview;
 pub mod range;
 pub mod routing;
+pub mod search;
 pub mod sync;
 pub mod whatsapp;
 

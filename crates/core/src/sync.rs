@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Call, ConversationSummary, Customer, Id, Message, Note, QuickMessage, StaffRef,
+    Call, ConversationSummary, Customer, Id, Message, Note, QuickMessage, StaffRef, ThreadItem,
     WhatsappTemplate, WorkOrder,
 };
 
@@ -110,6 +110,10 @@ pub struct Snapshot {
     pub conversations: Vec<ConversationSummary>,
     /// Pass as `after` for the next page; None on the last page.
     pub next_after: Option<Id>,
+    /// The newest thread items (up to a page) of each conversation in this page, so a new
+    /// desktop can read recent threads offline at once (DSK-2).
+    #[serde(default)]
+    pub items: Vec<ThreadItem>,
     /// Reference data, on the first page only.
     pub quick_messages: Vec<QuickMessage>,
     pub templates: Vec<WhatsappTemplate>,

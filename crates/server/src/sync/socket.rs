@@ -65,7 +65,8 @@ pub struct SnapshotQuery {
     pub after: Option<Id>,
 }
 
-pub const SNAPSHOT_PAGE: usize = 500;
+/// Conversations per snapshot page; each brings up to a thread page of items.
+pub const SNAPSHOT_PAGE: usize = 200;
 
 pub async fn snapshot(
     State(state): State<AppState>,

@@ -21,6 +21,17 @@ async fn dsk3_replays_after_the_cursor_then_streams_live_to_every_client() {
         7 + OLD_COUNT
     );
     assert_eq!(snap["quick_messages"][0]["name"], "ready");
+    let items = snap["items"].as_array().unwrap();
+    let carol = items
+        .iter()
+        .filter(|i| i["conversation_id"] == CAROL)
+        .count();
+    assert_eq!(
+        carol, 50,
+        "each conversation's newest page of items comes along (DSK-2)"
+    );
+    // Carol's 55 items are capped at a page; Dan has a message and a note; the rest one item each.
+    assert_eq!(items.len(), 50 + 2 + (7 + OLD_COUNT as usize - 2));
     assert!(snap["next_after"].is_null());
 
     // A change made while nobody is connected waits in the log.

@@ -135,17 +135,22 @@ impl SyncStore for SqliteStore {
                         rows::summary,
                     )?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
-                drop(tx);
                 let next_after = if conversations.len() > limit {
                     conversations.truncate(limit);
                     conversations.last().map(|c| c.id)
                 } else {
                     None
                 };
+                let mut items = Vec::new();
+                for conv in &conversations {
+                    items.extend(super::thread::page(c, org, conv.id, None)?.items);
+                }
+                drop(tx);
                 Ok(Snapshot {
                     seq: head,
                     conversations,
                     next_after,
+                    items,
                     quick_messages: vec![],
                     templates: vec![],
                     staff: vec![],

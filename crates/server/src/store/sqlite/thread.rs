@@ -39,7 +39,7 @@ fn load_item(conn: &Connection, kind: u8, id: Id) -> StoreResult<ThreadItem> {
     })
 }
 
-fn page(
+pub(crate) fn page(
     conn: &Connection,
     org: Id,
     conversation_id: Id,

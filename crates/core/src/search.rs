@@ -1,0 +1,83 @@
+//! The search box's text (LST-2), parsed once into words and phone digits so each database can
+//! build its own full-text query from it.
+
+use crate::phone;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchText {
+    /// Lower-cased words of at least one letter or digit, each matched as a prefix.
+    pub words: Vec<String>,
+    /// When the text looks like a phone number: digit strings to match as prefixes of the
+    /// indexed number forms (national and international digits).
+    pub phone_digits: Vec<String>,
+}
+
+impl SearchText {
+    /// None for a query with nothing to search for.
+    pub fn parse(q: &str) -> Option<SearchText> {
+        let q = q.trim();
+        if q.is_empty() {
+            return None;
+        }
+        let mut phone_digits = Vec::new();
+        if phone::looks_like_phone(q) {
+            let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+            if let Ok(e164) = phone::normalize(q) {
+                phone_digits.push(e164.trim_start_matches('+').to_string());
+            }
+            phone_digits.push(digits);
+            phone_digits.dedup();
+        }
+        let words: Vec<String> = q
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect();
+        if words.is_empty() && phone_digits.is_empty() {
+            return None;
+        }
+        Some(SearchText {
+            words,
+            phone_digits,
+        })
+    }
+}
+
+/// The forms of a phone number the search index holds, so any formatting finds it:
+/// international digits (447700900123) and national digits (07700900123).
+pub fn indexed_phone_forms(e164: &str) -> String {
+    let intl = e164.trim_start_matches('+');
+    let national: String = phone::display(e164)
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    if national == intl {
+        intl.to_string()
+    } else {
+        format!("{intl} {national}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lst2_phone_queries_yield_digit_forms() {
+        let s = SearchText::parse("07700 900123").unwrap();
+        assert!(s.phone_digits.contains(&"447700900123".to_string()));
+        assert!(s.phone_digits.contains(&"07700900123".to_string()));
+        assert_eq!(
+            indexed_phone_forms("+447700900123"),
+            "447700900123 07700900123"
+        );
+    }
+
+    #[test]
+    fn lst2_words_are_lowercased_and_split() {
+        let s = SearchText::parse("  Brake-pads QUOTE ").unwrap();
+        assert_eq!(s.words, vec!["brake", "pads", "quote"]);
+        assert!(s.phone_digits.is_empty());
+        assert_eq!(SearchText::parse("  ?! "), None);
+    }
+}
