@@ -1,0 +1,624 @@
+//! The desktop cache under load: 100,000 conversations and ~1,000,000 messages (the server's
+//! `conversation_list` dataset: same generator, seed and scale) in a cache file. Measures the
+//! list's first page with its counts (target p50 < 5 ms), search (target p50 < 20 ms) and
+//! applying batches of 1,000 message + conversation events (target > 50,000 events/s).
+//!
+//! `cargo bench -p inbox-client --bench cache`
+//!
+//! The cache file is built once under `target/bench-data/` with `Cache::bulk_load` (one
+//! transaction, one search-index rebuild at the end) and reused by later runs (the name carries
+//! the seed and the scale; delete it to rebuild). The event batches go through
+//! `Cache::apply_events` on a copy of that file, so the reused file never grows. All times are
+//! relative to a fixed instant, so the ranges select the same rows on every run.
+//!
+//! Run as a test (`cargo test --benches`, no `--bench` argument), it uses demo-sized data in a
+//! temporary directory and runs each case once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use criterion::{BatchSize, Criterion, SamplingMode, Throughput};
+use inbox_client::cache::{Cache, LocalQuery, LocalScope};
+use inbox_core::api::{ConversationPage, ListFilter};
+use inbox_core::range::{resolve, RangePreset};
+use inbox_core::sync::{Change, Event};
+use inbox_core::{
+    phone, Call, Customer, Direction, Id, Message, Note, StaffRef, WorkOrder, WorkOrderRef,
+};
+use inbox_server::seed::{bench_dataset, Scale};
+use inbox_server::store::dataset::{call_summary, derive, ItemData, OrgData, Party};
+
+const SEED: u64 = 20_250_604;
+
+/// As the server's `conversation_list` bench: 60,000 customers with one conversation each of up
+/// to 2 × 20 − 1 items, plus 40,000 unknown and withheld numbers: ~1,000,000 messages.
+const FULL: Scale = Scale {
+    customers: 60_000,
+    work_orders: 6_000,
+    conversations: 100_000,
+    items_per_customer_conversation: 20,
+    days: 730,
+};
+
+/// Bumped when the conversion or the cache schema change what a file of the same scale holds.
+const DATA_VERSION: u32 = 4;
+
+/// The signed-in user: frontdesk@bench.test, the generator's first user.
+const ME: Id = 1;
+
+/// Events per `apply_events` batch: half messages, half the conversation rows they move.
+const BATCH: usize = 1_000;
+
+/// "Now" for the generator and the ranges: a Wednesday afternoon (2025-06-04T15:00:00Z).
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_749_049_200, 0).expect("fixed instant")
+}
+
+/// The generated organisation as the changes a cache receives: staff, customers, work orders,
+/// then each conversation's row followed by its thread items.
+fn changes(org: OrgData) -> impl Iterator<Item = Change> {
+    let OrgData {
+        users,
+        customers,
+        work_orders,
+        conversations,
+        ..
+    } = org;
+    let staff: Vec<StaffRef> = (1..)
+        .zip(&users)
+        .map(|(id, u)| StaffRef {
+            id,
+            name: u.name.clone(),
+        })
+        .collect();
+    let customers: Vec<Customer> = (1..)
+        .zip(customers)
+        .map(|(id, c)| Customer {
+            id,
+            name: c.name,
+            phones: c.phones,
+            email: c.email,
+        })
+        .collect();
+    let work_orders: Vec<WorkOrder> = (1..)
+        .zip(work_orders)
+        .map(|(id, w)| WorkOrder {
+            id,
+            number: w.number,
+            status: w.status,
+            vehicle_registration: w.vehicle_registration,
+            description: w.description,
+            customer_id: w.customer as Id + 1,
+            customer_name: customers[w.customer].name.clone(),
+        })
+        .collect();
+    let head: Vec<Change> = staff
+        .iter()
+        .cloned()
+        .map(Change::Staff)
+        .chain(customers.iter().cloned().map(Change::Customer))
+        .chain(work_orders.iter().cloned().map(Change::WorkOrder))
+        .collect();
+    let (mut message_id, mut call_id, mut note_id) = (0, 0, 0);
+    let rows = (1..).zip(conversations).flat_map(move |(id, conv)| {
+        let created = conv.items.first().map(ItemData::at).unwrap_or_else(now);
+        let d = derive(&conv.items, created);
+        let (customer, number) = match &conv.party {
+            Party::Customer(i) => (Some(&customers[*i]), None),
+            Party::Number(n) => (None, Some(n.clone())),
+            Party::Withheld => (None, None),
+        };
+        let title = match (customer, &number) {
+            (Some(c), _) => c.name.clone(),
+            (None, Some(n)) => phone::display(n),
+            (None, None) => "Withheld number".to_string(),
+        };
+        let call_from = customer
+            .and_then(|c| c.phones.first().cloned())
+            .or_else(|| number.clone());
+        let mut out = vec![Change::Conversation(inbox_core::ConversationSummary {
+            id,
+            title: title.clone(),
+            customer_id: customer.map(|c| c.id),
+            withheld: matches!(conv.party, Party::Withheld),
+            caller_number: number,
+            preview: d.preview,
+            last_channel: d.last_channel,
+            last_activity_at: d.last_activity_at,
+            unread_count: d.unread_count,
+            unresolved_calls: d.unresolved_calls,
+            assignee: conv.assignee.map(|u| staff[u].clone()),
+            context_badge: conv.context_badge,
+            work_order: conv.work_order.map(|w| WorkOrderRef {
+                id: w as Id + 1,
+                number: work_orders[w].number.clone(),
+            }),
+            needs_work_order_pick: conv.needs_work_order_pick,
+        })];
+        for item in conv.items {
+            out.push(match item {
+                ItemData::Message {
+                    direction,
+                    channel,
+                    body,
+                    status,
+                    author,
+                    at,
+                    read,
+                } => {
+                    message_id += 1;
+                    let author = author
+                        .filter(|_| direction == Direction::Outbound)
+                        .map(|u| staff[u].clone());
+                    Change::Message(Message {
+                        id: message_id,
+                        conversation_id: id,
+                        direction,
+                        channel,
+                        body,
+                        template: None,
+                        status,
+                        sender_name: author
+                            .as_ref()
+                            .map_or_else(|| title.clone(), |a| a.name.clone()),
+                        author,
+                        client_id: None,
+                        error: None,
+                        created_at: at,
+                        updated_at: at,
+                        read_at: (direction == Direction::Inbound && read).then_some(at),
+                    })
+                }
+                ItemData::Call {
+                    outcome,
+                    duration_secs,
+                    recording_secs,
+                    transcript,
+                    resolved,
+                    at,
+                } => {
+                    call_id += 1;
+                    Change::Call(Call {
+                        id: call_id,
+                        conversation_id: id,
+                        direction: Direction::Inbound,
+                        outcome,
+                        from_number: call_from.clone(),
+                        duration_secs,
+                        recording_url: None,
+                        recording_secs,
+                        transcript,
+                        resolved,
+                        started_at: at,
+                        summary: call_summary(outcome, duration_secs, recording_secs),
+                    })
+                }
+                ItemData::Note {
+                    kind,
+                    body,
+                    author,
+                    at,
+                } => {
+                    note_id += 1;
+                    Change::Note(Note {
+                        id: note_id,
+                        conversation_id: id,
+                        kind,
+                        body,
+                        author: author.map(|u| staff[u].clone()),
+                        created_at: at,
+                    })
+                }
+            });
+        }
+        out
+    });
+    head.into_iter().chain(rows)
+}
+
+fn count(conn: &rusqlite::Connection, table: &str) -> i64 {
+    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .unwrap_or(0)
+}
+
+fn cache_file(dir: &Path, scale: Scale) -> PathBuf {
+    dir.join(format!(
+        "cache-v{DATA_VERSION}-seed{SEED}-c{}-w{}-n{}-i{}-d{}.sqlite",
+        scale.customers,
+        scale.work_orders,
+        scale.conversations,
+        scale.items_per_customer_conversation,
+        scale.days
+    ))
+}
+
+/// Removes a database file and its WAL companions.
+fn remove_db(path: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        let _ = std::fs::remove_file(&p);
+    }
+}
+
+/// Generates the dataset and bulk-loads it into `path` via a temporary name, so a file with the
+/// final name is always complete.
+fn build(path: &Path, scale: Scale) {
+    let partial = path.with_extension("partial");
+    remove_db(&partial);
+    remove_db(path);
+    let started = Instant::now();
+    let data = bench_dataset(SEED, now(), scale, "!");
+    let org = data
+        .organisations
+        .into_iter()
+        .next()
+        .expect("one organisation");
+    let generated = started.elapsed();
+    let mut cache = Cache::open(&partial).expect("open cache");
+    cache.bulk_load(changes(org)).expect("bulk load");
+    drop(cache);
+    let conn = rusqlite::Connection::open(&partial).expect("open");
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .expect("checkpoint");
+    drop(conn);
+    std::fs::rename(&partial, path).expect("rename");
+    remove_db(&partial);
+    println!(
+        "cache: built {} in {:.1?} (generate {:.1?}, bulk load + index rebuild {:.1?})",
+        path.display(),
+        started.elapsed(),
+        generated,
+        started.elapsed() - generated
+    );
+}
+
+struct Fixture {
+    cache: Cache,
+    /// The most common surname among the conversation titles.
+    surname: String,
+    /// A customer's number as someone would type it: "07700 912345".
+    phone: String,
+}
+
+fn fixture(path: &Path, scale: Scale) -> Fixture {
+    let complete = path.exists() && {
+        let conn = rusqlite::Connection::open(path).expect("open");
+        count(&conn, "conversations") == scale.conversations as i64
+    };
+    if complete {
+        println!("cache: reusing {}", path.display());
+    } else {
+        build(path, scale);
+    }
+    let conn = rusqlite::Connection::open(path).expect("open");
+    println!(
+        "cache: {} conversations, {} messages, {} calls, {} notes, {} activity rows; {:.0} MiB",
+        count(&conn, "conversations"),
+        count(&conn, "messages"),
+        count(&conn, "calls"),
+        count(&conn, "notes"),
+        count(&conn, "activity"),
+        std::fs::metadata(path).map_or(0, |m| m.len()) as f64 / (1024.0 * 1024.0)
+    );
+    let surname: String = conn
+        .query_row(
+            "SELECT substr(title, instr(title, ' ') + 1) AS surname FROM conversations
+             WHERE customer_id IS NOT NULL GROUP BY surname ORDER BY count(*) DESC, surname LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("surname");
+    let e164: String = conn
+        .query_row(
+            "SELECT data ->> '$.phones[0]' FROM customers ORDER BY id LIMIT 1 OFFSET ?1",
+            [count(&conn, "customers") / 2],
+            |r| r.get(0),
+        )
+        .expect("phone");
+    let national = e164.strip_prefix("+44").expect("a UK number");
+    let phone = format!("0{} {}", &national[..4], &national[4..]);
+    Fixture {
+        cache: Cache::open(path).expect("open cache"),
+        surname,
+        phone,
+    }
+}
+
+fn query(scope: LocalScope, filter: ListFilter) -> LocalQuery {
+    LocalQuery {
+        scope,
+        filter,
+        after: None,
+        me: ME,
+    }
+}
+
+/// The list requests being measured, as the engine builds them.
+fn cases(f: &Fixture) -> Vec<(&'static str, String, LocalQuery)> {
+    let now = now();
+    let tz = chrono_tz::Europe::London;
+    let range =
+        |preset: RangePreset| LocalScope::Range(resolve(preset, None, now, tz).expect("range"));
+    // A month in the past: most conversations were active after it ended, so "any activity in
+    // the range" probes the activity table for them (LST-9).
+    let today = now.with_timezone(&tz).date_naive();
+    let back = |days: u64| -> NaiveDate { today.checked_sub_days(Days::new(days)).expect("date") };
+    let past_month = LocalScope::Range(
+        resolve(RangePreset::Custom, Some((back(90), back(61))), now, tz).expect("range"),
+    );
+    let search = |q: &str| LocalScope::Search(q.to_string());
+    let list = "first_page_and_counts";
+    vec![
+        (
+            list,
+            "last_30_days".into(),
+            query(range(RangePreset::Last30Days), ListFilter::All),
+        ),
+        (
+            list,
+            "all_time".into(),
+            query(range(RangePreset::AllTime), ListFilter::All),
+        ),
+        (
+            list,
+            "unread_all_time".into(),
+            query(range(RangePreset::AllTime), ListFilter::Unread),
+        ),
+        (
+            list,
+            "mine_this_week".into(),
+            query(range(RangePreset::ThisWeek), ListFilter::Mine),
+        ),
+        (
+            list,
+            "custom_past_month".into(),
+            query(past_month, ListFilter::All),
+        ),
+        (
+            "fts",
+            format!("name:{}", f.surname),
+            query(search(&f.surname), ListFilter::All),
+        ),
+        (
+            "fts",
+            "body:clutch".into(),
+            query(search("clutch"), ListFilter::All),
+        ),
+        (
+            "fts",
+            "body:squealing".into(),
+            query(search("squealing"), ListFilter::All),
+        ),
+        (
+            "fts",
+            "phone".into(),
+            query(search(&f.phone), ListFilter::All),
+        ),
+    ]
+}
+
+fn list(cache: &Cache, q: &LocalQuery) -> ConversationPage {
+    cache.list(q).expect("list")
+}
+
+/// Per-call latencies (p50, p90, max): criterion's samples are means over many calls.
+fn percentiles(mut run: impl FnMut() -> Duration, calls: usize) -> [Duration; 3] {
+    let mut times: Vec<Duration> = (0..calls).map(|_| run()).collect();
+    times.sort();
+    let at = |q: f64| times[((times.len() - 1) as f64 * q).round() as usize];
+    [at(0.5), at(0.9), at(1.0)]
+}
+
+/// Makes batches of `BATCH` events as the server emits them: a new inbound message, then its
+/// conversation's row with the message as preview, newest activity and one more unread.
+struct Batches {
+    seq: i64,
+    next_message: Id,
+    /// Every conversation row, as the cache holds it, kept current as batches change them.
+    rows: Vec<inbox_core::ConversationSummary>,
+    clock: DateTime<Utc>,
+    rng: u64,
+}
+
+impl Batches {
+    fn new(cache: &Cache, path: &Path) -> Batches {
+        let conn = rusqlite::Connection::open(path).expect("open");
+        let max: Id = conn
+            .query_row("SELECT coalesce(max(id), 0) FROM messages", [], |r| {
+                r.get(0)
+            })
+            .expect("max id");
+        let rows = conn
+            .prepare("SELECT data FROM conversations ORDER BY id")
+            .expect("prepare")
+            .query_map([], |r| r.get::<_, String>(0))
+            .expect("rows")
+            .map(|d| serde_json::from_str(&d.expect("row")).expect("summary"))
+            .collect();
+        Batches {
+            seq: cache.cursor().expect("cursor").unwrap_or(0),
+            next_message: max + 1,
+            rows,
+            clock: now(),
+            rng: 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+
+    fn next(&mut self) -> Vec<Event> {
+        let mut events = Vec::with_capacity(BATCH);
+        for _ in 0..BATCH / 2 {
+            // xorshift: a spread of conversations without another dependency.
+            self.rng ^= self.rng << 13;
+            self.rng ^= self.rng >> 7;
+            self.rng ^= self.rng << 17;
+            let index = (self.rng % self.rows.len() as u64) as usize;
+            self.clock += chrono::Duration::milliseconds(1500);
+            let row = &mut self.rows[index];
+            let conversation_id = row.id;
+            let body = format!("Is my car ready yet? Ref {}", self.next_message);
+            let message = Message {
+                id: self.next_message,
+                conversation_id,
+                direction: Direction::Inbound,
+                channel: row.last_channel,
+                body: body.clone(),
+                template: None,
+                status: inbox_core::DeliveryStatus::Delivered,
+                author: None,
+                sender_name: row.title.clone(),
+                client_id: None,
+                error: None,
+                created_at: self.clock,
+                updated_at: self.clock,
+                read_at: None,
+            };
+            self.next_message += 1;
+            row.preview = body;
+            row.last_activity_at = self.clock;
+            row.unread_count += 1;
+            for change in [Change::Message(message), Change::Conversation(row.clone())] {
+                self.seq += 1;
+                events.push(Event {
+                    seq: self.seq,
+                    at: self.clock,
+                    change,
+                });
+            }
+        }
+        events
+    }
+}
+
+fn main() {
+    // `cargo bench` passes --bench; without it (`cargo test --benches`) this is a smoke test.
+    let benchmarking = std::env::args().any(|a| a == "--bench");
+    let _tmp;
+    let (dir, scale) = if benchmarking {
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+        let dir = target.join("bench-data");
+        std::fs::create_dir_all(&dir).expect("bench-data dir");
+        (dir.canonicalize().expect("dir"), FULL)
+    } else {
+        _tmp = tempfile::tempdir().expect("tempdir");
+        (_tmp.path().to_path_buf(), Scale::DEMO)
+    };
+    let path = cache_file(&dir, scale);
+    let f = fixture(&path, scale);
+    let cases = cases(&f);
+    for (group, name, q) in &cases {
+        let page = list(&f.cache, q);
+        let c = page.counts;
+        println!(
+            "cache: {group}/{name}: {} items, more: {}, counts all {} unread {} unassigned {} mine {}",
+            page.items.len(),
+            page.next_cursor.is_some(),
+            c.all,
+            c.unread,
+            c.unassigned,
+            c.mine
+        );
+    }
+
+    // Event batches go into a copy, so the reusable file stays as built.
+    let apply_path = path.with_extension("apply.sqlite");
+    remove_db(&apply_path);
+    std::fs::copy(&path, &apply_path).expect("copy");
+    let mut target = Cache::open(&apply_path).expect("open copy");
+    let mut batches = Batches::new(&target, &apply_path);
+    if !benchmarking {
+        let batch = batches.next();
+        let applied = target.apply_events(&batch).expect("apply");
+        println!(
+            "cache: applied {} events, cursor {}",
+            batch.len(),
+            applied.cursor
+        );
+        remove_db(&apply_path);
+        return;
+    }
+
+    // Modest samples for two shared cores; flat sampling suits calls of milliseconds.
+    let mut c = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(2))
+        .measurement_time(Duration::from_secs(5))
+        .configure_from_args();
+    for group_name in ["first_page_and_counts", "fts"] {
+        let mut group = c.benchmark_group(if group_name == "fts" {
+            "search"
+        } else {
+            "list"
+        });
+        group.sampling_mode(SamplingMode::Flat);
+        for (_, name, q) in cases.iter().filter(|(g, _, _)| *g == group_name) {
+            let id = if group_name == "fts" {
+                format!("fts/{name}")
+            } else {
+                format!("{group_name}/{name}")
+            };
+            group.bench_function(id, |b| b.iter(|| list(&f.cache, q)));
+        }
+        group.finish();
+    }
+    {
+        let mut group = c.benchmark_group("apply_events");
+        group.sampling_mode(SamplingMode::Flat);
+        group.throughput(Throughput::Elements(BATCH as u64));
+        group.sample_size(10);
+        group.bench_function("batch_of_1000", |b| {
+            b.iter_batched(
+                || batches.next(),
+                |events| target.apply_events(&events).expect("apply"),
+                BatchSize::PerIteration,
+            )
+        });
+        group.finish();
+    }
+    c.final_summary();
+
+    const CALLS: usize = 100;
+    println!("\ncache: per-call latency over {CALLS} calls (p50 / p90 / max):");
+    for (group, name, q) in &cases {
+        let [p50, p90, max] = percentiles(
+            || {
+                let t = Instant::now();
+                std::hint::black_box(list(&f.cache, q));
+                t.elapsed()
+            },
+            CALLS,
+        );
+        let target = if *group == "fts" { 20 } else { 5 };
+        let flag = if p50 < Duration::from_millis(target) {
+            String::new()
+        } else {
+            format!("  <-- misses the {target} ms target")
+        };
+        println!(
+            "  {:<40} {p50:>9.2?} {p90:>9.2?} {max:>9.2?}{flag}",
+            format!("{group}/{name}")
+        );
+    }
+    let [p50, p90, max] = percentiles(
+        || {
+            let events = batches.next();
+            let t = Instant::now();
+            target.apply_events(&events).expect("apply");
+            t.elapsed()
+        },
+        30,
+    );
+    let rate = |d: Duration| BATCH as f64 / d.as_secs_f64();
+    println!(
+        "  {:<40} {p50:>9.2?} {p90:>9.2?} {max:>9.2?}  = {:.0} events/s at p50 ({:.0} at p90)",
+        "apply_events/batch_of_1000",
+        rate(p50),
+        rate(p90)
+    );
+    drop(target);
+    remove_db(&apply_path);
+}

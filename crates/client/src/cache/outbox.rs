@@ -1,0 +1,106 @@
+//! The outbox table (DSK-5): replies written on this desktop, kept until the server's copy of
+//! the message (same `client_id`) arrives and replaces them. Storage only; sending is the
+//! engine's.
+
+use chrono::{DateTime, Utc};
+use inbox_core::{Channel, Id, TemplateUse};
+use rusqlite::{params, OptionalExtension};
+
+use super::{ms, Cache, CacheResult};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OutboxEntry {
+    pub client_id: String,
+    pub conversation_id: Id,
+    pub body: Option<String>,
+    pub template: Option<TemplateUse>,
+    pub channel: Option<Channel>,
+    pub created_at: DateTime<Utc>,
+    pub state: OutboxState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Waiting to be sent.
+    Queued,
+    /// The server said no; shown with its reason, never retried silently.
+    Refused { reason: String },
+    /// The server took it; waiting for its copy to arrive through sync.
+    Accepted { message_id: Id },
+}
+
+fn decode(rows: Vec<String>) -> CacheResult<Vec<OutboxEntry>> {
+    rows.iter()
+        .map(|d| serde_json::from_str(d).map_err(Into::into))
+        .collect()
+}
+
+impl Cache {
+    /// Queues an entry; a duplicate client_id is a no-op (the first entry stands).
+    pub fn outbox_add(&mut self, entry: &OutboxEntry) -> CacheResult<()> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO outbox (client_id, conversation_id, created_at, queued, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (client_id) DO NOTHING",
+            )?
+            .execute(params![
+                entry.client_id,
+                entry.conversation_id,
+                ms(entry.created_at),
+                entry.state == OutboxState::Queued,
+                serde_json::to_string(entry)?,
+            ])?;
+        Ok(())
+    }
+
+    /// Entries still to send, oldest first.
+    pub fn outbox_pending(&self) -> CacheResult<Vec<OutboxEntry>> {
+        let rows = self
+            .conn
+            .prepare_cached("SELECT data FROM outbox WHERE queued = 1 ORDER BY created_at, n")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        decode(rows)
+    }
+
+    /// A conversation's entries not yet replaced by the server's copy, oldest first.
+    pub fn outbox_all(&self, conversation_id: Id) -> CacheResult<Vec<OutboxEntry>> {
+        let rows = self
+            .conn
+            .prepare_cached(
+                "SELECT data FROM outbox WHERE conversation_id = ?1 ORDER BY created_at, n",
+            )?
+            .query_map([conversation_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        decode(rows)
+    }
+
+    /// Moves an entry to `state`; an unknown client_id is a no-op (it was reconciled).
+    pub fn outbox_set_state(&mut self, client_id: &str, state: &OutboxState) -> CacheResult<()> {
+        let tx = self.conn.transaction()?;
+        let data: Option<String> = tx
+            .prepare_cached("SELECT data FROM outbox WHERE client_id = ?1")?
+            .query_row([client_id], |r| r.get(0))
+            .optional()?;
+        if let Some(data) = data {
+            let mut entry: OutboxEntry = serde_json::from_str(&data)?;
+            entry.state = state.clone();
+            tx.prepare_cached("UPDATE outbox SET queued = ?2, data = ?3 WHERE client_id = ?1")?
+                .execute(params![
+                    client_id,
+                    entry.state == OutboxState::Queued,
+                    serde_json::to_string(&entry)?
+                ])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn outbox_remove(&mut self, client_id: &str) -> CacheResult<()> {
+        self.conn
+            .prepare_cached("DELETE FROM outbox WHERE client_id = ?1")?
+            .execute([client_id])?;
+        Ok(())
+    }
+}

@@ -1,0 +1,493 @@
+//! The engine the desktop shell drives: start it with a session, read from the cache, write
+//! through the outbox, and subscribe to what changes. Everything here works offline except what
+//! needs the server by nature (all-time search of what the cache lacks, older thread pages).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{NaiveDate, Utc};
+use inbox_core::api::{ConversationPage, ConversationQuery, PAGE_SIZE};
+use inbox_core::range::{resolve, RangePreset};
+use inbox_core::{Channel, ConversationSummary, Id, TemplateUse, ThreadItem, User};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, watch, Notify};
+
+use crate::api::{Api, ApiError};
+use crate::cache::{
+    parse_list_cursor, thread_key, Cache, CacheError, LocalQuery, LocalScope, OutboxEntry,
+    OutboxState,
+};
+use crate::connection::ConnectionState;
+use crate::notify::{Attention, Notification};
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The server's base URL, e.g. `https://inbox.example.com`.
+    pub server: String,
+    pub token: String,
+    pub user: User,
+    pub time_zone: chrono_tz::Tz,
+    pub cache_path: PathBuf,
+    /// RT-2: after this long without a connection the UI shows the amber banner.
+    pub pause_after: Duration,
+    pub backoff_min: Duration,
+    pub backoff_max: Duration,
+    pub heartbeat: Duration,
+    pub heartbeat_timeout: Duration,
+    /// Test hook: a pause between receiving events and applying them.
+    pub apply_delay: Duration,
+}
+
+impl EngineConfig {
+    pub fn new(
+        server: &str,
+        token: &str,
+        user: User,
+        time_zone: chrono_tz::Tz,
+        cache_path: PathBuf,
+    ) -> EngineConfig {
+        EngineConfig {
+            server: server.to_string(),
+            token: token.to_string(),
+            user,
+            time_zone,
+            cache_path,
+            pause_after: Duration::from_secs(60),
+            backoff_min: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(30),
+            heartbeat: Duration::from_secs(20),
+            heartbeat_timeout: Duration::from_secs(60),
+            apply_delay: Duration::ZERO,
+        }
+    }
+}
+
+/// What the UI hears about.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Update {
+    /// These conversations' rows or threads changed: re-read them.
+    Changed {
+        conversations: Vec<Id>,
+        cursor: i64,
+    },
+    Connection {
+        state: ConnectionState,
+    },
+    Notify {
+        notification: Notification,
+    },
+    /// A reply in the outbox was sent, refused, or queued.
+    Outbox {
+        conversation_id: Id,
+    },
+    /// The cache was rebuilt from a snapshot: re-read everything.
+    Resynced,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the engine stopped")]
+    Stopped,
+}
+
+pub type EngineResult<T> = Result<T, EngineError>;
+
+/// The list's remembered scope (LST-3, LST-6, LST-7).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preferences {
+    pub range: RangePreset,
+    pub custom_from: Option<NaiveDate>,
+    pub custom_to: Option<NaiveDate>,
+    /// The one-time "Last 30 days is now the default" banner was dismissed.
+    pub banner_dismissed: bool,
+}
+
+const PREFERENCES_KEY: &str = "list.preferences";
+
+/// A thread as the UI shows it: newest first, plus replies still in the outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ThreadView {
+    pub items: Vec<ThreadItem>,
+    pub outbox: Vec<OutboxEntry>,
+    /// Older items exist (locally or on the server).
+    pub has_more: bool,
+}
+
+pub(crate) struct Shared {
+    cache: Arc<Mutex<Cache>>,
+    pub(crate) api: Api,
+    pub(crate) config: EngineConfig,
+    state: watch::Sender<ConnectionState>,
+    updates: broadcast::Sender<Update>,
+    pub(crate) refresh: Notify,
+    pub(crate) outbox_wake: Notify,
+    stop: watch::Sender<bool>,
+    attention: Mutex<Attention>,
+    /// The server's "load earlier" cursor per conversation thread.
+    server_thread_cursor: Mutex<HashMap<Id, Option<String>>>,
+}
+
+impl Shared {
+    /// Runs a cache operation on the blocking pool.
+    pub(crate) async fn cache<T, F>(&self, f: F) -> Result<T, CacheError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Cache) -> Result<T, CacheError> + Send + 'static,
+    {
+        let cache = Arc::clone(&self.cache);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = cache.lock().map_err(|_| CacheError::Poisoned)?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(|_| CacheError::Poisoned)?
+    }
+
+    pub(crate) fn set_state(&self, s: ConnectionState) {
+        let changed = self.state.send_if_modified(|cur| {
+            if *cur == s {
+                false
+            } else {
+                *cur = s.clone();
+                true
+            }
+        });
+        if changed {
+            self.publish(Update::Connection { state: s });
+        }
+    }
+
+    pub(crate) fn publish(&self, u: Update) {
+        let _ = self.updates.send(u);
+    }
+
+    pub(crate) fn attention(&self) -> Attention {
+        self.attention.lock().map(|a| *a).unwrap_or_default()
+    }
+
+    pub(crate) fn is_stopped(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    pub(crate) async fn stopped(&self) {
+        let mut rx = self.stop.subscribe();
+        let _ = rx.wait_for(|s| *s).await;
+    }
+}
+
+pub struct Engine {
+    shared: Arc<Shared>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+fn new_client_id() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    format!("{:016x}{:016x}", rng.gen::<u64>(), rng.gen::<u64>())
+}
+
+impl Engine {
+    /// Opens the cache and starts syncing; reads work at once, from the cache (DSK-2).
+    pub async fn start(config: EngineConfig) -> EngineResult<Engine> {
+        let path = config.cache_path.clone();
+        let cache = tokio::task::spawn_blocking(move || Cache::open(&path))
+            .await
+            .map_err(|_| EngineError::Stopped)??;
+        let (updates, _) = broadcast::channel(1024);
+        let shared = Arc::new(Shared {
+            cache: Arc::new(Mutex::new(cache)),
+            api: Api::new(&config.server, &config.token),
+            config,
+            state: watch::channel(ConnectionState::Connecting).0,
+            updates,
+            refresh: Notify::new(),
+            outbox_wake: Notify::new(),
+            stop: watch::channel(false).0,
+            attention: Mutex::new(Attention::default()),
+            server_thread_cursor: Mutex::new(HashMap::new()),
+        });
+        let tasks = vec![
+            tokio::spawn(crate::sync::run(Arc::clone(&shared))),
+            tokio::spawn(crate::outbox::run(Arc::clone(&shared))),
+        ];
+        Ok(Engine { shared, tasks })
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Update> {
+        self.shared.updates.subscribe()
+    }
+
+    pub fn connection(&self) -> ConnectionState {
+        self.shared.state.borrow().clone()
+    }
+
+    /// Waits until the connection state satisfies `f` (or the timeout passes).
+    pub async fn wait_for_state(
+        &self,
+        timeout: Duration,
+        f: impl Fn(&ConnectionState) -> bool,
+    ) -> Option<ConnectionState> {
+        let mut rx = self.shared.state.subscribe();
+        let state = tokio::time::timeout(timeout, rx.wait_for(|s| f(s)))
+            .await
+            .ok()?
+            .ok()
+            .map(|s| s.clone());
+        state
+    }
+
+    /// The sync cursor the cache holds (None before the first snapshot).
+    pub async fn cursor(&self) -> EngineResult<Option<i64>> {
+        Ok(self.shared.cache(|c| c.cursor()).await?)
+    }
+
+    /// The conversation list (LST-2 … LST-11), from the cache. A search while live also asks the
+    /// server for all-time matches the cache lacks (thread text it never held) and merges them.
+    pub async fn list(&self, q: ConversationQuery) -> EngineResult<ConversationPage> {
+        let me = self.shared.config.user.id;
+        let after = match q.cursor.as_deref() {
+            Some(c) => Some(
+                parse_list_cursor(c)
+                    .ok_or_else(|| EngineError::Invalid("bad list cursor".into()))?,
+            ),
+            None => None,
+        };
+        let search =
+            q.q.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string);
+        let scope = match &search {
+            Some(text) => LocalScope::Search(text.clone()),
+            None => {
+                let custom = match (q.from, q.to) {
+                    (Some(f), Some(t)) if q.range == RangePreset::Custom => Some((f, t)),
+                    _ => None,
+                };
+                let iv = resolve(q.range, custom, Utc::now(), self.shared.config.time_zone)
+                    .map_err(|e| EngineError::Invalid(e.to_string()))?;
+                LocalScope::Range(iv)
+            }
+        };
+        let local_query = LocalQuery {
+            scope,
+            filter: q.filter,
+            after,
+            me,
+        };
+        let mut page = self.shared.cache(move |c| c.list(&local_query)).await?;
+        if let (Some(text), true, None) = (search, self.connection().is_live(), after) {
+            if let Ok(remote) = self.shared.api.search(&text).await {
+                merge_search(&mut page, remote);
+            }
+        }
+        Ok(page)
+    }
+
+    pub async fn conversation(&self, id: Id) -> EngineResult<Option<ConversationSummary>> {
+        Ok(self.shared.cache(move |c| c.conversation(id)).await?)
+    }
+
+    /// A thread page, newest first (THR-4, THR-6). `before` = the oldest item already shown.
+    /// Online, the first page is refreshed from the server and older pages are fetched when the
+    /// cache runs out; offline, whatever the cache holds (DSK-2).
+    pub async fn thread(
+        &self,
+        conversation_id: Id,
+        before: Option<&ThreadItem>,
+    ) -> EngineResult<ThreadView> {
+        let key = before.map(thread_key);
+        let limit = PAGE_SIZE;
+        if self.connection().is_live() || before.is_none() {
+            let server_cursor = self.server_cursor(conversation_id);
+            let fetch = match (key, server_cursor) {
+                (None, _) => Some(None),
+                (Some(_), Some(Some(c))) => Some(Some(c)),
+                _ => None,
+            };
+            if let Some(cursor) = fetch {
+                let local_enough = match key {
+                    Some(k) => {
+                        self.shared
+                            .cache(move |c| c.thread(conversation_id, Some(k), limit))
+                            .await?
+                            .len()
+                            >= limit
+                    }
+                    None => false,
+                };
+                if !local_enough {
+                    match self
+                        .shared
+                        .api
+                        .thread(conversation_id, cursor.as_deref())
+                        .await
+                    {
+                        Ok(page) => {
+                            if let Ok(mut m) = self.shared.server_thread_cursor.lock() {
+                                m.insert(conversation_id, page.next_cursor.clone());
+                            }
+                            let items = page.items;
+                            self.shared
+                                .cache(move |c| c.store_thread_items(&items))
+                                .await?;
+                        }
+                        Err(ApiError::Refused { status: 404, .. }) => {
+                            return Err(EngineError::Invalid(
+                                "this conversation no longer exists".into(),
+                            ))
+                        }
+                        Err(_) => {} // Offline or failing: the cache answers.
+                    }
+                }
+            }
+        }
+        let items = self
+            .shared
+            .cache(move |c| c.thread(conversation_id, key, limit + 1))
+            .await?;
+        let outbox = self
+            .shared
+            .cache(move |c| c.outbox_all(conversation_id))
+            .await?;
+        let more_local = items.len() > limit;
+        let mut items = items;
+        items.truncate(limit);
+        let more_remote = matches!(self.server_cursor(conversation_id), Some(Some(_)));
+        Ok(ThreadView {
+            items,
+            outbox,
+            has_more: more_local || more_remote,
+        })
+    }
+
+    fn server_cursor(&self, conversation_id: Id) -> Option<Option<String>> {
+        self.shared
+            .server_thread_cursor
+            .lock()
+            .ok()?
+            .get(&conversation_id)
+            .cloned()
+    }
+
+    /// Queues a reply (DSK-5): stored at once, sent when the server is reachable.
+    pub async fn reply(
+        &self,
+        conversation_id: Id,
+        body: Option<String>,
+        template: Option<TemplateUse>,
+        channel: Option<Channel>,
+    ) -> EngineResult<OutboxEntry> {
+        if body.as_deref().map(str::trim).is_none_or(str::is_empty) && template.is_none() {
+            return Err(EngineError::Invalid("the message is empty".into()));
+        }
+        let entry = OutboxEntry {
+            client_id: new_client_id(),
+            conversation_id,
+            body,
+            template,
+            channel,
+            created_at: Utc::now(),
+            state: OutboxState::Queued,
+        };
+        let stored = entry.clone();
+        self.shared.cache(move |c| c.outbox_add(&stored)).await?;
+        self.shared.publish(Update::Outbox { conversation_id });
+        self.shared.outbox_wake.notify_one();
+        Ok(entry)
+    }
+
+    pub async fn outbox(&self, conversation_id: Id) -> EngineResult<Vec<OutboxEntry>> {
+        Ok(self
+            .shared
+            .cache(move |c| c.outbox_all(conversation_id))
+            .await?)
+    }
+
+    /// Drops a refused reply from the outbox (the user chose to discard it).
+    pub async fn discard_reply(&self, client_id: &str) -> EngineResult<()> {
+        let id = client_id.to_string();
+        Ok(self.shared.cache(move |c| c.outbox_remove(&id)).await?)
+    }
+
+    /// THR-7: opening a thread marks it read on the server (its event updates every desktop).
+    pub async fn mark_read(&self, conversation_id: Id) -> EngineResult<()> {
+        self.shared.api.mark_read(conversation_id).await?;
+        Ok(())
+    }
+
+    /// What the user is looking at, for the notification policy.
+    pub fn set_attention(&self, attention: Attention) {
+        if let Ok(mut a) = self.shared.attention.lock() {
+            *a = attention;
+        }
+    }
+
+    /// RT-2's Refresh: reconnect now and rebuild from a snapshot.
+    pub fn refresh(&self) {
+        self.shared.refresh.notify_one();
+    }
+
+    pub async fn unread_conversations(&self) -> EngineResult<u64> {
+        Ok(self.shared.cache(|c| c.unread_conversations()).await?)
+    }
+
+    pub async fn preferences(&self) -> EngineResult<Preferences> {
+        let raw = self.shared.cache(|c| c.setting(PREFERENCES_KEY)).await?;
+        Ok(raw
+            .and_then(|r| serde_json::from_str(&r).ok())
+            .unwrap_or_default())
+    }
+
+    pub async fn set_preferences(&self, p: &Preferences) -> EngineResult<()> {
+        let raw = serde_json::to_string(p).map_err(|e| EngineError::Invalid(e.to_string()))?;
+        Ok(self
+            .shared
+            .cache(move |c| c.set_setting(PREFERENCES_KEY, &raw))
+            .await?)
+    }
+
+    /// ACC-3: ends the session on the server (if reachable) and wipes the cache.
+    pub async fn sign_out(self) -> EngineResult<()> {
+        let _ = self.shared.api.logout().await;
+        let shared = Arc::clone(&self.shared);
+        self.shutdown().await;
+        Ok(shared.cache(|c| c.wipe()).await?)
+    }
+
+    /// Stops syncing and sending; the cache stays for the next start.
+    pub async fn shutdown(self) {
+        let _ = self.shared.stop.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+    }
+}
+
+/// Adds the server's all-time matches to a local search page (newest first, no duplicates); the
+/// server's counts are authoritative for a search.
+fn merge_search(page: &mut ConversationPage, remote: ConversationPage) {
+    for item in remote.items {
+        if !page.items.iter().any(|i| i.id == item.id) {
+            page.items.push(item);
+        }
+    }
+    page.items.sort_by(|a, b| {
+        b.last_activity_at
+            .cmp(&a.last_activity_at)
+            .then(b.id.cmp(&a.id))
+    });
+    page.items.truncate(PAGE_SIZE);
+    if remote.counts.all > page.counts.all {
+        page.counts = remote.counts;
+    }
+}

@@ -1,0 +1,283 @@
+//! The sync loop (DSK-3): bring the cache up to date from the server's log over the WebSocket,
+//! resume from the cache's cursor after every disconnection, rebuild from a snapshot when the
+//! server says the cursor is too old, and report the connection state as it goes.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use inbox_core::sync::{Control, Event, ServerFrame, PROTOCOL_VERSION};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
+
+use crate::api::ApiError;
+use crate::connection::{after_failure, Backoff, ConnectionState};
+use crate::engine::{Shared, Update};
+use crate::notify::{decide, Incoming};
+
+/// Frames applied in one transaction at most.
+const MAX_BATCH: usize = 1000;
+
+/// How one connection ended.
+#[derive(Debug)]
+enum End {
+    /// The user asked for a refresh: reconnect at once with a full resync.
+    Refresh,
+    /// The server's log no longer reaches our cursor.
+    ResyncRequired,
+    SignedOut(String),
+    Stopped,
+    /// Lost or refused for a reason worth retrying.
+    Lost(String),
+}
+
+pub(crate) async fn run(shared: Arc<Shared>) {
+    let mut backoff = Backoff::new(shared.config.backoff_min, shared.config.backoff_max);
+    let mut offline_since: Option<Instant> = None;
+    let mut force_resync = false;
+    loop {
+        if shared.is_stopped() {
+            return;
+        }
+        if offline_since.is_none() {
+            shared.set_state(ConnectionState::Connecting);
+        }
+        let end = connection(&shared, force_resync, &mut backoff, &mut offline_since).await;
+        force_resync = false;
+        match end {
+            End::Stopped => return,
+            End::SignedOut(reason) => {
+                shared.set_state(ConnectionState::SignedOut { reason });
+                return;
+            }
+            End::Refresh | End::ResyncRequired => {
+                force_resync = true;
+                backoff.reset();
+            }
+            End::Lost(reason) => {
+                tracing::info!(%reason, "sync connection lost");
+                let since = *offline_since.get_or_insert_with(Instant::now);
+                let delay = backoff.next_delay(&mut rand::thread_rng());
+                shared.set_state(after_failure(
+                    backoff.attempt(),
+                    delay,
+                    since.elapsed(),
+                    shared.config.pause_after,
+                ));
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = shared.refresh.notified() => {
+                        force_resync = true;
+                        backoff.reset();
+                    }
+                    _ = shared.stopped() => return,
+                }
+            }
+        }
+    }
+}
+
+/// One connection: resync if needed, connect, replay, stream live until it ends.
+async fn connection(
+    shared: &Arc<Shared>,
+    force_resync: bool,
+    backoff: &mut Backoff,
+    offline_since: &mut Option<Instant>,
+) -> End {
+    let cursor = match shared.cache(|c| c.cursor()).await {
+        Ok(c) => c,
+        Err(e) => return End::Lost(format!("cache: {e}")),
+    };
+    let cursor = match (cursor, force_resync) {
+        (Some(c), false) => c,
+        _ => match resync(shared).await {
+            Ok(seq) => seq,
+            Err(ApiError::Unauthorized(m)) => return End::SignedOut(m),
+            Err(e) => return End::Lost(e.to_string()),
+        },
+    };
+    let url = format!(
+        "{}/api/v1/sync?since={cursor}",
+        shared.api.base().replacen("http", "ws", 1)
+    );
+    let mut request = match url.into_client_request() {
+        Ok(r) => r,
+        Err(e) => return End::Lost(e.to_string()),
+    };
+    if let Ok(v) = format!("Bearer {}", shared.api.token()).parse() {
+        request.headers_mut().insert("authorization", v);
+    }
+    let connect = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio_tungstenite::connect_async(request),
+    );
+    let mut ws = match connect.await {
+        Err(_) => return End::Lost("connecting timed out".into()),
+        Ok(Err(tungstenite::Error::Http(res))) if res.status() == 401 || res.status() == 403 => {
+            return End::SignedOut(format!("the server refused the session ({})", res.status()));
+        }
+        Ok(Err(e)) => return End::Lost(e.to_string()),
+        Ok(Ok((ws, _))) => ws,
+    };
+    shared.set_state(ConnectionState::CatchingUp);
+    let mut catching_up = true;
+    let mut heard = Instant::now();
+    let mut heartbeat = tokio::time::interval(shared.config.heartbeat);
+    heartbeat.tick().await;
+    loop {
+        tokio::select! {
+            msg = ws.next() => {
+                let Some(msg) = msg else { return End::Lost("the server closed the connection".into()) };
+                heard = Instant::now();
+                let text = match msg {
+                    Ok(WsMessage::Text(t)) => t,
+                    Ok(WsMessage::Close(frame)) => {
+                        return End::Lost(frame.map(|f| f.reason.to_string()).unwrap_or_else(|| "closed".into()));
+                    }
+                    Ok(_) => continue,
+                    Err(e) => return End::Lost(e.to_string()),
+                };
+                let mut events = Vec::new();
+                let mut control = None;
+                match serde_json::from_str::<ServerFrame>(&text) {
+                    Ok(ServerFrame::Event(e)) => events.push(e),
+                    Ok(ServerFrame::Control(c)) => control = Some(c),
+                    Err(e) => return End::Lost(format!("unreadable frame: {e}")),
+                }
+                // Take whatever else has already arrived, to apply it in the same transaction.
+                while control.is_none() && events.len() < MAX_BATCH {
+                    match ws.next().now_or_never() {
+                        Some(Some(Ok(WsMessage::Text(t)))) => match serde_json::from_str::<ServerFrame>(&t) {
+                            Ok(ServerFrame::Event(e)) => events.push(e),
+                            Ok(ServerFrame::Control(c)) => control = Some(c),
+                            Err(e) => return End::Lost(format!("unreadable frame: {e}")),
+                        },
+                        Some(Some(Ok(_))) => {}
+                        Some(Some(Err(e))) => return End::Lost(e.to_string()),
+                        Some(None) => return End::Lost("the server closed the connection".into()),
+                        None => break,
+                    }
+                }
+                if !events.is_empty() {
+                    if let Err(e) = apply(shared, events, catching_up).await {
+                        return End::Lost(format!("cache: {e}"));
+                    }
+                }
+                match control {
+                    Some(Control::Hello { protocol, .. }) if protocol != PROTOCOL_VERSION => {
+                        return End::Lost(format!("the server speaks sync protocol {protocol}, this app {PROTOCOL_VERSION}"));
+                    }
+                    Some(Control::CaughtUp { .. }) => {
+                        catching_up = false;
+                        backoff.reset();
+                        *offline_since = None;
+                        shared.set_state(ConnectionState::Live);
+                        shared.outbox_wake.notify_one();
+                    }
+                    Some(Control::ResyncRequired { reason, .. }) => {
+                        tracing::info!(%reason, "the server asks for a resync");
+                        return End::ResyncRequired;
+                    }
+                    Some(Control::Closing { reason }) if reason == "session_expired" => return End::SignedOut(reason),
+                    Some(Control::Closing { reason }) => return End::Lost(reason),
+                    Some(Control::Hello { .. }) | None => {}
+                }
+            }
+            _ = heartbeat.tick() => {
+                if heard.elapsed() > shared.config.heartbeat_timeout {
+                    return End::Lost("no heartbeat from the server".into());
+                }
+                if ws.send(WsMessage::Ping(Default::default())).await.is_err() {
+                    return End::Lost("the connection broke".into());
+                }
+            }
+            _ = shared.refresh.notified() => {
+                let _ = ws.close(None).await;
+                return End::Refresh;
+            }
+            _ = shared.stopped() => {
+                let _ = ws.close(None).await;
+                return End::Stopped;
+            }
+        }
+    }
+}
+
+/// Applies a batch to the cache with its cursor, then tells the UI and the notification policy.
+async fn apply(shared: &Arc<Shared>, events: Vec<Event>, catching_up: bool) -> anyhow::Result<()> {
+    if !shared.config.apply_delay.is_zero() {
+        // Widens the receive→apply window for crash tests.
+        tokio::time::sleep(shared.config.apply_delay).await;
+    }
+    let applied = shared.cache(move |c| c.apply_events(&events)).await?;
+    if applied.conversations.is_empty()
+        && applied.new_inbound.is_empty()
+        && applied.new_calls.is_empty()
+    {
+        return Ok(());
+    }
+    let attention = shared.attention();
+    let titles = {
+        let ids: Vec<_> = applied.conversations.clone();
+        shared
+            .cache(move |c| {
+                ids.iter()
+                    .map(|id| {
+                        Ok((
+                            *id,
+                            c.conversation(*id)?.map(|s| s.title).unwrap_or_default(),
+                        ))
+                    })
+                    .collect::<Result<Vec<_>, crate::cache::CacheError>>()
+            })
+            .await?
+    };
+    let title = |id| {
+        titles
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default()
+    };
+    let notes = decide(
+        Incoming {
+            new_inbound: &applied.new_inbound,
+            new_calls: &applied.new_calls,
+            catching_up,
+        },
+        attention,
+        &title,
+    );
+    shared.publish(Update::Changed {
+        conversations: applied.conversations.clone(),
+        cursor: applied.cursor,
+    });
+    for n in notes {
+        shared.publish(Update::Notify { notification: n });
+    }
+    Ok(())
+}
+
+/// Rebuilds the cache from the snapshot pages; returns the cursor to resume from.
+async fn resync(shared: &Arc<Shared>) -> Result<i64, ApiError> {
+    let mut after = None;
+    let mut first = true;
+    let mut first_seq = None;
+    loop {
+        let page = shared.api.snapshot(after).await?;
+        let last = page.next_after.is_none();
+        // Later pages may be newer than the first; the cache resumes from the first page's
+        // position, replaying whatever changed while paging (events are idempotent upserts).
+        let seq = *first_seq.get_or_insert(page.seq);
+        after = page.next_after;
+        shared
+            .cache(move |c| c.apply_snapshot_page(&page, first, last))
+            .await
+            .map_err(|e| ApiError::Unreachable(format!("cache: {e}")))?;
+        first = false;
+        if last {
+            shared.publish(Update::Resynced);
+            return Ok(seq);
+        }
+    }
+}

@@ -1,0 +1,212 @@
+//! Offline: reads from the cache (DSK-2), the amber banner (RT-2), the outbox (DSK-5), sign-out.
+
+use std::time::Duration;
+
+use inbox_client::cache::{Cache, OutboxState};
+use inbox_client::connection::ConnectionState;
+use inbox_client::Engine;
+use inbox_core::api::ConversationQuery;
+use inbox_core::range::RangePreset;
+use inbox_core::ThreadItem;
+use serde_json::json;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dsk2_rt2_reads_work_offline_and_the_banner_shows_after_a_while() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = ServerProc::start(dir.path());
+    let desk = login(&server.base, "desk@engine.test").await;
+    let cache_path = dir.path().join("desk.db");
+    let engine = Engine::start(engine_config(&server.base, &desk, cache_path.clone()))
+        .await
+        .unwrap();
+    live(&engine).await;
+    let online = engine_conversations(&engine).await;
+    let id = online[0].id;
+    let thread_online = engine.thread(id, None).await.unwrap();
+    assert!(!thread_online.items.is_empty());
+    engine.shutdown().await;
+    server.kill();
+
+    // A fresh start with the server down: everything cached is there at once.
+    let engine = Engine::start(engine_config(&server.base, &desk, cache_path))
+        .await
+        .unwrap();
+    assert_eq!(engine_conversations(&engine).await, online);
+    let thread_offline = engine.thread(id, None).await.unwrap();
+    assert_eq!(thread_offline.items, thread_online.items);
+    let named = online.iter().find(|c| c.customer_id.is_some()).unwrap();
+    let page = engine
+        .list(ConversationQuery {
+            range: RangePreset::AllTime,
+            q: Some(named.title.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        page.items.iter().any(|c| c.id == named.id),
+        "offline search finds cached conversations"
+    );
+    let s = engine
+        .wait_for_state(
+            Duration::from_secs(10),
+            ConnectionState::shows_paused_banner,
+        )
+        .await;
+    assert!(
+        s.is_some(),
+        "RT-2: paused after pause_after without a connection, got {:?}",
+        engine.connection()
+    );
+
+    server.restart();
+    live(&engine).await;
+    assert_in_step(&engine, &server.base, &desk.token).await;
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dsk5_an_offline_reply_survives_a_restart_and_is_sent_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = ServerProc::start(dir.path());
+    let desk = login(&server.base, "desk@engine.test").await;
+    let cache_path = dir.path().join("desk.db");
+    let engine = Engine::start(engine_config(&server.base, &desk, cache_path.clone()))
+        .await
+        .unwrap();
+    live(&engine).await;
+    // A conversation that can take an SMS reply.
+    let convs = engine_conversations(&engine).await;
+    let target = convs.iter().find(|c| c.customer_id.is_some()).unwrap().id;
+    server.kill();
+
+    let entry = engine
+        .reply(
+            target,
+            Some("Your car is ready".into()),
+            None,
+            Some(inbox_core::Channel::Sms),
+        )
+        .await
+        .unwrap();
+    let pending = engine.outbox(target).await.unwrap();
+    assert_eq!(pending.len(), 1, "shown as pending at once");
+    assert_eq!(pending[0].state, OutboxState::Queued);
+    // The app is closed while offline, and opened again.
+    engine.shutdown().await;
+    let engine = Engine::start(engine_config(&server.base, &desk, cache_path.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        engine.outbox(target).await.unwrap().len(),
+        1,
+        "not lost across a restart"
+    );
+
+    server.restart();
+    live(&engine).await;
+    eventually("the outbox drains", Duration::from_secs(15), || async {
+        engine.outbox(target).await.unwrap().is_empty()
+    })
+    .await;
+    let thread = get(
+        &server.base,
+        &desk.token,
+        &format!("/api/v1/conversations/{target}/messages"),
+    )
+    .await;
+    let copies = thread["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["client_id"] == entry.client_id.as_str())
+        .count();
+    assert_eq!(copies, 1, "sent exactly once");
+    let view = engine.thread(target, None).await.unwrap();
+    assert!(view.items.iter().any(|i| matches!(i, ThreadItem::Message(m) if m.client_id.as_deref() == Some(entry.client_id.as_str()))));
+    assert!(view.outbox.is_empty(), "reconciled with the server's copy");
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dsk5_a_refused_reply_stays_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProc::start(dir.path());
+    let desk = login(&server.base, "desk@engine.test").await;
+    let engine = Engine::start(engine_config(
+        &server.base,
+        &desk,
+        dir.path().join("desk.db"),
+    ))
+    .await
+    .unwrap();
+    live(&engine).await;
+    let target = engine_conversations(&engine)
+        .await
+        .iter()
+        .find(|c| c.customer_id.is_some())
+        .unwrap()
+        .id;
+    engine
+        .reply(
+            target,
+            Some("x".repeat(1700)),
+            None,
+            Some(inbox_core::Channel::Sms),
+        )
+        .await
+        .unwrap();
+    eventually("the server refuses it", Duration::from_secs(10), || async {
+        matches!(
+            engine
+                .outbox(target)
+                .await
+                .unwrap()
+                .first()
+                .map(|e| e.state.clone()),
+            Some(OutboxState::Refused { .. })
+        )
+    })
+    .await;
+    match &engine.outbox(target).await.unwrap()[0].state {
+        OutboxState::Refused { reason } => assert!(reason.contains("1600"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acc3_sign_out_wipes_the_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProc::start(dir.path());
+    let desk = login(&server.base, "desk@engine.test").await;
+    let cache_path = dir.path().join("desk.db");
+    let engine = Engine::start(engine_config(&server.base, &desk, cache_path.clone()))
+        .await
+        .unwrap();
+    live(&engine).await;
+    assert!(!engine_conversations(&engine).await.is_empty());
+    engine
+        .set_preferences(&inbox_client::Preferences {
+            banner_dismissed: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    engine.sign_out().await.unwrap();
+    let cache = Cache::open(&cache_path).unwrap();
+    assert_eq!(cache.cursor().unwrap(), None);
+    assert_eq!(cache.unread_conversations().unwrap(), 0);
+    assert_eq!(cache.setting("list.preferences").unwrap(), None);
+    // The token no longer works.
+    let res = reqwest::Client::new()
+        .get(format!("{}/api/v1/me", server.base))
+        .bearer_auth(&desk.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    let _ = json!({});
+}

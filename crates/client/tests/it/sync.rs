@@ -1,0 +1,217 @@
+//! Initial sync, live events, server restarts mid-stream, resync, revoked sessions (DSK-3, RT-1).
+
+use std::time::Duration;
+
+use inbox_client::cache::Cache;
+use inbox_client::{Engine, Update};
+use inbox_core::{NoteKind, ThreadItem};
+use serde_json::json;
+
+use crate::support::*;
+
+/// Notes with this prefix in the cache's copy of a thread.
+fn notes_with(cache: &Cache, conversation: i64, prefix: &str) -> Vec<String> {
+    cache
+        .thread(conversation, None, 10_000)
+        .unwrap()
+        .into_iter()
+        .filter_map(|i| match i {
+            ThreadItem::Note(n) if n.kind == NoteKind::Note && n.body.starts_with(prefix) => {
+                Some(n.body)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dsk3_initial_sync_from_empty_then_live_events_reach_two_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProc::start(dir.path());
+    let desk = login(&server.base, "desk@engine.test").await;
+    let second = login(&server.base, "second@engine.test").await;
+    let a = Engine::start(engine_config(&server.base, &desk, dir.path().join("a.db")))
+        .await
+        .unwrap();
+    let b = Engine::start(engine_config(
+        &server.base,
+        &second,
+        dir.path().join("b.db"),
+    ))
+    .await
+    .unwrap();
+    live(&a).await;
+    live(&b).await;
+    assert_in_step(&a, &server.base, &desk.token).await;
+    assert_in_step(&b, &server.base, &second.token).await;
+
+    let first = engine_conversations(&a).await[0].id;
+    let mut updates = a.subscribe();
+    let (status, _) = post(
+        &server.base,
+        &second.token,
+        &format!("/api/v1/conversations/{first}/notes"),
+        json!({ "body": "live-1" }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let changed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            if let Ok(Update::Changed { conversations, .. }) = updates.recv().await {
+                if conversations.contains(&first) {
+                    return;
+                }
+            }
+        }
+    })
+    .await;
+    assert!(changed.is_ok(), "engine A heard about the note");
+    assert_in_step(&a, &server.base, &desk.token).await;
+    assert_in_step(&b, &server.base, &second.token).await;
+    let view = a.thread(first, None).await.unwrap();
+    assert!(view
+        .items
+        .iter()
+        .any(|i| matches!(i, ThreadItem::Note(n) if n.body == "live-1")));
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dsk3_server_killed_mid_stream_resumes_with_nothing_lost_or_repeated() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = ServerProc::start(dir.path());
+    let desk = login(&server.base, "desk@engine.test").await;
+    let writer = login(&server.base, "second@engine.test").await;
+    let cache_path = dir.path().join("desk.db");
+    let engine = Engine::start(engine_config(&server.base, &desk, cache_path.clone()))
+        .await
+        .unwrap();
+    live(&engine).await;
+    let target = engine_conversations(&engine).await[1].id;
+
+    // Writes stream in; the server dies half-way and comes back; the writes go on.
+    let mut written = 0;
+    for i in 0..40 {
+        if i == 20 {
+            server.kill();
+            let s = engine
+                .wait_for_state(Duration::from_secs(10), |s| !s.is_live())
+                .await;
+            assert!(s.is_some(), "the engine noticed the server was gone");
+            server.restart();
+        }
+        let body = format!("stream-{i:02}");
+        // A write the dead server never took is retried, as a front desk would.
+        for _ in 0..50 {
+            let res = reqwest::Client::new()
+                .post(format!(
+                    "{}/api/v1/conversations/{target}/notes",
+                    server.base
+                ))
+                .bearer_auth(&writer.token)
+                .json(&json!({ "body": body }))
+                .send()
+                .await;
+            if matches!(res, Ok(r) if r.status() == 201) {
+                written += 1;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert_eq!(written, 40);
+    live(&engine).await;
+    assert_in_step(&engine, &server.base, &desk.token).await;
+    engine.shutdown().await;
+    let cache = Cache::open(&cache_path).unwrap();
+    let notes = notes_with(&cache, target, "stream-");
+    let mut sorted = notes.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), 40, "every note once: {notes:?}");
+    assert_eq!(notes.len(), 40, "none twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_older_than_the_log_triggers_a_full_resync() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProc::start(dir.path());
+    let desk = login(&server.base, "desk@engine.test").await;
+    let cache_path = dir.path().join("desk.db");
+    let engine = Engine::start(engine_config(&server.base, &desk, cache_path.clone()))
+        .await
+        .unwrap();
+    live(&engine).await;
+    let target = engine_conversations(&engine).await[2].id;
+    engine.shutdown().await;
+
+    // While this desktop is away, things happen and the log is pruned past its cursor.
+    for i in 0..5 {
+        post(
+            &server.base,
+            &desk.token,
+            &format!("/api/v1/conversations/{target}/notes"),
+            json!({ "body": format!("away-{i}") }),
+        )
+        .await;
+    }
+    let store = inbox_server::store::open(&server.db_url()).await.unwrap();
+    assert!(
+        store
+            .prune_events(chrono::Utc::now() + chrono::Duration::days(1))
+            .await
+            .unwrap()
+            >= 10
+    );
+
+    let engine = Engine::start(engine_config(&server.base, &desk, cache_path))
+        .await
+        .unwrap();
+    let mut updates = engine.subscribe();
+    live(&engine).await;
+    let mut resynced = false;
+    while let Ok(u) = updates.try_recv() {
+        resynced |= u == Update::Resynced;
+    }
+    assert!(resynced, "the engine rebuilt from a snapshot");
+    assert_in_step(&engine, &server.base, &desk.token).await;
+    let row = engine.conversation(target).await.unwrap().unwrap();
+    assert_eq!(row.id, target);
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_session_signs_the_engine_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProc::start(dir.path());
+    let desk = login(&server.base, "desk@engine.test").await;
+    let engine = Engine::start(engine_config(
+        &server.base,
+        &desk,
+        dir.path().join("desk.db"),
+    ))
+    .await
+    .unwrap();
+    live(&engine).await;
+    assert_eq!(
+        post(&server.base, &desk.token, "/api/v1/auth/logout", json!({}))
+            .await
+            .0,
+        204
+    );
+    let s = engine
+        .wait_for_state(Duration::from_secs(10), |s| {
+            matches!(
+                s,
+                inbox_client::connection::ConnectionState::SignedOut { .. }
+            )
+        })
+        .await;
+    assert!(
+        s.is_some(),
+        "signed out, not retrying forever: {:?}",
+        engine.connection()
+    );
+    engine.shutdown().await;
+}
