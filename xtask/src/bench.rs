@@ -1,18 +1,39 @@
-//! `cargo xtask bench`: the server's conversation-list benchmark (criterion).
+//! `cargo xtask bench`: every benchmark of the workspace, or the one named.
+//!
+//! | name | what it measures |
+//! |---|---|
+//! | `conversation_list` | server: first page + the four counts, and search, at 100k conversations / 1M messages (criterion) |
+//! | `fanout` | server: 1,000 WebSocket clients, inbound message → every client, p50/p99 |
+//! | `cache` | desktop cache: list + counts, FTS search, applying events, at 100k / 1M (criterion) |
+//! | `initial_sync` | desktop engine from an empty cache to live over loopback: items/s |
 
 use crate::cmd::{cargo, timed};
 
-/// Extra arguments go to criterion, after `--` (e.g. a benchmark name filter, `--quick`).
-pub fn run(criterion_args: &[String]) -> anyhow::Result<()> {
-    let mut c = cargo([
-        "bench",
-        "-p",
-        "inbox-server",
-        "--bench",
-        "conversation_list",
-    ]);
-    if !criterion_args.is_empty() {
-        c.arg("--").args(criterion_args);
+const BENCHES: &[(&str, &str)] = &[
+    ("conversation_list", "inbox-server"),
+    ("fanout", "inbox-server"),
+    ("cache", "inbox-client"),
+    ("initial_sync", "inbox-client"),
+];
+
+/// `args`: an optional benchmark name first, then arguments for that benchmark (after `--`).
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    let (selected, rest): (Vec<(&str, &str)>, &[String]) = match args.first() {
+        Some(name) => match BENCHES.iter().find(|(b, _)| b == name) {
+            Some(b) => (vec![*b], &args[1..]),
+            None => anyhow::bail!(
+                "unknown benchmark {name:?}; one of: {}",
+                BENCHES.iter().map(|b| b.0).collect::<Vec<_>>().join(", ")
+            ),
+        },
+        None => (BENCHES.to_vec(), &[]),
+    };
+    for (bench, package) in selected {
+        let mut c = cargo(["bench", "-p", package, "--bench", bench]);
+        if !rest.is_empty() {
+            c.arg("--").args(rest);
+        }
+        timed(bench, c)?;
     }
-    timed("bench", c).map(|_| ())
+    Ok(())
 }

@@ -23,8 +23,8 @@ Commands:
   demo           Build inbox-server (release), seed a fresh demo database under
                  target/demo/ and serve it until Ctrl-C
                  (listens on $INBOX_LISTEN, default 127.0.0.1:8787)
-  bench [ARGS]   cargo bench -p inbox-server --bench conversation_list;
-                 ARGS go to criterion (e.g. a benchmark name filter)
+  bench [NAME [ARGS]]  every benchmark, or one of conversation_list, fanout, cache,
+                 initial_sync; ARGS go to that benchmark
   help           This text
 
 On a fresh Debian machine, `bash .ci/run` installs what is missing and runs `cargo xtask ci`."
