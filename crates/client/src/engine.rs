@@ -491,3 +491,55 @@ fn merge_search(page: &mut ConversationPage, remote: ConversationPage) {
         page.counts = remote.counts;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use inbox_core::api::Counts;
+    use inbox_core::{Channel, ContextBadge};
+
+    fn row(id: Id, minutes: i64) -> ConversationSummary {
+        ConversationSummary {
+            id,
+            title: format!("C{id}"),
+            customer_id: None,
+            caller_number: None,
+            withheld: false,
+            preview: String::new(),
+            last_channel: Channel::Sms,
+            last_activity_at: chrono::DateTime::from_timestamp(1_780_000_000 + minutes * 60, 0)
+                .unwrap_or_default(),
+            unread_count: 0,
+            unresolved_calls: 0,
+            assignee: None,
+            context_badge: ContextBadge::General,
+            work_order: None,
+            needs_work_order_pick: false,
+        }
+    }
+
+    #[test]
+    fn lst2_online_search_adds_the_servers_matches_without_duplicates() {
+        let mut local = ConversationPage {
+            items: vec![row(1, 10), row(2, 5)],
+            next_cursor: None,
+            counts: Counts {
+                all: 2,
+                ..Counts::default()
+            },
+        };
+        let remote = ConversationPage {
+            items: vec![row(2, 5), row(3, 7)],
+            next_cursor: None,
+            counts: Counts {
+                all: 3,
+                unread: 1,
+                ..Counts::default()
+            },
+        };
+        merge_search(&mut local, remote);
+        let ids: Vec<Id> = local.items.iter().map(|c| c.id).collect();
+        assert_eq!(ids, vec![1, 3, 2], "newest first, each once");
+        assert_eq!(local.counts.all, 3, "the server's all-time counts win");
+    }
+}

@@ -215,3 +215,35 @@ async fn a_revoked_session_signs_the_engine_out() {
     );
     engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rt2_refresh_forces_a_reconnect_and_a_resync() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProc::start(dir.path());
+    let desk = login(&server.base, "desk@engine.test").await;
+    let engine = Engine::start(engine_config(
+        &server.base,
+        &desk,
+        dir.path().join("desk.db"),
+    ))
+    .await
+    .unwrap();
+    live(&engine).await;
+    let mut updates = engine.subscribe();
+    engine.refresh();
+    let resynced = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(Update::Resynced) = updates.recv().await {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(
+        resynced.is_ok(),
+        "refresh rebuilt the cache from a snapshot"
+    );
+    live(&engine).await;
+    assert_in_step(&engine, &server.base, &desk.token).await;
+    engine.shutdown().await;
+}

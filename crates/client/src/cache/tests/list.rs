@@ -349,3 +349,77 @@ fn lst2_search_follows_edits_customers_and_blank_text() {
     // Nothing to search for: every conversation, as an unbounded range.
     assert_eq!(search_ids(&c, " ?! "), vec![1, 3, 2]);
 }
+
+#[test]
+fn lst2_search_answers_alike_for_few_and_many_matches() {
+    // 60 conversations: "brake" in every other one (a pass over the list index), "clutch" in one
+    // (looked up by id); both pages, counts and paging must agree with the rows.
+    let mut c = cache();
+    let mut log = Log::default();
+    let mut changes = Vec::new();
+    for id in 1..=60 {
+        let mut s = summary(
+            id,
+            &format!("Customer {id}"),
+            t(0, 0) + Duration::minutes(id),
+        );
+        s.unread_count = u32::from(id % 3 == 0);
+        if id % 4 == 0 {
+            s.assignee = Some(staff(ME));
+        }
+        changes.push(Change::Conversation(s));
+        let body = if id % 2 == 0 {
+            "brake noise"
+        } else {
+            "all good"
+        };
+        changes.push(Change::Message(message(
+            id,
+            id,
+            Direction::Inbound,
+            body,
+            t(0, 0),
+        )));
+    }
+    changes.push(Change::Message(message(
+        100,
+        7,
+        Direction::Inbound,
+        "clutch",
+        t(0, 0),
+    )));
+    apply(&mut c, &mut log, changes);
+
+    let many = page(&c, LocalScope::Search("brake".into()), ListFilter::Unread);
+    let want: Vec<Id> = (1..=60).rev().filter(|id| id % 6 == 0).collect();
+    assert_eq!(ids(&many), want);
+    assert_eq!(
+        many.counts,
+        Counts {
+            all: 30,
+            unread: 10,
+            unassigned: 15,
+            mine: 15
+        }
+    );
+    let rare = page(&c, LocalScope::Search("clutch".into()), ListFilter::All);
+    assert_eq!(ids(&rare), vec![7]);
+    assert_eq!(rare.counts.all, 1);
+    assert_eq!(rare.counts.unassigned, 1);
+    // Paging a search past 50: keyset on the same order, no repeats.
+    let scope = LocalScope::Search("customer".into());
+    let first = page(&c, scope.clone(), ListFilter::All);
+    assert_eq!(ids(&first), (11..=60).rev().collect::<Vec<Id>>());
+    let after = parse_list_cursor(first.next_cursor.as_deref().unwrap());
+    let second = c
+        .list(&LocalQuery {
+            scope,
+            filter: ListFilter::All,
+            after,
+            me: ME,
+        })
+        .unwrap();
+    assert_eq!(ids(&second), (1..=10).rev().collect::<Vec<Id>>());
+    assert_eq!(second.next_cursor, None);
+    assert_eq!(second.counts.all, 60);
+}
