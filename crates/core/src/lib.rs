@@ -10,6 +10,7 @@ pub mod compose;
 pub mod model;
 pub mod phone;
 pub mod preview;
+pub mod providers;
 pub mod range;
 pub mod routing;
 pub mod search;

@@ -57,21 +57,10 @@ wire_enum!(
 );
 
 impl DeliveryStatus {
-    /// Progress order for provider callbacks, which arrive out of order: a status may replace
-    /// another only if its rank is higher. Failure is terminal; approval states precede sending.
+    /// Progress order for provider callbacks, which arrive out of order; see
+    /// `providers::status::advance` for why a delivery receipt outranks a failure.
     pub fn rank(self) -> u8 {
-        match self {
-            DeliveryStatus::PendingApproval => 0,
-            DeliveryStatus::Pending => 1,
-            DeliveryStatus::Sent => 2,
-            DeliveryStatus::Delivered => 3,
-            DeliveryStatus::Read => 4,
-            DeliveryStatus::Failed | DeliveryStatus::Rejected => 5,
-        }
-    }
-
-    pub fn is_terminal(self) -> bool {
-        matches!(self, DeliveryStatus::Failed | DeliveryStatus::Rejected)
+        crate::providers::status::delivery_rank(self)
     }
 }
 
@@ -340,8 +329,8 @@ mod tests {
         use DeliveryStatus::*;
         assert!(Delivered.rank() > Sent.rank());
         assert!(Read.rank() > Delivered.rank());
-        assert!(Failed.rank() > Read.rank());
-        assert!(Failed.is_terminal() && !Read.is_terminal());
+        assert!(Failed.rank() > Sent.rank(), "a failure ends sending");
+        assert!(Read.rank() > Failed.rank(), "a read receipt proves arrival");
         assert_eq!(
             serde_json::to_string(&PendingApproval).unwrap(),
             r#""pending_approval""#

@@ -5,12 +5,15 @@ pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod cursor;
+pub mod dispatch;
 pub mod error;
 pub mod http;
+pub mod providers;
 pub mod seed;
 pub mod state;
 pub mod store;
 pub mod sync;
+pub mod webhooks;
 
 pub use http::app;
 pub use state::AppState;

@@ -7,6 +7,8 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use inbox_core::{Capability, CapabilitySet};
 use inbox_server::config::{default_database_url, DEFAULT_LISTEN};
+use inbox_server::dispatch::Dispatcher;
+use inbox_server::providers::ProviderConfig;
 use inbox_server::store::{self, NewUser};
 use inbox_server::{auth, seed, AppState};
 use tracing_subscriber::EnvFilter;
@@ -30,6 +32,8 @@ enum Command {
         /// Days of sync events kept; desktops offline for longer rebuild from a snapshot.
         #[arg(long, env = "INBOX_EVENT_RETENTION_DAYS", default_value_t = 30)]
         event_retention_days: i64,
+        #[command(flatten)]
+        providers: ProviderArgs,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
@@ -44,6 +48,36 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+}
+
+/// Where the providers are and how they reach us (issue 5).
+#[derive(Args)]
+struct ProviderArgs {
+    /// The server's public base URL (Twilio signs it; callback URLs are built from it).
+    /// Default: http://<listen address>.
+    #[arg(long, env = "INBOX_PUBLIC_URL")]
+    public_url: Option<String>,
+    #[arg(
+        long,
+        env = "INBOX_TWILIO_API_BASE",
+        default_value = "https://api.twilio.com"
+    )]
+    twilio_api_base: String,
+    #[arg(
+        long,
+        env = "INBOX_WHATSAPP_API_BASE",
+        default_value = "https://graph.facebook.com/v23.0"
+    )]
+    whatsapp_api_base: String,
+    /// The Meta app secret that signs WhatsApp webhooks.
+    #[arg(long, env = "INBOX_WHATSAPP_APP_SECRET", hide_env_values = true)]
+    whatsapp_app_secret: Option<String>,
+    /// The token Meta's webhook verification handshake must present.
+    #[arg(long, env = "INBOX_WHATSAPP_VERIFY_TOKEN", hide_env_values = true)]
+    whatsapp_verify_token: Option<String>,
+    /// Send WhatsApp read receipts when staff open a thread.
+    #[arg(long, env = "INBOX_WHATSAPP_READ_RECEIPTS", default_value_t = false)]
+    whatsapp_read_receipts: bool,
 }
 
 #[derive(Subcommand)]
@@ -84,7 +118,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve {
             listen,
             event_retention_days,
-        } => serve(&database_url, &listen, event_retention_days).await,
+            providers,
+        } => serve(&database_url, &listen, event_retention_days, providers).await,
         Command::Migrate => {
             store::open(&database_url).await?;
             tracing::info!(%database_url, "schema is up to date");
@@ -102,13 +137,37 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn serve(database_url: &str, listen: &str, retention_days: i64) -> anyhow::Result<()> {
+async fn serve(
+    database_url: &str,
+    listen: &str,
+    retention_days: i64,
+    p: ProviderArgs,
+) -> anyhow::Result<()> {
     if retention_days < 1 {
         anyhow::bail!("--event-retention-days must be at least 1");
     }
     let store = store::open(database_url).await?;
     let mut state = AppState::new(Arc::clone(&store));
     state.sync.retention = chrono::Duration::days(retention_days);
+    let public_url = p
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{listen}"));
+    state.providers = ProviderConfig {
+        public_url: public_url.trim_end_matches('/').to_string(),
+        twilio_api_base: p.twilio_api_base,
+        whatsapp_api_base: p.whatsapp_api_base,
+        whatsapp_app_secret: p.whatsapp_app_secret,
+        whatsapp_verify_token: p.whatsapp_verify_token,
+        whatsapp_read_receipts: p.whatsapp_read_receipts,
+    };
+    tracing::info!(providers = ?state.providers, "provider configuration");
+    Arc::new(Dispatcher::new(
+        Arc::clone(&store),
+        state.providers.clone(),
+        state.clock.clone(),
+    ))
+    .start();
     tokio::spawn(prune_events(Arc::clone(&store), state.sync.retention));
     let app = inbox_server::app(state);
     let listener = tokio::net::TcpListener::bind(listen)

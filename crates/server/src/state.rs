@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::clock::Clock;
+use crate::providers::ProviderConfig;
 use crate::store::Store;
 use crate::sync::hub::Hub;
 use crate::sync::SyncConfig;
@@ -15,6 +16,7 @@ pub struct AppState {
     pub session_ttl: chrono::Duration,
     pub hub: Arc<Hub>,
     pub sync: SyncConfig,
+    pub providers: ProviderConfig,
 }
 
 impl AppState {
@@ -26,6 +28,7 @@ impl AppState {
             clock: Clock::system(),
             session_ttl: chrono::Duration::days(30),
             sync: SyncConfig::default(),
+            providers: ProviderConfig::new("http://127.0.0.1:8787"),
         }
     }
 }

@@ -224,14 +224,12 @@ impl Cache {
         Ok(data.map(|d| serde_json::from_str(&d)).transpose()?)
     }
 
-    /// Conversations with an unread message or a call awaiting resolution (the app badge).
+    /// Conversations with an unread message or a call awaiting resolution (the app badge),
+    /// from the totals the triggers keep.
     pub fn unread_conversations(&self) -> CacheResult<u64> {
         let n: i64 = self
             .conn
-            .prepare_cached(
-                "SELECT count(*) FROM conversations c
-                 WHERE c.unread_count > 0 OR c.unresolved_calls > 0",
-            )?
+            .prepare_cached("SELECT coalesce(sum(unread), 0) FROM conversation_counts")?
             .query_row([], |r| r.get(0))?;
         Ok(n.max(0) as u64)
     }

@@ -144,13 +144,6 @@ fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-impl Cache {
-    #[doc(hidden)]
-    pub fn pragma(&self, sql: &str) {
-        let _ = self.conn.execute_batch(sql);
-    }
-}
-
 /// How much the cache holds (benchmarks, diagnostics).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheStats {

@@ -65,11 +65,31 @@ pub fn app(state: AppState) -> Router {
             put(catalog::update_quick).delete(catalog::delete_quick),
         )
         .route("/templates", get(catalog::templates))
+        .route("/messages/{id}/retry", post(thread::retry))
+        .route(
+            "/portal/messages",
+            get(crate::webhooks::portal::list).post(crate::webhooks::portal::post),
+        )
         .route("/sync", get(crate::sync::socket::upgrade))
         .route("/sync/snapshot", get(crate::sync::socket::snapshot))
         .fallback(|| async { AppError::NotFound });
+    use crate::webhooks::{twilio, whatsapp};
+    let webhooks = Router::new()
+        .route("/twilio/sms", post(twilio::sms))
+        .route("/twilio/status", post(twilio::status))
+        .route("/twilio/voice", post(twilio::voice))
+        .route("/twilio/voice/dial", post(twilio::dial))
+        .route("/twilio/voice/recorded", post(twilio::recorded))
+        .route("/twilio/voice/status", post(twilio::voice_status))
+        .route("/twilio/voice/recording", post(twilio::recording))
+        .route("/twilio/voice/transcription", post(twilio::transcription))
+        .route(
+            "/whatsapp",
+            get(whatsapp::verify_subscription).post(whatsapp::notification),
+        );
     Router::new()
         .nest("/api/v1", api)
+        .nest("/webhooks", webhooks)
         .route("/healthz", get(|| async { "ok" }))
         .fallback(|| async { AppError::NotFound })
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))

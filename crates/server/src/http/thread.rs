@@ -126,3 +126,18 @@ pub async fn compose(
         Json(message),
     ))
 }
+
+/// CMP-4: a failed message goes back to the send queue.
+pub async fn retry(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+) -> AppResult<Json<Message>> {
+    caller.require_write()?;
+    Ok(Json(
+        state
+            .store
+            .retry_message(&caller.actor, id, state.clock.now())
+            .await?,
+    ))
+}

@@ -424,6 +424,16 @@ pub struct OrgSummary {
     pub calls: usize,
     pub twilio: TwilioSummary,
     pub whatsapp: WhatsappSummary,
+    /// Customer-portal sign-ins for a few customers (`Authorization: Bearer <token>` on
+    /// `/api/v1/portal/messages`).
+    pub portal: Vec<PortalSignIn>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PortalSignIn {
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub token: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -574,11 +584,17 @@ pub async fn seed_demo(store: &dyn Store, seed: u64) -> anyhow::Result<SeedSumma
         .map(|o| o.providers.clone())
         .collect();
     let imported = store.import(data).await?;
+    let mut portals = Vec::new();
+    for o in &imported.organisations {
+        portals.push(portal_sign_ins(store, o.id, 3).await?);
+    }
     let organisations = imported
         .organisations
         .into_iter()
         .zip(settings)
-        .map(|(o, p)| OrgSummary {
+        .zip(portals)
+        .map(|((o, p), portal)| OrgSummary {
+            portal,
             id: o.id,
             name: o.name,
             time_zone: "Europe/London".into(),
@@ -602,4 +618,36 @@ pub async fn seed_demo(store: &dyn Store, seed: u64) -> anyhow::Result<SeedSumma
         password: DEMO_PASSWORD,
         organisations,
     })
+}
+
+/// Portal tokens for the first `n` customers (by name) of an organisation.
+async fn portal_sign_ins(
+    store: &dyn Store,
+    org_id: i64,
+    n: usize,
+) -> anyhow::Result<Vec<PortalSignIn>> {
+    let actor = crate::store::Actor {
+        org_id,
+        user_id: 0,
+        capabilities: CapabilitySet::default(),
+        time_zone: chrono_tz::Europe::London,
+    };
+    let mut out = Vec::new();
+    for c in store
+        .search_customers(&actor, "")
+        .await?
+        .into_iter()
+        .take(n)
+    {
+        let token = crate::auth::token::generate();
+        store
+            .create_portal_token(org_id, c.id, crate::auth::token::hash(&token), Utc::now())
+            .await?;
+        out.push(PortalSignIn {
+            customer_id: c.id,
+            customer_name: c.name,
+            token,
+        });
+    }
+    Ok(out)
 }

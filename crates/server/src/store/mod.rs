@@ -12,8 +12,8 @@ use inbox_core::api::{CallDestination, CallMoved, ConversationPage, ListFilter, 
 use inbox_core::range::UtcInterval;
 use inbox_core::{
     ApprovalItem, Call, CallOutcome, CapabilitySet, Channel, ConversationDetail,
-    ConversationSummary, Customer, Id, Message, Note, Organisation, QuickMessage, StaffRef,
-    TemplateUse, User, WhatsappTemplate, WorkOrder,
+    ConversationSummary, Customer, DeliveryStatus, Id, Message, Note, Organisation, QuickMessage,
+    StaffRef, TemplateUse, User, WhatsappTemplate, WorkOrder,
 };
 
 pub use dataset::Dataset;
@@ -320,6 +320,159 @@ pub trait DirectoryStore: Send + Sync {
     async fn work_order(&self, actor: &Actor, id: Id) -> StoreResult<WorkOrder>;
 }
 
+/// How Twilio knows an organisation: its account and numbers (the token signs webhooks).
+#[derive(Clone)]
+pub struct TwilioAccount {
+    pub org_id: Id,
+    pub account_sid: String,
+    pub auth_token: String,
+    /// E.164; the first sends SMS.
+    pub numbers: Vec<String>,
+}
+
+impl std::fmt::Debug for TwilioAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwilioAccount")
+            .field("org_id", &self.org_id)
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &"<redacted>")
+            .field("numbers", &self.numbers)
+            .finish()
+    }
+}
+
+/// How the WhatsApp Cloud API knows an organisation.
+#[derive(Clone)]
+pub struct WhatsappAccount {
+    pub org_id: Id,
+    pub phone_number_id: String,
+    pub access_token: String,
+}
+
+impl std::fmt::Debug for WhatsappAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WhatsappAccount")
+            .field("org_id", &self.org_id)
+            .field("phone_number_id", &self.phone_number_id)
+            .field("access_token", &"<redacted>")
+            .finish()
+    }
+}
+
+/// What a voice callback learned about a call.
+#[derive(Debug, Clone, Default)]
+pub struct CallUpdate {
+    pub outcome: Option<CallOutcome>,
+    pub duration_secs: Option<u32>,
+    pub recording_url: Option<String>,
+    pub recording_secs: Option<u32>,
+    pub transcript: Option<String>,
+    /// Twilio's SequenceNumber: an update older than the last applied one is ignored.
+    pub sequence: Option<u32>,
+    pub at: DateTime<Utc>,
+}
+
+/// A reply due to be handed to its provider.
+#[derive(Debug, Clone)]
+pub struct OutboundJob {
+    pub org_id: Id,
+    pub message: Message,
+    /// Sends so far (0 for the first attempt).
+    pub attempts: u32,
+    /// E.164 to send to: the customer's primary number or the caller's.
+    pub to_number: Option<String>,
+}
+
+/// Provider identities and the facts providers report (issue 5).
+#[async_trait]
+pub trait ProviderStore: Send + Sync {
+    async fn twilio_account(&self, account_sid: &str) -> StoreResult<Option<TwilioAccount>>;
+    async fn twilio_account_of(&self, org_id: Id) -> StoreResult<Option<TwilioAccount>>;
+    async fn whatsapp_account(&self, phone_number_id: &str)
+        -> StoreResult<Option<WhatsappAccount>>;
+    async fn whatsapp_account_of(&self, org_id: Id) -> StoreResult<Option<WhatsappAccount>>;
+    /// Moves an outbound message's status forward only (PROVIDERS §4); None when the id is
+    /// unknown or nothing changed.
+    async fn apply_delivery_status(
+        &self,
+        org_id: Id,
+        provider: &str,
+        provider_id: &str,
+        status: DeliveryStatus,
+        error: Option<String>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Message>>;
+    /// Applies a voice callback to a call; None when the call is unknown or the update is stale.
+    async fn update_call(
+        &self,
+        org_id: Id,
+        provider_call_id: &str,
+        update: CallUpdate,
+    ) -> StoreResult<Option<Call>>;
+    /// The phone an inbound call rings before voicemail (E.164), if the garage set one.
+    async fn voice_forward_number(&self, org_id: Id) -> StoreResult<Option<String>>;
+    async fn call_by_provider_id(
+        &self,
+        org_id: Id,
+        provider_call_id: &str,
+    ) -> StoreResult<Option<Call>>;
+    /// The conversation of a customer, if they have one.
+    async fn customer_conversation(&self, org_id: Id, customer_id: Id) -> StoreResult<Option<Id>>;
+    /// The customer a portal token belongs to: (organisation, customer).
+    async fn portal_customer(&self, token_hash: [u8; 32]) -> StoreResult<Option<(Id, Id)>>;
+    async fn create_portal_token(
+        &self,
+        org_id: Id,
+        customer_id: Id,
+        token_hash: [u8; 32],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+}
+
+/// The send queue the dispatcher drains (issue 5). Survives restarts; each message is claimed by
+/// one sender at a time.
+#[async_trait]
+pub trait DispatchStore: Send + Sync {
+    /// Queued replies due at `now`, oldest first; each is leased until `lease_until` so a
+    /// concurrent dispatcher does not send it too.
+    async fn claim_outbound(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<OutboundJob>>;
+    /// The provider accepted it: record its id, leave the queue.
+    async fn outbound_accepted(
+        &self,
+        message_id: Id,
+        provider: &str,
+        provider_id: &str,
+        status: DeliveryStatus,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// A transient failure: try again at `next_at`.
+    async fn outbound_retry_later(
+        &self,
+        message_id: Id,
+        next_at: DateTime<Utc>,
+        error: &str,
+    ) -> StoreResult<()>;
+    /// A permanent failure: the message is `failed` with the reason (CMP-4).
+    async fn outbound_failed(
+        &self,
+        message_id: Id,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// CMP-4: a failed message goes back to the queue as pending.
+    async fn retry_message(
+        &self,
+        actor: &Actor,
+        message_id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message>;
+}
+
 /// The smallest cursor the log can serve and its newest sequence number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogBounds {
@@ -376,6 +529,8 @@ pub trait Store:
     + DirectoryStore
     + ImportStore
     + SyncStore
+    + ProviderStore
+    + DispatchStore
 {
 }
 
@@ -389,6 +544,8 @@ impl<T> Store for T where
         + DirectoryStore
         + ImportStore
         + SyncStore
+        + ProviderStore
+        + DispatchStore
 {
 }
 

@@ -58,6 +58,12 @@ pub mod user {
 }
 
 pub const ALICE_PHONE: &str = "+447700900101";
+pub const TWILIO_SID: &str = "AC0123456789abcdef0123456789abcdef";
+pub const TWILIO_TOKEN: &str = "fixture-twilio-auth-token";
+pub const GARAGE_NUMBER: &str = "+441632960001";
+pub const WA_PHONE_NUMBER_ID: &str = "100000000000001";
+pub const WA_APP_SECRET: &str = "fixture-meta-app-secret";
+pub const WA_VERIFY_TOKEN: &str = "fixture-verify-token";
 pub const UNKNOWN_PHONE: &str = "+447700900555";
 
 fn users(hash: &str, list: &[(&str, &str, &[Capability])]) -> Vec<UserData> {
@@ -243,7 +249,13 @@ pub fn fixture(hash: &str) -> Dataset {
         name: "Fixture Garage".into(),
         time_zone: "Europe/London".into(),
         ai_enabled: false,
-        providers: ProviderSettings::default(),
+        providers: ProviderSettings {
+            twilio_account_sid: TWILIO_SID.into(),
+            twilio_auth_token: TWILIO_TOKEN.into(),
+            twilio_numbers: vec![GARAGE_NUMBER.into()],
+            whatsapp_phone_number_id: WA_PHONE_NUMBER_ID.into(),
+            whatsapp_access_token: "EAAG-fixture-token".into(),
+        },
         users: users(
             hash,
             &[
@@ -357,6 +369,9 @@ impl Server {
         state.sync.heartbeat = std::time::Duration::from_millis(300);
         state.sync.session_check = std::time::Duration::from_millis(200);
         state.sync.heartbeat_timeout = std::time::Duration::from_secs(10);
+        state.providers.public_url = "https://inbox.fixture.test".into();
+        state.providers.whatsapp_app_secret = Some(WA_APP_SECRET.into());
+        state.providers.whatsapp_verify_token = Some(WA_VERIFY_TOKEN.into());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });

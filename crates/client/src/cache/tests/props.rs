@@ -186,6 +186,7 @@ fn index_matches_rows(c: &Cache) -> Result<(), TestCaseError> {
         end: None,
     };
     prop_assert_eq!(counts(UtcInterval::UNBOUNDED), counts(scanned));
+    prop_assert_eq!(c.unread_conversations().unwrap(), counts(scanned).unread);
     // Every stored item is in its own conversation's thread exactly once.
     let stored: i64 = c
         .conn()

@@ -28,7 +28,7 @@ fn unresolved_outcomes() -> String {
 }
 
 /// Recomputes a conversation's derived columns from its rows, after a call left or joined it.
-fn refresh(tx: &Connection, conversation_id: Id) -> StoreResult<()> {
+pub(crate) fn refresh(tx: &Connection, conversation_id: Id) -> StoreResult<()> {
     let sql = format!(
         "UPDATE conversations SET
             last_activity_at = coalesce((SELECT max(at) FROM activity WHERE conversation_id = ?1), created_at),

@@ -7,9 +7,11 @@ mod calls;
 mod catalog;
 mod conversations;
 mod directory;
+mod dispatch;
 mod events;
 mod import;
 mod messages;
+mod providers;
 mod routing;
 mod rows;
 mod thread;
@@ -29,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0001_init.sql"),
     include_str!("../../../migrations/sqlite/0002_event_log.sql"),
     include_str!("../../../migrations/sqlite/0003_count_indexes.sql"),
+    include_str!("../../../migrations/sqlite/0004_providers.sql"),
 ];
 
 pub struct SqliteStore {

@@ -1,0 +1,93 @@
+//! Sending through the Twilio Messages API (PROVIDERS §1.4): a form POST with HTTP Basic auth;
+//! 201 with the message resource, or an error JSON with a numeric `code`.
+
+use inbox_core::providers::status::{error_reason, is_transient};
+use serde::Deserialize;
+
+use super::{http_client, unreachable, Accepted, SendError};
+use crate::store::TwilioAccount;
+
+#[derive(Clone)]
+pub struct TwilioSender {
+    http: reqwest::Client,
+    base: String,
+}
+
+#[derive(Deserialize)]
+struct Resource {
+    sid: String,
+    status: String,
+}
+
+#[derive(Deserialize)]
+struct ErrorJson {
+    code: Option<i64>,
+    message: Option<String>,
+}
+
+impl TwilioSender {
+    pub fn new(base: &str) -> TwilioSender {
+        TwilioSender {
+            http: http_client(),
+            base: base.trim_end_matches('/').to_string(),
+        }
+    }
+
+    /// Sends `body` from the account's first number to `to` (E.164, or `whatsapp:+…`).
+    pub async fn send(
+        &self,
+        account: &TwilioAccount,
+        to: &str,
+        body: &str,
+        status_callback: &str,
+    ) -> Result<Accepted, SendError> {
+        let from = account.numbers.first().ok_or_else(|| SendError {
+            transient: false,
+            reason: "this garage has no Twilio number to send from".into(),
+        })?;
+        let from = if to.starts_with("whatsapp:") {
+            format!("whatsapp:{from}")
+        } else {
+            from.clone()
+        };
+        let url = format!(
+            "{}/2010-04-01/Accounts/{}/Messages.json",
+            self.base, account.account_sid
+        );
+        let res = self
+            .http
+            .post(url)
+            .basic_auth(&account.account_sid, Some(&account.auth_token))
+            .form(&[
+                ("To", to),
+                ("From", from.as_str()),
+                ("Body", body),
+                ("StatusCallback", status_callback),
+            ])
+            .send()
+            .await
+            .map_err(|e| unreachable("Twilio", &e))?;
+        let status = res.status();
+        let text = res.text().await.map_err(|e| unreachable("Twilio", &e))?;
+        if status.is_success() {
+            let r: Resource = serde_json::from_str(&text).map_err(|e| SendError {
+                transient: true,
+                reason: format!("Twilio answered something unreadable: {e}"),
+            })?;
+            return Ok(Accepted {
+                provider_id: r.sid,
+                status: r.status,
+            });
+        }
+        let err: Option<ErrorJson> = serde_json::from_str(&text).ok();
+        let code = err.as_ref().and_then(|e| e.code).map(|c| c.to_string());
+        let message = err.as_ref().and_then(|e| e.message.clone());
+        Err(SendError {
+            transient: is_transient("twilio", Some(status.as_u16()), code.as_deref()),
+            reason: match code {
+                Some(c) => error_reason("twilio", &c, message.as_deref()),
+                None => format!("Twilio refused the message (HTTP {status})"),
+            },
+        })
+    }
+}

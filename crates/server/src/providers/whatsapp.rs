@@ -1,0 +1,138 @@
+//! Sending through the WhatsApp Cloud API (PROVIDERS §3.6–3.8): JSON POST to
+//! `/<phone_number_id>/messages` with a bearer token; 200 with `messages[0].id`, or an `error`
+//! object whose numeric `code` says what went wrong.
+
+use inbox_core::providers::status::{error_reason, is_transient};
+use inbox_core::TemplateUse;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{http_client, unreachable, Accepted, SendError};
+use crate::store::WhatsappAccount;
+
+#[derive(Clone)]
+pub struct WhatsappSender {
+    http: reqwest::Client,
+    base: String,
+}
+
+#[derive(Deserialize)]
+struct Sent {
+    messages: Vec<SentMessage>,
+}
+
+#[derive(Deserialize)]
+struct SentMessage {
+    id: String,
+    message_status: Option<String>,
+}
+
+/// What to send.
+pub enum Content<'a> {
+    Text(&'a str),
+    Template {
+        template: &'a TemplateUse,
+        language: &'a str,
+    },
+}
+
+impl WhatsappSender {
+    pub fn new(base: &str) -> WhatsappSender {
+        WhatsappSender {
+            http: http_client(),
+            base: base.trim_end_matches('/').to_string(),
+        }
+    }
+
+    fn body(to: &str, content: &Content<'_>) -> Value {
+        match content {
+            Content::Text(text) => json!({
+                "messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
+                "type": "text", "text": { "body": text, "preview_url": false }
+            }),
+            Content::Template { template, language } => {
+                let params: Vec<Value> = template
+                    .params
+                    .iter()
+                    .map(|p| json!({ "type": "text", "text": p }))
+                    .collect();
+                let mut t = json!({ "name": template.name, "language": { "code": language } });
+                if !params.is_empty() {
+                    t["components"] = json!([{ "type": "body", "parameters": params }]);
+                }
+                json!({ "messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template", "template": t })
+            }
+        }
+    }
+
+    /// Sends to `to` (E.164 with the `+`).
+    pub async fn send(
+        &self,
+        account: &WhatsappAccount,
+        to: &str,
+        content: Content<'_>,
+    ) -> Result<Accepted, SendError> {
+        let url = format!("{}/{}/messages", self.base, account.phone_number_id);
+        let res = self
+            .http
+            .post(url)
+            .bearer_auth(&account.access_token)
+            .json(&Self::body(to, &content))
+            .send()
+            .await
+            .map_err(|e| unreachable("WhatsApp", &e))?;
+        let status = res.status();
+        let text = res.text().await.map_err(|e| unreachable("WhatsApp", &e))?;
+        if status.is_success() {
+            let sent: Sent = serde_json::from_str(&text).map_err(|e| SendError {
+                transient: true,
+                reason: format!("WhatsApp answered something unreadable: {e}"),
+            })?;
+            let first = sent.messages.into_iter().next().ok_or_else(|| SendError {
+                transient: true,
+                reason: "WhatsApp accepted nothing".into(),
+            })?;
+            return Ok(Accepted {
+                provider_id: first.id,
+                status: first.message_status.unwrap_or_else(|| "accepted".into()),
+            });
+        }
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let code = v["error"]["code"].as_i64().map(|c| c.to_string());
+        let detail = v["error"]["error_data"]["details"]
+            .as_str()
+            .or(v["error"]["message"].as_str());
+        Err(SendError {
+            transient: is_transient("whatsapp", Some(status.as_u16()), code.as_deref()),
+            reason: match code {
+                Some(c) => error_reason("whatsapp", &c, detail),
+                None => format!("WhatsApp refused the message (HTTP {status})"),
+            },
+        })
+    }
+
+    /// Marks an inbound message read (PROVIDERS §3.7); best effort.
+    pub async fn mark_read(
+        &self,
+        account: &WhatsappAccount,
+        inbound_id: &str,
+    ) -> Result<(), SendError> {
+        let url = format!("{}/{}/messages", self.base, account.phone_number_id);
+        let res = self
+            .http
+            .post(url)
+            .bearer_auth(&account.access_token)
+            .json(&json!({ "messaging_product": "whatsapp", "status": "read", "message_id": inbound_id }))
+            .send()
+            .await
+            .map_err(|e| unreachable("WhatsApp", &e))?;
+        if res.status().is_success() {
+            Ok(())
+        } else {
+            Err(SendError {
+                transient: false,
+                reason: format!("WhatsApp refused the read receipt (HTTP {})", res.status()),
+            })
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! Provider identities (which organisation a webhook is for) and what providers report: delivery
+//! statuses, call progress, recordings and transcripts; portal tokens.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use inbox_core::providers::status::advance;
+use inbox_core::sync::Change;
+use inbox_core::{Call, DeliveryStatus, Id, Message};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::calls::refresh;
+use super::events::{emit, emit_conversation};
+use super::rows::{load_call, load_message};
+use super::{activity_kind, fts_kind, fts_put, ms, record_activity, SqliteStore};
+use crate::store::{CallUpdate, ProviderStore, StoreResult, TwilioAccount, WhatsappAccount};
+
+fn numbers(conn: &Connection, org: Id) -> rusqlite::Result<Vec<String>> {
+    conn.prepare_cached("SELECT e164 FROM org_numbers WHERE org_id = ?1 ORDER BY e164")?
+        .query_map([org], |r| r.get(0))?
+        .collect()
+}
+
+fn twilio(
+    conn: &Connection,
+    sql: &str,
+    key: &dyn rusqlite::ToSql,
+) -> StoreResult<Option<TwilioAccount>> {
+    let row = conn
+        .prepare_cached(sql)?
+        .query_row([key], |r| {
+            Ok((
+                r.get::<_, Id>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .optional()?;
+    Ok(match row {
+        Some((org_id, account_sid, auth_token)) => Some(TwilioAccount {
+            org_id,
+            account_sid,
+            auth_token,
+            numbers: numbers(conn, org_id)?,
+        }),
+        None => None,
+    })
+}
+
+fn whatsapp(
+    conn: &Connection,
+    sql: &str,
+    key: &dyn rusqlite::ToSql,
+) -> StoreResult<Option<WhatsappAccount>> {
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row([key], |r| {
+            Ok(WhatsappAccount {
+                org_id: r.get(0)?,
+                phone_number_id: r.get(1)?,
+                access_token: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+            })
+        })
+        .optional()?)
+}
+
+const TWILIO: &str = "SELECT org_id, twilio_account_sid, twilio_auth_token FROM provider_settings
+                      WHERE twilio_account_sid IS NOT NULL AND twilio_auth_token IS NOT NULL";
+const WHATSAPP: &str =
+    "SELECT org_id, whatsapp_phone_number_id, whatsapp_access_token FROM provider_settings
+                        WHERE whatsapp_phone_number_id IS NOT NULL";
+
+#[async_trait]
+impl ProviderStore for SqliteStore {
+    async fn twilio_account(&self, account_sid: &str) -> StoreResult<Option<TwilioAccount>> {
+        let sid = account_sid.to_string();
+        self.read(move |c| twilio(c, &format!("{TWILIO} AND twilio_account_sid = ?1"), &sid))
+            .await
+    }
+
+    async fn twilio_account_of(&self, org_id: Id) -> StoreResult<Option<TwilioAccount>> {
+        self.read(move |c| twilio(c, &format!("{TWILIO} AND org_id = ?1"), &org_id))
+            .await
+    }
+
+    async fn whatsapp_account(
+        &self,
+        phone_number_id: &str,
+    ) -> StoreResult<Option<WhatsappAccount>> {
+        let id = phone_number_id.to_string();
+        self.read(move |c| {
+            whatsapp(
+                c,
+                &format!("{WHATSAPP} AND whatsapp_phone_number_id = ?1"),
+                &id,
+            )
+        })
+        .await
+    }
+
+    async fn whatsapp_account_of(&self, org_id: Id) -> StoreResult<Option<WhatsappAccount>> {
+        self.read(move |c| whatsapp(c, &format!("{WHATSAPP} AND org_id = ?1"), &org_id))
+            .await
+    }
+
+    async fn apply_delivery_status(
+        &self,
+        org_id: Id,
+        provider: &str,
+        provider_id: &str,
+        status: DeliveryStatus,
+        error: Option<String>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Message>> {
+        let (provider, provider_id) = (provider.to_string(), provider_id.to_string());
+        self.write(move |tx| {
+            let id: Option<Id> = tx
+                .prepare_cached("SELECT id FROM messages WHERE org_id = ?1 AND provider = ?2 AND provider_id = ?3 AND direction = 'outbound'")?
+                .query_row(params![org_id, provider, provider_id], |r| r.get(0))
+                .optional()?;
+            let Some(id) = id else { return Ok(None) };
+            let current = load_message(tx, org_id, id)?;
+            let Some(next) = advance(current.status, status) else { return Ok(None) };
+            let error = if next == DeliveryStatus::Failed { error } else { None };
+            tx.prepare_cached("UPDATE messages SET status = ?2, error = coalesce(?3, error), updated_at = ?4 WHERE id = ?1")?
+                .execute(params![id, next.as_str(), error, ms(at)])?;
+            record_activity(tx, org_id, current.conversation_id, at, activity_kind::STATUS, id)?;
+            let message = load_message(tx, org_id, id)?;
+            emit(tx, org_id, at, &Change::Message(message.clone()))?;
+            emit_conversation(tx, org_id, current.conversation_id, at)?;
+            Ok(Some(message))
+        })
+        .await
+    }
+
+    async fn update_call(
+        &self,
+        org_id: Id,
+        provider_call_id: &str,
+        u: CallUpdate,
+    ) -> StoreResult<Option<Call>> {
+        let call_sid = provider_call_id.to_string();
+        self.write(move |tx| {
+            let row: Option<(Id, Option<u32>)> = tx
+                .prepare_cached("SELECT id, provider_sequence FROM calls WHERE org_id = ?1 AND provider_call_id = ?2")?
+                .query_row(params![org_id, call_sid], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let Some((id, last_seq)) = row else { return Ok(None) };
+            if let (Some(new), Some(old)) = (u.sequence, last_seq) {
+                if new <= old {
+                    return Ok(None);
+                }
+            }
+            let before = load_call(tx, org_id, id)?;
+            tx.prepare_cached(
+                "UPDATE calls SET outcome = coalesce(?2, outcome), duration_secs = coalesce(?3, duration_secs),
+                        recording_url = coalesce(?4, recording_url), recording_secs = coalesce(?5, recording_secs),
+                        transcript = coalesce(?6, transcript), provider_sequence = coalesce(?7, provider_sequence),
+                        updated_at = ?8
+                 WHERE id = ?1",
+            )?
+            .execute(params![id, u.outcome.map(|o| o.as_str()), u.duration_secs, u.recording_url, u.recording_secs, u.transcript, u.sequence, ms(u.at)])?;
+            let after = load_call(tx, org_id, id)?;
+            if after == before {
+                return Ok(None);
+            }
+            if let Some(t) = &after.transcript {
+                fts_put(tx, fts_kind::CALL, id, org_id, after.conversation_id, t)?;
+            }
+            record_activity(tx, org_id, after.conversation_id, u.at, activity_kind::CALL_STATUS, id)?;
+            // Preview, channel and the unresolved count follow the call's new outcome.
+            refresh(tx, after.conversation_id)?;
+            emit(tx, org_id, u.at, &Change::Call(after.clone()))?;
+            emit_conversation(tx, org_id, after.conversation_id, u.at)?;
+            Ok(Some(after))
+        })
+        .await
+    }
+
+    async fn voice_forward_number(&self, org_id: Id) -> StoreResult<Option<String>> {
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT voice_forward_to FROM provider_settings WHERE org_id = ?1",
+            )?
+            .query_row([org_id], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten())
+        })
+        .await
+    }
+
+    async fn call_by_provider_id(
+        &self,
+        org_id: Id,
+        provider_call_id: &str,
+    ) -> StoreResult<Option<Call>> {
+        let sid = provider_call_id.to_string();
+        self.read(move |c| {
+            let id: Option<Id> = c
+                .prepare_cached("SELECT id FROM calls WHERE org_id = ?1 AND provider_call_id = ?2")?
+                .query_row(params![org_id, sid], |r| r.get(0))
+                .optional()?;
+            match id {
+                Some(id) => Ok(Some(load_call(c, org_id, id)?)),
+                None => Ok(None),
+            }
+        })
+        .await
+    }
+
+    async fn customer_conversation(&self, org_id: Id, customer_id: Id) -> StoreResult<Option<Id>> {
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT id FROM conversations WHERE org_id = ?1 AND customer_id = ?2",
+            )?
+            .query_row([org_id, customer_id], |r| r.get(0))
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn portal_customer(&self, token_hash: [u8; 32]) -> StoreResult<Option<(Id, Id)>> {
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT org_id, customer_id FROM portal_tokens WHERE token_hash = ?1",
+            )?
+            .query_row([&token_hash[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn create_portal_token(
+        &self,
+        org_id: Id,
+        customer_id: Id,
+        token_hash: [u8; 32],
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.write(move |tx| {
+            super::found(tx.prepare_cached("SELECT 1 FROM customers WHERE id = ?1 AND org_id = ?2")?.query_row([customer_id, org_id], |_| Ok(())))?;
+            tx.prepare_cached("INSERT INTO portal_tokens (token_hash, org_id, customer_id, created_at) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![&token_hash[..], org_id, customer_id, ms(now)])?;
+            Ok(())
+        })
+        .await
+    }
+}

@@ -1,0 +1,150 @@
+//! The customer portal's API: a signed-in customer writes to the garage and reads their own
+//! thread (messages only; staff notes and calls stay internal). The portal authenticates with a
+//! per-customer bearer token.
+
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::Json;
+use inbox_core::{Channel, Direction, Id, Message, ThreadItem};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{bearer, token};
+use crate::error::{AppError, AppResult};
+use crate::http::ApiJson;
+use crate::state::AppState;
+use crate::store::{Actor, NewInbound};
+
+/// The signed-in portal customer.
+pub struct PortalCustomer {
+    pub org_id: Id,
+    pub customer_id: Id,
+}
+
+impl axum::extract::FromRequestParts<AppState> for PortalCustomer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let t = bearer(parts).ok_or(AppError::Unauthorized)?;
+        let (org_id, customer_id) = state
+            .store
+            .portal_customer(token::hash(t))
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        Ok(PortalCustomer {
+            org_id,
+            customer_id,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PortalPost {
+    pub body: String,
+    /// The portal's idempotency key; a repeat is stored once.
+    pub client_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PortalMessage {
+    pub id: Id,
+    pub direction: Direction,
+    pub body: String,
+    pub sender_name: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<Message> for PortalMessage {
+    fn from(m: Message) -> Self {
+        PortalMessage {
+            id: m.id,
+            direction: m.direction,
+            body: m.body,
+            sender_name: m.sender_name,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// `POST /api/v1/portal/messages`
+pub async fn post(
+    State(state): State<AppState>,
+    who: PortalCustomer,
+    ApiJson(req): ApiJson<PortalPost>,
+) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
+    let body = req.body.trim();
+    if body.is_empty() || body.chars().count() > 10_000 {
+        return Err(AppError::Invalid(
+            "a portal message is 1 to 10000 characters".into(),
+        ));
+    }
+    let provider_id = match req.client_id.as_deref().map(str::trim) {
+        Some(c) if !c.is_empty() && c.len() <= 100 => format!("{}:{c}", who.customer_id),
+        Some(_) => {
+            return Err(AppError::Invalid(
+                "client_id must be 1 to 100 characters".into(),
+            ))
+        }
+        None => format!("{}:{}", who.customer_id, token::generate()),
+    };
+    let ingested = state
+        .store
+        .ingest_message(
+            who.org_id,
+            NewInbound {
+                channel: Channel::Portal,
+                from_number: None,
+                customer_id: Some(who.customer_id),
+                body: body.to_string(),
+                provider: "portal".into(),
+                provider_id,
+                at: state.clock.now(),
+            },
+        )
+        .await?;
+    let status = if ingested.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(
+            serde_json::json!({ "id": ingested.item_id, "conversation_id": ingested.conversation_id }),
+        ),
+    ))
+}
+
+/// `GET /api/v1/portal/messages`: the customer's own thread, newest first (portal messages and
+/// the garage's replies on every channel).
+pub async fn list(
+    State(state): State<AppState>,
+    who: PortalCustomer,
+) -> AppResult<Json<Vec<PortalMessage>>> {
+    let Some(conversation_id) = state
+        .store
+        .customer_conversation(who.org_id, who.customer_id)
+        .await?
+    else {
+        return Ok(Json(Vec::new()));
+    };
+    let actor = Actor {
+        org_id: who.org_id,
+        user_id: 0,
+        capabilities: Default::default(),
+        time_zone: chrono_tz::Europe::London,
+    };
+    let page = state
+        .store
+        .thread_page(&actor, conversation_id, None)
+        .await?;
+    let items = page
+        .items
+        .into_iter()
+        .filter_map(|i| match i {
+            ThreadItem::Message(m) => Some(PortalMessage::from(m)),
+            _ => None,
+        })
+        .collect();
+    Ok(Json(items))
+}

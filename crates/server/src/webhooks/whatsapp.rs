@@ -1,0 +1,145 @@
+//! WhatsApp Cloud API webhooks: the verification handshake, and notifications verified with
+//! `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with the app secret). One notification can
+//! carry many messages and statuses for several numbers; each is routed by `phone_number_id`.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use inbox_core::providers::meta_signature::verify;
+use inbox_core::providers::status::{error_reason, from_whatsapp};
+use inbox_core::providers::whatsapp_webhook::parse_notification;
+use inbox_core::{phone, Channel, Id};
+
+use super::{internal, refuse};
+use crate::state::AppState;
+use crate::store::NewInbound;
+
+/// `GET /webhooks/whatsapp`: echo `hub.challenge` when the mode and token match.
+pub async fn verify_subscription(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let expected = state.providers.whatsapp_verify_token.as_deref();
+    let mode = q.get("hub.mode").map(String::as_str);
+    let token = q.get("hub.verify_token").map(String::as_str);
+    match (expected, mode, token, q.get("hub.challenge")) {
+        (Some(want), Some("subscribe"), Some(got), Some(challenge)) if want == got => {
+            (StatusCode::OK, challenge.clone()).into_response()
+        }
+        (None, ..) => refuse(
+            StatusCode::FORBIDDEN,
+            "WhatsApp is not configured on this server (INBOX_WHATSAPP_VERIFY_TOKEN)",
+        ),
+        _ => refuse(StatusCode::FORBIDDEN, "the verify token does not match"),
+    }
+}
+
+/// `POST /webhooks/whatsapp`: messages and statuses.
+pub async fn notification(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(secret) = state.providers.whatsapp_app_secret.as_deref() else {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "WhatsApp is not configured on this server (INBOX_WHATSAPP_APP_SECRET)",
+        );
+    };
+    let signature = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !verify(&body, secret, signature) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "the X-Hub-Signature-256 does not match",
+        );
+    }
+    let parsed = match parse_notification(&body) {
+        Ok(p) => p,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                format!("not a WhatsApp notification: {e}"),
+            )
+        }
+    };
+    let mut orgs: HashMap<String, Option<Id>> = HashMap::new();
+    for m in parsed.messages {
+        let org = match org_of(&state, &mut orgs, &m.phone_number_id).await {
+            Ok(Some(o)) => o,
+            Ok(None) => {
+                tracing::warn!(phone_number_id = %m.phone_number_id, "WhatsApp message for a number no garage has; ignored");
+                continue;
+            }
+            Err(r) => return r,
+        };
+        let raw = format!("+{}", m.from_wa_id);
+        let at =
+            chrono::DateTime::from_timestamp(m.timestamp, 0).unwrap_or_else(|| state.clock.now());
+        let inbound = NewInbound {
+            channel: Channel::Whatsapp,
+            from_number: Some(phone::normalize(&raw).unwrap_or(raw)),
+            customer_id: None,
+            body: m.text.clone(),
+            provider: "whatsapp".into(),
+            provider_id: m.id.clone(),
+            at,
+        };
+        if let Err(e) = state.store.ingest_message(org, inbound).await {
+            return internal(e);
+        }
+    }
+    for s in parsed.statuses {
+        let org = match org_of(&state, &mut orgs, &s.phone_number_id).await {
+            Ok(Some(o)) => o,
+            Ok(None) => continue,
+            Err(r) => return r,
+        };
+        let Some(status) = from_whatsapp(&s.status) else {
+            continue;
+        };
+        let reason = s.errors.first().map(|e| {
+            error_reason(
+                "whatsapp",
+                &e.code.to_string(),
+                e.details
+                    .as_deref()
+                    .or(e.message.as_deref())
+                    .or(Some(&e.title)),
+            )
+        });
+        let at =
+            chrono::DateTime::from_timestamp(s.timestamp, 0).unwrap_or_else(|| state.clock.now());
+        if let Err(e) = state
+            .store
+            .apply_delivery_status(org, "whatsapp", &s.id, status, reason, at)
+            .await
+        {
+            return internal(e);
+        }
+    }
+    StatusCode::OK.into_response()
+}
+
+async fn org_of(
+    state: &AppState,
+    cache: &mut HashMap<String, Option<Id>>,
+    phone_number_id: &str,
+) -> Result<Option<Id>, Response> {
+    if let Some(o) = cache.get(phone_number_id) {
+        return Ok(*o);
+    }
+    let org = state
+        .store
+        .whatsapp_account(phone_number_id)
+        .await
+        .map_err(internal)?
+        .map(|a| a.org_id);
+    cache.insert(phone_number_id.to_string(), org);
+    Ok(org)
+}

@@ -1,0 +1,243 @@
+//! The dispatcher against fake Twilio and Meta APIs on loopback (issue 5, CMP-4): accepted sends
+//! record the provider id, permanent failures mark the message failed with the reason, transient
+//! ones are retried, a restarted dispatcher finds the queue intact, and nothing is sent twice.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use axum::{Form, Json, Router};
+use inbox_server::clock::Clock;
+use inbox_server::dispatch::Dispatcher;
+use inbox_server::providers::ProviderConfig;
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+#[derive(Default)]
+struct Fake {
+    /// Every request body, in order.
+    requests: Mutex<Vec<Value>>,
+    /// How often each body was attempted.
+    attempts: Mutex<HashMap<String, u32>>,
+}
+
+async fn twilio_messages(
+    State(fake): State<Arc<Fake>>,
+    Path(account): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> (StatusCode, Json<Value>) {
+    assert!(
+        headers
+            .get("authorization")
+            .is_some_and(|v| v.to_str().unwrap().starts_with("Basic ")),
+        "HTTP Basic auth"
+    );
+    assert_eq!(account, TWILIO_SID);
+    fake.requests.lock().unwrap().push(json!(form));
+    let body = form.get("Body").cloned().unwrap_or_default();
+    let n = {
+        let mut a = fake.attempts.lock().unwrap();
+        let e = a.entry(body.clone()).or_default();
+        *e += 1;
+        *e
+    };
+    if body.contains("FAIL-PERM") {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "code": 21211, "message": "Invalid 'To' Phone Number", "status": 400 })),
+        );
+    }
+    if body.contains("FAIL-TEMP") && n == 1 {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "code": 20500, "message": "Internal error", "status": 503 })),
+        );
+    }
+    (
+        StatusCode::CREATED,
+        Json(
+            json!({ "sid": format!("SM{:032x}", 1000 + n as u64 + body.len() as u64 * 7), "status": "queued" }),
+        ),
+    )
+}
+
+async fn meta_messages(
+    State(fake): State<Arc<Fake>>,
+    Path(pnid): Path<String>,
+    Json(body): Json<Value>,
+) -> Json<Value> {
+    assert_eq!(pnid, WA_PHONE_NUMBER_ID);
+    fake.requests.lock().unwrap().push(body);
+    Json(
+        json!({ "messaging_product": "whatsapp", "contacts": [{ "input": "+447700900102", "wa_id": "447700900102" }], "messages": [{ "id": "wamid.SENT1" }] }),
+    )
+}
+
+async fn start_fake() -> (String, Arc<Fake>) {
+    let fake = Arc::new(Fake::default());
+    let app = Router::new()
+        .route(
+            "/2010-04-01/Accounts/{account}/Messages.json",
+            post(twilio_messages),
+        )
+        .route("/v23.0/{pnid}/messages", post(meta_messages))
+        .with_state(Arc::clone(&fake));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, fake)
+}
+
+fn dispatcher(s: &Server, fake_base: &str) -> Dispatcher {
+    let mut config = ProviderConfig::new("https://inbox.fixture.test");
+    config.twilio_api_base = fake_base.to_string();
+    config.whatsapp_api_base = format!("{fake_base}/v23.0");
+    let mut d = Dispatcher::new(Arc::clone(&s.store), config, Clock::fixed(now()));
+    d.retry_base = Duration::ZERO;
+    d
+}
+
+#[tokio::test]
+async fn cmp4_sends_fail_with_reasons_retry_transient_errors_and_never_send_twice() {
+    let s = Server::start().await;
+    let (fake_base, fake) = start_fake().await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let path = format!("/api/v1/conversations/{}/messages", conv::ALICE);
+    let mut ids = HashMap::new();
+    for (key, body) in [
+        ("ok", "Your car is ready"),
+        ("perm", "FAIL-PERM please"),
+        ("temp", "FAIL-TEMP once"),
+    ] {
+        let (status, m) = c
+            .post(
+                &path,
+                json!({ "client_id": key, "body": body, "channel": "sms" }),
+            )
+            .await;
+        assert_eq!(status, 201);
+        ids.insert(key, m["id"].as_i64().unwrap());
+    }
+    let d = dispatcher(&s, &fake_base);
+    assert_eq!(d.run_once().await.unwrap(), 3);
+    let status_of =
+        |items: &Vec<Value>, id: i64| items.iter().find(|i| i["id"] == id).unwrap().clone();
+    let items = c.ok(&path).await["items"].as_array().unwrap().clone();
+    assert_eq!(
+        status_of(&items, ids["ok"])["status"],
+        "pending",
+        "queued at Twilio: pending until a callback"
+    );
+    let perm = status_of(&items, ids["perm"]);
+    assert_eq!(perm["status"], "failed");
+    assert!(perm["error"].as_str().unwrap().contains("21211"), "{perm}");
+    assert_eq!(status_of(&items, ids["temp"])["status"], "pending");
+
+    // A new dispatcher (a restarted server) picks up what is still queued.
+    let d2 = dispatcher(&s, &fake_base);
+    assert_eq!(
+        d2.run_once().await.unwrap(),
+        1,
+        "only the transient failure was still queued"
+    );
+    assert_eq!(d2.run_once().await.unwrap(), 0, "nothing left");
+    let attempts = fake.attempts.lock().unwrap().clone();
+    assert_eq!(attempts["Your car is ready"], 1, "sent once");
+    assert_eq!(attempts["FAIL-TEMP once"], 2, "retried once after the 503");
+    assert_eq!(
+        attempts["FAIL-PERM please"], 1,
+        "a permanent failure is not retried"
+    );
+    let first = fake.requests.lock().unwrap()[0].clone();
+    assert_eq!(first["To"], ALICE_PHONE);
+    assert_eq!(first["From"], GARAGE_NUMBER);
+    assert_eq!(
+        first["StatusCallback"],
+        "https://inbox.fixture.test/webhooks/twilio/status"
+    );
+
+    // CMP-4: the failed one is retried by the user and goes out again.
+    assert_eq!(
+        c.post(
+            &format!("/api/v1/messages/{}/retry", ids["perm"]),
+            json!({})
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(d2.run_once().await.unwrap(), 1);
+    assert_eq!(fake.attempts.lock().unwrap()["FAIL-PERM please"], 2);
+}
+
+#[tokio::test]
+async fn cmp2_whatsapp_templates_go_out_as_templates_and_portal_replies_are_delivered_at_once() {
+    let s = Server::start().await;
+    let (fake_base, fake) = start_fake().await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let (_, wa) = c.post(&format!("/api/v1/conversations/{}/messages", conv::BOB), json!({ "client_id": "t1", "template": { "name": "vehicle_ready", "params": ["Bob"] } })).await;
+    let (_, portal) = c
+        .post(
+            &format!("/api/v1/conversations/{}/messages", conv::CAROL),
+            json!({ "client_id": "p1", "body": "See you at 9", "channel": "portal" }),
+        )
+        .await;
+    let d = dispatcher(&s, &fake_base);
+    assert_eq!(d.run_once().await.unwrap(), 2);
+    let sent = fake.requests.lock().unwrap().clone();
+    assert_eq!(sent.len(), 1, "the portal needs no provider");
+    assert_eq!(sent[0]["type"], "template");
+    assert_eq!(sent[0]["to"], "+447700900102");
+    assert_eq!(sent[0]["template"]["name"], "vehicle_ready");
+    assert_eq!(sent[0]["template"]["language"]["code"], "en_GB");
+    assert_eq!(
+        sent[0]["template"]["components"][0]["parameters"][0]["text"],
+        "Bob"
+    );
+    let carol = c
+        .ok(&format!("/api/v1/conversations/{}/messages", conv::CAROL))
+        .await;
+    let p = carol["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == portal["id"])
+        .unwrap()
+        .clone();
+    assert_eq!(p["status"], "delivered");
+    // The provider's id is recorded, so WhatsApp statuses find the message.
+    let ts = now().timestamp().to_string();
+    let n = json!({ "object": "whatsapp_business_account", "entry": [{ "id": "W", "changes": [{ "field": "messages", "value": {
+        "messaging_product": "whatsapp", "metadata": { "display_phone_number": "1", "phone_number_id": WA_PHONE_NUMBER_ID },
+        "statuses": [{ "id": "wamid.SENT1", "status": "failed", "timestamp": ts, "recipient_id": "447700900102",
+                       "errors": [{ "code": 131026, "title": "Message undeliverable" }] }] } }] }] });
+    let raw = serde_json::to_vec(&n).unwrap();
+    let res = reqwest::Client::new()
+        .post(format!("{}/webhooks/whatsapp", s.base))
+        .header(
+            "X-Hub-Signature-256",
+            inbox_core::providers::meta_signature::sign(&raw, WA_APP_SECRET),
+        )
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let bob = c
+        .ok(&format!("/api/v1/conversations/{}/messages", conv::BOB))
+        .await;
+    let m = bob["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == wa["id"])
+        .unwrap()
+        .clone();
+    assert_eq!(m["status"], "failed");
+    assert!(m["error"].as_str().unwrap().contains("131026"), "{m}");
+}
