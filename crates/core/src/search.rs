@@ -13,6 +13,32 @@ pub struct SearchText {
 }
 
 impl SearchText {
+    /// The SQLite FTS5 query for this text, shared by the server and the desktop cache so both
+    /// find the same things: any phone digit form as a prefix, or every word as a prefix. In a
+    /// phone query the digit groups match whole tokens: as prefixes, "07700"* alone would match
+    /// the national form of nearly every stored number (40 ms at 100k). Words and digit forms
+    /// hold only letters and digits, so quoting them is enough.
+    pub fn fts5_query(&self) -> String {
+        let prefix = |t: &String| format!("\"{t}\"*");
+        let mut alternatives: Vec<String> = self.phone_digits.iter().map(prefix).collect();
+        if !self.words.is_empty() {
+            let phone = !self.phone_digits.is_empty();
+            let all: Vec<String> = self
+                .words
+                .iter()
+                .map(|w| {
+                    if phone && w.chars().all(|c| c.is_ascii_digit()) {
+                        format!("\"{w}\"")
+                    } else {
+                        prefix(w)
+                    }
+                })
+                .collect();
+            alternatives.push(format!("({})", all.join(" AND ")));
+        }
+        alternatives.join(" OR ")
+    }
+
     /// None for a query with nothing to search for.
     pub fn parse(q: &str) -> Option<SearchText> {
         let q = q.trim();
@@ -61,6 +87,17 @@ pub fn indexed_phone_forms(e164: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lst2_fts5_query_ors_phone_forms_with_whole_digit_groups() {
+        let q = SearchText::parse("07700 900123").unwrap().fts5_query();
+        assert!(q.contains("\"447700900123\"*"), "{q}");
+        assert!(q.contains("(\"07700\" AND \"900123\")"), "{q}");
+        assert_eq!(
+            SearchText::parse("Brake pads").unwrap().fts5_query(),
+            "(\"brake\"* AND \"pads\"*)"
+        );
+    }
 
     #[test]
     fn lst2_phone_queries_yield_digit_forms() {

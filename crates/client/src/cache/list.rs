@@ -15,7 +15,7 @@ use inbox_core::{ConversationSummary, Id};
 use rusqlite::types::Value;
 use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
-use super::{ms, search, Cache, CacheResult};
+use super::{ms, Cache, CacheResult};
 
 /// A local list query (same semantics as the server's GET /api/v1/conversations).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,7 +70,7 @@ fn scope_sql(conn: &Connection, scope: &LocalScope) -> CacheResult<ScopeSql> {
         LocalScope::Range(iv) => *iv,
         LocalScope::Search(text) => match SearchText::parse(text) {
             Some(s) => {
-                let query = search::fts_query(&s);
+                let query = s.fts5_query();
                 let total: i64 = conn
                     .prepare_cached("SELECT coalesce(sum(total), 0) FROM conversation_counts")?
                     .query_row([], |r| r.get(0))?;

@@ -12,7 +12,7 @@
 //! kept in step with the 'delete' command and the exact text they were indexed with, never a
 //! plain DELETE, and a bulk load ends with one 'rebuild' (STYLE, performance notes).
 
-use inbox_core::search::{indexed_phone_forms, SearchText};
+use inbox_core::search::indexed_phone_forms;
 use inbox_core::{ConversationSummary, Id};
 use rusqlite::Connection;
 
@@ -82,35 +82,11 @@ pub(super) fn phone_forms(phones: &[String]) -> String {
         .join(" ")
 }
 
-/// The FTS5 query for a search text, as the server builds it (`fts_query` in its SQLite store):
-/// any phone digit form as a prefix, or every word as a prefix — except that in a phone query
-/// the digit groups must match whole tokens ("07700"* alone would match nearly every number).
-/// Words and digit forms hold only letters and digits, so quoting them is enough.
-pub(super) fn fts_query(s: &SearchText) -> String {
-    let prefix = |t: &String| format!("\"{t}\"*");
-    let mut alternatives: Vec<String> = s.phone_digits.iter().map(prefix).collect();
-    if !s.words.is_empty() {
-        let phone = !s.phone_digits.is_empty();
-        let all: Vec<String> = s
-            .words
-            .iter()
-            .map(|w| {
-                if phone && w.chars().all(|c| c.is_ascii_digit()) {
-                    format!("\"{w}\"")
-                } else {
-                    prefix(w)
-                }
-            })
-            .collect();
-        alternatives.push(format!("({})", all.join(" AND ")));
-    }
-    alternatives.join(" OR ")
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+    use inbox_core::search::SearchText;
 
     #[test]
     fn lst2_keys_name_the_conversation_in_the_high_bits() {
@@ -126,11 +102,11 @@ mod tests {
     #[test]
     fn lst2_query_ors_phone_forms_with_all_words() {
         let s = SearchText::parse("07700 900123").unwrap();
-        let q = fts_query(&s);
+        let q = s.fts5_query();
         assert!(q.contains("\"447700900123\"*"));
         assert!(q.contains("\"07700900123\"*"));
         assert!(q.contains("(\"07700\" AND \"900123\")"), "{q}");
-        let w = fts_query(&SearchText::parse("Brake pads").unwrap());
+        let w = SearchText::parse("Brake pads").unwrap().fts5_query();
         assert_eq!(w, "(\"brake\"* AND \"pads\"*)");
     }
 

@@ -61,6 +61,25 @@ async fn verified(
     Ok(Verified { account, params })
 }
 
+/// A parser of Twilio form parameters.
+type Parse<T> =
+    fn(&[(String, String)]) -> Result<T, inbox_core::providers::twilio_webhook::WebhookError>;
+
+/// Verifies a request and parses its parameters as `T`; the error is the response to give.
+async fn accept<T>(
+    state: &AppState,
+    uri: &OriginalUri,
+    headers: &HeaderMap,
+    body: &Bytes,
+    parse: Parse<T>,
+) -> Result<(TwilioAccount, T), Response> {
+    let v = verified(state, uri, headers, body).await?;
+    match parse(&v.params) {
+        Ok(t) => Ok((v.account, t)),
+        Err(e) => Err(refuse(StatusCode::BAD_REQUEST, e.to_string())),
+    }
+}
+
 /// The number of a Twilio address as E.164 (or as given when it is not a phone number).
 fn number(addr: &TwilioAddress) -> Option<String> {
     match addr {
@@ -86,15 +105,12 @@ pub async fn sms(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let v = match verified(&state, &uri, &headers, &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let msg = match InboundMessage::from_params(&v.params) {
-        Ok(m) => m,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, e.to_string()),
-    };
-    if !to_is_ours(&v.account, &msg.to) {
+    let (account, msg) =
+        match accept(&state, &uri, &headers, &body, InboundMessage::from_params).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
+    if !to_is_ours(&account, &msg.to) {
         return refuse(
             StatusCode::BAD_REQUEST,
             "the To number is not one of this account's numbers",
@@ -121,7 +137,7 @@ pub async fn sms(
         provider_id: msg.message_sid.clone(),
         at: state.clock.now(),
     };
-    match state.store.ingest_message(v.account.org_id, inbound).await {
+    match state.store.ingest_message(account.org_id, inbound).await {
         Ok(_) => twiml(twiml_empty()),
         Err(e) => internal(e),
     }
@@ -134,13 +150,10 @@ pub async fn status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let v = match verified(&state, &uri, &headers, &body).await {
-        Ok(v) => v,
+    let (account, s) = match accept(&state, &uri, &headers, &body, MessageStatus::from_params).await
+    {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let s = match MessageStatus::from_params(&v.params) {
-        Ok(s) => s,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, e.to_string()),
     };
     let Some(status) = from_twilio(&s.status) else {
         return twiml(twiml_empty());
@@ -152,7 +165,7 @@ pub async fn status(
     match state
         .store
         .apply_delivery_status(
-            v.account.org_id,
+            account.org_id,
             "twilio",
             &s.message_sid,
             status,
@@ -173,14 +186,11 @@ pub async fn voice(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let v = match verified(&state, &uri, &headers, &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let call = match IncomingCall::from_params(&v.params) {
-        Ok(c) => c,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, e.to_string()),
-    };
+    let (account, call) =
+        match accept(&state, &uri, &headers, &body, IncomingCall::from_params).await {
+            Ok(x) => x,
+            Err(r) => return r,
+        };
     let new = NewCall {
         from_number: if call.caller_withheld {
             None
@@ -195,10 +205,10 @@ pub async fn voice(
         transcript: None,
         at: state.clock.now(),
     };
-    if let Err(e) = state.store.ingest_call(v.account.org_id, new).await {
+    if let Err(e) = state.store.ingest_call(account.org_id, new).await {
         return internal(e);
     }
-    let forward = match state.store.voice_forward_number(v.account.org_id).await {
+    let forward = match state.store.voice_forward_number(account.org_id).await {
         Ok(f) => f,
         Err(e) => return internal(e),
     };
@@ -239,13 +249,17 @@ pub async fn dial(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let v = match verified(&state, &uri, &headers, &body).await {
-        Ok(v) => v,
+    let (_, cb) = match accept(
+        &state,
+        &uri,
+        &headers,
+        &body,
+        CallStatusCallback::from_params,
+    )
+    .await
+    {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let cb = match CallStatusCallback::from_params(&v.params) {
-        Ok(c) => c,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, e.to_string()),
     };
     twiml(twiml::twiml_after_dial(
         cb.dial_call_status.as_ref(),
@@ -294,18 +308,22 @@ pub async fn voice_status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let v = match verified(&state, &uri, &headers, &body).await {
-        Ok(v) => v,
+    let (account, cb) = match accept(
+        &state,
+        &uri,
+        &headers,
+        &body,
+        CallStatusCallback::from_params,
+    )
+    .await
+    {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let cb = match CallStatusCallback::from_params(&v.params) {
-        Ok(c) => c,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, e.to_string()),
     };
     // A call that went to voicemail keeps that outcome when its final status arrives.
     let current = match state
         .store
-        .call_by_provider_id(v.account.org_id, &cb.call_sid)
+        .call_by_provider_id(account.org_id, &cb.call_sid)
         .await
     {
         Ok(c) => c,
@@ -328,7 +346,7 @@ pub async fn voice_status(
     };
     match state
         .store
-        .update_call(v.account.org_id, &cb.call_sid, update)
+        .update_call(account.org_id, &cb.call_sid, update)
         .await
     {
         Ok(_) => twiml(twiml_empty()),
@@ -343,13 +361,17 @@ pub async fn recording(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let v = match verified(&state, &uri, &headers, &body).await {
-        Ok(v) => v,
+    let (account, cb) = match accept(
+        &state,
+        &uri,
+        &headers,
+        &body,
+        RecordingCallback::from_params,
+    )
+    .await
+    {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let cb = match RecordingCallback::from_params(&v.params) {
-        Ok(c) => c,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, e.to_string()),
     };
     if cb.recording_status != "completed" {
         return twiml(twiml_empty());
@@ -363,7 +385,7 @@ pub async fn recording(
     };
     match state
         .store
-        .update_call(v.account.org_id, &cb.call_sid, update)
+        .update_call(account.org_id, &cb.call_sid, update)
         .await
     {
         Ok(_) => twiml(twiml_empty()),
@@ -378,13 +400,17 @@ pub async fn transcription(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let v = match verified(&state, &uri, &headers, &body).await {
-        Ok(v) => v,
+    let (account, cb) = match accept(
+        &state,
+        &uri,
+        &headers,
+        &body,
+        TranscriptionCallback::from_params,
+    )
+    .await
+    {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let cb = match TranscriptionCallback::from_params(&v.params) {
-        Ok(c) => c,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, e.to_string()),
     };
     let Some(text) = cb
         .transcription_text
@@ -399,7 +425,7 @@ pub async fn transcription(
     };
     match state
         .store
-        .update_call(v.account.org_id, &cb.call_sid, update)
+        .update_call(account.org_id, &cb.call_sid, update)
         .await
     {
         Ok(_) => twiml(twiml_empty()),

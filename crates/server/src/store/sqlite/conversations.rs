@@ -15,33 +15,8 @@ use super::events::emit;
 use super::rows::{self, load_summary, SUMMARY_SELECT, WORK_ORDER_SELECT};
 use super::{audit, ensure_conversation, from_ms, ms, system_note, SqliteStore};
 use crate::store::{
-    Actor, ConversationStore, ListCursor, ListParams, ListScope, SearchText, StoreError,
-    StoreResult,
+    Actor, ConversationStore, ListCursor, ListParams, ListScope, StoreError, StoreResult,
 };
-
-/// An FTS5 query for the search text: any phone form as a prefix, or every word as a prefix.
-pub(crate) fn fts_query(s: &SearchText) -> String {
-    let quote = |t: &String| format!("\"{t}\"*");
-    let mut alternatives: Vec<String> = s.phone_digits.iter().map(quote).collect();
-    if !s.words.is_empty() {
-        // In a phone query the digit groups match whole tokens: as prefixes, "07700"* alone
-        // would match the national form of nearly every stored number (40 ms at 100k).
-        let phone = !s.phone_digits.is_empty();
-        let all: Vec<String> = s
-            .words
-            .iter()
-            .map(|w| {
-                if phone && w.chars().all(|c| c.is_ascii_digit()) {
-                    format!("\"{w}\"")
-                } else {
-                    quote(w)
-                }
-            })
-            .collect();
-        alternatives.push(format!("({})", all.join(" AND ")));
-    }
-    alternatives.join(" OR ")
-}
 
 /// The four badges (LST-4). For a range that reaches the present each count reads its own
 /// index (the rows in range of that index only); for a search or a past custom range one pass
@@ -131,7 +106,7 @@ fn scope_clause(scope: &ListScope, org_id: Id, args: &mut Vec<Value>) -> String 
             sql
         }
         ListScope::Search(text) => {
-            args.push(Value::Text(fts_query(text)));
+            args.push(Value::Text(text.fts5_query()));
             args.push(Value::Integer(org_id));
             " AND c.id IN (SELECT conversation_id FROM search_fts WHERE search_fts MATCH ? AND org_id = ?)".to_string()
         }
@@ -379,18 +354,5 @@ impl ConversationStore for SqliteStore {
             Ok(detail)
         })
         .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lst2_fts_query_ors_phone_forms_with_all_words() {
-        let s = SearchText::parse("07700 900123").unwrap();
-        let q = fts_query(&s);
-        assert!(q.contains("\"447700900123\"*"));
-        assert!(q.contains("(\"07700\" AND \"900123\")"), "{q}");
     }
 }
