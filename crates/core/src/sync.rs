@@ -114,6 +114,10 @@ pub struct Snapshot {
     /// desktop can read recent threads offline at once (DSK-2).
     #[serde(default)]
     pub items: Vec<ThreadItem>,
+    /// The customers of this page's conversations, with every phone number, so a search by any
+    /// of them works at once.
+    #[serde(default)]
+    pub customers: Vec<Customer>,
     /// Reference data, on the first page only.
     pub quick_messages: Vec<QuickMessage>,
     pub templates: Vec<WhatsappTemplate>,

@@ -45,6 +45,10 @@ impl Cache {
             }
         }
         let mut deferred = Deferred::new(Index::Now);
+        // Customers first: a conversation's search document includes its customer's numbers.
+        for c in &page.customers {
+            rows::customer(&tx, c, &mut deferred)?;
+        }
         for s in &page.conversations {
             rows::conversation(&tx, s, &mut deferred)?;
         }

@@ -26,6 +26,21 @@ async fn dsk2_rt2_reads_work_offline_and_the_banner_shows_after_a_while() {
     let id = online[0].id;
     let thread_online = engine.thread(id, None).await.unwrap();
     assert!(!thread_online.items.is_empty());
+    let named = online
+        .iter()
+        .find(|c| c.customer_id.is_some())
+        .unwrap()
+        .clone();
+    let detail = get(
+        &server.base,
+        &desk.token,
+        &format!("/api/v1/conversations/{}", named.id),
+    )
+    .await;
+    let phone = detail["customer"]["phones"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     engine.shutdown().await;
     server.kill();
 
@@ -36,7 +51,6 @@ async fn dsk2_rt2_reads_work_offline_and_the_banner_shows_after_a_while() {
     assert_eq!(engine_conversations(&engine).await, online);
     let thread_offline = engine.thread(id, None).await.unwrap();
     assert_eq!(thread_offline.items, thread_online.items);
-    let named = online.iter().find(|c| c.customer_id.is_some()).unwrap();
     let page = engine
         .list(ConversationQuery {
             range: RangePreset::AllTime,
@@ -48,6 +62,21 @@ async fn dsk2_rt2_reads_work_offline_and_the_banner_shows_after_a_while() {
     assert!(
         page.items.iter().any(|c| c.id == named.id),
         "offline search finds cached conversations"
+    );
+    // LST-2 offline: the customer's number in national format, straight after the first sync.
+    let national = format!("0{} {}", &phone[3..7], &phone[7..]);
+    let by_phone = engine
+        .list(ConversationQuery {
+            range: RangePreset::AllTime,
+            q: Some(national.clone()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        by_phone.items.iter().any(|c| c.id == named.id),
+        "search by {national} finds {}",
+        named.title
     );
     let s = engine
         .wait_for_state(

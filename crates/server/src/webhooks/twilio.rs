@@ -249,7 +249,7 @@ pub async fn dial(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (_, cb) = match accept(
+    let (account, cb) = match accept(
         &state,
         &uri,
         &headers,
@@ -261,6 +261,26 @@ pub async fn dial(
         Ok(x) => x,
         Err(r) => return r,
     };
+    let answered = cb
+        .dial_call_status
+        .as_ref()
+        .is_some_and(TwilioCallStatus::was_answered);
+    let update = CallUpdate {
+        outcome: Some(if answered {
+            CallOutcome::Answered
+        } else {
+            CallOutcome::Missed
+        }),
+        at: state.clock.now(),
+        ..CallUpdate::default()
+    };
+    if let Err(e) = state
+        .store
+        .update_call(account.org_id, &cb.call_sid, update)
+        .await
+    {
+        return internal(e);
+    }
     twiml(twiml::twiml_after_dial(
         cb.dial_call_status.as_ref(),
         GREETING,
@@ -284,20 +304,19 @@ pub async fn recorded(
     }
 }
 
-/// The outcome a call-progress status means.
-fn outcome(status: &TwilioCallStatus, duration: Option<u32>) -> Option<CallOutcome> {
+/// The outcome a call-progress status gives a call that is `current` now. Only a bridged
+/// `<Dial>` makes a call answered (see `dial`): a caller who hangs up during the voicemail
+/// greeting also ends `completed` with a duration, and that is a missed call.
+fn outcome(status: &TwilioCallStatus, current: CallOutcome) -> Option<CallOutcome> {
+    let settled = matches!(current, CallOutcome::Answered | CallOutcome::Voicemail);
     match status {
-        TwilioCallStatus::InProgress
-        | TwilioCallStatus::Ringing
-        | TwilioCallStatus::Initiated
-        | TwilioCallStatus::Queued => Some(CallOutcome::InProgress),
-        TwilioCallStatus::Completed if duration.unwrap_or(0) > 0 => Some(CallOutcome::Answered),
+        _ if settled => None,
         TwilioCallStatus::Completed
         | TwilioCallStatus::NoAnswer
         | TwilioCallStatus::Busy
         | TwilioCallStatus::Canceled => Some(CallOutcome::Missed),
         TwilioCallStatus::Failed => Some(CallOutcome::Errored),
-        TwilioCallStatus::Other(_) => None,
+        _ => None,
     }
 }
 
@@ -320,25 +339,18 @@ pub async fn voice_status(
         Ok(x) => x,
         Err(r) => return r,
     };
-    // A call that went to voicemail keeps that outcome when its final status arrives.
     let current = match state
         .store
         .call_by_provider_id(account.org_id, &cb.call_sid)
         .await
     {
-        Ok(c) => c,
+        Ok(Some(c)) => c,
+        Ok(None) => return twiml(twiml_empty()),
         Err(e) => return internal(e),
     };
-    let mut next = outcome(&cb.call_status, cb.call_duration);
-    if current
-        .as_ref()
-        .is_some_and(|c| c.outcome == CallOutcome::Voicemail)
-    {
-        next = None;
-    }
-    let answered = next == Some(CallOutcome::Answered);
+    let answered = current.outcome == CallOutcome::Answered;
     let update = CallUpdate {
-        outcome: next,
+        outcome: outcome(&cb.call_status, current.outcome),
         duration_secs: if answered { cb.call_duration } else { None },
         sequence: cb.sequence_number,
         at: state.clock.now(),

@@ -540,3 +540,135 @@ async fn the_portal_posts_into_the_customers_thread_and_reads_it() {
         401
     );
 }
+
+#[tokio::test]
+async fn a_status_that_arrives_before_the_send_is_recorded_is_applied_when_it_is() {
+    let s = Server::start().await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let path = format!("/api/v1/conversations/{}/messages", conv::ALICE);
+    let (_, m) = c
+        .post(
+            &path,
+            json!({ "client_id": "early-1", "body": "On its way" }),
+        )
+        .await;
+    let message_sid = sid("SM", 77);
+    let params = [
+        ("MessageSid", message_sid.as_str()),
+        ("AccountSid", TWILIO_SID),
+        ("MessageStatus", "delivered"),
+        ("From", GARAGE_NUMBER),
+        ("To", ALICE_PHONE),
+    ];
+    assert_eq!(
+        twilio(&s, "/webhooks/twilio/status", &params, Some(TWILIO_TOKEN))
+            .await
+            .0,
+        200
+    );
+    let status = |v: Value| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == m["id"])
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status(c.ok(&path).await), "pending", "not known yet");
+    s.store
+        .outbound_accepted(
+            m["id"].as_i64().unwrap(),
+            "twilio",
+            &message_sid,
+            inbox_core::DeliveryStatus::Pending,
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        status(c.ok(&path).await),
+        "delivered",
+        "applied once the provider id is recorded"
+    );
+}
+
+#[tokio::test]
+async fn voi7_a_caller_who_hangs_up_during_the_greeting_is_missed_and_only_a_bridged_dial_is_answered(
+) {
+    let s = Server::start().await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let send = |path: &'static str, p: Vec<(&'static str, String)>| {
+        let s = &s;
+        async move {
+            let refs: Vec<(&str, &str)> = p.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            assert_eq!(
+                twilio(s, path, &refs, Some(TWILIO_TOKEN)).await.0,
+                200,
+                "{path}"
+            );
+        }
+    };
+    let base = |call: &str| {
+        vec![
+            ("CallSid", call.to_string()),
+            ("AccountSid", TWILIO_SID.to_string()),
+            ("From", ALICE_PHONE.to_string()),
+            ("To", GARAGE_NUMBER.to_string()),
+        ]
+    };
+    let hung_up = sid("CA", 50);
+    let mut p = base(&hung_up);
+    p.extend([
+        ("CallStatus", "ringing".to_string()),
+        ("Direction", "inbound".to_string()),
+    ]);
+    send("/webhooks/twilio/voice", p).await;
+    let mut done = base(&hung_up);
+    done.extend([
+        ("CallStatus", "completed".to_string()),
+        ("CallDuration", "12".to_string()),
+        ("SequenceNumber", "2".to_string()),
+    ]);
+    send("/webhooks/twilio/voice/status", done).await;
+    let call = c
+        .ok(&format!("/api/v1/conversations/{}/messages", conv::ALICE))
+        .await["items"][0]
+        .clone();
+    assert_eq!(
+        (call["outcome"].as_str(), call["summary"].as_str()),
+        (Some("missed"), Some("Missed call"))
+    );
+
+    let bridged = sid("CA", 51);
+    let mut p = base(&bridged);
+    p.extend([
+        ("CallStatus", "ringing".to_string()),
+        ("Direction", "inbound".to_string()),
+    ]);
+    send("/webhooks/twilio/voice", p).await;
+    let mut dial = base(&bridged);
+    dial.extend([
+        ("CallStatus", "in-progress".to_string()),
+        ("DialCallStatus", "completed".to_string()),
+    ]);
+    send("/webhooks/twilio/voice/dial", dial).await;
+    let mut done = base(&bridged);
+    done.extend([
+        ("CallStatus", "completed".to_string()),
+        ("CallDuration", "95".to_string()),
+        ("SequenceNumber", "3".to_string()),
+    ]);
+    send("/webhooks/twilio/voice/status", done).await;
+    let calls = c
+        .ok(&format!("/api/v1/conversations/{}/messages", conv::ALICE))
+        .await;
+    let call = calls["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["type"] == "call" && i["outcome"] == "answered")
+        .unwrap()
+        .clone();
+    assert_eq!(call["summary"], "Voice call - 1m 35s - ended");
+}

@@ -69,6 +69,7 @@ fn dsk3_snapshot_resync_wipes_then_rebuilds_but_keeps_settings_and_outbox() {
     let mut c = used();
     let first = Snapshot {
         seq: 50,
+        customers: vec![],
         conversations: vec![
             summary(2, "Alex Smith", t(0, 10)),
             summary(3, "Kim Lee", t(0, 7)),
@@ -94,6 +95,7 @@ fn dsk3_snapshot_resync_wipes_then_rebuilds_but_keeps_settings_and_outbox() {
         conversations: vec![summary(4, "Jo Bloggs", t(0, 6))],
         next_after: None,
         items: vec![],
+        customers: vec![],
         quick_messages: vec![],
         templates: vec![],
         staff: vec![],
@@ -250,6 +252,7 @@ fn dsk2_a_bulk_load_equals_storing_row_by_row() {
         conversations: anon,
         next_after: None,
         items: vec![],
+        customers: vec![],
         quick_messages: vec![],
         templates: vec![],
         staff: vec![],

@@ -102,6 +102,7 @@ impl DispatchStore for SqliteStore {
             if status != DeliveryStatus::Pending {
                 set_status(tx, org, message_id, status, None, now)?;
             }
+            super::providers::apply_early_statuses(tx, org, message_id, &provider, &provider_id)?;
             Ok(())
         })
         .await

@@ -142,8 +142,12 @@ impl SyncStore for SqliteStore {
                     None
                 };
                 let mut items = Vec::new();
+                let mut customers = Vec::new();
                 for conv in &conversations {
                     items.extend(super::thread::page(c, org, conv.id, None)?.items);
+                    if let Some(cid) = conv.customer_id {
+                        customers.push(rows::load_customer(c, org, cid)?);
+                    }
                 }
                 drop(tx);
                 Ok(Snapshot {
@@ -151,6 +155,7 @@ impl SyncStore for SqliteStore {
                     conversations,
                     next_after,
                     items,
+                    customers,
                     quick_messages: vec![],
                     templates: vec![],
                     staff: vec![],

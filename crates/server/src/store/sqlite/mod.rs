@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0002_event_log.sql"),
     include_str!("../../../migrations/sqlite/0003_count_indexes.sql"),
     include_str!("../../../migrations/sqlite/0004_providers.sql"),
+    include_str!("../../../migrations/sqlite/0005_early_statuses.sql"),
 ];
 
 pub struct SqliteStore {

@@ -14,6 +14,62 @@ use super::rows::{load_call, load_message};
 use super::{activity_kind, fts_kind, fts_put, ms, record_activity, SqliteStore};
 use crate::store::{CallUpdate, ProviderStore, StoreResult, TwilioAccount, WhatsappAccount};
 
+/// Moves a message's status forward (PROVIDERS §4), with its activity and events.
+pub(crate) fn apply_status(
+    tx: &Connection,
+    org_id: Id,
+    id: Id,
+    status: DeliveryStatus,
+    error: Option<String>,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<Message>> {
+    let current = load_message(tx, org_id, id)?;
+    let Some(next) = advance(current.status, status) else {
+        return Ok(None);
+    };
+    let error = if next == DeliveryStatus::Failed {
+        error
+    } else {
+        None
+    };
+    tx.prepare_cached("UPDATE messages SET status = ?2, error = coalesce(?3, error), updated_at = ?4 WHERE id = ?1")?
+        .execute(params![id, next.as_str(), error, ms(at)])?;
+    record_activity(
+        tx,
+        org_id,
+        current.conversation_id,
+        at,
+        activity_kind::STATUS,
+        id,
+    )?;
+    let message = load_message(tx, org_id, id)?;
+    emit(tx, org_id, at, &Change::Message(message.clone()))?;
+    emit_conversation(tx, org_id, current.conversation_id, at)?;
+    Ok(Some(message))
+}
+
+/// Applies the statuses that arrived before the message's provider id was recorded.
+pub(crate) fn apply_early_statuses(
+    tx: &Connection,
+    org_id: Id,
+    id: Id,
+    provider: &str,
+    provider_id: &str,
+) -> StoreResult<()> {
+    let early: Vec<(String, Option<String>, i64)> = tx
+        .prepare_cached(
+            "DELETE FROM early_statuses WHERE org_id = ?1 AND provider = ?2 AND provider_id = ?3 RETURNING status, error, at",
+        )?
+        .query_map(params![org_id, provider, provider_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    for (status, error, at) in early {
+        if let Some(status) = DeliveryStatus::parse(&status) {
+            apply_status(tx, org_id, id, status, error, super::from_ms(at))?;
+        }
+    }
+    Ok(())
+}
+
 fn numbers(conn: &Connection, org: Id) -> rusqlite::Result<Vec<String>> {
     conn.prepare_cached("SELECT e164 FROM org_numbers WHERE org_id = ?1 ORDER BY e164")?
         .query_map([org], |r| r.get(0))?
@@ -117,17 +173,15 @@ impl ProviderStore for SqliteStore {
                 .prepare_cached("SELECT id FROM messages WHERE org_id = ?1 AND provider = ?2 AND provider_id = ?3 AND direction = 'outbound'")?
                 .query_row(params![org_id, provider, provider_id], |r| r.get(0))
                 .optional()?;
-            let Some(id) = id else { return Ok(None) };
-            let current = load_message(tx, org_id, id)?;
-            let Some(next) = advance(current.status, status) else { return Ok(None) };
-            let error = if next == DeliveryStatus::Failed { error } else { None };
-            tx.prepare_cached("UPDATE messages SET status = ?2, error = coalesce(?3, error), updated_at = ?4 WHERE id = ?1")?
-                .execute(params![id, next.as_str(), error, ms(at)])?;
-            record_activity(tx, org_id, current.conversation_id, at, activity_kind::STATUS, id)?;
-            let message = load_message(tx, org_id, id)?;
-            emit(tx, org_id, at, &Change::Message(message.clone()))?;
-            emit_conversation(tx, org_id, current.conversation_id, at)?;
-            Ok(Some(message))
+            let Some(id) = id else {
+                // Not known yet: the send's answer is still being recorded. Keep it for then.
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO early_statuses (org_id, provider, provider_id, status, error, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )?
+                .execute(params![org_id, provider, provider_id, status.as_str(), error, ms(at)])?;
+                return Ok(None);
+            };
+            apply_status(tx, org_id, id, status, error, at)
         })
         .await
     }

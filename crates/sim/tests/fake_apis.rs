@@ -1,0 +1,107 @@
+//! The fake provider APIs on their own (no server): they refuse what Twilio and Meta refuse, with
+//! the providers' codes, and answer good sends like them.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use inbox_sim::{Sim, SimConfig, Summary};
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn the_fake_apis_refuse_like_the_providers() {
+    let summary = Summary::parse(
+        r#"{ "organisations": [{ "id": 1, "name": "G",
+            "twilio": { "account_sid": "AC11", "auth_token": "tok", "numbers": ["+441632960001"] },
+            "whatsapp": { "phone_number_id": "100000000000001" } }] }"#,
+    )
+    .unwrap();
+    let mut config = SimConfig::new("http://127.0.0.1:9");
+    config.customers = false;
+    let sim = Sim::new(config, summary);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(inbox_sim::serve_apis(
+        listener,
+        Arc::clone(&sim),
+        std::future::pending(),
+    ));
+    let http = reqwest::Client::new();
+    let twilio = |token: &'static str, form: Vec<(&'static str, &'static str)>| {
+        let http = http.clone();
+        let url = format!("{base}/2010-04-01/Accounts/AC11/Messages.json");
+        async move {
+            let res = http
+                .post(url)
+                .basic_auth("AC11", Some(token))
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, e) = twilio(
+        "wrong",
+        vec![
+            ("To", "+447700900001"),
+            ("From", "+441632960001"),
+            ("Body", "x"),
+        ],
+    )
+    .await;
+    assert_eq!((status, e["code"].as_i64()), (401, Some(20003)), "{e}");
+    let (status, e) = twilio("tok", vec![("From", "+441632960001"), ("Body", "x")]).await;
+    assert_eq!((status, e["code"].as_i64()), (400, Some(21604)));
+    let (status, e) = twilio(
+        "tok",
+        vec![("To", "+447700900001"), ("From", "+441632960001")],
+    )
+    .await;
+    assert_eq!((status, e["code"].as_i64()), (400, Some(21602)));
+    let (status, r) = twilio(
+        "tok",
+        vec![
+            ("To", "+447700900001"),
+            ("From", "+441632960001"),
+            ("Body", "Ready"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 201, "{r}");
+    assert_eq!(r["status"], "queued");
+    assert_eq!(r["num_segments"], "1");
+    assert_eq!(sim.sent().len(), 1);
+
+    let meta = |auth: Option<&'static str>, pnid: &'static str, body: Value| {
+        let http = http.clone();
+        let url = format!("{base}/v24.0/{pnid}/messages");
+        async move {
+            let mut req = http.post(url).json(&body);
+            if let Some(a) = auth {
+                req = req.bearer_auth(a);
+            }
+            let res = req.send().await.unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let text = json!({ "messaging_product": "whatsapp", "to": "+447700900001", "type": "text", "text": { "body": "Hi" } });
+    let (status, e) = meta(None, "100000000000001", text.clone()).await;
+    assert_eq!((status, e["error"]["code"].as_i64()), (401, Some(190)));
+    let (status, e) = meta(Some("EAAG1"), "999", text.clone()).await;
+    assert_eq!((status, e["error"]["code"].as_i64()), (400, Some(100)));
+    let (status, ok) = meta(Some("EAAG1"), "100000000000001", text).await;
+    assert_eq!(status, 200);
+    assert!(ok["messages"][0]["id"]
+        .as_str()
+        .unwrap()
+        .starts_with("wamid."));
+    assert_eq!(ok["contacts"][0]["wa_id"], "447700900001");
+    let (status, read) = meta(
+        Some("EAAG1"),
+        "100000000000001",
+        json!({ "messaging_product": "whatsapp", "status": "read", "message_id": "wamid.X" }),
+    )
+    .await;
+    assert_eq!((status, read["success"].as_bool()), (200, Some(true)));
+}

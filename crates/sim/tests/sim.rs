@@ -1,0 +1,258 @@
+//! End to end against a real `inbox-server` in this process (SQLite, seeded with the demo data):
+//! the simulator's customers text, message, write and call, and everything lands in the inbox;
+//! replies go out through the fake Twilio and Meta APIs and come back `delivered` (or `failed`)
+//! through signed status callbacks. Timings are shortened.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use inbox_sim::calls::CallPlan;
+use inbox_sim::events::WhatsappMessage;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use serde_json::json;
+use support::world;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_reach_the_inbox_and_replies_come_back_delivered() {
+    let w = world().await;
+    let c = &w.customers;
+    let mut rng = StdRng::seed_from_u64(1);
+
+    // SMS from a stranger, and an MMS from a demo customer.
+    assert!(
+        c.sms(
+            &mut rng,
+            "+447700900901",
+            "Hi, is my Quokka ready for collection?",
+            None
+        )
+        .await
+    );
+    let sms_conv = w.conversation("quokka").await;
+    assert_eq!(sms_conv["caller_number"], "+447700900901", "{sms_conv}");
+    assert!(
+        c.sms(
+            &mut rng,
+            "+447700900005",
+            "Photo of the Dashlight",
+            Some("image/jpeg")
+        )
+        .await
+    );
+    let mms = w.thread(&w.conversation("dashlight").await).await;
+    assert!(
+        mms[0]["body"]
+            .as_str()
+            .unwrap()
+            .contains("[Attachment image/jpeg: https://api.twilio.com/"),
+        "{}",
+        mms[0]
+    );
+
+    // WhatsApp: text, a captioned photo, a button reply.
+    assert!(
+        c.whatsapp(
+            &mut rng,
+            "+447700900902",
+            "Priya Patel",
+            &WhatsappMessage::Text("Can the Wombat have an MOT on Friday? £54.85 ok 👍".into())
+        )
+        .await
+    );
+    let wa_conv = w.conversation("wombat").await;
+    let wa = w.thread(&wa_conv).await;
+    assert_eq!(wa[0]["channel"], "whatsapp");
+    assert_eq!(
+        wa[0]["body"], "Can the Wombat have an MOT on Friday? £54.85 ok 👍",
+        "non-ASCII survives Meta's escaping and signature"
+    );
+    assert!(
+        c.whatsapp(
+            &mut rng,
+            "+447700900902",
+            "Priya Patel",
+            &WhatsappMessage::Photo {
+                caption: Some("Leaky Numbat".into())
+            }
+        )
+        .await
+    );
+    assert!(
+        c.whatsapp(
+            &mut rng,
+            "+447700900902",
+            "Priya Patel",
+            &WhatsappMessage::Button(0)
+        )
+        .await
+    );
+    let wa = w.thread(&wa_conv).await;
+    let newest: Vec<&str> = wa[..3]
+        .iter()
+        .map(|m| m["body"].as_str().unwrap())
+        .collect();
+    assert!(
+        wa[..3]
+            .iter()
+            .all(|m| m["channel"] == "whatsapp" && m["direction"] == "inbound"),
+        "{newest:?}"
+    );
+    assert!(
+        newest[0].contains("Yes, book it in"),
+        "the button's title: {newest:?}"
+    );
+    assert!(
+        newest[1].contains("Leaky Numbat"),
+        "the photo's caption: {newest:?}"
+    );
+
+    // The portal.
+    assert!(
+        c.portal(&mut rng, 0, "Portal note about the Platypus")
+            .await
+    );
+    let portal = w.thread(&w.conversation("platypus").await).await;
+    assert_eq!(portal[0]["channel"], "portal");
+
+    // Calls: answered, missed, voicemail with a transcript, withheld.
+    let answered = c
+        .call(
+            &mut rng,
+            "+447700900903",
+            &CallPlan::Answered { talk_secs: 95 },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (answered.outcome, answered.all_accepted),
+        ("answered", true)
+    );
+    let missed = c
+        .call(&mut rng, "+447700900904", &CallPlan::Missed)
+        .await
+        .unwrap();
+    assert_eq!((missed.outcome, missed.all_accepted), ("missed", true));
+    let transcript = "Hello it's about the Axolotl, please ring me back";
+    let vm = c
+        .call(
+            &mut rng,
+            "+447700900905",
+            &CallPlan::Voicemail {
+                secs: 21,
+                transcript: transcript.into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((vm.outcome, vm.all_accepted), ("voicemail", true));
+    let withheld = c
+        .call(&mut rng, "anonymous", &CallPlan::Missed)
+        .await
+        .unwrap();
+    assert!(withheld.all_accepted);
+    let a = w.first_call("07700900903").await;
+    assert_eq!(a["outcome"], "answered", "{a}");
+    assert!(a["duration_secs"].as_u64().unwrap() > 95, "{a}");
+    assert_eq!(w.first_call("07700900904").await["outcome"], "missed");
+    let v = w.first_call("axolotl").await;
+    assert_eq!(v["outcome"], "voicemail", "{v}");
+    assert_eq!(v["transcript"], transcript);
+    assert_eq!(v["recording_secs"], 21);
+    assert!(v["recording_url"]
+        .as_str()
+        .unwrap()
+        .contains("/Recordings/RE"));
+
+    // A reply by SMS goes to the fake Twilio API and comes back delivered.
+    let (status, reply) = w
+        .post(
+            &format!("/api/v1/conversations/{}/messages", sms_conv["id"]),
+            json!({ "client_id": "sim-r1", "body": "Yes, it's ready from 4pm", "channel": "sms" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{reply}");
+    let m = w
+        .wait_status(&sms_conv, &reply["id"], &["delivered", "failed"])
+        .await;
+    assert_eq!(m["status"], "delivered", "{m}");
+    let sent = w.sim.sent();
+    let at_twilio = sent
+        .iter()
+        .find(|s| s.body == "Yes, it's ready from 4pm")
+        .expect("the fake Twilio API got it");
+    assert_eq!(
+        (at_twilio.provider, at_twilio.to.as_str()),
+        ("twilio", "+447700900901")
+    );
+    assert!(at_twilio.id.starts_with("SM"));
+
+    // By WhatsApp: delivered or read, as the customer's phone reported.
+    let (status, reply) = w
+        .post(
+            &format!("/api/v1/conversations/{}/messages", wa_conv["id"]),
+            json!({ "client_id": "sim-r2", "body": "Friday at 9 is fine", "channel": "whatsapp" }),
+        )
+        .await;
+    assert_eq!(status, 201, "{reply}");
+    let last = w.wait_final("Friday at 9 is fine").await;
+    assert!(last == "read" || last == "delivered", "{last}");
+    let m = w.wait_status(&wa_conv, &reply["id"], &[&last]).await;
+    assert_eq!(m["status"], last.as_str(), "{m}");
+
+    // With every send failing, the failure and its Twilio code reach the thread.
+    w.sim.set_failure_rate(1.0);
+    let (_, reply) = w
+        .post(
+            &format!("/api/v1/conversations/{}/messages", sms_conv["id"]),
+            json!({ "client_id": "sim-r3", "body": "Are you still there?", "channel": "sms" }),
+        )
+        .await;
+    let m = w.wait_status(&sms_conv, &reply["id"], &["failed"]).await;
+    let error = m["error"].as_str().unwrap_or("");
+    assert!(
+        ["30003", "30005", "30006", "21610", "30007"]
+            .iter()
+            .any(|c| error.contains(c)),
+        "{m}"
+    );
+    w.sim.set_failure_rate(0.0);
+
+    // Nothing the simulator sent was refused.
+    let stats = &w.sim.poster.stats;
+    assert_eq!(
+        (stats.rejected(), stats.failed()),
+        (0, 0),
+        "every webhook accepted ({} were)",
+        stats.accepted()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_customers_are_all_accepted() {
+    let w = world().await;
+    let before = w.get("/api/v1/conversations?range=today").await["counts"]["all"]
+        .as_u64()
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(60), w.customers.clone().run())
+        .await
+        .expect("16 events in time");
+    let stats = &w.sim.poster.stats;
+    assert_eq!(
+        (stats.rejected(), stats.failed()),
+        (0, 0),
+        "every webhook accepted ({} were)",
+        stats.accepted()
+    );
+    assert!(stats.accepted() >= 16, "{}", stats.accepted());
+    let after = w.get("/api/v1/conversations?range=today").await["counts"]["all"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        after > before,
+        "conversations active today: {before} → {after}"
+    );
+}
