@@ -1,8 +1,9 @@
 //! `cargo xtask demo`: the whole product on one machine, seeded with the demo garages.
 //!
-//! Today: build `inbox-server`, seed a fresh database, print who can sign in, serve until Ctrl-C.
-//! The provider simulator and the desktop app join as further steps in [`run`], started in the
-//! background before the server takes the foreground.
+//! Build `inbox-server` and `inbox-sim`, seed a fresh database, print who can sign in, then run
+//! the server with its providers pointed at the simulator, and the simulator playing customers
+//! (SMS, WhatsApp, portal, calls) and the providers' delivery receipts, until Ctrl-C. The desktop
+//! app joins as a further step in [`run`].
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -14,6 +15,10 @@ use serde_json::Value;
 use crate::cmd::{cargo, display, root, secs};
 
 const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
+/// Where the simulator serves the fake Twilio and Meta APIs.
+const SIM_LISTEN: &str = "127.0.0.1:8788";
+/// The demo's made-up Meta app secret (signs WhatsApp webhooks between the two).
+const DEMO_APP_SECRET: &str = "demo-meta-app-secret";
 
 /// Where the demo keeps its files: `target/demo/` in the workspace.
 struct Files {
@@ -43,23 +48,24 @@ pub fn run() -> anyhow::Result<()> {
         .filter(|l| !l.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_LISTEN.to_string());
     let files = Files::new();
-    let server = build_server()?;
+    let server = build_binary("inbox-server")?;
+    let sim = build_binary("inbox-sim")?;
     fresh_database(&files)?;
     let seed = seed(&server, &files)?;
     print_summary(&listen, &files, &seed);
-    serve(&server, &files, &listen)
+    serve(&server, &sim, &files, &listen)
 }
 
-/// `cargo build --release` of the server; returns the binary's path as cargo reports it, so a
-/// custom `CARGO_TARGET_DIR` is honoured.
-fn build_server() -> anyhow::Result<PathBuf> {
+/// `cargo build --release` of one binary (package and binary share the name); returns its path
+/// as cargo reports it, so a custom `CARGO_TARGET_DIR` is honoured.
+fn build_binary(name: &str) -> anyhow::Result<PathBuf> {
     let mut c = cargo([
         "build",
         "--release",
         "-p",
-        "inbox-server",
+        name,
         "--bin",
-        "inbox-server",
+        name,
         "--message-format=json-render-diagnostics",
     ]);
     let line = display(&c);
@@ -77,9 +83,9 @@ fn build_server() -> anyhow::Result<PathBuf> {
     let binary = stdout
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == "inbox-server")
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["name"] == name)
         .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-        .context("step `build`: cargo did not report the inbox-server executable")?;
+        .with_context(|| format!("step `build`: cargo did not report the {name} executable"))?;
     eprintln!("<== build: ok in {}", secs(start.elapsed()));
     Ok(binary)
 }
@@ -181,12 +187,26 @@ fn print_summary(listen: &str, files: &Files, seed: &Value) {
         "  curl -s {url}/api/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"email\":\"frontdesk@demo.test\",\"password\":\"{password}\"}}'"
     );
     println!();
-    println!("Serving until Ctrl-C.");
+    println!("The provider simulator ({SIM_LISTEN}) plays customers writing and calling, and the");
+    println!("providers' delivery receipts for replies. Serving until Ctrl-C.");
     println!();
 }
 
-/// `inbox-server serve` in the foreground until it stops (Ctrl-C reaches it too).
-fn serve(server: &Path, files: &Files, listen: &str) -> anyhow::Result<()> {
+/// Kills a background process when the demo ends, however it ends.
+struct Background(std::process::Child);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `inbox-server serve` with its providers pointed at the simulator; once it answers, the
+/// simulator starts; both run until Ctrl-C (which reaches every process of the terminal).
+fn serve(server: &Path, sim: &Path, files: &Files, listen: &str) -> anyhow::Result<()> {
+    let public_url = format!("http://{}", listen.replace("0.0.0.0", "127.0.0.1"));
+    let sim_url = format!("http://{SIM_LISTEN}");
     let mut c = Command::new(server);
     c.args([
         "serve",
@@ -194,11 +214,38 @@ fn serve(server: &Path, files: &Files, listen: &str) -> anyhow::Result<()> {
         listen,
         "--database-url",
         &files.database_url(),
-    ]);
+    ])
+    .env("INBOX_PUBLIC_URL", &public_url)
+    .env("INBOX_TWILIO_API_BASE", &sim_url)
+    .env("INBOX_WHATSAPP_API_BASE", format!("{sim_url}/v23.0"))
+    .env("INBOX_WHATSAPP_APP_SECRET", DEMO_APP_SECRET)
+    .env("INBOX_WHATSAPP_VERIFY_TOKEN", "demo-verify-token");
     let line = display(&c);
-    let status = c
-        .status()
+    let mut server_child = c
+        .spawn()
         .with_context(|| format!("step `serve`: could not start `{line}`"))?;
+    let address = listen.replace("0.0.0.0", "127.0.0.1");
+    let deadline = Instant::now() + std::time::Duration::from_secs(15);
+    while std::net::TcpStream::connect(&address).is_err() {
+        if Instant::now() > deadline {
+            let _ = server_child.kill();
+            anyhow::bail!("step `serve`: the server did not start listening on {address}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let mut s = Command::new(sim);
+    s.args(["--server", &public_url, "--listen", SIM_LISTEN, "--summary"])
+        .arg(&files.seed)
+        .args(["--app-secret", DEMO_APP_SECRET]);
+    let sim_line = display(&s);
+    eprintln!("==> simulator: {sim_line}");
+    let _sim = Background(
+        s.spawn()
+            .with_context(|| format!("step `simulator`: could not start `{sim_line}`"))?,
+    );
+    let status = server_child
+        .wait()
+        .with_context(|| format!("step `serve`: `{line}`"))?;
     if !status.success() {
         anyhow::bail!("step `serve` failed: `{line}` exited with {status}");
     }
