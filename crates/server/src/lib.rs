@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod error;
 pub mod http;
 pub mod providers;
+pub mod secrets;
 pub mod seed;
 pub mod state;
 pub mod store;

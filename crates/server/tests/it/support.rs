@@ -28,7 +28,7 @@ pub fn now() -> DateTime<Utc> {
 pub struct Server {
     pub base: String,
     pub store: Arc<dyn Store>,
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
 }
 
 /// Conversation ids of the fixture, in import order (ids start at 1).
@@ -375,11 +375,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
-        Server {
-            base,
-            store,
-            _dir: dir,
-        }
+        Server { base, store, dir }
     }
 
     pub fn anonymous(&self) -> Client {

@@ -672,3 +672,36 @@ async fn voi7_a_caller_who_hangs_up_during_the_greeting_is_missed_and_only_a_bri
         .clone();
     assert_eq!(call["summary"], "Voice call - 1m 35s - ended");
 }
+
+#[tokio::test]
+async fn provider_secrets_are_sealed_at_rest_and_still_verify_webhooks() {
+    let s = Server::start().await;
+    let conn = rusqlite::Connection::open(s.dir.path().join("inbox.db")).unwrap();
+    let (token, access): (String, String) = conn
+        .query_row(
+            "SELECT twilio_auth_token, whatsapp_access_token FROM provider_settings WHERE twilio_account_sid = ?1",
+            [TWILIO_SID],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(
+        token.starts_with("v1:") && !token.contains(TWILIO_TOKEN),
+        "{token}"
+    );
+    assert!(
+        access.starts_with("v1:") && !access.contains("EAAG"),
+        "{access}"
+    );
+    let m = sid("SM", 90);
+    assert_eq!(
+        twilio(
+            &s,
+            "/webhooks/twilio/sms",
+            &sms(&m, ALICE_PHONE, "sealed"),
+            Some(TWILIO_TOKEN)
+        )
+        .await
+        .0,
+        200
+    );
+}

@@ -27,7 +27,20 @@ fn activity(
     Ok(())
 }
 
-fn import_org(tx: &Connection, o: &OrgData, now: DateTime<Utc>) -> StoreResult<ImportedOrg> {
+/// Sealed form of a secret; empty stays empty (not configured).
+fn seal(secrets: &crate::secrets::SecretBox, plain: &str) -> StoreResult<String> {
+    if plain.is_empty() {
+        return Ok(String::new());
+    }
+    Ok(secrets.seal(plain)?)
+}
+
+fn import_org(
+    tx: &Connection,
+    o: &OrgData,
+    secrets: &crate::secrets::SecretBox,
+    now: DateTime<Utc>,
+) -> StoreResult<ImportedOrg> {
     let org = insert_organisation(
         tx,
         &NewOrganisation {
@@ -46,7 +59,13 @@ fn import_org(tx: &Connection, o: &OrgData, now: DateTime<Utc>) -> StoreResult<I
     tx.execute(
         "INSERT INTO provider_settings (org_id, twilio_account_sid, twilio_auth_token, whatsapp_phone_number_id, whatsapp_access_token)
          VALUES (?1, nullif(?2, ''), nullif(?3, ''), nullif(?4, ''), nullif(?5, ''))",
-        params![org, p.twilio_account_sid, p.twilio_auth_token, p.whatsapp_phone_number_id, p.whatsapp_access_token],
+        params![
+            org,
+            p.twilio_account_sid,
+            seal(secrets, &p.twilio_auth_token)?,
+            p.whatsapp_phone_number_id,
+            seal(secrets, &p.whatsapp_access_token)?
+        ],
     )?;
     for n in &p.twilio_numbers {
         tx.execute(
@@ -237,11 +256,12 @@ fn import_org(tx: &Connection, o: &OrgData, now: DateTime<Utc>) -> StoreResult<I
 impl ImportStore for SqliteStore {
     async fn import(&self, data: Dataset) -> StoreResult<Imported> {
         let now = Utc::now();
+        let secrets = self.secrets.clone();
         self.write(move |tx| {
             let organisations = data
                 .organisations
                 .iter()
-                .map(|o| import_org(tx, o, now))
+                .map(|o| import_org(tx, o, &secrets, now))
                 .collect::<StoreResult<Vec<_>>>()?;
             Ok(Imported { organisations })
         })

@@ -39,6 +39,8 @@ pub struct SqliteStore {
     pool: r2d2::Pool<SqliteConnectionManager>,
     /// Organisation ids whose log grew, sent after each commit (see `events::emit`).
     changes: tokio::sync::broadcast::Sender<Id>,
+    /// Seals provider secrets before they are stored.
+    pub(crate) secrets: crate::secrets::SecretBox,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -87,7 +89,12 @@ impl SqliteStore {
         let mut conn = pool.get()?;
         migrate(&mut conn)?;
         let (changes, _) = tokio::sync::broadcast::channel(1024);
-        Ok(SqliteStore { pool, changes })
+        let secrets = crate::secrets::SecretBox::load(Path::new(&format!("{path}.key")))?;
+        Ok(SqliteStore {
+            pool,
+            changes,
+            secrets,
+        })
     }
 
     /// Runs a read on a pooled connection.

@@ -12,6 +12,7 @@ use super::calls::refresh;
 use super::events::{emit, emit_conversation};
 use super::rows::{load_call, load_message};
 use super::{activity_kind, fts_kind, fts_put, ms, record_activity, SqliteStore};
+use crate::secrets::SecretBox;
 use crate::store::{CallUpdate, ProviderStore, StoreResult, TwilioAccount, WhatsappAccount};
 
 /// Moves a message's status forward (PROVIDERS §4), with its activity and events.
@@ -78,6 +79,7 @@ fn numbers(conn: &Connection, org: Id) -> rusqlite::Result<Vec<String>> {
 
 fn twilio(
     conn: &Connection,
+    secrets: &SecretBox,
     sql: &str,
     key: &dyn rusqlite::ToSql,
 ) -> StoreResult<Option<TwilioAccount>> {
@@ -95,7 +97,7 @@ fn twilio(
         Some((org_id, account_sid, auth_token)) => Some(TwilioAccount {
             org_id,
             account_sid,
-            auth_token,
+            auth_token: secrets.open(&auth_token)?,
             numbers: numbers(conn, org_id)?,
         }),
         None => None,
@@ -104,10 +106,11 @@ fn twilio(
 
 fn whatsapp(
     conn: &Connection,
+    secrets: &SecretBox,
     sql: &str,
     key: &dyn rusqlite::ToSql,
 ) -> StoreResult<Option<WhatsappAccount>> {
-    Ok(conn
+    let row = conn
         .prepare_cached(sql)?
         .query_row([key], |r| {
             Ok(WhatsappAccount {
@@ -116,7 +119,14 @@ fn whatsapp(
                 access_token: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
             })
         })
-        .optional()?)
+        .optional()?;
+    match row {
+        Some(mut a) => {
+            a.access_token = secrets.open(&a.access_token)?;
+            Ok(Some(a))
+        }
+        None => Ok(None),
+    }
 }
 
 const TWILIO: &str = "SELECT org_id, twilio_account_sid, twilio_auth_token FROM provider_settings
@@ -129,12 +139,21 @@ const WHATSAPP: &str =
 impl ProviderStore for SqliteStore {
     async fn twilio_account(&self, account_sid: &str) -> StoreResult<Option<TwilioAccount>> {
         let sid = account_sid.to_string();
-        self.read(move |c| twilio(c, &format!("{TWILIO} AND twilio_account_sid = ?1"), &sid))
-            .await
+        let secrets = self.secrets.clone();
+        self.read(move |c| {
+            twilio(
+                c,
+                &secrets,
+                &format!("{TWILIO} AND twilio_account_sid = ?1"),
+                &sid,
+            )
+        })
+        .await
     }
 
     async fn twilio_account_of(&self, org_id: Id) -> StoreResult<Option<TwilioAccount>> {
-        self.read(move |c| twilio(c, &format!("{TWILIO} AND org_id = ?1"), &org_id))
+        let secrets = self.secrets.clone();
+        self.read(move |c| twilio(c, &secrets, &format!("{TWILIO} AND org_id = ?1"), &org_id))
             .await
     }
 
@@ -143,9 +162,11 @@ impl ProviderStore for SqliteStore {
         phone_number_id: &str,
     ) -> StoreResult<Option<WhatsappAccount>> {
         let id = phone_number_id.to_string();
+        let secrets = self.secrets.clone();
         self.read(move |c| {
             whatsapp(
                 c,
+                &secrets,
                 &format!("{WHATSAPP} AND whatsapp_phone_number_id = ?1"),
                 &id,
             )
@@ -154,7 +175,8 @@ impl ProviderStore for SqliteStore {
     }
 
     async fn whatsapp_account_of(&self, org_id: Id) -> StoreResult<Option<WhatsappAccount>> {
-        self.read(move |c| whatsapp(c, &format!("{WHATSAPP} AND org_id = ?1"), &org_id))
+        let secrets = self.secrets.clone();
+        self.read(move |c| whatsapp(c, &secrets, &format!("{WHATSAPP} AND org_id = ?1"), &org_id))
             .await
     }
 
