@@ -4,6 +4,7 @@
 //! |---|---|
 //! | `conversation_list` | server: first page + the four counts, and search, at 100k conversations / 1M messages (criterion) |
 //! | `fanout` | server: 1,000 WebSocket clients, inbound message → every client, p50/p99 |
+//! | `ingest` | server: signed Twilio SMS webhooks per second (verify, route, store) |
 //! | `cache` | desktop cache: list + counts, FTS search, applying events, at 100k / 1M (criterion) |
 //! | `initial_sync` | desktop engine from an empty cache to live over loopback: items/s |
 
@@ -12,6 +13,7 @@ use crate::cmd::{cargo, timed};
 const BENCHES: &[(&str, &str)] = &[
     ("conversation_list", "inbox-server"),
     ("fanout", "inbox-server"),
+    ("ingest", "inbox-server"),
     ("cache", "inbox-client"),
     ("initial_sync", "inbox-client"),
 ];

@@ -23,7 +23,7 @@ Commands:
   demo           Build inbox-server (release), seed a fresh demo database under
                  target/demo/ and serve it until Ctrl-C
                  (listens on $INBOX_LISTEN, default 127.0.0.1:8787)
-  bench [NAME [ARGS]]  every benchmark, or one of conversation_list, fanout, cache,
+  bench [NAME [ARGS]]  every benchmark, or one of conversation_list, fanout, ingest, cache,
                  initial_sync; ARGS go to that benchmark
   help           This text
 
