@@ -17,6 +17,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     pub sync: SyncConfig,
     pub providers: ProviderConfig,
+    /// Provider accounts cached for webhook bursts.
+    pub accounts: Arc<crate::webhooks::AccountCache>,
 }
 
 impl AppState {
@@ -29,6 +31,7 @@ impl AppState {
             session_ttl: chrono::Duration::days(30),
             sync: SyncConfig::default(),
             providers: ProviderConfig::new("http://127.0.0.1:8787"),
+            accounts: Arc::default(),
         }
     }
 }

@@ -42,3 +42,39 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     )
         .into_response()
 }
+
+/// Provider accounts by their public id (Twilio `AccountSid`), kept briefly so a burst of
+/// webhooks does not read the same row for every request. Short-lived, so a changed auth token
+/// takes effect within a minute.
+#[derive(Default)]
+pub struct AccountCache {
+    twilio: std::sync::Mutex<
+        std::collections::HashMap<String, (std::time::Instant, crate::store::TwilioAccount)>,
+    >,
+}
+
+const ACCOUNT_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl AccountCache {
+    pub(crate) async fn twilio(
+        &self,
+        store: &dyn crate::store::Store,
+        account_sid: &str,
+    ) -> crate::store::StoreResult<Option<crate::store::TwilioAccount>> {
+        if let Ok(map) = self.twilio.lock() {
+            if let Some((at, a)) = map.get(account_sid) {
+                if at.elapsed() < ACCOUNT_TTL {
+                    return Ok(Some(a.clone()));
+                }
+            }
+        }
+        let found = store.twilio_account(account_sid).await?;
+        if let (Some(a), Ok(mut map)) = (&found, self.twilio.lock()) {
+            map.insert(
+                account_sid.to_string(),
+                (std::time::Instant::now(), a.clone()),
+            );
+        }
+        Ok(found)
+    }
+}

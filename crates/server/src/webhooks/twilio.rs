@@ -41,7 +41,7 @@ async fn verified(
             "no AccountSid: the request cannot be verified",
         ));
     };
-    let account = match state.store.twilio_account(&sid).await {
+    let account = match state.accounts.twilio(state.store.as_ref(), &sid).await {
         Ok(Some(a)) => a,
         Ok(None) => return Err(refuse(StatusCode::FORBIDDEN, "unknown AccountSid")),
         Err(e) => return Err(internal(e)),

@@ -41,6 +41,9 @@ pub struct SqliteStore {
     changes: tokio::sync::broadcast::Sender<Id>,
     /// Seals provider secrets before they are stored.
     pub(crate) secrets: crate::secrets::SecretBox,
+    /// One writer at a time, queued here: SQLite allows one anyway, and its own busy handler
+    /// waits by sleeping with backoff, which under load costs far more than the writes.
+    writer: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -94,6 +97,7 @@ impl SqliteStore {
             pool,
             changes,
             secrets,
+            writer: Default::default(),
         })
     }
 
@@ -119,8 +123,13 @@ impl SqliteStore {
         F: FnOnce(&Transaction) -> StoreResult<T> + Send + 'static,
     {
         let pool = self.pool.clone();
+        let writer = std::sync::Arc::clone(&self.writer);
         let (out, touched) = tokio::task::spawn_blocking(move || {
             events::take_touched();
+            // A panic in an earlier write poisons nothing worth keeping: the lock guards no data.
+            let _turn = writer
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             let run = || -> StoreResult<T> {
                 let mut conn = pool.get()?;
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
