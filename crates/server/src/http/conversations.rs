@@ -67,19 +67,40 @@ pub async fn get_one(
     ))
 }
 
-/// THR-7: opening a thread marks it read for everyone.
+/// THR-7: opening a thread marks it read for everyone; with WhatsApp read receipts switched on,
+/// the customer's WhatsApp shows it read too (best effort, after answering).
 pub async fn mark_read(
     State(state): State<AppState>,
     caller: Caller,
     IdPath(id): IdPath,
 ) -> AppResult<Json<ConversationSummary>> {
     caller.require(Capability::MessagesView)?;
-    Ok(Json(
-        state
-            .store
-            .mark_read(&caller.actor, id, state.clock.now())
-            .await?,
-    ))
+    let summary = state
+        .store
+        .mark_read(&caller.actor, id, state.clock.now())
+        .await?;
+    if state.providers.whatsapp_read_receipts {
+        let (store, base, org) = (
+            state.store.clone(),
+            state.providers.whatsapp_api_base.clone(),
+            caller.actor.org_id,
+        );
+        tokio::spawn(async move {
+            let (Ok(Some(account)), Ok(Some(inbound))) = (
+                store.whatsapp_account_of(org).await,
+                store.latest_inbound_provider_id(org, id, "whatsapp").await,
+            ) else {
+                return;
+            };
+            if let Err(e) = crate::providers::whatsapp::WhatsappSender::new(&base)
+                .mark_read(&account, &inbound)
+                .await
+            {
+                tracing::info!(reason = %e.reason, "WhatsApp read receipt not sent");
+            }
+        });
+    }
+    Ok(Json(summary))
 }
 
 /// SDB-4.

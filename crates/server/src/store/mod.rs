@@ -416,6 +416,13 @@ pub trait ProviderStore: Send + Sync {
         org_id: Id,
         provider_call_id: &str,
     ) -> StoreResult<Option<Call>>;
+    /// The provider's id of the newest inbound message of a conversation from that provider.
+    async fn latest_inbound_provider_id(
+        &self,
+        org_id: Id,
+        conversation_id: Id,
+        provider: &str,
+    ) -> StoreResult<Option<String>>;
     /// The conversation of a customer, if they have one.
     async fn customer_conversation(&self, org_id: Id, customer_id: Id) -> StoreResult<Option<Id>>;
     /// The customer a portal token belongs to: (organisation, customer).

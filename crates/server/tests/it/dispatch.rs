@@ -241,3 +241,54 @@ async fn cmp2_whatsapp_templates_go_out_as_templates_and_portal_replies_are_deli
     assert_eq!(m["status"], "failed");
     assert!(m["error"].as_str().unwrap().contains("131026"), "{m}");
 }
+
+#[tokio::test]
+async fn opening_a_whatsapp_thread_sends_the_read_receipt_when_switched_on() {
+    let (fake_base, fake) = start_fake().await;
+    let s = Server::start_with(|state| {
+        state.providers.whatsapp_api_base = format!("{fake_base}/v23.0");
+        state.providers.whatsapp_read_receipts = true;
+    })
+    .await;
+    let c = s.login("frontdesk@fixture.test").await;
+    s.store
+        .ingest_message(
+            1,
+            inbox_server::store::NewInbound {
+                channel: inbox_core::Channel::Whatsapp,
+                from_number: Some("+447700900102".into()),
+                customer_id: None,
+                body: "Is it ready?".into(),
+                provider: "whatsapp".into(),
+                provider_id: "wamid.IN9".into(),
+                at: now(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        c.post(
+            &format!("/api/v1/conversations/{}/read", conv::BOB),
+            json!({})
+        )
+        .await
+        .0,
+        200
+    );
+    for _ in 0..100 {
+        if fake
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|r| r["status"] == "read" && r["message_id"] == "wamid.IN9")
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!(
+        "no read receipt reached WhatsApp: {:?}",
+        fake.requests.lock().unwrap()
+    );
+}

@@ -356,6 +356,11 @@ pub fn fixture(hash: &str) -> Dataset {
 
 impl Server {
     pub async fn start() -> Server {
+        Server::start_with(|_| {}).await
+    }
+
+    /// Starts with a last change to the server's state (provider URLs, switches).
+    pub async fn start_with(configure: impl FnOnce(&mut AppState)) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("inbox.db").display());
         let store = store::open(&url).await.unwrap();
@@ -372,6 +377,7 @@ impl Server {
         state.providers.public_url = "https://inbox.fixture.test".into();
         state.providers.whatsapp_app_secret = Some(WA_APP_SECRET.into());
         state.providers.whatsapp_verify_token = Some(WA_VERIFY_TOKEN.into());
+        configure(&mut state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
