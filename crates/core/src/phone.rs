@@ -18,7 +18,34 @@ pub enum PhoneError {
 /// "07700 900123", "+44 7700 900123", "447700900123", "(07700) 900-123",
 /// "whatsapp:+447700900123" and "0044 7700 900123" all give "+447700900123".
 pub fn normalize(input: &str) -> Result<String, PhoneError> {
-    normalize_in(input, country::GB)
+    memo(&NORMALIZED, input, || normalize_in(input, country::GB))
+}
+
+/// Parsing and formatting with the `phonenumber` crate costs tens of microseconds (regexes
+/// behind a hashed cache); the same few thousand numbers recur all day, so results are kept.
+/// Bounded: the map is cleared when it grows past `MEMO_LIMIT`.
+const MEMO_LIMIT: usize = 16_384;
+
+type Memo<T> = std::sync::Mutex<Option<std::collections::HashMap<String, T>>>;
+
+static NORMALIZED: Memo<Result<String, PhoneError>> = std::sync::Mutex::new(None);
+static DISPLAYED: Memo<String> = std::sync::Mutex::new(None);
+
+fn memo<T: Clone>(table: &Memo<T>, key: &str, compute: impl FnOnce() -> T) -> T {
+    if let Ok(guard) = table.lock() {
+        if let Some(v) = guard.as_ref().and_then(|m| m.get(key)) {
+            return v.clone();
+        }
+    }
+    let value = compute();
+    if let Ok(mut guard) = table.lock() {
+        let map = guard.get_or_insert_with(Default::default);
+        if map.len() >= MEMO_LIMIT {
+            map.clear();
+        }
+        map.insert(key.to_string(), value.clone());
+    }
+    value
 }
 
 /// Normalises to E.164, reading numbers without a country code as numbers of `default_region`.
@@ -135,6 +162,10 @@ fn parse_international(digits: &str) -> Vec<PhoneNumber> {
 /// shown in national form because that is how a UK garage dials it. Text that is not a phone
 /// number is returned unchanged, so a bad stored value is still visible to staff.
 pub fn display(e164: &str) -> String {
+    memo(&DISPLAYED, e164, || display_uncached(e164))
+}
+
+fn display_uncached(e164: &str) -> String {
     let parsed = normalize(e164)
         .ok()
         .and_then(|n| phonenumber::parse(None, n).ok());
