@@ -448,7 +448,13 @@ pub struct WhatsappSummary {
     pub phone_number_id: String,
 }
 
-fn providers(rng: &mut StdRng, landline: &str, phone_number_id: &str) -> ProviderSettings {
+/// `landline` is the number customers call and text; `front_desk` the phone a call rings first.
+fn providers(
+    rng: &mut StdRng,
+    landline: &str,
+    front_desk: &str,
+    phone_number_id: &str,
+) -> ProviderSettings {
     let hex = |rng: &mut StdRng| format!("{:016x}{:016x}", rng.gen::<u64>(), rng.gen::<u64>());
     ProviderSettings {
         twilio_account_sid: format!("AC{}", hex(rng)),
@@ -456,6 +462,7 @@ fn providers(rng: &mut StdRng, landline: &str, phone_number_id: &str) -> Provide
         twilio_numbers: vec![landline.to_string()],
         whatsapp_phone_number_id: phone_number_id.to_string(),
         whatsapp_access_token: format!("EAAG{}", hex(rng)),
+        voice_forward_to: Some(front_desk.to_string()),
     }
 }
 
@@ -492,7 +499,12 @@ pub fn demo_dataset(seed: u64, now: DateTime<Utc>, password_hash: &str) -> Datas
     let demo = g.organisation(
         "Demo Motors",
         demo_users,
-        providers(&mut keys, "+441632960001", "100000000000001"),
+        providers(
+            &mut keys,
+            "+441632960001",
+            "+441632960101",
+            "100000000000001",
+        ),
         Scale::DEMO,
     );
     let north_users = g.users(
@@ -507,7 +519,12 @@ pub fn demo_dataset(seed: u64, now: DateTime<Utc>, password_hash: &str) -> Datas
     let north = g.organisation(
         "Northside Autos",
         north_users,
-        providers(&mut keys, "+441632960002", "100000000000002"),
+        providers(
+            &mut keys,
+            "+441632960002",
+            "+441632960102",
+            "100000000000002",
+        ),
         Scale {
             customers: 20,
             work_orders: 8,
@@ -556,7 +573,12 @@ pub fn bench_dataset(seed: u64, now: DateTime<Utc>, scale: Scale, password_hash:
     let mut org = g.organisation(
         "Bench Motors",
         users,
-        providers(&mut keys, "+441632960003", "100000000000003"),
+        providers(
+            &mut keys,
+            "+441632960003",
+            "+441632960103",
+            "100000000000003",
+        ),
         scale,
     );
     let mut n = 0u32;

@@ -22,6 +22,8 @@ pub struct ProviderSettings {
     pub twilio_numbers: Vec<String>,
     pub whatsapp_phone_number_id: String,
     pub whatsapp_access_token: String,
+    /// The garage's own phone that inbound calls ring before voicemail.
+    pub voice_forward_to: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -255,6 +255,7 @@ pub fn fixture(hash: &str) -> Dataset {
             twilio_numbers: vec![GARAGE_NUMBER.into()],
             whatsapp_phone_number_id: WA_PHONE_NUMBER_ID.into(),
             whatsapp_access_token: "EAAG-fixture-token".into(),
+            voice_forward_to: None,
         },
         users: users(
             hash,

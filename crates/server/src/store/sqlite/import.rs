@@ -57,14 +57,16 @@ fn import_org(
     )?;
     let p = &o.providers;
     tx.execute(
-        "INSERT INTO provider_settings (org_id, twilio_account_sid, twilio_auth_token, whatsapp_phone_number_id, whatsapp_access_token)
-         VALUES (?1, nullif(?2, ''), nullif(?3, ''), nullif(?4, ''), nullif(?5, ''))",
+        "INSERT INTO provider_settings (org_id, twilio_account_sid, twilio_auth_token, whatsapp_phone_number_id, whatsapp_access_token,
+                                        voice_forward_to)
+         VALUES (?1, nullif(?2, ''), nullif(?3, ''), nullif(?4, ''), nullif(?5, ''), ?6)",
         params![
             org,
             p.twilio_account_sid,
             seal(secrets, &p.twilio_auth_token)?,
             p.whatsapp_phone_number_id,
-            seal(secrets, &p.whatsapp_access_token)?
+            seal(secrets, &p.whatsapp_access_token)?,
+            p.voice_forward_to
         ],
     )?;
     for n in &p.twilio_numbers {
