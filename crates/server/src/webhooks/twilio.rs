@@ -356,9 +356,19 @@ pub async fn voice_status(
         at: state.clock.now(),
         ..CallUpdate::default()
     };
+    apply_call_update(&state, &account, &cb.call_sid, update).await
+}
+
+/// Applies what a voice callback learned and answers Twilio.
+async fn apply_call_update(
+    state: &AppState,
+    account: &TwilioAccount,
+    call_sid: &str,
+    update: CallUpdate,
+) -> Response {
     match state
         .store
-        .update_call(account.org_id, &cb.call_sid, update)
+        .update_call(account.org_id, call_sid, update)
         .await
     {
         Ok(_) => twiml(twiml_empty()),
@@ -395,14 +405,7 @@ pub async fn recording(
         at: state.clock.now(),
         ..CallUpdate::default()
     };
-    match state
-        .store
-        .update_call(account.org_id, &cb.call_sid, update)
-        .await
-    {
-        Ok(_) => twiml(twiml_empty()),
-        Err(e) => internal(e),
-    }
+    apply_call_update(&state, &account, &cb.call_sid, update).await
 }
 
 /// `POST /webhooks/twilio/voice/transcription`: the voicemail's text.
@@ -435,12 +438,5 @@ pub async fn transcription(
         at: state.clock.now(),
         ..CallUpdate::default()
     };
-    match state
-        .store
-        .update_call(account.org_id, &cb.call_sid, update)
-        .await
-    {
-        Ok(_) => twiml(twiml_empty()),
-        Err(e) => internal(e),
-    }
+    apply_call_update(&state, &account, &cb.call_sid, update).await
 }
