@@ -6,16 +6,13 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use inbox_client::cache::Cache;
-use inbox_client::Engine;
 use serde_json::json;
 
 use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dsk3_a_client_killed_mid_apply_restarts_consistent() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = ServerProc::start(dir.path());
-    let desk = login(&server.base, "desk@engine.test").await;
+    let (dir, server, desk, _) = desk().await;
     let writer = login(&server.base, "second@engine.test").await;
     let cache_path = dir.path().join("probe.db");
     let probe = |delay_ms: &str| {
@@ -65,10 +62,7 @@ async fn dsk3_a_client_killed_mid_apply_restarts_consistent() {
     assert!(cursor_after_kill.is_some());
 
     // Restart (no delay): it resumes from its cursor and ends in step with the server.
-    let engine = Engine::start(engine_config(&server.base, &desk, cache_path.clone()))
-        .await
-        .unwrap();
-    live(&engine).await;
+    let engine = start_live(&server.base, &desk, cache_path.clone()).await;
     assert_in_step(&engine, &server.base, &desk.token).await;
     engine.shutdown().await;
     let cache = Cache::open(&cache_path).unwrap();

@@ -14,14 +14,8 @@ use crate::support::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dsk2_rt2_reads_work_offline_and_the_banner_shows_after_a_while() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = ServerProc::start(dir.path());
-    let desk = login(&server.base, "desk@engine.test").await;
-    let cache_path = dir.path().join("desk.db");
-    let engine = Engine::start(engine_config(&server.base, &desk, cache_path.clone()))
-        .await
-        .unwrap();
-    live(&engine).await;
+    let (_dir, mut server, desk, cache_path) = desk().await;
+    let engine = start_live(&server.base, &desk, cache_path.clone()).await;
     let online = engine_conversations(&engine).await;
     let id = online[0].id;
     let thread_online = engine.thread(id, None).await.unwrap();
@@ -98,14 +92,8 @@ async fn dsk2_rt2_reads_work_offline_and_the_banner_shows_after_a_while() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dsk5_an_offline_reply_survives_a_restart_and_is_sent_exactly_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = ServerProc::start(dir.path());
-    let desk = login(&server.base, "desk@engine.test").await;
-    let cache_path = dir.path().join("desk.db");
-    let engine = Engine::start(engine_config(&server.base, &desk, cache_path.clone()))
-        .await
-        .unwrap();
-    live(&engine).await;
+    let (_dir, mut server, desk, cache_path) = desk().await;
+    let engine = start_live(&server.base, &desk, cache_path.clone()).await;
     // A conversation that can take an SMS reply.
     let convs = engine_conversations(&engine).await;
     let target = convs.iter().find(|c| c.customer_id.is_some()).unwrap().id;
@@ -161,17 +149,8 @@ async fn dsk5_an_offline_reply_survives_a_restart_and_is_sent_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dsk5_a_refused_reply_stays_with_the_reason() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = ServerProc::start(dir.path());
-    let desk = login(&server.base, "desk@engine.test").await;
-    let engine = Engine::start(engine_config(
-        &server.base,
-        &desk,
-        dir.path().join("desk.db"),
-    ))
-    .await
-    .unwrap();
-    live(&engine).await;
+    let (_dir, server, desk, cache_path) = desk().await;
+    let engine = start_live(&server.base, &desk, cache_path.clone()).await;
     let target = engine_conversations(&engine)
         .await
         .iter()
@@ -208,14 +187,8 @@ async fn dsk5_a_refused_reply_stays_with_the_reason() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acc3_sign_out_wipes_the_cache() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = ServerProc::start(dir.path());
-    let desk = login(&server.base, "desk@engine.test").await;
-    let cache_path = dir.path().join("desk.db");
-    let engine = Engine::start(engine_config(&server.base, &desk, cache_path.clone()))
-        .await
-        .unwrap();
-    live(&engine).await;
+    let (_dir, server, desk, cache_path) = desk().await;
+    let engine = start_live(&server.base, &desk, cache_path.clone()).await;
     assert!(!engine_conversations(&engine).await.is_empty());
     engine
         .set_preferences(&inbox_client::Preferences {

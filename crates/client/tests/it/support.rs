@@ -233,3 +233,22 @@ pub async fn assert_in_step(engine: &Engine, base: &str, token: &str) {
         "cursor at the server's head"
     );
 }
+
+/// A temporary directory, a server process, and the front desk signed in; the cache path for
+/// their desktop lives in the directory.
+pub async fn desk() -> (tempfile::TempDir, ServerProc, LoginResponse, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProc::start(dir.path());
+    let desk = login(&server.base, "desk@engine.test").await;
+    let cache = dir.path().join("desk.db");
+    (dir, server, desk, cache)
+}
+
+/// Starts an engine and waits until it is live.
+pub async fn start_live(base: &str, login: &LoginResponse, cache: PathBuf) -> Engine {
+    let engine = Engine::start(engine_config(base, login, cache))
+        .await
+        .unwrap();
+    live(&engine).await;
+    engine
+}

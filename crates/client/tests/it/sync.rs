@@ -26,9 +26,7 @@ fn notes_with(cache: &Cache, conversation: i64, prefix: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dsk3_initial_sync_from_empty_then_live_events_reach_two_clients() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = ServerProc::start(dir.path());
-    let desk = login(&server.base, "desk@engine.test").await;
+    let (dir, server, desk, _) = desk().await;
     let second = login(&server.base, "second@engine.test").await;
     let a = Engine::start(engine_config(&server.base, &desk, dir.path().join("a.db")))
         .await
@@ -79,15 +77,9 @@ async fn dsk3_initial_sync_from_empty_then_live_events_reach_two_clients() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dsk3_server_killed_mid_stream_resumes_with_nothing_lost_or_repeated() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut server = ServerProc::start(dir.path());
-    let desk = login(&server.base, "desk@engine.test").await;
+    let (_dir, mut server, desk, cache_path) = desk().await;
     let writer = login(&server.base, "second@engine.test").await;
-    let cache_path = dir.path().join("desk.db");
-    let engine = Engine::start(engine_config(&server.base, &desk, cache_path.clone()))
-        .await
-        .unwrap();
-    live(&engine).await;
+    let engine = start_live(&server.base, &desk, cache_path.clone()).await;
     let target = engine_conversations(&engine).await[1].id;
 
     // Writes stream in; the server dies half-way and comes back; the writes go on.
@@ -135,14 +127,8 @@ async fn dsk3_server_killed_mid_stream_resumes_with_nothing_lost_or_repeated() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cursor_older_than_the_log_triggers_a_full_resync() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = ServerProc::start(dir.path());
-    let desk = login(&server.base, "desk@engine.test").await;
-    let cache_path = dir.path().join("desk.db");
-    let engine = Engine::start(engine_config(&server.base, &desk, cache_path.clone()))
-        .await
-        .unwrap();
-    live(&engine).await;
+    let (_dir, server, desk, cache_path) = desk().await;
+    let engine = start_live(&server.base, &desk, cache_path.clone()).await;
     let target = engine_conversations(&engine).await[2].id;
     engine.shutdown().await;
 
@@ -183,17 +169,8 @@ async fn a_cursor_older_than_the_log_triggers_a_full_resync() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_session_signs_the_engine_out() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = ServerProc::start(dir.path());
-    let desk = login(&server.base, "desk@engine.test").await;
-    let engine = Engine::start(engine_config(
-        &server.base,
-        &desk,
-        dir.path().join("desk.db"),
-    ))
-    .await
-    .unwrap();
-    live(&engine).await;
+    let (_dir, server, desk, cache_path) = desk().await;
+    let engine = start_live(&server.base, &desk, cache_path.clone()).await;
     assert_eq!(
         post(&server.base, &desk.token, "/api/v1/auth/logout", json!({}))
             .await
@@ -218,17 +195,8 @@ async fn a_revoked_session_signs_the_engine_out() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rt2_refresh_forces_a_reconnect_and_a_resync() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = ServerProc::start(dir.path());
-    let desk = login(&server.base, "desk@engine.test").await;
-    let engine = Engine::start(engine_config(
-        &server.base,
-        &desk,
-        dir.path().join("desk.db"),
-    ))
-    .await
-    .unwrap();
-    live(&engine).await;
+    let (_dir, server, desk, cache_path) = desk().await;
+    let engine = start_live(&server.base, &desk, cache_path.clone()).await;
     let mut updates = engine.subscribe();
     engine.refresh();
     let resynced = tokio::time::timeout(Duration::from_secs(10), async {

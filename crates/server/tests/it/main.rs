@@ -15,4 +15,5 @@ mod list;
 mod matrix;
 mod sync;
 mod thread;
+mod voice;
 mod webhooks;
