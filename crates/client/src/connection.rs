@@ -5,40 +5,8 @@
 use std::time::Duration;
 
 use rand::Rng;
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum ConnectionState {
-    Connecting,
-    /// Catching up from the log; the cache is still readable.
-    CatchingUp,
-    Live,
-    Reconnecting {
-        attempt: u32,
-        retry_in_ms: u64,
-    },
-    /// RT-2: "Real-time updates paused — refresh the page to reload the latest conversations".
-    Paused {
-        offline_for_secs: u64,
-        retry_in_ms: u64,
-    },
-    /// The session ended: sign in again.
-    SignedOut {
-        reason: String,
-    },
-}
-
-impl ConnectionState {
-    pub fn is_live(&self) -> bool {
-        matches!(self, ConnectionState::Live)
-    }
-
-    /// The UI's amber banner shows in this state (RT-2).
-    pub fn shows_paused_banner(&self) -> bool {
-        matches!(self, ConnectionState::Paused { .. })
-    }
-}
+pub use inbox_core::desktop::ConnectionState;
 
 /// Retry delays: exponential from `min` to `max`, each drawn between half and all of it so a
 /// front desk's worth of desktops does not reconnect in step after an outage.

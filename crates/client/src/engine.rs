@@ -7,11 +7,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use inbox_core::api::{ConversationPage, ConversationQuery, PAGE_SIZE};
 use inbox_core::range::{resolve, RangePreset};
 use inbox_core::{Channel, ConversationSummary, Id, TemplateUse, ThreadItem, User};
-use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, watch, Notify};
 
 use crate::api::{Api, ApiError};
@@ -20,7 +19,7 @@ use crate::cache::{
     OutboxState,
 };
 use crate::connection::ConnectionState;
-use crate::notify::{Attention, Notification};
+use crate::notify::Attention;
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -64,28 +63,7 @@ impl EngineConfig {
     }
 }
 
-/// What the UI hears about.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Update {
-    /// These conversations' rows or threads changed: re-read them.
-    Changed {
-        conversations: Vec<Id>,
-        cursor: i64,
-    },
-    Connection {
-        state: ConnectionState,
-    },
-    Notify {
-        notification: Notification,
-    },
-    /// A reply in the outbox was sent, refused, or queued.
-    Outbox {
-        conversation_id: Id,
-    },
-    /// The cache was rebuilt from a snapshot: re-read everything.
-    Resynced,
-}
+pub use inbox_core::desktop::{Preferences, ThreadView, Update};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -101,26 +79,7 @@ pub enum EngineError {
 
 pub type EngineResult<T> = Result<T, EngineError>;
 
-/// The list's remembered scope (LST-3, LST-6, LST-7).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Preferences {
-    pub range: RangePreset,
-    pub custom_from: Option<NaiveDate>,
-    pub custom_to: Option<NaiveDate>,
-    /// The one-time "Last 30 days is now the default" banner was dismissed.
-    pub banner_dismissed: bool,
-}
-
 const PREFERENCES_KEY: &str = "list.preferences";
-
-/// A thread as the UI shows it: newest first, plus replies still in the outbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ThreadView {
-    pub items: Vec<ThreadItem>,
-    pub outbox: Vec<OutboxEntry>,
-    /// Older items exist (locally or on the server).
-    pub has_more: bool,
-}
 
 pub(crate) struct Shared {
     cache: Arc<Mutex<Cache>>,

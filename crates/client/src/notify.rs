@@ -6,29 +6,8 @@
 
 use inbox_core::preview::message_preview;
 use inbox_core::{Call, CallOutcome, Direction, Id, Message};
-use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Notification {
-    /// Clicking it opens `conversation_id`.
-    Message {
-        conversation_id: Id,
-        title: String,
-        body: String,
-    },
-    MissedCall {
-        conversation_id: Id,
-        title: String,
-        body: String,
-    },
-    /// After catching up: "5 new messages in 3 conversations"; opens the inbox (or the one thread).
-    Summary {
-        count: usize,
-        conversations: Vec<Id>,
-        body: String,
-    },
-}
+pub use inbox_core::desktop::Notification;
 
 /// What the user is looking at when the changes arrive.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -7,6 +7,7 @@ pub mod caller_id;
 pub mod capability;
 pub mod classify;
 pub mod compose;
+pub mod desktop;
 pub mod model;
 pub mod phone;
 pub mod preview;

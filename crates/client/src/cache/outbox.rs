@@ -2,33 +2,12 @@
 //! the message (same `client_id`) arrives and replaces them. Storage only; sending is the
 //! engine's.
 
-use chrono::{DateTime, Utc};
-use inbox_core::{Channel, Id, TemplateUse};
+use inbox_core::Id;
 use rusqlite::{params, OptionalExtension};
 
 use super::{ms, Cache, CacheResult};
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct OutboxEntry {
-    pub client_id: String,
-    pub conversation_id: Id,
-    pub body: Option<String>,
-    pub template: Option<TemplateUse>,
-    pub channel: Option<Channel>,
-    pub created_at: DateTime<Utc>,
-    pub state: OutboxState,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum OutboxState {
-    /// Waiting to be sent.
-    Queued,
-    /// The server said no; shown with its reason, never retried silently.
-    Refused { reason: String },
-    /// The server took it; waiting for its copy to arrive through sync.
-    Accepted { message_id: Id },
-}
+pub use inbox_core::desktop::{OutboxEntry, OutboxState};
 
 fn decode(rows: Vec<String>) -> CacheResult<Vec<OutboxEntry>> {
     rows.iter()

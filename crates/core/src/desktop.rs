@@ -1,0 +1,309 @@
+//! The contract between the desktop shell (`src-tauri`, over `inbox-client`) and the Yew UI:
+//! command names with their argument and result types, the events the shell emits, and the
+//! engine-side types both sides read (connection state, outbox entries, notifications). One
+//! definition, so neither side spells a name or a field by hand.
+//!
+//! Every command takes a single argument named `args` (`invoke(name, { args })`), so renaming a
+//! Rust parameter never silently breaks the UI.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::range::RangePreset;
+use crate::whatsapp::WindowState;
+use crate::{Channel, ConversationSummary, Id, Organisation, TemplateUse, ThreadItem, User};
+
+/// Command names, as registered by the shell and invoked by the UI.
+pub mod cmd {
+    /// `()` → `Option<Session>`: the signed-in session restored from the keychain, if any.
+    pub const SESSION: &str = "session";
+    /// `SignIn` → `Session`.
+    pub const SIGN_IN: &str = "sign_in";
+    /// `()` → `()`: ends the session and wipes the cache (ACC-3).
+    pub const SIGN_OUT: &str = "sign_out";
+    /// `ConversationQuery` → `ConversationPage` (from the cache; search merges the server's).
+    pub const LIST: &str = "list_conversations";
+    /// `ConversationRef` → `ConversationHeader`.
+    pub const CONVERSATION: &str = "conversation";
+    /// `ThreadRequest` → `ThreadView`.
+    pub const THREAD: &str = "thread";
+    /// `ConversationRef` → `()` (THR-7).
+    pub const MARK_READ: &str = "mark_read";
+    /// `AttentionArgs` → `()`: what the user is looking at, for the notification policy.
+    pub const SET_ATTENTION: &str = "set_attention";
+    /// `()` → `()`: RT-2's Refresh.
+    pub const REFRESH: &str = "refresh";
+    /// `()` → `ConnectionState`.
+    pub const CONNECTION: &str = "connection_state";
+    /// `()` → `Preferences`.
+    pub const PREFERENCES: &str = "preferences";
+    /// `Preferences` → `()`.
+    pub const SET_PREFERENCES: &str = "set_preferences";
+    /// `()` → `Option<String>`: a view (`messages?…` query) the shell was asked to open before
+    /// the UI listened, e.g. by a notification click; taken once.
+    pub const TAKE_PENDING_OPEN: &str = "take_pending_open";
+}
+
+/// Events the shell emits to the webview.
+pub mod event {
+    /// Payload `Update`.
+    pub const UPDATE: &str = "inbox://update";
+    /// Payload `OpenView`: bring this view forward (a notification was clicked).
+    pub const OPEN: &str = "inbox://open";
+}
+
+/// The argument wrapper every command receives: `invoke(name, { args: … })`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Args<T> {
+    pub args: T,
+}
+
+/// ACC-3: the sign-in form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignIn {
+    /// The server's base URL, e.g. `https://inbox.example.com`.
+    pub server: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// Who is signed in, where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub server: String,
+    pub user: User,
+    pub organisation: Organisation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationRef {
+    pub conversation_id: Id,
+}
+
+/// A thread page request: `before` = the oldest item already shown (THR-6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadRequest {
+    pub conversation_id: Id,
+    pub before: Option<ThreadItem>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct AttentionArgs {
+    /// The conversation shown in the thread panel.
+    pub conversation_id: Option<Id>,
+}
+
+/// What the thread header shows (THR-2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationHeader {
+    pub summary: ConversationSummary,
+    /// For conversations with WhatsApp messages: the 24-hour window as of now.
+    pub whatsapp_window: Option<WindowState>,
+}
+
+/// A view to open, as the query of a `/messages` route (`range=…&filter=…&conversation=…`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenView {
+    pub query: String,
+}
+
+/// Failures as the UI shows them: a sentence for a person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct CommandError {
+    pub message: String,
+    /// The session is gone: show sign-in.
+    #[serde(default)]
+    pub signed_out: bool,
+}
+
+impl CommandError {
+    pub fn new(message: impl Into<String>) -> CommandError {
+        CommandError {
+            message: message.into(),
+            signed_out: false,
+        }
+    }
+
+    pub fn signed_out() -> CommandError {
+        CommandError {
+            message: "You are signed out. Sign in to continue.".into(),
+            signed_out: true,
+        }
+    }
+}
+
+/// The list's remembered scope (LST-3, LST-6, LST-7).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preferences {
+    pub range: RangePreset,
+    pub custom_from: Option<NaiveDate>,
+    pub custom_to: Option<NaiveDate>,
+    /// The one-time "Last 30 days is now the default" banner was dismissed.
+    pub banner_dismissed: bool,
+}
+
+/// The connection's states as the UI shows them (RT-2): connecting → live → reconnecting →
+/// paused once a minute passes without a connection (the amber banner) → live again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ConnectionState {
+    Connecting,
+    /// Catching up from the log; the cache is still readable.
+    CatchingUp,
+    Live,
+    Reconnecting {
+        attempt: u32,
+        retry_in_ms: u64,
+    },
+    /// RT-2: "Real-time updates paused — refresh the page to reload the latest conversations".
+    Paused {
+        offline_for_secs: u64,
+        retry_in_ms: u64,
+    },
+    /// The session ended: sign in again.
+    SignedOut {
+        reason: String,
+    },
+}
+
+impl ConnectionState {
+    pub fn is_live(&self) -> bool {
+        matches!(self, ConnectionState::Live)
+    }
+
+    /// The UI's amber banner shows in this state (RT-2).
+    pub fn shows_paused_banner(&self) -> bool {
+        matches!(self, ConnectionState::Paused { .. })
+    }
+
+    /// Not connected: what the UI shows comes from the cache (DSK-2).
+    pub fn is_offline(&self) -> bool {
+        matches!(
+            self,
+            ConnectionState::Reconnecting { .. } | ConnectionState::Paused { .. }
+        )
+    }
+}
+
+/// A reply written on this desktop, kept until the server's copy (same `client_id`) arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub client_id: String,
+    pub conversation_id: Id,
+    pub body: Option<String>,
+    pub template: Option<TemplateUse>,
+    pub channel: Option<Channel>,
+    pub created_at: DateTime<Utc>,
+    pub state: OutboxState,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Waiting to be sent.
+    Queued,
+    /// The server said no; shown with its reason, never retried silently.
+    Refused { reason: String },
+    /// The server took it; waiting for its copy to arrive through sync.
+    Accepted { message_id: Id },
+}
+
+/// A thread as the UI shows it: newest first, plus replies still in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadView {
+    pub items: Vec<ThreadItem>,
+    pub outbox: Vec<OutboxEntry>,
+    /// Older items exist (locally or on the server).
+    pub has_more: bool,
+}
+
+/// A native notification the engine's policy selected (DSK-4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Notification {
+    /// Clicking it opens `conversation_id`.
+    Message {
+        conversation_id: Id,
+        title: String,
+        body: String,
+    },
+    MissedCall {
+        conversation_id: Id,
+        title: String,
+        body: String,
+    },
+    /// After catching up: "5 new messages in 3 conversations"; opens the inbox (or the one thread).
+    Summary {
+        count: usize,
+        conversations: Vec<Id>,
+        body: String,
+    },
+}
+
+/// What the UI hears about (event `inbox://update`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Update {
+    /// These conversations' rows or threads changed: re-read them.
+    Changed {
+        conversations: Vec<Id>,
+        cursor: i64,
+    },
+    Connection {
+        state: ConnectionState,
+    },
+    Notify {
+        notification: Notification,
+    },
+    /// A reply in the outbox was sent, refused, or queued.
+    Outbox {
+        conversation_id: Id,
+    },
+    /// The cache was rebuilt from a snapshot: re-read everything.
+    Resynced,
+    /// The session ended (signed out here or refused by the server).
+    SignedOut,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_take_one_args_object() {
+        let v = serde_json::to_value(Args {
+            args: ConversationRef { conversation_id: 7 },
+        })
+        .unwrap();
+        assert_eq!(v, serde_json::json!({"args": {"conversation_id": 7}}));
+    }
+
+    #[test]
+    fn updates_and_states_are_tagged_for_the_ui() {
+        let u = Update::Connection {
+            state: ConnectionState::Paused {
+                offline_for_secs: 61,
+                retry_in_ms: 500,
+            },
+        };
+        let v = serde_json::to_value(&u).unwrap();
+        assert_eq!(v["type"], "connection");
+        assert_eq!(v["state"]["state"], "paused");
+        let back: Update = serde_json::from_value(v).unwrap();
+        assert_eq!(back, u);
+        assert!(ConnectionState::Paused {
+            offline_for_secs: 61,
+            retry_in_ms: 0
+        }
+        .shows_paused_banner());
+        assert!(!ConnectionState::Live.is_offline());
+    }
+
+    #[test]
+    fn command_errors_say_whether_the_session_ended() {
+        let e: CommandError = serde_json::from_str(r#"{"message":"nope"}"#).unwrap();
+        assert!(!e.signed_out);
+        assert!(CommandError::signed_out().signed_out);
+    }
+}
