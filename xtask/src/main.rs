@@ -7,6 +7,8 @@ mod bench;
 mod ci;
 mod cmd;
 mod demo;
+mod e2e;
+mod ui;
 
 use std::process::ExitCode;
 
@@ -23,6 +25,10 @@ Commands:
   demo           Build inbox-server (release), seed a fresh demo database under
                  target/demo/ and serve it until Ctrl-C
                  (listens on $INBOX_LISTEN, default 127.0.0.1:8787)
+  e2e [FILTER]   The desktop app's end-to-end tests in the real window (Xvfb, tauri-driver,
+                 WebKitWebDriver), against a real server and the provider simulator;
+                 screenshots in target/screenshots/
+  ui             Build the Yew UI (wasm32 + wasm-bindgen) into ui/dist, which the app bundles
   bench [NAME [ARGS]]  every benchmark, or one of conversation_list, fanout, ingest, cache,
                  initial_sync; ARGS go to that benchmark
   help           This text
@@ -42,6 +48,8 @@ fn main() -> ExitCode {
         Some("ci") => no_args("ci", &rest).and_then(|()| ci::run()),
         Some("demo") => no_args("demo", &rest).and_then(|()| demo::run()),
         Some("bench") => bench::run(&rest),
+        Some("e2e") => e2e::run(&rest),
+        Some("ui") => no_args("ui", &rest).and_then(|()| ui::build().map(|_| ())),
         Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n\n{}", usage())),
     };
     match result {

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use inbox_core::api::{ConversationPage, ConversationQuery, PAGE_SIZE};
+use inbox_core::desktop::ConversationHeader;
 use inbox_core::range::{resolve, RangePreset};
+use inbox_core::whatsapp::window_state;
 use inbox_core::{Channel, ConversationSummary, Id, TemplateUse, ThreadItem, User};
 use tokio::sync::{broadcast, watch, Notify};
 
@@ -254,6 +256,29 @@ impl Engine {
 
     pub async fn conversation(&self, id: Id) -> EngineResult<Option<ConversationSummary>> {
         Ok(self.shared.cache(move |c| c.conversation(id)).await?)
+    }
+
+    /// The thread header (THR-2): the row, and for a conversation with WhatsApp messages the
+    /// 24-hour window as of now, from the customer's latest cached inbound WhatsApp message.
+    pub async fn header(&self, id: Id) -> EngineResult<Option<ConversationHeader>> {
+        let Some(summary) = self.conversation(id).await? else {
+            return Ok(None);
+        };
+        let whatsapp = self
+            .shared
+            .cache(move |c| c.channel_activity(id, Channel::Whatsapp))
+            .await?;
+        let whatsapp_window = match whatsapp {
+            Some(last_inbound) => Some(window_state(last_inbound, Utc::now())),
+            None if summary.last_channel == Channel::Whatsapp => {
+                Some(window_state(None, Utc::now()))
+            }
+            None => None,
+        };
+        Ok(Some(ConversationHeader {
+            summary,
+            whatsapp_window,
+        }))
     }
 
     /// A thread page, newest first (THR-4, THR-6). `before` = the oldest item already shown.

@@ -42,6 +42,23 @@ pub mod cmd {
     /// `()` → `Option<String>`: a view (`messages?…` query) the shell was asked to open before
     /// the UI listened, e.g. by a notification click; taken once.
     pub const TAKE_PENDING_OPEN: &str = "take_pending_open";
+
+    /// Every command: the shell registers exactly these, and its capability file grants them.
+    pub const ALL: &[&str] = &[
+        SESSION,
+        SIGN_IN,
+        SIGN_OUT,
+        LIST,
+        CONVERSATION,
+        THREAD,
+        MARK_READ,
+        SET_ATTENTION,
+        REFRESH,
+        CONNECTION,
+        PREFERENCES,
+        SET_PREFERENCES,
+        TAKE_PENDING_OPEN,
+    ];
 }
 
 /// Events the shell emits to the webview.

@@ -3,7 +3,7 @@
 //! message 0, call 1, note 2 — then id).
 
 use chrono::{DateTime, Utc};
-use inbox_core::{Id, ThreadItem};
+use inbox_core::{Channel, Id, ThreadItem};
 use rusqlite::params;
 
 use super::{ms, Cache, CacheResult};
@@ -61,5 +61,26 @@ impl Cache {
                 })
             })
             .collect()
+    }
+}
+
+impl Cache {
+    /// Whether the cached thread holds any message on `channel`, and when the customer last
+    /// wrote on it (the WhatsApp window of THR-2 starts from that).
+    pub fn channel_activity(
+        &self,
+        conversation_id: Id,
+        channel: Channel,
+    ) -> CacheResult<Option<Option<DateTime<Utc>>>> {
+        let (any, last_inbound): (i64, Option<i64>) = self
+            .conn
+            .prepare_cached(
+                "SELECT count(*), max(CASE WHEN inbound = 1 THEN created_at END) FROM messages
+             WHERE conversation_id = ?1 AND json_extract(data, '$.channel') = ?2",
+            )?
+            .query_row(params![conversation_id, channel.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        Ok((any > 0).then(|| last_inbound.and_then(DateTime::from_timestamp_millis)))
     }
 }

@@ -1,0 +1,93 @@
+//! Native notifications (DSK-4) for what the engine's policy selected, through notify-rust.
+//! Clicking one brings the window forward on that thread.
+
+use inbox_core::desktop::Notification;
+use inbox_core::Id;
+use tauri::AppHandle;
+
+const APP_NAME: &str = "Garage Inbox";
+
+/// The notification's title, text and what a click opens.
+fn parts(n: &Notification) -> (String, String, Option<Id>) {
+    match n {
+        Notification::Message {
+            conversation_id,
+            title,
+            body,
+        }
+        | Notification::MissedCall {
+            conversation_id,
+            title,
+            body,
+        } => (title.clone(), body.clone(), Some(*conversation_id)),
+        Notification::Summary {
+            conversations,
+            body,
+            ..
+        } => (
+            APP_NAME.to_string(),
+            body.clone(),
+            match conversations.as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            },
+        ),
+    }
+}
+
+/// Shows the notification without blocking the caller.
+pub fn raise(app: &AppHandle, n: &Notification) {
+    let (title, body, target) = parts(n);
+    let mut native = notify_rust::Notification::new();
+    native
+        .appname(APP_NAME)
+        .summary(&title)
+        .body(&body)
+        .action("default", "Open");
+    let app = app.clone();
+    // Each notification waits for its click on its own thread: showing and waiting block.
+    std::thread::spawn(move || match native.show() {
+        Ok(handle) => handle.wait_for_action(|action| {
+            if action == "default" {
+                crate::window::open_view(&app, &view_query(target));
+            }
+        }),
+        Err(e) => tracing::warn!(error = %e, "the notification could not be shown"),
+    });
+}
+
+/// The `/messages` query a click opens.
+fn view_query(target: Option<Id>) -> String {
+    match target {
+        Some(id) => format!("conversation={id}"),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dsk4_a_click_opens_the_notified_thread_or_the_inbox() {
+        let m = Notification::Message {
+            conversation_id: 12,
+            title: "Sarah Jones".into(),
+            body: "Is the car ready?".into(),
+        };
+        let (title, body, target) = parts(&m);
+        assert_eq!(
+            (title.as_str(), body.as_str()),
+            ("Sarah Jones", "Is the car ready?")
+        );
+        assert_eq!(view_query(target), "conversation=12");
+        let s = Notification::Summary {
+            count: 5,
+            conversations: vec![1, 2],
+            body: "5 new messages in 2 conversations".into(),
+        };
+        let (title, _, target) = parts(&s);
+        assert_eq!(title, APP_NAME);
+        assert_eq!(view_query(target), "");
+    }
+}

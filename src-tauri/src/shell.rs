@@ -1,0 +1,390 @@
+//! The app's state: at most one signed-in session with its running engine. Restores the saved
+//! session at start (DSK-2: the engine reads the cache at once and syncs behind it), signs in and
+//! out (ACC-3), and forwards what the engine reports to the webview, the notification centre and
+//! the window's unread badge.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use inbox_client::api::{Api, ApiError};
+use inbox_client::notify::Attention;
+use inbox_client::{Engine, EngineConfig, EngineError};
+use inbox_core::desktop::{event, CommandError, ConnectionState, Session, SignIn, Update};
+use inbox_core::Id;
+use tauri::async_runtime::JoinHandle;
+use tauri::{AppHandle, Emitter, Manager};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::{RwLock, RwLockReadGuard};
+
+use crate::session::SessionStore;
+
+/// Where the app keeps its files, and how it behaves; from the environment for operations and
+/// tests, with the platform's defaults otherwise.
+#[derive(Debug, Clone)]
+pub struct ShellConfig {
+    pub data_dir: PathBuf,
+    /// RT-2: how long without a connection before the amber banner.
+    pub pause_after: Duration,
+}
+
+impl ShellConfig {
+    pub fn from_env() -> anyhow::Result<ShellConfig> {
+        let data_dir = match std::env::var_os("GARAGE_INBOX_DATA_DIR") {
+            Some(dir) => PathBuf::from(dir),
+            None => directories::ProjectDirs::from("app", "garageinbox", "Garage Inbox")
+                .map(|p| p.data_dir().to_path_buf())
+                .ok_or_else(|| anyhow::anyhow!("this system has no home directory for app data"))?,
+        };
+        std::fs::create_dir_all(&data_dir)?;
+        let pause_after = std::env::var("GARAGE_INBOX_PAUSE_AFTER_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .map(Duration::from_secs)
+            .unwrap_or(Duration::from_secs(60));
+        Ok(ShellConfig {
+            data_dir,
+            pause_after,
+        })
+    }
+}
+
+pub struct Running {
+    pub engine: Engine,
+    pub session: Session,
+    forward: JoinHandle<()>,
+}
+
+/// What the user is looking at: the notification policy stays quiet about a thread that is open
+/// in a focused window.
+#[derive(Debug, Clone, Copy, Default)]
+struct Focus {
+    window_focused: bool,
+    conversation: Option<Id>,
+}
+
+impl Focus {
+    fn attention(self) -> Attention {
+        Attention {
+            focused_conversation: self.conversation.filter(|_| self.window_focused),
+        }
+    }
+}
+
+pub struct Shell {
+    config: ShellConfig,
+    sessions: SessionStore,
+    running: RwLock<Option<Running>>,
+    /// The saved session was looked for (once per launch).
+    restored: AtomicBool,
+    focus: Mutex<Focus>,
+    pending_open: Mutex<Option<String>>,
+}
+
+impl Shell {
+    pub fn new(config: ShellConfig) -> Shell {
+        Shell {
+            sessions: SessionStore::new(&config.data_dir),
+            config,
+            running: RwLock::new(None),
+            restored: AtomicBool::new(false),
+            focus: Mutex::new(Focus {
+                window_focused: true,
+                conversation: None,
+            }),
+            pending_open: Mutex::new(None),
+        }
+    }
+
+    /// The running session, or the "signed out" error every command answers without one.
+    pub async fn running(&self) -> Result<RwLockReadGuard<'_, Running>, CommandError> {
+        RwLockReadGuard::try_map(self.running.read().await, Option::as_ref)
+            .map_err(|_| CommandError::signed_out())
+    }
+
+    /// The session, restoring the saved one first if this launch has not looked yet.
+    pub async fn session(&self, app: &AppHandle) -> Option<Session> {
+        self.restore(app).await;
+        self.running
+            .read()
+            .await
+            .as_ref()
+            .map(|r| r.session.clone())
+    }
+
+    /// Starts the engine on the saved session, once per launch (at start-up, and whichever of
+    /// that and the UI's first question comes first).
+    pub async fn restore(&self, app: &AppHandle) {
+        let mut running = self.running.write().await;
+        if self.restored.swap(true, Ordering::SeqCst) || running.is_some() {
+            return;
+        }
+        let sessions = self.sessions.clone();
+        let Ok(Some((session, token))) = tokio::task::spawn_blocking(move || sessions.load()).await
+        else {
+            return;
+        };
+        match self.start(app, session, &token).await {
+            Ok(r) => *running = Some(r),
+            Err(e) => tracing::warn!(error = %e, "could not open the saved session"),
+        }
+    }
+
+    /// ACC-3: signs in, files the token in the keychain and starts syncing.
+    pub async fn sign_in(&self, app: &AppHandle, form: SignIn) -> Result<Session, CommandError> {
+        let server = normalise_server(&form.server)?;
+        let login = Api::login(&server, form.email.trim(), &form.password)
+            .await
+            .map_err(|e| sign_in_error(&server, e))?;
+        let session = Session {
+            server,
+            user: login.user,
+            organisation: login.organisation,
+        };
+        let mut running = self.running.write().await;
+        self.restored.store(true, Ordering::SeqCst);
+        if let Some(previous) = running.take() {
+            stop(previous, true).await;
+        }
+        let sessions = self.sessions.clone();
+        let (saved, token) = (session.clone(), login.token.clone());
+        match tokio::task::spawn_blocking(move || sessions.save(&saved, &token)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "the session lasts until the app closes"),
+            Err(e) => tracing::warn!(error = %e, "saving the session failed"),
+        }
+        let started = self
+            .start(app, session.clone(), &login.token)
+            .await
+            .map_err(|e| CommandError::new(format!("The local cache could not be opened: {e}")))?;
+        *running = Some(started);
+        Ok(session)
+    }
+
+    /// ACC-3: ends the session (on the server when reachable), forgets the token and wipes the
+    /// cache.
+    pub async fn sign_out(&self, app: &AppHandle) {
+        let previous = self.running.write().await.take();
+        if let Some(previous) = previous {
+            stop(previous, true).await;
+        }
+        let sessions = self.sessions.clone();
+        let _ = tokio::task::spawn_blocking(move || sessions.clear()).await;
+        crate::window::show_unread(app, 0);
+        let _ = app.emit(event::UPDATE, Update::SignedOut);
+    }
+
+    async fn start(
+        &self,
+        app: &AppHandle,
+        session: Session,
+        token: &str,
+    ) -> Result<Running, EngineError> {
+        let time_zone = session.organisation.time_zone.parse().unwrap_or_else(|_| {
+            tracing::warn!(zone = %session.organisation.time_zone, "unknown time zone: using UTC");
+            chrono_tz::UTC
+        });
+        let mut config = EngineConfig::new(
+            &session.server,
+            token,
+            session.user.clone(),
+            time_zone,
+            cache_path(&self.config.data_dir, &session),
+        );
+        config.pause_after = self.config.pause_after;
+        let engine = Engine::start(config).await?;
+        engine.set_attention(self.focus().attention());
+        let forward = tauri::async_runtime::spawn(forward(app.clone(), engine.subscribe()));
+        let unread = engine.unread_conversations().await.unwrap_or(0);
+        crate::window::show_unread(app, unread);
+        Ok(Running {
+            engine,
+            session,
+            forward,
+        })
+    }
+
+    fn focus(&self) -> Focus {
+        self.focus.lock().map(|f| *f).unwrap_or_default()
+    }
+
+    fn update_focus(&self, change: impl FnOnce(&mut Focus)) {
+        let focus = match self.focus.lock() {
+            Ok(mut f) => {
+                change(&mut f);
+                *f
+            }
+            Err(_) => return,
+        };
+        if let Ok(running) = self.running.try_read() {
+            if let Some(r) = running.as_ref() {
+                r.engine.set_attention(focus.attention());
+            }
+        }
+    }
+
+    pub fn set_open_conversation(&self, conversation: Option<Id>) {
+        self.update_focus(|f| f.conversation = conversation);
+    }
+
+    pub fn set_window_focused(&self, focused: bool) {
+        self.update_focus(|f| f.window_focused = focused);
+    }
+
+    pub fn set_pending_open(&self, query: String) {
+        if let Ok(mut p) = self.pending_open.lock() {
+            *p = Some(query);
+        }
+    }
+
+    pub fn take_pending_open(&self) -> Option<String> {
+        self.pending_open.lock().ok().and_then(|mut p| p.take())
+    }
+}
+
+/// Stops an engine; `wipe` signs out (server session ended, cache emptied).
+async fn stop(running: Running, wipe: bool) {
+    running.forward.abort();
+    let result = if wipe {
+        running.engine.sign_out().await
+    } else {
+        running.engine.shutdown().await;
+        Ok(())
+    };
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "the cache could not be wiped");
+    }
+}
+
+/// One cache per user of an organisation, so a colleague signing in on the same desk never
+/// sees a stale copy of someone else's (sign-out wipes it anyway).
+fn cache_path(data_dir: &Path, session: &Session) -> PathBuf {
+    data_dir.join(format!(
+        "cache-{}-{}.sqlite",
+        session.organisation.id, session.user.id
+    ))
+}
+
+/// Passes the engine's updates on: to the webview, the notification centre and the badge. A
+/// session the server ended signs this desktop out.
+async fn forward(app: AppHandle, mut updates: tokio::sync::broadcast::Receiver<Update>) {
+    loop {
+        let update = match updates.recv().await {
+            Ok(u) => u,
+            // Missed some: the UI re-reads everything.
+            Err(RecvError::Lagged(_)) => Update::Resynced,
+            Err(RecvError::Closed) => return,
+        };
+        match &update {
+            Update::Notify { notification } => crate::notifications::raise(&app, notification),
+            Update::Changed { .. } | Update::Resynced => {
+                let shell = app.state::<Shell>();
+                let unread = match shell.running().await {
+                    Ok(r) => r.engine.unread_conversations().await.ok(),
+                    Err(_) => None,
+                };
+                if let Some(n) = unread {
+                    crate::window::show_unread(&app, n);
+                }
+            }
+            Update::Connection {
+                state: ConnectionState::SignedOut { reason },
+            } => {
+                tracing::info!(%reason, "the server ended the session");
+                let app = app.clone();
+                // Signing out stops this task, so it runs on its own.
+                tauri::async_runtime::spawn(async move {
+                    app.state::<Shell>().sign_out(&app).await;
+                });
+            }
+            _ => {}
+        }
+        if let Err(e) = app.emit(event::UPDATE, &update) {
+            tracing::warn!(error = %e, "could not pass an update to the UI");
+        }
+    }
+}
+
+/// `garage.example.com` → `https://garage.example.com`; trailing slashes dropped.
+fn normalise_server(raw: &str) -> Result<String, CommandError> {
+    let raw = raw.trim().trim_end_matches('/');
+    if raw.is_empty() {
+        return Err(CommandError::new("Enter the server address."));
+    }
+    let url = if raw.contains("://") {
+        raw.to_string()
+    } else {
+        format!("https://{raw}")
+    };
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(CommandError::new(
+            "The server address must start with https:// or http://.",
+        ));
+    }
+    Ok(url)
+}
+
+fn sign_in_error(server: &str, e: ApiError) -> CommandError {
+    match e {
+        ApiError::Unauthorized(_) | ApiError::Refused { status: 401, .. } => {
+            CommandError::new("That email and password do not match an account.")
+        }
+        ApiError::Refused { message, .. } => CommandError::new(message),
+        ApiError::Unreachable(why) => {
+            CommandError::new(format!("The server at {server} cannot be reached ({why})."))
+        }
+    }
+}
+
+/// An engine failure as the UI shows it.
+pub fn command_error(e: EngineError) -> CommandError {
+    match e {
+        EngineError::Api(ApiError::Unauthorized(_)) => CommandError::signed_out(),
+        other => CommandError::new(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acc3_server_addresses_are_normalised() {
+        assert_eq!(
+            normalise_server(" garage.example.com/ ").unwrap(),
+            "https://garage.example.com"
+        );
+        assert_eq!(
+            normalise_server("http://127.0.0.1:8787").unwrap(),
+            "http://127.0.0.1:8787"
+        );
+        assert!(normalise_server("").is_err());
+        assert!(normalise_server("ftp://x").is_err());
+    }
+
+    #[test]
+    fn dsk4_an_open_thread_is_quiet_only_while_the_window_has_focus() {
+        let open = Focus {
+            window_focused: true,
+            conversation: Some(4),
+        };
+        assert_eq!(open.attention().focused_conversation, Some(4));
+        let away = Focus {
+            window_focused: false,
+            ..open
+        };
+        assert_eq!(away.attention().focused_conversation, None);
+    }
+
+    #[test]
+    fn acc3_a_refused_login_reads_as_a_sentence() {
+        let e = sign_in_error("https://x", ApiError::Unauthorized("bad".into()));
+        assert_eq!(
+            e.message,
+            "That email and password do not match an account."
+        );
+        let e = sign_in_error("https://x", ApiError::Unreachable("refused".into()));
+        assert!(e.message.contains("https://x cannot be reached"));
+    }
+}

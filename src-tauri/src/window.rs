@@ -1,0 +1,56 @@
+//! The main window as the OS sees it: brought forward on a view (a notification click), and the
+//! unread count in its title and, where the platform has one, its taskbar / dock badge.
+
+use inbox_core::desktop::{event, OpenView};
+use tauri::{AppHandle, Emitter, Manager};
+
+use crate::shell::Shell;
+
+pub const MAIN: &str = "main";
+const TITLE: &str = "Garage Inbox";
+
+/// Focuses the window and asks the UI to show `/messages?{query}`. The view is also kept until
+/// the UI takes it, in case the UI is not listening yet (the app is still starting).
+pub fn open_view(app: &AppHandle, query: &str) {
+    if let Some(w) = app.get_webview_window(MAIN) {
+        let _ = w.show();
+        let _ = w.unminimize();
+        let _ = w.set_focus();
+    }
+    let view = OpenView {
+        query: query.to_string(),
+    };
+    app.state::<Shell>().set_pending_open(view.query.clone());
+    if let Err(e) = app.emit(event::OPEN, view) {
+        tracing::warn!(error = %e, "could not pass the view to the UI");
+    }
+}
+
+/// "Garage Inbox — 3 unread" and the badge (unsupported platforms ignore the badge).
+pub fn show_unread(app: &AppHandle, unread: u64) {
+    let Some(w) = app.get_webview_window(MAIN) else {
+        return;
+    };
+    let title = title(unread);
+    let _ = w.set_title(&title);
+    let badge = (unread > 0).then(|| i64::try_from(unread).unwrap_or(i64::MAX));
+    let _ = w.set_badge_count(badge);
+}
+
+fn title(unread: u64) -> String {
+    match unread {
+        0 => TITLE.to_string(),
+        n => format!("{TITLE} — {n} unread"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_title_carries_the_unread_count() {
+        assert_eq!(title(0), "Garage Inbox");
+        assert_eq!(title(3), "Garage Inbox — 3 unread");
+    }
+}

@@ -1,0 +1,226 @@
+//! The real desktop app (`garage-inbox`), started by tauri-driver (which runs WebKitWebDriver,
+//! which runs the app) and driven through WebDriver with fantoccini.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+
+use super::{bins, eventually, WAIT};
+
+/// The layouts each test photographs: desktop with sidebar room, desktop, narrow.
+pub const WIDTHS: [u32; 3] = [1440, 1100, 800];
+const HEIGHT: u32 = 900;
+
+pub struct App {
+    pub client: Client,
+    driver: Child,
+    pub data_dir: PathBuf,
+    test: String,
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+impl App {
+    /// Starts the app with its files in `data_dir` (a second launch on the same directory is
+    /// the same desktop starting again). `test` names the screenshots.
+    pub async fn launch(data_dir: &Path, test: &str) -> App {
+        let port = free_port();
+        let native_port = free_port();
+        let driver = Command::new("tauri-driver")
+            .args(["--port", &port.to_string()])
+            .args(["--native-port", &native_port.to_string()])
+            .env("GARAGE_INBOX_DATA_DIR", data_dir)
+            .env("GARAGE_INBOX_PAUSE_AFTER_SECS", "3")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("tauri-driver (cargo install tauri-driver): run with `cargo xtask e2e`");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(Instant::now() < deadline, "tauri-driver did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert(
+            "tauri:options".into(),
+            json!({ "application": bins::path("garage-inbox") }),
+        );
+        let client = ClientBuilder::rustls()
+            .unwrap()
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a WebDriver session with the app");
+        let app = App {
+            client,
+            driver,
+            data_dir: data_dir.to_path_buf(),
+            test: test.to_string(),
+        };
+        app.client.set_window_size(WIDTHS[0], HEIGHT).await.unwrap();
+        app
+    }
+
+    /// Ends the app (as closing its window does) and the driver.
+    pub async fn quit(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+
+    /// Signs in through the form and waits for the inbox.
+    pub async fn sign_in(&self, server: &str, email: &str) {
+        self.wait("#sign-in").await;
+        self.fill("#server", server).await;
+        self.fill("#email", email).await;
+        self.fill("#password", super::stack::PASSWORD).await;
+        self.click("#sign-in").await;
+    }
+
+    pub async fn fill(&self, css: &str, text: &str) {
+        let e = self.wait(css).await;
+        e.clear().await.unwrap();
+        e.send_keys(text).await.unwrap();
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.wait(css).await.click().await.unwrap();
+    }
+
+    /// The element, once it is in the page.
+    pub async fn wait(&self, css: &str) -> Element {
+        let found = eventually(&format!("`{css}`"), WAIT, || async {
+            self.client.find(Locator::Css(css)).await.ok()
+        })
+        .await;
+        found
+    }
+
+    /// Waits until `css` is gone from the page (or hidden).
+    pub async fn wait_gone(&self, css: &str) {
+        eventually(&format!("`{css}` to go"), WAIT, || async {
+            (!self.visible(css).await).then_some(())
+        })
+        .await
+    }
+
+    pub async fn visible(&self, css: &str) -> bool {
+        self.js(
+            "const e = document.querySelector(arguments[0]); \
+             return !!e && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';",
+            vec![json!(css)],
+        )
+        .await
+        .as_bool()
+        .unwrap_or(false)
+    }
+
+    pub async fn count(&self, css: &str) -> usize {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .map(|v| v.len())
+            .unwrap_or(0)
+    }
+
+    /// The text of the first match, or None.
+    pub async fn text(&self, css: &str) -> Option<String> {
+        self.js(
+            "const e = document.querySelector(arguments[0]); return e ? e.textContent.trim() : null;",
+            vec![json!(css)],
+        )
+        .await
+        .as_str()
+        .map(str::to_string)
+    }
+
+    pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        self.js(
+            "const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null;",
+            vec![json!(css), json!(name)],
+        )
+        .await
+        .as_str()
+        .map(str::to_string)
+    }
+
+    /// Waits until the text of `css` satisfies `ok`; returns it.
+    pub async fn wait_text(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        eventually(&format!("`{css}` {what}"), WAIT, || async {
+            self.text(css).await.filter(|t| ok(t))
+        })
+        .await
+    }
+
+    /// The count badge of a read filter (LST-4).
+    pub async fn count_badge(&self, filter: &str) -> u64 {
+        let css = format!("button[data-filter=\"{filter}\"] .count");
+        let t = self
+            .wait_text(&css, "a number", |t| t.parse::<u64>().is_ok())
+            .await;
+        t.parse().unwrap()
+    }
+
+    /// The conversation ids of the list, top to bottom.
+    pub async fn row_ids(&self) -> Vec<i64> {
+        self.js(
+            "return [...document.querySelectorAll('.conversation-row')].map(e => Number(e.dataset.conversationId));",
+            vec![],
+        )
+        .await
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default()
+    }
+
+    pub async fn url(&self) -> String {
+        self.client.current_url().await.unwrap().to_string()
+    }
+
+    pub async fn js(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or(Value::Null)
+    }
+
+    pub async fn set_width(&self, width: u32) {
+        self.client.set_window_size(width, HEIGHT).await.unwrap();
+        let w = eventually("the window to resize", WAIT, || async {
+            self.js("return window.innerWidth;", vec![])
+                .await
+                .as_u64()
+                .filter(|w| w.abs_diff(u64::from(width)) < 40)
+        })
+        .await;
+        let _ = w;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    /// One screenshot at the current size: `target/screenshots/<test>-<name>.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        let path = bins::screenshots().join(format!("{}-{name}.png", self.test));
+        std::fs::write(&path, png).unwrap();
+    }
+
+    /// Screenshots at 1440, 1100 and 800 px, then back to 1440.
+    pub async fn screenshots(&self, name: &str) {
+        for w in WIDTHS {
+            self.set_width(w).await;
+            self.screenshot(&format!("{name}-{w}")).await;
+        }
+        self.set_width(WIDTHS[0]).await;
+    }
+}

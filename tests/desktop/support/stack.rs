@@ -1,0 +1,207 @@
+//! A real server with the demo garages and the provider simulator, as processes: the server can
+//! be killed and started again on the same port and database (offline tests).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use inbox_sim::callbacks::Poster;
+use inbox_sim::twilio_payloads::inbound_message;
+use serde_json::{json, Value};
+
+use super::bins;
+
+const APP_SECRET: &str = "e2e-meta-app-secret";
+pub const PASSWORD: &str = "demo-password";
+
+pub struct Stack {
+    pub url: String,
+    port: u16,
+    database: String,
+    sim_url: String,
+    server: Option<Child>,
+    sim: Child,
+    pub seed: Value,
+    http: reqwest::Client,
+    pub dir: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+async fn wait_for_port(port: u16, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "{what} did not listen on {port}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+impl Stack {
+    /// Seeds a fresh database with the demo garages, starts the server and the simulator (its
+    /// provider APIs only, answering sends with quick delivery receipts and no failures).
+    pub async fn start() -> Stack {
+        let dir = tempfile::tempdir().unwrap();
+        let database = format!("sqlite://{}", dir.path().join("inbox.db").display());
+        let out = Command::new(bins::path("inbox-server"))
+            .args(["seed-demo", "--database-url", &database])
+            .stderr(Stdio::inherit())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "seed-demo failed");
+        let seed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let summary = dir.path().join("seed.json");
+        std::fs::write(&summary, &out.stdout).unwrap();
+        let port = free_port();
+        let sim_port = free_port();
+        let url = format!("http://127.0.0.1:{port}");
+        let sim_url = format!("http://127.0.0.1:{sim_port}");
+        let sim = Command::new(bins::path("inbox-sim"))
+            .args([
+                "--server",
+                &url,
+                "--listen",
+                &format!("127.0.0.1:{sim_port}"),
+            ])
+            .arg("--summary")
+            .arg(&summary)
+            .args(["--app-secret", APP_SECRET, "--no-customers"])
+            .args([
+                "--failure-rate",
+                "0",
+                "--min-delay-ms",
+                "150",
+                "--max-delay-ms",
+                "400",
+            ])
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .unwrap();
+        let mut stack = Stack {
+            url,
+            port,
+            database,
+            sim_url,
+            server: None,
+            sim,
+            seed,
+            http: reqwest::Client::new(),
+            dir,
+        };
+        stack.start_server().await;
+        wait_for_port(sim_port, "inbox-sim").await;
+        stack
+    }
+
+    pub async fn start_server(&mut self) {
+        assert!(self.server.is_none(), "the server is already running");
+        let child = Command::new(bins::path("inbox-server"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
+            .args(["--database-url", &self.database])
+            .env("INBOX_PUBLIC_URL", &self.url)
+            .env("INBOX_TWILIO_API_BASE", &self.sim_url)
+            .env("INBOX_WHATSAPP_API_BASE", format!("{}/v23.0", self.sim_url))
+            .env("INBOX_WHATSAPP_APP_SECRET", APP_SECRET)
+            .env("INBOX_WHATSAPP_VERIFY_TOKEN", "e2e-verify-token")
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .unwrap();
+        self.server = Some(child);
+        wait_for_port(self.port, "inbox-server").await;
+    }
+
+    /// SIGKILL: the server vanishes as in a crash or a dead network.
+    pub fn kill_server(&mut self) {
+        if let Some(mut c) = self.server.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    pub fn data_dir(&self, name: &str) -> PathBuf {
+        let d = self.dir.path().join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    pub async fn token(&self, email: &str) -> String {
+        let v: Value = self
+            .http
+            .post(format!("{}/api/v1/auth/login", self.url))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Value {
+        self.http
+            .get(format!("{}/api/v1{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> Value {
+        self.http
+            .post(format!("{}/api/v1{path}", self.url))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// A customer texts the first garage, through a Twilio webhook signed as Twilio signs it.
+    pub async fn inbound_sms(&self, from: &str, body: &str) {
+        let org = &self.seed["organisations"][0];
+        let account_sid = org["twilio"]["account_sid"].as_str().unwrap();
+        let auth_token = org["twilio"]["auth_token"].as_str().unwrap();
+        let to = org["twilio"]["numbers"][0].as_str().unwrap();
+        let sid = format!("SM{:032x}", rand::random::<u128>());
+        let params = inbound_message(account_sid, &sid, from, to, body, &[]);
+        let poster = Poster::new(&self.url, &self.url, None);
+        let answer = poster
+            .twilio(
+                &format!("{}/webhooks/twilio/sms", self.url),
+                &params,
+                auth_token,
+            )
+            .await;
+        assert!(
+            answer.ok(),
+            "the SMS webhook was refused: {}",
+            answer.status
+        );
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.kill_server();
+        let _ = self.sim.kill();
+        let _ = self.sim.wait();
+    }
+}

@@ -1,0 +1,127 @@
+//! `cargo xtask e2e`: the desktop app's end-to-end tests in the real window.
+//!
+//! Builds the UI, the app, the server and the simulator; then runs the `inbox-e2e` tests inside
+//! a virtual display (Xvfb) and a private D-Bus session holding an unlocked Secret Service
+//! (gnome-keyring, for the session token) and a notification server (dunst, whose Notify calls
+//! the tests watch). Screenshots land in `target/screenshots/`.
+
+use std::process::Command;
+
+use crate::cmd::{cargo, display, root, timed};
+
+/// Programs the run needs, with the Debian package that has each.
+const TOOLS: [(&str, &str); 6] = [
+    ("xvfb-run", "xvfb"),
+    ("dbus-run-session", "dbus"),
+    ("dbus-monitor", "dbus"),
+    ("WebKitWebDriver", "webkit2gtk-driver"),
+    ("gnome-keyring-daemon", "gnome-keyring"),
+    ("dunst", "dunst"),
+];
+
+/// tauri-driver, pinned (its newest release on crates.io is a 3.0 alpha).
+const TAURI_DRIVER: &str = "2.1.0";
+
+pub fn run(filter: &[String]) -> anyhow::Result<()> {
+    check_tools()?;
+    ensure_tauri_driver()?;
+    crate::ui::build()?;
+    timed(
+        "build app, server, simulator",
+        cargo([
+            "build",
+            "-p",
+            "garage-inbox",
+            "-p",
+            "inbox-server",
+            "-p",
+            "inbox-sim",
+        ]),
+    )?;
+    let screenshots = root().join("target").join("screenshots");
+    std::fs::create_dir_all(&screenshots)?;
+    let mut test = cargo(["test", "-p", "inbox-e2e", "--test", "desktop", "--"]);
+    test.args(["--test-threads=1"]).args(filter);
+    let inner = display(&test);
+    // One display and one session bus for the run; the keyring is unlocked and the
+    // notification server started inside the session before the tests.
+    let script = format!(
+        "set -e; printf 'e2e-keyring' | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \
+         dunst >/dev/null 2>&1 & \
+         cd '{}' && {}",
+        root().display(),
+        shell_words(&test)
+    );
+    let mut c = Command::new("xvfb-run");
+    c.args([
+        "-a",
+        "-s",
+        "-screen 0 1440x900x24",
+        "dbus-run-session",
+        "--",
+        "sh",
+        "-c",
+    ])
+    .arg(script);
+    eprintln!("e2e: running `{inner}` under Xvfb and a private D-Bus session");
+    timed("e2e", c)?;
+    eprintln!("e2e: screenshots in {}", screenshots.display());
+    Ok(())
+}
+
+fn check_tools() -> anyhow::Result<()> {
+    let missing: Vec<String> = TOOLS
+        .iter()
+        .filter(|(tool, _)| !on_path(tool))
+        .map(|(tool, package)| format!("{tool} (apt-get install {package})"))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "the desktop tests need: {} — `bash .ci/run` installs them",
+            missing.join(", ")
+        )
+    }
+}
+
+fn on_path(tool: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join(tool).is_file()))
+        .unwrap_or(false)
+}
+
+/// tauri-driver has no `--version`: ask cargo what it installed.
+fn ensure_tauri_driver() -> anyhow::Result<()> {
+    let installed = cargo(["install", "--list"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    if on_path("tauri-driver")
+        && installed
+            .lines()
+            .any(|l| l.starts_with(&format!("tauri-driver v{TAURI_DRIVER}")))
+    {
+        return Ok(());
+    }
+    timed(
+        "install tauri-driver",
+        cargo([
+            "install",
+            "tauri-driver",
+            "--locked",
+            "--version",
+            TAURI_DRIVER,
+        ]),
+    )
+    .map(|_| ())
+}
+
+/// The command as one `sh` line, each word single-quoted.
+fn shell_words(c: &Command) -> String {
+    std::iter::once(c.get_program())
+        .chain(c.get_args())
+        .map(|w| format!("'{}'", w.to_string_lossy().replace('\'', r"'\''")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
