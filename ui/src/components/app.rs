@@ -1,0 +1,180 @@
+//! The root: restores the session (`cmd::SESSION`), routes between sign-in, Messages and the
+//! dashboard (ACC-1), follows the connection and sign-outs (`event::UPDATE`), and opens views a
+//! notification asked for (`event::OPEN`, `cmd::TAKE_PENDING_OPEN`, DSK-4).
+
+use std::rc::Rc;
+
+use inbox_core::desktop::{cmd, event, CommandError, ConnectionState, OpenView, Session, Update};
+use inbox_core::Capability;
+use yew::prelude::*;
+use yew_router::prelude::*;
+use yew_router::query::Raw;
+
+use crate::components::dashboard::Dashboard;
+use crate::components::login::LoginPage;
+use crate::components::messages::MessagesPage;
+use crate::ipc;
+use crate::route::{InboxView, Route};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Auth {
+    Checking,
+    SignedOut { reason: Option<String> },
+    SignedIn(Rc<Session>),
+}
+
+/// Hands a failed command's error back, unless the session ended: then sign-in takes over.
+pub fn unless_signed_out(
+    e: CommandError,
+    on_signed_out: &Callback<Option<String>>,
+) -> Option<String> {
+    if e.signed_out {
+        on_signed_out.emit(Some(e.message));
+        None
+    } else {
+        Some(e.message)
+    }
+}
+
+/// Ends the session (ACC-3: the shell wipes the cache) and returns to sign-in.
+pub fn sign_out(on_signed_out: Callback<Option<String>>) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = ipc::call::<_, ()>(cmd::SIGN_OUT, &()).await;
+        on_signed_out.emit(None);
+    });
+}
+
+/// Opens `/messages?{query}` for a notification click.
+fn open_view(navigator: &Navigator, query: &str) {
+    let view = InboxView::parse(
+        query
+            .trim_start_matches(['#', '/'])
+            .trim_start_matches("messages"),
+    );
+    let _ = navigator.push_with_query(&Route::Messages, Raw(view.to_query()));
+}
+
+#[function_component]
+pub fn App() -> Html {
+    html! {
+        <HashRouter>
+            <Shell />
+        </HashRouter>
+    }
+}
+
+#[function_component]
+fn Shell() -> Html {
+    let auth = use_state(|| Auth::Checking);
+    let connection = use_state(|| ConnectionState::Connecting);
+    let navigator = use_navigator();
+
+    let on_signed_out = {
+        let auth = auth.clone();
+        Callback::from(move |reason: Option<String>| auth.set(Auth::SignedOut { reason }))
+    };
+
+    // Once: the stored session, then the connection and any view a notification asked for.
+    {
+        let (auth, connection, navigator) = (auth.clone(), connection.clone(), navigator.clone());
+        use_effect_with((), move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                match ipc::call::<_, Option<Session>>(cmd::SESSION, &()).await {
+                    Ok(Some(session)) => auth.set(Auth::SignedIn(Rc::new(session))),
+                    Ok(None) => auth.set(Auth::SignedOut { reason: None }),
+                    Err(e) => auth.set(Auth::SignedOut {
+                        reason: Some(e.message).filter(|_| !e.signed_out),
+                    }),
+                }
+                if let Ok(state) = ipc::call::<_, ConnectionState>(cmd::CONNECTION, &()).await {
+                    connection.set(state);
+                }
+                if let (Ok(Some(query)), Some(n)) = (
+                    ipc::call::<_, Option<String>>(cmd::TAKE_PENDING_OPEN, &()).await,
+                    navigator.as_ref(),
+                ) {
+                    open_view(n, &query);
+                }
+            });
+        });
+    }
+
+    // The shell's events, for as long as the app runs.
+    {
+        let (auth, connection, navigator) = (auth.clone(), connection.clone(), navigator.clone());
+        use_effect_with((), move |_| {
+            let updates = ipc::listen::<Update>(event::UPDATE, move |u| match u {
+                Update::Connection { state } => {
+                    if let ConnectionState::SignedOut { reason } = &state {
+                        auth.set(Auth::SignedOut {
+                            reason: Some(reason.clone()),
+                        });
+                    }
+                    connection.set(state);
+                }
+                Update::SignedOut => auth.set(Auth::SignedOut {
+                    reason: Some("You were signed out. Sign in to continue.".into()),
+                }),
+                _ => {}
+            });
+            let opens = ipc::listen::<OpenView>(event::OPEN, move |v| {
+                if let Some(n) = &navigator {
+                    open_view(n, &v.query);
+                }
+            });
+            move || {
+                let _unsubscribe = (updates, opens);
+            }
+        });
+    }
+
+    let on_signed_in = {
+        let (auth, connection, navigator) = (auth.clone(), connection.clone(), navigator.clone());
+        Callback::from(move |session: Session| {
+            auth.set(Auth::SignedIn(Rc::new(session)));
+            let connection = connection.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(state) = ipc::call::<_, ConnectionState>(cmd::CONNECTION, &()).await {
+                    connection.set(state);
+                }
+            });
+            if let Some(n) = &navigator {
+                n.push(&Route::Messages);
+            }
+        })
+    };
+
+    let render = {
+        let auth = (*auth).clone();
+        let connection = (*connection).clone();
+        Callback::from(move |route: Route| match (&auth, route) {
+            (Auth::Checking, _) => {
+                html! { <p class="splash muted" role="status">{ "Opening Garage Inbox…" }</p> }
+            }
+            (Auth::SignedOut { reason }, Route::Login) => html! {
+                <LoginPage notice={reason.clone()} on_signed_in={on_signed_in.clone()} />
+            },
+            (Auth::SignedOut { .. }, _) => html! { <Redirect<Route> to={Route::Login} /> },
+            (Auth::SignedIn(_), Route::Login | Route::Home) => {
+                html! { <Redirect<Route> to={Route::Messages} /> }
+            }
+            (Auth::SignedIn(s), Route::Messages)
+                if !s.user.capabilities.has(Capability::MessagesView) =>
+            {
+                html! { <Redirect<Route> to={Route::Dashboard} /> }
+            }
+            (Auth::SignedIn(s), Route::Messages) => html! {
+                <MessagesPage session={s.clone()} connection={connection.clone()}
+                    on_signed_out={on_signed_out.clone()} />
+            },
+            (Auth::SignedIn(s), Route::Dashboard) => {
+                let on_signed_out = on_signed_out.clone();
+                html! {
+                    <Dashboard session={s.clone()}
+                        on_sign_out={Callback::from(move |_| sign_out(on_signed_out.clone()))} />
+                }
+            }
+        })
+    };
+    html! { <Switch<Route> {render} /> }
+}

@@ -1,0 +1,204 @@
+//! The conversation list panel (LST-1 … LST-11): search, the two filter rows, the "Showing:" line,
+//! the rows, the empty state and "Load more".
+
+use chrono::NaiveDate;
+use inbox_core::api::ListFilter;
+use inbox_core::range::RangePreset;
+use inbox_core::Id;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::components::filters::{showing, CustomRange, FilterRow, RangeRow};
+use crate::components::row::ConversationRow;
+use crate::format::Clock;
+use crate::state::ListState;
+
+#[derive(Properties, PartialEq)]
+pub struct ListProps {
+    pub list: ListState,
+    pub range: RangePreset,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub filter: ListFilter,
+    /// The text in the search box (may run ahead of the URL while typing).
+    pub search: String,
+    /// A search is applied to the list (LST-2).
+    pub searching: bool,
+    pub open: Option<Id>,
+    pub cursor: Option<Id>,
+    pub clock: Clock,
+    #[prop_or_default]
+    pub search_ref: NodeRef,
+    pub on_search: Callback<String>,
+    pub on_range: Callback<RangePreset>,
+    pub on_custom: Callback<(Option<NaiveDate>, Option<NaiveDate>)>,
+    pub on_filter: Callback<ListFilter>,
+    pub on_open: Callback<Id>,
+    pub on_load_more: Callback<()>,
+}
+
+#[function_component]
+pub fn ListPanel(props: &ListProps) -> Html {
+    let list = &props.list;
+    let on_input = props.on_search.reform(|e: InputEvent| {
+        e.target_dyn_into::<HtmlInputElement>()
+            .map(|i| i.value())
+            .unwrap_or_default()
+    });
+    let on_search_key = {
+        let on_search = props.on_search.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Escape" {
+                e.prevent_default();
+                on_search.emit(String::new());
+            }
+        })
+    };
+    let on_more = props.on_load_more.reform(|_: MouseEvent| ());
+    let on_all_time = props.on_range.reform(|_: MouseEvent| RangePreset::AllTime);
+    let on_clear_search = props.on_search.reform(|_: MouseEvent| String::new());
+    let active_descendant = props.cursor.map(|id| format!("row-{id}"));
+    html! {
+        <section class="list-panel" aria-label="Conversations">
+            <div class="list-controls">
+                <input id="search" type="search" class="search" ref={props.search_ref.clone()}
+                    placeholder="Search name, number or message  ( / )"
+                    aria-label="Search conversations" autocomplete="off"
+                    value={props.search.clone()} oninput={on_input} onkeydown={on_search_key} />
+                <RangeRow active={props.range} on_pick={props.on_range.clone()} />
+                if props.range == RangePreset::Custom {
+                    <CustomRange from={props.from} to={props.to} on_change={props.on_custom.clone()} />
+                }
+                <FilterRow active={props.filter} counts={list.counts} on_pick={props.on_filter.clone()} />
+                <p id="showing" class="showing">
+                    { showing(props.range, props.from, props.to, props.searching) }
+                </p>
+            </div>
+            if let Some(e) = &list.error {
+                <p class="list-error" role="alert">{ e }</p>
+            }
+            if list.loading {
+                <p class="list-loading muted" role="status">{ "Loading conversations…" }</p>
+            } else if list.rows.is_empty() && list.error.is_none() {
+                <div id="empty-state" class="empty-state" role="status">
+                    <p class="empty-title">{ "No conversations" }</p>
+                    if props.searching {
+                        <p>{ "Nothing matches your search. " }
+                            <button type="button" class="button-link" onclick={on_clear_search}>
+                                { "Clear the search" }
+                            </button>
+                        </p>
+                    } else if props.range != RangePreset::AllTime {
+                        <p>{ "Nothing in this date range. " }
+                            <button id="empty-all-time" type="button" class="button-link"
+                                onclick={on_all_time}>{ "All time" }</button>
+                        </p>
+                    } else if props.filter != ListFilter::All {
+                        <p>{ "Switch to the All filter to see every conversation." }</p>
+                    }
+                </div>
+            } else {
+                <ul class="conversation-list" role="listbox" aria-label="Conversations"
+                    tabindex="0" aria-activedescendant={active_descendant}>
+                    { for list.rows.iter().map(|row| html! {
+                        <ConversationRow key={row.id} row={row.clone()} clock={props.clock}
+                            selected={props.open == Some(row.id)}
+                            focused={props.cursor == Some(row.id)}
+                            highlight={list.highlighted.contains_key(&row.id)}
+                            on_open={props.on_open.clone()} />
+                    }) }
+                </ul>
+                if list.next_cursor.is_some() {
+                    <button id="load-more" type="button" class="button load-more" onclick={on_more}
+                        disabled={list.loading_more}>
+                        { if list.loading_more { "Loading…" } else { "Load more" } }
+                    </button>
+                }
+            }
+        </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::test_render;
+    use crate::fixtures::{at, row};
+
+    fn props(list: ListState) -> ListProps {
+        ListProps {
+            list,
+            range: RangePreset::Last30Days,
+            from: None,
+            to: None,
+            filter: ListFilter::All,
+            search: String::new(),
+            searching: false,
+            open: Some(2),
+            cursor: Some(1),
+            clock: Clock::new(at(60), "Europe/London"),
+            search_ref: NodeRef::default(),
+            on_search: Callback::noop(),
+            on_range: Callback::noop(),
+            on_custom: Callback::noop(),
+            on_filter: Callback::noop(),
+            on_open: Callback::noop(),
+            on_load_more: Callback::noop(),
+        }
+    }
+
+    #[tokio::test]
+    async fn lst8_empty_range_offers_all_time() {
+        let html = test_render::<ListPanel>(props(ListState::default())).await;
+        assert!(html.contains(r#"id="empty-state""#), "{html}");
+        assert!(html.contains("No conversations"), "{html}");
+        assert!(html.contains(r#"id="empty-all-time""#), "{html}");
+        assert!(html.contains("Showing: Last 30 days"), "{html}");
+        assert!(!html.contains("custom-from"), "picker only for Custom…");
+
+        let mut p = props(ListState::default());
+        p.range = RangePreset::AllTime;
+        let html = test_render::<ListPanel>(p).await;
+        assert!(
+            html.contains("No conversations") && !html.contains("empty-all-time"),
+            "{html}"
+        );
+    }
+
+    #[tokio::test]
+    async fn lst2_search_says_it_spans_all_time() {
+        let mut p = props(ListState::default());
+        p.search = "Patel".into();
+        p.searching = true;
+        let html = test_render::<ListPanel>(p).await;
+        assert!(
+            html.contains("Showing: search results across all time"),
+            "{html}"
+        );
+        assert!(html.contains(r#"value="Patel""#), "{html}");
+        assert!(!html.contains("empty-all-time"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn lst11_rows_render_in_order_with_load_more() {
+        let list = ListState {
+            rows: vec![row(1, 50), row(2, 40)],
+            next_cursor: Some("c2".into()),
+            highlighted: [(1, 1)].into(),
+            ..ListState::default()
+        };
+        let html = test_render::<ListPanel>(props(list)).await;
+        assert!(html.contains(r#"role="listbox""#), "{html}");
+        assert!(html.contains(r#"aria-activedescendant="row-1""#), "{html}");
+        let first = html.find(r#"data-conversation-id="1""#).unwrap();
+        let second = html.find(r#"data-conversation-id="2""#).unwrap();
+        assert!(first < second);
+        assert!(
+            html.contains("conversation-row highlight focused"),
+            "{html}"
+        );
+        assert!(html.contains("conversation-row selected"), "{html}");
+        assert!(html.contains(r#"id="load-more""#), "{html}");
+        assert!(!html.contains("empty-state"), "{html}");
+    }
+}

@@ -1,0 +1,419 @@
+//! The open conversation (THR-1 … THR-8): header with channel badge and WhatsApp window, the items
+//! oldest first — bubbles left (inbound) and right (outbound) with status pills, call cards,
+//! notes and system entries — then replies still in the outbox, and "Load earlier messages".
+
+use std::rc::Rc;
+
+use inbox_core::desktop::{OutboxEntry, OutboxState};
+use inbox_core::{Call, Direction, Message, Note, NoteKind, ThreadItem};
+use yew::prelude::*;
+
+use crate::components::ChannelIcon;
+use crate::format::{self, channel_label, outcome_label, status_label, window_label, Clock};
+use crate::state::ThreadState;
+
+#[derive(Properties, PartialEq)]
+pub struct ThreadProps {
+    pub thread: Rc<ThreadState>,
+    pub clock: Clock,
+    pub on_back: Callback<()>,
+    pub on_load_earlier: Callback<()>,
+}
+
+#[function_component]
+pub fn ThreadPanel(props: &ThreadProps) -> Html {
+    let t = &props.thread;
+    let log = use_node_ref();
+    // Keep the newest item in view when the thread opens or grows at the bottom.
+    let last = t.items.last().map(|i| i.at());
+    let bottom = (t.conversation_id, last, t.outbox.len());
+    {
+        let log = log.clone();
+        use_effect_with(bottom, move |_| {
+            if let Some(el) = log.cast::<web_sys::Element>() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
+    }
+    let title = t
+        .header
+        .as_ref()
+        .map(|h| h.summary.title.clone())
+        .unwrap_or_default();
+    let on_back = props.on_back.reform(|_: MouseEvent| ());
+    let on_earlier = props.on_load_earlier.reform(|_: MouseEvent| ());
+    let outbox = t.visible_outbox();
+    html! {
+        <section id="thread" class="thread" data-conversation-id={t.conversation_id.to_string()}
+            aria-label={format!("Conversation with {title}")}>
+            <header class="thread-header">
+                <button id="back-to-conversations" type="button" class="back" onclick={on_back}>
+                    <span aria-hidden="true">{ "‹" }</span>{ " Back to conversations" }
+                </button>
+                if let Some(h) = &t.header {
+                    <h2 class="thread-title">{ &h.summary.title }</h2>
+                    <span class="channel-badge" data-channel={h.summary.last_channel.as_str()}>
+                        <ChannelIcon channel={h.summary.last_channel} />
+                        { channel_label(h.summary.last_channel) }
+                    </span>
+                    if let Some(w) = &h.whatsapp_window {
+                        { window_indicator(w, props.clock) }
+                    }
+                    if let Some(wo) = &h.summary.work_order {
+                        <span class="work-order">{ format!("Work order {}", wo.number) }</span>
+                    }
+                } else if t.loading {
+                    <h2 class="thread-title muted">{ "Loading…" }</h2>
+                }
+            </header>
+            if let Some(e) = &t.error {
+                <p class="thread-error" role="alert">{ e }</p>
+            }
+            <div class="thread-log" role="log" aria-live="polite" aria-label="Messages" ref={log}>
+                if t.has_more {
+                    <button id="load-earlier" type="button" class="button-link load-earlier"
+                        onclick={on_earlier} disabled={t.loading_earlier}>
+                        { if t.loading_earlier { "Loading…" } else { "Load earlier messages" } }
+                    </button>
+                }
+                if !t.loading && t.items.is_empty() && outbox.is_empty() && t.error.is_none() {
+                    <p class="thread-empty muted">{ "No messages in this conversation yet." }</p>
+                }
+                { for t.items.iter().map(|item| thread_item(item, props.clock)) }
+                { for outbox.into_iter().map(|e| outbox_bubble(e, props.clock)) }
+            </div>
+        </section>
+    }
+}
+
+fn window_indicator(w: &inbox_core::whatsapp::WindowState, clock: Clock) -> Html {
+    let (state, text) = window_label(w, clock.now);
+    html! { <span id="wa-window" class={classes!("wa-window", state)} data-state={state}>{ text }</span> }
+}
+
+fn thread_item(item: &ThreadItem, clock: Clock) -> Html {
+    match item {
+        ThreadItem::Message(m) => {
+            html! { <Bubble key={format!("m{}", m.id)} message={m.clone()} {clock} /> }
+        }
+        ThreadItem::Call(c) => {
+            html! { <CallCard key={format!("c{}", c.id)} call={c.clone()} {clock} /> }
+        }
+        ThreadItem::Note(n) => note_item(n, clock),
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct BubbleProps {
+    pub message: Message,
+    pub clock: Clock,
+}
+
+/// A message (THR-4): sender, time, channel and its delivery status.
+#[function_component]
+pub fn Bubble(props: &BubbleProps) -> Html {
+    let m = &props.message;
+    let body = match (&m.template, m.body.is_empty()) {
+        (Some(t), true) => format!("Template: {}", t.name),
+        _ => m.body.clone(),
+    };
+    html! {
+        <article class={classes!("bubble", m.direction.as_str())} data-message-id={m.id.to_string()}
+            data-direction={m.direction.as_str()} data-channel={m.channel.as_str()}>
+            <header class="bubble-meta">
+                <span class="sender">{ &m.sender_name }</span>
+                <span class="bubble-channel">{ channel_label(m.channel) }</span>
+                <time datetime={m.created_at.to_rfc3339()} title={props.clock.full_time(m.created_at)}>
+                    { props.clock.item_time(m.created_at) }
+                </time>
+            </header>
+            <p class="bubble-body">{ body }</p>
+            <footer class="bubble-foot">
+                <span class={classes!("status-pill", m.status.as_str())} data-status={m.status.as_str()}>
+                    { status_label(m.status) }
+                </span>
+                if let Some(reason) = &m.error {
+                    <span class="failure-reason">{ reason }</span>
+                }
+            </footer>
+        </article>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct CallCardProps {
+    pub call: Call,
+    pub clock: Clock,
+}
+
+/// A voice call inline (THR-5): direction, outcome, duration, transcript (expandable) and the
+/// recording as metadata — the webview loads no remote media.
+#[function_component]
+pub fn CallCard(props: &CallCardProps) -> Html {
+    let c = &props.call;
+    let heading = match c.direction {
+        Direction::Inbound => "Incoming call",
+        Direction::Outbound => "Outgoing call",
+    };
+    let unresolved = c.outcome.needs_resolution() && !c.resolved;
+    html! {
+        <article class={classes!("call-card", c.direction.as_str())} data-call-id={c.id.to_string()}
+            data-outcome={c.outcome.as_str()}>
+            <header class="call-head">
+                <ChannelIcon channel={inbox_core::Channel::Voice} />
+                <span class="call-title">{ heading }</span>
+                <span class={classes!("outcome-pill", c.outcome.as_str())}>{ outcome_label(c.outcome) }</span>
+                <span class="call-duration">{ format::duration(c.duration_secs) }</span>
+                <time datetime={c.started_at.to_rfc3339()} title={props.clock.full_time(c.started_at)}>
+                    { props.clock.item_time(c.started_at) }
+                </time>
+            </header>
+            <p class="call-summary">
+                { &c.summary }
+                if let Some(n) = &c.from_number {
+                    <span class="muted">{ format!(" · from {n}") }</span>
+                }
+            </p>
+            if unresolved {
+                <p class="call-unresolved">{ "Needs resolving — stays in Unread until marked resolved" }</p>
+            }
+            if let Some(t) = &c.transcript {
+                <details class="transcript">
+                    <summary>{ "Transcript" }</summary>
+                    <p>{ t }</p>
+                </details>
+            }
+            if c.recording_url.is_some() {
+                <p class="recording">
+                    { "Recording" }
+                    if let Some(secs) = c.recording_secs {
+                        { format!(" · {}", format::duration(secs)) }
+                    }
+                    <span class="muted">{ " · play it from the call's page" }</span>
+                </p>
+            }
+        </article>
+    }
+}
+
+/// Internal notes and system entries (THR-8), set apart from the conversation itself.
+fn note_item(n: &Note, clock: Clock) -> Html {
+    let (class, label) = match n.kind {
+        NoteKind::Note => ("note internal", "Internal note"),
+        NoteKind::System => ("note system", "System"),
+    };
+    let who = n
+        .author
+        .as_ref()
+        .map(|a| format!(" · {}", a.name))
+        .unwrap_or_default();
+    html! {
+        <aside key={format!("n{}", n.id)} class={class} data-note-id={n.id.to_string()}
+            data-kind={n.kind.as_str()} role="note">
+            <span class="note-meta">{ format!("{label}{who} · {}", clock.item_time(n.created_at)) }</span>
+            <p class="note-body">{ &n.body }</p>
+        </aside>
+    }
+}
+
+/// A reply written here and not yet in the thread (DSK-5): pending, or refused with its reason.
+fn outbox_bubble(e: &OutboxEntry, clock: Clock) -> Html {
+    let (state, status, label) = match &e.state {
+        OutboxState::Queued => ("queued", "pending", "Pending".to_string()),
+        OutboxState::Accepted { .. } => ("accepted", "pending", "Sending…".to_string()),
+        OutboxState::Refused { reason } => ("refused", "refused", format!("Not sent: {reason}")),
+    };
+    let body = match (&e.body, &e.template) {
+        (Some(b), _) => b.clone(),
+        (None, Some(t)) => format!("Template: {}", t.name),
+        (None, None) => String::new(),
+    };
+    html! {
+        <article key={format!("o{}", e.client_id)} class="bubble outbound outbox"
+            data-client-id={e.client_id.clone()} data-direction="outbound" data-state={state}>
+            <header class="bubble-meta">
+                <span class="sender">{ "You" }</span>
+                if let Some(c) = e.channel {
+                    <span class="bubble-channel">{ channel_label(c) }</span>
+                }
+                <time datetime={e.created_at.to_rfc3339()}>{ clock.item_time(e.created_at) }</time>
+            </header>
+            <p class="bubble-body">{ body }</p>
+            <footer class="bubble-foot">
+                <span class={classes!("status-pill", status)} data-status={status}>{ label }</span>
+            </footer>
+        </article>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::{open_tag, test_render};
+    use crate::fixtures::*;
+    use inbox_core::desktop::ConversationHeader;
+    use inbox_core::whatsapp::WindowState;
+    use inbox_core::{Channel, DeliveryStatus};
+
+    fn thread() -> ThreadState {
+        let mut failed = match message(12, 30, Direction::Outbound, DeliveryStatus::Failed) {
+            ThreadItem::Message(m) => m,
+            _ => unreachable!(),
+        };
+        failed.error = Some("Unreachable handset".into());
+        let mut header_row = row(1, 40);
+        header_row.last_channel = Channel::Whatsapp;
+        let mut system = match note(6, 25) {
+            ThreadItem::Note(n) => n,
+            _ => unreachable!(),
+        };
+        system.kind = NoteKind::System;
+        system.author = None;
+        system.body = "Work order WO-1 linked".into();
+        ThreadState {
+            header: Some(ConversationHeader {
+                summary: header_row,
+                whatsapp_window: Some(WindowState::Open {
+                    closes_at: at(60 * 5),
+                }),
+            }),
+            items: vec![
+                message(11, 10, Direction::Inbound, DeliveryStatus::Read),
+                call(3, 15),
+                note(5, 20),
+                ThreadItem::Note(system),
+                ThreadItem::Message(failed),
+            ],
+            outbox: vec![
+                outbox("c-1", OutboxState::Queued),
+                outbox(
+                    "c-2",
+                    OutboxState::Refused {
+                        reason: "The WhatsApp window has closed".into(),
+                    },
+                ),
+            ],
+            has_more: true,
+            loading: false,
+            ..ThreadState::opening(1)
+        }
+    }
+
+    async fn render(t: ThreadState) -> String {
+        test_render::<ThreadPanel>(ThreadProps {
+            thread: Rc::new(t),
+            clock: Clock::new(at(60), "Europe/London"),
+            on_back: Callback::noop(),
+            on_load_earlier: Callback::noop(),
+        })
+        .await
+    }
+
+    fn position(html: &str, needle: &str) -> usize {
+        html.find(needle)
+            .unwrap_or_else(|| panic!("{needle} missing: {html}"))
+    }
+
+    #[tokio::test]
+    async fn thr2_header_shows_title_channel_and_whatsapp_window() {
+        let html = render(thread()).await;
+        assert!(html.contains(r#"id="thread""#) && html.contains(r#"data-conversation-id="1""#));
+        assert!(
+            html.contains(r#"<h2 class="thread-title">Customer 1</h2>"#),
+            "{html}"
+        );
+        assert!(open_tag(&html, "channel-badge").contains(r#"data-channel="whatsapp""#));
+        assert!(html.contains(r#"data-state="open""#), "{html}");
+        assert!(html.contains("4h 0m left"), "{html}");
+        assert!(html.contains(r#"id="back-to-conversations""#), "{html}");
+    }
+
+    #[tokio::test]
+    async fn thr4_bubbles_align_by_direction_with_status_pills_in_order() {
+        let html = render(thread()).await;
+        assert!(html.contains(r#"role="log""#) && html.contains(r#"aria-live="polite""#));
+        let inbound = position(&html, r#"data-message-id="11""#);
+        let card = position(&html, r#"data-call-id="3""#);
+        let failed = position(&html, r#"data-message-id="12""#);
+        let queued = position(&html, r#"data-client-id="c-1""#);
+        assert!(
+            inbound < card && card < failed && failed < queued,
+            "chronological, outbox last"
+        );
+        let inbound = open_tag(&html, r#"data-message-id="11""#);
+        assert!(inbound.contains(r#"class="bubble inbound""#), "{inbound}");
+        assert!(inbound.contains(r#"data-direction="inbound""#), "{inbound}");
+        let outbound = open_tag(&html, r#"data-message-id="12""#);
+        assert!(
+            outbound.contains(r#"class="bubble outbound""#),
+            "{outbound}"
+        );
+        assert!(
+            outbound.contains(r#"data-direction="outbound""#),
+            "{outbound}"
+        );
+        assert!(
+            html.contains(r#"data-status="read" class="status-pill read">Read<"#),
+            "{html}"
+        );
+        assert!(html.contains(r#"data-status="failed" class="status-pill failed">Failed<"#));
+        assert!(
+            html.contains("Unreachable handset"),
+            "CMP-4: failure reason shown"
+        );
+        assert!(
+            html.contains("Dana Customer") && html.contains("Sam Desk"),
+            "sender names"
+        );
+    }
+
+    #[tokio::test]
+    async fn thr5_call_card_shows_outcome_duration_transcript_and_recording() {
+        let html = render(thread()).await;
+        let start = position(&html, r#"class="call-card inbound""#);
+        let card = &html[start..start + html[start..].find("</article>").unwrap()];
+        assert!(card.contains("Voicemail"), "{card}");
+        assert!(card.contains(">38s<"), "{card}");
+        assert!(card.contains("<details class=\"transcript\">"), "{card}");
+        assert!(card.contains("about the MOT"), "{card}");
+        assert!(card.contains("Recording · 38s"), "{card}");
+        assert!(!card.contains("<audio"), "no remote media in the webview");
+        assert!(card.contains("Needs resolving"), "VOI-7: {card}");
+    }
+
+    #[tokio::test]
+    async fn thr8_notes_and_system_entries_stand_apart() {
+        let html = render(thread()).await;
+        assert!(open_tag(&html, r#"data-note-id="5""#).contains(r#"class="note internal""#));
+        assert!(open_tag(&html, r#"data-note-id="6""#).contains(r#"class="note system""#));
+        assert!(html.contains("Work order WO-1 linked"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn dsk5_outbox_replies_show_pending_or_refused_with_reason() {
+        let html = render(thread()).await;
+        let queued = open_tag(&html, r#"data-client-id="c-1""#);
+        assert!(
+            queued.contains(r#"class="bubble outbound outbox""#),
+            "{queued}"
+        );
+        assert!(
+            html.contains(r#"class="status-pill pending">Pending<"#),
+            "{html}"
+        );
+        assert!(
+            html.contains("Not sent: The WhatsApp window has closed"),
+            "{html}"
+        );
+    }
+
+    #[tokio::test]
+    async fn thr6_load_earlier_only_when_older_items_exist() {
+        let html = render(thread()).await;
+        assert!(html.contains(r#"id="load-earlier""#), "{html}");
+        let mut t = thread();
+        t.has_more = false;
+        let html = render(t).await;
+        assert!(!html.contains("load-earlier"), "{html}");
+    }
+}

@@ -1,0 +1,638 @@
+//! The Messages page's state and every decision about it that does not need a window: merging a
+//! re-read list (which rows bubbled up and highlight, LST-12), paging (LST-11, THR-6), the open
+//! thread in chronological order with its outbox (THR-4), and the keyboard cursor.
+//! The page's container feeds it `Action`s from command results and shell events.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
+
+use inbox_core::api::{ConversationPage, ConversationQuery, Counts};
+use inbox_core::desktop::{ConversationHeader, OutboxEntry, OutboxState, ThreadView};
+use inbox_core::{ConversationSummary, Id, ThreadItem};
+use yew::Reducible;
+
+/// The conversation list for one query (its key: the query without a cursor).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListState {
+    pub key: Option<ConversationQuery>,
+    pub rows: Vec<ConversationSummary>,
+    pub counts: Counts,
+    pub next_cursor: Option<String>,
+    /// The first page for `key` has not arrived yet.
+    pub loading: bool,
+    pub loading_more: bool,
+    pub error: Option<String>,
+    /// Rows that just bubbled up with new activity (LST-12), with the re-read that found them;
+    /// cleared a moment later.
+    pub highlighted: BTreeMap<Id, u64>,
+    /// The newest re-read applied: an older one finishing late is dropped.
+    pub refreshed_epoch: u64,
+}
+
+/// The open conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThreadState {
+    pub conversation_id: Id,
+    pub header: Option<ConversationHeader>,
+    /// Oldest first (the engine answers newest first).
+    pub items: Vec<ThreadItem>,
+    pub outbox: Vec<OutboxEntry>,
+    pub has_more: bool,
+    pub loading: bool,
+    pub loading_earlier: bool,
+    pub error: Option<String>,
+}
+
+impl ThreadState {
+    pub fn opening(conversation_id: Id) -> ThreadState {
+        ThreadState {
+            conversation_id,
+            header: None,
+            items: Vec::new(),
+            outbox: Vec::new(),
+            has_more: false,
+            loading: true,
+            loading_earlier: false,
+            error: None,
+        }
+    }
+
+    /// Outbox entries still worth showing: the server's copy of an accepted reply replaces it.
+    pub fn visible_outbox(&self) -> Vec<&OutboxEntry> {
+        let shown: BTreeSet<Id> = self
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                ThreadItem::Message(m) => Some(m.id),
+                _ => None,
+            })
+            .collect();
+        let shown_clients: BTreeSet<&str> = self
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                ThreadItem::Message(m) => m.client_id.as_deref(),
+                _ => None,
+            })
+            .collect();
+        self.outbox
+            .iter()
+            .filter(|e| !shown_clients.contains(e.client_id.as_str()))
+            .filter(|e| match &e.state {
+                OutboxState::Accepted { message_id } => !shown.contains(message_id),
+                _ => true,
+            })
+            .collect()
+    }
+
+    /// What "Load earlier messages" asks for (THR-6): the oldest item shown.
+    pub fn oldest(&self) -> Option<&ThreadItem> {
+        self.items.first()
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Inbox {
+    pub list: ListState,
+    pub thread: Option<Rc<ThreadState>>,
+    /// Bumped when the shell says rows changed: the page re-reads the list.
+    pub list_epoch: u64,
+    /// Bumped when the open thread changed: the page re-reads it.
+    pub thread_epoch: u64,
+    /// The keyboard's position in the list (↑/↓, j/k); Enter opens it.
+    pub cursor: Option<Id>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// A new query: show loading until its first page arrives.
+    ListRequested(ConversationQuery),
+    ListLoaded {
+        key: ConversationQuery,
+        page: ConversationPage,
+    },
+    /// "Load more" started (LST-11).
+    MoreRequested,
+    MoreLoaded {
+        key: ConversationQuery,
+        page: ConversationPage,
+    },
+    /// The pages currently shown, read again after a change (LST-12), for `list_epoch` `epoch`.
+    ListRefreshed {
+        key: ConversationQuery,
+        page: ConversationPage,
+        epoch: u64,
+    },
+    ListFailed {
+        key: ConversationQuery,
+        message: String,
+    },
+    /// The highlights found by re-reads up to this epoch fade.
+    ClearHighlight(u64),
+    ThreadOpened(Id),
+    ThreadClosed,
+    /// The thread's newest page (and header, outbox), first read or re-read after a change.
+    ThreadLoaded {
+        conversation_id: Id,
+        header: Option<ConversationHeader>,
+        view: ThreadView,
+    },
+    EarlierRequested,
+    EarlierLoaded {
+        conversation_id: Id,
+        view: ThreadView,
+    },
+    ThreadFailed {
+        conversation_id: Id,
+        message: String,
+    },
+    /// The shell reported changes to these conversations (`Update::Changed`, `Update::Outbox`).
+    Touched(Vec<Id>),
+    /// Everything may have changed (`Update::Resynced`, Refresh).
+    TouchedAll,
+    /// Move the keyboard cursor by this many rows.
+    MoveCursor(i32),
+}
+
+impl Reducible for Inbox {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = (*self).clone();
+        next.apply(action);
+        Rc::new(next)
+    }
+}
+
+impl Inbox {
+    pub fn apply(&mut self, action: Action) {
+        match action {
+            Action::ListRequested(key) => {
+                if self.list.key.as_ref() != Some(&key) {
+                    self.list = ListState {
+                        key: Some(key),
+                        loading: true,
+                        ..ListState::default()
+                    };
+                }
+            }
+            Action::ListLoaded { key, page } => {
+                if self.list.key.as_ref() == Some(&key) {
+                    self.list.rows = page.items;
+                    self.list.counts = page.counts;
+                    self.list.next_cursor = page.next_cursor;
+                    self.list.loading = false;
+                    self.list.error = None;
+                }
+            }
+            Action::MoreRequested => self.list.loading_more = true,
+            Action::MoreLoaded { key, page } => {
+                if self.list.key.as_ref() == Some(&key) {
+                    let known: BTreeSet<Id> = self.list.rows.iter().map(|r| r.id).collect();
+                    self.list
+                        .rows
+                        .extend(page.items.into_iter().filter(|r| !known.contains(&r.id)));
+                    self.list.counts = page.counts;
+                    self.list.next_cursor = page.next_cursor;
+                    self.list.loading_more = false;
+                }
+            }
+            Action::ListRefreshed { key, page, epoch } => {
+                let current = self.list.key.as_ref() == Some(&key) && !self.list.loading;
+                if current && epoch >= self.list.refreshed_epoch {
+                    self.list.refreshed_epoch = epoch;
+                    for id in bubbled(&self.list.rows, &page.items) {
+                        self.list.highlighted.insert(id, epoch);
+                    }
+                    self.list.rows = page.items;
+                    self.list.counts = page.counts;
+                    self.list.next_cursor = page.next_cursor;
+                    self.list.error = None;
+                }
+            }
+            Action::ListFailed { key, message } => {
+                if self.list.key.as_ref() == Some(&key) {
+                    self.list.loading = false;
+                    self.list.loading_more = false;
+                    self.list.error = Some(message);
+                }
+            }
+            Action::ClearHighlight(epoch) => self.list.highlighted.retain(|_, e| *e > epoch),
+            Action::ThreadOpened(id) => {
+                if self.thread.as_ref().map(|t| t.conversation_id) != Some(id) {
+                    self.thread = Some(Rc::new(ThreadState::opening(id)));
+                }
+                self.cursor = Some(id);
+            }
+            Action::ThreadClosed => self.thread = None,
+            Action::ThreadLoaded {
+                conversation_id,
+                header,
+                view,
+            } => {
+                if let Some(t) = self.thread_mut(conversation_id) {
+                    let first = t.loading;
+                    t.items = merge_items(&t.items, newest_first_to_chronological(view.items));
+                    if first {
+                        t.has_more = view.has_more;
+                    }
+                    t.outbox = view.outbox;
+                    t.header = header.or(t.header.take());
+                    t.loading = false;
+                    t.error = None;
+                }
+            }
+            Action::EarlierRequested => {
+                if let Some(t) = &mut self.thread {
+                    Rc::make_mut(t).loading_earlier = true;
+                }
+            }
+            Action::EarlierLoaded {
+                conversation_id,
+                view,
+            } => {
+                if let Some(t) = self.thread_mut(conversation_id) {
+                    t.items = merge_items(&t.items, newest_first_to_chronological(view.items));
+                    t.has_more = view.has_more;
+                    t.loading_earlier = false;
+                }
+            }
+            Action::ThreadFailed {
+                conversation_id,
+                message,
+            } => {
+                if let Some(t) = self.thread_mut(conversation_id) {
+                    t.loading = false;
+                    t.loading_earlier = false;
+                    t.error = Some(message);
+                }
+            }
+            Action::Touched(ids) => {
+                self.list_epoch += 1;
+                if let Some(t) = &self.thread {
+                    if ids.contains(&t.conversation_id) {
+                        self.thread_epoch += 1;
+                    }
+                }
+            }
+            Action::TouchedAll => {
+                self.list_epoch += 1;
+                self.thread_epoch += 1;
+            }
+            Action::MoveCursor(delta) => {
+                let ids: Vec<Id> = self.list.rows.iter().map(|r| r.id).collect();
+                self.cursor = move_cursor(&ids, self.cursor, delta);
+            }
+        }
+    }
+
+    fn thread_mut(&mut self, conversation_id: Id) -> Option<&mut ThreadState> {
+        self.thread
+            .as_mut()
+            .filter(|t| t.conversation_id == conversation_id)
+            .map(Rc::make_mut)
+    }
+
+    pub fn open_id(&self) -> Option<Id> {
+        self.thread.as_ref().map(|t| t.conversation_id)
+    }
+}
+
+/// LST-12: the rows of a re-read list that moved up with new activity — a later
+/// `last_activity_at` than before, or new to the list and newer than anything it showed.
+pub fn bubbled(old: &[ConversationSummary], new: &[ConversationSummary]) -> Vec<Id> {
+    if old.is_empty() {
+        return Vec::new();
+    }
+    let before: HashMap<Id, _> = old.iter().map(|r| (r.id, r.last_activity_at)).collect();
+    let newest_before = old.iter().map(|r| r.last_activity_at).max();
+    new.iter()
+        .filter(|r| match before.get(&r.id) {
+            Some(at) => r.last_activity_at > *at,
+            None => newest_before.is_some_and(|n| r.last_activity_at > n),
+        })
+        .map(|r| r.id)
+        .collect()
+}
+
+/// ↑/↓ (j/k) through the list: stops at the ends; from nowhere, down starts at the top and up
+/// at the bottom; a cursor on a row that left the list restarts likewise.
+pub fn move_cursor(ids: &[Id], current: Option<Id>, delta: i32) -> Option<Id> {
+    if ids.is_empty() {
+        return None;
+    }
+    let last = ids.len() - 1;
+    let index = match current.and_then(|c| ids.iter().position(|&i| i == c)) {
+        Some(i) => {
+            let step = delta.unsigned_abs() as usize;
+            if delta < 0 {
+                i.saturating_sub(step)
+            } else {
+                (i + step).min(last)
+            }
+        }
+        None if delta < 0 => last,
+        None => 0,
+    };
+    ids.get(index).copied()
+}
+
+fn newest_first_to_chronological(mut items: Vec<ThreadItem>) -> Vec<ThreadItem> {
+    items.reverse();
+    items
+}
+
+/// A thread item's identity across re-reads: messages, calls and notes have separate ids.
+fn item_key(item: &ThreadItem) -> (u8, Id) {
+    match item {
+        ThreadItem::Message(m) => (0, m.id),
+        ThreadItem::Call(c) => (1, c.id),
+        ThreadItem::Note(n) => (2, n.id),
+    }
+}
+
+/// Items already shown plus a fresh page: the fresh copy wins (a status moved on, RT-1), the
+/// order is chronological, nothing is shown twice.
+pub fn merge_items(shown: &[ThreadItem], fresh: Vec<ThreadItem>) -> Vec<ThreadItem> {
+    let mut by_key: HashMap<(u8, Id), ThreadItem> =
+        shown.iter().map(|i| (item_key(i), i.clone())).collect();
+    for item in fresh {
+        by_key.insert(item_key(&item), item);
+    }
+    let mut items: Vec<ThreadItem> = by_key.into_values().collect();
+    items.sort_by_key(|i| (i.at(), item_key(i)));
+    items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::*;
+    use inbox_core::DeliveryStatus;
+
+    fn page(rows: Vec<ConversationSummary>) -> ConversationPage {
+        ConversationPage {
+            items: rows,
+            next_cursor: None,
+            counts: Counts {
+                all: 3,
+                unread: 1,
+                unassigned: 0,
+                mine: 0,
+            },
+        }
+    }
+
+    fn loaded(rows: Vec<ConversationSummary>) -> Inbox {
+        let key = ConversationQuery::default();
+        let mut inbox = Inbox::default();
+        inbox.apply(Action::ListRequested(key.clone()));
+        inbox.apply(Action::ListLoaded {
+            key,
+            page: page(rows),
+        });
+        inbox
+    }
+
+    #[test]
+    fn lst12_rows_with_new_activity_bubble_up_and_highlight() {
+        let old = vec![row(1, 50), row(2, 40), row(3, 30)];
+        let mut inbox = loaded(old);
+        let new = vec![row(3, 60), row(1, 50), row(2, 40)];
+        inbox.apply(Action::ListRefreshed {
+            key: ConversationQuery::default(),
+            page: page(new.clone()),
+            epoch: 1,
+        });
+        let order: Vec<Id> = inbox.list.rows.iter().map(|r| r.id).collect();
+        assert_eq!(order, vec![3, 1, 2]);
+        assert_eq!(inbox.list.highlighted, BTreeMap::from([(3, 1)]));
+        // A second change before the first highlight fades: 2 glows its full time.
+        let newer = vec![row(2, 70), row(3, 60), row(1, 50)];
+        inbox.apply(Action::ListRefreshed {
+            key: ConversationQuery::default(),
+            page: page(newer),
+            epoch: 2,
+        });
+        inbox.apply(Action::ClearHighlight(1));
+        assert_eq!(inbox.list.highlighted, BTreeMap::from([(2, 2)]));
+        // A re-read that started earlier but finished later is dropped.
+        inbox.apply(Action::ListRefreshed {
+            key: ConversationQuery::default(),
+            page: page(new),
+            epoch: 1,
+        });
+        assert_eq!(inbox.list.rows[0].id, 2);
+        inbox.apply(Action::ClearHighlight(2));
+        assert!(inbox.list.highlighted.is_empty());
+    }
+
+    #[test]
+    fn lst12_a_new_conversation_highlights_but_a_first_load_does_not() {
+        assert!(bubbled(&[], &[row(1, 10)]).is_empty());
+        let old = vec![row(1, 50), row(2, 40)];
+        // 9 is new and newest; 8 only appeared because the page grew (older than anything shown).
+        let new = vec![row(9, 70), row(1, 50), row(2, 40), row(8, 5)];
+        assert_eq!(bubbled(&old, &new), vec![9]);
+        // A row read as it was (a mark-read, say) does not highlight.
+        assert!(bubbled(&old, &old).is_empty());
+    }
+
+    #[test]
+    fn lst11_load_more_appends_without_duplicates() {
+        let mut inbox = loaded(vec![row(1, 50), row(2, 40)]);
+        inbox.apply(Action::MoreRequested);
+        assert!(inbox.list.loading_more);
+        inbox.apply(Action::MoreLoaded {
+            key: ConversationQuery::default(),
+            page: page(vec![row(2, 40), row(3, 30)]),
+        });
+        let order: Vec<Id> = inbox.list.rows.iter().map(|r| r.id).collect();
+        assert_eq!(order, vec![1, 2, 3]);
+        assert!(!inbox.list.loading_more);
+    }
+
+    #[test]
+    fn lst7_answers_for_a_superseded_query_are_dropped() {
+        let mut inbox = loaded(vec![row(1, 50)]);
+        let today = ConversationQuery {
+            range: inbox_core::range::RangePreset::Today,
+            ..ConversationQuery::default()
+        };
+        inbox.apply(Action::ListRequested(today.clone()));
+        assert!(inbox.list.loading && inbox.list.rows.is_empty());
+        inbox.apply(Action::ListLoaded {
+            key: ConversationQuery::default(),
+            page: page(vec![row(5, 1)]),
+        });
+        assert!(
+            inbox.list.loading,
+            "a late answer for the old range is ignored"
+        );
+        inbox.apply(Action::ListLoaded {
+            key: today,
+            page: page(vec![row(2, 1)]),
+        });
+        assert_eq!(inbox.list.rows[0].id, 2);
+    }
+
+    #[test]
+    fn rt1_changes_ask_for_rereads_of_the_list_and_the_open_thread_only() {
+        let mut inbox = loaded(vec![row(1, 50)]);
+        inbox.apply(Action::ThreadOpened(1));
+        inbox.apply(Action::Touched(vec![2]));
+        assert_eq!((inbox.list_epoch, inbox.thread_epoch), (1, 0));
+        inbox.apply(Action::Touched(vec![2, 1]));
+        assert_eq!((inbox.list_epoch, inbox.thread_epoch), (2, 1));
+        inbox.apply(Action::TouchedAll);
+        assert_eq!((inbox.list_epoch, inbox.thread_epoch), (3, 2));
+    }
+
+    #[test]
+    fn thr4_thread_reads_chronologically_and_statuses_update_live() {
+        let mut inbox = Inbox::default();
+        inbox.apply(Action::ThreadOpened(1));
+        let newest_first = vec![
+            message(
+                12,
+                30,
+                inbox_core::Direction::Outbound,
+                DeliveryStatus::Sent,
+            ),
+            note(5, 20),
+            message(11, 10, inbox_core::Direction::Inbound, DeliveryStatus::Read),
+        ];
+        inbox.apply(Action::ThreadLoaded {
+            conversation_id: 1,
+            header: None,
+            view: thread_view(newest_first, true),
+        });
+        let t = inbox.thread.as_ref().unwrap();
+        assert_eq!(keys(&t.items), vec![(0, 11), (2, 5), (0, 12)]);
+        assert!(t.has_more);
+        // A re-read: 12 was delivered, 13 is new; the earlier paging state stays.
+        inbox.apply(Action::ThreadLoaded {
+            conversation_id: 1,
+            header: None,
+            view: thread_view(
+                vec![
+                    message(
+                        13,
+                        40,
+                        inbox_core::Direction::Inbound,
+                        DeliveryStatus::Delivered,
+                    ),
+                    message(
+                        12,
+                        30,
+                        inbox_core::Direction::Outbound,
+                        DeliveryStatus::Delivered,
+                    ),
+                ],
+                false,
+            ),
+        });
+        let t = inbox.thread.as_ref().unwrap();
+        assert_eq!(keys(&t.items), vec![(0, 11), (2, 5), (0, 12), (0, 13)]);
+        assert!(t.has_more, "older pages are still there to load");
+        match &t.items[2] {
+            ThreadItem::Message(m) => assert_eq!(m.status, DeliveryStatus::Delivered),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn thr6_earlier_pages_prepend() {
+        let mut inbox = Inbox::default();
+        inbox.apply(Action::ThreadOpened(1));
+        inbox.apply(Action::ThreadLoaded {
+            conversation_id: 1,
+            header: None,
+            view: thread_view(vec![note(5, 20)], true),
+        });
+        assert_eq!(
+            inbox.thread.as_ref().and_then(|t| t.oldest()).map(item_key),
+            Some((2, 5))
+        );
+        inbox.apply(Action::EarlierRequested);
+        inbox.apply(Action::EarlierLoaded {
+            conversation_id: 1,
+            view: thread_view(vec![call(3, 10), note(1, 5)], false),
+        });
+        let t = inbox.thread.as_ref().unwrap();
+        assert_eq!(keys(&t.items), vec![(2, 1), (1, 3), (2, 5)]);
+        assert!(!t.has_more && !t.loading_earlier);
+    }
+
+    #[test]
+    fn thr1_answers_for_a_thread_no_longer_open_are_dropped() {
+        let mut inbox = Inbox::default();
+        inbox.apply(Action::ThreadOpened(1));
+        inbox.apply(Action::ThreadOpened(2));
+        inbox.apply(Action::ThreadLoaded {
+            conversation_id: 1,
+            header: None,
+            view: thread_view(vec![note(5, 20)], false),
+        });
+        let t = inbox.thread.as_ref().unwrap();
+        assert_eq!(t.conversation_id, 2);
+        assert!(t.loading && t.items.is_empty());
+    }
+
+    #[test]
+    fn dsk5_accepted_replies_give_way_to_the_servers_copy() {
+        let mut t = ThreadState::opening(1);
+        let mut m = match message(
+            40,
+            10,
+            inbox_core::Direction::Outbound,
+            DeliveryStatus::Sent,
+        ) {
+            ThreadItem::Message(m) => m,
+            _ => unreachable!(),
+        };
+        m.client_id = Some("c-2".into());
+        t.items = vec![ThreadItem::Message(m)];
+        t.outbox = vec![
+            outbox("c-1", OutboxState::Queued),
+            outbox("c-2", OutboxState::Accepted { message_id: 40 }),
+            outbox(
+                "c-3",
+                OutboxState::Refused {
+                    reason: "window closed".into(),
+                },
+            ),
+            outbox("c-4", OutboxState::Accepted { message_id: 41 }),
+        ];
+        let shown: Vec<&str> = t
+            .visible_outbox()
+            .iter()
+            .map(|e| e.client_id.as_str())
+            .collect();
+        assert_eq!(shown, vec!["c-1", "c-3", "c-4"]);
+    }
+
+    #[test]
+    fn keyboard_cursor_moves_within_the_list() {
+        let ids = [10, 20, 30];
+        assert_eq!(move_cursor(&ids, None, 1), Some(10));
+        assert_eq!(move_cursor(&ids, None, -1), Some(30));
+        assert_eq!(move_cursor(&ids, Some(10), 1), Some(20));
+        assert_eq!(move_cursor(&ids, Some(30), 1), Some(30), "stops at the end");
+        assert_eq!(
+            move_cursor(&ids, Some(10), -1),
+            Some(10),
+            "stops at the top"
+        );
+        assert_eq!(move_cursor(&ids, Some(99), 1), Some(10), "gone: restart");
+        assert_eq!(move_cursor(&[], Some(10), 1), None);
+        let mut inbox = loaded(vec![row(1, 50), row(2, 40)]);
+        inbox.apply(Action::MoveCursor(1));
+        inbox.apply(Action::MoveCursor(1));
+        assert_eq!(inbox.cursor, Some(2));
+    }
+
+    fn keys(items: &[ThreadItem]) -> Vec<(u8, Id)> {
+        items.iter().map(item_key).collect()
+    }
+}
