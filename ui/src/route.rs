@@ -61,6 +61,13 @@ impl InboxView {
         view
     }
 
+    /// Reads a view a notification or deep link names: `conversation=5`, `?conversation=5`,
+    /// `messages?conversation=5` or `/messages?…` (DSK-4, THR-3).
+    pub fn parse_link(link: &str) -> InboxView {
+        let link = link.trim().trim_start_matches(['#', '/']);
+        InboxView::parse(link.strip_prefix("messages").unwrap_or(link))
+    }
+
     /// The query's key/value pairs in a stable order (for `push_with_query`).
     pub fn pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs = Vec::new();
@@ -211,6 +218,22 @@ mod tests {
         assert_eq!(view.conversation, Some(7));
         assert_eq!(view.range, None, "the remembered preset fills in");
         assert_eq!(view.filter, ListFilter::All);
+    }
+
+    #[test]
+    fn dsk4_notification_links_open_their_conversation() {
+        for link in [
+            "conversation=5",
+            "?conversation=5",
+            "messages?conversation=5",
+            "/messages?conversation=5",
+            "#/messages?conversation=5",
+        ] {
+            assert_eq!(InboxView::parse_link(link).conversation, Some(5), "{link}");
+        }
+        let full = InboxView::parse_link("range=today&filter=unread&conversation=9");
+        assert_eq!(full.range, Some(RangePreset::Today));
+        assert_eq!(full.filter, ListFilter::Unread);
     }
 
     #[test]

@@ -46,12 +46,37 @@ pub fn sign_out(on_signed_out: Callback<Option<String>>) {
 
 /// Opens `/messages?{query}` for a notification click.
 fn open_view(navigator: &Navigator, query: &str) {
-    let view = InboxView::parse(
-        query
-            .trim_start_matches(['#', '/'])
-            .trim_start_matches("messages"),
-    );
+    let view = InboxView::parse_link(query);
     let _ = navigator.push_with_query(&Route::Messages, Raw(view.to_query()));
+}
+
+/// What a route shows for who is signed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Screen {
+    Splash,
+    Login,
+    Messages,
+    Dashboard,
+    Redirect(Route),
+}
+
+/// ACC-1 and ACC-3 as routing: signed out, everything leads to sign-in; signed in, sign-in leads
+/// to Messages, and Messages without `messages.view` leads to the dashboard.
+pub fn screen(auth: &Auth, route: &Route) -> Screen {
+    match (auth, route) {
+        (Auth::Checking, _) => Screen::Splash,
+        (Auth::SignedOut { .. }, Route::Login) => Screen::Login,
+        (Auth::SignedOut { .. }, _) => Screen::Redirect(Route::Login),
+        (Auth::SignedIn(_), Route::Login | Route::Home) => Screen::Redirect(Route::Messages),
+        (Auth::SignedIn(s), Route::Messages) => {
+            if s.user.capabilities.has(Capability::MessagesView) {
+                Screen::Messages
+            } else {
+                Screen::Redirect(Route::Dashboard)
+            }
+        }
+        (Auth::SignedIn(_), Route::Dashboard) => Screen::Dashboard,
+    }
 }
 
 #[function_component]
@@ -147,34 +172,78 @@ fn Shell() -> Html {
     let render = {
         let auth = (*auth).clone();
         let connection = (*connection).clone();
-        Callback::from(move |route: Route| match (&auth, route) {
-            (Auth::Checking, _) => {
+        Callback::from(move |route: Route| match (screen(&auth, &route), &auth) {
+            (Screen::Splash, _) => {
                 html! { <p class="splash muted" role="status">{ "Opening Garage Inbox…" }</p> }
             }
-            (Auth::SignedOut { reason }, Route::Login) => html! {
+            (Screen::Redirect(to), _) => html! { <Redirect<Route> {to} /> },
+            (Screen::Login, Auth::SignedOut { reason }) => html! {
                 <LoginPage notice={reason.clone()} on_signed_in={on_signed_in.clone()} />
             },
-            (Auth::SignedOut { .. }, _) => html! { <Redirect<Route> to={Route::Login} /> },
-            (Auth::SignedIn(_), Route::Login | Route::Home) => {
-                html! { <Redirect<Route> to={Route::Messages} /> }
-            }
-            (Auth::SignedIn(s), Route::Messages)
-                if !s.user.capabilities.has(Capability::MessagesView) =>
-            {
-                html! { <Redirect<Route> to={Route::Dashboard} /> }
-            }
-            (Auth::SignedIn(s), Route::Messages) => html! {
+            (Screen::Messages, Auth::SignedIn(s)) => html! {
                 <MessagesPage session={s.clone()} connection={connection.clone()}
                     on_signed_out={on_signed_out.clone()} />
             },
-            (Auth::SignedIn(s), Route::Dashboard) => {
+            (Screen::Dashboard, Auth::SignedIn(s)) => {
                 let on_signed_out = on_signed_out.clone();
                 html! {
                     <Dashboard session={s.clone()}
                         on_sign_out={Callback::from(move |_| sign_out(on_signed_out.clone()))} />
                 }
             }
+            _ => Html::default(),
         })
     };
     html! { <Switch<Route> {render} /> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use inbox_core::{CapabilitySet, Organisation, User};
+
+    fn signed_in(caps: Vec<Capability>) -> Auth {
+        Auth::SignedIn(Rc::new(Session {
+            server: String::new(),
+            user: User {
+                id: 1,
+                email: String::new(),
+                name: "Sam".into(),
+                role: "r".into(),
+                capabilities: CapabilitySet::new(caps),
+            },
+            organisation: Organisation {
+                id: 1,
+                name: "G".into(),
+                time_zone: "Europe/London".into(),
+                ai_enabled: false,
+            },
+        }))
+    }
+
+    #[test]
+    fn acc1_messages_without_view_redirects_to_the_dashboard() {
+        let mechanic = signed_in(vec![]);
+        assert_eq!(
+            screen(&mechanic, &Route::Messages),
+            Screen::Redirect(Route::Dashboard)
+        );
+        assert_eq!(screen(&mechanic, &Route::Dashboard), Screen::Dashboard);
+        let desk = signed_in(vec![Capability::MessagesView, Capability::MessagesSend]);
+        assert_eq!(screen(&desk, &Route::Messages), Screen::Messages);
+        assert_eq!(
+            screen(&desk, &Route::Login),
+            Screen::Redirect(Route::Messages)
+        );
+    }
+
+    #[test]
+    fn acc3_signed_out_everything_leads_to_sign_in() {
+        let out = Auth::SignedOut { reason: None };
+        assert_eq!(screen(&out, &Route::Login), Screen::Login);
+        for route in [Route::Messages, Route::Dashboard, Route::Home] {
+            assert_eq!(screen(&out, &route), Screen::Redirect(Route::Login));
+        }
+        assert_eq!(screen(&Auth::Checking, &Route::Messages), Screen::Splash);
+    }
 }

@@ -48,3 +48,39 @@ pub fn Dashboard(props: &DashboardProps) -> Html {
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::test_render;
+    use inbox_core::{CapabilitySet, Organisation, User};
+
+    #[tokio::test]
+    async fn acc1_dashboard_says_which_capability_is_missing() {
+        let session = Session {
+            server: "http://127.0.0.1:8787".into(),
+            user: User {
+                id: 9,
+                email: "mechanic@demo.test".into(),
+                name: "Mo Mechanic".into(),
+                role: "mechanic".into(),
+                capabilities: CapabilitySet::new([]),
+            },
+            organisation: Organisation {
+                id: 1,
+                name: "Demo Garage".into(),
+                time_zone: "Europe/London".into(),
+                ai_enabled: false,
+            },
+        };
+        let html = test_render::<Dashboard>(DashboardProps {
+            session: Rc::new(session),
+            on_sign_out: Callback::noop(),
+        })
+        .await;
+        assert!(html.contains(r#"id="dashboard""#), "{html}");
+        assert!(html.contains("messages.view"), "{html}");
+        assert!(html.contains(r#"id="sign-out""#), "{html}");
+        assert!(html.contains("Mo Mechanic"), "{html}");
+    }
+}

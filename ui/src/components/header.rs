@@ -95,6 +95,46 @@ mod tests {
         .await
     }
 
+    #[test]
+    fn nav2_tabs_follow_the_approve_capability_and_the_ai_switch() {
+        use inbox_core::{CapabilitySet, Organisation, User};
+        let session = |caps: Vec<Capability>, ai: bool| Session {
+            server: String::new(),
+            user: User {
+                id: 1,
+                email: String::new(),
+                name: "Sam".into(),
+                role: "r".into(),
+                capabilities: CapabilitySet::new(caps),
+            },
+            organisation: Organisation {
+                id: 1,
+                name: "G".into(),
+                time_zone: "Europe/London".into(),
+                ai_enabled: ai,
+            },
+        };
+        let viewer = Tabs::for_session(&session(vec![Capability::MessagesView], false));
+        assert_eq!(
+            viewer,
+            Tabs {
+                approvals: false,
+                analytics: false
+            }
+        );
+        let manager = Tabs::for_session(&session(
+            vec![Capability::MessagesView, Capability::MessagesApprove],
+            true,
+        ));
+        assert_eq!(
+            manager,
+            Tabs {
+                approvals: true,
+                analytics: true
+            }
+        );
+    }
+
     #[tokio::test]
     async fn nav1_header_and_nav2_tabs_follow_capabilities() {
         let html = render(Tabs {

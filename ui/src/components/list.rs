@@ -98,6 +98,7 @@ pub fn ListPanel(props: &ListProps) -> Html {
                     }
                 </div>
             } else {
+                <div class="list-scroll">
                 <ul class="conversation-list" role="listbox" aria-label="Conversations"
                     tabindex="0" aria-activedescendant={active_descendant}>
                     { for list.rows.iter().map(|row| html! {
@@ -114,6 +115,7 @@ pub fn ListPanel(props: &ListProps) -> Html {
                         { if list.loading_more { "Loading…" } else { "Load more" } }
                     </button>
                 }
+                </div>
             }
         </section>
     }
