@@ -222,7 +222,6 @@ impl Inbox {
                 if self.thread.as_ref().map(|t| t.conversation_id) != Some(id) {
                     self.thread = Some(Rc::new(ThreadState::opening(id)));
                 }
-                self.cursor = Some(id);
             }
             Action::ThreadClosed => self.thread = None,
             Action::ThreadLoaded {
@@ -281,7 +280,9 @@ impl Inbox {
             }
             Action::MoveCursor(delta) => {
                 let ids: Vec<Id> = self.list.rows.iter().map(|r| r.id).collect();
-                self.cursor = move_cursor(&ids, self.cursor, delta);
+                // Until the keyboard is used, it starts from the open conversation, if any.
+                let from = self.cursor.or(self.open_id());
+                self.cursor = move_cursor(&ids, from, delta);
             }
         }
     }
@@ -627,6 +628,20 @@ mod tests {
         assert_eq!(move_cursor(&ids, Some(99), 1), Some(10), "gone: restart");
         assert_eq!(move_cursor(&[], Some(10), 1), None);
         let mut inbox = loaded(vec![row(1, 50), row(2, 40)]);
+        inbox.apply(Action::MoveCursor(1));
+        inbox.apply(Action::MoveCursor(1));
+        assert_eq!(inbox.cursor, Some(2));
+
+        // A click opens a thread without moving the cursor; the first key starts from there.
+        let mut inbox = loaded(vec![row(1, 50), row(2, 40), row(3, 30)]);
+        inbox.apply(Action::ThreadOpened(2));
+        assert_eq!(inbox.cursor, None);
+        inbox.apply(Action::MoveCursor(1));
+        assert_eq!(inbox.cursor, Some(3));
+        // Back in the list with nothing open, a fresh cursor starts at the top.
+        let mut inbox = loaded(vec![row(1, 50), row(2, 40), row(3, 30)]);
+        inbox.apply(Action::ThreadOpened(1));
+        inbox.apply(Action::ThreadClosed);
         inbox.apply(Action::MoveCursor(1));
         inbox.apply(Action::MoveCursor(1));
         assert_eq!(inbox.cursor, Some(2));

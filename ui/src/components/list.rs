@@ -45,6 +45,24 @@ pub fn ListPanel(props: &ListProps) -> Html {
             .map(|i| i.value())
             .unwrap_or_default()
     });
+    // WebDriver's clear (and some input methods) change the value without an input event; the
+    // change shows by the time the box loses focus.
+    let on_settle = {
+        let (on_search, current) = (props.on_search.clone(), props.search.clone());
+        move |target: Option<HtmlInputElement>| {
+            if let Some(value) = target.map(|i| i.value()) {
+                if value != current {
+                    on_search.emit(value);
+                }
+            }
+        }
+    };
+    let on_change = {
+        let on_settle = on_settle.clone();
+        Callback::from(move |e: Event| on_settle(e.target_dyn_into::<HtmlInputElement>()))
+    };
+    let on_blur =
+        Callback::from(move |e: FocusEvent| on_settle(e.target_dyn_into::<HtmlInputElement>()));
     let on_search_key = {
         let on_search = props.on_search.clone();
         Callback::from(move |e: KeyboardEvent| {
@@ -64,7 +82,7 @@ pub fn ListPanel(props: &ListProps) -> Html {
                 <input id="search" type="search" class="search" ref={props.search_ref.clone()}
                     placeholder="Search name, number or message  ( / )"
                     aria-label="Search conversations" autocomplete="off"
-                    value={props.search.clone()} oninput={on_input} onkeydown={on_search_key} />
+                    value={props.search.clone()} oninput={on_input} onchange={on_change} onblur={on_blur} onkeydown={on_search_key} />
                 <RangeRow active={props.range} on_pick={props.on_range.clone()} />
                 if props.range == RangePreset::Custom {
                     <CustomRange from={props.from} to={props.to} on_change={props.on_custom.clone()} />
