@@ -9,7 +9,7 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 
-use super::{bins, eventually, WAIT};
+use super::{bins, WAIT};
 
 /// The layouts each test photographs: desktop with sidebar room, desktop, narrow.
 pub const WIDTHS: [u32; 3] = [1440, 1100, 800];
@@ -56,12 +56,25 @@ impl App {
             "tauri:options".into(),
             json!({ "application": bins::path("garage-inbox") }),
         );
-        let client = ClientBuilder::rustls()
-            .unwrap()
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("a WebDriver session with the app");
+        // The driver is on loopback: plain HTTP, no TLS stack. WebKitWebDriver may still be
+        // starting when tauri-driver already listens: retry the session a few times.
+        let mut attempt = 0;
+        let client = loop {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector)
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if attempt < 5 => {
+                    attempt += 1;
+                    eprintln!("WebDriver session attempt {attempt} failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => panic!("no WebDriver session with the app: {e}"),
+            }
+        };
         let app = App {
             client,
             driver,
@@ -70,6 +83,35 @@ impl App {
         };
         app.client.set_window_size(WIDTHS[0], HEIGHT).await.unwrap();
         app
+    }
+
+    /// Polls `check` until it returns `Some`; on timeout saves a screenshot and the page's
+    /// markup (`target/screenshots/<test>-FAILED.*`) and fails with `what`.
+    pub async fn until<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(v) = check().await {
+                return v;
+            }
+            if Instant::now() > deadline {
+                let dir = bins::screenshots();
+                if let Ok(png) = self.client.screenshot().await {
+                    let _ = std::fs::write(dir.join(format!("{}-FAILED.png", self.test)), png);
+                }
+                let html = self
+                    .js("return document.documentElement.outerHTML;", vec![])
+                    .await;
+                let html = html.as_str().unwrap_or("");
+                let _ = std::fs::write(dir.join(format!("{}-FAILED.html", self.test)), html);
+                let url = self.url().await;
+                panic!("timed out after {WAIT:?} waiting for {what} (at {url}; page saved as {}-FAILED.html)", self.test);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Ends the app (as closing its window does) and the driver.
@@ -91,7 +133,9 @@ impl App {
     pub async fn fill(&self, css: &str, text: &str) {
         let e = self.wait(css).await;
         e.clear().await.unwrap();
-        e.send_keys(text).await.unwrap();
+        if !text.is_empty() {
+            e.send_keys(text).await.unwrap();
+        }
     }
 
     pub async fn click(&self, css: &str) {
@@ -100,16 +144,17 @@ impl App {
 
     /// The element, once it is in the page.
     pub async fn wait(&self, css: &str) -> Element {
-        let found = eventually(&format!("`{css}`"), WAIT, || async {
-            self.client.find(Locator::Css(css)).await.ok()
-        })
-        .await;
+        let found = self
+            .until(&format!("`{css}`"), || async {
+                self.client.find(Locator::Css(css)).await.ok()
+            })
+            .await;
         found
     }
 
     /// Waits until `css` is gone from the page (or hidden).
     pub async fn wait_gone(&self, css: &str) {
-        eventually(&format!("`{css}` to go"), WAIT, || async {
+        self.until(&format!("`{css}` to go"), || async {
             (!self.visible(css).await).then_some(())
         })
         .await
@@ -157,7 +202,7 @@ impl App {
 
     /// Waits until the text of `css` satisfies `ok`; returns it.
     pub async fn wait_text(&self, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        eventually(&format!("`{css}` {what}"), WAIT, || async {
+        self.until(&format!("`{css}` {what}"), || async {
             self.text(css).await.filter(|t| ok(t))
         })
         .await
@@ -185,7 +230,11 @@ impl App {
     }
 
     pub async fn url(&self) -> String {
-        self.client.current_url().await.unwrap().to_string()
+        self.client
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default()
     }
 
     pub async fn js(&self, script: &str, args: Vec<Value>) -> Value {
@@ -197,13 +246,14 @@ impl App {
 
     pub async fn set_width(&self, width: u32) {
         self.client.set_window_size(width, HEIGHT).await.unwrap();
-        let w = eventually("the window to resize", WAIT, || async {
-            self.js("return window.innerWidth;", vec![])
-                .await
-                .as_u64()
-                .filter(|w| w.abs_diff(u64::from(width)) < 40)
-        })
-        .await;
+        let w = self
+            .until("the window to resize", || async {
+                self.js("return window.innerWidth;", vec![])
+                    .await
+                    .as_u64()
+                    .filter(|w| w.abs_diff(u64::from(width)) < 40)
+            })
+            .await;
         let _ = w;
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
