@@ -27,13 +27,7 @@ fn activity(
     Ok(())
 }
 
-/// Sealed form of a secret; empty stays empty (not configured).
-fn seal(secrets: &crate::secrets::SecretBox, plain: &str) -> StoreResult<String> {
-    if plain.is_empty() {
-        return Ok(String::new());
-    }
-    Ok(secrets.seal(plain)?)
-}
+use crate::store::rows::{imported_party, seal};
 
 fn import_org(
     tx: &Connection,
@@ -153,16 +147,7 @@ fn import_org(
         let cid = tx.last_insert_rowid();
         let title = title_search_text(tx, cid)?;
         fts_put(tx, fts_kind::TITLE, cid, org, cid, &title)?;
-        let sender = match &conv.party {
-            Party::Customer(i) => o.customers[*i].name.clone(),
-            Party::Number(n) => super::rows::title(None, Some(n), false),
-            Party::Withheld => super::rows::title(None, None, true),
-        };
-        let call_from = match &conv.party {
-            Party::Customer(i) => o.customers[*i].phones.first().cloned(),
-            Party::Number(n) => Some(n.clone()),
-            Party::Withheld => None,
-        };
+        let (sender, call_from) = imported_party(o, &conv.party);
         for item in &conv.items {
             match item {
                 ItemData::Message {
