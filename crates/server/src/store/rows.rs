@@ -330,3 +330,109 @@ pub(crate) mod fts_kind {
     pub const CALL: i64 = 1;
     pub const TITLE: i64 = 2;
 }
+
+/// A conversation's details from its parts (THR-2, SDB-2): reply channels and the WhatsApp window
+/// follow from the summary, the customer and the last inbound WhatsApp message.
+pub(crate) fn conversation_detail(
+    summary: ConversationSummary,
+    last_inbound_whatsapp_at: Option<i64>,
+    customer: Option<inbox_core::Customer>,
+    linked_work_order: Option<WorkOrder>,
+    work_order_candidates: Vec<WorkOrder>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> inbox_core::ConversationDetail {
+    use inbox_core::compose::{reply_channels, ReplyContext};
+    let has_number =
+        summary.caller_number.is_some() || customer.as_ref().is_some_and(|c| !c.phones.is_empty());
+    let reply_channels = reply_channels(ReplyContext {
+        has_customer: customer.is_some(),
+        has_number: has_number && !summary.withheld,
+        last_channel: summary.last_channel,
+    });
+    inbox_core::ConversationDetail {
+        whatsapp_window: inbox_core::whatsapp::window_state(
+            last_inbound_whatsapp_at.map(from_ms),
+            now,
+        ),
+        summary,
+        customer,
+        linked_work_order,
+        work_order_candidates,
+        reply_channels,
+    }
+}
+
+/// The system message of a work order linked to or unlinked from a conversation (SDB-3).
+pub(crate) fn work_order_note(wo: &WorkOrder, linked: bool) -> String {
+    let verb = if linked { "linked" } else { "unlinked" };
+    format!(
+        "Work order {} ({}) {verb}",
+        wo.number, wo.vehicle_registration
+    )
+}
+
+/// A rejection's reason, which the author needs (APQ-1).
+pub(crate) fn rejection_reason(reason: &str) -> crate::store::StoreResult<String> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(crate::store::StoreError::Invalid(
+            "give a reason so the author knows what to change".into(),
+        ));
+    }
+    Ok(reason.to_string())
+}
+
+/// A note's text, which must not be empty.
+pub(crate) fn note_body(body: &str) -> crate::store::StoreResult<String> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(crate::store::StoreError::Invalid(
+            "the note is empty".into(),
+        ));
+    }
+    Ok(body.to_string())
+}
+
+/// The system messages left in both threads when a call moves (VOI-6): (from, to).
+pub(crate) fn call_moved_notes(
+    started_at: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+    from_title: &str,
+    to_title: &str,
+) -> (String, String) {
+    let when = started_at.with_timezone(&tz).format("%-d %b %H:%M");
+    (
+        format!("Call of {when} moved to {to_title}"),
+        format!("Call of {when} moved here from {from_title}"),
+    )
+}
+
+/// An imported message's author id and sender name, and when it was read (ms).
+pub(crate) fn imported_message_meta(
+    o: &crate::store::dataset::OrgData,
+    user_ids: &[crate::store::dataset::ImportedUser],
+    sender: &str,
+    direction: Direction,
+    author: Option<usize>,
+    at: chrono::DateTime<chrono::Utc>,
+    read: bool,
+) -> (Option<Id>, String, Option<i64>) {
+    let (author_id, name) = match (direction, author) {
+        (Direction::Outbound, Some(u)) => (Some(user_ids[u].id), o.users[u].name.clone()),
+        _ => (None, sender.to_string()),
+    };
+    let read_at = (direction == Direction::Inbound && read).then(|| ms(at));
+    (author_id, name, read_at)
+}
+
+/// The recording URL of an imported voicemail: Twilio's form, unique per conversation and call.
+pub(crate) fn imported_recording_url(
+    account_sid: &str,
+    conversation_id: Id,
+    call_no: usize,
+) -> String {
+    format!(
+        "https://api.twilio.com/2010-04-01/Accounts/{account_sid}/Recordings/RE{:032x}",
+        conversation_id * 1000 + call_no as i64
+    )
+}

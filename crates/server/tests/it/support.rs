@@ -18,6 +18,7 @@ use inbox_server::store::dataset::{
     ConversationData, CustomerData, ItemData, OrgData, Party, ProviderSettings, UserData,
     WorkOrderData,
 };
+use inbox_server::store::postgres::scratch;
 use inbox_server::store::{self, Dataset, Store};
 use inbox_server::{app, AppState};
 use reqwest::StatusCode;
@@ -51,7 +52,6 @@ pub struct TestDb {
 
 impl TestDb {
     pub async fn new() -> TestDb {
-        use sqlx::Connection;
         let dir = tempfile::tempdir().unwrap();
         if !postgres() {
             return TestDb {
@@ -60,24 +60,11 @@ impl TestDb {
                 pg: None,
             };
         }
-        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let admin = std::env::var("INBOX_TEST_POSTGRES_URL")
             .expect("INBOX_TEST_BACKEND=postgres needs INBOX_TEST_POSTGRES_URL");
-        let name = format!(
-            "inbox_test_{}_{}_{:08x}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            rand::random::<u32>()
-        );
-        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .execute(&mut conn)
-            .await
-            .unwrap();
-        conn.close().await.unwrap();
-        let (base, _) = admin.rsplit_once('/').expect("a URL with a database name");
+        let (url, name) = scratch::create(&admin, "inbox_test").await.unwrap();
         TestDb {
-            url: format!("{base}/{name}"),
+            url,
             _dir: dir,
             pg: Some((admin, name)),
         }
@@ -106,26 +93,8 @@ impl Drop for TestDb {
         let Some((admin, name)) = self.pg.take() else {
             return;
         };
-        // On a thread of its own: Drop cannot await, and the test's runtime may be single-threaded.
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                use sqlx::Connection;
-                let mut conn = sqlx::PgConnection::connect(&admin).await?;
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                )))
-                .execute(&mut conn)
-                .await?;
-                conn.close().await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop a test database: {dropped:?}");
+        if let Err(e) = scratch::drop_blocking(&admin, &name) {
+            eprintln!("could not drop the test database {name}: {e}");
         }
     }
 }

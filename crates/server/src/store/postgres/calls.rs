@@ -213,25 +213,10 @@ impl CallStore for PgStore {
             party_name(&mut tx, from).await?,
             party_name(&mut tx, dest).await?,
         );
-        let when = call.started_at.with_timezone(&tz).format("%-d %b %H:%M");
-        system_note(
-            &mut tx,
-            org,
-            from,
-            &format!("Call of {when} moved to {to_title}"),
-            Some(user),
-            now,
-        )
-        .await?;
-        system_note(
-            &mut tx,
-            org,
-            dest,
-            &format!("Call of {when} moved here from {from_title}"),
-            Some(user),
-            now,
-        )
-        .await?;
+        let (from_note, to_note) =
+            crate::store::rows::call_moved_notes(call.started_at, tz, &from_title, &to_title);
+        system_note(&mut tx, org, from, &from_note, Some(user), now).await?;
+        system_note(&mut tx, org, dest, &to_note, Some(user), now).await?;
         refresh(&mut tx, from).await?;
         refresh(&mut tx, dest).await?;
         audit(

@@ -4,16 +4,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::api::{ConversationPage, Counts, ListFilter, PAGE_SIZE};
-use inbox_core::compose::{reply_channels, ReplyContext};
 use inbox_core::sync::Change;
-use inbox_core::whatsapp::window_state;
 use inbox_core::{ConversationDetail, ConversationSummary, Id, WorkOrderStatus};
 use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::events::emit;
 use super::rows::{self, load_summary, SUMMARY_SELECT, WORK_ORDER_SELECT};
 use super::{audit, ensure_conversation, system_note, PgStore};
-use crate::store::rows::{from_ms, ms};
+use crate::store::rows::ms;
 use crate::store::search::pg_tsquery;
 use crate::store::{
     Actor, ConversationStore, ListCursor, ListParams, ListScope, StoreError, StoreResult,
@@ -159,21 +157,14 @@ pub(crate) async fn detail(
         )?,
         _ => Vec::new(),
     };
-    let has_number =
-        summary.caller_number.is_some() || customer.as_ref().is_some_and(|c| !c.phones.is_empty());
-    let reply_channels = reply_channels(ReplyContext {
-        has_customer: customer.is_some(),
-        has_number: has_number && !summary.withheld,
-        last_channel: summary.last_channel,
-    });
-    Ok(ConversationDetail {
-        whatsapp_window: window_state(last_inbound_whatsapp.map(from_ms), now),
+    Ok(crate::store::rows::conversation_detail(
         summary,
+        last_inbound_whatsapp,
         customer,
-        linked_work_order: work_order,
+        work_order,
         work_order_candidates,
-        reply_channels,
-    })
+        now,
+    ))
 }
 
 #[async_trait]
@@ -308,10 +299,7 @@ impl ConversationStore for PgStore {
                     .bind(new)
                     .execute(&mut *tx)
                     .await?;
-                let body = format!(
-                    "Work order {} ({}) linked",
-                    wo.number, wo.vehicle_registration
-                );
+                let body = crate::store::rows::work_order_note(&wo, true);
                 system_note(&mut tx, org, id, &body, Some(actor.user_id), now).await?;
                 audit(
                     &mut tx,
@@ -330,10 +318,7 @@ impl ConversationStore for PgStore {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                let body = format!(
-                    "Work order {} ({}) unlinked",
-                    wo.number, wo.vehicle_registration
-                );
+                let body = crate::store::rows::work_order_note(&wo, false);
                 system_note(&mut tx, org, id, &body, Some(actor.user_id), now).await?;
                 audit(
                     &mut tx,

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use inbox_core::{Direction, Id};
+use inbox_core::Id;
 use sqlx::PgConnection;
 
 use super::accounts::{insert_organisation, insert_user};
@@ -195,13 +195,9 @@ async fn import_org(
                     at,
                     read,
                 } => {
-                    let (author_id, name) = match (direction, author) {
-                        (Direction::Outbound, Some(u)) => {
-                            (Some(users[*u].id), o.users[*u].name.clone())
-                        }
-                        _ => (None, sender.clone()),
-                    };
-                    let read_at = (*direction == Direction::Inbound && *read).then(|| ms(*at));
+                    let (author_id, name, read_at) = crate::store::rows::imported_message_meta(
+                        o, &users, &sender, *direction, *author, *at, *read,
+                    );
                     let id: Id = sqlx::query_scalar(
                         "INSERT INTO messages (org_id, conversation_id, direction, channel, body, status, author_id, sender_name,
                                                created_at, updated_at, read_at)
@@ -232,10 +228,10 @@ async fn import_org(
                     at,
                 } => {
                     let recording_url = recording_secs.map(|_| {
-                        format!(
-                            "https://api.twilio.com/2010-04-01/Accounts/{}/Recordings/RE{:032x}",
-                            p.twilio_account_sid,
-                            cid * 1000 + calls as i64
+                        crate::store::rows::imported_recording_url(
+                            &p.twilio_account_sid,
+                            cid,
+                            calls,
                         )
                     });
                     let id: Id = sqlx::query_scalar(

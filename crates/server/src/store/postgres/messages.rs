@@ -242,12 +242,7 @@ impl MessageStore for PgStore {
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Message> {
-        let reason = reason.trim().to_string();
-        if reason.is_empty() {
-            return Err(StoreError::Invalid(
-                "give a reason so the author knows what to change".into(),
-            ));
-        }
+        let reason = crate::store::rows::rejection_reason(reason)?;
         let (org, user) = (actor.org_id, actor.user_id);
         let mut tx = self.begin(org).await?;
         let m = pending_approval(&mut tx, org, message_id).await?;

@@ -332,3 +332,53 @@ pub(crate) async fn system_note(
     events::emit(tx, org_id, at, &inbox_core::sync::Change::Note(note)).await?;
     Ok(id)
 }
+
+/// Scratch databases for tests and benchmarks: one fresh database per run on a cluster reached
+/// through its maintenance database's URL (e.g. `postgres://postgres@127.0.0.1:54329/postgres`).
+pub mod scratch {
+    use sqlx::Connection;
+
+    /// Creates a database with a unique name; returns its URL and its name.
+    pub async fn create(admin_url: &str, prefix: &str) -> anyhow::Result<(String, String)> {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let name = format!(
+            "{prefix}_{}_{}_{:08x}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            rand::random::<u32>()
+        );
+        let mut conn = sqlx::PgConnection::connect(admin_url).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await?;
+        let (base, _) = admin_url
+            .rsplit_once('/')
+            .ok_or_else(|| anyhow::anyhow!("{admin_url} names no database"))?;
+        Ok((format!("{base}/{name}"), name))
+    }
+
+    /// Drops a database made by `create`, ending its open connections. Blocks: it runs on a
+    /// thread and runtime of its own, so it can be called from `Drop`.
+    pub fn drop_blocking(admin_url: &str, name: &str) -> anyhow::Result<()> {
+        let (admin_url, owned) = (admin_url.to_string(), name.to_string());
+        std::thread::spawn(move || -> anyhow::Result<()> {
+            let name = owned;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&admin_url).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await?;
+                conn.close().await?;
+                Ok(())
+            })
+        })
+        .join()
+        .map_err(|_| anyhow::anyhow!("dropping {name} panicked"))?
+    }
+}

@@ -111,10 +111,7 @@ impl ThreadStore for PgStore {
         body: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Note> {
-        let body = body.trim().to_string();
-        if body.is_empty() {
-            return Err(StoreError::Invalid("the note is empty".into()));
-        }
+        let body = crate::store::rows::note_body(body)?;
         let (org, user) = (actor.org_id, actor.user_id);
         let mut tx = self.begin(org).await?;
         ensure_conversation(&mut tx, org, conversation_id).await?;

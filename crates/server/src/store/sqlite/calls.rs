@@ -146,9 +146,9 @@ impl CallStore for SqliteStore {
                 fts_put(tx, fts_kind::CALL, id, org, dest, t)?;
             }
             let (from_title, to_title) = (party_name(tx, from)?, party_name(tx, dest)?);
-            let when = call.started_at.with_timezone(&tz).format("%-d %b %H:%M");
-            system_note(tx, org, from, &format!("Call of {when} moved to {to_title}"), Some(user), now)?;
-            system_note(tx, org, dest, &format!("Call of {when} moved here from {from_title}"), Some(user), now)?;
+            let (from_note, to_note) = crate::store::rows::call_moved_notes(call.started_at, tz, &from_title, &to_title);
+            system_note(tx, org, from, &from_note, Some(user), now)?;
+            system_note(tx, org, dest, &to_note, Some(user), now)?;
             refresh(tx, from)?;
             refresh(tx, dest)?;
             audit(tx, org, Some(user), "call.reassigned", ("call", id),
