@@ -436,3 +436,24 @@ pub(crate) fn imported_recording_url(
         conversation_id * 1000 + call_no as i64
     )
 }
+
+/// A list page from up to `PAGE_SIZE + 1` rows: the extra row only says there is a next page.
+pub(crate) fn list_page(
+    mut items: Vec<ConversationSummary>,
+    counts: inbox_core::api::Counts,
+) -> inbox_core::api::ConversationPage {
+    use inbox_core::api::PAGE_SIZE;
+    let next_cursor = if items.len() > PAGE_SIZE {
+        items.truncate(PAGE_SIZE);
+        items
+            .last()
+            .map(|c| crate::cursor::encode_list(c.last_activity_at, c.id))
+    } else {
+        None
+    };
+    inbox_core::api::ConversationPage {
+        items,
+        next_cursor,
+        counts,
+    }
+}

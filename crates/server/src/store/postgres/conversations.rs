@@ -108,20 +108,8 @@ pub(crate) async fn list(
     }
     q.push(" ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ")
         .push_bind(PAGE_SIZE as i64 + 1);
-    let mut items = rows::all(q.build().fetch_all(c).await?, rows::summary)?;
-    let next_cursor = if items.len() > PAGE_SIZE {
-        items.truncate(PAGE_SIZE);
-        items
-            .last()
-            .map(|c| crate::cursor::encode_list(c.last_activity_at, c.id))
-    } else {
-        None
-    };
-    Ok(ConversationPage {
-        items,
-        next_cursor,
-        counts,
-    })
+    let items = rows::all(q.build().fetch_all(c).await?, rows::summary)?;
+    Ok(crate::store::rows::list_page(items, counts))
 }
 
 pub(crate) async fn detail(

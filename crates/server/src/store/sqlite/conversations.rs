@@ -147,23 +147,11 @@ pub(crate) fn list(
     }
     args.push(Value::Integer(PAGE_SIZE as i64 + 1));
     sql.push_str(" ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?");
-    let mut items = conn
+    let items = conn
         .prepare_cached(&sql)?
         .query_map(params_from_iter(args.iter()), rows::summary)?
         .collect::<rusqlite::Result<Vec<ConversationSummary>>>()?;
-    let next_cursor = if items.len() > PAGE_SIZE {
-        items.truncate(PAGE_SIZE);
-        items
-            .last()
-            .map(|c| crate::cursor::encode_list(c.last_activity_at, c.id))
-    } else {
-        None
-    };
-    Ok(ConversationPage {
-        items,
-        next_cursor,
-        counts,
-    })
+    Ok(crate::store::rows::list_page(items, counts))
 }
 
 pub(crate) fn detail(
