@@ -28,6 +28,15 @@ pub fn run() -> anyhow::Result<()> {
         eprintln!("(cargo-nextest is not installed: running the tests with cargo test)");
         steps.push(("test", cargo(["test", "--workspace"])));
     }
+    // Issue 8: the server suite again against PostgreSQL when a cluster is given (`.ci/run`
+    // starts a throwaway one and sets the URL): one suite, each test in a database of its own.
+    if std::env::var_os("INBOX_TEST_POSTGRES_URL").is_some() {
+        let mut c = cargo(["test", "-p", "inbox-server"]);
+        c.env("INBOX_TEST_BACKEND", "postgres");
+        steps.push(("test-postgres", c));
+    } else {
+        eprintln!("(INBOX_TEST_POSTGRES_URL is not set: the server suite runs on SQLite only)");
+    }
     let mut timings = Vec::new();
     for (step, command) in steps {
         timings.push((step, timed(step, command)?));

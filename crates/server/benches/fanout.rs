@@ -1,6 +1,9 @@
 //! Fan-out load (issue 4): N WebSocket clients of one organisation on loopback; an inbound
 //! message is ingested and every client's arrival time is measured. Prints p50/p99/max latency
-//! from ingest to delivery. Run: `cargo bench -p inbox-server --bench fanout [-- CLIENTS ROUNDS]`.
+//! from ingest to delivery. Run: `cargo bench -p inbox-server --bench fanout [-- CLIENTS ROUNDS]`;
+//! on PostgreSQL with `INBOX_BENCH_POSTGRES_URL=postgres://…/postgres`; with
+//! `INBOX_BENCH_INSTANCES=2` the clients are spread over two instances while messages are ingested
+//! through the first, so half the deliveries cross instances (LISTEN/NOTIFY, issue 8).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,6 +20,8 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
+mod support;
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
@@ -31,13 +36,9 @@ async fn main() {
     let clients = args.first().copied().unwrap_or(1000);
     let rounds = args.get(1).copied().unwrap_or(30);
 
-    let dir = tempfile::tempdir().unwrap();
-    let store = store::open(&format!(
-        "sqlite://{}",
-        dir.path().join("fanout.db").display()
-    ))
-    .await
-    .unwrap();
+    let db = support::BenchDb::new("fanout.db").await;
+    let (instances, label) = db.instances();
+    let store = store::open(&db.url).await.unwrap();
     let hash = inbox_server::auth::password::hash("bench-password").unwrap();
     let user = UserData {
         email: "desk@bench.test".into(),
@@ -67,10 +68,19 @@ async fn main() {
         .unwrap();
     let org_id = imported.organisations[0].id;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = AppState::new(Arc::clone(&store));
-    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    let mut addrs = Vec::new();
+    for i in 0..instances {
+        let store = if i == 0 {
+            Arc::clone(&store)
+        } else {
+            store::open(&db.url).await.unwrap()
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        addrs.push(listener.local_addr().unwrap());
+        let state = AppState::new(store);
+        tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    }
+    let addr = addrs[0];
     let login: serde_json::Value = reqwest::Client::new()
         .post(format!("http://{addr}/api/v1/auth/login"))
         .json(&serde_json::json!({ "email": "desk@bench.test", "password": "bench-password" }))
@@ -82,10 +92,12 @@ async fn main() {
         .unwrap();
     let token = login["token"].as_str().unwrap().to_string();
 
-    // Every client reports (round, arrival) for each inbound message event it receives.
-    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Instant)>();
+    // Every client reports (round, arrival, instance) for each inbound message event it receives.
+    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Instant, usize)>();
     let connect_start = Instant::now();
-    for _ in 0..clients {
+    for k in 0..clients {
+        let instance = k % instances;
+        let addr = addrs[instance];
         let mut req = format!("ws://{addr}/api/v1/sync?since=1")
             .into_client_request()
             .unwrap();
@@ -104,7 +116,7 @@ async fn main() {
                             .trim_start_matches("round ")
                             .parse()
                             .unwrap();
-                        let _ = tx.send((round, Instant::now()));
+                        let _ = tx.send((round, Instant::now(), instance));
                     }
                 }
             }
@@ -117,6 +129,7 @@ async fn main() {
     tokio::time::sleep(Duration::from_millis(500)).await;
 
     let mut latencies = Vec::with_capacity(clients * rounds);
+    let mut crossed = Vec::new();
     for round in 0..rounds {
         let t0 = Instant::now();
         store
@@ -136,12 +149,15 @@ async fn main() {
             .unwrap();
         let mut got = 0;
         while got < clients {
-            let (r, at) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            let (r, at, instance) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
                 .await
                 .expect("every client receives")
                 .unwrap();
             if r == round {
                 latencies.push(at - t0);
+                if instance != 0 {
+                    crossed.push(at - t0);
+                }
                 got += 1;
             }
         }
@@ -149,9 +165,19 @@ async fn main() {
     }
     latencies.sort();
     println!(
-        "fanout: {clients} clients × {rounds} inbound messages: ingest → delivered p50 {:.2?}, p99 {:.2?}, max {:.2?}",
+        "fanout ({label}): {clients} clients × {rounds} inbound messages: ingest → delivered p50 {:.2?}, p99 {:.2?}, max {:.2?}",
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.99),
         latencies[latencies.len() - 1]
     );
+    if !crossed.is_empty() {
+        crossed.sort();
+        println!(
+            "fanout ({label}): the {} deliveries to clients of another instance than the writer's: p50 {:.2?}, p99 {:.2?}, max {:.2?}",
+            crossed.len(),
+            percentile(&crossed, 0.5),
+            percentile(&crossed, 0.99),
+            crossed[crossed.len() - 1]
+        );
+    }
 }

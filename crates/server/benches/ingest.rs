@@ -1,7 +1,9 @@
-//! Webhook ingest rate (issue 5): signed Twilio SMS webhooks posted over loopback to a real server
-//! on SQLite, each verified, parsed, routed to its conversation and stored with its sync event.
-//! Requests are signed before the clock starts. Run:
-//! `cargo bench -p inbox-server --bench ingest [-- MESSAGES CONCURRENCY]`.
+//! Webhook ingest rate (issue 5): signed Twilio SMS webhooks posted over loopback to a real server,
+//! each verified, parsed, routed to its conversation and stored with its sync event. Requests are
+//! signed before the clock starts. Run:
+//! `cargo bench -p inbox-server --bench ingest [-- MESSAGES CONCURRENCY]`; on PostgreSQL with
+//! `INBOX_BENCH_POSTGRES_URL=postgres://…/postgres`, over two instances (requests alternate
+//! between them) with `INBOX_BENCH_INSTANCES=2` as well (issue 8).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,6 +14,8 @@ use inbox_core::providers::twilio_signature;
 use inbox_server::seed::demo_dataset;
 use inbox_server::{app, store, AppState};
 
+mod support;
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args: Vec<usize> = std::env::args()
@@ -21,13 +25,9 @@ async fn main() {
     let total = args.first().copied().unwrap_or(20_000);
     let concurrency = args.get(1).copied().unwrap_or(32);
 
-    let dir = tempfile::tempdir().unwrap();
-    let store = store::open(&format!(
-        "sqlite://{}",
-        dir.path().join("ingest.db").display()
-    ))
-    .await
-    .unwrap();
+    let db = support::BenchDb::new("ingest.db").await;
+    let (instances, label) = db.instances();
+    let store = store::open(&db.url).await.unwrap();
     let hash = inbox_server::auth::password::hash("bench-password").unwrap();
     let data = demo_dataset(7, chrono::Utc::now(), &hash);
     let (sid, token, number) = {
@@ -39,16 +39,25 @@ async fn main() {
         )
     };
     store.import(data).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut state = AppState::new(Arc::clone(&store));
-    state.providers.public_url = base.clone();
-    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    let mut urls = Vec::new();
+    for i in 0..instances {
+        let store = if i == 0 {
+            Arc::clone(&store)
+        } else {
+            store::open(&db.url).await.unwrap()
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let mut state = AppState::new(store);
+        state.providers.public_url = base.clone();
+        tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+        urls.push(format!("{base}/webhooks/twilio/sms"));
+    }
 
     // Senders: the demo's customers (07700 900000…) and some unknown numbers.
-    let url = format!("{base}/webhooks/twilio/sms");
-    let requests: Vec<(String, String)> = (0..total)
+    let requests: Vec<(String, String, String)> = (0..total)
         .map(|i| {
+            let url = urls[i % instances].clone();
             let params: Vec<(String, String)> = vec![
                 ("MessageSid".into(), format!("SM{:032x}", i + 1)),
                 ("AccountSid".into(), sid.clone()),
@@ -67,7 +76,7 @@ async fn main() {
                 .map(|(k, v)| format!("{k}={}", form(v)))
                 .collect::<Vec<_>>()
                 .join("&");
-            (body, signature)
+            (url, body, signature)
         })
         .collect();
 
@@ -79,12 +88,12 @@ async fn main() {
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..concurrency {
-        let (http, queue, url) = (http.clone(), Arc::clone(&queue), url.clone());
+        let (http, queue) = (http.clone(), Arc::clone(&queue));
         workers.push(tokio::spawn(async move {
             let mut ok = 0usize;
             loop {
                 let next = queue.lock().await.next();
-                let Some((body, signature)) = next else {
+                let Some((url, body, signature)) = next else {
                     return ok;
                 };
                 let res = http
@@ -106,7 +115,7 @@ async fn main() {
     }
     let took = started.elapsed();
     println!(
-        "ingest: {ok} signed SMS webhooks, {concurrency} concurrent, in {took:.2?}: {:.0} messages/s (SQLite, verified, routed, stored with sync events)",
+        "ingest: {ok} signed SMS webhooks, {concurrency} concurrent, in {took:.2?}: {:.0} messages/s ({label}, verified, routed, stored with sync events)",
         ok as f64 / took.as_secs_f64()
     );
 
@@ -133,7 +142,7 @@ async fn main() {
     }
     let took = started.elapsed();
     println!(
-        "ingest: store alone, sequential: {n} messages in {took:.2?}: {:.0} messages/s",
+        "ingest: store alone ({label}), sequential: {n} messages in {took:.2?}: {:.0} messages/s",
         n as f64 / took.as_secs_f64()
     );
 }

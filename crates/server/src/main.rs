@@ -16,7 +16,8 @@ use tracing_subscriber::EnvFilter;
 #[derive(Parser)]
 #[command(name = "inbox-server", version, about = "Garage Inbox backend")]
 struct Cli {
-    /// sqlite://PATH (default: a file in the platform data directory).
+    /// sqlite://PATH or postgres://USER@HOST:PORT/DB (default: a SQLite file in the platform
+    /// data directory).
     #[arg(long, env = "INBOX_DATABASE_URL", global = true)]
     database_url: Option<String>,
     #[command(subcommand)]

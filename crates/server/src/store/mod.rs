@@ -1,8 +1,10 @@
 //! Storage behind traits, one per aggregate, so handlers are written once and each database
-//! (SQLite today, PostgreSQL next) owns its SQL. Every method is scoped by the caller's
+//! (SQLite and PostgreSQL) owns its SQL. Every method is scoped by the caller's
 //! organisation: an id that is not the organisation's is `NotFound`, never data.
 
 pub mod dataset;
+pub mod postgres;
+pub(crate) mod rows;
 pub mod search;
 pub mod sqlite;
 
@@ -32,6 +34,12 @@ pub enum StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Internal(e.into())
+    }
+}
 
 /// Who is asking: every read and write is scoped by `org_id`; `user_id` is the author of writes
 /// and the "me" of the Mine filter.
@@ -556,14 +564,21 @@ impl<T> Store for T where
 {
 }
 
-/// Opens the store a database URL names: `sqlite://PATH` (or a bare path).
+/// Opens the store a database URL names: `postgres://…` (or `postgresql://…`), else
+/// `sqlite://PATH` (or a bare path).
 pub async fn open(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
-    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        anyhow::bail!("PostgreSQL is not supported by this build yet; use sqlite://PATH");
+    if is_postgres(database_url) {
+        let store = postgres::PgStore::open(database_url).await?;
+        return Ok(std::sync::Arc::new(store));
     }
     let path = database_url
         .strip_prefix("sqlite://")
         .unwrap_or(database_url);
     let store = sqlite::SqliteStore::open(path).await?;
     Ok(std::sync::Arc::new(store))
+}
+
+/// Whether a database URL names PostgreSQL.
+pub fn is_postgres(database_url: &str) -> bool {
+    database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
 }

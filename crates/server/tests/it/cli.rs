@@ -31,8 +31,8 @@ impl Drop for Child {
 
 #[tokio::test]
 async fn seed_demo_prints_the_fixed_summary_and_the_demo_users_can_sign_in() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let db = crate::support::TestDb::new().await;
+    let url = db.url.clone();
     assert!(bin()
         .args(["--database-url", &url, "migrate"])
         .status()

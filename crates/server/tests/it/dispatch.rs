@@ -18,11 +18,11 @@ use serde_json::{json, Value};
 use crate::support::*;
 
 #[derive(Default)]
-struct Fake {
+pub(crate) struct Fake {
     /// Every request body, in order.
-    requests: Mutex<Vec<Value>>,
+    pub requests: Mutex<Vec<Value>>,
     /// How often each body was attempted.
-    attempts: Mutex<HashMap<String, u32>>,
+    pub attempts: Mutex<HashMap<String, u32>>,
 }
 
 async fn twilio_messages(
@@ -38,7 +38,11 @@ async fn twilio_messages(
         "HTTP Basic auth"
     );
     assert_eq!(account, TWILIO_SID);
-    fake.requests.lock().unwrap().push(json!(form));
+    let request_no = {
+        let mut requests = fake.requests.lock().unwrap();
+        requests.push(json!(form));
+        requests.len() as u64
+    };
     let body = form.get("Body").cloned().unwrap_or_default();
     let n = {
         let mut a = fake.attempts.lock().unwrap();
@@ -60,9 +64,7 @@ async fn twilio_messages(
     }
     (
         StatusCode::CREATED,
-        Json(
-            json!({ "sid": format!("SM{:032x}", 1000 + n as u64 + body.len() as u64 * 7), "status": "queued" }),
-        ),
+        Json(json!({ "sid": format!("SM{:032x}", 1000 + request_no), "status": "queued" })),
     )
 }
 
@@ -78,7 +80,7 @@ async fn meta_messages(
     )
 }
 
-async fn start_fake() -> (String, Arc<Fake>) {
+pub(crate) async fn start_fake() -> (String, Arc<Fake>) {
     let fake = Arc::new(Fake::default());
     let app = Router::new()
         .route(
@@ -93,7 +95,7 @@ async fn start_fake() -> (String, Arc<Fake>) {
     (base, fake)
 }
 
-fn dispatcher(s: &Server, fake_base: &str) -> Dispatcher {
+pub(crate) fn dispatcher(s: &Server, fake_base: &str) -> Dispatcher {
     let mut config = ProviderConfig::new("https://inbox.fixture.test");
     config.twilio_api_base = fake_base.to_string();
     config.whatsapp_api_base = format!("{fake_base}/v23.0");

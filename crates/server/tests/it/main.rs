@@ -10,6 +10,7 @@ mod catalog;
 mod cli;
 mod compose;
 mod dispatch;
+mod instances;
 mod isolation;
 mod list;
 mod matrix;

@@ -1,5 +1,10 @@
-//! The test harness: a real server on a loopback port over a temporary SQLite database, with a
+//! The test harness: a real server on a loopback port over a temporary database, with a
 //! hand-built fixture whose every count is known, and a small HTTP client.
+//!
+//! One suite, two backends: SQLite (a file in a temporary directory) by default, PostgreSQL when
+//! `INBOX_TEST_BACKEND=postgres`, each test in a database of its own created through
+//! `INBOX_TEST_POSTGRES_URL` (a URL of the cluster's maintenance database, e.g.
+//! `postgres://postgres@127.0.0.1:54329/postgres`) and dropped when the test ends.
 
 use std::sync::Arc;
 
@@ -13,6 +18,7 @@ use inbox_server::store::dataset::{
     ConversationData, CustomerData, ItemData, OrgData, Party, ProviderSettings, UserData,
     WorkOrderData,
 };
+use inbox_server::store::postgres::scratch;
 use inbox_server::store::{self, Dataset, Store};
 use inbox_server::{app, AppState};
 use reqwest::StatusCode;
@@ -28,7 +34,69 @@ pub fn now() -> DateTime<Utc> {
 pub struct Server {
     pub base: String,
     pub store: Arc<dyn Store>,
-    pub dir: tempfile::TempDir,
+    pub db: Arc<TestDb>,
+}
+
+/// Whether this run is against PostgreSQL (`INBOX_TEST_BACKEND=postgres`).
+pub fn postgres() -> bool {
+    std::env::var("INBOX_TEST_BACKEND").is_ok_and(|b| b == "postgres")
+}
+
+/// A database for one test: a SQLite file, or a PostgreSQL database dropped at the end.
+pub struct TestDb {
+    pub url: String,
+    _dir: tempfile::TempDir,
+    /// (maintenance URL, database name) of a PostgreSQL database to drop.
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        if !postgres() {
+            return TestDb {
+                url: format!("sqlite://{}", dir.path().join("inbox.db").display()),
+                _dir: dir,
+                pg: None,
+            };
+        }
+        let admin = std::env::var("INBOX_TEST_POSTGRES_URL")
+            .expect("INBOX_TEST_BACKEND=postgres needs INBOX_TEST_POSTGRES_URL");
+        let (url, name) = scratch::create(&admin, "inbox_test").await.unwrap();
+        TestDb {
+            url,
+            _dir: dir,
+            pg: Some((admin, name)),
+        }
+    }
+
+    /// One row of two text columns, read straight from the database.
+    pub async fn two_texts(&self, sql: &str) -> (String, String) {
+        if self.pg.is_some() {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+            return sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+        }
+        let path = self.url.trim_start_matches("sqlite://");
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .query_row(sql, [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.pg.take() else {
+            return;
+        };
+        if let Err(e) = scratch::drop_blocking(&admin, &name) {
+            eprintln!("could not drop the test database {name}: {e}");
+        }
+    }
 }
 
 /// Conversation ids of the fixture, in import order (ids start at 1).
@@ -362,11 +430,25 @@ impl Server {
 
     /// Starts with a last change to the server's state (provider URLs, switches).
     pub async fn start_with(configure: impl FnOnce(&mut AppState)) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("inbox.db").display());
-        let store = store::open(&url).await.unwrap();
+        let db = Arc::new(TestDb::new().await);
+        let store = store::open(&db.url).await.unwrap();
         let hash = inbox_server::auth::password::hash(PASSWORD).unwrap();
         store.import(fixture(&hash)).await.unwrap();
+        Server::serve(db, store, configure).await
+    }
+
+    /// A second server instance over this one's database (its own store, pool and hub), as a
+    /// second `inbox-server` process would be.
+    pub async fn peer(&self) -> Server {
+        let store = store::open(&self.db.url).await.unwrap();
+        Server::serve(Arc::clone(&self.db), store, |_| {}).await
+    }
+
+    async fn serve(
+        db: Arc<TestDb>,
+        store: Arc<dyn Store>,
+        configure: impl FnOnce(&mut AppState),
+    ) -> Server {
         let mut state = AppState {
             clock: Clock::fixed(now()),
             ..AppState::new(Arc::clone(&store))
@@ -382,7 +464,7 @@ impl Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
-        Server { base, store, dir }
+        Server { base, store, db }
     }
 
     pub fn anonymous(&self) -> Client {

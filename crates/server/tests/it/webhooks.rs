@@ -486,14 +486,12 @@ async fn a_status_that_arrives_before_the_send_is_recorded_is_applied_when_it_is
 #[tokio::test]
 async fn provider_secrets_are_sealed_at_rest_and_still_verify_webhooks() {
     let s = Server::start().await;
-    let conn = rusqlite::Connection::open(s.dir.path().join("inbox.db")).unwrap();
-    let (token, access): (String, String) = conn
-        .query_row(
-            "SELECT twilio_auth_token, whatsapp_access_token FROM provider_settings WHERE twilio_account_sid = ?1",
-            [TWILIO_SID],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (token, access) = s
+        .db
+        .two_texts(&format!(
+            "SELECT twilio_auth_token, whatsapp_access_token FROM provider_settings WHERE twilio_account_sid = '{TWILIO_SID}'"
+        ))
+        .await;
     assert!(
         token.starts_with("v1:") && !token.contains(TWILIO_TOKEN),
         "{token}"

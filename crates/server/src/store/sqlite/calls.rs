@@ -3,8 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::api::{CallDestination, CallMoved};
-use inbox_core::preview::message_preview;
-use inbox_core::{Call, CallOutcome, Channel, Id};
+use inbox_core::{Call, Channel, Id};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::events::{emit, emit_conversation};
@@ -14,18 +13,9 @@ use super::{
     activity_kind, audit, found, fts_kind, fts_put, ms, record_activity, system_note, SqliteStore,
 };
 use crate::store::dataset::call_summary;
+use crate::store::rows::{refreshed_preview, unresolved_outcomes};
 use crate::store::{Actor, CallStore, Ingested, NewCall, StoreError, StoreResult};
 use inbox_core::sync::Change;
-
-/// SQL list of the outcomes that wait for "Mark resolved" (VOI-7).
-fn unresolved_outcomes() -> String {
-    CallOutcome::ALL
-        .iter()
-        .filter(|o| o.needs_resolution())
-        .map(|o| format!("'{}'", o.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// Recomputes a conversation's derived columns from its rows, after a call left or joined it.
 pub(crate) fn refresh(tx: &Connection, conversation_id: Id) -> StoreResult<()> {
@@ -52,22 +42,11 @@ pub(crate) fn refresh(tx: &Connection, conversation_id: Id) -> StoreResult<()> {
         .prepare_cached("SELECT started_at, id FROM calls WHERE conversation_id = ?1 ORDER BY started_at DESC, id DESC LIMIT 1")?
         .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let call_at = call.as_ref().map(|c| c.0);
-    let preview = match (message, call) {
-        (Some((mat, body)), Some((cat, _))) if mat > cat => message_preview(&body),
-        (_, Some((_, call_id))) => {
-            let c = load_call_unscoped(tx, call_id)?;
-            call_summary(c.outcome, c.duration_secs, c.recording_secs)
-        }
-        (Some((_, body)), None) => message_preview(&body),
-        (None, None) => String::new(),
+    let call = match call {
+        Some((at, id)) => Some((at, load_call_unscoped(tx, id)?)),
+        None => None,
     };
-    let channel = match (inbound, call_at) {
-        (Some((iat, ch)), Some(cat)) if iat > cat => Some(ch),
-        (_, Some(_)) => Some(Channel::Voice.as_str().to_string()),
-        (Some((_, ch)), None) => Some(ch),
-        (None, None) => None,
-    };
+    let (preview, channel) = refreshed_preview(message, inbound, call);
     tx.prepare_cached("UPDATE conversations SET preview = ?2, last_channel = coalesce(?3, last_channel) WHERE id = ?1")?
         .execute(params![conversation_id, preview, channel])?;
     Ok(())
@@ -167,9 +146,9 @@ impl CallStore for SqliteStore {
                 fts_put(tx, fts_kind::CALL, id, org, dest, t)?;
             }
             let (from_title, to_title) = (party_name(tx, from)?, party_name(tx, dest)?);
-            let when = call.started_at.with_timezone(&tz).format("%-d %b %H:%M");
-            system_note(tx, org, from, &format!("Call of {when} moved to {to_title}"), Some(user), now)?;
-            system_note(tx, org, dest, &format!("Call of {when} moved here from {from_title}"), Some(user), now)?;
+            let (from_note, to_note) = crate::store::rows::call_moved_notes(call.started_at, tz, &from_title, &to_title);
+            system_note(tx, org, from, &from_note, Some(user), now)?;
+            system_note(tx, org, dest, &to_note, Some(user), now)?;
             refresh(tx, from)?;
             refresh(tx, dest)?;
             audit(tx, org, Some(user), "call.reassigned", ("call", id),

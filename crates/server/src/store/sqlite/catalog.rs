@@ -25,20 +25,7 @@ fn load(conn: &Connection, org: Id, id: Id) -> StoreResult<QuickMessage> {
     )
 }
 
-fn validate(name: &str, body: &str) -> StoreResult<(String, String)> {
-    let (name, body) = (name.trim(), body.trim());
-    if name.is_empty() || body.is_empty() {
-        return Err(StoreError::Invalid(
-            "a quick message needs a name and a text".into(),
-        ));
-    }
-    if name.chars().count() > 60 {
-        return Err(StoreError::Invalid(
-            "the name is longer than 60 characters".into(),
-        ));
-    }
-    Ok((name.to_string(), body.to_string()))
-}
+use crate::store::rows::quick_message_fields as validate;
 
 /// A duplicate name is the user's conflict, not a server fault.
 fn duplicate_name(e: rusqlite::Error, name: &str) -> StoreError {

@@ -4,16 +4,14 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::api::{ConversationPage, Counts, ListFilter, PAGE_SIZE};
-use inbox_core::compose::{reply_channels, ReplyContext};
 use inbox_core::sync::Change;
-use inbox_core::whatsapp::window_state;
 use inbox_core::{ConversationDetail, ConversationSummary, Id, WorkOrderStatus};
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::events::emit;
 use super::rows::{self, load_summary, SUMMARY_SELECT, WORK_ORDER_SELECT};
-use super::{audit, ensure_conversation, from_ms, ms, system_note, SqliteStore};
+use super::{audit, ensure_conversation, ms, system_note, SqliteStore};
 use crate::store::{
     Actor, ConversationStore, ListCursor, ListParams, ListScope, StoreError, StoreResult,
 };
@@ -149,23 +147,11 @@ pub(crate) fn list(
     }
     args.push(Value::Integer(PAGE_SIZE as i64 + 1));
     sql.push_str(" ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?");
-    let mut items = conn
+    let items = conn
         .prepare_cached(&sql)?
         .query_map(params_from_iter(args.iter()), rows::summary)?
         .collect::<rusqlite::Result<Vec<ConversationSummary>>>()?;
-    let next_cursor = if items.len() > PAGE_SIZE {
-        items.truncate(PAGE_SIZE);
-        items
-            .last()
-            .map(|c| crate::cursor::encode_list(c.last_activity_at, c.id))
-    } else {
-        None
-    };
-    Ok(ConversationPage {
-        items,
-        next_cursor,
-        counts,
-    })
+    Ok(crate::store::rows::list_page(items, counts))
 }
 
 pub(crate) fn detail(
@@ -198,21 +184,14 @@ pub(crate) fn detail(
             .collect::<rusqlite::Result<Vec<_>>>()?,
         _ => Vec::new(),
     };
-    let has_number =
-        summary.caller_number.is_some() || customer.as_ref().is_some_and(|c| !c.phones.is_empty());
-    let reply_channels = reply_channels(ReplyContext {
-        has_customer: customer.is_some(),
-        has_number: has_number && !summary.withheld,
-        last_channel: summary.last_channel,
-    });
-    Ok(ConversationDetail {
-        whatsapp_window: window_state(last_inbound_whatsapp.map(from_ms), now),
+    Ok(crate::store::rows::conversation_detail(
         summary,
+        last_inbound_whatsapp,
         customer,
-        linked_work_order: work_order,
+        work_order,
         work_order_candidates,
-        reply_channels,
-    })
+        now,
+    ))
 }
 
 fn current_work_order(conn: &Connection, id: Id) -> rusqlite::Result<Option<Id>> {
@@ -333,14 +312,14 @@ impl ConversationStore for SqliteStore {
                         "UPDATE conversations SET work_order_id = ?2, needs_work_order_pick = 0 WHERE id = ?1",
                     )?
                     .execute(params![id, new])?;
-                    let body = format!("Work order {} ({}) linked", wo.number, wo.vehicle_registration);
+                    let body = crate::store::rows::work_order_note(&wo, true);
                     system_note(tx, org, id, &body, Some(actor.user_id), now)?;
                     audit(tx, org, Some(actor.user_id), "conversation.work_order_linked", ("conversation", id), serde_json::json!({ "work_order_id": new }), now)?;
                 }
                 (None, Some(cur)) => {
                     let wo = rows::load_work_order(tx, org, cur)?;
                     tx.prepare_cached("UPDATE conversations SET work_order_id = NULL WHERE id = ?1")?.execute([id])?;
-                    let body = format!("Work order {} ({}) unlinked", wo.number, wo.vehicle_registration);
+                    let body = crate::store::rows::work_order_note(&wo, false);
                     system_note(tx, org, id, &body, Some(actor.user_id), now)?;
                     audit(tx, org, Some(actor.user_id), "conversation.work_order_unlinked", ("conversation", id), serde_json::json!({ "work_order_id": cur }), now)?;
                 }

@@ -6,19 +6,10 @@ use rusqlite::{params, Connection};
 
 use super::rows::{self, load_customer, WORK_ORDER_SELECT};
 use super::SqliteStore;
+use crate::store::rows::like_pattern;
 use crate::store::{Actor, DirectoryStore, StoreResult};
 
 const LIMIT: i64 = 20;
-
-/// `%text%` for LIKE, with the wildcard characters of the text escaped.
-fn like_pattern(q: &str) -> String {
-    let escaped = q
-        .trim()
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
-}
 
 fn customers(conn: &Connection, org: Id, q: &str) -> StoreResult<Vec<Customer>> {
     let number = phone::looks_like_phone(q)

@@ -11,8 +11,8 @@ use inbox_core::Id;
 use rusqlite::{params, Connection};
 
 use super::rows::{self, SUMMARY_SELECT};
-use super::{from_ms, ms, SqliteStore};
-use crate::store::{Actor, CatalogStore, LogBounds, StoreError, StoreResult, SyncStore};
+use super::{ms, SqliteStore};
+use crate::store::{Actor, CatalogStore, LogBounds, StoreResult, SyncStore};
 
 thread_local! {
     /// Organisations whose log grew in the transaction running on this blocking thread.
@@ -40,20 +40,11 @@ pub(crate) fn emit(
             "UPDATE organisations SET event_seq = event_seq + 1 WHERE id = ?1 RETURNING event_seq",
         )?
         .query_row([org], |r| r.get(0))?;
-    let data = match serde_json::to_value(change).map_err(anyhow::Error::from)? {
-        serde_json::Value::Object(mut m) => m.remove("data").unwrap_or(serde_json::Value::Null),
-        _ => serde_json::Value::Null,
-    };
+    let data = crate::store::rows::event_data(change)?;
     tx.prepare_cached(
         "INSERT INTO events (org_id, seq, type, data, at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![
-        org,
-        seq,
-        change.type_name(),
-        data.to_string(),
-        ms(at)
-    ])?;
+    .execute(params![org, seq, change.type_name(), data, ms(at)])?;
     TOUCHED.with(|t| t.borrow_mut().push(org));
     Ok(seq)
 }
@@ -68,16 +59,6 @@ pub(crate) fn emit_conversation(
     let summary = rows::load_summary(tx, org, id)?;
     emit(tx, org, at, &Change::Conversation(summary))?;
     Ok(())
-}
-
-fn decode(seq: i64, type_name: &str, data: &str, at: i64) -> StoreResult<Event> {
-    let value = serde_json::json!({ "type": type_name, "data": serde_json::from_str::<serde_json::Value>(data).map_err(anyhow::Error::from)? });
-    let change: Change = serde_json::from_value(value).map_err(anyhow::Error::from)?;
-    Ok(Event {
-        seq,
-        at: from_ms(at),
-        change,
-    })
 }
 
 fn bounds(conn: &Connection, org: Id) -> StoreResult<LogBounds> {
@@ -102,7 +83,7 @@ impl SyncStore for SqliteStore {
                     Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            rows.iter().map(|(seq, t, d, at)| decode(*seq, t, d, *at)).collect()
+            rows.iter().map(|(seq, t, d, at)| crate::store::rows::decode_event(*seq, t, d, *at)).collect()
         })
         .await
     }
@@ -186,11 +167,5 @@ impl SyncStore for SqliteStore {
 
     fn changes(&self) -> tokio::sync::broadcast::Receiver<Id> {
         self.changes.subscribe()
-    }
-}
-
-impl From<serde_json::Error> for StoreError {
-    fn from(e: serde_json::Error) -> Self {
-        StoreError::Internal(e.into())
     }
 }

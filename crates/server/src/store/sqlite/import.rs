@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use inbox_core::{Direction, Id};
+use inbox_core::Id;
 use rusqlite::{params, Connection};
 
 use super::accounts::{insert_organisation, insert_user};
@@ -27,13 +27,7 @@ fn activity(
     Ok(())
 }
 
-/// Sealed form of a secret; empty stays empty (not configured).
-fn seal(secrets: &crate::secrets::SecretBox, plain: &str) -> StoreResult<String> {
-    if plain.is_empty() {
-        return Ok(String::new());
-    }
-    Ok(secrets.seal(plain)?)
-}
+use crate::store::rows::{imported_party, seal};
 
 fn import_org(
     tx: &Connection,
@@ -153,16 +147,7 @@ fn import_org(
         let cid = tx.last_insert_rowid();
         let title = title_search_text(tx, cid)?;
         fts_put(tx, fts_kind::TITLE, cid, org, cid, &title)?;
-        let sender = match &conv.party {
-            Party::Customer(i) => o.customers[*i].name.clone(),
-            Party::Number(n) => super::rows::title(None, Some(n), false),
-            Party::Withheld => super::rows::title(None, None, true),
-        };
-        let call_from = match &conv.party {
-            Party::Customer(i) => o.customers[*i].phones.first().cloned(),
-            Party::Number(n) => Some(n.clone()),
-            Party::Withheld => None,
-        };
+        let (sender, call_from) = imported_party(o, &conv.party);
         for item in &conv.items {
             match item {
                 ItemData::Message {
@@ -174,13 +159,9 @@ fn import_org(
                     at,
                     read,
                 } => {
-                    let (author_id, name) = match (direction, author) {
-                        (Direction::Outbound, Some(u)) => {
-                            (Some(users[*u].id), o.users[*u].name.clone())
-                        }
-                        _ => (None, sender.clone()),
-                    };
-                    let read_at = (*direction == Direction::Inbound && *read).then(|| ms(*at));
+                    let (author_id, name, read_at) = crate::store::rows::imported_message_meta(
+                        o, &users, &sender, *direction, *author, *at, *read,
+                    );
                     tx.prepare_cached(
                         "INSERT INTO messages (org_id, conversation_id, direction, channel, body, status, author_id, sender_name,
                                                created_at, updated_at, read_at)
@@ -201,10 +182,10 @@ fn import_org(
                     at,
                 } => {
                     let recording_url = recording_secs.map(|_| {
-                        format!(
-                            "https://api.twilio.com/2010-04-01/Accounts/{}/Recordings/RE{:032x}",
-                            p.twilio_account_sid,
-                            cid * 1000 + calls as i64
+                        crate::store::rows::imported_recording_url(
+                            &p.twilio_account_sid,
+                            cid,
+                            calls,
                         )
                     });
                     tx.prepare_cached(

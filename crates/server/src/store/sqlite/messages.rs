@@ -183,12 +183,7 @@ impl MessageStore for SqliteStore {
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Message> {
-        let reason = reason.trim().to_string();
-        if reason.is_empty() {
-            return Err(StoreError::Invalid(
-                "give a reason so the author knows what to change".into(),
-            ));
-        }
+        let reason = crate::store::rows::rejection_reason(reason)?;
         let (org, user) = (actor.org_id, actor.user_id);
         self.write(move |tx| {
             let m = pending_approval(tx, org, message_id)?;

@@ -171,13 +171,7 @@ pub fn migrate(conn: &mut Connection) -> anyhow::Result<usize> {
     Ok(MIGRATIONS.len() - done)
 }
 
-pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-pub(crate) fn from_ms(v: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(v).unwrap_or_default()
-}
+pub(crate) use crate::store::rows::{from_ms, ms};
 
 /// Maps "no row" to NotFound: the caller asked for an id that is not (or not the organisation's).
 pub(crate) fn found<T>(r: rusqlite::Result<T>) -> StoreResult<T> {
@@ -197,14 +191,7 @@ pub(crate) fn ensure_conversation(conn: &Connection, org_id: Id, id: Id) -> Stor
     exists.ok_or(StoreError::NotFound)
 }
 
-/// Kinds of activity (LST-9): what happened on a conversation at an instant.
-pub(crate) mod activity_kind {
-    pub const MESSAGE: &str = "message";
-    pub const STATUS: &str = "status";
-    pub const NOTE: &str = "note";
-    pub const CALL: &str = "call";
-    pub const CALL_STATUS: &str = "call_status";
-}
+pub(crate) use crate::store::rows::{activity_kind, fts_kind};
 
 /// Records activity on a conversation and moves its last-activity time forward.
 pub(crate) fn record_activity(
@@ -249,13 +236,6 @@ pub(crate) fn audit(
         ms(at)
     ])?;
     Ok(())
-}
-
-/// Search rows: rowid = source id * 4 + kind.
-pub(crate) mod fts_kind {
-    pub const MESSAGE: i64 = 0;
-    pub const CALL: i64 = 1;
-    pub const TITLE: i64 = 2;
 }
 
 pub(crate) fn fts_put(

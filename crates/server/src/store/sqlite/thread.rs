@@ -10,7 +10,7 @@ use rusqlite::{params, Connection};
 use super::events::{emit, emit_conversation};
 use super::rows::{self, CALL_SELECT, MESSAGE_SELECT, NOTE_SELECT};
 use super::{activity_kind, ensure_conversation, found, from_ms, ms, record_activity, SqliteStore};
-use crate::store::{Actor, StoreError, StoreResult, ThreadCursor, ThreadStore};
+use crate::store::{Actor, StoreResult, ThreadCursor, ThreadStore};
 use inbox_core::sync::Change;
 
 /// Ties at one instant order by kind (message, call, note) then id, so paging is total.
@@ -97,10 +97,7 @@ impl ThreadStore for SqliteStore {
         body: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Note> {
-        let body = body.trim().to_string();
-        if body.is_empty() {
-            return Err(StoreError::Invalid("the note is empty".into()));
-        }
+        let body = crate::store::rows::note_body(body)?;
         let (org, user) = (actor.org_id, actor.user_id);
         self.write(move |tx| {
             ensure_conversation(tx, org, conversation_id)?;

@@ -1,0 +1,145 @@
+//! Quick messages (CMP-6) and WhatsApp templates (CMP-2): the organisation's reusable texts.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use inbox_core::sync::Change;
+use inbox_core::{Id, QuickMessage, WhatsappTemplate};
+use sqlx::PgConnection;
+
+use super::events::emit;
+use super::PgStore;
+use crate::store::rows::{ms, quick_message_fields};
+use crate::store::{Actor, CatalogStore, StoreError, StoreResult};
+
+async fn load(c: &mut PgConnection, org: Id, id: Id) -> StoreResult<QuickMessage> {
+    let (id, name, body): (Id, String, String) =
+        sqlx::query_as("SELECT id, name, body FROM quick_messages WHERE id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org)
+            .fetch_optional(c)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+    Ok(QuickMessage { id, name, body })
+}
+
+/// A duplicate name is the user's conflict, not a server fault.
+fn duplicate_name(e: sqlx::Error, name: &str) -> StoreError {
+    match e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(format!("a quick message called {name:?} already exists"))
+        }
+        e => e.into(),
+    }
+}
+
+#[async_trait]
+impl CatalogStore for PgStore {
+    async fn quick_messages(&self, actor: &Actor) -> StoreResult<Vec<QuickMessage>> {
+        let rows: Vec<(Id, String, String)> = sqlx::query_as(
+            "SELECT id, name, body FROM quick_messages WHERE org_id = $1 ORDER BY lower(name) COLLATE \"C\"",
+        )
+        .bind(actor.org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, body)| QuickMessage { id, name, body })
+            .collect())
+    }
+
+    async fn create_quick_message(
+        &self,
+        actor: &Actor,
+        name: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<QuickMessage> {
+        let (name, body) = quick_message_fields(name, body)?;
+        let org = actor.org_id;
+        let mut tx = self.begin(org).await?;
+        let id: Id = sqlx::query_scalar(
+            "INSERT INTO quick_messages (org_id, name, body, created_at, updated_at) VALUES ($1, $2, $3, $4, $4) RETURNING id",
+        )
+        .bind(org)
+        .bind(&name)
+        .bind(&body)
+        .bind(ms(now))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| duplicate_name(e, &name))?;
+        let q = load(&mut tx, org, id).await?;
+        emit(&mut tx, org, now, &Change::QuickMessage(q.clone())).await?;
+        self.commit(tx).await?;
+        Ok(q)
+    }
+
+    async fn update_quick_message(
+        &self,
+        actor: &Actor,
+        id: Id,
+        name: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<QuickMessage> {
+        let (name, body) = quick_message_fields(name, body)?;
+        let org = actor.org_id;
+        let mut tx = self.begin(org).await?;
+        load(&mut tx, org, id).await?;
+        sqlx::query("UPDATE quick_messages SET name = $3, body = $4, updated_at = $5 WHERE id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org)
+            .bind(&name)
+            .bind(&body)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| duplicate_name(e, &name))?;
+        let q = load(&mut tx, org, id).await?;
+        emit(&mut tx, org, now, &Change::QuickMessage(q.clone())).await?;
+        self.commit(tx).await?;
+        Ok(q)
+    }
+
+    async fn delete_quick_message(&self, actor: &Actor, id: Id) -> StoreResult<()> {
+        let org = actor.org_id;
+        let mut tx = self.begin(org).await?;
+        let n = sqlx::query("DELETE FROM quick_messages WHERE id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        emit(
+            &mut tx,
+            org,
+            Utc::now(),
+            &Change::QuickMessageDeleted { id },
+        )
+        .await?;
+        self.commit(tx).await
+    }
+
+    async fn templates(&self, actor: &Actor) -> StoreResult<Vec<WhatsappTemplate>> {
+        let rows: Vec<(Id, String, String, String, i64)> = sqlx::query_as(
+            "SELECT id, name, language, body, param_count FROM whatsapp_templates WHERE org_id = $1
+             ORDER BY name COLLATE \"C\", language COLLATE \"C\"",
+        )
+        .bind(actor.org_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(id, name, language, body, params)| {
+                Ok(WhatsappTemplate {
+                    id,
+                    name,
+                    language,
+                    body,
+                    param_count: u32::try_from(params).map_err(anyhow::Error::from)?,
+                })
+            })
+            .collect()
+    }
+}

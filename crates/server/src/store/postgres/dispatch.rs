@@ -1,0 +1,212 @@
+//! The send queue (`outbound_queue`) shared by every instance: each claims due messages with
+//! `FOR UPDATE SKIP LOCKED` and leases them (moves their next attempt past the lease) in the same
+//! transaction, so two instances never hold one message and each message is sent once.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use inbox_core::sync::Change;
+use inbox_core::{DeliveryStatus, Id, Message};
+use sqlx::PgConnection;
+
+use super::events::{emit, emit_conversation};
+use super::rows::load_message;
+use super::{activity_kind, lock_org, record_activity, PgStore, Tx};
+use crate::store::rows::ms;
+use crate::store::{Actor, DispatchStore, OutboundJob, StoreError, StoreResult};
+
+/// The number a reply goes to: the customer's primary number, else the caller's.
+async fn to_number(c: &mut PgConnection, conversation_id: Id) -> StoreResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT coalesce(
+             (SELECT p.e164 FROM customer_phones p WHERE p.customer_id = c.customer_id ORDER BY p.position, p.e164 COLLATE \"C\" LIMIT 1),
+             CASE WHEN NOT c.withheld THEN c.caller_number END)
+         FROM conversations c WHERE c.id = $1",
+    )
+    .bind(conversation_id)
+    .fetch_one(c)
+    .await?)
+}
+
+/// Sets a message's status with its activity and events.
+async fn set_status(
+    tx: &mut Tx,
+    org: Id,
+    id: Id,
+    status: DeliveryStatus,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> StoreResult<Message> {
+    sqlx::query("UPDATE messages SET status = $2, error = $3, updated_at = $4 WHERE id = $1")
+        .bind(id)
+        .bind(status.as_str())
+        .bind(error)
+        .bind(ms(now))
+        .execute(&mut **tx)
+        .await?;
+    let m = load_message(tx, org, id).await?;
+    record_activity(tx, org, m.conversation_id, now, activity_kind::STATUS, id).await?;
+    emit(tx, org, now, &Change::Message(m.clone())).await?;
+    emit_conversation(tx, org, m.conversation_id, now).await?;
+    Ok(m)
+}
+
+impl PgStore {
+    /// A transaction holding the write lock of the message's organisation.
+    async fn begin_for_message(&self, message_id: Id) -> StoreResult<(Tx, Id)> {
+        let mut tx = self.begin_any().await?;
+        let org: Id = sqlx::query_scalar("SELECT org_id FROM messages WHERE id = $1")
+            .bind(message_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        lock_org(&mut tx, org).await?;
+        Ok((tx, org))
+    }
+}
+
+#[async_trait]
+impl DispatchStore for PgStore {
+    async fn claim_outbound(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<OutboundJob>> {
+        let mut tx = self.begin_any().await?;
+        let claimed: Vec<(Id, Id, i64)> = sqlx::query_as(
+            "UPDATE outbound_queue q SET next_attempt_at = $2, attempts = q.attempts + 1
+             FROM (SELECT message_id FROM outbound_queue WHERE next_attempt_at <= $1
+                   ORDER BY next_attempt_at, message_id LIMIT $3 FOR UPDATE SKIP LOCKED) due
+             WHERE q.message_id = due.message_id
+             RETURNING q.message_id, q.org_id, q.attempts",
+        )
+        .bind(ms(now))
+        .bind(ms(lease_until))
+        .bind(limit as i64)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut jobs = Vec::with_capacity(claimed.len());
+        for (id, org_id, attempts) in claimed {
+            let message = load_message(&mut tx, org_id, id).await?;
+            if message.status != DeliveryStatus::Pending {
+                // Decided elsewhere (e.g. already accepted): nothing to send.
+                sqlx::query("DELETE FROM outbound_queue WHERE message_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                continue;
+            }
+            let to_number = to_number(&mut tx, message.conversation_id).await?;
+            jobs.push(OutboundJob {
+                org_id,
+                message,
+                attempts: u32::try_from(attempts.saturating_sub(1)).unwrap_or(u32::MAX),
+                to_number,
+            });
+        }
+        jobs.sort_by_key(|j| j.message.id);
+        self.commit(tx).await?;
+        Ok(jobs)
+    }
+
+    async fn outbound_accepted(
+        &self,
+        message_id: Id,
+        provider: &str,
+        provider_id: &str,
+        status: DeliveryStatus,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (mut tx, org) = self.begin_for_message(message_id).await?;
+        sqlx::query("DELETE FROM outbound_queue WHERE message_id = $1")
+            .bind(message_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE messages SET provider = $2, provider_id = $3 WHERE id = $1")
+            .bind(message_id)
+            .bind(provider)
+            .bind(provider_id)
+            .execute(&mut *tx)
+            .await?;
+        if status != DeliveryStatus::Pending {
+            set_status(&mut tx, org, message_id, status, None, now).await?;
+        }
+        super::providers::apply_early_statuses(&mut tx, org, message_id, provider, provider_id)
+            .await?;
+        self.commit(tx).await
+    }
+
+    async fn outbound_retry_later(
+        &self,
+        message_id: Id,
+        next_at: DateTime<Utc>,
+        error: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbound_queue SET next_attempt_at = $2, last_error = $3 WHERE message_id = $1",
+        )
+        .bind(message_id)
+        .bind(ms(next_at))
+        .bind(error)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn outbound_failed(
+        &self,
+        message_id: Id,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (mut tx, org) = self.begin_for_message(message_id).await?;
+        sqlx::query("DELETE FROM outbound_queue WHERE message_id = $1")
+            .bind(message_id)
+            .execute(&mut *tx)
+            .await?;
+        set_status(
+            &mut tx,
+            org,
+            message_id,
+            DeliveryStatus::Failed,
+            Some(reason),
+            now,
+        )
+        .await?;
+        self.commit(tx).await
+    }
+
+    async fn retry_message(
+        &self,
+        actor: &Actor,
+        message_id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message> {
+        let org = actor.org_id;
+        let mut tx = self.begin(org).await?;
+        let m = load_message(&mut tx, org, message_id).await?;
+        if m.status != DeliveryStatus::Failed {
+            return Err(StoreError::Conflict(format!(
+                "only a failed message can be retried; this one is {}",
+                m.status
+            )));
+        }
+        sqlx::query(
+            "INSERT INTO outbound_queue (message_id, org_id, enqueued_at, next_attempt_at) VALUES ($1, $2, $3, $3)
+             ON CONFLICT (message_id) DO UPDATE SET next_attempt_at = excluded.next_attempt_at, attempts = 0, last_error = NULL",
+        )
+        .bind(message_id)
+        .bind(org)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        // The provider id of the failed attempt stays with the log, not with the retry.
+        sqlx::query("UPDATE messages SET provider_id = NULL WHERE id = $1")
+            .bind(message_id)
+            .execute(&mut *tx)
+            .await?;
+        let m = set_status(&mut tx, org, message_id, DeliveryStatus::Pending, None, now).await?;
+        self.commit(tx).await?;
+        Ok(m)
+    }
+}

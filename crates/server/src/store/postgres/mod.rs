@@ -1,0 +1,384 @@
+//! The PostgreSQL store: sqlx over a connection pool, its own migrations (run with sqlx's
+//! migrator), for sites that outgrow one SQLite file and for several `inbox-server` instances
+//! serving one organisation together.
+//!
+//! - Every write is one transaction that first locks its organisation's row (`FOR NO KEY
+//!   UPDATE`): writers of one organisation queue as they do on SQLite's single writer, so routing
+//!   (find-or-create a conversation) and idempotency checks see each other's commits, while
+//!   organisations write in parallel.
+//! - `events::emit` takes the organisation's next sequence number with `UPDATE … RETURNING` in the
+//!   same transaction: rolled back with it, handed out in commit order — gap-free and ordered
+//!   across instances.
+//! - The same transaction sends `pg_notify('inbox_events', …)`, delivered at commit; every
+//!   instance listens (`listen.rs`) and announces the organisation to its hub, which reads the log
+//!   by sequence number. A missed notification is caught up from the log.
+
+mod accounts;
+mod calls;
+mod catalog;
+mod conversations;
+mod directory;
+mod dispatch;
+mod events;
+mod import;
+mod listen;
+mod messages;
+mod providers;
+mod routing;
+mod rows;
+mod thread;
+
+use std::borrow::Cow;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use inbox_core::Id;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{PgConnection, Postgres, SqlStr};
+
+use super::rows::ms;
+use super::{StoreError, StoreResult};
+
+/// The channel instances notify each other on; the payload is `"<org id> <instance id>"`.
+pub(crate) const CHANNEL: &str = "inbox_events";
+
+/// Migrations in order, embedded in the binary.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../../../migrations/postgres/0001_init.sql"),
+)];
+
+fn migrator() -> Migrator {
+    Migrator::with_migrations(
+        MIGRATIONS
+            .iter()
+            .map(|(version, description, sql)| {
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(*description),
+                    MigrationType::Simple,
+                    SqlStr::from_static(sql),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
+pub struct PgStore {
+    pool: PgPool,
+    /// Organisation ids whose log grew: after this instance's commits, and as other instances
+    /// notify.
+    changes: tokio::sync::broadcast::Sender<Id>,
+    /// Seals provider secrets before they are stored.
+    pub(crate) secrets: crate::secrets::SecretBox,
+    /// Tells this instance's notifications from other instances'.
+    instance: String,
+    /// Stops the listener task when the store is dropped.
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Internal(e.into())
+    }
+}
+
+/// A write transaction: the organisations whose log it grew are announced after commit.
+pub(crate) struct Tx {
+    tx: sqlx::Transaction<'static, Postgres>,
+    touched: Vec<Id>,
+    instance: String,
+}
+
+impl std::ops::Deref for Tx {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for Tx {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.tx
+    }
+}
+
+/// Where the key that seals provider secrets lives when `INBOX_SECRET_KEY` is not set: one file
+/// per user and machine. Instances on several machines must share `INBOX_SECRET_KEY`.
+fn key_file() -> std::path::PathBuf {
+    directories::ProjectDirs::from("", "", "garage-inbox")
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| std::path::PathBuf::from("."))
+        .join("postgres-secret.key")
+}
+
+impl PgStore {
+    /// Connects and brings the schema up to date (sqlx's migrator takes an advisory lock, so
+    /// instances starting together migrate once).
+    pub async fn open(url: &str) -> anyhow::Result<PgStore> {
+        let options: PgConnectOptions = url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await?;
+        migrator().run(&pool).await?;
+        let path = key_file();
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let secrets = crate::secrets::SecretBox::load(&path)?;
+        let (changes, _) = tokio::sync::broadcast::channel(1024);
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let instance = format!("{:016x}", rand::random::<u64>());
+        listen::start(pool.clone(), changes.clone(), instance.clone(), stopped);
+        Ok(PgStore {
+            pool,
+            changes,
+            secrets,
+            instance,
+            _stop: stop,
+        })
+    }
+
+    /// A connection for reads.
+    pub(crate) async fn conn(&self) -> StoreResult<sqlx::pool::PoolConnection<Postgres>> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// Starts a write transaction holding the organisation's write lock.
+    pub(crate) async fn begin(&self, org: Id) -> StoreResult<Tx> {
+        let mut tx = self.begin_any().await?;
+        lock_org(&mut tx, org).await?;
+        Ok(tx)
+    }
+
+    /// Starts a write transaction that locks organisations as it learns them.
+    pub(crate) async fn begin_any(&self) -> StoreResult<Tx> {
+        Ok(Tx {
+            tx: self.pool.begin().await?,
+            touched: Vec::new(),
+            instance: self.instance.clone(),
+        })
+    }
+
+    /// Commits, then announces the organisations whose log grew to this instance's listeners
+    /// (other instances hear of it through the notification sent inside the transaction).
+    pub(crate) async fn commit(&self, tx: Tx) -> StoreResult<()> {
+        let Tx { tx, touched, .. } = tx;
+        tx.commit().await?;
+        for org in touched {
+            // No receiver (no one connected) is not an error.
+            let _ = self.changes.send(org);
+        }
+        Ok(())
+    }
+}
+
+/// Takes the organisation's write lock for the rest of the transaction.
+pub(crate) async fn lock_org(c: &mut PgConnection, org: Id) -> StoreResult<()> {
+    sqlx::query("SELECT 1 FROM organisations WHERE id = $1 FOR NO KEY UPDATE")
+        .bind(org)
+        .fetch_optional(c)
+        .await?;
+    Ok(())
+}
+
+/// NotFound unless the conversation belongs to the organisation.
+pub(crate) async fn ensure_conversation(
+    c: &mut PgConnection,
+    org_id: Id,
+    id: Id,
+) -> StoreResult<()> {
+    exists(
+        c,
+        "SELECT 1 FROM conversations WHERE id = $1 AND org_id = $2",
+        id,
+        org_id,
+    )
+    .await
+}
+
+/// NotFound unless the query (two id parameters) finds a row.
+pub(crate) async fn exists(
+    c: &mut PgConnection,
+    sql: &'static str,
+    a: Id,
+    b: Id,
+) -> StoreResult<()> {
+    sqlx::query(sql)
+        .bind(a)
+        .bind(b)
+        .fetch_optional(c)
+        .await?
+        .map(|_| ())
+        .ok_or(StoreError::NotFound)
+}
+
+pub(crate) use super::rows::activity_kind;
+
+/// Records activity on a conversation and moves its last-activity time forward.
+pub(crate) async fn record_activity(
+    c: &mut PgConnection,
+    org_id: Id,
+    conversation_id: Id,
+    at: DateTime<Utc>,
+    kind: &str,
+    ref_id: Id,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO activity (org_id, conversation_id, at, kind, ref_id) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(org_id)
+    .bind(conversation_id)
+    .bind(ms(at))
+    .bind(kind)
+    .bind(ref_id)
+    .execute(&mut *c)
+    .await?;
+    sqlx::query(
+        "UPDATE conversations SET last_activity_at = greatest(last_activity_at, $2) WHERE id = $1",
+    )
+    .bind(conversation_id)
+    .bind(ms(at))
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn audit(
+    c: &mut PgConnection,
+    org_id: Id,
+    user_id: Option<Id>,
+    action: &str,
+    subject: (&str, Id),
+    detail: serde_json::Value,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (org_id, user_id, action, subject_type, subject_id, detail, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(org_id)
+    .bind(user_id)
+    .bind(action)
+    .bind(subject.0)
+    .bind(subject.1)
+    .bind(detail.to_string())
+    .bind(ms(at))
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub(crate) use super::rows::fts_kind;
+
+/// Indexes (or re-indexes) a searchable text; see `search_docs` in the migration.
+pub(crate) async fn search_put(
+    c: &mut PgConnection,
+    kind: i64,
+    source_id: Id,
+    org_id: Id,
+    conversation_id: Id,
+    text: &str,
+) -> StoreResult<()> {
+    let id = source_id * 4 + kind;
+    let terms = super::search::index_terms(text);
+    if terms.is_empty() {
+        sqlx::query("DELETE FROM search_docs WHERE id = $1")
+            .bind(id)
+            .execute(c)
+            .await?;
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO search_docs (id, org_id, conversation_id, terms) VALUES ($1, $2, $3, array_to_tsvector($4))
+         ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, conversation_id = excluded.conversation_id, terms = excluded.terms",
+    )
+    .bind(id)
+    .bind(org_id)
+    .bind(conversation_id)
+    .bind(terms)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// A system entry in a thread (THR-8): work order linked, call moved.
+pub(crate) async fn system_note(
+    tx: &mut Tx,
+    org_id: Id,
+    conversation_id: Id,
+    body: &str,
+    author_id: Option<Id>,
+    at: DateTime<Utc>,
+) -> StoreResult<Id> {
+    let id: Id = sqlx::query_scalar(
+        "INSERT INTO notes (org_id, conversation_id, kind, body, author_id, created_at)
+         VALUES ($1, $2, 'system', $3, $4, $5) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(conversation_id)
+    .bind(body)
+    .bind(author_id)
+    .bind(ms(at))
+    .fetch_one(&mut **tx)
+    .await?;
+    record_activity(tx, org_id, conversation_id, at, activity_kind::NOTE, id).await?;
+    let note = rows::load_note(tx, id).await?;
+    events::emit(tx, org_id, at, &inbox_core::sync::Change::Note(note)).await?;
+    Ok(id)
+}
+
+/// Scratch databases for tests and benchmarks: one fresh database per run on a cluster reached
+/// through its maintenance database's URL (e.g. `postgres://postgres@127.0.0.1:54329/postgres`).
+pub mod scratch {
+    use sqlx::Connection;
+
+    /// Creates a database with a unique name; returns its URL and its name.
+    pub async fn create(admin_url: &str, prefix: &str) -> anyhow::Result<(String, String)> {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let name = format!(
+            "{prefix}_{}_{}_{:08x}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            rand::random::<u32>()
+        );
+        let mut conn = sqlx::PgConnection::connect(admin_url).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await?;
+        conn.close().await?;
+        let (base, _) = admin_url
+            .rsplit_once('/')
+            .ok_or_else(|| anyhow::anyhow!("{admin_url} names no database"))?;
+        Ok((format!("{base}/{name}"), name))
+    }
+
+    /// Drops a database made by `create`, ending its open connections. Blocks: it runs on a
+    /// thread and runtime of its own, so it can be called from `Drop`.
+    pub fn drop_blocking(admin_url: &str, name: &str) -> anyhow::Result<()> {
+        let (admin_url, owned) = (admin_url.to_string(), name.to_string());
+        std::thread::spawn(move || -> anyhow::Result<()> {
+            let name = owned;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(async {
+                let mut conn = sqlx::PgConnection::connect(&admin_url).await?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut conn)
+                .await?;
+                conn.close().await?;
+                Ok(())
+            })
+        })
+        .join()
+        .map_err(|_| anyhow::anyhow!("dropping {name} panicked"))?
+    }
+}

@@ -1,0 +1,459 @@
+//! Rows to domain types, written once for every database: the SELECT lists (plain SQL that both
+//! SQLite and PostgreSQL accept) and mappers over a row's columns by position. Each backend
+//! implements [`Cols`] for its row type; times are milliseconds since the epoch in both schemas.
+
+use inbox_core::{
+    phone, Call, CallOutcome, Channel, ContextBadge, ConversationSummary, DeliveryStatus,
+    Direction, Id, Message, Note, NoteKind, StaffRef, TemplateUse, WorkOrder, WorkOrderRef,
+    WorkOrderStatus,
+};
+
+use crate::store::dataset::call_summary;
+
+/// Typed access to a row's columns by position.
+pub(crate) trait Cols {
+    type Error;
+    fn int(&self, i: usize) -> Result<i64, Self::Error>;
+    fn opt_int(&self, i: usize) -> Result<Option<i64>, Self::Error>;
+    fn text(&self, i: usize) -> Result<String, Self::Error>;
+    fn opt_text(&self, i: usize) -> Result<Option<String>, Self::Error>;
+    fn flag(&self, i: usize) -> Result<bool, Self::Error>;
+    /// The error for a column whose value the domain does not know.
+    fn bad(&self, i: usize, value: String) -> Self::Error;
+
+    fn count(&self, i: usize) -> Result<u32, Self::Error> {
+        let v = self.int(i)?;
+        u32::try_from(v).map_err(|_| self.bad(i, v.to_string()))
+    }
+
+    fn opt_count(&self, i: usize) -> Result<Option<u32>, Self::Error> {
+        match self.opt_int(i)? {
+            Some(v) => u32::try_from(v)
+                .map(Some)
+                .map_err(|_| self.bad(i, v.to_string())),
+            None => Ok(None),
+        }
+    }
+
+    fn time(&self, i: usize) -> Result<chrono::DateTime<chrono::Utc>, Self::Error> {
+        Ok(from_ms(self.int(i)?))
+    }
+
+    fn parsed<T>(&self, i: usize, f: fn(&str) -> Option<T>) -> Result<T, Self::Error> {
+        let s = self.text(i)?;
+        f(&s).ok_or_else(|| self.bad(i, s))
+    }
+}
+
+pub(crate) fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub(crate) fn from_ms(v: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(v).unwrap_or_default()
+}
+
+fn staff(id: Option<Id>, name: Option<String>) -> Option<StaffRef> {
+    Some(StaffRef {
+        id: id?,
+        name: name?,
+    })
+}
+
+/// The list's name for a conversation (LST-10).
+pub(crate) fn title(
+    customer_name: Option<String>,
+    caller_number: Option<&str>,
+    withheld: bool,
+) -> String {
+    match (customer_name, caller_number) {
+        (Some(name), _) => name,
+        (None, Some(n)) if !withheld => phone::display(n),
+        _ => "Withheld number".to_string(),
+    }
+}
+
+pub(crate) const SUMMARY_SELECT: &str = "
+    SELECT c.id, c.customer_id, cu.name, c.caller_number, c.withheld, c.preview, c.last_channel,
+           c.last_activity_at, c.unread_count, c.unresolved_calls, c.assignee_id, u.name,
+           c.context_badge, c.work_order_id, w.number, c.needs_work_order_pick
+    FROM conversations c
+    LEFT JOIN customers cu ON cu.id = c.customer_id
+    LEFT JOIN users u ON u.id = c.assignee_id
+    LEFT JOIN work_orders w ON w.id = c.work_order_id";
+
+pub(crate) fn summary<R: Cols + ?Sized>(r: &R) -> Result<ConversationSummary, R::Error> {
+    let caller = r.opt_text(3)?;
+    let withheld = r.flag(4)?;
+    Ok(ConversationSummary {
+        id: r.int(0)?,
+        customer_id: r.opt_int(1)?,
+        title: title(r.opt_text(2)?, caller.as_deref(), withheld),
+        caller_number: caller,
+        withheld,
+        preview: r.text(5)?,
+        last_channel: r.parsed(6, Channel::parse)?,
+        last_activity_at: r.time(7)?,
+        unread_count: r.count(8)?,
+        unresolved_calls: r.count(9)?,
+        assignee: staff(r.opt_int(10)?, r.opt_text(11)?),
+        context_badge: r.parsed(12, ContextBadge::parse)?,
+        work_order: match (r.opt_int(13)?, r.opt_text(14)?) {
+            (Some(id), Some(number)) => Some(WorkOrderRef { id, number }),
+            _ => None,
+        },
+        needs_work_order_pick: r.flag(15)?,
+    })
+}
+
+pub(crate) const MESSAGE_SELECT: &str = "
+    SELECT m.id, m.conversation_id, m.direction, m.channel, m.body, m.template_name,
+           m.template_params, m.status, m.author_id, u.name, m.sender_name, m.client_id, m.error,
+           m.created_at, m.updated_at, m.read_at
+    FROM messages m LEFT JOIN users u ON u.id = m.author_id";
+
+pub(crate) fn message<R: Cols + ?Sized>(r: &R) -> Result<Message, R::Error> {
+    let template = match r.opt_text(5)? {
+        Some(name) => {
+            let params = r
+                .opt_text(6)?
+                .and_then(|p| serde_json::from_str::<Vec<String>>(&p).ok())
+                .unwrap_or_default();
+            Some(TemplateUse { name, params })
+        }
+        None => None,
+    };
+    Ok(Message {
+        id: r.int(0)?,
+        conversation_id: r.int(1)?,
+        direction: r.parsed(2, Direction::parse)?,
+        channel: r.parsed(3, Channel::parse)?,
+        body: r.text(4)?,
+        template,
+        status: r.parsed(7, DeliveryStatus::parse)?,
+        author: staff(r.opt_int(8)?, r.opt_text(9)?),
+        sender_name: r.text(10)?,
+        client_id: r.opt_text(11)?,
+        error: r.opt_text(12)?,
+        created_at: r.time(13)?,
+        updated_at: r.time(14)?,
+        read_at: r.opt_int(15)?.map(from_ms),
+    })
+}
+
+pub(crate) const CALL_SELECT: &str = "
+    SELECT id, conversation_id, direction, outcome, from_number, duration_secs, recording_url,
+           recording_secs, transcript, resolved, started_at
+    FROM calls";
+
+pub(crate) fn call<R: Cols + ?Sized>(r: &R) -> Result<Call, R::Error> {
+    let outcome = r.parsed(3, CallOutcome::parse)?;
+    let duration_secs = r.count(5)?;
+    let recording_secs = r.opt_count(7)?;
+    Ok(Call {
+        id: r.int(0)?,
+        conversation_id: r.int(1)?,
+        direction: r.parsed(2, Direction::parse)?,
+        outcome,
+        from_number: r.opt_text(4)?,
+        duration_secs,
+        recording_url: r.opt_text(6)?,
+        recording_secs,
+        transcript: r.opt_text(8)?,
+        resolved: r.flag(9)?,
+        started_at: r.time(10)?,
+        summary: call_summary(outcome, duration_secs, recording_secs),
+    })
+}
+
+pub(crate) const NOTE_SELECT: &str = "
+    SELECT n.id, n.conversation_id, n.kind, n.body, n.author_id, u.name, n.created_at
+    FROM notes n LEFT JOIN users u ON u.id = n.author_id";
+
+pub(crate) fn note<R: Cols + ?Sized>(r: &R) -> Result<Note, R::Error> {
+    Ok(Note {
+        id: r.int(0)?,
+        conversation_id: r.int(1)?,
+        kind: r.parsed(2, NoteKind::parse)?,
+        body: r.text(3)?,
+        author: staff(r.opt_int(4)?, r.opt_text(5)?),
+        created_at: r.time(6)?,
+    })
+}
+
+pub(crate) const WORK_ORDER_SELECT: &str = "
+    SELECT w.id, w.number, w.status, w.vehicle_registration, w.description, w.customer_id, cu.name
+    FROM work_orders w JOIN customers cu ON cu.id = w.customer_id";
+
+pub(crate) fn work_order<R: Cols + ?Sized>(r: &R) -> Result<WorkOrder, R::Error> {
+    Ok(WorkOrder {
+        id: r.int(0)?,
+        number: r.text(1)?,
+        status: r.parsed(2, WorkOrderStatus::parse)?,
+        vehicle_registration: r.text(3)?,
+        description: r.text(4)?,
+        customer_id: r.int(5)?,
+        customer_name: r.text(6)?,
+    })
+}
+
+/// The SQL list of the call outcomes that wait for "Mark resolved" (VOI-7).
+pub(crate) fn unresolved_outcomes() -> String {
+    CallOutcome::ALL
+        .iter()
+        .filter(|o| o.needs_resolution())
+        .map(|o| format!("'{}'", o.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A conversation's preview and channel after a call left or joined it: the newest message or
+/// call for the preview; for the channel, how the customer last reached us, the newer of their
+/// last inbound message and the last call (as `dataset::derive`).
+pub(crate) fn refreshed_preview(
+    newest_message: Option<(i64, String)>,
+    newest_inbound: Option<(i64, String)>,
+    newest_call: Option<(i64, Call)>,
+) -> (String, Option<String>) {
+    let call_at = newest_call.as_ref().map(|c| c.0);
+    let preview = match (newest_message, newest_call) {
+        (Some((mat, body)), Some((cat, _))) if mat > cat => {
+            inbox_core::preview::message_preview(&body)
+        }
+        (_, Some((_, c))) => call_summary(c.outcome, c.duration_secs, c.recording_secs),
+        (Some((_, body)), None) => inbox_core::preview::message_preview(&body),
+        (None, None) => String::new(),
+    };
+    let channel = match (newest_inbound, call_at) {
+        (Some((iat, ch)), Some(cat)) if iat > cat => Some(ch),
+        (_, Some(_)) => Some(Channel::Voice.as_str().to_string()),
+        (Some((_, ch)), None) => Some(ch),
+        (None, None) => None,
+    };
+    (preview, channel)
+}
+
+/// `%text%` for LIKE, with the wildcard characters of the text escaped (`ESCAPE '\'`).
+pub(crate) fn like_pattern(q: &str) -> String {
+    let escaped = q
+        .trim()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+/// A quick message's name and text, trimmed and checked (CMP-6).
+pub(crate) fn quick_message_fields(
+    name: &str,
+    body: &str,
+) -> crate::store::StoreResult<(String, String)> {
+    use crate::store::StoreError;
+    let (name, body) = (name.trim(), body.trim());
+    if name.is_empty() || body.is_empty() {
+        return Err(StoreError::Invalid(
+            "a quick message needs a name and a text".into(),
+        ));
+    }
+    if name.chars().count() > 60 {
+        return Err(StoreError::Invalid(
+            "the name is longer than 60 characters".into(),
+        ));
+    }
+    Ok((name.to_string(), body.to_string()))
+}
+
+/// The `data` of a change as the log stores it (the `type` has its own column).
+pub(crate) fn event_data(change: &inbox_core::sync::Change) -> serde_json::Result<String> {
+    Ok(match serde_json::to_value(change)? {
+        serde_json::Value::Object(mut m) => m.remove("data").unwrap_or(serde_json::Value::Null),
+        _ => serde_json::Value::Null,
+    }
+    .to_string())
+}
+
+/// An event read back from the log.
+pub(crate) fn decode_event(
+    seq: i64,
+    type_name: &str,
+    data: &str,
+    at: i64,
+) -> crate::store::StoreResult<inbox_core::sync::Event> {
+    let value = serde_json::json!({ "type": type_name, "data": serde_json::from_str::<serde_json::Value>(data)? });
+    let change: inbox_core::sync::Change = serde_json::from_value(value)?;
+    Ok(inbox_core::sync::Event {
+        seq,
+        at: from_ms(at),
+        change,
+    })
+}
+
+/// The sealed form of a provider secret; empty stays empty (not configured).
+pub(crate) fn seal(
+    secrets: &crate::secrets::SecretBox,
+    plain: &str,
+) -> crate::store::StoreResult<String> {
+    if plain.is_empty() {
+        return Ok(String::new());
+    }
+    Ok(secrets.seal(plain)?)
+}
+
+/// The sender name of imported messages and the number their calls came from.
+pub(crate) fn imported_party(
+    o: &crate::store::dataset::OrgData,
+    party: &crate::store::dataset::Party,
+) -> (String, Option<String>) {
+    use crate::store::dataset::Party;
+    match party {
+        Party::Customer(i) => (
+            o.customers[*i].name.clone(),
+            o.customers[*i].phones.first().cloned(),
+        ),
+        Party::Number(n) => (title(None, Some(n), false), Some(n.clone())),
+        Party::Withheld => (title(None, None, true), None),
+    }
+}
+
+/// Kinds of activity (LST-9): what happened on a conversation at an instant.
+pub(crate) mod activity_kind {
+    pub const MESSAGE: &str = "message";
+    pub const STATUS: &str = "status";
+    pub const NOTE: &str = "note";
+    pub const CALL: &str = "call";
+    pub const CALL_STATUS: &str = "call_status";
+}
+
+/// Search rows: rowid = source id * 4 + kind.
+pub(crate) mod fts_kind {
+    pub const MESSAGE: i64 = 0;
+    pub const CALL: i64 = 1;
+    pub const TITLE: i64 = 2;
+}
+
+/// A conversation's details from its parts (THR-2, SDB-2): reply channels and the WhatsApp window
+/// follow from the summary, the customer and the last inbound WhatsApp message.
+pub(crate) fn conversation_detail(
+    summary: ConversationSummary,
+    last_inbound_whatsapp_at: Option<i64>,
+    customer: Option<inbox_core::Customer>,
+    linked_work_order: Option<WorkOrder>,
+    work_order_candidates: Vec<WorkOrder>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> inbox_core::ConversationDetail {
+    use inbox_core::compose::{reply_channels, ReplyContext};
+    let has_number =
+        summary.caller_number.is_some() || customer.as_ref().is_some_and(|c| !c.phones.is_empty());
+    let reply_channels = reply_channels(ReplyContext {
+        has_customer: customer.is_some(),
+        has_number: has_number && !summary.withheld,
+        last_channel: summary.last_channel,
+    });
+    inbox_core::ConversationDetail {
+        whatsapp_window: inbox_core::whatsapp::window_state(
+            last_inbound_whatsapp_at.map(from_ms),
+            now,
+        ),
+        summary,
+        customer,
+        linked_work_order,
+        work_order_candidates,
+        reply_channels,
+    }
+}
+
+/// The system message of a work order linked to or unlinked from a conversation (SDB-3).
+pub(crate) fn work_order_note(wo: &WorkOrder, linked: bool) -> String {
+    let verb = if linked { "linked" } else { "unlinked" };
+    format!(
+        "Work order {} ({}) {verb}",
+        wo.number, wo.vehicle_registration
+    )
+}
+
+/// A rejection's reason, which the author needs (APQ-1).
+pub(crate) fn rejection_reason(reason: &str) -> crate::store::StoreResult<String> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(crate::store::StoreError::Invalid(
+            "give a reason so the author knows what to change".into(),
+        ));
+    }
+    Ok(reason.to_string())
+}
+
+/// A note's text, which must not be empty.
+pub(crate) fn note_body(body: &str) -> crate::store::StoreResult<String> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(crate::store::StoreError::Invalid(
+            "the note is empty".into(),
+        ));
+    }
+    Ok(body.to_string())
+}
+
+/// The system messages left in both threads when a call moves (VOI-6): (from, to).
+pub(crate) fn call_moved_notes(
+    started_at: chrono::DateTime<chrono::Utc>,
+    tz: chrono_tz::Tz,
+    from_title: &str,
+    to_title: &str,
+) -> (String, String) {
+    let when = started_at.with_timezone(&tz).format("%-d %b %H:%M");
+    (
+        format!("Call of {when} moved to {to_title}"),
+        format!("Call of {when} moved here from {from_title}"),
+    )
+}
+
+/// An imported message's author id and sender name, and when it was read (ms).
+pub(crate) fn imported_message_meta(
+    o: &crate::store::dataset::OrgData,
+    user_ids: &[crate::store::dataset::ImportedUser],
+    sender: &str,
+    direction: Direction,
+    author: Option<usize>,
+    at: chrono::DateTime<chrono::Utc>,
+    read: bool,
+) -> (Option<Id>, String, Option<i64>) {
+    let (author_id, name) = match (direction, author) {
+        (Direction::Outbound, Some(u)) => (Some(user_ids[u].id), o.users[u].name.clone()),
+        _ => (None, sender.to_string()),
+    };
+    let read_at = (direction == Direction::Inbound && read).then(|| ms(at));
+    (author_id, name, read_at)
+}
+
+/// The recording URL of an imported voicemail: Twilio's form, unique per conversation and call.
+pub(crate) fn imported_recording_url(
+    account_sid: &str,
+    conversation_id: Id,
+    call_no: usize,
+) -> String {
+    format!(
+        "https://api.twilio.com/2010-04-01/Accounts/{account_sid}/Recordings/RE{:032x}",
+        conversation_id * 1000 + call_no as i64
+    )
+}
+
+/// A list page from up to `PAGE_SIZE + 1` rows: the extra row only says there is a next page.
+pub(crate) fn list_page(
+    mut items: Vec<ConversationSummary>,
+    counts: inbox_core::api::Counts,
+) -> inbox_core::api::ConversationPage {
+    use inbox_core::api::PAGE_SIZE;
+    let next_cursor = if items.len() > PAGE_SIZE {
+        items.truncate(PAGE_SIZE);
+        items
+            .last()
+            .map(|c| crate::cursor::encode_list(c.last_activity_at, c.id))
+    } else {
+        None
+    };
+    inbox_core::api::ConversationPage {
+        items,
+        next_cursor,
+        counts,
+    }
+}
