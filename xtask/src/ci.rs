@@ -1,14 +1,25 @@
 //! `cargo xtask ci`: exactly what CI runs, in order, stopping at the first failure.
 
+use std::process::Command;
 use std::time::Instant;
 
 use crate::cmd::{cargo, secs, succeeds, timed};
 
+/// A named step: a command, or one of xtask's own tasks.
+type Step = (&'static str, Box<dyn FnOnce() -> anyhow::Result<()>>);
+
+fn command(step: &'static str, c: Command) -> Step {
+    (step, Box::new(move || timed(step, c).map(|_| ())))
+}
+
 pub fn run() -> anyhow::Result<()> {
     let start = Instant::now();
-    let mut steps = vec![
-        ("fmt", cargo(["fmt", "--all", "--", "--check"])),
-        (
+    let mut steps: Vec<Step> = vec![
+        command("fmt", cargo(["fmt", "--all", "--", "--check"])),
+        // The app bundles ui/dist at compile time, so the UI is built before anything compiles
+        // the app (clippy included).
+        ("ui", Box::new(|| crate::ui::build().map(|_| ()))),
+        command(
             "clippy",
             cargo([
                 "clippy",
@@ -21,25 +32,34 @@ pub fn run() -> anyhow::Result<()> {
         ),
     ];
     // nextest runs each test in its own process, in parallel across binaries; cargo test is
-    // the fallback on machines without it. Neither runs doc tests: the workspace has none.
+    // the fallback on machines without it. Neither runs doc tests: the workspace has none. The
+    // desktop end-to-end tests need a display and run last, through `e2e`.
+    let exclude = ["--workspace", "--exclude", "inbox-e2e"];
     if succeeds(cargo(["nextest", "--version"])) {
-        steps.push(("test", cargo(["nextest", "run", "--workspace"])));
+        let mut c = cargo(["nextest", "run"]);
+        c.args(exclude);
+        steps.push(command("test", c));
     } else {
         eprintln!("(cargo-nextest is not installed: running the tests with cargo test)");
-        steps.push(("test", cargo(["test", "--workspace"])));
+        let mut c = cargo(["test"]);
+        c.args(exclude);
+        steps.push(command("test", c));
     }
     // Issue 8: the server suite again against PostgreSQL when a cluster is given (`.ci/run`
     // starts a throwaway one and sets the URL): one suite, each test in a database of its own.
     if std::env::var_os("INBOX_TEST_POSTGRES_URL").is_some() {
         let mut c = cargo(["test", "-p", "inbox-server"]);
         c.env("INBOX_TEST_BACKEND", "postgres");
-        steps.push(("test-postgres", c));
+        steps.push(command("test-postgres", c));
     } else {
         eprintln!("(INBOX_TEST_POSTGRES_URL is not set: the server suite runs on SQLite only)");
     }
+    steps.push(("e2e", Box::new(|| crate::e2e::run(&[]))));
     let mut timings = Vec::new();
-    for (step, command) in steps {
-        timings.push((step, timed(step, command)?));
+    for (step, task) in steps {
+        let began = Instant::now();
+        task()?;
+        timings.push((step, began.elapsed()));
     }
     let summary: Vec<String> = timings
         .iter()

@@ -20,8 +20,9 @@ Usage: cargo xtask <command> [args]
 
 Commands:
   ci             What CI runs, in order, stopping at the first failure:
-                 cargo fmt --check, cargo clippy -D warnings, the tests
-                 (cargo nextest when installed, else cargo test)
+                 cargo fmt --check, the UI build, cargo clippy -D warnings, the tests
+                 (cargo nextest when installed, else cargo test), the server suite on
+                 PostgreSQL (when INBOX_TEST_POSTGRES_URL is set), then e2e
   demo           Build inbox-server (release), seed a fresh demo database under
                  target/demo/ and serve it until Ctrl-C
                  (listens on $INBOX_LISTEN, default 127.0.0.1:8787)
