@@ -7,6 +7,7 @@
 //! | `ingest` | server: signed Twilio SMS webhooks per second (verify, route, store) |
 //! | `cache` | desktop cache: list + counts, FTS search, applying events, at 100k / 1M (criterion) |
 //! | `initial_sync` | desktop engine from an empty cache to live over loopback: items/s |
+//! | `desktop` | the real app under Xvfb: cold start from a 100k-conversation cache, webhook → row on screen, resident memory under traffic |
 
 use crate::cmd::{cargo, timed};
 
@@ -16,6 +17,7 @@ const BENCHES: &[(&str, &str)] = &[
     ("ingest", "inbox-server"),
     ("cache", "inbox-client"),
     ("initial_sync", "inbox-client"),
+    ("desktop", "inbox-e2e"),
 ];
 
 /// `args`: an optional benchmark name first, then arguments for that benchmark (after `--`).
@@ -35,7 +37,12 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         if !rest.is_empty() {
             c.arg("--").args(rest);
         }
-        timed(bench, c)?;
+        if bench == "desktop" {
+            crate::e2e::prepare(true)?;
+            timed(bench, crate::e2e::in_session(&c))?;
+        } else {
+            timed(bench, c)?;
+        }
     }
     Ok(())
 }

@@ -2,8 +2,8 @@
 //!
 //! Build `inbox-server` and `inbox-sim`, seed a fresh database, print who can sign in, then run
 //! the server with its providers pointed at the simulator, and the simulator playing customers
-//! (SMS, WhatsApp, portal, calls) and the providers' delivery receipts, until Ctrl-C. The desktop
-//! app joins as a further step in [`run`].
+//! (SMS, WhatsApp, portal, calls) and the providers' delivery receipts, and the desktop app
+//! (sign in as a demo user; the server address is prefilled), until Ctrl-C.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -50,10 +50,42 @@ pub fn run() -> anyhow::Result<()> {
     let files = Files::new();
     let server = build_binary("inbox-server")?;
     let sim = build_binary("inbox-sim")?;
+    crate::ui::build()?;
+    let desktop = build_binary("garage-inbox")?;
     fresh_database(&files)?;
     let seed = seed(&server, &files)?;
     print_summary(&listen, &files, &seed);
-    serve(&server, &sim, &files, &listen)
+    serve(&server, &sim, &desktop, &files, &listen)
+}
+
+/// The desktop app, with its own profile under `target/demo/desktop` (fresh each demo, like the
+/// database), once the server answers. Without a display (a headless machine) it says so and
+/// the server and simulator run on their own.
+fn start_desktop(desktop: &Path, files: &Files) -> anyhow::Result<Option<Background>> {
+    let graphical = cfg!(any(target_os = "macos", windows))
+        || std::env::var_os("DISPLAY").is_some()
+        || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if !graphical {
+        eprintln!(
+            "demo: no display (DISPLAY is unset), so the desktop app is not started; \
+             run `{}` in a graphical session",
+            desktop.display()
+        );
+        return Ok(None);
+    }
+    let profile = files.dir.join("desktop");
+    if profile.exists() {
+        std::fs::remove_dir_all(&profile)
+            .with_context(|| format!("clearing {}", profile.display()))?;
+    }
+    std::fs::create_dir_all(&profile)?;
+    let mut c = Command::new(desktop);
+    c.env("GARAGE_INBOX_DATA_DIR", &profile);
+    eprintln!("==> desktop app: {}", display(&c));
+    let child = c
+        .spawn()
+        .with_context(|| format!("step `desktop`: could not start `{}`", display(&c)))?;
+    Ok(Some(Background(child)))
 }
 
 /// `cargo build --release` of one binary (package and binary share the name); returns its path
@@ -188,7 +220,9 @@ fn print_summary(listen: &str, files: &Files, seed: &Value) {
     );
     println!();
     println!("The provider simulator ({SIM_LISTEN}) plays customers writing and calling, and the");
-    println!("providers' delivery receipts for replies. Serving until Ctrl-C.");
+    println!("providers' delivery receipts for replies. The desktop app opens on the sign-in");
+    println!("screen (server {url} prefilled): sign in as frontdesk@demo.test / {password}.");
+    println!("Serving until Ctrl-C.");
     println!();
 }
 
@@ -204,7 +238,13 @@ impl Drop for Background {
 
 /// `inbox-server serve` with its providers pointed at the simulator; once it answers, the
 /// simulator starts; both run until Ctrl-C (which reaches every process of the terminal).
-fn serve(server: &Path, sim: &Path, files: &Files, listen: &str) -> anyhow::Result<()> {
+fn serve(
+    server: &Path,
+    sim: &Path,
+    desktop: &Path,
+    files: &Files,
+    listen: &str,
+) -> anyhow::Result<()> {
     let public_url = format!("http://{}", listen.replace("0.0.0.0", "127.0.0.1"));
     let sim_url = format!("http://{SIM_LISTEN}");
     let mut c = Command::new(server);
@@ -243,6 +283,7 @@ fn serve(server: &Path, sim: &Path, files: &Files, listen: &str) -> anyhow::Resu
         s.spawn()
             .with_context(|| format!("step `simulator`: could not start `{sim_line}`"))?,
     );
+    let _desktop = start_desktop(desktop, files)?;
     let status = server_child
         .wait()
         .with_context(|| format!("step `serve`: `{line}`"))?;

@@ -23,34 +23,50 @@ const TOOLS: [(&str, &str); 6] = [
 const TAURI_DRIVER: &str = "2.1.0";
 
 pub fn run(filter: &[String]) -> anyhow::Result<()> {
-    check_tools()?;
-    ensure_tauri_driver()?;
-    crate::ui::build()?;
-    timed(
-        "build app, server, simulator",
-        cargo([
-            "build",
-            "-p",
-            "garage-inbox",
-            "-p",
-            "inbox-server",
-            "-p",
-            "inbox-sim",
-        ]),
-    )?;
+    prepare(false)?;
     let screenshots = root().join("target").join("screenshots");
     std::fs::create_dir_all(&screenshots)?;
     let mut test = cargo(["test", "-p", "inbox-e2e", "--test", "desktop", "--"]);
     test.args(["--test-threads=1"]).args(filter);
-    let inner = display(&test);
-    // One display and one session bus for the run; the keyring is unlocked and the
-    // notification server started inside the session before the tests.
+    eprintln!(
+        "e2e: running `{}` under Xvfb and a private D-Bus session",
+        display(&test)
+    );
+    timed("e2e", in_session(&test))?;
+    eprintln!("e2e: screenshots in {}", screenshots.display());
+    Ok(())
+}
+
+/// Checks the system tools, installs tauri-driver if needed, builds the UI and the app, server
+/// and simulator binaries (debug, or release for benchmarks).
+pub fn prepare(release: bool) -> anyhow::Result<()> {
+    check_tools()?;
+    ensure_tauri_driver()?;
+    crate::ui::build()?;
+    let mut build = cargo([
+        "build",
+        "-p",
+        "garage-inbox",
+        "-p",
+        "inbox-server",
+        "-p",
+        "inbox-sim",
+    ]);
+    if release {
+        build.arg("--release");
+    }
+    timed("build app, server, simulator", build).map(|_| ())
+}
+
+/// `command` inside a virtual display and a private D-Bus session whose keyring is unlocked and
+/// whose notification server runs.
+pub fn in_session(command: &Command) -> Command {
     let script = format!(
         "set -e; printf 'e2e-keyring' | gnome-keyring-daemon --unlock --components=secrets >/dev/null; \
          dunst >/dev/null 2>&1 & \
          cd '{}' && {}",
         root().display(),
-        shell_words(&test)
+        shell_words(command)
     );
     let mut c = Command::new("xvfb-run");
     c.args([
@@ -63,10 +79,7 @@ pub fn run(filter: &[String]) -> anyhow::Result<()> {
         "-c",
     ])
     .arg(script);
-    eprintln!("e2e: running `{inner}` under Xvfb and a private D-Bus session");
-    timed("e2e", c)?;
-    eprintln!("e2e: screenshots in {}", screenshots.display());
-    Ok(())
+    c
 }
 
 fn check_tools() -> anyhow::Result<()> {

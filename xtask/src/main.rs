@@ -23,9 +23,10 @@ Commands:
                  cargo fmt --check, the UI build, cargo clippy -D warnings, the tests
                  (cargo nextest when installed, else cargo test), the server suite on
                  PostgreSQL (when INBOX_TEST_POSTGRES_URL is set), then e2e
-  demo           Build inbox-server (release), seed a fresh demo database under
-                 target/demo/ and serve it until Ctrl-C
-                 (listens on $INBOX_LISTEN, default 127.0.0.1:8787)
+  demo           Build the server, the simulator and the desktop app (release), seed a
+                 fresh demo database under target/demo/, then run the server (on
+                 $INBOX_LISTEN, default 127.0.0.1:8787), the simulator playing customers,
+                 and the app, until Ctrl-C
   e2e [FILTER]   The desktop app's end-to-end tests in the real window (Xvfb, tauri-driver,
                  WebKitWebDriver), against a real server and the provider simulator;
                  screenshots in target/screenshots/
@@ -34,7 +35,8 @@ Commands:
                  initial_sync; ARGS go to that benchmark
   help           This text
 
-On a fresh Debian machine, `bash .ci/run` installs what is missing and runs `cargo xtask ci`."
+On a fresh Debian machine, `bash .ci/run` installs what is missing and runs `cargo xtask ci`;
+`bash .ci/demo` does the same for `cargo xtask demo`."
 }
 
 fn main() -> ExitCode {

@@ -87,12 +87,21 @@ impl App {
 
     /// Polls `check` until it returns `Some`; on timeout saves a screenshot and the page's
     /// markup (`target/screenshots/<test>-FAILED.*`) and fails with `what`.
-    pub async fn until<T, F, Fut>(&self, what: &str, mut check: F) -> T
+    pub async fn until<T, F, Fut>(&self, what: &str, check: F) -> T
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = Option<T>>,
     {
-        let deadline = Instant::now() + WAIT;
+        self.until_within(WAIT, what, check).await
+    }
+
+    /// [`App::until`] with its own time limit.
+    pub async fn until_within<T, F, Fut>(&self, limit: Duration, what: &str, mut check: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + limit;
         loop {
             if let Some(v) = check().await {
                 return v;
@@ -108,7 +117,7 @@ impl App {
                 let html = html.as_str().unwrap_or("");
                 let _ = std::fs::write(dir.join(format!("{}-FAILED.html", self.test)), html);
                 let url = self.url().await;
-                panic!("timed out after {WAIT:?} waiting for {what} (at {url}; page saved as {}-FAILED.html)", self.test);
+                panic!("timed out after {limit:?} waiting for {what} (at {url}; page saved as {}-FAILED.html)", self.test);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

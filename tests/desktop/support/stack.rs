@@ -46,6 +46,12 @@ impl Stack {
     /// Seeds a fresh database with the demo garages, starts the server and the simulator (its
     /// provider APIs only, answering sends with quick delivery receipts and no failures).
     pub async fn start() -> Stack {
+        Stack::start_with_customers(None).await
+    }
+
+    /// As [`Stack::start`], with the simulator's customers writing and calling at `rate` events
+    /// per second when given.
+    pub async fn start_with_customers(rate: Option<f64>) -> Stack {
         let dir = tempfile::tempdir().unwrap();
         let database = format!("sqlite://{}", dir.path().join("inbox.db").display());
         let out = Command::new(bins::path("inbox-server"))
@@ -70,7 +76,11 @@ impl Stack {
             ])
             .arg("--summary")
             .arg(&summary)
-            .args(["--app-secret", APP_SECRET, "--no-customers"])
+            .args(["--app-secret", APP_SECRET])
+            .args(match rate {
+                Some(r) => vec!["--rate".to_string(), r.to_string()],
+                None => vec!["--no-customers".to_string()],
+            })
             .args([
                 "--failure-rate",
                 "0",

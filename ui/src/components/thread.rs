@@ -130,7 +130,8 @@ pub fn Bubble(props: &BubbleProps) -> Html {
             <p class="bubble-body">{ body }</p>
             <footer class="bubble-foot">
                 <span class={classes!("status-pill", m.status.as_str())} data-status={m.status.as_str()}>
-                    { status_label(m.status) }
+                    // A customer's message was received; delivery states belong to replies.
+                    { if m.direction == Direction::Inbound { "Received" } else { status_label(m.status) } }
                 </span>
                 if let Some(reason) = &m.error {
                     <span class="failure-reason">{ reason }</span>
@@ -353,8 +354,8 @@ mod tests {
             "{outbound}"
         );
         assert!(
-            html.contains(r#"data-status="read" class="status-pill read">Read<"#),
-            "{html}"
+            html.contains(r#"data-status="read" class="status-pill read">Received<"#),
+            "THR-4: a customer's message reads as received, not with a delivery state: {html}"
         );
         assert!(html.contains(r#"data-status="failed" class="status-pill failed">Failed<"#));
         assert!(

@@ -469,3 +469,42 @@ fn thr6_fetched_pages_fill_gaps_but_never_undo_newer_events() {
     );
     assert_eq!(c.cursor().unwrap(), Some(2));
 }
+
+#[test]
+fn thr2_the_whatsapp_window_starts_from_the_latest_inbound_whatsapp_message() {
+    let mut c = cache();
+    let mut log = Log::default();
+    let whatsapp = |id, direction, at| Message {
+        channel: Channel::Whatsapp,
+        ..message(id, 1, direction, "hi", at)
+    };
+    c.apply_events(&[log.ev(Change::Conversation(summary(1, "Sam Driver", t(0, 9))))])
+        .unwrap();
+    assert_eq!(c.channel_activity(1, Channel::Whatsapp).unwrap(), None);
+    c.apply_events(&[
+        log.ev(Change::Message(message(
+            9,
+            1,
+            Direction::Inbound,
+            "sms",
+            t(0, 12),
+        ))),
+        log.ev(Change::Message(whatsapp(10, Direction::Outbound, t(0, 9)))),
+    ])
+    .unwrap();
+    assert_eq!(
+        c.channel_activity(1, Channel::Whatsapp).unwrap(),
+        Some(None),
+        "WhatsApp used, but the customer never wrote on it"
+    );
+    c.apply_events(&[
+        log.ev(Change::Message(whatsapp(11, Direction::Inbound, t(0, 10)))),
+        log.ev(Change::Message(whatsapp(12, Direction::Inbound, t(0, 11)))),
+        log.ev(Change::Message(whatsapp(13, Direction::Outbound, t(0, 13)))),
+    ])
+    .unwrap();
+    assert_eq!(
+        c.channel_activity(1, Channel::Whatsapp).unwrap(),
+        Some(Some(t(0, 11)))
+    );
+}

@@ -1,0 +1,56 @@
+# Shared set-up of `.ci/run` (the tests) and `.ci/demo` (the demo), sourced by both: install
+# only what this Debian machine lacks — system packages, rustup components — and put cargo on
+# PATH. Every install is checked first, so re-running is cheap.
+
+say() { printf '==> %s\n' "$*"; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# rustup installs cargo into ~/.cargo/bin, which a non-login shell may not have on PATH.
+if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "ci/run: cargo is not installed; install a Rust toolchain (rustup) first" >&2
+  exit 1
+fi
+
+# System packages: a C compiler (rusqlite builds SQLite from source), pkg-config, the libraries
+# the desktop app links (WebKitGTK, GTK, …; see BUILD.md), and what the end-to-end tests run
+# (Xvfb, D-Bus, WebKitWebDriver, a Secret Service, a notification server).
+packages=(build-essential pkg-config libssl-dev
+  libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
+  libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libdbus-1-dev
+  xvfb xauth dbus dbus-x11 webkit2gtk-driver gnome-keyring dunst)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Toolchain components the checks use.
+components=()
+cargo fmt --version >/dev/null 2>&1 || components+=(rustfmt)
+cargo clippy --version >/dev/null 2>&1 || components+=(clippy)
+if [ ${#components[@]} -gt 0 ]; then
+  say "adding rustup components ${components[*]}"
+  rustup component add "${components[@]}"
+fi
+
+# cargo-nextest is used when present; without it `cargo xtask ci` falls back to cargo test.
+if cargo nextest --version >/dev/null 2>&1; then
+  say "test runner: $(cargo nextest --version 2>/dev/null | head -n 1)"
+else
+  say "test runner: cargo test (cargo-nextest is not installed)"
+fi
+say "$(cargo --version), $(rustc --version)"
+if [ -n "${CARGO_TARGET_DIR:-}" ]; then
+  say "CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
+fi
+
