@@ -100,3 +100,26 @@ pub fn outbox(client_id: &str, state: OutboxState) -> OutboxEntry {
         state,
     }
 }
+
+/// A signed-in session with `caps`, in an organisation with AI on or off.
+pub fn session(
+    caps: Vec<inbox_core::Capability>,
+    ai_enabled: bool,
+) -> inbox_core::desktop::Session {
+    inbox_core::desktop::Session {
+        server: String::new(),
+        user: inbox_core::User {
+            id: 1,
+            email: String::new(),
+            name: "Sam".into(),
+            role: "r".into(),
+            capabilities: inbox_core::CapabilitySet::new(caps),
+        },
+        organisation: inbox_core::Organisation {
+            id: 1,
+            name: "G".into(),
+            time_zone: "Europe/London".into(),
+            ai_enabled,
+        },
+    }
+}

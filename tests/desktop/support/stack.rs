@@ -31,6 +31,18 @@ fn free_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
+/// An API call; anything but a 2xx fails the test.
+async fn call(req: reqwest::RequestBuilder) -> Value {
+    req.send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn wait_for_port(port: u16, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -140,48 +152,19 @@ impl Stack {
     }
 
     pub async fn token(&self, email: &str) -> String {
-        let v: Value = self
-            .http
-            .post(format!("{}/api/v1/auth/login", self.url))
-            .json(&json!({"email": email, "password": PASSWORD}))
-            .send()
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let req = self.http.post(format!("{}/api/v1/auth/login", self.url));
+        let v = call(req.json(&json!({"email": email, "password": PASSWORD}))).await;
         v["token"].as_str().unwrap().to_string()
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Value {
-        self.http
-            .get(format!("{}/api/v1{path}", self.url))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        let req = self.http.get(format!("{}/api/v1{path}", self.url));
+        call(req.bearer_auth(token)).await
     }
 
     pub async fn post(&self, token: &str, path: &str, body: Value) -> Value {
-        self.http
-            .post(format!("{}/api/v1{path}", self.url))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        let req = self.http.post(format!("{}/api/v1{path}", self.url));
+        call(req.bearer_auth(token).json(&body)).await
     }
 
     /// A customer texts the first garage, through a Twilio webhook signed as Twilio signs it.

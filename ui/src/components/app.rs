@@ -200,25 +200,9 @@ fn Shell() -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use inbox_core::{CapabilitySet, Organisation, User};
 
     fn signed_in(caps: Vec<Capability>) -> Auth {
-        Auth::SignedIn(Rc::new(Session {
-            server: String::new(),
-            user: User {
-                id: 1,
-                email: String::new(),
-                name: "Sam".into(),
-                role: "r".into(),
-                capabilities: CapabilitySet::new(caps),
-            },
-            organisation: Organisation {
-                id: 1,
-                name: "G".into(),
-                time_zone: "Europe/London".into(),
-                ai_enabled: false,
-            },
-        }))
+        Auth::SignedIn(Rc::new(crate::fixtures::session(caps, false)))
     }
 
     #[test]

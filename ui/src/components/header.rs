@@ -97,23 +97,7 @@ mod tests {
 
     #[test]
     fn nav2_tabs_follow_the_approve_capability_and_the_ai_switch() {
-        use inbox_core::{CapabilitySet, Organisation, User};
-        let session = |caps: Vec<Capability>, ai: bool| Session {
-            server: String::new(),
-            user: User {
-                id: 1,
-                email: String::new(),
-                name: "Sam".into(),
-                role: "r".into(),
-                capabilities: CapabilitySet::new(caps),
-            },
-            organisation: Organisation {
-                id: 1,
-                name: "G".into(),
-                time_zone: "Europe/London".into(),
-                ai_enabled: ai,
-            },
-        };
+        use crate::fixtures::session;
         let viewer = Tabs::for_session(&session(vec![Capability::MessagesView], false));
         assert_eq!(
             viewer,
