@@ -37,7 +37,12 @@ impl ShellConfig {
                 .map(|p| p.data_dir().to_path_buf())
                 .ok_or_else(|| anyhow::anyhow!("this system has no home directory for app data"))?,
         };
-        std::fs::create_dir_all(&data_dir)?;
+        std::fs::create_dir_all(&data_dir).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create the data directory {}: {e}",
+                data_dir.display()
+            )
+        })?;
         let pause_after = std::env::var("GARAGE_INBOX_PAUSE_AFTER_SECS")
             .ok()
             .and_then(|s| s.parse().ok())

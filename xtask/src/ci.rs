@@ -3,7 +3,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use crate::cmd::{cargo, secs, succeeds, timed};
+use crate::cmd::{cargo, secs, timed};
 
 /// A named step: a command, or one of xtask's own tasks.
 type Step = (&'static str, Box<dyn FnOnce() -> anyhow::Result<()>>);
@@ -33,18 +33,9 @@ pub fn run() -> anyhow::Result<()> {
     ];
     // nextest runs each test in its own process, in parallel across binaries; cargo test is
     // the fallback on machines without it. Neither runs doc tests: the workspace has none. The
-    // desktop end-to-end tests need a display and run last, through `e2e`.
-    let exclude = ["--workspace", "--exclude", "inbox-e2e"];
-    if succeeds(cargo(["nextest", "--version"])) {
-        let mut c = cargo(["nextest", "run"]);
-        c.args(exclude);
-        steps.push(command("test", c));
-    } else {
-        eprintln!("(cargo-nextest is not installed: running the tests with cargo test)");
-        let mut c = cargo(["test"]);
-        c.args(exclude);
-        steps.push(command("test", c));
-    }
+    // desktop end-to-end tests need a display and run last, through `e2e`; they are built here
+    // with the rest (one feature resolution for the workspace, so nothing is compiled twice).
+    steps.push(command("test", crate::e2e::workspace_tests(false)));
     // Issue 8: the server suite again against PostgreSQL when a cluster is given (`.ci/run`
     // starts a throwaway one and sets the URL): one suite, each test in a database of its own.
     if std::env::var_os("INBOX_TEST_POSTGRES_URL").is_some() {

@@ -7,7 +7,7 @@
 
 use std::process::Command;
 
-use crate::cmd::{cargo, display, root, timed};
+use crate::cmd::{cargo, display, root, succeeds, timed};
 
 /// Programs the run needs, with the Debian package that has each.
 const TOOLS: [(&str, &str); 6] = [
@@ -26,8 +26,8 @@ pub fn run(filter: &[String]) -> anyhow::Result<()> {
     prepare(false)?;
     let screenshots = root().join("target").join("screenshots");
     std::fs::create_dir_all(&screenshots)?;
-    let mut test = cargo(["test", "-p", "inbox-e2e", "--test", "desktop", "--"]);
-    test.args(["--test-threads=1"]).args(filter);
+    let mut test = workspace_tests(true);
+    test.args(filter);
     eprintln!(
         "e2e: running `{}` under Xvfb and a private D-Bus session",
         display(&test)
@@ -37,25 +37,72 @@ pub fn run(filter: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Checks the system tools, installs tauri-driver if needed, builds the UI and the app, server
-/// and simulator binaries (debug, or release for benchmarks).
+/// The workspace's tests: all but the desktop end-to-end ones, or (`e2e`) only those, one at a
+/// time (they share the display). Both select the whole workspace, so cargo resolves features
+/// once and the second run compiles nothing new. nextest when installed, else cargo test.
+pub fn workspace_tests(e2e: bool) -> Command {
+    if succeeds(cargo(["nextest", "--version"])) {
+        let filter = if e2e {
+            "package(inbox-e2e)"
+        } else {
+            "not package(inbox-e2e)"
+        };
+        let mut c = cargo(["nextest", "run", "--workspace", "-E", filter]);
+        if e2e {
+            c.args(["--test-threads", "1", "--no-fail-fast"]);
+        }
+        c
+    } else if e2e {
+        cargo([
+            "test",
+            "--workspace",
+            "--test",
+            "desktop",
+            "--",
+            "--test-threads=1",
+        ])
+    } else {
+        cargo(["test", "--workspace", "--exclude", "inbox-e2e"])
+    }
+}
+
+/// Checks the system tools, installs tauri-driver if needed, builds the UI, then the binaries
+/// the tests launch: debug through the workspace's test build (which builds `garage-inbox`,
+/// `inbox-server` and `inbox-sim` for their own integration tests), or release for benchmarks.
 pub fn prepare(release: bool) -> anyhow::Result<()> {
     check_tools()?;
     ensure_tauri_driver()?;
     crate::ui::build()?;
-    let mut build = cargo([
-        "build",
-        "-p",
-        "garage-inbox",
-        "-p",
-        "inbox-server",
-        "-p",
-        "inbox-sim",
-    ]);
     if release {
-        build.arg("--release");
+        timed(
+            "build app, server, simulator",
+            cargo([
+                "build",
+                "--release",
+                "-p",
+                "garage-inbox",
+                "-p",
+                "inbox-server",
+                "-p",
+                "inbox-sim",
+            ]),
+        )?;
+    } else {
+        let build = if succeeds(cargo(["nextest", "--version"])) {
+            cargo([
+                "nextest",
+                "run",
+                "--workspace",
+                "-E",
+                "package(inbox-e2e)",
+                "--no-run",
+            ])
+        } else {
+            cargo(["test", "--workspace", "--no-run"])
+        };
+        timed("build tests and binaries", build)?;
     }
-    timed("build app, server, simulator", build).map(|_| ())
+    Ok(())
 }
 
 /// `command` inside a virtual display and a private D-Bus session whose keyring is unlocked and
