@@ -58,7 +58,7 @@ impl Prefs {
     }
 }
 
-/// What the keyboard handler needs from the latest render.
+/// What callbacks that run later (the keyboard, the search pause) need from the latest render.
 #[derive(Default)]
 struct KeyContext {
     view: InboxView,
@@ -322,14 +322,18 @@ pub fn MessagesPage(props: &MessagesProps) -> Html {
     let on_search = {
         let (search_text, pushed_q, search_timer) =
             (search_text.clone(), pushed_q.clone(), search_timer.clone());
-        let (view, go) = (view.clone(), go.clone());
+        let (key_context, go) = (key_context.clone(), go.clone());
         Callback::from(move |text: String| {
             search_text.set(text.clone());
             let q = Some(text.trim().to_string()).filter(|t| !t.is_empty());
             let run = {
-                let (view, go, pushed_q) = (view.clone(), go.clone(), pushed_q.clone());
+                let (key_context, go, pushed_q) =
+                    (key_context.clone(), go.clone(), pushed_q.clone());
                 move || {
                     *pushed_q.borrow_mut() = q.clone();
+                    // The view as it is when the search runs, not when typing began: a thread
+                    // opened during the pause stays open.
+                    let view = key_context.borrow().view.clone();
                     go(InboxView { q, ..view }, true);
                 }
             };
