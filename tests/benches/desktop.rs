@@ -161,10 +161,16 @@ async fn live_traffic(minutes: u64, rate: f64) {
         let body = format!("Timing message {i}");
         let sent = Instant::now();
         stack.inbound_sms(phone, &body).await;
-        app.until("the timed message on top", || async {
-            app.text(".conversation-row .row-preview")
-                .await
-                .filter(|t| t.contains(&body))
+        // Under traffic other rows overtake it at once: any row showing the message counts.
+        app.until("the timed message in the list", || async {
+            app.js(
+                "return [...document.querySelectorAll('.conversation-row .row-preview')]\
+                 .some(e => e.textContent.includes(arguments[0]));",
+                vec![serde_json::json!(body)],
+            )
+            .await
+            .as_bool()
+            .filter(|on_screen| *on_screen)
         })
         .await;
         latencies.push(sent.elapsed());
@@ -172,7 +178,10 @@ async fn live_traffic(minutes: u64, rate: f64) {
         i += 1;
         tokio::time::sleep(Duration::from_secs(20)).await;
     }
-    summary("inbound webhook → row on top (under traffic)", latencies);
+    summary(
+        "inbound webhook → its row on screen (under traffic)",
+        latencies,
+    );
     let (shell, web) = rss.last().copied().unwrap_or_default();
     let peak_shell = rss.iter().map(|r| r.0).max().unwrap_or(0);
     let peak_web = rss.iter().map(|r| r.1).max().unwrap_or(0);
