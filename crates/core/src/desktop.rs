@@ -9,9 +9,12 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::api::CallDestination;
 use crate::range::RangePreset;
 use crate::whatsapp::WindowState;
-use crate::{Channel, ConversationSummary, Id, Organisation, TemplateUse, ThreadItem, User};
+use crate::{
+    Call, Channel, ConversationSummary, Id, Organisation, TemplateUse, ThreadItem, User, WorkOrder,
+};
 
 /// Command names, as registered by the shell and invoked by the UI.
 pub mod cmd {
@@ -43,6 +46,64 @@ pub mod cmd {
     /// the UI listened, e.g. by a notification click; taken once.
     pub const TAKE_PENDING_OPEN: &str = "take_pending_open";
 
+    /// `ConversationRef` → `ConversationDetail`: the sidebar and the composer's channels (SDB-2,
+    /// CMP-5). From the server when reachable, else built from the cache.
+    pub const DETAIL: &str = "conversation_detail";
+    /// `ReplyArgs` → `OutboxEntry`: queued at once, sent when the server is reachable (CMP-1,
+    /// DSK-5).
+    pub const SEND_REPLY: &str = "send_reply";
+    /// `MessageRef` → `Message`: a failed message goes back to the send queue (CMP-4).
+    pub const RETRY_MESSAGE: &str = "retry_message";
+    /// `ClientRef` → `()`: drops a refused reply from the outbox.
+    pub const DISCARD_REPLY: &str = "discard_reply";
+    /// `NoteArgs` → `Note` (THR-8).
+    pub const ADD_NOTE: &str = "add_note";
+    /// `()` → `Vec<StaffRef>`: assignment targets (SDB-4).
+    pub const STAFF: &str = "staff";
+    /// `AssignArgs` → `ConversationSummary` (SDB-4).
+    pub const ASSIGN: &str = "assign";
+    /// `SearchArgs` → `Vec<WorkOrder>`: the link dialog (SDB-3).
+    pub const SEARCH_WORK_ORDERS: &str = "search_work_orders";
+    /// `LinkArgs` → `ConversationDetail` (SDB-3, RTE-3).
+    pub const LINK_WORK_ORDER: &str = "link_work_order";
+    /// `ConversationRef` → `ConversationDetail` (SDB-3).
+    pub const UNLINK_WORK_ORDER: &str = "unlink_work_order";
+    /// `WorkOrderArgs` → `WorkOrderView` (WO-1).
+    pub const WORK_ORDER: &str = "work_order";
+    /// `()` → `Vec<ApprovalItem>` (APQ-1).
+    pub const APPROVALS: &str = "approvals";
+    /// `MessageRef` → `Message`: approved, queued for sending (APQ-1).
+    pub const APPROVE: &str = "approve";
+    /// `RejectArgs` → `Message`: rejected, the reason shown to its author (APQ-1).
+    pub const REJECT: &str = "reject";
+    /// `CallRef` → `CallView` (VOI-8).
+    pub const CALL: &str = "call";
+    /// `ReassignArgs` → `CallMoved` (VOI-6).
+    pub const REASSIGN_CALL: &str = "reassign_call";
+    /// `CallRef` → `Call`: "Mark resolved" (VOI-7).
+    pub const RESOLVE_CALL: &str = "resolve_call";
+    /// `SearchArgs` → `Vec<Customer>`: "Move to a different customer" (VOI-6).
+    pub const SEARCH_CUSTOMERS: &str = "search_customers";
+    /// `()` → `Vec<QuickMessage>` (CMP-6).
+    pub const QUICK_MESSAGES: &str = "quick_messages";
+    /// `SaveQuickMessage` → `QuickMessage`: create (`id` None) or edit (SET-1).
+    pub const SAVE_QUICK_MESSAGE: &str = "save_quick_message";
+    /// `IdRef` → `()` (SET-1).
+    pub const DELETE_QUICK_MESSAGE: &str = "delete_quick_message";
+    /// `()` → `Vec<WhatsappTemplate>` (CMP-2).
+    pub const TEMPLATES: &str = "templates";
+    /// `SaveTemplate` → `WhatsappTemplate`: create (`id` None) or edit (SET-1).
+    pub const SAVE_TEMPLATE: &str = "save_template";
+    /// `IdRef` → `()` (SET-1).
+    pub const DELETE_TEMPLATE: &str = "delete_template";
+    /// `ConversationRef` → `Option<Draft>`: what was being typed, kept across restarts.
+    pub const DRAFT: &str = "draft";
+    /// `Draft` → `()`: an empty body forgets the draft.
+    pub const SET_DRAFT: &str = "set_draft";
+    /// `OpenView` → `String`: the `garage-inbox://messages?…` link of a view, now on the
+    /// clipboard (LST-7, THR-3).
+    pub const COPY_LINK: &str = "copy_link";
+
     /// Every command: the shell registers exactly these, and its capability file grants them.
     pub const ALL: &[&str] = &[
         SESSION,
@@ -58,6 +119,33 @@ pub mod cmd {
         PREFERENCES,
         SET_PREFERENCES,
         TAKE_PENDING_OPEN,
+        DETAIL,
+        SEND_REPLY,
+        RETRY_MESSAGE,
+        DISCARD_REPLY,
+        ADD_NOTE,
+        STAFF,
+        ASSIGN,
+        SEARCH_WORK_ORDERS,
+        LINK_WORK_ORDER,
+        UNLINK_WORK_ORDER,
+        WORK_ORDER,
+        APPROVALS,
+        APPROVE,
+        REJECT,
+        CALL,
+        REASSIGN_CALL,
+        RESOLVE_CALL,
+        SEARCH_CUSTOMERS,
+        QUICK_MESSAGES,
+        SAVE_QUICK_MESSAGE,
+        DELETE_QUICK_MESSAGE,
+        TEMPLATES,
+        SAVE_TEMPLATE,
+        DELETE_TEMPLATE,
+        DRAFT,
+        SET_DRAFT,
+        COPY_LINK,
     ];
 }
 
@@ -118,10 +206,162 @@ pub struct ConversationHeader {
     pub whatsapp_window: Option<WindowState>,
 }
 
+/// A reply to queue (CMP-1 … CMP-5): text or a WhatsApp template, on a channel (None: the
+/// conversation's default, the customer's last channel).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyArgs {
+    pub conversation_id: Id,
+    pub body: Option<String>,
+    pub template: Option<TemplateUse>,
+    pub channel: Option<Channel>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageRef {
+    pub message_id: Id,
+}
+
+/// An outbox entry, by the key this desktop gave it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRef {
+    pub client_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteArgs {
+    pub conversation_id: Id,
+    pub body: String,
+}
+
+/// `user_id` None unassigns (SDB-4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignArgs {
+    pub conversation_id: Id,
+    pub user_id: Option<Id>,
+}
+
+/// A look-up's text (work orders, customers).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchArgs {
+    pub q: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkArgs {
+    pub conversation_id: Id,
+    pub work_order_id: Id,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkOrderArgs {
+    pub work_order_id: Id,
+}
+
+/// The work-order page (WO-1): the job, and the conversation with its customer whose thread the
+/// Messages tab renders (None when the customer has not been in touch).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkOrderView {
+    pub work_order: WorkOrder,
+    pub conversation_id: Option<Id>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectArgs {
+    pub message_id: Id,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRef {
+    pub call_id: Id,
+}
+
+/// The call detail page (VOI-8): the call and the conversation it sits in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallView {
+    pub call: Call,
+    pub conversation: Option<ConversationSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReassignArgs {
+    pub call_id: Id,
+    pub destination: CallDestination,
+    /// For the audit log; optional.
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdRef {
+    pub id: Id,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveQuickMessage {
+    /// None creates.
+    pub id: Option<Id>,
+    pub name: String,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveTemplate {
+    /// None creates.
+    pub id: Option<Id>,
+    pub name: String,
+    /// e.g. `en_GB`.
+    pub language: String,
+    /// `{{1}}`, `{{2}}` … are the parameters.
+    pub body: String,
+}
+
+/// What was typed in a conversation's composer and not sent yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    pub conversation_id: Id,
+    pub body: String,
+    pub channel: Option<Channel>,
+}
+
 /// A view to open, as the query of a `/messages` route (`range=…&filter=…&conversation=…`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenView {
     pub query: String,
+}
+
+/// The desktop's URL scheme (LST-7, THR-3): `garage-inbox://messages?range=…&conversation=…`.
+pub const SCHEME: &str = "garage-inbox";
+
+impl OpenView {
+    /// The deep link that opens this view.
+    pub fn link(&self) -> String {
+        let query = self.query.trim_start_matches(['?', '#', '/']);
+        let query = query.strip_prefix("messages").unwrap_or(query);
+        let query = query.trim_start_matches('?');
+        if query.is_empty() {
+            format!("{SCHEME}://messages")
+        } else {
+            format!("{SCHEME}://messages?{query}")
+        }
+    }
+
+    /// Reads a deep link (`garage-inbox://messages?…`, also `garage-inbox:messages?…` and
+    /// `garage-inbox://messages/?…`). Anything else — another scheme, another page, a command
+    /// line argument that is not a link — is None.
+    pub fn from_link(link: &str) -> Option<OpenView> {
+        let rest = link.trim().strip_prefix(SCHEME)?.strip_prefix(':')?;
+        let rest = rest.trim_start_matches('/');
+        let rest = rest.strip_prefix("messages")?;
+        let rest = rest.trim_start_matches('/');
+        let query = match rest {
+            "" => "",
+            q => q.strip_prefix('?')?,
+        };
+        let query = query.split('#').next().unwrap_or_default();
+        Some(OpenView {
+            query: query.to_string(),
+        })
+    }
 }
 
 /// Failures as the UI shows them: a sentence for a person.
@@ -315,6 +555,46 @@ mod tests {
         }
         .shows_paused_banner());
         assert!(!ConnectionState::Live.is_offline());
+    }
+
+    #[test]
+    fn lst7_deep_links_round_trip_the_view() {
+        let view = OpenView {
+            query: "range=today&filter=unread&conversation=42".into(),
+        };
+        let link = view.link();
+        assert_eq!(
+            link,
+            "garage-inbox://messages?range=today&filter=unread&conversation=42"
+        );
+        assert_eq!(OpenView::from_link(&link), Some(view));
+        for same in [
+            "garage-inbox:messages?conversation=7",
+            "garage-inbox://messages/?conversation=7",
+            " garage-inbox:///messages?conversation=7#top ",
+        ] {
+            assert_eq!(
+                OpenView::from_link(same).map(|v| v.query),
+                Some("conversation=7".into()),
+                "{same}"
+            );
+        }
+        assert_eq!(
+            OpenView::from_link("garage-inbox://messages").map(|v| v.query),
+            Some(String::new())
+        );
+        for not_a_view in [
+            "https://messages?conversation=7",
+            "garage-inbox://settings",
+            "garage-inbox://messagesx?conversation=7",
+            "--verbose",
+        ] {
+            assert_eq!(OpenView::from_link(not_a_view), None, "{not_a_view}");
+        }
+        let from_route = OpenView {
+            query: "?conversation=3".into(),
+        };
+        assert_eq!(from_route.link(), "garage-inbox://messages?conversation=3");
     }
 
     #[test]
