@@ -4,6 +4,7 @@
 pub mod app;
 pub mod banners;
 pub mod dashboard;
+pub mod dialog;
 pub mod filters;
 pub mod header;
 pub mod list;
