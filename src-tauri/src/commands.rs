@@ -1,10 +1,16 @@
 //! The commands the UI invokes (names and types: `inbox_core::desktop`). Each is a thin adapter:
 //! the engine does the work, the shell holds the session.
 
-use inbox_core::api::{ConversationPage, ConversationQuery};
+use inbox_core::api::{CallMoved, ConversationPage, ConversationQuery};
 use inbox_core::desktop::{
-    AttentionArgs, CommandError, ConnectionState, ConversationHeader, ConversationRef, Preferences,
-    Session, SignIn, ThreadRequest, ThreadView,
+    AssignArgs, AttentionArgs, CallRef, CallView, ClientRef, CommandError, ConnectionState,
+    ConversationHeader, ConversationRef, Draft, IdRef, LinkArgs, MessageRef, NoteArgs, OpenView,
+    OutboxEntry, Preferences, ReassignArgs, RejectArgs, ReplyArgs, SaveQuickMessage, SaveTemplate,
+    SearchArgs, Session, SignIn, ThreadRequest, ThreadView, WorkOrderArgs, WorkOrderView,
+};
+use inbox_core::{
+    ApprovalItem, Call, ConversationDetail, ConversationSummary, Customer, Message, Note,
+    QuickMessage, StaffRef, WhatsappTemplate, WorkOrder,
 };
 use tauri::{AppHandle, State};
 
@@ -99,4 +105,231 @@ pub async fn set_preferences(shell: State<'_, Shell>, args: Preferences) -> Answ
 #[tauri::command]
 pub fn take_pending_open(shell: State<'_, Shell>) -> Option<String> {
     shell.take_pending_open()
+}
+
+#[tauri::command]
+pub async fn conversation_detail(
+    shell: State<'_, Shell>,
+    args: ConversationRef,
+) -> Answer<ConversationDetail> {
+    let r = shell.running().await?;
+    r.engine
+        .detail(args.conversation_id)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn send_reply(shell: State<'_, Shell>, args: ReplyArgs) -> Answer<OutboxEntry> {
+    let r = shell.running().await?;
+    r.engine
+        .reply(args.conversation_id, args.body, args.template, args.channel)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn retry_message(shell: State<'_, Shell>, args: MessageRef) -> Answer<Message> {
+    let r = shell.running().await?;
+    r.engine.retry(args.message_id).await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn discard_reply(shell: State<'_, Shell>, args: ClientRef) -> Answer<()> {
+    let r = shell.running().await?;
+    r.engine
+        .discard_reply(&args.client_id)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn add_note(shell: State<'_, Shell>, args: NoteArgs) -> Answer<Note> {
+    let r = shell.running().await?;
+    r.engine
+        .add_note(args.conversation_id, &args.body)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn staff(shell: State<'_, Shell>) -> Answer<Vec<StaffRef>> {
+    let r = shell.running().await?;
+    r.engine.staff().await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn assign(shell: State<'_, Shell>, args: AssignArgs) -> Answer<ConversationSummary> {
+    let r = shell.running().await?;
+    r.engine
+        .assign(args.conversation_id, args.user_id)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn search_work_orders(
+    shell: State<'_, Shell>,
+    args: SearchArgs,
+) -> Answer<Vec<WorkOrder>> {
+    let r = shell.running().await?;
+    r.engine
+        .search_work_orders(&args.q)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn link_work_order(
+    shell: State<'_, Shell>,
+    args: LinkArgs,
+) -> Answer<ConversationDetail> {
+    let r = shell.running().await?;
+    r.engine
+        .link_work_order(args.conversation_id, args.work_order_id)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn unlink_work_order(
+    shell: State<'_, Shell>,
+    args: ConversationRef,
+) -> Answer<ConversationDetail> {
+    let r = shell.running().await?;
+    r.engine
+        .unlink_work_order(args.conversation_id)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn work_order(shell: State<'_, Shell>, args: WorkOrderArgs) -> Answer<WorkOrderView> {
+    let r = shell.running().await?;
+    r.engine
+        .work_order(args.work_order_id)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn approvals(shell: State<'_, Shell>) -> Answer<Vec<ApprovalItem>> {
+    let r = shell.running().await?;
+    r.engine.approvals().await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn approve(shell: State<'_, Shell>, args: MessageRef) -> Answer<Message> {
+    let r = shell.running().await?;
+    r.engine.approve(args.message_id).await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn reject(shell: State<'_, Shell>, args: RejectArgs) -> Answer<Message> {
+    let r = shell.running().await?;
+    r.engine
+        .reject(args.message_id, &args.reason)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn call(shell: State<'_, Shell>, args: CallRef) -> Answer<CallView> {
+    let r = shell.running().await?;
+    r.engine.call(args.call_id).await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn reassign_call(shell: State<'_, Shell>, args: ReassignArgs) -> Answer<CallMoved> {
+    let r = shell.running().await?;
+    r.engine
+        .reassign_call(args.call_id, args.destination, args.reason)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn resolve_call(shell: State<'_, Shell>, args: CallRef) -> Answer<Call> {
+    let r = shell.running().await?;
+    r.engine.resolve_call(args.call_id).await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn search_customers(shell: State<'_, Shell>, args: SearchArgs) -> Answer<Vec<Customer>> {
+    let r = shell.running().await?;
+    r.engine
+        .search_customers(&args.q)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn quick_messages(shell: State<'_, Shell>) -> Answer<Vec<QuickMessage>> {
+    let r = shell.running().await?;
+    r.engine.quick_messages().await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn save_quick_message(
+    shell: State<'_, Shell>,
+    args: SaveQuickMessage,
+) -> Answer<QuickMessage> {
+    let r = shell.running().await?;
+    r.engine
+        .save_quick_message(args.id, &args.name, &args.body)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn delete_quick_message(shell: State<'_, Shell>, args: IdRef) -> Answer<()> {
+    let r = shell.running().await?;
+    r.engine
+        .delete_quick_message(args.id)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn templates(shell: State<'_, Shell>) -> Answer<Vec<WhatsappTemplate>> {
+    let r = shell.running().await?;
+    r.engine.templates().await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn save_template(
+    shell: State<'_, Shell>,
+    args: SaveTemplate,
+) -> Answer<WhatsappTemplate> {
+    let r = shell.running().await?;
+    r.engine
+        .save_template(args.id, &args.name, &args.language, &args.body)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn delete_template(shell: State<'_, Shell>, args: IdRef) -> Answer<()> {
+    let r = shell.running().await?;
+    r.engine.delete_template(args.id).await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn draft(shell: State<'_, Shell>, args: ConversationRef) -> Answer<Option<Draft>> {
+    let r = shell.running().await?;
+    r.engine
+        .draft(args.conversation_id)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn set_draft(shell: State<'_, Shell>, args: Draft) -> Answer<()> {
+    let r = shell.running().await?;
+    r.engine.set_draft(args).await.map_err(command_error)
+}
+
+#[tauri::command]
+pub fn copy_link(app: AppHandle, args: OpenView) -> Answer<String> {
+    crate::links::copy(&app, &args)
 }

@@ -6,6 +6,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod links;
 mod notifications;
 mod session;
 mod shell;
@@ -16,6 +17,9 @@ use std::process::ExitCode;
 use tauri::{Manager, WindowEvent};
 
 use crate::shell::{Shell, ShellConfig};
+
+/// `identifier` in tauri.conf.json.
+const IDENTIFIER: &str = "app.garageinbox.desktop";
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -32,7 +36,24 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let profile = std::env::var_os("GARAGE_INBOX_DATA_DIR").map(|_| config.data_dir.clone());
+    let window_state_file = config.data_dir.join("window-state.json");
+    let launch_view = links::view_in_args(&std::env::args().collect::<Vec<_>>());
     let result = tauri::Builder::default()
+        // First: a second launch hands its link to this one and exits before anything else.
+        .plugin(links::single_instance(
+            profile.as_deref(),
+            IDENTIFIER,
+            |app, args| links::second_launch(app, &args),
+        ))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_clipboard_manager::init())
+        // The window's size and position, remembered in the data directory.
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_filename(window_state_file.to_string_lossy())
+                .build(),
+        )
         .manage(Shell::new(config))
         .invoke_handler(tauri::generate_handler![
             commands::session,
@@ -48,8 +69,40 @@ fn main() -> ExitCode {
             commands::preferences,
             commands::set_preferences,
             commands::take_pending_open,
+            commands::conversation_detail,
+            commands::send_reply,
+            commands::retry_message,
+            commands::discard_reply,
+            commands::add_note,
+            commands::staff,
+            commands::assign,
+            commands::search_work_orders,
+            commands::link_work_order,
+            commands::unlink_work_order,
+            commands::work_order,
+            commands::approvals,
+            commands::approve,
+            commands::reject,
+            commands::call,
+            commands::reassign_call,
+            commands::resolve_call,
+            commands::search_customers,
+            commands::quick_messages,
+            commands::save_quick_message,
+            commands::delete_quick_message,
+            commands::templates,
+            commands::save_template,
+            commands::delete_template,
+            commands::draft,
+            commands::set_draft,
+            commands::copy_link,
         ])
-        .setup(|app| {
+        .setup(move |app| {
+            // LST-7: a link the app was started with opens once the UI asks for it.
+            if let Some(view) = &launch_view {
+                app.state::<Shell>().set_pending_open(view.query.clone());
+            }
+            links::listen_for_links(app.handle());
             // DSK-2: open the saved session's cache and start syncing while the UI loads.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

@@ -12,17 +12,22 @@ const TITLE: &str = "Garage Inbox";
 /// Focuses the window and asks the UI to show `/messages?{query}`. The view is also kept until
 /// the UI takes it, in case the UI is not listening yet (the app is still starting).
 pub fn open_view(app: &AppHandle, query: &str) {
-    if let Some(w) = app.get_webview_window(MAIN) {
-        let _ = w.show();
-        let _ = w.unminimize();
-        let _ = w.set_focus();
-    }
+    bring_forward(app);
     let view = OpenView {
         query: query.to_string(),
     };
     app.state::<Shell>().set_pending_open(view.query.clone());
     if let Err(e) = app.emit(event::OPEN, view) {
         tracing::warn!(error = %e, "could not pass the view to the UI");
+    }
+}
+
+/// Shows, restores and focuses the main window.
+pub fn bring_forward(app: &AppHandle) {
+    if let Some(w) = app.get_webview_window(MAIN) {
+        let _ = w.show();
+        let _ = w.unminimize();
+        let _ = w.set_focus();
     }
 }
 

@@ -4,10 +4,16 @@
 use std::time::Duration;
 
 use inbox_core::api::{
-    ComposeRequest, ConversationPage, ErrorBody, LoginRequest, LoginResponse, ThreadPage,
+    AssignRequest, CallMoved, ComposeRequest, ConversationPage, ErrorBody, LinkWorkOrderRequest,
+    ListResponse, LoginRequest, LoginResponse, NoteRequest, QuickMessageInput, ReassignCallRequest,
+    RejectRequest, ThreadPage,
 };
 use inbox_core::sync::Snapshot;
-use inbox_core::{ConversationSummary, Id, Message};
+use inbox_core::{
+    ApprovalItem, Call, ConversationDetail, ConversationSummary, Customer, Id, Message, Note,
+    QuickMessage, StaffRef, WhatsappTemplate, WorkOrder,
+};
+use serde_json::json;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -130,6 +136,174 @@ impl Api {
             true,
         )
         .await
+    }
+
+    pub async fn detail(&self, conversation_id: Id) -> ApiResult<ConversationDetail> {
+        self.get(&format!("/api/v1/conversations/{conversation_id}"))
+            .await
+    }
+
+    pub async fn retry(&self, message_id: Id) -> ApiResult<Message> {
+        self.post(&format!("/api/v1/messages/{message_id}/retry"), &json!({}))
+            .await
+    }
+
+    pub async fn add_note(&self, conversation_id: Id, body: &str) -> ApiResult<Note> {
+        let req = NoteRequest {
+            body: body.to_string(),
+        };
+        self.post(&format!("/api/v1/conversations/{conversation_id}/notes"), &req)
+            .await
+    }
+
+    pub async fn staff(&self) -> ApiResult<Vec<StaffRef>> {
+        self.items("/api/v1/staff").await
+    }
+
+    pub async fn assign(
+        &self,
+        conversation_id: Id,
+        user_id: Option<Id>,
+    ) -> ApiResult<ConversationSummary> {
+        let req = AssignRequest { user_id };
+        self.call(
+            Method::PUT,
+            &format!("/api/v1/conversations/{conversation_id}/assignee"),
+            Some(&req),
+            true,
+        )
+        .await
+    }
+
+    pub async fn search_work_orders(&self, q: &str) -> ApiResult<Vec<WorkOrder>> {
+        self.items(&format!("/api/v1/work-orders?q={}", form_encode(q)))
+            .await
+    }
+
+    pub async fn work_order(&self, id: Id) -> ApiResult<WorkOrder> {
+        self.get(&format!("/api/v1/work-orders/{id}")).await
+    }
+
+    pub async fn link_work_order(
+        &self,
+        conversation_id: Id,
+        work_order_id: Id,
+    ) -> ApiResult<ConversationDetail> {
+        self.call(
+            Method::PUT,
+            &format!("/api/v1/conversations/{conversation_id}/work-order"),
+            Some(&LinkWorkOrderRequest { work_order_id }),
+            true,
+        )
+        .await
+    }
+
+    pub async fn unlink_work_order(&self, conversation_id: Id) -> ApiResult<ConversationDetail> {
+        self.call::<_, ()>(
+            Method::DELETE,
+            &format!("/api/v1/conversations/{conversation_id}/work-order"),
+            None,
+            true,
+        )
+        .await
+    }
+
+    pub async fn approvals(&self) -> ApiResult<Vec<ApprovalItem>> {
+        self.items("/api/v1/approvals").await
+    }
+
+    pub async fn approve(&self, message_id: Id) -> ApiResult<Message> {
+        self.post(&format!("/api/v1/approvals/{message_id}/approve"), &json!({}))
+            .await
+    }
+
+    pub async fn reject(&self, message_id: Id, reason: &str) -> ApiResult<Message> {
+        let req = RejectRequest {
+            reason: reason.to_string(),
+        };
+        self.post(&format!("/api/v1/approvals/{message_id}/reject"), &req)
+            .await
+    }
+
+    pub async fn call_detail(&self, call_id: Id) -> ApiResult<Call> {
+        self.get(&format!("/api/v1/calls/{call_id}")).await
+    }
+
+    pub async fn reassign_call(&self, call_id: Id, req: &ReassignCallRequest) -> ApiResult<CallMoved> {
+        self.post(&format!("/api/v1/calls/{call_id}/reassign"), req)
+            .await
+    }
+
+    pub async fn resolve_call(&self, call_id: Id) -> ApiResult<Call> {
+        self.post(&format!("/api/v1/calls/{call_id}/resolve"), &json!({}))
+            .await
+    }
+
+    pub async fn search_customers(&self, q: &str) -> ApiResult<Vec<Customer>> {
+        self.items(&format!("/api/v1/customers?q={}", form_encode(q)))
+            .await
+    }
+
+    /// Creates (`id` None) or edits a quick message (SET-1).
+    pub async fn save_quick_message(
+        &self,
+        id: Option<Id>,
+        input: &QuickMessageInput,
+    ) -> ApiResult<QuickMessage> {
+        match id {
+            None => self.post("/api/v1/quick-messages", input).await,
+            Some(id) => {
+                self.call(
+                    Method::PUT,
+                    &format!("/api/v1/quick-messages/{id}"),
+                    Some(input),
+                    true,
+                )
+                .await
+            }
+        }
+    }
+
+    pub async fn delete_quick_message(&self, id: Id) -> ApiResult<()> {
+        self.delete(&format!("/api/v1/quick-messages/{id}")).await
+    }
+
+    /// Creates (`id` None) or edits a WhatsApp template (SET-1).
+    pub async fn save_template(
+        &self,
+        id: Option<Id>,
+        input: &serde_json::Value,
+    ) -> ApiResult<WhatsappTemplate> {
+        match id {
+            None => self.post("/api/v1/templates", input).await,
+            Some(id) => {
+                self.call(
+                    Method::PUT,
+                    &format!("/api/v1/templates/{id}"),
+                    Some(input),
+                    true,
+                )
+                .await
+            }
+        }
+    }
+
+    pub async fn delete_template(&self, id: Id) -> ApiResult<()> {
+        self.delete(&format!("/api/v1/templates/{id}")).await
+    }
+
+    async fn items<T: DeserializeOwned>(&self, path: &str) -> ApiResult<Vec<T>> {
+        Ok(self.get::<ListResponse<T>>(path).await?.items)
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> ApiResult<T> {
+        self.call(Method::POST, path, Some(body), true).await
+    }
+
+    async fn delete(&self, path: &str) -> ApiResult<()> {
+        self.call::<serde_json::Value, ()>(Method::DELETE, path, None, true)
+            .await
+            .map(|_| ())
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> ApiResult<T> {

@@ -75,6 +75,10 @@ pub enum EngineError {
     Api(#[from] ApiError),
     #[error("{0}")]
     Invalid(String),
+    /// A change that needs the server was asked for while it cannot be reached (DSK-5: refused
+    /// with a clear message, never lost silently).
+    #[error("You are offline, so this change was not saved. Try again when the connection is back.")]
+    Offline,
     #[error("the engine stopped")]
     Stopped,
 }
@@ -146,7 +150,7 @@ impl Shared {
 }
 
 pub struct Engine {
-    shared: Arc<Shared>,
+    pub(crate) shared: Arc<Shared>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 

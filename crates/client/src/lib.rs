@@ -4,6 +4,7 @@
 //! the connection states (`connection`) and the notification policy (`notify`). No Tauri: the
 //! desktop shell adapts this crate through `Engine`.
 
+pub mod actions;
 pub mod api;
 pub mod cache;
 pub mod connection;

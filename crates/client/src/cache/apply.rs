@@ -75,6 +75,23 @@ impl Cache {
     }
 }
 
+impl Cache {
+    /// Stores what the server answered to a write of this desktop (a note, an assignment, a
+    /// moved call …) at once, without moving the cursor: the same rows arrive again as events,
+    /// and applying them twice changes nothing. Returns the conversations touched.
+    pub fn apply_answer(&mut self, changes: &[Change]) -> CacheResult<Vec<Id>> {
+        let tx = self.conn.transaction()?;
+        let mut report = Report::default();
+        let mut deferred = Deferred::new(Index::Now);
+        for change in changes {
+            apply_change(&tx, change, &mut report, &mut deferred)?;
+        }
+        deferred.finish(&tx)?;
+        tx.commit()?;
+        Ok(report.applied.conversations)
+    }
+}
+
 /// Stores one change; what it defers is finished by the caller when the batch ends.
 pub(super) fn apply_change(
     tx: &Connection,

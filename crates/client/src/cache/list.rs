@@ -224,6 +224,26 @@ impl Cache {
         Ok(data.map(|d| serde_json::from_str(&d)).transpose()?)
     }
 
+    /// The conversation a work order's Messages tab shows (WO-1): one linked to it, else its
+    /// customer's most recently active.
+    pub fn work_order_conversation(
+        &self,
+        work_order_id: Id,
+        customer_id: Id,
+    ) -> CacheResult<Option<Id>> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM conversations
+                 WHERE customer_id = ?2 OR json_extract(data, '$.work_order.id') = ?1
+                 ORDER BY json_extract(data, '$.work_order.id') IS ?1 DESC,
+                          last_activity_at DESC, id DESC
+                 LIMIT 1",
+            )?
+            .query_row(rusqlite::params![work_order_id, customer_id], |r| r.get(0))
+            .optional()?)
+    }
+
     /// Conversations with an unread message or a call awaiting resolution (the app badge),
     /// from the totals the triggers keep.
     pub fn unread_conversations(&self) -> CacheResult<u64> {

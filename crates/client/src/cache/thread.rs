@@ -3,8 +3,8 @@
 //! message 0, call 1, note 2 — then id).
 
 use chrono::{DateTime, Utc};
-use inbox_core::{Channel, Id, ThreadItem};
-use rusqlite::params;
+use inbox_core::{Call, Channel, Id, ThreadItem};
+use rusqlite::{params, OptionalExtension};
 
 use super::{ms, Cache, CacheResult};
 
@@ -82,5 +82,17 @@ impl Cache {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
         Ok((any > 0).then(|| last_inbound.and_then(DateTime::from_timestamp_millis)))
+    }
+}
+
+impl Cache {
+    /// One cached call (VOI-8 opens offline too).
+    pub fn call(&self, id: Id) -> CacheResult<Option<Call>> {
+        let data: Option<String> = self
+            .conn
+            .prepare_cached("SELECT data FROM calls WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        Ok(data.map(|d| serde_json::from_str(&d)).transpose()?)
     }
 }

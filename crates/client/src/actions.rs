@@ -1,0 +1,350 @@
+//! What a front desk does in a thread besides reading and replying: notes, assignment, work-order
+//! links, approvals, calls, settings and drafts (issue 7). Reads come from the cache where it
+//! holds the data; changes go to the server, and its answer is stored at once (the same rows come
+//! back as events later, which changes nothing), so every view updates before the event arrives.
+
+use chrono::Utc;
+use inbox_core::api::{CallDestination, CallMoved, QuickMessageInput, ReassignCallRequest};
+use inbox_core::compose::{reply_channels, ReplyContext};
+use inbox_core::desktop::{CallView, Draft, Update, WorkOrderView};
+use inbox_core::sync::Change;
+use inbox_core::whatsapp::window_state;
+use inbox_core::{
+    ApprovalItem, Call, Channel, ConversationDetail, ConversationSummary, Customer, Id, Message,
+    Note, QuickMessage, StaffRef, WhatsappTemplate, WorkOrder,
+};
+
+use crate::api::{ApiError, ApiResult};
+use crate::engine::{Engine, EngineError, EngineResult};
+
+const DRAFT_KEY: &str = "draft.";
+
+/// A server answer as the engine reports it: unreachable means offline (refused, not queued).
+fn online<T>(r: ApiResult<T>) -> EngineResult<T> {
+    r.map_err(|e| match e {
+        ApiError::Unreachable(_) => EngineError::Offline,
+        other => EngineError::Api(other),
+    })
+}
+
+impl Engine {
+    /// Stores a write's answer and tells the UI which conversations changed.
+    async fn store_answer(&self, changes: Vec<Change>) -> EngineResult<()> {
+        let touched = self.shared.cache(move |c| c.apply_answer(&changes)).await?;
+        let cursor = self.shared.cache(|c| c.cursor()).await?.unwrap_or(0);
+        if !touched.is_empty() {
+            self.shared.publish(Update::Changed {
+                conversations: touched,
+                cursor,
+            });
+        }
+        Ok(())
+    }
+
+    /// The sidebar and the composer's channels (SDB-2, CMP-5): the server's detail when it is
+    /// reachable, else the same built from the cache (no work-order candidates offline).
+    pub async fn detail(&self, id: Id) -> EngineResult<ConversationDetail> {
+        match self.shared.api.detail(id).await {
+            Ok(detail) => {
+                let mut changes = vec![Change::Conversation(detail.summary.clone())];
+                changes.extend(detail.customer.clone().map(Change::Customer));
+                changes.extend(detail.linked_work_order.clone().map(Change::WorkOrder));
+                self.store_answer(changes).await?;
+                Ok(detail)
+            }
+            Err(ApiError::Refused { status: 404, .. }) => Err(EngineError::Invalid(
+                "this conversation no longer exists".into(),
+            )),
+            Err(ApiError::Unreachable(_)) => self.cached_detail(id).await,
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn cached_detail(&self, id: Id) -> EngineResult<ConversationDetail> {
+        let summary = self
+            .conversation(id)
+            .await?
+            .ok_or_else(|| EngineError::Invalid("this conversation is not in the cache".into()))?;
+        let customer = match summary.customer_id {
+            Some(cid) => self.shared.cache(move |c| c.customer(cid)).await?,
+            None => None,
+        };
+        let linked_work_order = match &summary.work_order {
+            Some(w) => {
+                let wid = w.id;
+                self.shared.cache(move |c| c.work_order(wid)).await?
+            }
+            None => None,
+        };
+        let last_inbound = self
+            .shared
+            .cache(move |c| c.channel_activity(id, Channel::Whatsapp))
+            .await?
+            .flatten();
+        let has_number = !summary.withheld
+            && (summary.caller_number.is_some()
+                || customer.as_ref().is_some_and(|c| !c.phones.is_empty()));
+        let channels = reply_channels(ReplyContext {
+            has_customer: summary.customer_id.is_some(),
+            has_number,
+            last_channel: summary.last_channel,
+        });
+        Ok(ConversationDetail {
+            customer,
+            linked_work_order,
+            work_order_candidates: Vec::new(),
+            whatsapp_window: window_state(last_inbound, Utc::now()),
+            reply_channels: channels,
+            summary,
+        })
+    }
+
+    /// CMP-4: a failed message goes back to the send queue.
+    pub async fn retry(&self, message_id: Id) -> EngineResult<Message> {
+        let m = online(self.shared.api.retry(message_id).await)?;
+        self.store_answer(vec![Change::Message(m.clone())]).await?;
+        Ok(m)
+    }
+
+    /// THR-8: an internal note, never sent to the customer.
+    pub async fn add_note(&self, conversation_id: Id, body: &str) -> EngineResult<Note> {
+        let n = online(self.shared.api.add_note(conversation_id, body).await)?;
+        self.store_answer(vec![Change::Note(n.clone())]).await?;
+        Ok(n)
+    }
+
+    /// SDB-4's choices, from the cache (synced with the organisation).
+    pub async fn staff(&self) -> EngineResult<Vec<StaffRef>> {
+        let cached = self.shared.cache(|c| c.staff()).await?;
+        if !cached.is_empty() {
+            return Ok(cached);
+        }
+        online(self.shared.api.staff().await)
+    }
+
+    /// SDB-4: assigns (or with None unassigns); Mine and Unassigned follow at once.
+    pub async fn assign(
+        &self,
+        conversation_id: Id,
+        user_id: Option<Id>,
+    ) -> EngineResult<ConversationSummary> {
+        let s = online(self.shared.api.assign(conversation_id, user_id).await)?;
+        self.store_answer(vec![Change::Conversation(s.clone())])
+            .await?;
+        Ok(s)
+    }
+
+    pub async fn search_work_orders(&self, q: &str) -> EngineResult<Vec<WorkOrder>> {
+        online(self.shared.api.search_work_orders(q).await)
+    }
+
+    /// SDB-3 / RTE-3: links a work order; the server writes the system note.
+    pub async fn link_work_order(
+        &self,
+        conversation_id: Id,
+        work_order_id: Id,
+    ) -> EngineResult<ConversationDetail> {
+        let d = online(
+            self.shared
+                .api
+                .link_work_order(conversation_id, work_order_id)
+                .await,
+        )?;
+        self.after_link(&d).await?;
+        Ok(d)
+    }
+
+    pub async fn unlink_work_order(&self, conversation_id: Id) -> EngineResult<ConversationDetail> {
+        let d = online(self.shared.api.unlink_work_order(conversation_id).await)?;
+        self.after_link(&d).await?;
+        Ok(d)
+    }
+
+    /// The summary changed and a system note was written: store the one, fetch the other.
+    async fn after_link(&self, d: &ConversationDetail) -> EngineResult<()> {
+        let mut changes = vec![Change::Conversation(d.summary.clone())];
+        changes.extend(d.linked_work_order.clone().map(Change::WorkOrder));
+        if let Ok(page) = self.shared.api.thread(d.summary.id, None).await {
+            changes.extend(page.items.into_iter().filter_map(|i| match i {
+                inbox_core::ThreadItem::Note(n) => Some(Change::Note(n)),
+                _ => None,
+            }));
+        }
+        self.store_answer(changes).await
+    }
+
+    /// WO-1: the work order and the conversation its Messages tab shows.
+    pub async fn work_order(&self, id: Id) -> EngineResult<WorkOrderView> {
+        let cached = self.shared.cache(move |c| c.work_order(id)).await?;
+        let work_order = match self.shared.api.work_order(id).await {
+            Ok(w) => {
+                self.store_answer(vec![Change::WorkOrder(w.clone())])
+                    .await?;
+                w
+            }
+            Err(ApiError::Unreachable(_)) => cached.ok_or(EngineError::Offline)?,
+            Err(ApiError::Refused { status: 404, .. }) => {
+                return Err(EngineError::Invalid(
+                    "this work order no longer exists".into(),
+                ))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let (wid, customer) = (work_order.id, work_order.customer_id);
+        let conversation_id = self
+            .shared
+            .cache(move |c| c.work_order_conversation(wid, customer))
+            .await?;
+        Ok(WorkOrderView {
+            work_order,
+            conversation_id,
+        })
+    }
+
+    /// APQ-1.
+    pub async fn approvals(&self) -> EngineResult<Vec<ApprovalItem>> {
+        online(self.shared.api.approvals().await)
+    }
+
+    pub async fn approve(&self, message_id: Id) -> EngineResult<Message> {
+        let m = online(self.shared.api.approve(message_id).await)?;
+        self.store_answer(vec![Change::Message(m.clone())]).await?;
+        Ok(m)
+    }
+
+    pub async fn reject(&self, message_id: Id, reason: &str) -> EngineResult<Message> {
+        let m = online(self.shared.api.reject(message_id, reason).await)?;
+        self.store_answer(vec![Change::Message(m.clone())]).await?;
+        Ok(m)
+    }
+
+    /// VOI-8: the call, from the server when reachable, else the cache.
+    pub async fn call(&self, call_id: Id) -> EngineResult<CallView> {
+        let call = match self.shared.api.call_detail(call_id).await {
+            Ok(c) => {
+                self.store_answer(vec![Change::Call(c.clone())]).await?;
+                c
+            }
+            Err(ApiError::Unreachable(_)) => self
+                .shared
+                .cache(move |c| c.call(call_id))
+                .await?
+                .ok_or(EngineError::Offline)?,
+            Err(ApiError::Refused { status: 404, .. }) => {
+                return Err(EngineError::Invalid("this call no longer exists".into()))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let conversation = self.conversation(call.conversation_id).await?;
+        Ok(CallView { call, conversation })
+    }
+
+    /// VOI-6: moves the call; both conversations' rows are refreshed from the server.
+    pub async fn reassign_call(
+        &self,
+        call_id: Id,
+        destination: CallDestination,
+        reason: Option<String>,
+    ) -> EngineResult<CallMoved> {
+        let req = ReassignCallRequest {
+            destination,
+            reason: reason.filter(|r| !r.trim().is_empty()),
+        };
+        let moved = online(self.shared.api.reassign_call(call_id, &req).await)?;
+        let mut changes = vec![Change::Call(moved.call.clone())];
+        for id in [moved.from_conversation_id, moved.to_conversation_id] {
+            if let Ok(d) = self.shared.api.detail(id).await {
+                changes.push(Change::Conversation(d.summary));
+            }
+        }
+        self.store_answer(changes).await?;
+        Ok(moved)
+    }
+
+    /// VOI-7: "Mark resolved"; the row leaves Unread when nothing else keeps it there.
+    pub async fn resolve_call(&self, call_id: Id) -> EngineResult<Call> {
+        let call = online(self.shared.api.resolve_call(call_id).await)?;
+        let mut changes = vec![Change::Call(call.clone())];
+        if let Ok(d) = self.shared.api.detail(call.conversation_id).await {
+            changes.push(Change::Conversation(d.summary));
+        }
+        self.store_answer(changes).await?;
+        Ok(call)
+    }
+
+    pub async fn search_customers(&self, q: &str) -> EngineResult<Vec<Customer>> {
+        online(self.shared.api.search_customers(q).await)
+    }
+
+    /// CMP-6, from the cache.
+    pub async fn quick_messages(&self) -> EngineResult<Vec<QuickMessage>> {
+        Ok(self.shared.cache(|c| c.quick_messages()).await?)
+    }
+
+    /// CMP-2, from the cache.
+    pub async fn templates(&self) -> EngineResult<Vec<WhatsappTemplate>> {
+        Ok(self.shared.cache(|c| c.templates()).await?)
+    }
+
+    /// SET-1: creates (`id` None) or edits a quick message.
+    pub async fn save_quick_message(
+        &self,
+        id: Option<Id>,
+        name: &str,
+        body: &str,
+    ) -> EngineResult<QuickMessage> {
+        let input = QuickMessageInput {
+            name: name.to_string(),
+            body: body.to_string(),
+        };
+        let q = online(self.shared.api.save_quick_message(id, &input).await)?;
+        self.store_answer(vec![Change::QuickMessage(q.clone())])
+            .await?;
+        Ok(q)
+    }
+
+    pub async fn delete_quick_message(&self, id: Id) -> EngineResult<()> {
+        online(self.shared.api.delete_quick_message(id).await)?;
+        self.store_answer(vec![Change::QuickMessageDeleted { id }])
+            .await
+    }
+
+    /// SET-1: creates (`id` None) or edits a WhatsApp template.
+    pub async fn save_template(
+        &self,
+        id: Option<Id>,
+        name: &str,
+        language: &str,
+        body: &str,
+    ) -> EngineResult<WhatsappTemplate> {
+        let input = serde_json::json!({ "name": name, "language": language, "body": body });
+        let t = online(self.shared.api.save_template(id, &input).await)?;
+        self.store_answer(vec![Change::Template(t.clone())]).await?;
+        Ok(t)
+    }
+
+    pub async fn delete_template(&self, id: Id) -> EngineResult<()> {
+        online(self.shared.api.delete_template(id).await)
+    }
+
+    /// What was typed in this conversation's composer and not sent (kept across restarts).
+    pub async fn draft(&self, conversation_id: Id) -> EngineResult<Option<Draft>> {
+        let key = format!("{DRAFT_KEY}{conversation_id}");
+        let raw = self.shared.cache(move |c| c.setting(&key)).await?;
+        Ok(raw.and_then(|r| serde_json::from_str(&r).ok()))
+    }
+
+    /// Keeps a draft; an empty body forgets it.
+    pub async fn set_draft(&self, draft: Draft) -> EngineResult<()> {
+        let key = format!("{DRAFT_KEY}{}", draft.conversation_id);
+        if draft.body.trim().is_empty() {
+            return Ok(self.shared.cache(move |c| c.remove_setting(&key)).await?);
+        }
+        let raw =
+            serde_json::to_string(&draft).map_err(|e| EngineError::Invalid(e.to_string()))?;
+        Ok(self
+            .shared
+            .cache(move |c| c.set_setting(&key, &raw))
+            .await?)
+    }
+}

@@ -1,0 +1,99 @@
+//! Deep links and the single instance (LST-7, THR-3): `garage-inbox://messages?range=…&filter=…
+//! &conversation=…` opens the app at that view. A link given to a second launch (the OS starts
+//! the app again with the link as its argument) is passed to the running app, which comes to the
+//! front; the second launch exits. "Copy link" puts the link of the current view on the clipboard.
+
+use inbox_core::desktop::{CommandError, OpenView};
+use tauri::{AppHandle, Runtime};
+use tauri_plugin_clipboard_manager::ClipboardExt;
+
+use crate::window;
+
+/// The first deep link among a launch's arguments (the executable path comes first).
+pub fn view_in_args<S: AsRef<str>>(args: &[S]) -> Option<OpenView> {
+    args.iter().find_map(|a| OpenView::from_link(a.as_ref()))
+}
+
+/// A second launch handed over its arguments: come forward, and open its link if it had one.
+pub fn second_launch(app: &AppHandle, args: &[String]) {
+    match view_in_args(args) {
+        Some(view) => window::open_view(app, &view.query),
+        None => window::bring_forward(app),
+    }
+}
+
+/// The single-instance plugin. On Linux the instance is a D-Bus name: it is scoped to the data
+/// directory when `GARAGE_INBOX_DATA_DIR` names one, so separate profiles (the tests', a second
+/// garage's) run side by side while each profile stays single.
+pub fn single_instance<R: Runtime>(
+    data_dir_override: Option<&std::path::Path>,
+    identifier: &str,
+    on_second: impl Fn(&tauri::AppHandle<R>, Vec<String>) + Send + Sync + 'static,
+) -> tauri::plugin::TauriPlugin<R> {
+    let builder = tauri_plugin_single_instance::Builder::new()
+        .callback(move |app, args, _cwd| on_second(app, args));
+    let builder = match data_dir_override {
+        Some(dir) => builder.dbus_id(format!("{identifier}.p{:016x}", profile_hash(dir))),
+        None => builder,
+    };
+    builder.build()
+}
+
+/// A stable FNV-1a hash of the profile directory (D-Bus names allow [A-Za-z0-9_] elements).
+fn profile_hash(dir: &std::path::Path) -> u64 {
+    dir.to_string_lossy().bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// Links the OS delivers to the running app (macOS Apple events; Linux and Windows after the
+/// scheme is registered), and on Linux and Windows the scheme's registration for this user.
+pub fn listen_for_links(app: &AppHandle) {
+    use tauri_plugin_deep_link::DeepLinkExt;
+    let handle = app.clone();
+    app.deep_link().on_open_url(move |event| {
+        let urls: Vec<String> = event.urls().iter().map(|u| u.to_string()).collect();
+        if let Some(view) = view_in_args(&urls) {
+            window::open_view(&handle, &view.query);
+        }
+    });
+    #[cfg(any(target_os = "linux", windows))]
+    if let Err(e) = app.deep_link().register_all() {
+        tracing::info!(error = %e, "the garage-inbox:// scheme is not registered with the desktop");
+    }
+}
+
+/// "Copy link": the view's deep link, on the clipboard.
+pub fn copy(app: &AppHandle, view: &OpenView) -> Result<String, CommandError> {
+    let link = view.link();
+    app.clipboard()
+        .write_text(link.clone())
+        .map_err(|e| CommandError::new(format!("Could not copy the link: {e}")))?;
+    Ok(link)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lst7_a_launch_opens_the_first_link_among_its_arguments() {
+        let args = [
+            "/usr/bin/garage-inbox",
+            "--flag",
+            "garage-inbox://messages?filter=unread&conversation=12",
+        ];
+        assert_eq!(
+            view_in_args(&args).map(|v| v.query),
+            Some("filter=unread&conversation=12".to_string())
+        );
+        assert_eq!(view_in_args(&["/usr/bin/garage-inbox"]), None);
+    }
+
+    #[test]
+    fn profiles_get_their_own_instance_name() {
+        let a = profile_hash(std::path::Path::new("/tmp/a"));
+        assert_eq!(a, profile_hash(std::path::Path::new("/tmp/a")));
+        assert_ne!(a, profile_hash(std::path::Path::new("/tmp/b")));
+    }
+}
