@@ -159,6 +159,15 @@ pub struct QuickMessageInput {
     pub body: String,
 }
 
+/// The body of `POST /api/v1/templates` and `PUT /api/v1/templates/{id}` (SET-1); checked by
+/// `template::validate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateInput {
+    pub name: String,
+    pub language: String,
+    pub body: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchQuery {
     #[serde(default)]

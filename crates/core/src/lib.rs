@@ -16,6 +16,7 @@ pub mod range;
 pub mod routing;
 pub mod search;
 pub mod sync;
+pub mod template;
 pub mod whatsapp;
 
 pub use capability::{Capability, CapabilitySet};

@@ -33,6 +33,9 @@ pub enum Change {
         id: Id,
     },
     Template(WhatsappTemplate),
+    TemplateDeleted {
+        id: Id,
+    },
     Staff(StaffRef),
 }
 
@@ -49,6 +52,7 @@ impl Change {
             Change::QuickMessage(_) => "quick_message",
             Change::QuickMessageDeleted { .. } => "quick_message_deleted",
             Change::Template(_) => "template",
+            Change::TemplateDeleted { .. } => "template_deleted",
             Change::Staff(_) => "staff",
         }
     }
@@ -164,5 +168,12 @@ mod tests {
             d,
             serde_json::json!({ "type": "quick_message_deleted", "data": { "id": 3 } })
         );
+        let d = Change::TemplateDeleted { id: 4 };
+        let v = serde_json::to_value(&d).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({ "type": "template_deleted", "data": { "id": 4 } })
+        );
+        assert_eq!(d.type_name(), "template_deleted");
     }
 }

@@ -147,6 +147,7 @@ pub(super) fn apply_change(
                 .execute([id])?;
         }
         Change::Template(t) => super::settings::put_template(tx, t)?,
+        Change::TemplateDeleted { id } => super::settings::delete_template(tx, *id)?,
         Change::Staff(s) => super::settings::put_staff(tx, s)?,
     }
     Ok(())

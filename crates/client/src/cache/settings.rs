@@ -27,6 +27,13 @@ pub(super) fn put_template(conn: &Connection, t: &WhatsappTemplate) -> CacheResu
     Ok(())
 }
 
+/// A template deleted in Settings (SET-1); deleting one the cache never had is a no-op.
+pub(super) fn delete_template(conn: &Connection, id: Id) -> CacheResult<()> {
+    conn.prepare_cached("DELETE FROM templates WHERE id = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
 pub(super) fn put_staff(conn: &Connection, s: &StaffRef) -> CacheResult<()> {
     conn.prepare_cached(
         "INSERT INTO staff (id, name, data) VALUES (?1, ?2, ?3)

@@ -1,10 +1,10 @@
 //! Quick messages (CMP-6) and WhatsApp templates (CMP-2). Everyone who reads the inbox reads
-//! them; approvers (managers) administer quick messages (SET-1).
+//! them; approvers (managers) administer both (SET-1).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use inbox_core::api::{ListResponse, QuickMessageInput};
+use inbox_core::api::{ListResponse, QuickMessageInput, TemplateInput};
 use inbox_core::{Capability, QuickMessage, WhatsappTemplate};
 
 use super::{ApiJson, IdPath};
@@ -68,4 +68,45 @@ pub async fn templates(
     Ok(Json(ListResponse {
         items: state.store.templates(&caller.actor).await?,
     }))
+}
+
+pub async fn create_template(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<TemplateInput>,
+) -> AppResult<(StatusCode, Json<WhatsappTemplate>)> {
+    caller.require(Capability::MessagesApprove)?;
+    let t = state
+        .store
+        .create_template(&caller.actor, &req, state.clock.now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(t)))
+}
+
+pub async fn update_template(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+    ApiJson(req): ApiJson<TemplateInput>,
+) -> AppResult<Json<WhatsappTemplate>> {
+    caller.require(Capability::MessagesApprove)?;
+    Ok(Json(
+        state
+            .store
+            .update_template(&caller.actor, id, &req, state.clock.now())
+            .await?,
+    ))
+}
+
+pub async fn delete_template(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+) -> AppResult<StatusCode> {
+    caller.require(Capability::MessagesApprove)?;
+    state
+        .store
+        .delete_template(&caller.actor, id, state.clock.now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

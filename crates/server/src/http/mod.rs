@@ -64,7 +64,14 @@ pub fn app(state: AppState) -> Router {
             "/quick-messages/{id}",
             put(catalog::update_quick).delete(catalog::delete_quick),
         )
-        .route("/templates", get(catalog::templates))
+        .route(
+            "/templates",
+            get(catalog::templates).post(catalog::create_template),
+        )
+        .route(
+            "/templates/{id}",
+            put(catalog::update_template).delete(catalog::delete_template),
+        )
         .route("/messages/{id}/retry", post(thread::retry))
         .route(
             "/portal/messages",

@@ -10,7 +10,9 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use inbox_core::api::{CallDestination, CallMoved, ConversationPage, ListFilter, ThreadPage};
+use inbox_core::api::{
+    CallDestination, CallMoved, ConversationPage, ListFilter, TemplateInput, ThreadPage,
+};
 use inbox_core::range::UtcInterval;
 use inbox_core::{
     ApprovalItem, Call, CallOutcome, CapabilitySet, Channel, ConversationDetail,
@@ -319,6 +321,21 @@ pub trait CatalogStore: Send + Sync {
     ) -> StoreResult<QuickMessage>;
     async fn delete_quick_message(&self, actor: &Actor, id: Id) -> StoreResult<()>;
     async fn templates(&self, actor: &Actor) -> StoreResult<Vec<WhatsappTemplate>>;
+    /// SET-1: checked by `inbox_core::template::validate`; audited.
+    async fn create_template(
+        &self,
+        actor: &Actor,
+        input: &TemplateInput,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WhatsappTemplate>;
+    async fn update_template(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: &TemplateInput,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WhatsappTemplate>;
+    async fn delete_template(&self, actor: &Actor, id: Id, now: DateTime<Utc>) -> StoreResult<()>;
 }
 
 #[async_trait]

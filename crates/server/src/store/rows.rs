@@ -263,6 +263,19 @@ pub(crate) fn quick_message_fields(
     Ok((name.to_string(), body.to_string()))
 }
 
+/// A template's fields, trimmed and checked (SET-1).
+pub(crate) fn template_fields(
+    input: &inbox_core::api::TemplateInput,
+) -> crate::store::StoreResult<inbox_core::template::ValidTemplate> {
+    inbox_core::template::validate(&input.name, &input.language, &input.body)
+        .map_err(|e| crate::store::StoreError::Invalid(e.to_string()))
+}
+
+/// What the audit log keeps of a template change.
+pub(crate) fn template_audit(t: &inbox_core::WhatsappTemplate) -> serde_json::Value {
+    serde_json::json!({ "name": t.name, "language": t.language })
+}
+
 /// The `data` of a change as the log stores it (the `type` has its own column).
 pub(crate) fn event_data(change: &inbox_core::sync::Change) -> serde_json::Result<String> {
     Ok(match serde_json::to_value(change)? {

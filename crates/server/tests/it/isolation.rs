@@ -13,6 +13,7 @@ fn probes(
     call: i64,
     work_order: i64,
     quick: i64,
+    template: i64,
     customer: i64,
 ) -> Vec<(Method, String, Option<Value>)> {
     let c = conversation;
@@ -94,6 +95,16 @@ fn probes(
             format!("/api/v1/quick-messages/{quick}"),
             None,
         ),
+        (
+            Method::PUT,
+            format!("/api/v1/templates/{template}"),
+            Some(json!({ "name": "probe", "language": "en", "body": "probe" })),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/templates/{template}"),
+            None,
+        ),
     ]
 }
 
@@ -103,6 +114,7 @@ struct Ids {
     call: i64,
     work_order: i64,
     quick: i64,
+    template: i64,
     customer: i64,
 }
 
@@ -127,6 +139,9 @@ async fn ids_of(c: &Client, conversation: i64, customer_query: &str) -> Ids {
         quick: c.ok("/api/v1/quick-messages").await["items"][0]["id"]
             .as_i64()
             .unwrap(),
+        template: c.ok("/api/v1/templates").await["items"][0]["id"]
+            .as_i64()
+            .unwrap(),
         customer: c.ok(&format!("/api/v1/customers?q={customer_query}")).await["items"][0]["id"]
             .as_i64()
             .unwrap(),
@@ -140,6 +155,7 @@ async fn assert_all_404(c: &Client, ids: &Ids, who: &str) {
         ids.call,
         ids.work_order,
         ids.quick,
+        ids.template,
         ids.customer,
     ) {
         let (status, res) = c.send(method.clone(), &path, body).await;
@@ -202,6 +218,9 @@ async fn acc2_lists_and_searches_show_only_the_callers_organisation() {
         .all(|u| u["id"] != crate::support::user::OTHER_FRONTDESK));
     let quick = other.ok("/api/v1/quick-messages").await;
     assert_eq!(quick["items"].as_array().unwrap().len(), 1);
+    let templates = fixture.ok("/api/v1/templates").await;
+    assert_eq!(templates["items"].as_array().unwrap().len(), 1);
+    assert_eq!(templates["items"][0]["name"], "vehicle_ready");
     let _ = (
         crate::support::user::TRAINEE,
         crate::support::user::MANAGER,

@@ -18,6 +18,7 @@ fn endpoints(
     message: i64,
     work_order: i64,
     quick: i64,
+    template: i64,
 ) -> Vec<(Method, String, Option<Value>, Needs)> {
     use Needs::*;
     let c = ALICE;
@@ -126,6 +127,24 @@ fn endpoints(
             None,
             Approve,
         ),
+        (
+            Method::POST,
+            "/api/v1/templates".into(),
+            Some(json!({ "name": "matrix", "language": "en", "body": "hi" })),
+            Approve,
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/templates/{template}"),
+            Some(json!({ "name": "vehicle_ready", "language": "en_GB", "body": "Ready {{1}}" })),
+            Approve,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/templates/{template}"),
+            None,
+            Approve,
+        ),
     ]
 }
 
@@ -149,6 +168,9 @@ async fn acc1_capability_matrix_covers_every_endpoint() {
     let quick = manager.ok("/api/v1/quick-messages").await["items"][0]["id"]
         .as_i64()
         .unwrap();
+    let template = manager.ok("/api/v1/templates").await["items"][0]["id"]
+        .as_i64()
+        .unwrap();
     let users: &[(&str, &[Needs])] = &[
         ("frontdesk@fixture.test", &[Needs::View, Needs::Write]),
         ("trainee@fixture.test", &[Needs::View, Needs::Write]),
@@ -160,7 +182,7 @@ async fn acc1_capability_matrix_covers_every_endpoint() {
         ("mechanic@fixture.test", &[]),
     ];
     let anonymous = s.anonymous();
-    for (method, path, body, needs) in endpoints(call, message, work_order, quick) {
+    for (method, path, body, needs) in endpoints(call, message, work_order, quick, template) {
         let (status, _) = anonymous.send(method.clone(), &path, body.clone()).await;
         assert_eq!(status, 401, "no token: {method} {path}");
         for (email, holds) in users {

@@ -416,7 +416,11 @@ pub fn fixture(hash: &str) -> Dataset {
             ],
         )],
         quick_messages: vec![("other".into(), "Other garage snippet".into())],
-        templates: vec![],
+        templates: vec![(
+            "other_ready".into(),
+            "en_GB".into(),
+            "Other garage: {{1}} is ready.".into(),
+        )],
     };
     Dataset {
         organisations: vec![fixture, other],

@@ -352,6 +352,39 @@ fn set1_reference_data_follows_its_events() {
 }
 
 #[test]
+fn set1_a_deleted_template_leaves_the_cache_and_its_name_can_return() {
+    let mut c = cache();
+    let mut log = Log::default();
+    let t = |id, name: &str, language: &str| WhatsappTemplate {
+        id,
+        name: name.into(),
+        language: language.into(),
+        body: "Hi {{1}}".into(),
+        param_count: 1,
+    };
+    c.apply_events(&[
+        log.ev(Change::Template(t(1, "vehicle_ready", "en_GB"))),
+        log.ev(Change::Template(t(2, "vehicle_ready", "en"))),
+        log.ev(Change::Template(t(3, "mot_reminder", "en_GB"))),
+        log.ev(Change::TemplateDeleted { id: 1 }),
+        // Deleting what the cache never held (or already dropped) is harmless.
+        log.ev(Change::TemplateDeleted { id: 1 }),
+        log.ev(Change::TemplateDeleted { id: 99 }),
+        // The same name and language under a new id, as the server allows after a delete.
+        log.ev(Change::Template(t(4, "vehicle_ready", "en_GB"))),
+    ])
+    .unwrap();
+    assert_eq!(
+        c.templates().unwrap(),
+        vec![
+            t(3, "mot_reminder", "en_GB"),
+            t(2, "vehicle_ready", "en"),
+            t(4, "vehicle_ready", "en_GB"),
+        ]
+    );
+}
+
+#[test]
 fn voi6_a_moved_call_leaves_its_old_thread_and_search() {
     let mut c = cache();
     let mut log = Log::default();

@@ -2,7 +2,7 @@
 //! from any earlier cursor, leaves the cache exactly as applying it once.
 
 use inbox_core::sync::Change;
-use inbox_core::{Customer, Direction, QuickMessage};
+use inbox_core::{Customer, Direction, QuickMessage, WhatsappTemplate};
 use proptest::prelude::*;
 
 use super::*;
@@ -88,6 +88,17 @@ fn change() -> impl Strategy<Value = Change> {
                 id,
                 name: format!("q{id}"),
                 body: "b".into(),
+            })
+        }),
+        (1..3i64, any::<bool>()).prop_map(|(id, delete)| if delete {
+            Change::TemplateDeleted { id }
+        } else {
+            Change::Template(WhatsappTemplate {
+                id,
+                name: format!("t{id}"),
+                language: "en".into(),
+                body: "b".into(),
+                param_count: 0,
             })
         }),
         (5..7i64).prop_map(|id| Change::Staff(staff(id))),

@@ -2,13 +2,14 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use inbox_core::api::TemplateInput;
 use inbox_core::sync::Change;
 use inbox_core::{Id, QuickMessage, WhatsappTemplate};
 use sqlx::PgConnection;
 
 use super::events::emit;
-use super::PgStore;
-use crate::store::rows::{ms, quick_message_fields};
+use super::{audit, PgStore};
+use crate::store::rows::{ms, quick_message_fields, template_audit, template_fields};
 use crate::store::{Actor, CatalogStore, StoreError, StoreResult};
 
 async fn load(c: &mut PgConnection, org: Id, id: Id) -> StoreResult<QuickMessage> {
@@ -28,6 +29,43 @@ fn duplicate_name(e: sqlx::Error, name: &str) -> StoreError {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             StoreError::Conflict(format!("a quick message called {name:?} already exists"))
         }
+        e => e.into(),
+    }
+}
+
+type TemplateRow = (Id, String, String, String, i64);
+
+const TEMPLATE_SELECT: &str =
+    "SELECT id, name, language, body, param_count FROM whatsapp_templates";
+
+fn template((id, name, language, body, params): TemplateRow) -> StoreResult<WhatsappTemplate> {
+    Ok(WhatsappTemplate {
+        id,
+        name,
+        language,
+        body,
+        param_count: u32::try_from(params).map_err(anyhow::Error::from)?,
+    })
+}
+
+async fn load_template(c: &mut PgConnection, org: Id, id: Id) -> StoreResult<WhatsappTemplate> {
+    let row: TemplateRow = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{TEMPLATE_SELECT} WHERE id = $1 AND org_id = $2"
+    )))
+    .bind(id)
+    .bind(org)
+    .fetch_optional(c)
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    template(row)
+}
+
+/// A (name, language) pair the organisation already has is the user's conflict.
+fn duplicate_template(e: sqlx::Error, name: &str, language: &str) -> StoreError {
+    match e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(format!(
+            "a template called {name:?} in {language} already exists"
+        )),
         e => e.into(),
     }
 }
@@ -123,23 +161,112 @@ impl CatalogStore for PgStore {
     }
 
     async fn templates(&self, actor: &Actor) -> StoreResult<Vec<WhatsappTemplate>> {
-        let rows: Vec<(Id, String, String, String, i64)> = sqlx::query_as(
-            "SELECT id, name, language, body, param_count FROM whatsapp_templates WHERE org_id = $1
-             ORDER BY name COLLATE \"C\", language COLLATE \"C\"",
-        )
+        let rows: Vec<TemplateRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{TEMPLATE_SELECT} WHERE org_id = $1 ORDER BY name COLLATE \"C\", language COLLATE \"C\""
+        )))
         .bind(actor.org_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|(id, name, language, body, params)| {
-                Ok(WhatsappTemplate {
-                    id,
-                    name,
-                    language,
-                    body,
-                    param_count: u32::try_from(params).map_err(anyhow::Error::from)?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(template).collect()
+    }
+
+    async fn create_template(
+        &self,
+        actor: &Actor,
+        input: &TemplateInput,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WhatsappTemplate> {
+        let v = template_fields(input)?;
+        let org = actor.org_id;
+        let mut tx = self.begin(org).await?;
+        let id: Id = sqlx::query_scalar(
+            "INSERT INTO whatsapp_templates (org_id, name, language, body, param_count)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(org)
+        .bind(&v.name)
+        .bind(&v.language)
+        .bind(&v.body)
+        .bind(i64::from(v.param_count))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| duplicate_template(e, &v.name, &v.language))?;
+        let t = load_template(&mut tx, org, id).await?;
+        audit(
+            &mut tx,
+            org,
+            Some(actor.user_id),
+            "template.created",
+            ("template", id),
+            template_audit(&t),
+            now,
+        )
+        .await?;
+        emit(&mut tx, org, now, &Change::Template(t.clone())).await?;
+        self.commit(tx).await?;
+        Ok(t)
+    }
+
+    async fn update_template(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: &TemplateInput,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WhatsappTemplate> {
+        let v = template_fields(input)?;
+        let org = actor.org_id;
+        let mut tx = self.begin(org).await?;
+        load_template(&mut tx, org, id).await?;
+        sqlx::query(
+            "UPDATE whatsapp_templates SET name = $3, language = $4, body = $5, param_count = $6
+             WHERE id = $1 AND org_id = $2",
+        )
+        .bind(id)
+        .bind(org)
+        .bind(&v.name)
+        .bind(&v.language)
+        .bind(&v.body)
+        .bind(i64::from(v.param_count))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| duplicate_template(e, &v.name, &v.language))?;
+        let t = load_template(&mut tx, org, id).await?;
+        audit(
+            &mut tx,
+            org,
+            Some(actor.user_id),
+            "template.updated",
+            ("template", id),
+            template_audit(&t),
+            now,
+        )
+        .await?;
+        emit(&mut tx, org, now, &Change::Template(t.clone())).await?;
+        self.commit(tx).await?;
+        Ok(t)
+    }
+
+    async fn delete_template(&self, actor: &Actor, id: Id, now: DateTime<Utc>) -> StoreResult<()> {
+        let org = actor.org_id;
+        let mut tx = self.begin(org).await?;
+        let t = load_template(&mut tx, org, id).await?;
+        sqlx::query("DELETE FROM whatsapp_templates WHERE id = $1 AND org_id = $2")
+            .bind(id)
+            .bind(org)
+            .execute(&mut *tx)
+            .await?;
+        audit(
+            &mut tx,
+            org,
+            Some(actor.user_id),
+            "template.deleted",
+            ("template", id),
+            template_audit(&t),
+            now,
+        )
+        .await?;
+        emit(&mut tx, org, now, &Change::TemplateDeleted { id }).await?;
+        self.commit(tx).await
     }
 }

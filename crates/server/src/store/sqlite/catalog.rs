@@ -2,11 +2,13 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use inbox_core::api::TemplateInput;
 use inbox_core::{Id, QuickMessage, WhatsappTemplate};
 use rusqlite::{params, Connection, ErrorCode};
 
 use super::events::emit;
-use super::{found, ms, SqliteStore};
+use super::{audit, found, ms, SqliteStore};
+use crate::store::rows::{template_audit, template_fields};
 use crate::store::{Actor, CatalogStore, StoreError, StoreResult};
 use inbox_core::sync::Change;
 
@@ -32,6 +34,38 @@ fn duplicate_name(e: rusqlite::Error, name: &str) -> StoreError {
     match e {
         rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation => {
             StoreError::Conflict(format!("a quick message called {name:?} already exists"))
+        }
+        e => e.into(),
+    }
+}
+
+const TEMPLATE_SELECT: &str =
+    "SELECT id, name, language, body, param_count FROM whatsapp_templates";
+
+fn template_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WhatsappTemplate> {
+    Ok(WhatsappTemplate {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        language: r.get(2)?,
+        body: r.get(3)?,
+        param_count: r.get(4)?,
+    })
+}
+
+fn load_template(conn: &Connection, org: Id, id: Id) -> StoreResult<WhatsappTemplate> {
+    found(
+        conn.prepare_cached(&format!("{TEMPLATE_SELECT} WHERE id = ?1 AND org_id = ?2"))?
+            .query_row([id, org], template_row),
+    )
+}
+
+/// A (name, language) pair the organisation already has is the user's conflict.
+fn duplicate_template(e: rusqlite::Error, name: &str, language: &str) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation => {
+            StoreError::Conflict(format!(
+                "a template called {name:?} in {language} already exists"
+            ))
         }
         e => e.into(),
     }
@@ -114,13 +148,96 @@ impl CatalogStore for SqliteStore {
     async fn templates(&self, actor: &Actor) -> StoreResult<Vec<WhatsappTemplate>> {
         let org = actor.org_id;
         self.read(move |c| {
-            Ok(c.prepare_cached(
-                "SELECT id, name, language, body, param_count FROM whatsapp_templates WHERE org_id = ?1 ORDER BY name, language",
-            )?
-            .query_map([org], |r| {
-                Ok(WhatsappTemplate { id: r.get(0)?, name: r.get(1)?, language: r.get(2)?, body: r.get(3)?, param_count: r.get(4)? })
-            })?
+            Ok(c.prepare_cached(&format!(
+                "{TEMPLATE_SELECT} WHERE org_id = ?1 ORDER BY name, language"
+            ))?
+            .query_map([org], template_row)?
             .collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+        .await
+    }
+
+    async fn create_template(
+        &self,
+        actor: &Actor,
+        input: &TemplateInput,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WhatsappTemplate> {
+        let v = template_fields(input)?;
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(move |tx| {
+            tx.prepare_cached(
+                "INSERT INTO whatsapp_templates (org_id, name, language, body, param_count)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![org, v.name, v.language, v.body, v.param_count])
+            .map_err(|e| duplicate_template(e, &v.name, &v.language))?;
+            let t = load_template(tx, org, tx.last_insert_rowid())?;
+            audit(
+                tx,
+                org,
+                Some(user),
+                "template.created",
+                ("template", t.id),
+                template_audit(&t),
+                now,
+            )?;
+            emit(tx, org, now, &Change::Template(t.clone()))?;
+            Ok(t)
+        })
+        .await
+    }
+
+    async fn update_template(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: &TemplateInput,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WhatsappTemplate> {
+        let v = template_fields(input)?;
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(move |tx| {
+            load_template(tx, org, id)?;
+            tx.prepare_cached(
+                "UPDATE whatsapp_templates SET name = ?3, language = ?4, body = ?5, param_count = ?6
+                 WHERE id = ?1 AND org_id = ?2",
+            )?
+            .execute(params![id, org, v.name, v.language, v.body, v.param_count])
+            .map_err(|e| duplicate_template(e, &v.name, &v.language))?;
+            let t = load_template(tx, org, id)?;
+            audit(
+                tx,
+                org,
+                Some(user),
+                "template.updated",
+                ("template", id),
+                template_audit(&t),
+                now,
+            )?;
+            emit(tx, org, now, &Change::Template(t.clone()))?;
+            Ok(t)
+        })
+        .await
+    }
+
+    async fn delete_template(&self, actor: &Actor, id: Id, now: DateTime<Utc>) -> StoreResult<()> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(move |tx| {
+            let t = load_template(tx, org, id)?;
+            tx.prepare_cached("DELETE FROM whatsapp_templates WHERE id = ?1 AND org_id = ?2")?
+                .execute([id, org])?;
+            audit(
+                tx,
+                org,
+                Some(user),
+                "template.deleted",
+                ("template", id),
+                template_audit(&t),
+                now,
+            )?;
+            emit(tx, org, now, &Change::TemplateDeleted { id })?;
+            Ok(())
         })
         .await
     }
