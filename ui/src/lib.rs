@@ -2,6 +2,7 @@
 //! commands and events of `inbox_core::desktop`.
 
 pub mod components;
+pub mod compose;
 pub mod format;
 pub mod ipc;
 pub mod keys;

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod banners;
+pub mod composer;
 pub mod dashboard;
 pub mod dialog;
 pub mod filters;
@@ -11,6 +12,7 @@ pub mod list;
 pub mod login;
 pub mod messages;
 pub mod row;
+pub mod sidebar;
 pub mod thread;
 
 use inbox_core::Channel;

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use inbox_core::desktop::{OutboxEntry, OutboxState};
-use inbox_core::{Call, Direction, Message, Note, NoteKind, ThreadItem};
+use inbox_core::{Call, DeliveryStatus, Direction, Id, Message, Note, NoteKind, ThreadItem};
 use yew::prelude::*;
 
 use crate::components::ChannelIcon;
@@ -18,6 +18,18 @@ pub struct ThreadProps {
     pub clock: Clock,
     pub on_back: Callback<()>,
     pub on_load_earlier: Callback<()>,
+    /// Buttons for the header's right end (Copy link, the sidebar toggles).
+    #[prop_or_default]
+    pub header_actions: Html,
+    /// CMP-4: re-queue a failed reply.
+    #[prop_or_default]
+    pub on_retry: Option<Callback<Id>>,
+    /// Drop a refused reply from the outbox.
+    #[prop_or_default]
+    pub on_discard: Option<Callback<String>>,
+    /// THR-5: a call card opens the call's page.
+    #[prop_or_default]
+    pub on_open_call: Option<Callback<Id>>,
 }
 
 #[function_component]
@@ -65,6 +77,7 @@ pub fn ThreadPanel(props: &ThreadProps) -> Html {
                 } else if t.loading {
                     <h2 class="thread-title muted">{ "Loading…" }</h2>
                 }
+                <span class="thread-actions">{ props.header_actions.clone() }</span>
             </header>
             if let Some(e) = &t.error {
                 <p class="thread-error" role="alert">{ e }</p>
@@ -79,8 +92,8 @@ pub fn ThreadPanel(props: &ThreadProps) -> Html {
                 if !t.loading && t.items.is_empty() && outbox.is_empty() && t.error.is_none() {
                     <p class="thread-empty muted">{ "No messages in this conversation yet." }</p>
                 }
-                { for t.items.iter().map(|item| thread_item(item, props.clock)) }
-                { for outbox.into_iter().map(|e| outbox_bubble(e, props.clock)) }
+                { for t.items.iter().map(|item| thread_item(item, props)) }
+                { for outbox.into_iter().map(|e| outbox_bubble(e, props.clock, props.on_discard.as_ref())) }
             </div>
         </section>
     }
@@ -91,13 +104,14 @@ fn window_indicator(w: &inbox_core::whatsapp::WindowState, clock: Clock) -> Html
     html! { <span id="wa-window" class={classes!("wa-window", state)} data-state={state}>{ text }</span> }
 }
 
-fn thread_item(item: &ThreadItem, clock: Clock) -> Html {
+fn thread_item(item: &ThreadItem, props: &ThreadProps) -> Html {
+    let clock = props.clock;
     match item {
         ThreadItem::Message(m) => {
-            html! { <Bubble key={format!("m{}", m.id)} message={m.clone()} {clock} /> }
+            html! { <Bubble key={format!("m{}", m.id)} message={m.clone()} {clock} on_retry={props.on_retry.clone()} /> }
         }
         ThreadItem::Call(c) => {
-            html! { <CallCard key={format!("c{}", c.id)} call={c.clone()} {clock} /> }
+            html! { <CallCard key={format!("c{}", c.id)} call={c.clone()} {clock} on_open={props.on_open_call.clone()} /> }
         }
         ThreadItem::Note(n) => note_item(n, clock),
     }
@@ -107,6 +121,8 @@ fn thread_item(item: &ThreadItem, clock: Clock) -> Html {
 pub struct BubbleProps {
     pub message: Message,
     pub clock: Clock,
+    #[prop_or_default]
+    pub on_retry: Option<Callback<Id>>,
 }
 
 /// A message (THR-4): sender, time, channel and its delivery status.
@@ -134,7 +150,13 @@ pub fn Bubble(props: &BubbleProps) -> Html {
                     { if m.direction == Direction::Inbound { "Received" } else { status_label(m.status) } }
                 </span>
                 if let Some(reason) = &m.error {
-                    <span class="failure-reason">{ reason }</span>
+                    <span class="failure-reason">
+                        { if m.status == DeliveryStatus::Rejected { format!("Rejected: {reason}") } else { reason.clone() } }
+                    </span>
+                }
+                if let (DeliveryStatus::Failed, Some(retry)) = (m.status, &props.on_retry) {
+                    <button type="button" class="button-link retry" data-message-id={m.id.to_string()}
+                        onclick={retry.reform({ let id = m.id; move |_: MouseEvent| id })}>{ "Retry" }</button>
                 }
             </footer>
         </article>
@@ -145,6 +167,9 @@ pub fn Bubble(props: &BubbleProps) -> Html {
 pub struct CallCardProps {
     pub call: Call,
     pub clock: Clock,
+    /// Opens the call detail page (VOI-8).
+    #[prop_or_default]
+    pub on_open: Option<Callback<Id>>,
 }
 
 /// A voice call inline (THR-5): direction, outcome, duration, transcript (expandable) and the
@@ -193,6 +218,12 @@ pub fn CallCard(props: &CallCardProps) -> Html {
                     <span class="muted">{ " · play it from the call's page" }</span>
                 </p>
             }
+            if let Some(open) = &props.on_open {
+                <button type="button" class="button-link open-call" data-call-id={c.id.to_string()}
+                    onclick={open.reform({ let id = c.id; move |_: MouseEvent| id })}>
+                    { "Open call — transcript, recording, reassign, resolve" }
+                </button>
+            }
         </article>
     }
 }
@@ -218,7 +249,7 @@ fn note_item(n: &Note, clock: Clock) -> Html {
 }
 
 /// A reply written here and not yet in the thread (DSK-5): pending, or refused with its reason.
-fn outbox_bubble(e: &OutboxEntry, clock: Clock) -> Html {
+fn outbox_bubble(e: &OutboxEntry, clock: Clock, on_discard: Option<&Callback<String>>) -> Html {
     let (state, status, label) = match &e.state {
         OutboxState::Queued => ("queued", "pending", "Pending".to_string()),
         OutboxState::Accepted { .. } => ("accepted", "pending", "Sending…".to_string()),
@@ -242,6 +273,12 @@ fn outbox_bubble(e: &OutboxEntry, clock: Clock) -> Html {
             <p class="bubble-body">{ body }</p>
             <footer class="bubble-foot">
                 <span class={classes!("status-pill", status)} data-status={status}>{ label }</span>
+                if let (OutboxState::Refused { .. }, Some(discard)) = (&e.state, on_discard) {
+                    <button type="button" class="button-link discard" data-client-id={e.client_id.clone()}
+                        onclick={discard.reform({ let id = e.client_id.clone(); move |_: MouseEvent| id.clone() })}>
+                        { "Discard" }
+                    </button>
+                }
             </footer>
         </article>
     }
