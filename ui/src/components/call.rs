@@ -1,6 +1,7 @@
 //! `/calls/:id` (VOI-8): one call — its metadata in the organisation's zone, the recording and
 //! the transcript — with "Mark resolved" (VOI-7) and "Reassign" (VOI-6, in `reassign`).
 
+pub mod destination;
 pub mod reassign;
 
 use std::rc::Rc;
@@ -188,7 +189,7 @@ pub fn CallPage(props: &CallPageProps) -> Html {
                         </>
                     },
                     Load::Loaded(v) => html! {
-                        <>
+                        <div class="call-column">
                             if let Some(m) = &*moved {
                                 <p id="call-moved" class="notice" role="status">{ moved_line(v, m) }</p>
                             }
@@ -202,7 +203,7 @@ pub fn CallPage(props: &CallPageProps) -> Html {
                                     current_customer={v.conversation.as_ref().and_then(|c| c.customer_id)}
                                     {on_moved} {on_close} on_signed_out={props.on_signed_out.clone()} />
                             }
-                        </>
+                        </div>
                     },
                 }
             }

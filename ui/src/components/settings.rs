@@ -3,6 +3,7 @@
 //! share lives here: keeping a list in the server's order after a save, and the delete dialog.
 
 pub mod quick_messages;
+pub mod template_form;
 pub mod templates;
 
 use std::rc::Rc;
