@@ -221,7 +221,10 @@ pub async fn approvals(shell: State<'_, Shell>) -> Answer<Vec<ApprovalItem>> {
 #[tauri::command]
 pub async fn approve(shell: State<'_, Shell>, args: MessageRef) -> Answer<Message> {
     let r = shell.running().await?;
-    r.engine.approve(args.message_id).await.map_err(command_error)
+    r.engine
+        .approve(args.message_id)
+        .await
+        .map_err(command_error)
 }
 
 #[tauri::command]
@@ -251,7 +254,10 @@ pub async fn reassign_call(shell: State<'_, Shell>, args: ReassignArgs) -> Answe
 #[tauri::command]
 pub async fn resolve_call(shell: State<'_, Shell>, args: CallRef) -> Answer<Call> {
     let r = shell.running().await?;
-    r.engine.resolve_call(args.call_id).await.map_err(command_error)
+    r.engine
+        .resolve_call(args.call_id)
+        .await
+        .map_err(command_error)
 }
 
 #[tauri::command]
@@ -311,7 +317,10 @@ pub async fn save_template(
 #[tauri::command]
 pub async fn delete_template(shell: State<'_, Shell>, args: IdRef) -> Answer<()> {
     let r = shell.running().await?;
-    r.engine.delete_template(args.id).await.map_err(command_error)
+    r.engine
+        .delete_template(args.id)
+        .await
+        .map_err(command_error)
 }
 
 #[tauri::command]

@@ -41,9 +41,11 @@ pub fn single_instance<R: Runtime>(
 
 /// A stable FNV-1a hash of the profile directory (D-Bus names allow [A-Za-z0-9_] elements).
 fn profile_hash(dir: &std::path::Path) -> u64 {
-    dir.to_string_lossy().bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
+    dir.to_string_lossy()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
 }
 
 /// Links the OS delivers to the running app (macOS Apple events; Linux and Windows after the

@@ -1,6 +1,7 @@
 //! The app's routes and the `/messages` query (LST-7, THR-3): range, custom dates, read filter,
 //! search text and the open conversation live in the URL, so a view can be bookmarked, linked
 //! from a notification (`OpenView.query`) and read back by a test from the address.
+//! Other pages link into the inbox with `messages_href`.
 
 use chrono::NaiveDate;
 use inbox_core::api::{ConversationQuery, ListFilter};
@@ -16,6 +17,18 @@ pub enum Route {
     Messages,
     #[at("/dashboard")]
     Dashboard,
+    /// APQ-1, for approvers.
+    #[at("/approvals")]
+    Approvals,
+    /// VOI-8: one call, its recording and transcript.
+    #[at("/calls/:id")]
+    Call { id: Id },
+    /// SET-1: quick messages and WhatsApp templates, for approvers.
+    #[at("/settings")]
+    Settings,
+    /// WO-1: one work order.
+    #[at("/work-orders/:id")]
+    WorkOrder { id: Id },
     #[not_found]
     #[at("/")]
     Home,
@@ -129,6 +142,25 @@ impl InboxView {
             ..self.clone()
         }
     }
+}
+
+/// A route's address as a hash link (`#/calls/7`, `#/messages?conversation=5`), for `<a href>`.
+pub fn href(route: &Route, query: Option<&str>) -> String {
+    match query.filter(|q| !q.is_empty()) {
+        Some(q) => format!("#{}?{q}", route.to_path()),
+        None => format!("#{}", route.to_path()),
+    }
+}
+
+/// The `/messages` query that opens one conversation; the inbox fills in the remembered range
+/// (LST-7).
+pub fn conversation_query(conversation: Id) -> String {
+    format!("conversation={conversation}")
+}
+
+/// The address of the inbox with `conversation` open.
+pub fn messages_href(conversation: Id) -> String {
+    href(&Route::Messages, Some(&conversation_query(conversation)))
 }
 
 /// The filter's wire name (`ListFilter` serialises in snake case).
@@ -296,6 +328,32 @@ mod tests {
         };
         let q = view.list_query(RangePreset::Last30Days).unwrap();
         assert_eq!(q.q.as_deref(), Some("Patel"));
+    }
+
+    #[test]
+    fn pages_have_their_own_addresses() {
+        assert_eq!(Route::recognize("/approvals"), Some(Route::Approvals));
+        assert_eq!(
+            Route::recognize("/calls/137"),
+            Some(Route::Call { id: 137 })
+        );
+        assert_eq!(Route::recognize("/settings"), Some(Route::Settings));
+        assert_eq!(
+            Route::recognize("/work-orders/12"),
+            Some(Route::WorkOrder { id: 12 })
+        );
+        assert_eq!(Route::Call { id: 137 }.to_path(), "/calls/137");
+        // A call id that is not a number is no call page.
+        assert_eq!(Route::recognize("/calls/abc"), Some(Route::Home));
+    }
+
+    #[test]
+    fn thr3_links_from_other_pages_open_the_conversation() {
+        let link = messages_href(236);
+        assert_eq!(link, "#/messages?conversation=236");
+        assert_eq!(InboxView::parse_link(&link).conversation, Some(236));
+        assert_eq!(href(&Route::Call { id: 137 }, None), "#/calls/137");
+        assert_eq!(href(&Route::Approvals, Some("")), "#/approvals");
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! back as events later, which changes nothing), so every view updates before the event arrives.
 
 use chrono::Utc;
-use inbox_core::api::{CallDestination, CallMoved, QuickMessageInput, ReassignCallRequest};
+use inbox_core::api::{
+    CallDestination, CallMoved, QuickMessageInput, ReassignCallRequest, TemplateInput,
+};
 use inbox_core::compose::{reply_channels, ReplyContext};
 use inbox_core::desktop::{CallView, Draft, Update, WorkOrderView};
 use inbox_core::sync::Change;
@@ -317,14 +319,20 @@ impl Engine {
         language: &str,
         body: &str,
     ) -> EngineResult<WhatsappTemplate> {
-        let input = serde_json::json!({ "name": name, "language": language, "body": body });
+        let input = TemplateInput {
+            name: name.to_string(),
+            language: language.to_string(),
+            body: body.to_string(),
+        };
         let t = online(self.shared.api.save_template(id, &input).await)?;
         self.store_answer(vec![Change::Template(t.clone())]).await?;
         Ok(t)
     }
 
     pub async fn delete_template(&self, id: Id) -> EngineResult<()> {
-        online(self.shared.api.delete_template(id).await)
+        online(self.shared.api.delete_template(id).await)?;
+        self.store_answer(vec![Change::TemplateDeleted { id }])
+            .await
     }
 
     /// What was typed in this conversation's composer and not sent (kept across restarts).
@@ -340,8 +348,7 @@ impl Engine {
         if draft.body.trim().is_empty() {
             return Ok(self.shared.cache(move |c| c.remove_setting(&key)).await?);
         }
-        let raw =
-            serde_json::to_string(&draft).map_err(|e| EngineError::Invalid(e.to_string()))?;
+        let raw = serde_json::to_string(&draft).map_err(|e| EngineError::Invalid(e.to_string()))?;
         Ok(self
             .shared
             .cache(move |c| c.set_setting(&key, &raw))

@@ -6,17 +6,17 @@ use std::time::Duration;
 use inbox_core::api::{
     AssignRequest, CallMoved, ComposeRequest, ConversationPage, ErrorBody, LinkWorkOrderRequest,
     ListResponse, LoginRequest, LoginResponse, NoteRequest, QuickMessageInput, ReassignCallRequest,
-    RejectRequest, ThreadPage,
+    RejectRequest, TemplateInput, ThreadPage,
 };
 use inbox_core::sync::Snapshot;
 use inbox_core::{
     ApprovalItem, Call, ConversationDetail, ConversationSummary, Customer, Id, Message, Note,
     QuickMessage, StaffRef, WhatsappTemplate, WorkOrder,
 };
-use serde_json::json;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::json;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
@@ -152,8 +152,11 @@ impl Api {
         let req = NoteRequest {
             body: body.to_string(),
         };
-        self.post(&format!("/api/v1/conversations/{conversation_id}/notes"), &req)
-            .await
+        self.post(
+            &format!("/api/v1/conversations/{conversation_id}/notes"),
+            &req,
+        )
+        .await
     }
 
     pub async fn staff(&self) -> ApiResult<Vec<StaffRef>> {
@@ -213,8 +216,11 @@ impl Api {
     }
 
     pub async fn approve(&self, message_id: Id) -> ApiResult<Message> {
-        self.post(&format!("/api/v1/approvals/{message_id}/approve"), &json!({}))
-            .await
+        self.post(
+            &format!("/api/v1/approvals/{message_id}/approve"),
+            &json!({}),
+        )
+        .await
     }
 
     pub async fn reject(&self, message_id: Id, reason: &str) -> ApiResult<Message> {
@@ -229,7 +235,11 @@ impl Api {
         self.get(&format!("/api/v1/calls/{call_id}")).await
     }
 
-    pub async fn reassign_call(&self, call_id: Id, req: &ReassignCallRequest) -> ApiResult<CallMoved> {
+    pub async fn reassign_call(
+        &self,
+        call_id: Id,
+        req: &ReassignCallRequest,
+    ) -> ApiResult<CallMoved> {
         self.post(&format!("/api/v1/calls/{call_id}/reassign"), req)
             .await
     }
@@ -272,7 +282,7 @@ impl Api {
     pub async fn save_template(
         &self,
         id: Option<Id>,
-        input: &serde_json::Value,
+        input: &TemplateInput,
     ) -> ApiResult<WhatsappTemplate> {
         match id {
             None => self.post("/api/v1/templates", input).await,

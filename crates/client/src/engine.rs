@@ -77,7 +77,9 @@ pub enum EngineError {
     Invalid(String),
     /// A change that needs the server was asked for while it cannot be reached (DSK-5: refused
     /// with a clear message, never lost silently).
-    #[error("You are offline, so this change was not saved. Try again when the connection is back.")]
+    #[error(
+        "You are offline, so this change was not saved. Try again when the connection is back."
+    )]
     Offline,
     #[error("the engine stopped")]
     Stopped,

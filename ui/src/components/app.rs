@@ -1,18 +1,21 @@
-//! The root: restores the session (`cmd::SESSION`), routes between sign-in, Messages and the
-//! dashboard (ACC-1), follows the connection and sign-outs (`event::UPDATE`), and opens views a
+//! The root: restores the session (`cmd::SESSION`), routes between sign-in, Messages, the
+//! Approval Queue, call pages, Settings and the dashboard by capability (ACC-1, NAV-2), follows the connection and sign-outs (`event::UPDATE`), and opens views a
 //! notification asked for (`event::OPEN`, `cmd::TAKE_PENDING_OPEN`, DSK-4).
 
 use std::rc::Rc;
 
 use inbox_core::desktop::{cmd, event, CommandError, ConnectionState, OpenView, Session, Update};
-use inbox_core::Capability;
+use inbox_core::{Capability, Id};
 use yew::prelude::*;
 use yew_router::prelude::*;
 use yew_router::query::Raw;
 
+use crate::components::approvals::ApprovalsPage;
+use crate::components::call::CallPage;
 use crate::components::dashboard::Dashboard;
 use crate::components::login::LoginPage;
 use crate::components::messages::MessagesPage;
+use crate::components::settings::SettingsPage;
 use crate::ipc;
 use crate::route::{InboxView, Route};
 
@@ -57,25 +60,51 @@ pub enum Screen {
     Login,
     Messages,
     Dashboard,
+    /// APQ-1.
+    Approvals,
+    /// VOI-8.
+    Call(Id),
+    /// SET-1.
+    Settings,
+    /// WO-1 (its page is still to come: nothing renders yet).
+    WorkOrder(Id),
     Redirect(Route),
 }
 
-/// ACC-1 and ACC-3 as routing: signed out, everything leads to sign-in; signed in, sign-in leads
-/// to Messages, and Messages without `messages.view` leads to the dashboard.
+/// ACC-1, ACC-3 and NAV-2 as routing: signed out, everything leads to sign-in; signed in, sign-in
+/// leads to Messages; pages that read conversations (Messages, a call, a work order) without
+/// `messages.view` lead to the dashboard; the Approval Queue and Settings without
+/// `messages.approve` lead to Messages.
 pub fn screen(auth: &Auth, route: &Route) -> Screen {
-    match (auth, route) {
-        (Auth::Checking, _) => Screen::Splash,
-        (Auth::SignedOut { .. }, Route::Login) => Screen::Login,
-        (Auth::SignedOut { .. }, _) => Screen::Redirect(Route::Login),
-        (Auth::SignedIn(_), Route::Login | Route::Home) => Screen::Redirect(Route::Messages),
-        (Auth::SignedIn(s), Route::Messages) => {
-            if s.user.capabilities.has(Capability::MessagesView) {
-                Screen::Messages
-            } else {
-                Screen::Redirect(Route::Dashboard)
-            }
+    let s = match auth {
+        Auth::Checking => return Screen::Splash,
+        Auth::SignedOut { .. } if *route == Route::Login => return Screen::Login,
+        Auth::SignedOut { .. } => return Screen::Redirect(Route::Login),
+        Auth::SignedIn(s) => s,
+    };
+    let caps = &s.user.capabilities;
+    let reader = |shown: Screen| {
+        if caps.has(Capability::MessagesView) {
+            shown
+        } else {
+            Screen::Redirect(Route::Dashboard)
         }
-        (Auth::SignedIn(_), Route::Dashboard) => Screen::Dashboard,
+    };
+    let approver = |shown: Screen| {
+        if caps.has(Capability::MessagesApprove) {
+            shown
+        } else {
+            Screen::Redirect(Route::Messages)
+        }
+    };
+    match route {
+        Route::Login | Route::Home => Screen::Redirect(Route::Messages),
+        Route::Messages => reader(Screen::Messages),
+        Route::Dashboard => Screen::Dashboard,
+        Route::Approvals => approver(Screen::Approvals),
+        Route::Settings => approver(Screen::Settings),
+        Route::Call { id } => reader(Screen::Call(*id)),
+        Route::WorkOrder { id } => reader(Screen::WorkOrder(*id)),
     }
 }
 
@@ -184,6 +213,18 @@ fn Shell() -> Html {
                 <MessagesPage session={s.clone()} connection={connection.clone()}
                     on_signed_out={on_signed_out.clone()} />
             },
+            (Screen::Approvals, Auth::SignedIn(s)) => html! {
+                <ApprovalsPage session={s.clone()} connection={connection.clone()}
+                    on_signed_out={on_signed_out.clone()} />
+            },
+            (Screen::Call(id), Auth::SignedIn(s)) => html! {
+                <CallPage {id} session={s.clone()} connection={connection.clone()}
+                    on_signed_out={on_signed_out.clone()} />
+            },
+            (Screen::Settings, Auth::SignedIn(s)) => html! {
+                <SettingsPage session={s.clone()} connection={connection.clone()}
+                    on_signed_out={on_signed_out.clone()} />
+            },
             (Screen::Dashboard, Auth::SignedIn(s)) => {
                 let on_signed_out = on_signed_out.clone();
                 html! {
@@ -222,10 +263,51 @@ mod tests {
     }
 
     #[test]
+    fn apq1_and_set1_pages_are_for_approvers_only() {
+        let approver = signed_in(vec![Capability::MessagesView, Capability::MessagesApprove]);
+        assert_eq!(screen(&approver, &Route::Approvals), Screen::Approvals);
+        assert_eq!(screen(&approver, &Route::Settings), Screen::Settings);
+        let desk = signed_in(vec![Capability::MessagesView, Capability::MessagesSend]);
+        for route in [Route::Approvals, Route::Settings] {
+            assert_eq!(
+                screen(&desk, &route),
+                Screen::Redirect(Route::Messages),
+                "{route:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn voi8_call_pages_need_messages_view() {
+        let desk = signed_in(vec![Capability::MessagesView]);
+        assert_eq!(screen(&desk, &Route::Call { id: 137 }), Screen::Call(137));
+        assert_eq!(
+            screen(&desk, &Route::WorkOrder { id: 12 }),
+            Screen::WorkOrder(12)
+        );
+        let mechanic = signed_in(vec![]);
+        for route in [Route::Call { id: 137 }, Route::WorkOrder { id: 12 }] {
+            assert_eq!(
+                screen(&mechanic, &route),
+                Screen::Redirect(Route::Dashboard),
+                "{route:?}"
+            );
+        }
+    }
+
+    #[test]
     fn acc3_signed_out_everything_leads_to_sign_in() {
         let out = Auth::SignedOut { reason: None };
         assert_eq!(screen(&out, &Route::Login), Screen::Login);
-        for route in [Route::Messages, Route::Dashboard, Route::Home] {
+        for route in [
+            Route::Messages,
+            Route::Dashboard,
+            Route::Home,
+            Route::Approvals,
+            Route::Call { id: 1 },
+            Route::Settings,
+            Route::WorkOrder { id: 1 },
+        ] {
             assert_eq!(screen(&out, &route), Screen::Redirect(Route::Login));
         }
         assert_eq!(screen(&Auth::Checking, &Route::Messages), Screen::Splash);

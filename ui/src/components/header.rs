@@ -1,24 +1,42 @@
-//! The Messages page header (NAV-1), its sub-nav (NAV-2) and the signed-in user with Sign out.
+//! The Messages page header (NAV-1), its sub-nav (NAV-2: Inbox, Approval Queue, AI Analytics,
+//! Settings) and the signed-in user with Sign out.
 
 use inbox_core::desktop::Session;
 use inbox_core::Capability;
 use yew::prelude::*;
 
+use crate::components::NavLink;
+use crate::route::Route;
+
 /// Which sub-nav tabs a session sees (NAV-2): Inbox always, Approval Queue with
-/// `messages.approve`, AI Analytics when the organisation has AI on.
+/// `messages.approve`, AI Analytics when the organisation has AI on, Settings for those who
+/// administer quick messages and templates (`messages.approve`, SET-1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tabs {
     pub approvals: bool,
     pub analytics: bool,
+    pub settings: bool,
 }
 
 impl Tabs {
     pub fn for_session(session: &Session) -> Tabs {
+        let approver = session.user.capabilities.has(Capability::MessagesApprove);
         Tabs {
-            approvals: session.user.capabilities.has(Capability::MessagesApprove),
+            approvals: approver,
             analytics: session.organisation.ai_enabled,
+            settings: approver,
         }
     }
+}
+
+/// The sub-nav tab of the page being shown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Section {
+    /// The inbox, and pages opened from it (a call).
+    #[default]
+    Inbox,
+    Approvals,
+    Settings,
 }
 
 #[derive(Properties, PartialEq)]
@@ -26,11 +44,23 @@ pub struct HeaderProps {
     pub user_name: String,
     pub organisation: String,
     pub tabs: Tabs,
+    #[prop_or_default]
+    pub active: Section,
     pub on_sign_out: Callback<()>,
+}
+
+/// A sub-nav link; the current page's carries `aria-current`.
+fn tab(id: &'static str, to: Route, label: &'static str, current: bool) -> Html {
+    html! {
+        <NavLink id={id} {to} class={classes!("tab", current.then_some("active"))} {current}>
+            { label }
+        </NavLink>
+    }
 }
 
 #[function_component]
 pub fn PageHeader(props: &HeaderProps) -> Html {
+    let on = |s: Section| props.active == s;
     html! {
         <>
             <header class="page-header">
@@ -42,16 +72,18 @@ pub fn PageHeader(props: &HeaderProps) -> Html {
                     on_sign_out={props.on_sign_out.clone()} />
             </header>
             <nav class="subnav" aria-label="Messages sections">
-                <a id="tab-inbox" class="tab active" href="#/messages" aria-current="page">{ "Inbox" }</a>
-                // The Approval Queue and AI Analytics pages arrive with their own issues: the tabs
-                // show who will have them, without leading anywhere yet.
+                { tab("tab-inbox", Route::Messages, "Inbox", on(Section::Inbox)) }
                 if props.tabs.approvals {
-                    <button id="tab-approvals" type="button" class="tab" aria-disabled="true"
-                        title="Coming with approvals">{ "Approval Queue" }</button>
+                    { tab("tab-approvals", Route::Approvals, "Approval Queue", on(Section::Approvals)) }
                 }
+                // The AI Analytics page arrives with its own issue: the tab shows who will have
+                // it, without leading anywhere yet.
                 if props.tabs.analytics {
                     <button id="tab-analytics" type="button" class="tab" aria-disabled="true"
                         title="Coming with AI analytics">{ "AI Analytics" }</button>
+                }
+                if props.tabs.settings {
+                    { tab("tab-settings", Route::Settings, "Settings", on(Section::Settings)) }
                 }
             </nav>
         </>
@@ -83,17 +115,28 @@ pub fn UserArea(props: &UserAreaProps) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::components::test_render;
+    use crate::components::{open_tag, test_render};
 
     async fn render(tabs: Tabs) -> String {
+        render_on(tabs, Section::Inbox).await
+    }
+
+    async fn render_on(tabs: Tabs, active: Section) -> String {
         test_render::<PageHeader>(HeaderProps {
             user_name: "Sam Desk".into(),
             organisation: "Demo Garage".into(),
             tabs,
+            active,
             on_sign_out: Callback::noop(),
         })
         .await
     }
+
+    const ALL: Tabs = Tabs {
+        approvals: true,
+        analytics: true,
+        settings: true,
+    };
 
     #[test]
     fn nav2_tabs_follow_the_approve_capability_and_the_ai_switch() {
@@ -103,7 +146,8 @@ mod tests {
             viewer,
             Tabs {
                 approvals: false,
-                analytics: false
+                analytics: false,
+                settings: false,
             }
         );
         let manager = Tabs::for_session(&session(
@@ -111,11 +155,8 @@ mod tests {
             true,
         ));
         assert_eq!(
-            manager,
-            Tabs {
-                approvals: true,
-                analytics: true
-            }
+            manager, ALL,
+            "SET-1: approvers administer quick messages and templates"
         );
     }
 
@@ -124,13 +165,16 @@ mod tests {
         let html = render(Tabs {
             approvals: false,
             analytics: false,
+            settings: false,
         })
         .await;
         assert!(html.contains("<h1>Messages</h1>"), "{html}");
         assert!(html.contains(r#"id="subtitle""#) && html.contains("Customer conversations"));
         assert!(html.contains(r#"id="tab-inbox""#), "{html}");
         assert!(
-            !html.contains("tab-approvals") && !html.contains("tab-analytics"),
+            !html.contains("tab-approvals")
+                && !html.contains("tab-analytics")
+                && !html.contains("tab-settings"),
             "{html}"
         );
         assert!(
@@ -139,12 +183,32 @@ mod tests {
         );
         assert!(html.contains(r#"id="sign-out""#), "{html}");
 
-        let html = render(Tabs {
-            approvals: true,
-            analytics: true,
-        })
-        .await;
+        let html = render(ALL).await;
         assert!(html.contains(r#"id="tab-approvals""#) && html.contains("Approval Queue"));
         assert!(html.contains(r#"id="tab-analytics""#) && html.contains("AI Analytics"));
+        assert!(html.contains(r#"id="tab-settings""#) && html.contains("Settings"));
+    }
+
+    #[tokio::test]
+    async fn apq1_approval_queue_and_settings_tabs_link_to_their_pages() {
+        let html = render_on(ALL, Section::Approvals).await;
+        let approvals = open_tag(&html, r#"id="tab-approvals""#);
+        assert!(approvals.starts_with("<a "), "a real link: {approvals}");
+        assert!(approvals.contains(r##"href="#/approvals""##), "{approvals}");
+        assert!(approvals.contains(r#"aria-current="page""#), "{approvals}");
+        assert!(approvals.contains("tab active"), "{approvals}");
+        let inbox = open_tag(&html, r#"id="tab-inbox""#);
+        assert!(inbox.contains(r##"href="#/messages""##), "{inbox}");
+        assert!(
+            !inbox.contains("aria-current") && !inbox.contains("active"),
+            "{inbox}"
+        );
+        let settings = open_tag(&html, r#"id="tab-settings""#);
+        assert!(settings.contains(r##"href="#/settings""##), "{settings}");
+
+        let html = render_on(ALL, Section::Settings).await;
+        assert!(open_tag(&html, r#"id="tab-settings""#).contains(r#"aria-current="page""#));
+        let html = render(ALL).await;
+        assert!(open_tag(&html, r#"id="tab-inbox""#).contains(r#"aria-current="page""#));
     }
 }

@@ -1,8 +1,11 @@
-//! The UI's components. Containers (`app`, `login`, `messages`) talk to the shell through `ipc`;
+//! The UI's components. Containers (`app`, `login`, `messages`, and the pages `approvals`,
+//! `call`, `settings` with their sections and dialogs) talk to the shell through `ipc`;
 //! everything else renders from props alone, so it renders natively under Yew's SSR in tests.
 
 pub mod app;
+pub mod approvals;
 pub mod banners;
+pub mod call;
 pub mod composer;
 pub mod dashboard;
 pub mod dialog;
@@ -11,14 +14,19 @@ pub mod header;
 pub mod list;
 pub mod login;
 pub mod messages;
+pub mod page;
 pub mod row;
+pub mod settings;
 pub mod sidebar;
 pub mod thread;
 
 use inbox_core::Channel;
 use yew::prelude::*;
+use yew_router::prelude::use_navigator;
+use yew_router::query::Raw;
 
 use crate::format::{channel_icon, channel_label};
+use crate::route::{self, Route};
 
 #[derive(Properties, PartialEq)]
 pub struct ChannelIconProps {
@@ -32,6 +40,56 @@ pub fn ChannelIcon(props: &ChannelIconProps) -> Html {
         <img class="channel-icon" data-channel={props.channel.as_str()}
             src={channel_icon(props.channel)} alt={channel_label(props.channel)}
             width="18" height="18" />
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct NavLinkProps {
+    pub to: Route,
+    /// The query, without `?` (e.g. `conversation=5`).
+    #[prop_or_default]
+    pub query: Option<AttrValue>,
+    #[prop_or_default]
+    pub id: Option<AttrValue>,
+    #[prop_or_default]
+    pub class: Classes,
+    #[prop_or_default]
+    pub title: Option<AttrValue>,
+    /// The page shown now (`aria-current="page"`).
+    #[prop_or_default]
+    pub current: bool,
+    #[prop_or_default]
+    pub children: Html,
+}
+
+/// A link to another page of the app: a real `<a href="#/…">` (open it elsewhere, read it in a
+/// test) that moves through the router when clicked. Unlike yew-router's `Link`, it renders
+/// without a router too (SSR tests).
+#[function_component]
+pub fn NavLink(props: &NavLinkProps) -> Html {
+    let navigator = use_navigator();
+    let href = route::href(&props.to, props.query.as_deref());
+    let onclick = navigator.map(|n| {
+        let (to, query) = (props.to.clone(), props.query.clone());
+        Callback::from(move |e: MouseEvent| {
+            if e.ctrl_key() || e.meta_key() || e.shift_key() || e.button() != 0 {
+                return;
+            }
+            e.prevent_default();
+            let _ = match &query {
+                Some(q) => n.push_with_query(&to, Raw(q.as_str())),
+                None => {
+                    n.push(&to);
+                    Ok(())
+                }
+            };
+        })
+    });
+    html! {
+        <a id={props.id.clone()} class={props.class.clone()} {href} {onclick}
+            title={props.title.clone()} aria-current={props.current.then_some("page")}>
+            { props.children.clone() }
+        </a>
     }
 }
 
