@@ -39,8 +39,7 @@ pub fn reply_mode(
     if voice_only && !sms_chosen {
         return ReplyMode::ReplyBySms;
     }
-    if channel == Channel::Whatsapp && !matches!(detail.whatsapp_window, WindowState::Open { .. })
-    {
+    if channel == Channel::Whatsapp && !matches!(detail.whatsapp_window, WindowState::Open { .. }) {
         return ReplyMode::TemplatesOnly;
     }
     ReplyMode::FreeText
@@ -71,9 +70,9 @@ pub fn matching<'a>(quick: &'a [QuickMessage], typed: &str) -> Vec<&'a QuickMess
         .filter(|q| q.name.to_lowercase().starts_with(&t))
         .collect();
     starts.extend(
-        quick
-            .iter()
-            .filter(|q| !q.name.to_lowercase().starts_with(&t) && q.name.to_lowercase().contains(&t)),
+        quick.iter().filter(|q| {
+            !q.name.to_lowercase().starts_with(&t) && q.name.to_lowercase().contains(&t)
+        }),
     );
     starts
 }
@@ -133,7 +132,10 @@ mod tests {
         };
         let text = [message(1, 5, Direction::Inbound, DeliveryStatus::Read)];
         let wa = detail(Channel::Whatsapp, &[Channel::Whatsapp, Channel::Sms], open);
-        assert_eq!(reply_mode(&send, &wa, &text, None, false), ReplyMode::FreeText);
+        assert_eq!(
+            reply_mode(&send, &wa, &text, None, false),
+            ReplyMode::FreeText
+        );
         let expired = detail(
             Channel::Whatsapp,
             &[Channel::Whatsapp, Channel::Sms],
@@ -171,7 +173,10 @@ mod tests {
             ReplyMode::NotAllowed
         );
         let gated = caps(&[Capability::MessagesView, Capability::MessagesSendGated]);
-        assert_eq!(reply_mode(&gated, &wa, &text, None, false), ReplyMode::FreeText);
+        assert_eq!(
+            reply_mode(&gated, &wa, &text, None, false),
+            ReplyMode::FreeText
+        );
     }
 
     #[test]
@@ -185,11 +190,20 @@ mod tests {
         assert_eq!(slash_query("Hi /"), Some(""));
         assert_eq!(slash_query("see 1/2"), None);
         assert_eq!(slash_query("/ready now"), None);
-        let names: Vec<&str> = matching(&quick, "rea").iter().map(|q| q.name.as_str()).collect();
+        let names: Vec<&str> = matching(&quick, "rea")
+            .iter()
+            .map(|q| q.name.as_str())
+            .collect();
         assert_eq!(names, ["ready", "mot-ready"]);
-        assert_eq!(insert_quick("Hi Sam, /rea", &quick[1]), "Hi Sam, Your car is ready.");
+        assert_eq!(
+            insert_quick("Hi Sam, /rea", &quick[1]),
+            "Hi Sam, Your car is ready."
+        );
         assert_eq!(insert_quick("", &quick[1]), "Your car is ready.");
-        assert_eq!(insert_quick("Hi Sam,", &quick[1]), "Hi Sam, Your car is ready.");
+        assert_eq!(
+            insert_quick("Hi Sam,", &quick[1]),
+            "Hi Sam, Your car is ready."
+        );
     }
 
     #[test]

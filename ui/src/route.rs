@@ -18,7 +18,7 @@ pub enum Route {
     #[at("/dashboard")]
     Dashboard,
     /// APQ-1, for approvers.
-    #[at("/approvals")]
+    #[at("/messages/approvals")]
     Approvals,
     /// VOI-8: one call, its recording and transcript.
     #[at("/calls/:id")]
@@ -332,7 +332,10 @@ mod tests {
 
     #[test]
     fn pages_have_their_own_addresses() {
-        assert_eq!(Route::recognize("/approvals"), Some(Route::Approvals));
+        assert_eq!(
+            Route::recognize("/messages/approvals"),
+            Some(Route::Approvals)
+        );
         assert_eq!(
             Route::recognize("/calls/137"),
             Some(Route::Call { id: 137 })
@@ -353,7 +356,7 @@ mod tests {
         assert_eq!(link, "#/messages?conversation=236");
         assert_eq!(InboxView::parse_link(&link).conversation, Some(236));
         assert_eq!(href(&Route::Call { id: 137 }, None), "#/calls/137");
-        assert_eq!(href(&Route::Approvals, Some("")), "#/approvals");
+        assert_eq!(href(&Route::Approvals, Some("")), "#/messages/approvals");
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::components::dashboard::Dashboard;
 use crate::components::login::LoginPage;
 use crate::components::messages::MessagesPage;
 use crate::components::settings::SettingsPage;
+use crate::components::work_order::WorkOrderPage;
 use crate::ipc;
 use crate::route::{InboxView, Route};
 
@@ -219,6 +220,10 @@ fn Shell() -> Html {
             },
             (Screen::Call(id), Auth::SignedIn(s)) => html! {
                 <CallPage {id} session={s.clone()} connection={connection.clone()}
+                    on_signed_out={on_signed_out.clone()} />
+            },
+            (Screen::WorkOrder(id), Auth::SignedIn(s)) => html! {
+                <WorkOrderPage {id} session={s.clone()} connection={connection.clone()}
                     on_signed_out={on_signed_out.clone()} />
             },
             (Screen::Settings, Auth::SignedIn(s)) => html! {

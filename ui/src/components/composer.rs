@@ -7,8 +7,7 @@ use std::rc::Rc;
 
 use inbox_core::desktop::{cmd, ConversationRef, Draft, NoteArgs, OutboxEntry, ReplyArgs};
 use inbox_core::{
-    CapabilitySet, Channel, ConversationDetail, Note, QuickMessage, TemplateUse,
-    WhatsappTemplate,
+    CapabilitySet, Channel, ConversationDetail, Note, QuickMessage, TemplateUse, WhatsappTemplate,
 };
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
@@ -113,7 +112,8 @@ pub fn Composer(props: &ComposerProps) -> Html {
     };
 
     let on_text = {
-        let (text, save_draft, picker_open) = (text.clone(), save_draft.clone(), picker_open.clone());
+        let (text, save_draft, picker_open) =
+            (text.clone(), save_draft.clone(), picker_open.clone());
         Callback::from(move |e: InputEvent| {
             let value = e.target_unchecked_into::<HtmlTextAreaElement>().value();
             picker_open.set(slash_query(&value).is_some());
@@ -142,7 +142,8 @@ pub fn Composer(props: &ComposerProps) -> Html {
     };
 
     let insert = {
-        let (text, save_draft, picker_open) = (text.clone(), save_draft.clone(), picker_open.clone());
+        let (text, save_draft, picker_open) =
+            (text.clone(), save_draft.clone(), picker_open.clone());
         Callback::from(move |q: QuickMessage| {
             let next = insert_quick(&text, &q);
             save_draft(next.clone());
@@ -170,8 +171,11 @@ pub fn Composer(props: &ComposerProps) -> Html {
             sending.clone(),
             mode.clone(),
         );
-        let (save_draft, on_signed_out, reply) =
-            (save_draft.clone(), props.on_signed_out.clone(), reply.clone());
+        let (save_draft, on_signed_out, reply) = (
+            save_draft.clone(),
+            props.on_signed_out.clone(),
+            reply.clone(),
+        );
         Callback::from(move |()| {
             if *sending {
                 return;
@@ -281,7 +285,10 @@ pub fn Composer(props: &ComposerProps) -> Html {
     let gated = props.capabilities.replies_need_approval();
     let typed = slash_query(&text).unwrap_or_default().to_string();
     let quick_shown: Vec<QuickMessage> = if slash_query(&text).is_some() {
-        matching(&catalog.quick, &typed).into_iter().cloned().collect()
+        matching(&catalog.quick, &typed)
+            .into_iter()
+            .cloned()
+            .collect()
     } else {
         catalog.quick.clone()
     };
@@ -443,7 +450,10 @@ pub fn TemplatePicker(props: &TemplatePickerProps) -> Html {
         Callback::from(move |e: Event| {
             let value = e.target_unchecked_into::<HtmlSelectElement>().value();
             let t = templates.iter().find(|t| t.name == value);
-            on_select.emit((t.map(|t| t.name.clone()), t.map_or(0, |t| t.param_count as usize)));
+            on_select.emit((
+                t.map(|t| t.name.clone()),
+                t.map_or(0, |t| t.param_count as usize),
+            ));
         })
     };
     let picked = props

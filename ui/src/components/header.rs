@@ -194,7 +194,10 @@ mod tests {
         let html = render_on(ALL, Section::Approvals).await;
         let approvals = open_tag(&html, r#"id="tab-approvals""#);
         assert!(approvals.starts_with("<a "), "a real link: {approvals}");
-        assert!(approvals.contains(r##"href="#/approvals""##), "{approvals}");
+        assert!(
+            approvals.contains(r##"href="#/messages/approvals""##),
+            "{approvals}"
+        );
         assert!(approvals.contains(r#"aria-current="page""#), "{approvals}");
         assert!(approvals.contains("tab active"), "{approvals}");
         let inbox = open_tag(&html, r#"id="tab-inbox""#);

@@ -20,9 +20,9 @@ use yew_router::query::Raw;
 
 use crate::components::app::{sign_out, unless_signed_out};
 use crate::components::banners::{ConnectionBanner, DefaultRangeBanner};
+use crate::components::conversation::ConversationPane;
 use crate::components::header::{PageHeader, Tabs};
 use crate::components::list::ListPanel;
-use crate::components::thread::ThreadPanel;
 use crate::format::Clock;
 use crate::ipc;
 use crate::keys::{self, Key};
@@ -465,31 +465,13 @@ pub fn MessagesPage(props: &MessagesProps) -> Html {
         let thread = inbox.thread.clone();
         let on_signed_out = on_signed_out.clone();
         Callback::from(move |()| {
-            let Some(t) = &thread else { return };
-            let request = ThreadRequest {
-                conversation_id: t.conversation_id,
-                before: t.oldest().cloned(),
-            };
-            dispatch.dispatch(Action::EarlierRequested);
-            let (dispatch, on_signed_out) = (dispatch.clone(), on_signed_out.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                let conversation_id = request.conversation_id;
-                match ipc::call::<_, ThreadView>(cmd::THREAD, &request).await {
-                    Ok(view) => dispatch.dispatch(Action::EarlierLoaded {
-                        conversation_id,
-                        view,
-                    }),
-                    Err(e) => {
-                        if let Some(message) = unless_signed_out(e, &on_signed_out) {
-                            dispatch.dispatch(Action::ThreadFailed {
-                                conversation_id,
-                                message,
-                            });
-                        }
-                    }
-                }
-            });
+            load_earlier(thread.as_deref(), dispatch.clone(), on_signed_out.clone())
         })
+    };
+
+    let on_touched = {
+        let dispatch = inbox.dispatcher();
+        Callback::from(move |id: Id| dispatch.dispatch(Action::Touched(vec![id])))
     };
 
     let on_refresh = {
@@ -542,7 +524,9 @@ pub fn MessagesPage(props: &MessagesProps) -> Html {
                     {on_search} {on_range} {on_custom} {on_filter} {on_open} {on_load_more} />
                 <div class="thread-pane">
                     if let Some(thread) = inbox.thread.clone() {
-                        <ThreadPanel {thread} {clock} {on_back} {on_load_earlier} />
+                        <ConversationPane {thread} session={props.session.clone()} {clock}
+                            link_query={view.to_query()} {on_back} {on_load_earlier} {on_touched}
+                            on_signed_out={on_signed_out.clone()} />
                     } else {
                         <p class="thread-placeholder muted">{ "Select a conversation to read it here." }</p>
                     }
@@ -576,7 +560,7 @@ async fn read_pages(
 
 /// Reads the header and newest page of a thread; marks it read when it has unread messages
 /// (THR-7). Unresolved calls stay unread until resolved (VOI-7), so they do not trigger it.
-fn load_thread(
+pub(crate) fn load_thread(
     id: Id,
     dispatch: UseReducerDispatcher<Inbox>,
     on_signed_out: Callback<Option<String>>,
@@ -613,6 +597,37 @@ fn load_thread(
                 // Offline the mark waits for the next opening; only a lost session matters here.
                 if e.signed_out {
                     on_signed_out.emit(Some(e.message));
+                }
+            }
+        }
+    });
+}
+
+/// THR-6: the page before the oldest item shown.
+pub(crate) fn load_earlier(
+    thread: Option<&crate::state::ThreadState>,
+    dispatch: UseReducerDispatcher<Inbox>,
+    on_signed_out: Callback<Option<String>>,
+) {
+    let Some(t) = thread else { return };
+    let request = ThreadRequest {
+        conversation_id: t.conversation_id,
+        before: t.oldest().cloned(),
+    };
+    dispatch.dispatch(Action::EarlierRequested);
+    wasm_bindgen_futures::spawn_local(async move {
+        let conversation_id = request.conversation_id;
+        match ipc::call::<_, ThreadView>(cmd::THREAD, &request).await {
+            Ok(view) => dispatch.dispatch(Action::EarlierLoaded {
+                conversation_id,
+                view,
+            }),
+            Err(e) => {
+                if let Some(message) = unless_signed_out(e, &on_signed_out) {
+                    dispatch.dispatch(Action::ThreadFailed {
+                        conversation_id,
+                        message,
+                    });
                 }
             }
         }

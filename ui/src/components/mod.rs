@@ -7,6 +7,7 @@ pub mod approvals;
 pub mod banners;
 pub mod call;
 pub mod composer;
+pub mod conversation;
 pub mod dashboard;
 pub mod dialog;
 pub mod filters;
@@ -19,6 +20,7 @@ pub mod row;
 pub mod settings;
 pub mod sidebar;
 pub mod thread;
+pub mod work_order;
 
 use inbox_core::Channel;
 use yew::prelude::*;

@@ -7,9 +7,7 @@ use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use inbox_core::desktop::{cmd, AssignArgs, ConversationRef, LinkArgs, SearchArgs};
-use inbox_core::{
-    CapabilitySet, ConversationDetail, ConversationSummary, Id, StaffRef, WorkOrder,
-};
+use inbox_core::{CapabilitySet, ConversationDetail, ConversationSummary, Id, StaffRef, WorkOrder};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -73,8 +71,12 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
                 conversation_id: id,
                 user_id: value.parse().ok(),
             };
-            let (detail, on_changed, fail, error) =
-                (detail.clone(), on_changed.clone(), fail.clone(), error.clone());
+            let (detail, on_changed, fail, error) = (
+                detail.clone(),
+                on_changed.clone(),
+                fail.clone(),
+                error.clone(),
+            );
             wasm_bindgen_futures::spawn_local(async move {
                 match ipc::call::<_, ConversationSummary>(cmd::ASSIGN, &args).await {
                     Ok(summary) => {
@@ -99,8 +101,7 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
         Callback::from(move |()| dialog.set(None))
     };
     let linked = {
-        let (dialog, on_changed, error) =
-            (dialog.clone(), props.on_changed.clone(), error.clone());
+        let (dialog, on_changed, error) = (dialog.clone(), props.on_changed.clone(), error.clone());
         Callback::from(move |d: ConversationDetail| {
             dialog.set(None);
             error.set(None);
@@ -194,7 +195,9 @@ fn customer_block(d: &ConversationDetail) -> Html {
                 }
             </dl>
         },
-        None if d.summary.withheld => html! { <p class="muted">{ "Withheld number — not matched to a customer." }</p> },
+        None if d.summary.withheld => {
+            html! { <p class="muted">{ "Withheld number — not matched to a customer." }</p> }
+        }
         None => html! {
             <p class="muted">
                 { format!("Unknown caller {} — not matched to a customer.", d.summary.caller_number.clone().unwrap_or_default()) }
@@ -233,7 +236,9 @@ pub fn LinkDialog(props: &LinkDialogProps) -> Html {
         move |q: String| {
             let (results, error) = (results.clone(), error.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                match ipc::call::<_, Vec<WorkOrder>>(cmd::SEARCH_WORK_ORDERS, &SearchArgs { q }).await {
+                match ipc::call::<_, Vec<WorkOrder>>(cmd::SEARCH_WORK_ORDERS, &SearchArgs { q })
+                    .await
+                {
                     Ok(list) => results.set(Some(list)),
                     Err(e) => error.set(Some(e.message)),
                 }
@@ -250,8 +255,11 @@ pub fn LinkDialog(props: &LinkDialogProps) -> Html {
         *timer.borrow_mut() = Some(Timeout::new(200, move || search(q)));
     });
     let link = {
-        let (error, on_linked, on_signed_out) =
-            (error.clone(), props.on_linked.clone(), props.on_signed_out.clone());
+        let (error, on_linked, on_signed_out) = (
+            error.clone(),
+            props.on_linked.clone(),
+            props.on_signed_out.clone(),
+        );
         let conversation_id = props.conversation_id;
         Callback::from(move |work_order_id: Id| {
             let (error, on_linked, on_signed_out) =
@@ -413,7 +421,10 @@ mod tests {
     async fn sdb2_sdb3_the_sidebar_shows_the_customer_and_links_or_unlinks() {
         let desk = [Capability::MessagesView, Capability::MessagesSend];
         let html = test_render::<Sidebar>(props(true, &desk)).await;
-        assert!(html.contains("Amelia Davies") && html.contains("+447700900000"), "{html}");
+        assert!(
+            html.contains("Amelia Davies") && html.contains("+447700900000"),
+            "{html}"
+        );
         assert!(html.contains("WO-1047") && html.contains("MO22 TNT"));
         assert!(html.contains(r#"id="unlink-work-order""#));
         assert!(html.contains(r#"id="open-work-order""#));
