@@ -40,6 +40,18 @@ async fn main() -> anyhow::Result<()> {
                 "second@engine.test",
                 &[Capability::MessagesView, Capability::MessagesSend],
             ),
+            user(
+                "manager@engine.test",
+                &[
+                    Capability::MessagesView,
+                    Capability::MessagesSend,
+                    Capability::MessagesApprove,
+                ],
+            ),
+            user(
+                "trainee@engine.test",
+                &[Capability::MessagesView, Capability::MessagesSendGated],
+            ),
         ];
         let scale = Scale {
             customers: 30,
