@@ -110,10 +110,14 @@ fn main() -> ExitCode {
             });
             Ok(())
         })
-        .on_window_event(|window, event| {
-            if let WindowEvent::Focused(focused) = event {
+        .on_window_event(|window, event| match event {
+            WindowEvent::Focused(focused) => {
                 window.state::<Shell>().set_window_focused(*focused);
             }
+            WindowEvent::Resized(_) | WindowEvent::Moved(_) => {
+                window::remember_soon(window.app_handle());
+            }
+            _ => {}
         })
         .run(tauri::generate_context!("../tauri.conf.json"));
     match result {

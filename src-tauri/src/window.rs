@@ -22,6 +22,25 @@ pub fn open_view(app: &AppHandle, query: &str) {
     }
 }
 
+/// Saves the window's size and position half a second after it stops moving or resizing, so the
+/// next start opens where it was even if the app is ended without closing its window (the
+/// plugin itself saves on a normal close).
+pub fn remember_soon(app: &AppHandle) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+    static GENERATION: AtomicU64 = AtomicU64::new(0);
+    let mine = GENERATION.fetch_add(1, Ordering::SeqCst) + 1;
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        if GENERATION.load(Ordering::SeqCst) == mine {
+            if let Err(e) = app.save_window_state(StateFlags::all()) {
+                tracing::warn!(error = %e, "could not save the window's state");
+            }
+        }
+    });
+}
+
 /// Shows, restores and focuses the main window.
 pub fn bring_forward(app: &AppHandle) {
     if let Some(w) = app.get_webview_window(MAIN) {

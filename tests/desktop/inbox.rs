@@ -5,69 +5,14 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
-use crate::support::{eventually, App, NotificationWatch, Stack, WAIT};
+use crate::support::{
+    eventually, server_counts, signed_in, wait_badges, App, NotificationWatch, Stack, WAIT,
+};
 
 const DESK: &str = "frontdesk@demo.test";
 
-/// The server's counts for a range, as the badges must show them (LST-4).
-async fn server_counts(stack: &Stack, token: &str, range: &str) -> Value {
-    stack
-        .get(token, &format!("/conversations?range={range}"))
-        .await["counts"]
-        .clone()
-}
-
-async fn badges(app: &App) -> Value {
-    json!({
-        "all": app.count_badge("all").await,
-        "unread": app.count_badge("unread").await,
-        "unassigned": app.count_badge("unassigned").await,
-        "mine": app.count_badge("mine").await,
-    })
-}
-
-/// Waits until the badges show `expected` (the first sync may still be landing).
-async fn wait_badges(app: &App, expected: &Value) {
-    let mut last = Value::Null;
-    let deadline = Instant::now() + WAIT;
-    while Instant::now() < deadline {
-        last = badges(app).await;
-        if &last == expected {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    panic!("badges {last} never matched the server's {expected}");
-}
-
-/// Every conversation of the first garage, newest first (all time).
-async fn all_conversations(stack: &Stack, token: &str) -> Vec<Value> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let path = match &cursor {
-            Some(c) => format!("/conversations?range=all_time&cursor={c}"),
-            None => "/conversations?range=all_time".to_string(),
-        };
-        let page = stack.get(token, &path).await;
-        items.extend(page["items"].as_array().unwrap().iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => return items,
-        }
-    }
-}
-
 fn activity(c: &Value) -> DateTime<Utc> {
     c["last_activity_at"].as_str().unwrap().parse().unwrap()
-}
-
-async fn signed_in(stack: &Stack, test: &str, email: &str) -> App {
-    let app = App::launch(&stack.data_dir(test), test).await;
-    app.sign_in(&stack.url, email).await;
-    app.wait_text("h1", "reads Messages", |t| t == "Messages")
-        .await;
-    app
 }
 
 /// ACC-3, NAV-1, LST-3 … LST-6, LST-2, THR-1, THR-3, THR-7: sign in; the badges match the
@@ -114,7 +59,7 @@ async fn sign_in_counts_search_and_open_a_thread() {
 
     // LST-2: search ignores the range and finds an old thread.
     let month_ago = Utc::now() - chrono::Duration::days(35);
-    let all = all_conversations(&stack, &token).await;
+    let all = stack.conversations(&token).await;
     let old = all
         .iter()
         .find(|c| activity(c) < month_ago && !c["customer_id"].is_null())
@@ -180,7 +125,7 @@ async fn live_inbound_message_status_pill_and_notification() {
     app.wait("#connection[data-state=\"live\"]").await;
 
     // Open an SMS thread (to watch a reply's pill), the newest one on SMS.
-    let all = all_conversations(&stack, &token).await;
+    let all = stack.conversations(&token).await;
     let open = all
         .iter()
         .find(|c| c["last_channel"] == "sms" && !c["customer_id"].is_null())

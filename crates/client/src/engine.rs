@@ -456,7 +456,7 @@ impl Engine {
 
     /// Stops syncing and sending; the cache stays for the next start.
     pub async fn shutdown(self) {
-        let _ = self.shared.stop.send(true);
+        self.shared.stop.send_replace(true);
         for t in self.tasks {
             let _ = t.await;
         }

@@ -128,6 +128,25 @@ impl App {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        // The app is single-instance per profile: the next launch on this profile must not find
+        // this one still exiting (it would hand over to it and leave).
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let left = app_processes(&self.data_dir);
+            if left.is_empty() {
+                return;
+            }
+            if Instant::now() > deadline {
+                for pid in left {
+                    let _ = std::process::Command::new("kill")
+                        .args(["-9", &pid.to_string()])
+                        .status();
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Signs in through the form and waits for the inbox.
@@ -142,6 +161,12 @@ impl App {
     pub async fn fill(&self, css: &str, text: &str) {
         let e = self.wait(css).await;
         e.clear().await.unwrap();
+        // WebDriver's clear fires no `input` event; a person deleting the text does.
+        self.js(
+            "document.querySelector(arguments[0]).dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![json!(css)],
+        )
+        .await;
         if !text.is_empty() {
             e.send_keys(text).await.unwrap();
         }
@@ -238,6 +263,35 @@ impl App {
         .unwrap_or_default()
     }
 
+    /// Picks `value` in the `<select>` `css`, as a person does (a `change` event follows).
+    pub async fn select(&self, css: &str, value: &str) {
+        // The choices may still be loading: wait for this one.
+        self.wait(&format!("{css} option[value=\"{value}\"]")).await;
+        self.js(
+            "const e = document.querySelector(arguments[0]); e.value = arguments[1]; \
+             e.dispatchEvent(new Event('change', { bubbles: true }));",
+            vec![json!(css), json!(value)],
+        )
+        .await;
+    }
+
+    /// The current value of a form field.
+    pub async fn value(&self, css: &str) -> Option<String> {
+        self.js(
+            "const e = document.querySelector(arguments[0]); return e ? e.value : null;",
+            vec![json!(css)],
+        )
+        .await
+        .as_str()
+        .map(str::to_string)
+    }
+
+    /// Opens a route of the app (`/messages?conversation=5`), as a link inside it does.
+    pub async fn go(&self, route: &str) {
+        self.js("location.hash = arguments[0];", vec![json!(route)])
+            .await;
+    }
+
     pub async fn url(&self) -> String {
         self.client
             .current_url()
@@ -282,4 +336,23 @@ impl App {
         }
         self.set_width(WIDTHS[0]).await;
     }
+}
+
+/// The app processes running on `data_dir` (their `GARAGE_INBOX_DATA_DIR`), from `/proc`.
+pub fn app_processes(data_dir: &Path) -> Vec<u32> {
+    let want = format!("GARAGE_INBOX_DATA_DIR={}", data_dir.display());
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            comm.trim() == "garage-inbox"
+                && std::fs::read(format!("/proc/{pid}/environ"))
+                    .map(|env| env.split(|b| *b == 0).any(|kv| kv == want.as_bytes()))
+                    .unwrap_or(false)
+        })
+        .collect()
 }

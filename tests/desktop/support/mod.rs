@@ -16,6 +16,8 @@ pub use stack::Stack;
 
 use std::time::{Duration, Instant};
 
+use serde_json::{json, Value};
+
 /// How long a test waits for the UI to reach a state before it fails.
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -35,4 +37,44 @@ where
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Launches the app on a fresh profile named `test` and signs `email` in.
+pub async fn signed_in(stack: &Stack, test: &str, email: &str) -> App {
+    let app = App::launch(&stack.data_dir(test), test).await;
+    app.sign_in(&stack.url, email).await;
+    app.wait_text("h1", "reads Messages", |t| t == "Messages")
+        .await;
+    app
+}
+
+/// The server's counts for a range, as the badges must show them (LST-4).
+pub async fn server_counts(stack: &Stack, token: &str, range: &str) -> Value {
+    stack
+        .get(token, &format!("/conversations?range={range}"))
+        .await["counts"]
+        .clone()
+}
+
+pub async fn badges(app: &App) -> Value {
+    json!({
+        "all": app.count_badge("all").await,
+        "unread": app.count_badge("unread").await,
+        "unassigned": app.count_badge("unassigned").await,
+        "mine": app.count_badge("mine").await,
+    })
+}
+
+/// Waits until the badges show `expected` (the first sync may still be landing).
+pub async fn wait_badges(app: &App, expected: &Value) {
+    let mut last = Value::Null;
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        last = badges(app).await;
+        if &last == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("badges {last} never matched the server's {expected}");
 }

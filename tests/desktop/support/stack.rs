@@ -167,6 +167,61 @@ impl Stack {
         call(req.bearer_auth(token).json(&body)).await
     }
 
+    /// Every conversation of the first garage, newest first (all time).
+    pub async fn conversations(&self, token: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let path = match &cursor {
+                Some(c) => format!("/conversations?range=all_time&cursor={c}"),
+                None => "/conversations?range=all_time".to_string(),
+            };
+            let page = self.get(token, &path).await;
+            items.extend(page["items"].as_array().unwrap().iter().cloned());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return items,
+            }
+        }
+    }
+
+    /// The newest conversation whose detail (`GET /conversations/{id}`) satisfies `pick`.
+    pub async fn find_conversation(&self, token: &str, pick: impl Fn(&Value) -> bool) -> Value {
+        for c in self.conversations(token).await {
+            let detail = self
+                .get(token, &format!("/conversations/{}", c["id"]))
+                .await;
+            if pick(&detail) {
+                return detail;
+            }
+        }
+        panic!("the demo data has no conversation of the kind this test needs");
+    }
+
+    /// The newest conversation (of those `among` accepts) with a newest-page thread item that
+    /// satisfies `pick`: (conversation summary, item).
+    pub async fn find_item(
+        &self,
+        token: &str,
+        among: impl Fn(&Value) -> bool,
+        pick: impl Fn(&Value) -> bool,
+    ) -> (Value, Value) {
+        for c in self
+            .conversations(token)
+            .await
+            .into_iter()
+            .filter(|c| among(c))
+        {
+            let page = self
+                .get(token, &format!("/conversations/{}/messages", c["id"]))
+                .await;
+            if let Some(item) = page["items"].as_array().unwrap().iter().find(|i| pick(i)) {
+                return (c, item.clone());
+            }
+        }
+        panic!("the demo data has no thread item of the kind this test needs");
+    }
+
     /// A customer texts the first garage, through a Twilio webhook signed as Twilio signs it.
     pub async fn inbound_sms(&self, from: &str, body: &str) {
         let org = &self.seed["organisations"][0];

@@ -52,9 +52,12 @@ pub fn Composer(props: &ComposerProps) -> Html {
     let error = use_state(|| None::<String>);
     let sending = use_state(|| false);
     let picker_open = use_state(|| false);
+    // Typed since the conversation opened: a draft read late must not overwrite it.
+    let typed = use_mut_ref(|| false);
 
     // A conversation opens: its draft comes back, the catalog is read.
     {
+        let typed = typed.clone();
         let (text, channel, sms_chosen, template, params, error, catalog, mode) = (
             text.clone(),
             channel.clone(),
@@ -74,11 +77,13 @@ pub fn Composer(props: &ComposerProps) -> Html {
             params.set(Vec::new());
             error.set(None);
             mode.set(Mode::Reply);
+            *typed.borrow_mut() = false;
             wasm_bindgen_futures::spawn_local(async move {
                 let r = ConversationRef {
                     conversation_id: id,
                 };
-                if let Ok(Some(d)) = ipc::call::<_, Option<Draft>>(cmd::DRAFT, &r).await {
+                let draft = ipc::call::<_, Option<Draft>>(cmd::DRAFT, &r).await;
+                if let (Ok(Some(d)), false) = (draft, *typed.borrow()) {
                     text.set(d.body);
                     if d.channel.is_some() {
                         sms_chosen.set(d.channel == Some(Channel::Sms));
@@ -283,9 +288,9 @@ pub fn Composer(props: &ComposerProps) -> Html {
 
     let can_note = props.capabilities.can_write();
     let gated = props.capabilities.replies_need_approval();
-    let typed = slash_query(&text).unwrap_or_default().to_string();
+    let slash = slash_query(&text).unwrap_or_default().to_string();
     let quick_shown: Vec<QuickMessage> = if slash_query(&text).is_some() {
-        matching(&catalog.quick, &typed)
+        matching(&catalog.quick, &slash)
             .into_iter()
             .cloned()
             .collect()
@@ -493,5 +498,33 @@ pub fn TemplatePicker(props: &TemplatePickerProps) -> Html {
                 <p id="template-preview" class="template-preview">{ t.render(&props.params) }</p>
             }
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::test_render;
+
+    #[tokio::test]
+    async fn cmp2_the_template_picker_previews_what_the_customer_reads() {
+        let templates = vec![WhatsappTemplate {
+            id: 1,
+            name: "vehicle_ready".into(),
+            language: "en_GB".into(),
+            body: "Hi {{1}}, your vehicle {{2}} is ready for collection.".into(),
+            param_count: 2,
+        }];
+        let html = test_render::<TemplatePicker>(TemplatePickerProps {
+            templates,
+            selected: Some("vehicle_ready".into()),
+            params: vec!["Amelia".into(), "MO22 TNT".into()],
+            on_select: Callback::noop(),
+            on_params: Callback::noop(),
+        })
+        .await;
+        assert!(html.contains("vehicle_ready (en_GB)"), "{html}");
+        assert_eq!(html.matches(r#"class="template-param""#).count(), 2);
+        assert!(html.contains("Hi Amelia, your vehicle MO22 TNT is ready for collection."));
     }
 }

@@ -239,3 +239,47 @@ pub fn PickWorkOrder(props: &PickWorkOrderProps) -> Html {
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::components::test_render;
+    use crate::fixtures::*;
+    use inbox_core::whatsapp::WindowState;
+    use inbox_core::WorkOrderStatus;
+
+    fn work_order(id: Id, number: &str) -> WorkOrder {
+        WorkOrder {
+            id,
+            number: number.into(),
+            status: WorkOrderStatus::Active,
+            vehicle_registration: "HC20 NCO".into(),
+            description: "VW Golf - Clutch replacement".into(),
+            customer_id: 9,
+            customer_name: "Henry Young".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn rte3_several_active_work_orders_ask_to_pick_one() {
+        let mut summary = row(2, 10);
+        summary.needs_work_order_pick = true;
+        let detail = ConversationDetail {
+            summary,
+            customer: None,
+            linked_work_order: None,
+            work_order_candidates: vec![work_order(47, "WO-1047"), work_order(48, "WO-1048")],
+            whatsapp_window: WindowState::NeverOpened,
+            reply_channels: vec![],
+        };
+        let html = test_render::<PickWorkOrder>(PickWorkOrderProps {
+            detail: Rc::new(detail),
+            on_changed: Callback::noop(),
+        })
+        .await;
+        assert!(html.contains("Pick a work order to link"), "{html}");
+        assert!(html.contains(r#"data-work-order-id="47""#));
+        assert!(html.contains(r#"data-work-order-id="48""#));
+        assert!(html.contains("WO-1048 · HC20 NCO"));
+    }
+}

@@ -355,9 +355,14 @@ mod tests {
     async fn cmp4_thr5_failed_replies_offer_retry_refused_ones_discard_and_cards_open() {
         let html = render(thread()).await;
         assert!(open_tag(&html, r#"class="button-link retry""#).contains(r#"data-message-id="12""#));
-        assert!(open_tag(&html, r#"class="button-link discard""#).contains(r#"data-client-id="c-2""#));
+        assert!(
+            open_tag(&html, r#"class="button-link discard""#).contains(r#"data-client-id="c-2""#)
+        );
         assert!(open_tag(&html, r#"class="button-link open-call""#).contains(r#"data-call-id="3""#));
-        assert!(html.contains(r#"id="copy-link""#), "LST-7: the header carries Copy link");
+        assert!(
+            html.contains(r#"id="copy-link""#),
+            "LST-7: the header carries Copy link"
+        );
         // Only the failed reply can be retried.
         assert_eq!(html.matches("button-link retry").count(), 1);
     }

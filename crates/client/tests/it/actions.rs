@@ -602,8 +602,6 @@ async fn set1_a_manager_edits_quick_messages_and_templates_and_the_front_desk_ca
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drafts_survive_a_restart_and_an_empty_body_forgets_them() {
     let (_dir, server, desk, cache_path) = desk().await;
-    // Live before each shutdown: `Engine::shutdown` can miss its stop signal while the engine is
-    // still starting (see `an_engine_stopped_while_starting_stops`).
     let start = || start_live(&server.base, &desk, cache_path.clone());
     let engine = start().await;
     let draft = Draft {
@@ -691,12 +689,10 @@ async fn dsk5_writes_are_refused_offline_and_the_sidebar_reads_the_cache() {
     engine.shutdown().await;
 }
 
-/// `Engine::shutdown` sends its stop signal with `watch::Sender::send`, which drops the value
-/// when no task holds a receiver at that instant (both tasks busy outside their `select!`, as
-/// while starting); the tasks then never see it and shutdown waits forever. The fix is
-/// `stop.send_replace(true)` in crates/client/src/engine.rs.
+/// Stopping an engine that is still starting returns: the stop signal is kept for tasks that
+/// subscribe later (`watch::Sender::send` dropped it when no task held a receiver at that
+/// instant, and shutdown then waited forever).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "Engine::shutdown can hang: engine.rs sends its stop signal with watch::Sender::send"]
 async fn an_engine_stopped_while_starting_stops() {
     let (_dir, server, desk, cache_path) = desk().await;
     for _ in 0..5 {
