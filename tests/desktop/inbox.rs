@@ -1,6 +1,6 @@
 //! Sign-in, the list, the thread, real time, offline and notifications, in the real window.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};

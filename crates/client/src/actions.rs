@@ -278,14 +278,29 @@ impl Engine {
         online(self.shared.api.search_customers(q).await)
     }
 
-    /// CMP-6, from the cache.
+    /// CMP-6, from the cache; from the server while the first sync is still running.
     pub async fn quick_messages(&self) -> EngineResult<Vec<QuickMessage>> {
+        if self.never_synced().await? {
+            if let Ok(list) = self.shared.api.quick_messages().await {
+                return Ok(list);
+            }
+        }
         Ok(self.shared.cache(|c| c.quick_messages()).await?)
     }
 
-    /// CMP-2, from the cache.
+    /// CMP-2, from the cache; from the server while the first sync is still running.
     pub async fn templates(&self) -> EngineResult<Vec<WhatsappTemplate>> {
+        if self.never_synced().await? {
+            if let Ok(list) = self.shared.api.templates().await {
+                return Ok(list);
+            }
+        }
         Ok(self.shared.cache(|c| c.templates()).await?)
+    }
+
+    /// The cache holds no snapshot yet (a first sign-in still loading).
+    async fn never_synced(&self) -> EngineResult<bool> {
+        Ok(self.shared.cache(|c| c.cursor()).await?.is_none())
     }
 
     /// SET-1: creates (`id` None) or edits a quick message.

@@ -159,6 +159,14 @@ impl Api {
         .await
     }
 
+    pub async fn quick_messages(&self) -> ApiResult<Vec<QuickMessage>> {
+        self.items("/api/v1/quick-messages").await
+    }
+
+    pub async fn templates(&self) -> ApiResult<Vec<WhatsappTemplate>> {
+        self.items("/api/v1/templates").await
+    }
+
     pub async fn staff(&self) -> ApiResult<Vec<StaffRef>> {
         self.items("/api/v1/staff").await
     }
