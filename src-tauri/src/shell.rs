@@ -339,6 +339,9 @@ fn sign_in_error(server: &str, e: ApiError) -> CommandError {
         ApiError::Unreachable(why) => {
             CommandError::new(format!("The server at {server} cannot be reached ({why})."))
         }
+        ApiError::Failed(why) => CommandError::new(format!(
+            "The server at {server} could not sign you in ({why}). Try again in a moment."
+        )),
     }
 }
 

@@ -21,10 +21,12 @@ use crate::engine::{Engine, EngineError, EngineResult};
 
 const DRAFT_KEY: &str = "draft.";
 
-/// A server answer as the engine reports it: unreachable means offline (refused, not queued).
+/// A server answer as the engine reports it: unreachable means offline (refused, not queued);
+/// a server that failed after the request reached it may have made the change.
 fn online<T>(r: ApiResult<T>) -> EngineResult<T> {
     r.map_err(|e| match e {
         ApiError::Unreachable(_) => EngineError::Offline,
+        ApiError::Failed(why) => EngineError::Unconfirmed(why),
         other => EngineError::Api(other),
     })
 }
@@ -48,8 +50,14 @@ impl Engine {
     pub async fn detail(&self, id: Id) -> EngineResult<ConversationDetail> {
         match self.shared.api.detail(id).await {
             Ok(detail) => {
-                let mut changes = vec![Change::Conversation(detail.summary.clone())];
-                changes.extend(detail.customer.clone().map(Change::Customer));
+                // Not the summary: the event log keeps rows in order, and this read may be
+                // older than an event already applied.
+                let mut changes: Vec<Change> = detail
+                    .customer
+                    .clone()
+                    .map(Change::Customer)
+                    .into_iter()
+                    .collect();
                 changes.extend(detail.linked_work_order.clone().map(Change::WorkOrder));
                 self.store_answer(changes).await?;
                 Ok(detail)
@@ -57,7 +65,7 @@ impl Engine {
             Err(ApiError::Refused { status: 404, .. }) => Err(EngineError::Invalid(
                 "this conversation no longer exists".into(),
             )),
-            Err(ApiError::Unreachable(_)) => self.cached_detail(id).await,
+            Err(ApiError::Unreachable(_) | ApiError::Failed(_)) => self.cached_detail(id).await,
             Err(e) => Err(e.into()),
         }
     }
@@ -184,7 +192,9 @@ impl Engine {
                     .await?;
                 w
             }
-            Err(ApiError::Unreachable(_)) => cached.ok_or(EngineError::Offline)?,
+            Err(ApiError::Unreachable(_) | ApiError::Failed(_)) => {
+                cached.ok_or(EngineError::Offline)?
+            }
             Err(ApiError::Refused { status: 404, .. }) => {
                 return Err(EngineError::Invalid(
                     "this work order no longer exists".into(),
@@ -227,7 +237,7 @@ impl Engine {
                 self.store_answer(vec![Change::Call(c.clone())]).await?;
                 c
             }
-            Err(ApiError::Unreachable(_)) => self
+            Err(ApiError::Unreachable(_) | ApiError::Failed(_)) => self
                 .shared
                 .cache(move |c| c.call(call_id))
                 .await?

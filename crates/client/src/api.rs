@@ -30,14 +30,18 @@ pub enum ApiError {
         code: String,
         message: String,
     },
-    /// The server could not be reached or failed; retrying later may help.
+    /// The server could not be reached; retrying later may help.
     #[error("the server cannot be reached: {0}")]
     Unreachable(String),
+    /// The request reached the server, which failed or gave no readable answer (5xx, 429, 408,
+    /// a body that does not parse): retrying later may help, but a write may have taken effect.
+    #[error("the server failed: {0}")]
+    Failed(String),
 }
 
 impl ApiError {
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ApiError::Unreachable(_))
+        matches!(self, ApiError::Unreachable(_) | ApiError::Failed(_))
     }
 }
 
@@ -350,12 +354,12 @@ impl Api {
         if status.is_success() {
             if status == StatusCode::NO_CONTENT {
                 return serde_json::from_value(serde_json::Value::Null)
-                    .map_err(|e| ApiError::Unreachable(e.to_string()));
+                    .map_err(|e| ApiError::Failed(e.to_string()));
             }
             return res
                 .json::<T>()
                 .await
-                .map_err(|e| ApiError::Unreachable(format!("unreadable answer: {e}")));
+                .map_err(|e| ApiError::Failed(format!("unreadable answer: {e}")));
         }
         let text = res.text().await.unwrap_or_default();
         let (code, message) = match serde_json::from_str::<ErrorBody>(&text) {
@@ -368,7 +372,7 @@ impl Api {
                 || s == StatusCode::TOO_MANY_REQUESTS
                 || s == StatusCode::REQUEST_TIMEOUT =>
             {
-                ApiError::Unreachable(format!("{s}: {message}"))
+                ApiError::Failed(format!("{s}: {message}"))
             }
             s => ApiError::Refused {
                 status: s.as_u16(),

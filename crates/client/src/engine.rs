@@ -81,6 +81,9 @@ pub enum EngineError {
         "You are offline, so this change was not saved. Try again when the connection is back."
     )]
     Offline,
+    /// The server failed after the change reached it: it may or may not have been made.
+    #[error("The server did not confirm this change ({0}). It may have been saved: check before trying again.")]
+    Unconfirmed(String),
     #[error("the engine stopped")]
     Stopped,
 }

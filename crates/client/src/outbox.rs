@@ -74,7 +74,7 @@ async fn drain(shared: &Arc<Shared>) -> Result<(), Stop> {
                     .map_err(|_| Stop::Unreachable)?;
             }
             Err(ApiError::Unauthorized(_)) => return Err(Stop::SignedOut),
-            Err(ApiError::Unreachable(reason)) => {
+            Err(ApiError::Unreachable(reason) | ApiError::Failed(reason)) => {
                 tracing::debug!(%reason, "outbox waits for the server");
                 return Err(Stop::Unreachable);
             }

@@ -44,6 +44,9 @@ pub fn Composer(props: &ComposerProps) -> Html {
     let conversation_id = props.detail.summary.id;
     let mode = use_state(|| Mode::Reply);
     let text = use_state(String::new);
+    // The internal note has its own text, never kept as a reply draft: a note must not come
+    // back in the reply box, one Ctrl+Enter from the customer.
+    let note_text = use_state(String::new);
     let channel = use_state(|| None::<Channel>);
     let sms_chosen = use_state(|| false);
     let template = use_state(|| None::<String>);
@@ -57,7 +60,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
 
     // A conversation opens: its draft comes back, the catalog is read.
     {
-        let typed = typed.clone();
+        let (typed, note_text) = (typed.clone(), note_text.clone());
         let (text, channel, sms_chosen, template, params, error, catalog, mode) = (
             text.clone(),
             channel.clone(),
@@ -78,6 +81,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
             error.set(None);
             mode.set(Mode::Reply);
             *typed.borrow_mut() = false;
+            note_text.set(String::new());
             wasm_bindgen_futures::spawn_local(async move {
                 let r = ConversationRef {
                     conversation_id: id,
@@ -119,11 +123,19 @@ pub fn Composer(props: &ComposerProps) -> Html {
     let on_text = {
         let (text, save_draft, picker_open) =
             (text.clone(), save_draft.clone(), picker_open.clone());
+        let typed = typed.clone();
         Callback::from(move |e: InputEvent| {
+            *typed.borrow_mut() = true;
             let value = e.target_unchecked_into::<HtmlTextAreaElement>().value();
             picker_open.set(slash_query(&value).is_some());
             save_draft(value.clone());
             text.set(value);
+        })
+    };
+    let on_note_text = {
+        let note_text = note_text.clone();
+        Callback::from(move |e: InputEvent| {
+            note_text.set(e.target_unchecked_into::<HtmlTextAreaElement>().value());
         })
     };
 
@@ -149,7 +161,9 @@ pub fn Composer(props: &ComposerProps) -> Html {
     let insert = {
         let (text, save_draft, picker_open) =
             (text.clone(), save_draft.clone(), picker_open.clone());
+        let typed = typed.clone();
         Callback::from(move |q: QuickMessage| {
+            *typed.borrow_mut() = true;
             let next = insert_quick(&text, &q);
             save_draft(next.clone());
             text.set(next);
@@ -168,6 +182,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
     );
 
     let send = {
+        let note_text = note_text.clone();
         let (text, template, params, error, sending, mode) = (
             text.clone(),
             template.clone(),
@@ -185,7 +200,10 @@ pub fn Composer(props: &ComposerProps) -> Html {
             if *sending {
                 return;
             }
-            let body = (*text).trim().to_string();
+            let body = match *mode {
+                Mode::Note => (*note_text).trim().to_string(),
+                Mode::Reply => (*text).trim().to_string(),
+            };
             let request = match (*mode, &reply) {
                 (Mode::Note, _) => {
                     if body.is_empty() {
@@ -235,6 +253,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
                 sending.clone(),
             );
             let (save_draft, on_signed_out) = (save_draft.clone(), on_signed_out.clone());
+            let note_text = note_text.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let result = match &request {
                     Send::Reply(r) => ipc::call::<_, OutboxEntry>(cmd::SEND_REPLY, r)
@@ -245,11 +264,15 @@ pub fn Composer(props: &ComposerProps) -> Html {
                 sending.set(false);
                 match result {
                     Ok(()) => {
-                        text.set(String::new());
-                        template.set(None);
-                        params.set(Vec::new());
                         error.set(None);
-                        save_draft(String::new());
+                        if matches!(request, Send::Note(_)) {
+                            note_text.set(String::new());
+                        } else {
+                            text.set(String::new());
+                            template.set(None);
+                            params.set(Vec::new());
+                            save_draft(String::new());
+                        }
                     }
                     Err(e) if e.signed_out => on_signed_out.emit(Some(e.message)),
                     Err(e) => error.set(Some(e.message)),
@@ -367,7 +390,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
             if *mode == Mode::Note {
                 <textarea id="note-text" class="composer-text note" rows="3"
                     placeholder="An internal note — only staff see it" aria-label="Internal note"
-                    value={(*text).clone()} oninput={on_text} onkeydown={on_key} />
+                    value={(*note_text).clone()} oninput={on_note_text} onkeydown={on_key} />
             } else {
                 if detail.reply_channels.len() > 1 && !matches!(reply, ReplyMode::NotAllowed | ReplyMode::ReplyBySms) {
                     <label class="composer-channel">

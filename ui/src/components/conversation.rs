@@ -46,21 +46,40 @@ pub fn ConversationPane(props: &ConversationPaneProps) -> Html {
 
     // The detail follows the row: assignment, link, channel and window change with it.
     let summary = props.thread.header.as_ref().map(|h| h.summary.clone());
+    // Only the newest read may land: an older answer (another conversation, or this one before
+    // its latest change) arriving late is dropped.
+    let generation = use_mut_ref(|| 0u64);
     {
         let (detail, on_signed_out) = (detail.clone(), props.on_signed_out.clone());
+        let (generation, action_error) = (generation.clone(), action_error.clone());
         use_effect_with((id, summary), move |(id, _)| {
             let id = *id;
             if detail.as_ref().is_some_and(|d| d.summary.id != id) {
                 detail.set(None);
             }
+            let mine = {
+                let mut g = generation.borrow_mut();
+                *g += 1;
+                *g
+            };
             wasm_bindgen_futures::spawn_local(async move {
                 let r = ConversationRef {
                     conversation_id: id,
                 };
-                match ipc::call::<_, ConversationDetail>(cmd::DETAIL, &r).await {
-                    Ok(d) => detail.set(Some(Rc::new(d))),
+                let answer = ipc::call::<_, ConversationDetail>(cmd::DETAIL, &r).await;
+                if *generation.borrow() != mine {
+                    return;
+                }
+                match answer {
+                    Ok(d) => {
+                        action_error.set(None);
+                        detail.set(Some(Rc::new(d)));
+                    }
                     Err(e) if e.signed_out => on_signed_out.emit(Some(e.message)),
-                    Err(_) => {}
+                    Err(e) => action_error.set(Some(format!(
+                        "Could not load this conversation's details: {}",
+                        e.message
+                    ))),
                 }
             });
         });

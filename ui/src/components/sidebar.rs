@@ -32,6 +32,8 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
     let staff = use_state(Vec::<StaffRef>::new);
     let error = use_state(|| None::<String>);
     let dialog = use_state(|| None::<Dialogs>);
+    // Bumped when an assignment fails: the dropdown is rebuilt to show the real assignee again.
+    let refused = use_state(|| 0u32);
     {
         let staff = staff.clone();
         use_effect_with((), move |_| {
@@ -65,6 +67,7 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
             fail.clone(),
             error.clone(),
         );
+        let refused = refused.clone();
         Callback::from(move |e: Event| {
             let value = e.target_unchecked_into::<HtmlSelectElement>().value();
             let args = AssignArgs {
@@ -77,6 +80,7 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
                 fail.clone(),
                 error.clone(),
             );
+            let refused = refused.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 match ipc::call::<_, ConversationSummary>(cmd::ASSIGN, &args).await {
                     Ok(summary) => {
@@ -86,7 +90,10 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
                             ..(*detail).clone()
                         });
                     }
-                    Err(e) => fail.emit(e),
+                    Err(e) => {
+                        refused.set(*refused + 1);
+                        fail.emit(e);
+                    }
                 }
             });
         })
@@ -146,7 +153,8 @@ pub fn Sidebar(props: &SidebarProps) -> Html {
             </section>
             <section class="sidebar-section">
                 <h4><label for="assignee">{ "Assigned to" }</label></h4>
-                <select id="assignee" disabled={!can_write} onchange={on_assign}>
+                <select id="assignee" key={format!("assignee-{}-{}", assignee.unwrap_or_default(), *refused)}
+                    disabled={!can_write} onchange={on_assign}>
                     <option value="" selected={assignee.is_none()}>{ "Unassigned" }</option>
                     { for staff.iter().map(|m| html! {
                         <option value={m.id.to_string()} selected={assignee == Some(m.id)}>{ &m.name }</option>
@@ -231,15 +239,28 @@ pub fn LinkDialog(props: &LinkDialogProps) -> Html {
     let results = use_state(|| None::<Vec<WorkOrder>>);
     let error = use_state(|| None::<String>);
     let timer = use_mut_ref(|| None::<Timeout>);
+    // Only the newest search's answer is shown.
+    let latest = use_mut_ref(|| 0u64);
     let search = {
         let (results, error) = (results.clone(), error.clone());
         move |q: String| {
-            let (results, error) = (results.clone(), error.clone());
+            let (results, error, latest) = (results.clone(), error.clone(), latest.clone());
+            let mine = {
+                let mut l = latest.borrow_mut();
+                *l += 1;
+                *l
+            };
             wasm_bindgen_futures::spawn_local(async move {
-                match ipc::call::<_, Vec<WorkOrder>>(cmd::SEARCH_WORK_ORDERS, &SearchArgs { q })
-                    .await
-                {
-                    Ok(list) => results.set(Some(list)),
+                let args = SearchArgs { q };
+                let answer = ipc::call::<_, Vec<WorkOrder>>(cmd::SEARCH_WORK_ORDERS, &args).await;
+                if *latest.borrow() != mine {
+                    return;
+                }
+                match answer {
+                    Ok(list) => {
+                        error.set(None);
+                        results.set(Some(list));
+                    }
                     Err(e) => error.set(Some(e.message)),
                 }
             });

@@ -78,13 +78,23 @@ impl Cache {
 impl Cache {
     /// Stores what the server answered to a write of this desktop (a note, an assignment, a
     /// moved call …) at once, without moving the cursor: the same rows arrive again as events,
-    /// and applying them twice changes nothing. Returns the conversations touched.
+    /// and applying them twice changes nothing. A message answer never replaces a newer copy.
+    /// Returns the conversations touched.
     pub fn apply_answer(&mut self, changes: &[Change]) -> CacheResult<Vec<Id>> {
         let tx = self.conn.transaction()?;
         let mut report = Report::default();
         let mut deferred = Deferred::new(Index::Now);
         for change in changes {
-            apply_change(&tx, change, &mut report, &mut deferred)?;
+            match change {
+                // A message's status can move on between the server's answer and its arrival
+                // here (a retried reply failing again at once): the copy with the newer
+                // `updated_at` wins, as for fetched thread pages.
+                Change::Message(m) => {
+                    rows::message(&tx, m, Source::Fetched, &mut deferred)?;
+                    report.touch(m.conversation_id);
+                }
+                other => apply_change(&tx, other, &mut report, &mut deferred)?,
+            }
         }
         deferred.finish(&tx)?;
         tx.commit()?;
