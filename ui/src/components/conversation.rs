@@ -169,11 +169,18 @@ pub fn ConversationPane(props: &ConversationPaneProps) -> Html {
             <button id="toggle-sidebar" type="button" class="icon-button panel-toggle"
                 aria-pressed={sidebar_open.to_string()} aria-label="Show details" title="Details panel"
                 onclick={toggle_sidebar.clone()}>
-                <span aria-hidden="true">{ "▥" }</span>
+                <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+                    <rect x="1.5" y="2.5" width="13" height="11" rx="1.5" fill="none" stroke="currentColor" />
+                    <line x1="10" y1="2.5" x2="10" y2="13.5" stroke="currentColor" />
+                </svg>
             </button>
             <button id="open-details" type="button" class="icon-button info-toggle"
                 aria-label="Details" title="Details" onclick={toggle_sidebar}>
-                <span aria-hidden="true">{ "ⓘ" }</span>
+                <svg width="16" height="16" viewBox="0 0 16 16" aria-hidden="true">
+                    <circle cx="8" cy="8" r="6.5" fill="none" stroke="currentColor" />
+                    <line x1="8" y1="7" x2="8" y2="11.5" stroke="currentColor" stroke-width="1.5" />
+                    <circle cx="8" cy="4.8" r="0.9" fill="currentColor" />
+                </svg>
             </button>
         </>
     };
