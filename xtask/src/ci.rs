@@ -3,7 +3,7 @@
 use std::process::Command;
 use std::time::Instant;
 
-use crate::cmd::{cargo, secs, timed};
+use crate::cmd::{cargo, secs, succeeds, timed};
 
 /// A named step: a command, or one of xtask's own tasks.
 type Step = (&'static str, Box<dyn FnOnce() -> anyhow::Result<()>>);
@@ -39,7 +39,19 @@ pub fn run() -> anyhow::Result<()> {
     // Issue 8: the server suite again against PostgreSQL when a cluster is given (`.ci/run`
     // starts a throwaway one and sets the URL): one suite, each test in a database of its own.
     if std::env::var_os("INBOX_TEST_POSTGRES_URL").is_some() {
-        let mut c = cargo(["test", "-p", "inbox-server"]);
+        // Through the workspace's own test build: `cargo test -p inbox-server` resolves
+        // features for that package alone and so recompiles most dependencies.
+        let mut c = if succeeds(cargo(["nextest", "--version"])) {
+            cargo([
+                "nextest",
+                "run",
+                "--workspace",
+                "-E",
+                "package(inbox-server)",
+            ])
+        } else {
+            cargo(["test", "-p", "inbox-server"])
+        };
         c.env("INBOX_TEST_BACKEND", "postgres");
         steps.push(command("test-postgres", c));
     } else {
