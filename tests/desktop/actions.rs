@@ -148,8 +148,8 @@ async fn whatsapp_outside_the_window_offers_templates_only() {
     app.quit().await;
 }
 
-/// CMP-4 and the troubleshooting row "Message shows failed": Retry re-queues a failed reply,
-/// and the provider delivers it.
+/// CMP-4 and the troubleshooting row "Message shows failed": the provider's reason shows beside
+/// the pill in plain words; Retry re-queues the failed reply, and the provider delivers it.
 #[tokio::test(flavor = "multi_thread")]
 async fn failed_reply_is_retried_and_delivered() {
     let stack = Stack::start().await;
@@ -164,6 +164,19 @@ async fn failed_reply_is_retried_and_delivered() {
     let app = signed_in(&stack, "retry", DESK).await;
     open_conversation(&app, id(&c)).await;
     wait_status(&app, id(&failed), &["failed"]).await;
+    // The provider's reason, in plain words, beside the pill.
+    let reason = failed["error"]
+        .as_str()
+        .expect("a failed reply carries its reason");
+    assert!(reason.contains("(Twilio "), "{reason}");
+    let shown = app
+        .text(&format!(
+            ".bubble[data-message-id=\"{}\"] .failure-reason",
+            id(&failed)
+        ))
+        .await
+        .unwrap_or_default();
+    assert_eq!(shown, format!("Not sent: {reason}"));
     app.screenshots("failed").await;
     app.click(&format!(".retry[data-message-id=\"{}\"]", id(&failed)))
         .await;

@@ -139,6 +139,8 @@ async fn live_inbound_message_status_pill_and_notification() {
     app.wait(&format!("#thread[data-conversation-id=\"{open_id}\"]"))
         .await;
     app.fill("#search", "").await;
+    // The pointer off the list, which holds still under it (LST-13), to read the thread.
+    app.hover("#thread .thread-log").await;
 
     // A customer further down the list texts in.
     let ids = app.row_ids().await;
@@ -225,8 +227,12 @@ async fn offline_banner_cached_reading_cold_start_and_back_live() {
     let mut stack = Stack::start().await;
     let app = signed_in(&stack, "offline", DESK).await;
     app.wait("#connection[data-state=\"live\"]").await;
-    let ids = app.row_ids().await;
-    assert!(ids.len() >= 2);
+    // Live before the first sync's rows show: wait for them rather than read them once.
+    let ids = eventually("two rows in the list", WAIT, || async {
+        let ids = app.row_ids().await;
+        (ids.len() >= 2).then_some(ids)
+    })
+    .await;
     for id in &ids[..2] {
         app.click(&format!(".conversation-row[data-conversation-id=\"{id}\"]"))
             .await;

@@ -120,6 +120,22 @@ pub fn status_label(s: DeliveryStatus) -> &'static str {
     }
 }
 
+/// The words beside a reply's pill (CMP-4): why it failed — the provider's reason as the server
+/// stored it, already in plain words — or, when the provider gave none, what to check; why it
+/// was rejected. None for every other status.
+pub fn failure_text(status: DeliveryStatus, error: Option<&str>) -> Option<String> {
+    let error = error.map(str::trim).filter(|e| !e.is_empty());
+    match (status, error) {
+        (DeliveryStatus::Failed, Some(reason)) => Some(format!("Not sent: {reason}")),
+        (DeliveryStatus::Failed, None) => Some(
+            "Not sent, and the provider gave no reason: check the customer's contact details"
+                .to_string(),
+        ),
+        (DeliveryStatus::Rejected, Some(reason)) => Some(format!("Rejected: {reason}")),
+        _ => None,
+    }
+}
+
 pub fn outcome_label(o: CallOutcome) -> &'static str {
     match o {
         CallOutcome::InProgress => "In progress",
@@ -189,6 +205,29 @@ pub fn window_label(w: &WindowState, now: DateTime<Utc>) -> (&'static str, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cmp4_a_failed_reply_says_why_in_plain_words() {
+        assert_eq!(
+            failure_text(
+                DeliveryStatus::Failed,
+                Some("The number is not valid (Twilio 21211)")
+            )
+            .as_deref(),
+            Some("Not sent: The number is not valid (Twilio 21211)")
+        );
+        let silent = failure_text(DeliveryStatus::Failed, Some("  ")).unwrap();
+        assert!(
+            silent.contains("check the customer's contact details"),
+            "{silent}"
+        );
+        assert_eq!(
+            failure_text(DeliveryStatus::Rejected, Some("Wrong price")).as_deref(),
+            Some("Rejected: Wrong price")
+        );
+        assert_eq!(failure_text(DeliveryStatus::Delivered, Some("old")), None);
+        assert_eq!(failure_text(DeliveryStatus::Rejected, None), None);
+    }
 
     fn utc(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()

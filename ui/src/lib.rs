@@ -4,6 +4,7 @@
 pub mod components;
 pub mod compose;
 pub mod format;
+pub mod hold;
 pub mod ipc;
 pub mod keys;
 pub mod route;

@@ -1,6 +1,8 @@
 //! The Messages page's state and every decision about it that does not need a window: merging a
 //! re-read list (which rows bubbled up and highlight, LST-12), paging (LST-11, THR-6), the open
-//! thread in chronological order with its outbox (THR-4), and the keyboard cursor.
+//! thread in chronological order with its outbox (THR-4), the keyboard cursor, the list holding
+//! still under the pointer (LST-13, rules in `hold`) and when opening a thread may mark it read
+//! (THR-7: only once someone is looking at it).
 //! The page's container feeds it `Action`s from command results and shell events.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -10,6 +12,8 @@ use inbox_core::api::{ConversationPage, ConversationQuery, Counts};
 use inbox_core::desktop::{ConversationHeader, OutboxEntry, OutboxState, ThreadView};
 use inbox_core::{ConversationSummary, Id, ThreadItem};
 use yew::Reducible;
+
+use crate::hold::{in_place, same_order, Hold, Queued};
 
 /// The conversation list for one query (its key: the query without a cursor).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -27,6 +31,8 @@ pub struct ListState {
     pub highlighted: BTreeMap<Id, u64>,
     /// The newest re-read applied: an older one finishing late is dropped.
     pub refreshed_epoch: u64,
+    /// A re-read that would move rows, held back while the list holds still (LST-13).
+    pub queued: Option<Queued>,
 }
 
 /// The open conversation.
@@ -41,6 +47,8 @@ pub struct ThreadState {
     pub loading: bool,
     pub loading_earlier: bool,
     pub error: Option<String>,
+    /// Someone has looked at it: open for a moment in a focused, visible window (THR-7).
+    pub seen: bool,
 }
 
 impl ThreadState {
@@ -54,6 +62,7 @@ impl ThreadState {
             loading: true,
             loading_earlier: false,
             error: None,
+            seen: false,
         }
     }
 
@@ -101,6 +110,10 @@ pub struct Inbox {
     pub thread_epoch: u64,
     /// The keyboard's position in the list (↑/↓, j/k); Enter opens it.
     pub cursor: Option<Id>,
+    /// What keeps the list still (LST-13).
+    pub hold: Hold,
+    /// The window is unfocused, minimised or hidden: nobody is reading the open thread.
+    pub window_away: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -152,6 +165,16 @@ pub enum Action {
     TouchedAll,
     /// Move the keyboard cursor by this many rows.
     MoveCursor(i32),
+    /// The pointer entered (true) or left (false) the rows (LST-13).
+    PointerOverList(bool),
+    /// The list gained (true) or lost (false) keyboard focus (LST-13).
+    ListFocused(bool),
+    /// "N new — show": apply the held-back re-read now (LST-13).
+    ShowQueued,
+    /// The window lost (true) or regained (false) focus or visibility (THR-7).
+    WindowAway(bool),
+    /// This thread has been on screen in a focused window for the dwell time (THR-7).
+    Dwelt(Id),
 }
 
 impl Reducible for Inbox {
@@ -183,6 +206,7 @@ impl Inbox {
                     self.list.next_cursor = page.next_cursor;
                     self.list.loading = false;
                     self.list.error = None;
+                    self.list.queued = None;
                 }
             }
             Action::MoreRequested => self.list.loading_more = true,
@@ -201,13 +225,32 @@ impl Inbox {
                 let current = self.list.key.as_ref() == Some(&key) && !self.list.loading;
                 if current && epoch >= self.list.refreshed_epoch {
                     self.list.refreshed_epoch = epoch;
-                    for id in bubbled(&self.list.rows, &page.items) {
-                        self.list.highlighted.insert(id, epoch);
-                    }
-                    self.list.rows = page.items;
-                    self.list.counts = page.counts;
-                    self.list.next_cursor = page.next_cursor;
                     self.list.error = None;
+                    self.list.counts = page.counts;
+                    let fresh = bubbled(&self.list.rows, &page.items);
+                    if self.hold.active() && !same_order(&self.list.rows, &page.items) {
+                        // LST-13: text changes in place; the new order waits for the release.
+                        let shown: BTreeSet<Id> = self.list.rows.iter().map(|r| r.id).collect();
+                        for id in fresh.iter().filter(|id| shown.contains(*id)) {
+                            self.list.highlighted.insert(*id, epoch);
+                        }
+                        self.list.rows = in_place(&self.list.rows, &page.items);
+                        let mut waiting =
+                            self.list.queued.take().map(|q| q.fresh).unwrap_or_default();
+                        waiting.extend(fresh);
+                        self.list.queued = Some(Queued {
+                            page,
+                            epoch,
+                            fresh: waiting,
+                        });
+                    } else {
+                        let waiting = self.list.queued.take().map(|q| q.fresh).unwrap_or_default();
+                        for id in fresh.into_iter().chain(waiting) {
+                            self.list.highlighted.insert(id, epoch);
+                        }
+                        self.list.rows = page.items;
+                        self.list.next_cursor = page.next_cursor;
+                    }
                 }
             }
             Action::ListFailed { key, message } => {
@@ -223,7 +266,13 @@ impl Inbox {
                     self.thread = Some(Rc::new(ThreadState::opening(id)));
                 }
             }
-            Action::ThreadClosed => self.thread = None,
+            Action::ThreadClosed => {
+                self.thread = None;
+                // Back from a thread that filled a narrow window: the pointer was on "Back",
+                // and a list hidden under the thread never reported it leaving (LST-13).
+                self.hold.pointer = false;
+                self.release_unless_held();
+            }
             Action::ThreadLoaded {
                 conversation_id,
                 header,
@@ -284,7 +333,57 @@ impl Inbox {
                 let from = self.cursor.or(self.open_id());
                 self.cursor = move_cursor(&ids, from, delta);
             }
+            Action::PointerOverList(over) => {
+                self.hold.pointer = over;
+                self.release_unless_held();
+            }
+            Action::ListFocused(focused) => {
+                self.hold.focus = focused;
+                self.release_unless_held();
+            }
+            Action::ShowQueued => self.release(),
+            Action::WindowAway(away) => {
+                self.window_away = away;
+                if away {
+                    if let Some(t) = &mut self.thread {
+                        Rc::make_mut(t).seen = false;
+                    }
+                }
+            }
+            Action::Dwelt(id) => {
+                if !self.window_away {
+                    if let Some(t) = self.thread_mut(id) {
+                        t.seen = true;
+                    }
+                }
+            }
         }
+    }
+
+    fn release_unless_held(&mut self) {
+        if !self.hold.active() {
+            self.release();
+        }
+    }
+
+    /// LST-13: the held-back re-read lands; the rows that waited glow as they move up.
+    fn release(&mut self) {
+        if let Some(q) = self.list.queued.take() {
+            for id in q.fresh {
+                self.list.highlighted.insert(id, q.epoch);
+            }
+            self.list.rows = q.page.items;
+            self.list.next_cursor = q.page.next_cursor;
+        }
+    }
+
+    /// THR-7: the open thread to mark read, with the unread count it had, once someone is
+    /// looking at it: open for a moment (`Dwelt`) in a focused, visible window. A thread opened
+    /// by a link while the window is in the background waits until the window is back.
+    pub fn mark_read_due(&self) -> Option<(Id, u32)> {
+        let t = self.thread.as_ref()?;
+        let unread = t.header.as_ref()?.summary.unread_count;
+        (t.seen && !self.window_away && unread > 0).then_some((t.conversation_id, unread))
     }
 
     fn thread_mut(&mut self, conversation_id: Id) -> Option<&mut ThreadState> {
@@ -645,6 +744,155 @@ mod tests {
         inbox.apply(Action::MoveCursor(1));
         inbox.apply(Action::MoveCursor(1));
         assert_eq!(inbox.cursor, Some(2));
+    }
+
+    fn ids(inbox: &Inbox) -> Vec<Id> {
+        inbox.list.rows.iter().map(|r| r.id).collect()
+    }
+
+    fn refreshed(inbox: &mut Inbox, rows: Vec<ConversationSummary>, epoch: u64) {
+        inbox.apply(Action::ListRefreshed {
+            key: ConversationQuery::default(),
+            page: page(rows),
+            epoch,
+        });
+    }
+
+    #[test]
+    fn lst13_rows_never_move_under_the_pointer_until_it_leaves() {
+        let mut inbox = loaded(vec![row(1, 50), row(2, 40), row(3, 30)]);
+        inbox.apply(Action::PointerOverList(true));
+        // 3 gets a message and would bubble to the top; 9 is a new conversation.
+        let mut bumped = row(3, 60);
+        bumped.preview = "Is the Golf ready?".into();
+        refreshed(
+            &mut inbox,
+            vec![row(9, 70), bumped, row(1, 50), row(2, 40)],
+            1,
+        );
+        assert_eq!(
+            ids(&inbox),
+            vec![1, 2, 3],
+            "nothing moves under the pointer"
+        );
+        assert_eq!(
+            inbox.list.rows[2].preview, "Is the Golf ready?",
+            "text in place"
+        );
+        assert!(inbox.list.highlighted.contains_key(&3));
+        assert_eq!(inbox.list.queued.as_ref().map(Queued::new_count), Some(2));
+        // Another change while still held: the newest order waits, the count grows.
+        refreshed(
+            &mut inbox,
+            vec![row(2, 80), row(9, 70), row(3, 60), row(1, 50)],
+            2,
+        );
+        assert_eq!(ids(&inbox), vec![1, 2, 3]);
+        assert_eq!(inbox.list.queued.as_ref().map(Queued::new_count), Some(3));
+        // Keyboard focus holds too: the pointer leaving alone does not release.
+        inbox.apply(Action::ListFocused(true));
+        inbox.apply(Action::PointerOverList(false));
+        assert_eq!(ids(&inbox), vec![1, 2, 3]);
+        inbox.apply(Action::ListFocused(false));
+        assert_eq!(
+            ids(&inbox),
+            vec![2, 9, 3, 1],
+            "released when focus moves on"
+        );
+        assert!(inbox.list.queued.is_none());
+        for id in [2, 9, 3] {
+            assert!(
+                inbox.list.highlighted.contains_key(&id),
+                "{id} glows as it moves up"
+            );
+        }
+        // Not held: a re-read applies at once.
+        refreshed(
+            &mut inbox,
+            vec![row(1, 90), row(2, 80), row(9, 70), row(3, 60)],
+            3,
+        );
+        assert_eq!(ids(&inbox), vec![1, 2, 9, 3]);
+    }
+
+    #[test]
+    fn lst13_the_pill_shows_the_waiting_rows_and_a_late_reread_stays_dropped() {
+        let mut inbox = loaded(vec![row(1, 50), row(2, 40)]);
+        inbox.apply(Action::PointerOverList(true));
+        refreshed(&mut inbox, vec![row(2, 60), row(1, 50)], 2);
+        assert_eq!(ids(&inbox), vec![1, 2]);
+        // An older re-read finishing late changes nothing.
+        refreshed(&mut inbox, vec![row(1, 50), row(2, 40)], 1);
+        assert_eq!(inbox.list.queued.as_ref().map(|q| q.epoch), Some(2));
+        // A re-read that only changes text (same order) applies in full, queue or not.
+        inbox.apply(Action::ShowQueued);
+        assert_eq!(
+            ids(&inbox),
+            vec![2, 1],
+            "the pill shows them while the pointer stays"
+        );
+        let mut read = row(2, 60);
+        read.preview = "Marked read".into();
+        refreshed(&mut inbox, vec![read, row(1, 50)], 3);
+        assert!(inbox.list.queued.is_none());
+        assert_eq!(inbox.list.rows[0].preview, "Marked read");
+        // A new query drops whatever waited.
+        inbox.apply(Action::PointerOverList(true));
+        refreshed(&mut inbox, vec![row(1, 70), row(2, 60)], 4);
+        assert!(inbox.list.queued.is_some());
+        let today = ConversationQuery {
+            range: inbox_core::range::RangePreset::Today,
+            ..ConversationQuery::default()
+        };
+        inbox.apply(Action::ListRequested(today));
+        assert!(inbox.list.queued.is_none());
+    }
+
+    fn with_header(inbox: &mut Inbox, id: Id, unread: u32) {
+        let mut summary = row(id, 10);
+        summary.unread_count = unread;
+        inbox.apply(Action::ThreadLoaded {
+            conversation_id: id,
+            header: Some(ConversationHeader {
+                summary,
+                whatsapp_window: None,
+            }),
+            view: thread_view(vec![], false),
+        });
+    }
+
+    #[test]
+    fn thr7_a_thread_is_marked_read_only_once_someone_is_looking_at_it() {
+        // Opened by a link while the window is in the background: nothing is marked.
+        let mut inbox = Inbox::default();
+        inbox.apply(Action::WindowAway(true));
+        inbox.apply(Action::ThreadOpened(4));
+        with_header(&mut inbox, 4, 2);
+        inbox.apply(Action::Dwelt(4));
+        assert_eq!(inbox.mark_read_due(), None, "the window is away");
+        // Back in front: only after the dwell.
+        inbox.apply(Action::WindowAway(false));
+        assert_eq!(inbox.mark_read_due(), None, "not yet looked at");
+        inbox.apply(Action::Dwelt(3));
+        assert_eq!(inbox.mark_read_due(), None, "another thread's dwell");
+        inbox.apply(Action::Dwelt(4));
+        assert_eq!(inbox.mark_read_due(), Some((4, 2)));
+        // Read: nothing more to mark; a new message while looking is marked too.
+        with_header(&mut inbox, 4, 0);
+        assert_eq!(inbox.mark_read_due(), None);
+        with_header(&mut inbox, 4, 1);
+        assert_eq!(inbox.mark_read_due(), Some((4, 1)));
+        // Away again (another app, minimised): a new message stays unread until the next look.
+        inbox.apply(Action::WindowAway(true));
+        with_header(&mut inbox, 4, 2);
+        inbox.apply(Action::WindowAway(false));
+        assert_eq!(inbox.mark_read_due(), None);
+        inbox.apply(Action::Dwelt(4));
+        assert_eq!(inbox.mark_read_due(), Some((4, 2)));
+        // A newly opened thread starts unseen.
+        inbox.apply(Action::ThreadOpened(5));
+        with_header(&mut inbox, 5, 1);
+        assert_eq!(inbox.mark_read_due(), None);
     }
 
     fn keys(items: &[ThreadItem]) -> Vec<(u8, Id)> {

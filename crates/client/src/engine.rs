@@ -11,8 +11,10 @@ use chrono::Utc;
 use inbox_core::api::{ConversationPage, ConversationQuery, PAGE_SIZE};
 use inbox_core::desktop::ConversationHeader;
 use inbox_core::range::{resolve, RangePreset};
-use inbox_core::whatsapp::window_state;
-use inbox_core::{Channel, ConversationSummary, Id, TemplateUse, ThreadItem, User};
+use inbox_core::whatsapp::{window_state, WindowState};
+use inbox_core::{
+    Channel, ConversationDetail, ConversationSummary, Id, TemplateUse, ThreadItem, User,
+};
 use tokio::sync::{broadcast, watch, Notify};
 
 use crate::api::{Api, ApiError};
@@ -269,9 +271,16 @@ impl Engine {
 
     /// The thread header (THR-2): the row, and for a conversation with WhatsApp messages the
     /// 24-hour window as of now, from the customer's latest cached inbound WhatsApp message.
+    /// A conversation the cache does not hold yet (a link opened while the first sync is still
+    /// loading, or one that arrived a moment ago) takes its header from the conversation's own
+    /// detail on the server; None only when neither has it.
     pub async fn header(&self, id: Id) -> EngineResult<Option<ConversationHeader>> {
         let Some(summary) = self.conversation(id).await? else {
-            return Ok(None);
+            return match self.detail(id).await {
+                Ok(detail) => Ok(Some(header_from_detail(detail))),
+                Err(EngineError::Invalid(_)) => Ok(None),
+                Err(e) => Err(e),
+            };
         };
         let whatsapp = self
             .shared
@@ -463,6 +472,17 @@ impl Engine {
         for t in self.tasks {
             let _ = t.await;
         }
+    }
+}
+
+/// THR-2's header from a conversation's detail: the window shows for a conversation on WhatsApp
+/// or one whose customer has written on it.
+fn header_from_detail(detail: ConversationDetail) -> ConversationHeader {
+    let on_whatsapp = detail.summary.last_channel == Channel::Whatsapp
+        || detail.whatsapp_window != WindowState::NeverOpened;
+    ConversationHeader {
+        whatsapp_window: on_whatsapp.then_some(detail.whatsapp_window),
+        summary: detail.summary,
     }
 }
 

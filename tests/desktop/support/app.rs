@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
@@ -174,6 +175,48 @@ impl App {
 
     pub async fn click(&self, css: &str) {
         self.wait(css).await.click().await.unwrap();
+    }
+
+    /// Moves the mouse to the centre of `css`, as a person does, and returns that point (in
+    /// the viewport's pixels).
+    pub async fn hover(&self, css: &str) -> (f64, f64) {
+        self.wait(css).await;
+        let centre = self
+            .js(
+                "const r = document.querySelector(arguments[0]).getBoundingClientRect(); \
+                 return [Math.round(r.left + r.width / 2), Math.round(r.top + r.height / 2)];",
+                vec![json!(css)],
+            )
+            .await;
+        let (x, y) = (centre[0].as_f64().unwrap(), centre[1].as_f64().unwrap());
+        self.pointer(vec![PointerAction::MoveTo {
+            duration: None,
+            x,
+            y,
+        }])
+        .await;
+        (x, y)
+    }
+
+    /// A left click wherever the mouse is now (nothing moves it first).
+    pub async fn click_here(&self) {
+        self.pointer(vec![
+            PointerAction::Down {
+                button: MOUSE_BUTTON_LEFT,
+            },
+            PointerAction::Up {
+                button: MOUSE_BUTTON_LEFT,
+            },
+        ])
+        .await;
+    }
+
+    async fn pointer(&self, steps: Vec<PointerAction>) {
+        let mut mouse = MouseActions::new("mouse".into());
+        for step in steps {
+            mouse = mouse.then(step);
+        }
+        self.client.perform_actions(mouse).await.unwrap();
     }
 
     /// The element, once it is in the page.

@@ -1,5 +1,7 @@
 //! The conversation list panel (LST-1 … LST-11): search, the two filter rows, the "Showing:" line,
-//! the rows, the empty state and "Load more".
+//! the rows, the empty state and "Load more". The rows hold still under the pointer or keyboard
+//! focus (LST-13); the "N new — show" pill sits on the "Showing:" line, beside them, never over
+//! or above them, so its coming and going moves nothing.
 
 use chrono::NaiveDate;
 use inbox_core::api::ListFilter;
@@ -35,6 +37,15 @@ pub struct ListProps {
     pub on_filter: Callback<ListFilter>,
     pub on_open: Callback<Id>,
     pub on_load_more: Callback<()>,
+    /// LST-13: the pointer entered (true) or left (false) the rows.
+    #[prop_or_default]
+    pub on_pointer_over: Callback<bool>,
+    /// LST-13: the list gained (true) or lost (false) keyboard focus.
+    #[prop_or_default]
+    pub on_list_focus: Callback<bool>,
+    /// LST-13: "N new — show".
+    #[prop_or_default]
+    pub on_show_queued: Callback<()>,
 }
 
 #[function_component]
@@ -76,6 +87,12 @@ pub fn ListPanel(props: &ListProps) -> Html {
     let on_all_time = props.on_range.reform(|_: MouseEvent| RangePreset::AllTime);
     let on_clear_search = props.on_search.reform(|_: MouseEvent| String::new());
     let active_descendant = props.cursor.map(|id| format!("row-{id}"));
+    let on_pointer_over = props.on_pointer_over.reform(|_: PointerEvent| true);
+    let on_pointer_leave = props.on_pointer_over.reform(|_: PointerEvent| false);
+    let on_focus_in = props.on_list_focus.reform(|_: FocusEvent| true);
+    let on_focus_out = props.on_list_focus.reform(|_: FocusEvent| false);
+    let on_show = props.on_show_queued.reform(|_: MouseEvent| ());
+    let waiting = list.queued.as_ref().map_or(0, |q| q.new_count());
     html! {
         <section class="list-panel" aria-label="Conversations">
             <div class="list-controls">
@@ -88,9 +105,17 @@ pub fn ListPanel(props: &ListProps) -> Html {
                     <CustomRange from={props.from} to={props.to} on_change={props.on_custom.clone()} />
                 }
                 <FilterRow active={props.filter} counts={list.counts} on_pick={props.on_filter.clone()} />
-                <p id="showing" class="showing">
-                    { showing(props.range, props.from, props.to, props.searching) }
-                </p>
+                <div class="showing-line">
+                    <p id="showing" class="showing">
+                        { showing(props.range, props.from, props.to, props.searching) }
+                    </p>
+                    if waiting > 0 {
+                        <button id="show-new" type="button" class="new-pill" onclick={on_show}
+                            aria-label={format!("{waiting} conversations with new messages: show them at the top")}>
+                            { format!("{waiting} new — show") }
+                        </button>
+                    }
+                </div>
             </div>
             if let Some(e) = &list.error {
                 <p class="list-error" role="alert">{ e }</p>
@@ -116,9 +141,11 @@ pub fn ListPanel(props: &ListProps) -> Html {
                     }
                 </div>
             } else {
-                <div class="list-scroll">
+                <div class="list-scroll" onpointerover={on_pointer_over} onpointerdown={props.on_pointer_over.reform(|_: PointerEvent| true)}
+                    onpointerleave={on_pointer_leave}>
                 <ul class="conversation-list" role="listbox" aria-label="Conversations"
-                    tabindex="0" aria-activedescendant={active_descendant}>
+                    tabindex="0" aria-activedescendant={active_descendant}
+                    onfocusin={on_focus_in} onfocusout={on_focus_out}>
                     { for list.rows.iter().map(|row| html! {
                         <ConversationRow key={row.id} row={row.clone()} clock={props.clock}
                             selected={props.open == Some(row.id)}
@@ -164,7 +191,45 @@ mod tests {
             on_filter: Callback::noop(),
             on_open: Callback::noop(),
             on_load_more: Callback::noop(),
+            on_pointer_over: Callback::noop(),
+            on_list_focus: Callback::noop(),
+            on_show_queued: Callback::noop(),
         }
+    }
+
+    #[tokio::test]
+    async fn lst13_waiting_rows_show_as_a_pill_beside_the_list_not_in_it() {
+        let list = ListState {
+            rows: vec![row(1, 50), row(2, 40)],
+            queued: Some(crate::hold::Queued {
+                page: inbox_core::api::ConversationPage {
+                    items: vec![row(9, 70), row(2, 60), row(1, 50)],
+                    next_cursor: None,
+                    counts: Default::default(),
+                },
+                epoch: 3,
+                fresh: [9, 2].into(),
+            }),
+            ..ListState::default()
+        };
+        let html = test_render::<ListPanel>(props(list)).await;
+        assert!(html.contains(">2 new — show</button>"), "{html}");
+        let pill = html.find(r#"id="show-new""#).unwrap();
+        let rows = html.find(r#"class="list-scroll""#).unwrap();
+        assert!(
+            pill < rows,
+            "on the Showing line, above the scrolling rows: {html}"
+        );
+        // The rows as shown, not the waiting order.
+        let first = html.find(r#"data-conversation-id="1""#).unwrap();
+        let second = html.find(r#"data-conversation-id="2""#).unwrap();
+        assert!(first < second && !html.contains(r#"data-conversation-id="9""#));
+        let html = test_render::<ListPanel>(props(ListState {
+            rows: vec![row(1, 50)],
+            ..ListState::default()
+        }))
+        .await;
+        assert!(!html.contains("show-new"), "{html}");
     }
 
     #[tokio::test]

@@ -19,6 +19,7 @@ use yew_router::prelude::*;
 use yew_router::query::Raw;
 
 use crate::components::app::{sign_out, unless_signed_out};
+use crate::components::attention::use_read_marking;
 use crate::components::banners::{ConnectionBanner, DefaultRangeBanner};
 use crate::components::conversation::ConversationPane;
 use crate::components::header::{PageHeader, Tabs};
@@ -183,7 +184,8 @@ pub fn MessagesPage(props: &MessagesProps) -> Html {
         });
     }
 
-    // Re-read the rows shown after a change (LST-12); those that moved up glow for a moment.
+    // Re-read the rows shown after a change (LST-12). While the list holds still (LST-13) the
+    // reducer updates them in place and keeps the new order for later.
     {
         let dispatch = inbox.dispatcher();
         let shown = inbox.list.rows.len();
@@ -194,13 +196,22 @@ pub fn MessagesPage(props: &MessagesProps) -> Html {
                 wasm_bindgen_futures::spawn_local(async move {
                     if let Ok(page) = read_pages(&key, shown).await {
                         dispatch.dispatch(Action::ListRefreshed { key, page, epoch });
-                        Timeout::new(HIGHLIGHT_MS, move || {
-                            dispatch.dispatch(Action::ClearHighlight(epoch))
-                        })
-                        .forget();
                     }
                 });
             }
+        });
+    }
+    // Rows that moved up (or had news while held) glow for a moment, counted from the newest.
+    {
+        let dispatch = inbox.dispatcher();
+        let newest = inbox.list.highlighted.values().max().copied();
+        use_effect_with(inbox.list.highlighted.clone(), move |_| {
+            let timer = newest.map(|epoch| {
+                Timeout::new(HIGHLIGHT_MS, move || {
+                    dispatch.dispatch(Action::ClearHighlight(epoch))
+                })
+            });
+            move || drop(timer)
         });
     }
 
@@ -225,6 +236,8 @@ pub fn MessagesPage(props: &MessagesProps) -> Html {
             }
         });
     }
+    // THR-7: read once someone is looking at it.
+    use_read_marking(&inbox, on_signed_out.clone());
     // Leaving the page: nothing is open any more.
     use_effect_with((), |_| {
         || {
@@ -469,6 +482,33 @@ pub fn MessagesPage(props: &MessagesProps) -> Html {
         })
     };
 
+    // LST-13: the pointer or keyboard focus holds the list still; the pill releases it.
+    let hold_ref = use_mut_ref(|| inbox.hold);
+    *hold_ref.borrow_mut() = inbox.hold;
+    let on_pointer_over = {
+        let (dispatch, hold_ref) = (inbox.dispatcher(), hold_ref.clone());
+        Callback::from(move |over: bool| {
+            // Pointer moves arrive by the dozen: only a change is dispatched.
+            if hold_ref.borrow().pointer != over {
+                hold_ref.borrow_mut().pointer = over;
+                dispatch.dispatch(Action::PointerOverList(over));
+            }
+        })
+    };
+    let on_list_focus = {
+        let (dispatch, hold_ref) = (inbox.dispatcher(), hold_ref.clone());
+        Callback::from(move |focused: bool| {
+            if hold_ref.borrow().focus != focused {
+                hold_ref.borrow_mut().focus = focused;
+                dispatch.dispatch(Action::ListFocused(focused));
+            }
+        })
+    };
+    let on_show_queued = {
+        let dispatch = inbox.dispatcher();
+        Callback::from(move |()| dispatch.dispatch(Action::ShowQueued))
+    };
+
     let on_touched = {
         let dispatch = inbox.dispatcher();
         Callback::from(move |id: Id| dispatch.dispatch(Action::Touched(vec![id])))
@@ -521,7 +561,8 @@ pub fn MessagesPage(props: &MessagesProps) -> Html {
                 <ListPanel list={inbox.list.clone()} {range} from={view.from} to={view.to}
                     filter={view.filter} search={(*search_text).clone()} searching={view.q.is_some()}
                     open={view.conversation} cursor={inbox.cursor} {clock} {search_ref}
-                    {on_search} {on_range} {on_custom} {on_filter} {on_open} {on_load_more} />
+                    {on_search} {on_range} {on_custom} {on_filter} {on_open} {on_load_more}
+                    {on_pointer_over} {on_list_focus} {on_show_queued} />
                 <div class="thread-pane">
                     if let Some(thread) = inbox.thread.clone() {
                         <ConversationPane {thread} session={props.session.clone()} {clock}
@@ -558,8 +599,8 @@ async fn read_pages(
     Ok(page)
 }
 
-/// Reads the header and newest page of a thread; marks it read when it has unread messages
-/// (THR-7). Unresolved calls stay unread until resolved (VOI-7), so they do not trigger it.
+/// Reads the header and newest page of a thread. Marking it read (THR-7) waits until someone
+/// is looking at it (`use_read_marking`); unresolved calls stay unread until resolved (VOI-7).
 pub(crate) fn load_thread(
     id: Id,
     dispatch: UseReducerDispatcher<Inbox>,
@@ -575,7 +616,6 @@ pub(crate) fn load_thread(
             before: None,
         };
         let view = ipc::call::<_, ThreadView>(cmd::THREAD, &request).await;
-        let unread = matches!(&header, Ok(h) if h.summary.unread_count > 0);
         match view {
             Ok(view) => dispatch.dispatch(Action::ThreadLoaded {
                 conversation_id: id,
@@ -588,15 +628,6 @@ pub(crate) fn load_thread(
                         conversation_id: id,
                         message,
                     });
-                }
-                return;
-            }
-        }
-        if unread {
-            if let Err(e) = ipc::call::<_, ()>(cmd::MARK_READ, &r).await {
-                // Offline the mark waits for the next opening; only a lost session matters here.
-                if e.signed_out {
-                    on_signed_out.emit(Some(e.message));
                 }
             }
         }

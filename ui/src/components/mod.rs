@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod approvals;
+pub mod attention;
 pub mod banners;
 pub mod call;
 pub mod composer;

@@ -29,6 +29,9 @@ pub fn ConversationRow(props: &RowProps) -> Html {
     let unread = row.unread_count + row.unresolved_calls;
     let id = row.id;
     let onclick = props.on_open.reform(move |_: MouseEvent| id);
+    // A click opens the row without focusing the list: keyboard focus there holds the list
+    // still (LST-13), a click should not leave it held while the thread is read.
+    let onmousedown = Callback::from(|e: MouseEvent| e.prevent_default());
     let class = classes!(
         "conversation-row",
         props.selected.then_some("selected"),
@@ -43,7 +46,7 @@ pub fn ConversationRow(props: &RowProps) -> Html {
     };
     html! {
         <li {class} role="option" id={format!("row-{id}")} data-conversation-id={id.to_string()}
-            aria-selected={props.selected.to_string()} {onclick}>
+            aria-selected={props.selected.to_string()} {onclick} {onmousedown}>
             <ChannelIcon channel={row.last_channel} />
             <div class="row-main">
                 <div class="row-line">

@@ -9,7 +9,9 @@ use inbox_core::{Call, DeliveryStatus, Direction, Id, Message, Note, NoteKind, T
 use yew::prelude::*;
 
 use crate::components::ChannelIcon;
-use crate::format::{self, channel_label, outcome_label, status_label, window_label, Clock};
+use crate::format::{
+    self, channel_label, failure_text, outcome_label, status_label, window_label, Clock,
+};
 use crate::state::ThreadState;
 
 #[derive(Properties, PartialEq)]
@@ -149,10 +151,8 @@ pub fn Bubble(props: &BubbleProps) -> Html {
                     // A customer's message was received; delivery states belong to replies.
                     { if m.direction == Direction::Inbound { "Received" } else { status_label(m.status) } }
                 </span>
-                if let Some(reason) = &m.error {
-                    <span class="failure-reason">
-                        { if m.status == DeliveryStatus::Rejected { format!("Rejected: {reason}") } else { reason.clone() } }
-                    </span>
+                if let Some(reason) = failure_text(m.status, m.error.as_deref()) {
+                    <span class="failure-reason" role="note">{ reason }</span>
                 }
                 if let (DeliveryStatus::Failed, Some(retry)) = (m.status, &props.on_retry) {
                     <button type="button" class="button-link retry" data-message-id={m.id.to_string()}

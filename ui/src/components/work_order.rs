@@ -12,6 +12,7 @@ use inbox_core::desktop::{
 use inbox_core::Id;
 use yew::prelude::*;
 
+use crate::components::attention::use_read_marking;
 use crate::components::conversation::ConversationPane;
 use crate::components::header::Section;
 use crate::components::messages::{load_earlier, load_thread};
@@ -77,6 +78,8 @@ pub fn WorkOrderPage(props: &WorkOrderPageProps) -> Html {
             });
         });
     }
+    // THR-7: read once someone is looking at it.
+    use_read_marking(&inbox, props.on_signed_out.clone());
     // Leaving the page: nothing is open any more.
     use_effect_with((), |_| {
         || {

@@ -100,6 +100,7 @@ pub fn changes(org: OrgData, now: DateTime<Utc>) -> impl Iterator<Item = Change>
                     author,
                     at,
                     read,
+                    error,
                 } => {
                     message_id += 1;
                     let author = author
@@ -118,7 +119,7 @@ pub fn changes(org: OrgData, now: DateTime<Utc>) -> impl Iterator<Item = Change>
                             .map_or_else(|| title.clone(), |a| a.name.clone()),
                         author,
                         client_id: None,
-                        error: None,
+                        error,
                         created_at: at,
                         updated_at: at,
                         read_at: (direction == Direction::Inbound && read).then_some(at),

@@ -426,6 +426,46 @@ async fn cmp4_a_failed_message_goes_back_to_the_queue_once() {
     engine.shutdown().await;
 }
 
+/// THR-2: a conversation the cache does not hold (a link opened while the first sync is still
+/// loading) still has its header — name, channel, WhatsApp window — from the conversation's
+/// own detail on the server, not from the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thr2_a_conversation_missing_from_the_cache_has_its_header_from_the_server() {
+    let (_dir, server, desk, cache_path) = desk().await;
+    let engine = start_lagging(&server.base, &desk, cache_path.clone()).await;
+    let rows = engine_conversations(&engine).await;
+    let wanted = rows
+        .iter()
+        .find(|c| c.last_channel == Channel::Whatsapp)
+        .expect("the seed has a WhatsApp conversation")
+        .clone();
+    assert!(engine
+        .header(wanted.id)
+        .await
+        .unwrap()
+        .is_some_and(|h| h.whatsapp_window.is_some()));
+    // The cache loses the row, as before the first sync reaches it.
+    rusqlite::Connection::open(&cache_path)
+        .unwrap()
+        .execute("DELETE FROM conversations WHERE id = ?1", [wanted.id])
+        .unwrap();
+    assert_eq!(engine.conversation(wanted.id).await.unwrap(), None);
+
+    let header = engine
+        .header(wanted.id)
+        .await
+        .unwrap()
+        .expect("the header comes from the server");
+    assert_eq!(header.summary.id, wanted.id);
+    assert_eq!(header.summary.title, wanted.title);
+    assert_eq!(header.summary.last_channel, Channel::Whatsapp);
+    let window = engine.detail(wanted.id).await.unwrap().whatsapp_window;
+    assert_eq!(header.whatsapp_window, Some(window));
+    // Nothing anywhere: no header, no error.
+    assert_eq!(engine.header(999_999).await.unwrap(), None);
+    engine.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn voi7_voi6_voi8_calls_open_resolve_and_move_with_both_rows_at_once() {
     let (_dir, server, desk, cache_path) = desk().await;

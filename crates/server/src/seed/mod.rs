@@ -5,6 +5,7 @@
 mod text;
 
 use chrono::{DateTime, Duration, Utc};
+use inbox_core::providers::status::error_reason;
 use inbox_core::routing::route;
 use inbox_core::{
     CallOutcome, Capability, CapabilitySet, Channel, DeliveryStatus, Direction, NoteKind,
@@ -22,6 +23,19 @@ use crate::store::{Dataset, Store};
 use text::*;
 
 pub const DEMO_PASSWORD: &str = "demo-password";
+
+/// A demo reply's failure as its provider reports it (CMP-4), in the words the status webhooks
+/// store: SMS and WhatsApp failures name their provider's code; other channels have none.
+fn failure_reason(channel: Channel, n: usize) -> Option<String> {
+    const TWILIO: [&str; 5] = ["30003", "30005", "21211", "21610", "30006"];
+    const WHATSAPP: [&str; 2] = ["131026", "131047"];
+    let (provider, codes): (&str, &[&str]) = match channel {
+        Channel::Sms => ("twilio", &TWILIO),
+        Channel::Whatsapp => ("whatsapp", &WHATSAPP),
+        _ => return None,
+    };
+    Some(error_reason(provider, codes[n % codes.len()], None))
+}
 
 /// How big an organisation to generate.
 #[derive(Debug, Clone, Copy)]
@@ -315,6 +329,7 @@ impl Generator {
                     author: None,
                     at,
                     read,
+                    error: None,
                 });
             } else {
                 let status = match self.rng.gen_range(0..20) {
@@ -325,6 +340,10 @@ impl Generator {
                     _ => DeliveryStatus::Delivered,
                 };
                 let author = (!staff.is_empty()).then(|| staff[self.rng.gen_range(0..staff.len())]);
+                // Chosen by position, not the generator, so the rest of the data stays the same.
+                let error = (status == DeliveryStatus::Failed)
+                    .then(|| failure_reason(channel, items.len()))
+                    .flatten();
                 items.push(ItemData::Message {
                     direction: Direction::Outbound,
                     channel,
@@ -333,6 +352,7 @@ impl Generator {
                     author,
                     at,
                     read: true,
+                    error,
                 });
             }
             if matches!(party, Party::Customer(_)) && self.rng.gen_bool(0.05) {
@@ -672,4 +692,45 @@ async fn portal_sign_ins(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// CMP-4: every failed demo reply on SMS or WhatsApp says why, as a status webhook would.
+    #[test]
+    fn cmp4_failed_demo_replies_carry_the_providers_reason() {
+        let data = demo_dataset(7, Utc::now(), "hash");
+        let mut failed = 0;
+        for c in data.organisations.iter().flat_map(|o| &o.conversations) {
+            for item in &c.items {
+                if let ItemData::Message {
+                    status: DeliveryStatus::Failed,
+                    channel,
+                    error,
+                    ..
+                } = item
+                {
+                    failed += 1;
+                    match channel {
+                        Channel::Sms => assert!(
+                            error.as_deref().is_some_and(|e| e.contains("(Twilio ")),
+                            "{error:?}"
+                        ),
+                        Channel::Whatsapp => assert!(
+                            error.as_deref().is_some_and(|e| e.contains("(WhatsApp ")),
+                            "{error:?}"
+                        ),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        assert!(failed > 0, "the demo has failed replies");
+        assert_eq!(
+            failure_reason(Channel::Sms, 0).as_deref(),
+            Some("The phone is unreachable (switched off or out of signal) (Twilio 30003)")
+        );
+    }
 }

@@ -100,6 +100,8 @@ pub enum ItemData {
         author: Option<usize>,
         at: DateTime<Utc>,
         read: bool,
+        /// Why a failed reply failed, in plain words (CMP-4).
+        error: Option<String>,
     },
     Call {
         outcome: CallOutcome,

@@ -163,6 +163,7 @@ fn inbound(channel: Channel, body: &str, at: DateTime<Utc>, read: bool) -> ItemD
         author: None,
         at,
         read,
+        error: None,
     }
 }
 
@@ -175,6 +176,7 @@ fn outbound(channel: Channel, body: &str, at: DateTime<Utc>, author: usize) -> I
         author: Some(author),
         at,
         read: true,
+        error: None,
     }
 }
 

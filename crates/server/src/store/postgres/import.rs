@@ -194,14 +194,15 @@ async fn import_org(
                     author,
                     at,
                     read,
+                    error,
                 } => {
                     let (author_id, name, read_at) = crate::store::rows::imported_message_meta(
                         o, &users, &sender, *direction, *author, *at, *read,
                     );
                     let id: Id = sqlx::query_scalar(
                         "INSERT INTO messages (org_id, conversation_id, direction, channel, body, status, author_id, sender_name,
-                                               created_at, updated_at, read_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING id",
+                                               created_at, updated_at, read_at, error)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) RETURNING id",
                     )
                     .bind(org)
                     .bind(cid)
@@ -213,6 +214,7 @@ async fn import_org(
                     .bind(name)
                     .bind(ms(*at))
                     .bind(read_at)
+                    .bind(error)
                     .fetch_one(&mut *c)
                     .await?;
                     activity(c, org, cid, *at, activity_kind::MESSAGE, id).await?;

@@ -158,16 +158,17 @@ fn import_org(
                     author,
                     at,
                     read,
+                    error,
                 } => {
                     let (author_id, name, read_at) = crate::store::rows::imported_message_meta(
                         o, &users, &sender, *direction, *author, *at, *read,
                     );
                     tx.prepare_cached(
                         "INSERT INTO messages (org_id, conversation_id, direction, channel, body, status, author_id, sender_name,
-                                               created_at, updated_at, read_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
+                                               created_at, updated_at, read_at, error)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
                     )?
-                    .execute(params![org, cid, direction.as_str(), channel.as_str(), body, status.as_str(), author_id, name, ms(*at), read_at])?;
+                    .execute(params![org, cid, direction.as_str(), channel.as_str(), body, status.as_str(), author_id, name, ms(*at), read_at, error])?;
                     let id = tx.last_insert_rowid();
                     activity(tx, org, cid, *at, activity_kind::MESSAGE, id)?;
                     fts_put(tx, fts_kind::MESSAGE, id, org, cid, body)?;

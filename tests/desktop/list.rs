@@ -1,0 +1,84 @@
+//! The live list under a person's hand (LST-13): with customers texting in all the time, the rows
+//! hold still while the pointer is over them, news waits behind a "N new — show" pill, and a
+//! click opens the row that was under the pointer.
+
+use std::time::{Duration, Instant};
+
+use crate::support::{eventually, signed_in, App, Stack, WAIT};
+
+const DESK: &str = "frontdesk@demo.test";
+/// The simulator's customers: events per second (texts and calls to the demo garage).
+const RATE: f64 = 4.0;
+
+/// LST-13, LST-12: hovering the list keeps every row where it is while webhooks keep arriving;
+/// the pill counts what waits; a click lands on the row under the pointer; once the pointer
+/// leaves, the waiting rows move up.
+#[tokio::test(flavor = "multi_thread")]
+async fn list_holds_still_under_the_pointer_while_messages_arrive() {
+    let stack = Stack::start_with_customers(Some(RATE)).await;
+    let app = signed_in(&stack, "list-hold", DESK).await;
+    app.click("button[data-range=\"all_time\"]").await;
+    app.wait("#connection[data-state=\"live\"]").await;
+    let before = eventually("a full first page", WAIT, || async {
+        let ids = app.row_ids().await;
+        (ids.len() >= 10).then_some(ids)
+    })
+    .await;
+
+    // The pointer rests on the fifth row, as a person's does before clicking.
+    let (x, y) = app
+        .hover(&format!(
+            ".conversation-row[data-conversation-id=\"{}\"]",
+            before[4]
+        ))
+        .await;
+    let target = under_pointer(&app, x, y)
+        .await
+        .expect("a row under the pointer");
+    let held = app.row_ids().await;
+    let pill = app
+        .wait_text("#show-new", "the new-messages pill", |t| {
+            t.ends_with("new — show")
+        })
+        .await;
+    eprintln!("pill: {pill}");
+    // Traffic goes on: for three seconds the order never changes.
+    let until = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < until {
+        assert_eq!(app.row_ids().await, held, "a row moved under the pointer");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    app.screenshot("pill").await;
+
+    // The row under the pointer is the one the click opens.
+    assert_eq!(
+        under_pointer(&app, x, y).await,
+        Some(target),
+        "the hovered row is still under the pointer"
+    );
+    app.click_here().await;
+    app.wait(&format!("#thread[data-conversation-id=\"{target}\"]"))
+        .await;
+    assert!(app.url().await.contains(&format!("conversation={target}")));
+
+    // The pointer leaves for the thread: the waiting rows move up and the pill goes.
+    app.hover("#thread .thread-log").await;
+    app.wait_gone("#show-new").await;
+    eventually("the list to take the new order", WAIT, || async {
+        (app.row_ids().await != held).then_some(())
+    })
+    .await;
+    app.quit().await;
+}
+
+/// The conversation whose row is at (`x`, `y`) in the viewport.
+async fn under_pointer(app: &App, x: f64, y: f64) -> Option<i64> {
+    app.js(
+        "const e = document.elementFromPoint(arguments[0], arguments[1]); \
+         const row = e && e.closest('.conversation-row'); \
+         return row ? Number(row.dataset.conversationId) : null;",
+        vec![x.into(), y.into()],
+    )
+    .await
+    .as_i64()
+}
