@@ -5,6 +5,7 @@
 //! | `conversation_list` | server: first page + the four counts, and search, at 100k conversations / 1M messages (criterion) |
 //! | `fanout` | server: 1,000 WebSocket clients, inbound message → every client, p50/p99 |
 //! | `ingest` | server: signed Twilio SMS webhooks per second (verify, route, store) |
+//! | `login_flood` | server: `GET /api/v1/me` p50/p99, quiet and during a 5,000-sign-in flood |
 //! | `cache` | desktop cache: list + counts, FTS search, applying events, at 100k / 1M (criterion) |
 //! | `initial_sync` | desktop engine from an empty cache to live over loopback: items/s |
 //! | `desktop` | the real app under Xvfb: cold start from a 100k-conversation cache, webhook → row on screen, resident memory under traffic |
@@ -15,6 +16,7 @@ const BENCHES: &[(&str, &str)] = &[
     ("conversation_list", "inbox-server"),
     ("fanout", "inbox-server"),
     ("ingest", "inbox-server"),
+    ("login_flood", "inbox-server"),
     ("cache", "inbox-client"),
     ("initial_sync", "inbox-client"),
     ("desktop", "inbox-e2e"),

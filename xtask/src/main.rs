@@ -31,8 +31,8 @@ Commands:
                  WebKitWebDriver), against a real server and the provider simulator;
                  screenshots in target/screenshots/
   ui             Build the Yew UI (wasm32 + wasm-bindgen) into ui/dist, which the app bundles
-  bench [NAME [ARGS]]  every benchmark, or one of conversation_list, fanout, ingest, cache,
-                 initial_sync; ARGS go to that benchmark
+  bench [NAME [ARGS]]  every benchmark, or one of conversation_list, fanout, ingest,
+                 login_flood, cache, initial_sync; ARGS go to that benchmark
   help           This text
 
 On a fresh Debian machine, `bash .ci/run` installs what is missing and runs `cargo xtask ci`;

@@ -66,6 +66,8 @@ pub enum ComposeError {
     TemplateNotWhatsapp,
     #[error("unknown template {0:?}")]
     UnknownTemplate(String),
+    #[error(transparent)]
+    FieldTooLong(#[from] crate::limits::TooLong),
     #[error("template {name:?} takes {expected} parameters, {given} given")]
     TemplateParams {
         name: String,
@@ -123,6 +125,15 @@ pub fn validate_reply(
             if channel != Channel::Whatsapp {
                 return Err(ComposeError::TemplateNotWhatsapp);
             }
+            // Checked before the name is looked up or echoed, and before anything is rendered.
+            crate::limits::check("template.name", &t.name, crate::template::NAME_MAX)?;
+            for (i, p) in t.params.iter().enumerate() {
+                crate::limits::check(
+                    &format!("template.params[{i}]"),
+                    p,
+                    crate::limits::TEMPLATE_PARAM_MAX,
+                )?;
+            }
             let found = templates
                 .iter()
                 .find(|x| x.name == t.name)
@@ -134,9 +145,15 @@ pub fn validate_reply(
                     given: t.params.len(),
                 });
             }
+            let body = found.render(&t.params);
+            let len = body.chars().count();
+            let max = max_body_chars(channel);
+            if len > max {
+                return Err(ComposeError::TooLong { channel, len, max });
+            }
             Ok(ValidReply {
                 channel,
-                body: found.render(&t.params),
+                body,
                 template: Some(t.clone()),
             })
         }
@@ -220,6 +237,48 @@ mod tests {
         assert!(
             validate_reply(&chans, Some(Channel::Sms), Some("hi"), None, closed, &tpl()).is_ok()
         );
+    }
+
+    #[test]
+    fn template_parameters_and_the_rendered_text_are_capped() {
+        let chans = [Channel::Whatsapp];
+        let w = WindowState::NeverOpened;
+        let huge = TemplateUse {
+            name: "vehicle_ready".into(),
+            params: vec!["x".repeat(600_000)],
+        };
+        assert_eq!(
+            validate_reply(&chans, None, None, Some(&huge), w, &tpl())
+                .unwrap_err()
+                .to_string(),
+            "template.params[0] is 600000 characters; the limit is 1024"
+        );
+        let long_name = TemplateUse {
+            name: "n".repeat(100_000),
+            params: vec![],
+        };
+        assert!(matches!(
+            validate_reply(&chans, None, None, Some(&long_name), w, &tpl()),
+            Err(ComposeError::FieldTooLong(_))
+        ));
+        // Within each parameter's limit, the whole text still has WhatsApp's limit.
+        let many = vec![WhatsappTemplate {
+            body: "{{1}}{{2}}{{3}}{{4}}{{5}}".into(),
+            param_count: 5,
+            ..tpl()[0].clone()
+        }];
+        let five = TemplateUse {
+            name: "vehicle_ready".into(),
+            params: vec!["y".repeat(1_000); 5],
+        };
+        assert!(matches!(
+            validate_reply(&chans, None, None, Some(&five), w, &many),
+            Err(ComposeError::TooLong {
+                len: 5000,
+                max: 4096,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -297,11 +297,31 @@ pub struct WhatsappTemplate {
 
 impl WhatsappTemplate {
     /// The text a customer will read, parameters substituted.
+    /// The body with each `{{n}}` replaced by the n-th parameter, in one pass: a parameter that
+    /// itself contains `{{m}}` stays as written, so parameters cannot multiply each other.
     pub fn render(&self, params: &[String]) -> String {
-        let mut out = self.body.clone();
-        for (i, p) in params.iter().enumerate() {
-            out = out.replace(&format!("{{{{{}}}}}", i + 1), p);
+        let mut out = String::with_capacity(self.body.len());
+        let mut rest = self.body.as_str();
+        while let Some(start) = rest.find("{{") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let filled = after.find("}}").and_then(|end| {
+                let n: usize = after[..end].parse().ok()?;
+                let p = params.get(n.checked_sub(1)?)?;
+                Some((p, end))
+            });
+            match filled {
+                Some((p, end)) => {
+                    out.push_str(p);
+                    rest = &after[end + 2..];
+                }
+                None => {
+                    out.push_str("{{");
+                    rest = after;
+                }
+            }
         }
+        out.push_str(rest);
         out
     }
 
@@ -359,6 +379,16 @@ mod tests {
             t.render(&["Sam".into(), "AB12 CDE".into()]),
             "Hi Sam, your MOT for AB12 CDE is due."
         );
+        // One pass: a parameter's own braces are text, never filled in again.
+        assert_eq!(
+            t.render(&["{{2}}{{2}}".into(), "X".into()]),
+            "Hi {{2}}{{2}}, your MOT for X is due."
+        );
+        let odd = WhatsappTemplate {
+            body: "{{ {{9}} {{1}".into(),
+            ..t
+        };
+        assert_eq!(odd.render(&["A".into()]), "{{ {{9}} {{1}");
     }
 
     #[test]

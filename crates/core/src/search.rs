@@ -1,7 +1,20 @@
 //! The search box's text (LST-2), parsed once into words and phone digits so each database can
 //! build its own full-text query from it.
 
+use crate::limits::{SEARCH_TEXT_MAX, SEARCH_WORDS_MAX, SEARCH_WORD_MAX};
 use crate::phone;
+
+/// Why a search text is refused (issue 13): each word is a prefix match, so every extra or
+/// longer word costs the database more; a handful of words finds any conversation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SearchLimit {
+    #[error("q is {0} characters; the limit is {SEARCH_TEXT_MAX}")]
+    TooLong(usize),
+    #[error("q has {0} words; search with at most {SEARCH_WORDS_MAX}")]
+    TooManyWords(usize),
+    #[error("a word of q is {0} characters; the limit is {SEARCH_WORD_MAX}")]
+    WordTooLong(usize),
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchText {
@@ -37,6 +50,26 @@ impl SearchText {
             alternatives.push(format!("({})", all.join(" AND ")));
         }
         alternatives.join(" OR ")
+    }
+
+    /// Like `parse`, after checking the text against the search limits (`crate::limits`).
+    pub fn parse_limited(q: &str) -> Result<Option<SearchText>, SearchLimit> {
+        crate::limits::check("q", q, SEARCH_TEXT_MAX).map_err(|e| SearchLimit::TooLong(e.len))?;
+        let words = q
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty());
+        let mut count = 0;
+        for w in words {
+            count += 1;
+            let len = w.chars().count();
+            if len > SEARCH_WORD_MAX {
+                return Err(SearchLimit::WordTooLong(len));
+            }
+        }
+        if count > SEARCH_WORDS_MAX {
+            return Err(SearchLimit::TooManyWords(count));
+        }
+        Ok(SearchText::parse(q))
     }
 
     /// None for a query with nothing to search for.
@@ -108,6 +141,25 @@ mod tests {
             indexed_phone_forms("+447700900123"),
             "447700900123 07700900123"
         );
+    }
+
+    #[test]
+    fn lst2_search_text_is_capped_in_words_and_length() {
+        let eight = "a b c d e f g h";
+        assert!(SearchText::parse_limited(eight).unwrap().is_some());
+        assert_eq!(
+            SearchText::parse_limited(&format!("{eight} i")),
+            Err(SearchLimit::TooManyWords(9))
+        );
+        assert_eq!(
+            SearchText::parse_limited(&"w".repeat(65)),
+            Err(SearchLimit::WordTooLong(65))
+        );
+        assert_eq!(
+            SearchText::parse_limited(&"-".repeat(257)),
+            Err(SearchLimit::TooLong(257))
+        );
+        assert_eq!(SearchText::parse_limited("  "), Ok(None));
     }
 
     #[test]

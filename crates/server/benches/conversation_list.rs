@@ -24,7 +24,7 @@ use inbox_core::{Capability, CapabilitySet, Id};
 use inbox_server::seed::{bench_dataset, Scale};
 use inbox_server::store::sqlite::SqliteStore;
 use inbox_server::store::{
-    Actor, ConversationStore, ImportStore, ListParams, ListScope, SearchText,
+    Actor, ConversationStore, ImportStore, ListParams, ListScope, SearchText, LIST_BUDGET,
 };
 use tokio::runtime::Runtime;
 
@@ -224,6 +224,7 @@ fn cases(f: &Fixture) -> anyhow::Result<Vec<(&'static str, &'static str, ListPar
             filter,
             after: None,
             now,
+            budget: LIST_BUDGET,
         })
     };
     let search = |q: &str| -> anyhow::Result<ListParams> {
@@ -232,6 +233,7 @@ fn cases(f: &Fixture) -> anyhow::Result<Vec<(&'static str, &'static str, ListPar
             filter: ListFilter::All,
             after: None,
             now,
+            budget: LIST_BUDGET,
         })
     };
     // A month in the past: most conversations were active after it ended, so "any activity in
@@ -250,6 +252,7 @@ fn cases(f: &Fixture) -> anyhow::Result<Vec<(&'static str, &'static str, ListPar
         filter: ListFilter::All,
         after: None,
         now,
+        budget: LIST_BUDGET,
     };
     Ok(vec![
         (

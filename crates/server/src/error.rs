@@ -24,6 +24,15 @@ pub enum AppError {
     Invalid(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// 429 with `Retry-After` (whole seconds): sign-in back-off, portal posts, sockets per user.
+    #[error("{message}")]
+    RateLimited { message: String, retry_after: u64 },
+    /// 503 with `Retry-After`: the server is saturated (e.g. every sign-in slot busy).
+    #[error("{message}")]
+    Busy { message: String, retry_after: u64 },
+    /// 503: the list or search outran its time budget in the database.
+    #[error("the search took too long; narrow it with more specific words or a shorter range")]
+    SearchTooSlow,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -34,8 +43,15 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(m) => AppError::Conflict(m),
             StoreError::Invalid(m) => AppError::Invalid(m),
+            StoreError::TimedOut => AppError::SearchTooSlow,
             StoreError::Internal(e) => AppError::Internal(e),
         }
+    }
+}
+
+impl From<inbox_core::limits::TooLong> for AppError {
+    fn from(e: inbox_core::limits::TooLong) -> Self {
+        AppError::Invalid(e.to_string())
     }
 }
 
@@ -54,6 +70,9 @@ impl AppError {
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
             AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            AppError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            AppError::Busy { .. } => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            AppError::SearchTooSlow => (StatusCode::SERVICE_UNAVAILABLE, "timeout"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -80,6 +99,14 @@ impl IntoResponse for AppError {
             }),
         )
             .into_response();
+        if let AppError::RateLimited { retry_after, .. } | AppError::Busy { retry_after, .. } =
+            &self
+        {
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after),
+            );
+        }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

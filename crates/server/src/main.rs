@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use inbox_core::{Capability, CapabilitySet};
-use inbox_server::config::{default_database_url, DEFAULT_LISTEN};
+use inbox_server::config::{default_database_url, redact_url, DEFAULT_LISTEN};
 use inbox_server::dispatch::Dispatcher;
 use inbox_server::providers::ProviderConfig;
 use inbox_server::store::{self, NewUser};
@@ -35,6 +35,8 @@ enum Command {
         event_retention_days: i64,
         #[command(flatten)]
         providers: ProviderArgs,
+        #[command(flatten)]
+        edges: EdgeArgs,
     },
     /// Create or upgrade the database schema, then exit.
     Migrate,
@@ -81,6 +83,27 @@ struct ProviderArgs {
     whatsapp_read_receipts: bool,
 }
 
+/// How the server protects itself from slow, idle and abusive clients (issue 13).
+#[derive(Args)]
+struct EdgeArgs {
+    /// Seconds a client has to send its request headers.
+    #[arg(long, env = "INBOX_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    header_timeout_secs: u64,
+    /// Seconds a connection may stay silent both ways before it is closed.
+    #[arg(long, env = "INBOX_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    idle_timeout_secs: u64,
+    /// Connections open at once; further clients wait until one closes.
+    #[arg(long, env = "INBOX_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
+    /// Live sync connections one user may hold open.
+    #[arg(long, env = "INBOX_SOCKETS_PER_USER", default_value_t = inbox_server::state::DEFAULT_SOCKETS_PER_USER)]
+    sockets_per_user: usize,
+    /// Reverse proxies whose X-Forwarded-For is believed, as CIDR networks separated by commas
+    /// (e.g. 127.0.0.1/32,10.0.0.0/8). Setting it also turns on the per-address sign-in limit.
+    #[arg(long, env = "INBOX_TRUSTED_PROXIES", default_value = "")]
+    trusted_proxies: String,
+}
+
 #[derive(Subcommand)]
 enum UserCommand {
     /// Add a user to an organisation. The password is read from INBOX_USER_PASSWORD or stdin.
@@ -120,10 +143,20 @@ async fn main() -> anyhow::Result<()> {
             listen,
             event_retention_days,
             providers,
-        } => serve(&database_url, &listen, event_retention_days, providers).await,
+            edges,
+        } => {
+            serve(
+                &database_url,
+                &listen,
+                event_retention_days,
+                providers,
+                edges,
+            )
+            .await
+        }
         Command::Migrate => {
             store::open(&database_url).await?;
-            tracing::info!(%database_url, "schema is up to date");
+            tracing::info!(database_url = %redact_url(&database_url), "schema is up to date");
             Ok(())
         }
         Command::SeedDemo { seed } => {
@@ -143,13 +176,31 @@ async fn serve(
     listen: &str,
     retention_days: i64,
     p: ProviderArgs,
+    edges: EdgeArgs,
 ) -> anyhow::Result<()> {
     if retention_days < 1 {
         anyhow::bail!("--event-retention-days must be at least 1");
     }
+    if edges.header_timeout_secs == 0 || edges.idle_timeout_secs == 0 {
+        anyhow::bail!("the header and idle timeouts must be at least 1 second");
+    }
+    if edges.max_connections == 0 || edges.sockets_per_user == 0 {
+        anyhow::bail!("--max-connections and --sockets-per-user must be at least 1");
+    }
+    let trusted_proxies = auth::throttle::parse_trusted_proxies(&edges.trusted_proxies)
+        .map_err(|e| anyhow::anyhow!("INBOX_TRUSTED_PROXIES: {e}"))?;
     let store = store::open(database_url).await?;
     let mut state = AppState::new(Arc::clone(&store));
     state.sync.retention = chrono::Duration::days(retention_days);
+    state.sockets = Arc::new(inbox_server::limit::ConnectionSlots::new(
+        edges.sockets_per_user,
+    ));
+    if !trusted_proxies.is_empty() {
+        state.login = Arc::new(auth::throttle::LoginThrottle::new(
+            state.login.hash_slots,
+            trusted_proxies,
+        ));
+    }
     let public_url = p
         .public_url
         .clone()
@@ -174,10 +225,18 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
-    tracing::info!(address = %listener.local_addr()?, %database_url, "inbox-server listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await?;
+    tracing::info!(
+        address = %listener.local_addr()?,
+        database_url = %redact_url(database_url),
+        "inbox-server listening"
+    );
+    let config = inbox_server::serve::ServeConfig {
+        header_read_timeout: std::time::Duration::from_secs(edges.header_timeout_secs),
+        idle_timeout: std::time::Duration::from_secs(edges.idle_timeout_secs),
+        max_connections: edges.max_connections,
+        ..Default::default()
+    };
+    inbox_server::serve::serve(listener, app, config, shutdown()).await?;
     Ok(())
 }
 

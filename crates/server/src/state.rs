@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
+use crate::auth::throttle::LoginThrottle;
 use crate::clock::Clock;
+use crate::limit::{ConnectionSlots, RateLimiter};
 use crate::providers::ProviderConfig;
 use crate::store::Store;
 use crate::sync::hub::Hub;
@@ -19,7 +21,21 @@ pub struct AppState {
     pub providers: ProviderConfig,
     /// Provider accounts cached for webhook bursts.
     pub accounts: Arc<crate::webhooks::AccountCache>,
+    /// Issue 13: sign-in back-off and bounded password hashing.
+    pub login: Arc<LoginThrottle>,
+    /// Issue 13: portal posts per customer.
+    pub portal_posts: Arc<RateLimiter>,
+    /// Issue 13: open sync sockets per user.
+    pub sockets: Arc<ConnectionSlots>,
+    /// How long the database may spend on one conversation-list page.
+    pub list_budget: std::time::Duration,
 }
+
+/// Portal posts: a burst of 10, then one every 6 seconds (10 a minute).
+pub const PORTAL_POST_BURST: u32 = 10;
+pub const PORTAL_POST_EVERY: std::time::Duration = std::time::Duration::from_secs(6);
+/// Sync sockets one user may hold open at once (several desktops and a reconnecting one).
+pub const DEFAULT_SOCKETS_PER_USER: usize = 8;
 
 impl AppState {
     /// Must run inside a tokio runtime: it starts the sync hub's task.
@@ -32,6 +48,10 @@ impl AppState {
             sync: SyncConfig::default(),
             providers: ProviderConfig::new("http://127.0.0.1:8787"),
             accounts: Arc::default(),
+            login: Arc::default(),
+            portal_posts: Arc::new(RateLimiter::new(PORTAL_POST_BURST, PORTAL_POST_EVERY)),
+            sockets: Arc::new(ConnectionSlots::new(DEFAULT_SOCKETS_PER_USER)),
+            list_budget: crate::store::LIST_BUDGET,
         }
     }
 }

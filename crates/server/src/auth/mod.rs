@@ -2,6 +2,7 @@
 //! that turns a request's token into the caller's organisation, user and capabilities.
 
 pub mod password;
+pub mod throttle;
 pub mod token;
 
 use axum::extract::FromRequestParts;

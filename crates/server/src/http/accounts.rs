@@ -1,20 +1,33 @@
 //! Sign-in, sign-out, who am I, and the staff list for assignment.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::Json;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::{Extension, Json};
 use inbox_core::api::{ListResponse, LoginRequest, LoginResponse};
-use inbox_core::{Capability, StaffRef, User};
+use inbox_core::{limits, Capability, StaffRef, User};
 
 use super::ApiJson;
 use crate::auth::{password, token, Caller};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
+/// Issue 13: throttled per account (and per address behind trusted proxies) before any
+/// password is hashed, and hashed in a bounded number of slots.
 pub async fn login(
     State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
+    limits::check("email", &req.email, limits::EMAIL_MAX)?;
+    limits::check("password", &req.password, limits::PASSWORD_MAX)?;
+    let attempt = state.login.check(
+        &req.email,
+        peer.map(|Extension(ConnectInfo(a))| a),
+        &headers,
+    )?;
     let record = state.store.find_login(&req.email).await?;
     // Verify even for an unknown email so timing does not tell which accounts exist.
     let hash = record
@@ -22,13 +35,21 @@ pub async fn login(
         .map(|r| r.password_hash.clone())
         .unwrap_or_else(|| password::decoy().to_string());
     let pw = req.password;
-    let ok = tokio::task::spawn_blocking(move || password::verify(&pw, &hash))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let slot = state.login.hashing_slot().await?;
+    let ok = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        password::verify(&pw, &hash)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
     let record = match record {
         Some(r) if ok && r.active => r,
-        _ => return Err(AppError::WrongCredentials),
+        _ => {
+            state.login.failed(&attempt);
+            return Err(AppError::WrongCredentials);
+        }
     };
+    state.login.succeeded(&attempt);
     let token = token::generate();
     let now = state.clock.now();
     let session = state

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use inbox_core::api::{ListResponse, RejectRequest};
-use inbox_core::{ApprovalItem, Capability, Message};
+use inbox_core::{limits, ApprovalItem, Capability, Message};
 
 use super::{ApiJson, IdPath};
 use crate::auth::Caller;
@@ -43,6 +43,7 @@ pub async fn reject(
     ApiJson(req): ApiJson<RejectRequest>,
 ) -> AppResult<Json<Message>> {
     caller.require(Capability::MessagesApprove)?;
+    limits::check("reason", &req.reason, limits::REJECT_REASON_MAX)?;
     Ok(Json(
         state
             .store

@@ -3,11 +3,11 @@
 use axum::extract::State;
 use axum::Json;
 use inbox_core::api::{CallMoved, ReassignCallRequest};
-use inbox_core::{Call, Capability};
+use inbox_core::{limits, Call, Capability};
 
 use super::{ApiJson, IdPath};
 use crate::auth::Caller;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::state::AppState;
 
 pub async fn get_one(
@@ -26,14 +26,8 @@ pub async fn reassign(
     ApiJson(req): ApiJson<ReassignCallRequest>,
 ) -> AppResult<Json<CallMoved>> {
     caller.require_write()?;
-    if req
-        .reason
-        .as_deref()
-        .is_some_and(|r| r.chars().count() > 500)
-    {
-        return Err(AppError::Invalid(
-            "the reason is at most 500 characters".into(),
-        ));
+    if let Some(reason) = req.reason.as_deref() {
+        limits::check("reason", reason, limits::REASSIGN_REASON_MAX)?;
     }
     Ok(Json(
         state

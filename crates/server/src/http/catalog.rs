@@ -5,12 +5,26 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use inbox_core::api::{ListResponse, QuickMessageInput, TemplateInput};
-use inbox_core::{Capability, QuickMessage, WhatsappTemplate};
+use inbox_core::{limits, Capability, QuickMessage, WhatsappTemplate};
 
 use super::{ApiJson, IdPath};
 use crate::auth::Caller;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+
+/// CMP-6 limits, checked before the store trims and stores anything.
+fn quick_limits(req: &QuickMessageInput) -> Result<(), AppError> {
+    limits::check("name", &req.name, limits::QUICK_NAME_MAX)?;
+    limits::check("body", &req.body, limits::QUICK_BODY_MAX)?;
+    Ok(())
+}
+
+/// SET-1: Meta's limits (the language's form, a short code, is checked by the store).
+fn template_limits(req: &TemplateInput) -> Result<(), AppError> {
+    limits::check("name", &req.name, inbox_core::template::NAME_MAX)?;
+    limits::check("body", &req.body, inbox_core::template::BODY_MAX)?;
+    Ok(())
+}
 
 pub async fn list_quick(
     State(state): State<AppState>,
@@ -28,6 +42,7 @@ pub async fn create_quick(
     ApiJson(req): ApiJson<QuickMessageInput>,
 ) -> AppResult<(StatusCode, Json<QuickMessage>)> {
     caller.require(Capability::MessagesApprove)?;
+    quick_limits(&req)?;
     let q = state
         .store
         .create_quick_message(&caller.actor, &req.name, &req.body, state.clock.now())
@@ -42,6 +57,7 @@ pub async fn update_quick(
     ApiJson(req): ApiJson<QuickMessageInput>,
 ) -> AppResult<Json<QuickMessage>> {
     caller.require(Capability::MessagesApprove)?;
+    quick_limits(&req)?;
     Ok(Json(
         state
             .store
@@ -76,6 +92,7 @@ pub async fn create_template(
     ApiJson(req): ApiJson<TemplateInput>,
 ) -> AppResult<(StatusCode, Json<WhatsappTemplate>)> {
     caller.require(Capability::MessagesApprove)?;
+    template_limits(&req)?;
     let t = state
         .store
         .create_template(&caller.actor, &req, state.clock.now())
@@ -90,6 +107,7 @@ pub async fn update_template(
     ApiJson(req): ApiJson<TemplateInput>,
 ) -> AppResult<Json<WhatsappTemplate>> {
     caller.require(Capability::MessagesApprove)?;
+    template_limits(&req)?;
     Ok(Json(
         state
             .store

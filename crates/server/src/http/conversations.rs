@@ -20,7 +20,11 @@ pub async fn list(
     ApiQuery(q): ApiQuery<ConversationQuery>,
 ) -> AppResult<Json<ConversationPage>> {
     caller.require(Capability::MessagesView)?;
-    let scope = match q.q.as_deref().and_then(SearchText::parse) {
+    let text = match q.q.as_deref() {
+        Some(q) => SearchText::parse_limited(q).map_err(|e| AppError::Invalid(e.to_string()))?,
+        None => None,
+    };
+    let scope = match text {
         Some(text) => ListScope::Search(text),
         None => {
             let custom = match (q.range, q.from, q.to) {
@@ -47,6 +51,7 @@ pub async fn list(
                 filter: q.filter,
                 after,
                 now: state.clock.now(),
+                budget: state.list_budget,
             },
         )
         .await?;
@@ -68,28 +73,29 @@ pub async fn get_one(
 }
 
 /// THR-7: opening a thread marks it read for everyone; with WhatsApp read receipts switched on,
-/// the customer's WhatsApp shows it read too (best effort, after answering).
+/// the customer's WhatsApp shows it read too (best effort, after answering), and only when this
+/// opening read something new from WhatsApp: an already-read thread sends no receipt.
 pub async fn mark_read(
     State(state): State<AppState>,
     caller: Caller,
     IdPath(id): IdPath,
 ) -> AppResult<Json<ConversationSummary>> {
     caller.require(Capability::MessagesView)?;
-    let summary = state
+    let marked = state
         .store
         .mark_read(&caller.actor, id, state.clock.now())
         .await?;
-    if state.providers.whatsapp_read_receipts {
+    if let (true, Some(inbound)) = (
+        state.providers.whatsapp_read_receipts,
+        marked.whatsapp_receipt,
+    ) {
         let (store, base, org) = (
             state.store.clone(),
             state.providers.whatsapp_api_base.clone(),
             caller.actor.org_id,
         );
         tokio::spawn(async move {
-            let (Ok(Some(account)), Ok(Some(inbound))) = (
-                store.whatsapp_account_of(org).await,
-                store.latest_inbound_provider_id(org, id, "whatsapp").await,
-            ) else {
+            let Ok(Some(account)) = store.whatsapp_account_of(org).await else {
                 return;
             };
             if let Err(e) = crate::providers::whatsapp::WhatsappSender::new(&base)
@@ -100,7 +106,7 @@ pub async fn mark_read(
             }
         });
     }
-    Ok(Json(summary))
+    Ok(Json(marked.summary))
 }
 
 /// SDB-4.

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::Json;
 use inbox_core::api::{ListResponse, SearchQuery};
-use inbox_core::{Capability, Customer, WorkOrder};
+use inbox_core::{limits, Capability, Customer, WorkOrder};
 
 use super::{ApiQuery, IdPath};
 use crate::auth::Caller;
@@ -17,6 +17,7 @@ pub async fn customers(
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> AppResult<Json<ListResponse<Customer>>> {
     caller.require(Capability::MessagesView)?;
+    limits::check("q", &q.q, limits::LOOKUP_QUERY_MAX)?;
     Ok(Json(ListResponse {
         items: state.store.search_customers(&caller.actor, &q.q).await?,
     }))
@@ -28,6 +29,7 @@ pub async fn work_orders(
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> AppResult<Json<ListResponse<WorkOrder>>> {
     caller.require(Capability::MessagesView)?;
+    limits::check("q", &q.q, limits::LOOKUP_QUERY_MAX)?;
     Ok(Json(ListResponse {
         items: state.store.search_work_orders(&caller.actor, &q.q).await?,
     }))

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use inbox_core::api::{ComposeRequest, NoteRequest, ThreadPage, ThreadQuery};
 use inbox_core::compose::validate_reply;
-use inbox_core::{Capability, Message, Note};
+use inbox_core::{limits, Capability, Message, Note};
 
 use super::{ApiJson, ApiQuery, IdPath};
 use crate::auth::Caller;
@@ -40,11 +40,7 @@ pub async fn add_note(
     ApiJson(req): ApiJson<NoteRequest>,
 ) -> AppResult<(StatusCode, Json<Note>)> {
     caller.require_write()?;
-    if req.body.chars().count() > 10_000 {
-        return Err(AppError::Invalid(
-            "a note is at most 10000 characters".into(),
-        ));
-    }
+    limits::check("body", &req.body, limits::NOTE_BODY_MAX)?;
     Ok((
         StatusCode::CREATED,
         Json(
@@ -69,11 +65,10 @@ pub async fn compose(
         return Err(AppError::missing(Capability::MessagesSend));
     }
     let client_id = req.client_id.trim();
-    if client_id.is_empty() || client_id.len() > 100 {
-        return Err(AppError::Invalid(
-            "client_id must be 1 to 100 characters".into(),
-        ));
+    if client_id.is_empty() {
+        return Err(AppError::Invalid("client_id must not be empty".into()));
     }
+    limits::check("client_id", client_id, limits::CLIENT_ID_MAX)?;
     if let Some(existing) = state
         .store
         .message_by_client_id(&caller.actor, client_id)

@@ -31,6 +31,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// The database stopped a query that outran its time budget (the list's `budget`).
+    #[error("the query took too long")]
+    TimedOut,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -108,7 +111,13 @@ pub struct ListParams {
     pub after: Option<ListCursor>,
     /// The server's now: ranges that reach it are counted index by index.
     pub now: DateTime<Utc>,
+    /// How long the database may work on this page before the query is interrupted
+    /// (`StoreError::TimedOut`), so a costly search never holds a pooled connection for long.
+    pub budget: std::time::Duration,
 }
+
+/// The default `ListParams::budget`: well inside the 30 s request timeout.
+pub const LIST_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Position of the oldest item of the previous thread page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +168,27 @@ pub struct NewCall {
 }
 
 /// Where an inbound item landed.
+/// What opening a thread changed (THR-7).
+#[derive(Debug, Clone)]
+pub struct MarkedRead {
+    pub summary: ConversationSummary,
+    /// WhatsApp's id of the newest inbound WhatsApp message this call marked read: the one a
+    /// read receipt names. None when nothing from WhatsApp was unread, so an already-read
+    /// thread sends no receipt.
+    pub whatsapp_receipt: Option<String>,
+}
+
+/// The newest `(created_at, id, provider, provider_id)` among messages just marked read, if it
+/// came from WhatsApp with a provider id.
+pub(crate) fn newest_whatsapp(
+    rows: Vec<(i64, Id, Option<String>, Option<String>)>,
+) -> Option<String> {
+    rows.into_iter()
+        .filter(|(_, _, provider, id)| provider.as_deref() == Some("whatsapp") && id.is_some())
+        .max_by_key(|(at, id, _, _)| (*at, *id))
+        .and_then(|(_, _, _, provider_id)| provider_id)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ingested {
     pub conversation_id: Id,
@@ -208,12 +238,8 @@ pub trait ConversationStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<ConversationDetail>;
     /// THR-7: every unread inbound message of the conversation becomes read.
-    async fn mark_read(
-        &self,
-        actor: &Actor,
-        id: Id,
-        now: DateTime<Utc>,
-    ) -> StoreResult<ConversationSummary>;
+    async fn mark_read(&self, actor: &Actor, id: Id, now: DateTime<Utc>)
+        -> StoreResult<MarkedRead>;
     async fn assign(
         &self,
         actor: &Actor,
@@ -441,13 +467,6 @@ pub trait ProviderStore: Send + Sync {
         org_id: Id,
         provider_call_id: &str,
     ) -> StoreResult<Option<Call>>;
-    /// The provider's id of the newest inbound message of a conversation from that provider.
-    async fn latest_inbound_provider_id(
-        &self,
-        org_id: Id,
-        conversation_id: Id,
-        provider: &str,
-    ) -> StoreResult<Option<String>>;
     /// The conversation of a customer, if they have one.
     async fn customer_conversation(&self, org_id: Id, customer_id: Id) -> StoreResult<Option<Id>>;
     /// The customer a portal token belongs to: (organisation, customer).
@@ -584,8 +603,12 @@ impl<T> Store for T where
 /// Opens the store a database URL names: `postgres://…` (or `postgresql://…`), else
 /// `sqlite://PATH` (or a bare path).
 pub async fn open(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+    use anyhow::Context;
     if is_postgres(database_url) {
-        let store = postgres::PgStore::open(database_url).await?;
+        // The error names the database without its password (issue 13).
+        let store = postgres::PgStore::open(database_url)
+            .await
+            .with_context(|| format!("opening {}", crate::config::redact_url(database_url)))?;
         return Ok(std::sync::Arc::new(store));
     }
     let path = database_url

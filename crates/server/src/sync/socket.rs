@@ -17,7 +17,7 @@ use tokio::sync::broadcast;
 use super::hub::Frame;
 use super::{SyncConfig, REPLAY_BATCH};
 use crate::auth::Caller;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::http::ApiQuery;
 use crate::state::AppState;
 
@@ -38,6 +38,17 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
 ) -> AppResult<Response> {
     caller.require(Capability::MessagesView)?;
+    // Issue 13: refused before the upgrade, so the client sees a plain 429.
+    let slot = state
+        .sockets
+        .try_take(caller.user.id)
+        .ok_or_else(|| AppError::RateLimited {
+            message: format!(
+                "this user already has {} live connections open; close one first",
+                state.sockets.max_per_key
+            ),
+            retry_after: 5,
+        })?;
     let receiver = state.hub.subscribe(caller.actor.org_id).await?;
     let conn = Connection {
         state,
@@ -49,6 +60,7 @@ pub async fn upgrade(
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(1024 * 1024)
         .on_upgrade(move |socket| async move {
+            let _slot = slot;
             let span = tracing::info_span!(
                 "sync",
                 org = conn.caller.actor.org_id,

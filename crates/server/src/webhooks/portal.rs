@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::Json;
-use inbox_core::{Channel, Direction, Id, Message, ThreadItem};
+use inbox_core::{limits, Channel, DeliveryStatus, Direction, Id, Message, ThreadItem};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{bearer, token};
@@ -72,18 +72,27 @@ pub async fn post(
     who: PortalCustomer,
     ApiJson(req): ApiJson<PortalPost>,
 ) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
+    // Issue 13: per portal customer, whichever of their tokens they use.
+    state
+        .portal_posts
+        .take(
+            &format!("{}:{}", who.org_id, who.customer_id),
+            std::time::Instant::now(),
+        )
+        .map_err(|wait| AppError::RateLimited {
+            message: "too many messages in a short time; wait a moment".into(),
+            retry_after: crate::limit::retry_after_secs(wait),
+        })?;
     let body = req.body.trim();
-    if body.is_empty() || body.chars().count() > 10_000 {
-        return Err(AppError::Invalid(
-            "a portal message is 1 to 10000 characters".into(),
-        ));
+    if body.is_empty() {
+        return Err(AppError::Invalid("the message is empty".into()));
     }
+    limits::check("body", body, limits::PORTAL_BODY_MAX)?;
     let provider_id = match req.client_id.as_deref().map(str::trim) {
-        Some(c) if !c.is_empty() && c.len() <= 100 => format!("{}:{c}", who.customer_id),
-        Some(_) => {
-            return Err(AppError::Invalid(
-                "client_id must be 1 to 100 characters".into(),
-            ))
+        Some("") => return Err(AppError::Invalid("client_id must not be empty".into())),
+        Some(c) => {
+            limits::check("client_id", c, limits::CLIENT_ID_MAX)?;
+            format!("{}:{c}", who.customer_id)
         }
         None => format!("{}:{}", who.customer_id, token::generate()),
     };
@@ -115,8 +124,23 @@ pub async fn post(
     ))
 }
 
-/// `GET /api/v1/portal/messages`: the customer's own thread, newest first (portal messages and
-/// the garage's replies on every channel).
+/// What a portal customer sees of their thread (issue 13): what actually passed between them
+/// and the garage. Everything the customer sent, on any channel, and the garage's replies on any
+/// channel once they left: `sent`, `delivered` or `read`. Replies waiting for approval, rejected,
+/// queued or failed never reached the customer, so the portal never shows them; notes and calls
+/// are internal.
+pub fn customer_sees(m: &Message) -> bool {
+    match m.direction {
+        Direction::Inbound => true,
+        Direction::Outbound => matches!(
+            m.status,
+            DeliveryStatus::Sent | DeliveryStatus::Delivered | DeliveryStatus::Read
+        ),
+    }
+}
+
+/// `GET /api/v1/portal/messages`: the customer's own thread, newest first, as `customer_sees`
+/// allows.
 pub async fn list(
     State(state): State<AppState>,
     who: PortalCustomer,
@@ -142,7 +166,7 @@ pub async fn list(
         .items
         .into_iter()
         .filter_map(|i| match i {
-            ThreadItem::Message(m) => Some(PortalMessage::from(m)),
+            ThreadItem::Message(m) if customer_sees(&m) => Some(PortalMessage::from(m)),
             _ => None,
         })
         .collect();

@@ -203,3 +203,46 @@ async fn seed_demo_prints_the_fixed_summary_and_the_demo_users_can_sign_in() {
         assert_eq!(page["items"].as_array().unwrap().len(), 50);
     }
 }
+
+/// Issue 13: the PostgreSQL password never reaches the log or an error message. A server that
+/// cannot reach its database names it with the password masked; on PostgreSQL runs the "schema
+/// is up to date" log line of a successful migrate is checked too.
+#[tokio::test]
+async fn the_database_password_is_never_logged() {
+    let secret = "hunter2-never-logged";
+    let out = bin()
+        .args([
+            "--database-url",
+            &format!("postgres://inbox:{secret}@127.0.0.1:1/inbox"),
+            "migrate",
+        ])
+        .env("RUST_LOG", "debug")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(!stderr.contains(secret), "{stderr}");
+    assert!(
+        stderr.contains("postgres://inbox:***@127.0.0.1:1/inbox"),
+        "{stderr}"
+    );
+    if !crate::support::postgres() {
+        return;
+    }
+    let db = crate::support::TestDb::new().await;
+    // The shared test cluster trusts loopback, so the password is accepted and never checked.
+    let url = db.url.replacen(
+        "postgres://postgres@",
+        &format!("postgres://postgres:{secret}@"),
+        1,
+    );
+    let out = bin()
+        .args(["--database-url", &url, "migrate"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("schema is up to date"), "{stderr}");
+    assert!(stderr.contains("postgres:***@"), "{stderr}");
+    assert!(!stderr.contains(secret), "{stderr}");
+}

@@ -294,3 +294,60 @@ async fn opening_a_whatsapp_thread_sends_the_read_receipt_when_switched_on() {
         fake.requests.lock().unwrap()
     );
 }
+
+/// Issue 13 (THR-7): a receipt tells the customer their message was read, so only an opening
+/// that read something new sends one; opening the thread again sends nothing.
+#[tokio::test]
+async fn thr7_reopening_a_read_whatsapp_thread_sends_no_second_receipt() {
+    let (fake_base, fake) = start_fake().await;
+    let s = Server::start_with(|state| {
+        state.providers.whatsapp_api_base = format!("{fake_base}/v23.0");
+        state.providers.whatsapp_read_receipts = true;
+    })
+    .await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let receipts = || {
+        fake.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r["status"] == "read")
+            .count()
+    };
+    let read = format!("/api/v1/conversations/{}/read", conv::BOB);
+    // The fixture's WhatsApp message was read long ago: nothing to tell the customer.
+    assert_eq!(c.post(&read, json!({})).await.0, 200);
+    s.store
+        .ingest_message(
+            1,
+            inbox_server::store::NewInbound {
+                channel: inbox_core::Channel::Whatsapp,
+                from_number: Some("+447700900102".into()),
+                customer_id: None,
+                body: "Is it ready?".into(),
+                provider: "whatsapp".into(),
+                provider_id: "wamid.IN10".into(),
+                at: now(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(c.post(&read, json!({})).await.0, 200);
+    for _ in 0..100 {
+        if receipts() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(receipts(), 1, "the new message is receipted");
+    for _ in 0..3 {
+        assert_eq!(c.post(&read, json!({})).await.0, 200);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        receipts(),
+        1,
+        "nothing was unread, so no receipt: {:?}",
+        fake.requests.lock().unwrap()
+    );
+}

@@ -14,6 +14,7 @@ use inbox_core::{
     NoteKind, WorkOrderStatus,
 };
 use inbox_server::clock::Clock;
+pub use inbox_server::serve::ServeConfig;
 use inbox_server::store::dataset::{
     ConversationData, CustomerData, ItemData, OrgData, Party, ProviderSettings, UserData,
     WorkOrderData,
@@ -436,24 +437,33 @@ impl Server {
 
     /// Starts with a last change to the server's state (provider URLs, switches).
     pub async fn start_with(configure: impl FnOnce(&mut AppState)) -> Server {
+        Server::start_serving(configure, ServeConfig::default()).await
+    }
+
+    /// Starts with the accept loop's limits set too (timeouts, connection cap).
+    pub async fn start_serving(
+        configure: impl FnOnce(&mut AppState),
+        serve: ServeConfig,
+    ) -> Server {
         let db = Arc::new(TestDb::new().await);
         let store = store::open(&db.url).await.unwrap();
         let hash = inbox_server::auth::password::hash(PASSWORD).unwrap();
         store.import(fixture(&hash)).await.unwrap();
-        Server::serve(db, store, configure).await
+        Server::serve(db, store, configure, serve).await
     }
 
     /// A second server instance over this one's database (its own store, pool and hub), as a
     /// second `inbox-server` process would be.
     pub async fn peer(&self) -> Server {
         let store = store::open(&self.db.url).await.unwrap();
-        Server::serve(Arc::clone(&self.db), store, |_| {}).await
+        Server::serve(Arc::clone(&self.db), store, |_| {}, ServeConfig::default()).await
     }
 
     async fn serve(
         db: Arc<TestDb>,
         store: Arc<dyn Store>,
         configure: impl FnOnce(&mut AppState),
+        serve: ServeConfig,
     ) -> Server {
         let mut state = AppState {
             clock: Clock::fixed(now()),
@@ -469,7 +479,11 @@ impl Server {
         configure(&mut state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+        tokio::spawn(async move {
+            inbox_server::serve::serve(listener, app(state), serve, std::future::pending())
+                .await
+                .unwrap()
+        });
         Server { base, store, db }
     }
 

@@ -50,7 +50,11 @@ async fn whatsapp(s: &Server, body: &Value, secret: &str) -> (u16, String) {
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-fn sms<'a>(message_sid: &'a str, from: &'a str, body: &'a str) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn sms<'a>(
+    message_sid: &'a str,
+    from: &'a str,
+    body: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![
         ("MessageSid", message_sid),
         ("SmsSid", message_sid),

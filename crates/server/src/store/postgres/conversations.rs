@@ -14,7 +14,8 @@ use super::{audit, ensure_conversation, system_note, PgStore};
 use crate::store::rows::ms;
 use crate::store::search::pg_tsquery;
 use crate::store::{
-    Actor, ConversationStore, ListCursor, ListParams, ListScope, StoreError, StoreResult,
+    Actor, ConversationStore, ListCursor, ListParams, ListScope, MarkedRead, StoreError,
+    StoreResult,
 };
 
 /// Appends the scope's conditions (after `c.org_id = …`).
@@ -162,7 +163,18 @@ impl ConversationStore for PgStore {
         actor: &Actor,
         params: &ListParams,
     ) -> StoreResult<ConversationPage> {
-        list(&mut *self.conn().await?, actor, params).await
+        // A read-only transaction so that the time budget applies to these queries only; a
+        // cancelled query rolls it back and the connection returns to the pool.
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SET LOCAL statement_timeout = {}",
+            params.budget.as_millis().clamp(1, i32::MAX as u128)
+        )))
+        .execute(&mut *tx)
+        .await?;
+        let page = list(&mut tx, actor, params).await?;
+        tx.commit().await?;
+        Ok(page)
     }
 
     async fn conversation(
@@ -179,18 +191,19 @@ impl ConversationStore for PgStore {
         actor: &Actor,
         id: Id,
         now: DateTime<Utc>,
-    ) -> StoreResult<ConversationSummary> {
+    ) -> StoreResult<MarkedRead> {
         let org = actor.org_id;
         let mut tx = self.begin(org).await?;
         ensure_conversation(&mut tx, org, id).await?;
-        let changed = sqlx::query(
-            "UPDATE messages SET read_at = $2 WHERE conversation_id = $1 AND direction = 'inbound' AND read_at IS NULL",
+        let newly_read: Vec<(i64, Id, Option<String>, Option<String>)> = sqlx::query_as(
+            "UPDATE messages SET read_at = $2 WHERE conversation_id = $1 AND direction = 'inbound' AND read_at IS NULL
+             RETURNING created_at, id, provider, provider_id",
         )
         .bind(id)
         .bind(ms(now))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        .fetch_all(&mut *tx)
+        .await?;
+        let changed = newly_read.len();
         sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1")
             .bind(id)
             .execute(&mut *tx)
@@ -211,7 +224,10 @@ impl ConversationStore for PgStore {
             emit(&mut tx, org, now, &Change::Conversation(summary.clone())).await?;
         }
         self.commit(tx).await?;
-        Ok(summary)
+        Ok(MarkedRead {
+            summary,
+            whatsapp_receipt: crate::store::newest_whatsapp(newly_read),
+        })
     }
 
     async fn assign(

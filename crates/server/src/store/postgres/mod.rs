@@ -82,6 +82,12 @@ pub struct PgStore {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
+        // 57014 query_canceled: `statement_timeout` stopped the query.
+        if let sqlx::Error::Database(d) = &e {
+            if d.code().as_deref() == Some("57014") {
+                return StoreError::TimedOut;
+            }
+        }
         StoreError::Internal(e.into())
     }
 }

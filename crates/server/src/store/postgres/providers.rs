@@ -319,24 +319,6 @@ impl ProviderStore for PgStore {
         }
     }
 
-    async fn latest_inbound_provider_id(
-        &self,
-        org_id: Id,
-        conversation_id: Id,
-        provider: &str,
-    ) -> StoreResult<Option<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT provider_id FROM messages WHERE org_id = $1 AND conversation_id = $2 AND provider = $3
-               AND direction = 'inbound' AND provider_id IS NOT NULL
-             ORDER BY created_at DESC, id DESC LIMIT 1",
-        )
-        .bind(org_id)
-        .bind(conversation_id)
-        .bind(provider)
-        .fetch_optional(&self.pool)
-        .await?)
-    }
-
     async fn customer_conversation(&self, org_id: Id, customer_id: Id) -> StoreResult<Option<Id>> {
         Ok(sqlx::query_scalar(
             "SELECT id FROM conversations WHERE org_id = $1 AND customer_id = $2",

@@ -13,7 +13,8 @@ use super::events::emit;
 use super::rows::{self, load_summary, SUMMARY_SELECT, WORK_ORDER_SELECT};
 use super::{audit, ensure_conversation, ms, system_note, SqliteStore};
 use crate::store::{
-    Actor, ConversationStore, ListCursor, ListParams, ListScope, StoreError, StoreResult,
+    Actor, ConversationStore, ListCursor, ListParams, ListScope, MarkedRead, StoreError,
+    StoreResult,
 };
 
 /// The four badges (LST-4). For a range that reaches the present each count reads its own
@@ -209,7 +210,11 @@ impl ConversationStore for SqliteStore {
         params: &ListParams,
     ) -> StoreResult<ConversationPage> {
         let (actor, params) = (actor.clone(), params.clone());
-        self.read(move |c| list(c, &actor, &params)).await
+        self.read(move |c| {
+            let _deadline = super::Deadline::arm(c, params.budget);
+            list(c, &actor, &params)
+        })
+        .await
     }
 
     async fn conversation(
@@ -227,23 +232,30 @@ impl ConversationStore for SqliteStore {
         actor: &Actor,
         id: Id,
         now: DateTime<Utc>,
-    ) -> StoreResult<ConversationSummary> {
+    ) -> StoreResult<MarkedRead> {
         let org = actor.org_id;
         self.write(move |tx| {
             ensure_conversation(tx, org, id)?;
-            let changed = tx
+            let newly_read = tx
                 .prepare_cached(
-                    "UPDATE messages SET read_at = ?2 WHERE conversation_id = ?1 AND direction = 'inbound' AND read_at IS NULL",
+                    "UPDATE messages SET read_at = ?2 WHERE conversation_id = ?1 AND direction = 'inbound' AND read_at IS NULL
+                     RETURNING created_at, id, provider, provider_id",
                 )?
-                .execute(params![id, ms(now)])?;
+                .query_map(params![id, ms(now)], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
             tx.prepare_cached("UPDATE conversations SET unread_count = 0 WHERE id = ?1")?.execute([id])?;
             let summary = load_summary(tx, org, id)?;
             // Opening an already-read thread is not news.
-            if changed > 0 {
+            if !newly_read.is_empty() {
                 emit(tx, org, now, &Change::MessagesRead { conversation_id: id, read_at: now })?;
                 emit(tx, org, now, &Change::Conversation(summary.clone()))?;
             }
-            Ok(summary)
+            Ok(MarkedRead {
+                summary,
+                whatsapp_receipt: crate::store::newest_whatsapp(newly_read),
+            })
         })
         .await
     }

@@ -48,7 +48,37 @@ pub struct SqliteStore {
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::OperationInterrupted) {
+            return StoreError::TimedOut;
+        }
         StoreError::Internal(e.into())
+    }
+}
+
+/// Interrupts the connection's running statements once `budget` has passed, unless dropped
+/// first. The statement then fails with `SQLITE_INTERRUPT` (`StoreError::TimedOut`) and the
+/// connection goes back to the pool unharmed; an interrupt that lands after the last statement
+/// is cleared by SQLite when the next one starts.
+pub(crate) struct Deadline(Option<tokio::task::JoinHandle<()>>);
+
+impl Deadline {
+    /// Must be called on a thread inside the runtime (the store's blocking tasks are).
+    pub(crate) fn arm(conn: &Connection, budget: Duration) -> Deadline {
+        let interrupt = conn.get_interrupt_handle();
+        Deadline(tokio::runtime::Handle::try_current().ok().map(|rt| {
+            rt.spawn(async move {
+                tokio::time::sleep(budget).await;
+                interrupt.interrupt();
+            })
+        }))
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        if let Some(timer) = self.0.take() {
+            timer.abort();
+        }
     }
 }
 

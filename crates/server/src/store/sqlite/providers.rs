@@ -283,25 +283,6 @@ impl ProviderStore for SqliteStore {
         .await
     }
 
-    async fn latest_inbound_provider_id(
-        &self,
-        org_id: Id,
-        conversation_id: Id,
-        provider: &str,
-    ) -> StoreResult<Option<String>> {
-        let provider = provider.to_string();
-        self.read(move |c| {
-            Ok(c.prepare_cached(
-                "SELECT provider_id FROM messages WHERE org_id = ?1 AND conversation_id = ?2 AND provider = ?3
-                   AND direction = 'inbound' AND provider_id IS NOT NULL
-                 ORDER BY created_at DESC, id DESC LIMIT 1",
-            )?
-            .query_row(params![org_id, conversation_id, provider], |r| r.get(0))
-            .optional()?)
-        })
-        .await
-    }
-
     async fn customer_conversation(&self, org_id: Id, customer_id: Id) -> StoreResult<Option<Id>> {
         self.read(move |c| {
             Ok(c.prepare_cached(
