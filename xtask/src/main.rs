@@ -4,6 +4,7 @@
 //! seconds and needs nothing beyond the workspace's own dependencies.
 
 mod bench;
+mod chaos;
 mod ci;
 mod cmd;
 mod demo;
@@ -22,7 +23,8 @@ Commands:
   ci             What CI runs, in order, stopping at the first failure:
                  cargo fmt --check, the UI build, cargo clippy -D warnings, the tests
                  (cargo nextest when installed, else cargo test), the server suite on
-                 PostgreSQL (when INBOX_TEST_POSTGRES_URL is set), then e2e
+                 PostgreSQL (when INBOX_TEST_POSTGRES_URL is set), the short fault campaign
+                 (when INBOX_CI_CHAOS=1), then e2e
   demo           Build the server, the simulator and the desktop app (release), seed a
                  fresh demo database under target/demo/, then run the server (on
                  $INBOX_LISTEN, default 127.0.0.1:8787), the simulator playing customers,
@@ -33,6 +35,12 @@ Commands:
   ui             Build the Yew UI (wasm32 + wasm-bindgen) into ui/dist, which the app bundles
   bench [NAME [ARGS]]  every benchmark, or one of conversation_list, fanout, ingest,
                  login_flood, cache, initial_sync; ARGS go to that benchmark
+  chaos [ROUNDS] The fault campaign (issue 13): the real server, the provider simulator and
+                 headless engines on loopback, faults injected at random (server and engine
+                 SIGKILL, connection drops, provider 5xx/timeouts/slow answers, the database
+                 locked); fails when a message was lost or doubled. Default 10 rounds (~50
+                 faults); options --seed N --engines N --faults N --release. Report in
+                 target/chaos/report.json
   help           This text
 
 On a fresh Debian machine, `bash .ci/run` installs what is missing and runs `cargo xtask ci`;
@@ -52,6 +60,7 @@ fn main() -> ExitCode {
         Some("demo") => no_args("demo", &rest).and_then(|()| demo::run()),
         Some("bench") => bench::run(&rest),
         Some("e2e") => e2e::run(&rest),
+        Some("chaos") => chaos::run(&rest),
         Some("ui") => no_args("ui", &rest).and_then(|()| ui::build().map(|_| ())),
         Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n\n{}", usage())),
     };

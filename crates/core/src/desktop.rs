@@ -336,8 +336,13 @@ impl OpenView {
     /// The deep link that opens this view.
     pub fn link(&self) -> String {
         let query = self.query.trim_start_matches(['?', '#', '/']);
-        let query = query.strip_prefix("messages").unwrap_or(query);
-        let query = query.trim_start_matches('?');
+        // The route's own name (`messages?…`), not a parameter that starts with it
+        // (`messages_only=1`).
+        let query = match query.strip_prefix("messages") {
+            Some(rest) if rest.is_empty() || rest.starts_with(['?', '/']) => rest,
+            _ => query,
+        };
+        let query = query.trim_start_matches(['?', '/']);
         if query.is_empty() {
             format!("{SCHEME}://messages")
         } else {
@@ -595,6 +600,16 @@ mod tests {
             query: "?conversation=3".into(),
         };
         assert_eq!(from_route.link(), "garage-inbox://messages?conversation=3");
+        // Found while fuzzing the links (issue 13): a first parameter whose name starts with
+        // "messages" kept losing that part.
+        let named = OpenView {
+            query: "messages_only=1&conversation=3".into(),
+        };
+        assert_eq!(
+            named.link(),
+            "garage-inbox://messages?messages_only=1&conversation=3"
+        );
+        assert_eq!(OpenView::from_link(&named.link()), Some(named));
     }
 
     #[test]
@@ -602,5 +617,56 @@ mod tests {
         let e: CommandError = serde_json::from_str(r#"{"message":"nope"}"#).unwrap();
         assert!(!e.signed_out);
         assert!(CommandError::signed_out().signed_out);
+    }
+
+    // Issue 13 fuzzing: a deep link arrives from outside (another app, the command line), so
+    // any text is a view or None, never a panic; every link the app prints opens its view.
+    // Cases: proptest's default (256), or `PROPTEST_CASES` for a long run.
+    use proptest::prelude::*;
+
+    /// Route queries as the UI writes them: `key=value` pairs of URL-safe characters.
+    fn route_query() -> impl Strategy<Value = String> {
+        let key = prop_oneof!["[a-z_]{1,12}", "messages[a-z_]{0,4}"];
+        prop::collection::vec((key, "[A-Za-z0-9%._~+-]{0,16}"), 0..5).prop_map(|pairs| {
+            pairs
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn prop_any_text_is_a_view_or_none_without_panicking(link in any::<String>()) {
+            if let Some(v) = OpenView::from_link(&link) {
+                prop_assert!(!v.query.contains('#'), "{link:?} -> {v:?}");
+            }
+        }
+
+        #[test]
+        fn prop_mutated_links_are_a_view_or_none_without_panicking(
+            q in route_query(),
+            at in any::<prop::sample::Index>(),
+            insert in prop::sample::select(vec!["/", "?", "#", ":", " ", "messages", "garage-inbox:", "\u{0}", "é"]),
+        ) {
+            let mut link = OpenView { query: q }.link();
+            let mut i = at.index(link.len() + 1);
+            while !link.is_char_boundary(i) {
+                i -= 1;
+            }
+            link.insert_str(i, insert);
+            let _ = OpenView::from_link(&link);
+        }
+
+        #[test]
+        fn prop_every_printed_link_opens_its_view(
+            q in route_query(),
+            lead in prop::sample::select(vec!["", "?", "/messages?", "messages?", "#"]),
+        ) {
+            let view = OpenView { query: format!("{lead}{q}") };
+            let link = view.link();
+            prop_assert_eq!(OpenView::from_link(&link), Some(OpenView { query: q }), "{}", link);
+        }
     }
 }

@@ -169,4 +169,28 @@ mod tests {
         assert!(s.phone_digits.is_empty());
         assert_eq!(SearchText::parse("  ?! "), None);
     }
+
+    // Issue 13 fuzzing: whatever is typed, parsing never panics and what it keeps is safe to
+    // quote: no word holds a quote or a separator. (That FTS5 runs every such query is checked
+    // in the server's `store::search`.) Cases: proptest's default (256), or `PROPTEST_CASES`.
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn prop_any_search_text_parses_into_quotable_words(q in any::<String>()) {
+            if let Some(s) = SearchText::parse(&q) {
+                prop_assert!(!s.words.is_empty() || !s.phone_digits.is_empty());
+                for w in &s.words {
+                    prop_assert!(!w.is_empty() && !w.contains(['"', '\'', ' ', '*']), "{w:?}");
+                }
+                for d in &s.phone_digits {
+                    prop_assert!(!d.is_empty() && d.chars().all(|c| c.is_ascii_digit()), "{d:?} from {q:?}");
+                }
+                let query = s.fts5_query();
+                prop_assert_eq!(query.matches('"').count() % 2, 0, "{}", query);
+            } else {
+                prop_assert!(!q.chars().any(char::is_alphanumeric), "{q:?} has something to find");
+            }
+        }
+    }
 }

@@ -176,4 +176,82 @@ mod tests {
         );
         assert_eq!(d.type_name(), "template_deleted");
     }
+
+    // Issue 13 fuzzing: frames come off the network, so any bytes parse to a frame or an
+    // error, never a panic; every frame the server writes parses back to itself; a real frame
+    // with one field changed still never panics. Cases: proptest's default (256), or
+    // `PROPTEST_CASES` for a long run.
+    use proptest::prelude::*;
+
+    fn control() -> impl Strategy<Value = Control> {
+        prop_oneof![
+            (any::<u32>(), any::<i64>())
+                .prop_map(|(protocol, head)| Control::Hello { protocol, head }),
+            any::<i64>().prop_map(|seq| Control::CaughtUp { seq }),
+            (any::<String>(), any::<i64>(), any::<i64>()).prop_map(
+                |(reason, oldest_retained, head)| {
+                    Control::ResyncRequired {
+                        reason,
+                        oldest_retained,
+                        head,
+                    }
+                }
+            ),
+            any::<String>().prop_map(|reason| Control::Closing { reason }),
+        ]
+    }
+
+    fn event() -> impl Strategy<Value = Event> {
+        let change = prop_oneof![
+            (any::<i64>(), any::<String>(), any::<String>())
+                .prop_map(|(id, name, body)| Change::QuickMessage(QuickMessage { id, name, body })),
+            any::<i64>().prop_map(|id| Change::QuickMessageDeleted { id }),
+            any::<i64>().prop_map(|id| Change::TemplateDeleted { id }),
+            (any::<i64>(), 0i64..253_402_300_799).prop_map(|(conversation_id, s)| {
+                Change::MessagesRead {
+                    conversation_id,
+                    read_at: DateTime::from_timestamp(s, 0).unwrap(),
+                }
+            }),
+        ];
+        (any::<i64>(), 0i64..253_402_300_799_000, change).prop_map(|(seq, ms, change)| Event {
+            seq,
+            at: DateTime::from_timestamp_millis(ms).unwrap(),
+            change,
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn prop_any_bytes_are_a_frame_or_an_error(raw in prop::collection::vec(any::<u8>(), 0..300)) {
+            let _ = serde_json::from_slice::<ServerFrame>(&raw);
+        }
+
+        #[test]
+        fn prop_every_written_frame_reads_back(
+            frame in prop_oneof![control().prop_map(ServerFrame::Control), event().prop_map(ServerFrame::Event)],
+        ) {
+            let text = serde_json::to_string(&frame).unwrap();
+            prop_assert_eq!(serde_json::from_str::<ServerFrame>(&text).unwrap(), frame);
+        }
+
+        #[test]
+        fn prop_a_real_frame_with_one_field_changed_never_panics(
+            e in event(),
+            key in prop::sample::select(vec!["seq", "at", "type", "data", "protocol", "head", "reason"]),
+            value in prop_oneof![
+                Just(serde_json::Value::Null),
+                any::<i64>().prop_map(serde_json::Value::from),
+                any::<f64>().prop_map(serde_json::Value::from),
+                any::<String>().prop_map(serde_json::Value::from),
+                Just(serde_json::json!({})),
+                Just(serde_json::json!([1, "x"])),
+            ],
+        ) {
+            let mut v = serde_json::to_value(&e).unwrap();
+            v[key] = value;
+            let _ = serde_json::from_value::<ServerFrame>(v.clone());
+            let _ = serde_json::from_str::<ServerFrame>(&v.to_string());
+        }
+    }
 }

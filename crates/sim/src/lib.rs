@@ -4,6 +4,7 @@
 //! WhatsApp, write in the portal and call, every webhook signed exactly as the real provider
 //! signs it. The binary in `main.rs` is a thin CLI over [`run`].
 
+pub mod admin;
 pub mod callbacks;
 pub mod calls;
 pub mod config;
@@ -32,7 +33,7 @@ pub use state::Sim;
 pub use summary::Summary;
 
 /// The fake provider APIs: Twilio's Messages resource and the Cloud API's messages endpoint
-/// (any Graph version).
+/// (any Graph version), and the simulator's control API under `/sim/` ([`admin`]).
 pub fn router(sim: Arc<Sim>) -> Router {
     Router::new()
         .route(
@@ -44,6 +45,9 @@ pub fn router(sim: Arc<Sim>) -> Router {
             post(meta_api::messages),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .route("/sim/faults", post(admin::set_fault))
+        .route("/sim/sent", get(admin::sent))
+        .route("/sim/inbound", post(admin::inbound))
         .with_state(sim)
 }
 

@@ -15,7 +15,7 @@ use serde_json::{json, Value};
 
 use crate::meta_payloads::{error, send_accepted, status_notification, Business, Status};
 use crate::random;
-use crate::state::{Sent, Sim};
+use crate::state::{SendFault, Sent, Sim};
 
 /// A validated request to the messages endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,6 +149,13 @@ pub async fn messages(
         Ok(Request::Send { to, summary }) => (to, summary),
         Err(r) => return refuse(&sim, r),
     };
+    let fault = sim.take_fault();
+    if fault == SendFault::Error {
+        return refuse(
+            &sim,
+            (503, 2, "Service temporarily unavailable", "injected".into()),
+        );
+    }
     let wa_id = random::wa_id(&to);
     let wamid = sim.with_rng(|r| random::wamid(r, &wa_id));
     tracing::info!(%version, %phone_number_id, id = %wamid, %to, "fake WhatsApp: message accepted");
@@ -169,6 +176,7 @@ pub async fn messages(
     } else {
         tracing::warn!("fake WhatsApp: no app secret, so no status webhooks");
     }
+    crate::admin::hold_answer(&sim, fault).await;
     Json(send_accepted(&to, &wa_id, &wamid)).into_response()
 }
 

@@ -40,6 +40,27 @@ pub struct Sim {
     /// The failure rate as f64 bits, changeable while running.
     failure_rate: AtomicU64,
     sent: Mutex<Vec<Sent>>,
+    /// Every send the fake APIs accepted since start (provider, id, body), never trimmed: what
+    /// `GET /sim/sent` answers, so a fault campaign can count each reply's deliveries.
+    ledger: Mutex<Vec<(String, String, String)>>,
+    /// The fault the next sends meet, and how many more sends meet it.
+    fault: Mutex<(SendFault, u32)>,
+}
+
+/// What a fake send API does to a send instead of answering at once (set through
+/// `POST /sim/faults`; see [`crate::admin`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SendFault {
+    /// Answer at once (no fault).
+    None,
+    /// Refuse with a 503 before taking the send: nothing is sent.
+    Error,
+    /// Take the send, then answer only after the server's 20 s timeout: the send went out but
+    /// the server never hears so (the ambiguous case).
+    Timeout,
+    /// Take the send and answer after a few seconds.
+    Slow,
 }
 
 impl Sim {
@@ -55,6 +76,8 @@ impl Sim {
             rng: Mutex::new(StdRng::seed_from_u64(config.seed ^ 0x70_7276_6964_6572)),
             failure_rate: AtomicU64::new(config.failure_rate.to_bits()),
             sent: Mutex::new(Vec::new()),
+            ledger: Mutex::new(Vec::new()),
+            fault: Mutex::new((SendFault::None, 0)),
             poster,
             summary,
             config,
@@ -96,6 +119,11 @@ impl Sim {
     }
 
     pub(crate) fn record_sent(&self, s: Sent) {
+        self.ledger.lock().unwrap_or_else(|e| e.into_inner()).push((
+            s.provider.to_string(),
+            s.id.clone(),
+            s.body.clone(),
+        ));
         let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
         if sent.len() >= SENT_KEPT {
             sent.remove(0);
@@ -108,6 +136,29 @@ impl Sim {
         if let Some(s) = sent.iter_mut().rev().find(|s| s.id == id) {
             s.final_status = Some(status.to_string());
         }
+    }
+
+    /// Every send accepted since start, oldest first: `(provider, id, body)`.
+    pub fn ledger(&self) -> Vec<(String, String, String)> {
+        self.ledger
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Makes the next `count` sends meet `fault` (`count` 0 or [`SendFault::None`] clears it).
+    pub fn set_fault(&self, fault: SendFault, count: u32) {
+        *self.fault.lock().unwrap_or_else(|e| e.into_inner()) = (fault, count);
+    }
+
+    /// The fault the send being handled meets (and one fewer send meets it after this).
+    pub fn take_fault(&self) -> SendFault {
+        let mut f = self.fault.lock().unwrap_or_else(|e| e.into_inner());
+        if f.1 == 0 {
+            return SendFault::None;
+        }
+        f.1 -= 1;
+        f.0
     }
 
     /// The sends the fake APIs accepted, oldest first (the last thousand).

@@ -16,7 +16,7 @@ use inbox_core::providers::twilio_signature::parse_form;
 use rand::Rng;
 
 use crate::random;
-use crate::state::{Sent, Sim};
+use crate::state::{SendFault, Sent, Sim};
 use crate::summary::TwilioAccount;
 use crate::twilio_payloads::{error, message_resource, message_status};
 
@@ -133,6 +133,11 @@ pub async fn create_message(
             return refuse(status, code, &message);
         }
     };
+    let fault = sim.take_fault();
+    if fault == SendFault::Error {
+        tracing::warn!("fake Twilio: injected 503");
+        return refuse(503, 20500, "Service Unavailable (injected)");
+    }
     let message_sid = sim.with_rng(|r| random::sid(r, "SM"));
     let resource = message_resource(
         &message_sid,
@@ -164,6 +169,7 @@ pub async fn create_message(
             tracing::info!(sid = %message_sid, "fake Twilio: no StatusCallback, so no status callbacks")
         }
     }
+    crate::admin::hold_answer(&sim, fault).await;
     (StatusCode::CREATED, Json(resource)).into_response()
 }
 

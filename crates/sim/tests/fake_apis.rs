@@ -105,3 +105,84 @@ async fn the_fake_apis_refuse_like_the_providers() {
     .await;
     assert_eq!((status, read["success"].as_bool()), (200, Some(true)));
 }
+
+/// The control API a fault campaign drives: an injected 503 takes nothing, a slow answer still
+/// takes the send, and `/sim/sent` lists every accepted send.
+#[tokio::test]
+async fn injected_send_faults_refuse_or_delay_and_the_ledger_counts_every_send() {
+    let summary = Summary::parse(
+        r#"{ "organisations": [{ "id": 1, "name": "G",
+            "twilio": { "account_sid": "AC11", "auth_token": "tok", "numbers": ["+441632960001"] } }] }"#,
+    )
+    .unwrap();
+    let mut config = SimConfig::new("http://127.0.0.1:9");
+    config.customers = false;
+    let sim = Sim::new(config, summary);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(inbox_sim::serve_apis(
+        listener,
+        Arc::clone(&sim),
+        std::future::pending(),
+    ));
+    let http = reqwest::Client::new();
+    let send = |body: &'static str| {
+        let http = http.clone();
+        let url = format!("{base}/2010-04-01/Accounts/AC11/Messages.json");
+        async move {
+            http.post(url)
+                .basic_auth("AC11", Some("tok"))
+                .form(&[
+                    ("To", "+447700900001"),
+                    ("From", "+441632960001"),
+                    ("Body", body),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let fault = |fault: &'static str, count: u32| {
+        let http = http.clone();
+        let url = format!("{base}/sim/faults");
+        async move {
+            http.post(url)
+                .json(&json!({ "fault": fault, "count": count }))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(fault("error", 2).await, 204);
+    assert_eq!(send("one").await, 503);
+    assert_eq!(send("two").await, 503);
+    assert_eq!(send("three").await, 201, "the fault lasts two sends");
+    assert_eq!(fault("slow", 1).await, 204);
+    let began = std::time::Instant::now();
+    assert_eq!(send("four").await, 201);
+    assert!(began.elapsed() >= std::time::Duration::from_millis(1500));
+    let sent: Value = http
+        .get(format!("{base}/sim/sent"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bodies: Vec<&str> = sent["sent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        bodies,
+        ["three", "four"],
+        "refused sends are not in the ledger"
+    );
+    assert_eq!(fault("bogus", 1).await, 422);
+}

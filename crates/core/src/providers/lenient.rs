@@ -73,3 +73,35 @@ pub(crate) fn opt_string_from_str_or_num<'de, D: Deserializer<'de>>(
     struct Wrap(#[serde(deserialize_with = "string_from_str_or_num")] String);
     Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
 }
+
+/// A list whose items are read one by one: an item with a field of an unexpected type loses
+/// that field (it takes its default) instead of failing the item, and an item that is not an
+/// object at all becomes the default. So one odd message in a batch never fails the POST, which
+/// would be answered 400 and lose every other message of the batch (found by fuzzing, issue 13).
+pub(crate) fn each_leniently<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned + Default,
+{
+    let raw = Option::<Vec<serde_json::Value>>::deserialize(d)?.unwrap_or_default();
+    Ok(raw.into_iter().map(leniently).collect())
+}
+
+fn leniently<T: serde::de::DeserializeOwned + Default>(raw: serde_json::Value) -> T {
+    if let Ok(item) = serde_json::from_value::<T>(raw.clone()) {
+        return item;
+    }
+    let serde_json::Value::Object(fields) = raw else {
+        return T::default();
+    };
+    // Fields are independent (each has a default), so the ones that read on their own read
+    // together.
+    let readable: serde_json::Map<String, serde_json::Value> = fields
+        .into_iter()
+        .filter(|(k, v)| {
+            let one = serde_json::Value::Object([(k.clone(), v.clone())].into_iter().collect());
+            serde_json::from_value::<T>(one).is_ok()
+        })
+        .collect();
+    serde_json::from_value(serde_json::Value::Object(readable)).unwrap_or_default()
+}

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use subtle::ConstantTimeEq;
 
-use super::lenient::{i64_from_str_or_num, opt_string_from_str_or_num, string_from_str_or_num};
+use super::lenient::{
+    each_leniently, i64_from_str_or_num, opt_string_from_str_or_num, string_from_str_or_num,
+};
 
 mod flat;
 pub use flat::{parse_notification, Parsed, WaError, WaInbound, WaKind, WaStatus, WaStatusKind};
@@ -123,8 +125,12 @@ pub struct Value {
     pub metadata: Metadata,
     #[serde(default)]
     pub contacts: Vec<Contact>,
-    #[serde(default)]
+    /// Read one by one, so an odd message never fails the others (see
+    /// [`super::lenient::each_leniently`]).
+    #[serde(default, deserialize_with = "each_leniently")]
     pub messages: Vec<Message>,
+    /// Read strictly: a receipt we cannot read is refused rather than applied with a made-up
+    /// time.
     #[serde(default)]
     pub statuses: Vec<Status>,
     #[serde(default)]
@@ -169,7 +175,7 @@ pub struct Message {
     #[serde(default, deserialize_with = "string_from_str_or_num")]
     pub from: String,
     /// `wamid.…`; dedupe on it (Meta retries).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "string_from_str_or_num")]
     pub id: String,
     /// Unix seconds.
     #[serde(default, deserialize_with = "i64_from_str_or_num")]

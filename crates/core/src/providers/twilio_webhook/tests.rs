@@ -820,3 +820,167 @@ proptest! {
         prop_assert_eq!(InboundMessage::from_params(&p).unwrap().message_sid, sid);
     }
 }
+
+// Issue 13 fuzzing: structured mutations of valid webhooks (one field changed, dropped or
+// repeated), and round trips through the form encoding Twilio uses. Cases: proptest's default
+// (256), or `PROPTEST_CASES` for a long run.
+
+/// A valid inbound SMS with `body`, as the parameters Twilio posts.
+fn valid_inbound(body: &str, profile: &str) -> Vec<(String, String)> {
+    owned(&[
+        ("ToCountry", "GB"),
+        ("SmsMessageSid", SMS_SID),
+        ("NumMedia", "0"),
+        ("MessageSid", SMS_SID),
+        ("AccountSid", ACCOUNT),
+        ("From", CUSTOMER),
+        ("To", GARAGE),
+        ("Body", body),
+        ("ProfileName", profile),
+        ("NumSegments", "1"),
+        ("ApiVersion", "2010-04-01"),
+    ])
+}
+
+/// What one mutation does to a parameter list.
+#[derive(Debug, Clone)]
+enum Mutation {
+    Replace(usize, String),
+    Remove(usize),
+    /// Repeat a parameter with another value after it (the first value wins).
+    Repeat(usize, String),
+    Rename(usize, String),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    let value = prop_oneof![
+        any::<String>(),
+        "[0-9]{0,40}",
+        "-?[0-9]{1,25}",
+        Just(String::new()),
+        Just("99999999999999999999999".to_string()),
+        "[A-Z]{2}[0-9a-f]{0,40}",
+    ];
+    prop_oneof![
+        (0..11usize, value.clone()).prop_map(|(i, v)| Mutation::Replace(i, v)),
+        (0..11usize).prop_map(Mutation::Remove),
+        (0..11usize, value).prop_map(|(i, v)| Mutation::Repeat(i, v)),
+        (0..11usize, "[A-Za-z]{0,12}").prop_map(|(i, n)| Mutation::Rename(i, n)),
+    ]
+}
+
+/// Applies `m`; returns the parameter names it touched.
+fn apply(p: &mut Vec<(String, String)>, m: &Mutation) -> Vec<String> {
+    match m {
+        Mutation::Replace(i, v) => {
+            p[*i].1 = v.clone();
+            vec![p[*i].0.clone()]
+        }
+        Mutation::Remove(i) => vec![p.remove(*i).0],
+        Mutation::Repeat(i, v) => {
+            let name = p[*i].0.clone();
+            p.insert(*i + 1, (name.clone(), v.clone()));
+            vec![name]
+        }
+        Mutation::Rename(i, n) => {
+            let old = std::mem::replace(&mut p[*i].0, n.clone());
+            vec![old, n.clone()]
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn prop_any_inbound_text_survives_the_form_encoding_and_its_signature(
+        body in any::<String>(),
+        profile in any::<String>(),
+        token in "[a-f0-9]{32}",
+    ) {
+        let url = "https://inbox.example.com/webhooks/twilio/sms";
+        let sent = valid_inbound(&body, &profile);
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (n, v) in &sent {
+            ser.append_pair(n, v);
+        }
+        let raw = ser.finish();
+        let received = parse_form(raw.as_bytes());
+        prop_assert_eq!(&received, &sent);
+        let signature = crate::providers::twilio_signature::sign(url, &sent, &token);
+        prop_assert!(crate::providers::twilio_signature::verify(url, &received, &token, &signature));
+        let m = InboundMessage::from_params(&received).unwrap();
+        prop_assert_eq!(m.body, body);
+        prop_assert_eq!(m.profile_name, (!profile.is_empty()).then_some(profile));
+        prop_assert_eq!(m.from, TwilioAddress::Phone(CUSTOMER.into()));
+    }
+
+    #[test]
+    fn prop_a_valid_inbound_with_one_field_mutated_fails_only_on_a_required_field(
+        body in any::<String>(),
+        m in mutation(),
+    ) {
+        let mut p = valid_inbound(&body, "Sam");
+        let touched = apply(&mut p, &m);
+        let required = ["MessageSid", "AccountSid", "From", "To"];
+        match InboundMessage::from_params(&p) {
+            Ok(parsed) => {
+                // What was not touched is read exactly as sent.
+                let untouched = |name: &str| !touched.iter().any(|t| t == name);
+                if untouched("Body") {
+                    prop_assert_eq!(parsed.body, body);
+                }
+                if untouched("MessageSid") {
+                    prop_assert_eq!(parsed.message_sid, SMS_SID);
+                }
+                if untouched("From") {
+                    prop_assert_eq!(parsed.from.e164(), Some(CUSTOMER));
+                }
+                prop_assert!(parsed.media.is_empty(), "no MediaUrl was sent: {:?}", parsed.media);
+            }
+            Err(WebhookError::Missing(field)) | Err(WebhookError::Invalid { field, .. }) => {
+                prop_assert!(required.contains(&field), "{field} should not fail a message");
+                prop_assert!(touched.iter().any(|t| t == field), "{field} failed after {touched:?} was mutated");
+            }
+        }
+        // The other webhooks of the same form never panic on it either.
+        parse_all(&p);
+    }
+
+    #[test]
+    fn prop_a_valid_status_callback_with_one_field_mutated_fails_only_on_a_required_field(
+        m in mutation(),
+        status in prop::sample::select(vec!["queued", "sent", "delivered", "undelivered", "failed", "read", "partially_delivered"]),
+    ) {
+        let mut p = owned(&[
+            ("AccountSid", ACCOUNT),
+            ("MessageSid", SMS_SID),
+            ("SmsSid", SMS_SID),
+            ("MessageStatus", status),
+            ("SmsStatus", status),
+            ("ErrorCode", "30003"),
+            ("From", GARAGE),
+            ("To", CUSTOMER),
+            ("ApiVersion", "2010-04-01"),
+            ("ChannelToAddress", "+4477009XXXXX"),
+            ("RawDlrDoneDate", "2411221530"),
+        ]);
+        let touched = apply(&mut p, &m);
+        match MessageStatus::from_params(&p) {
+            Ok(s) => {
+                let untouched = |name: &str| !touched.iter().any(|t| t == name);
+                if untouched("MessageStatus") && untouched("SmsStatus") {
+                    prop_assert_eq!(s.status, TwilioMessageStatus::parse(status));
+                }
+                if untouched("MessageSid") {
+                    prop_assert_eq!(s.message_sid, SMS_SID);
+                }
+            }
+            Err(WebhookError::Missing(field)) | Err(WebhookError::Invalid { field, .. }) => {
+                let status_field = field == "MessageStatus" && touched.iter().any(|t| t == "SmsStatus");
+                prop_assert!(
+                    touched.iter().any(|t| t == field) || status_field,
+                    "{field} failed after {touched:?} was mutated"
+                );
+            }
+        }
+    }
+}

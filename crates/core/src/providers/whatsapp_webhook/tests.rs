@@ -673,3 +673,91 @@ proptest! {
         prop_assert!(!m.text.trim().is_empty(), "{:?}", m);
     }
 }
+
+// Issue 13 fuzzing: structured mutations of a real batch. Cases: proptest's default (256), or
+// `PROPTEST_CASES` for a long run.
+
+/// The ids of the inbound messages of [`BATCH`], in order.
+fn batch_ids() -> Vec<String> {
+    batch().messages.into_iter().map(|m| m.id).collect()
+}
+
+proptest! {
+    #[test]
+    fn prop_one_odd_field_in_one_message_never_loses_the_rest_of_the_batch(
+        which in any::<prop::sample::Index>(),
+        field in prop::sample::select(vec!["from", "timestamp", "type", "text", "image", "video",
+            "audio", "document", "sticker", "interactive", "button", "reaction", "location",
+            "contacts", "context", "errors", "referral", "system", "order", "unsupported",
+            "identity", "new_field"]),
+        value in json_strategy(),
+    ) {
+        let mut doc: Json = serde_json::from_str(BATCH).unwrap();
+        let messages = doc["entry"][0]["changes"][1]["value"]["messages"].as_array_mut().unwrap();
+        let i = which.index(messages.len());
+        messages[i][field] = value.clone();
+        let raw = serde_json::to_vec(&doc).unwrap();
+        let parsed = parse_notification(&raw);
+        prop_assert!(parsed.is_ok(), "{field} = {value} in message {i} failed the whole batch: {:?}", parsed.err());
+        let ids: Vec<String> = parsed.unwrap().messages.into_iter().map(|m| m.id).collect();
+        prop_assert_eq!(ids, batch_ids(), "every message is still there, in order");
+    }
+
+    #[test]
+    fn prop_a_text_message_round_trips_any_body_and_ids(
+        body in any::<String>(),
+        from in "[0-9]{6,15}",
+        wamid in "wamid\\.[A-Za-z0-9=_-]{1,40}",
+        timestamp in 0i64..4_000_000_000,
+        as_number in any::<bool>(),
+    ) {
+        let ts = if as_number { serde_json::json!(timestamp) } else { serde_json::json!(timestamp.to_string()) };
+        let doc = serde_json::json!({
+            "object": "whatsapp_business_account",
+            "entry": [{ "id": "1", "changes": [{ "field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": { "display_phone_number": "441632960000", "phone_number_id": "106540352242922" },
+                "contacts": [{ "profile": { "name": "Sam" }, "wa_id": from }],
+                "messages": [{ "from": from, "id": wamid, "timestamp": ts, "type": "text", "text": { "body": body } }]
+            }}]}]
+        });
+        let p = parse_notification(&serde_json::to_vec(&doc).unwrap()).unwrap();
+        prop_assert_eq!(p.messages.len(), 1);
+        let m = &p.messages[0];
+        prop_assert_eq!(&m.id, &wamid);
+        prop_assert_eq!(&m.from_wa_id, &from);
+        prop_assert_eq!(m.timestamp, timestamp);
+        prop_assert_eq!(m.phone_number_id.as_str(), "106540352242922");
+        if !body.trim().is_empty() {
+            prop_assert_eq!(&m.text, &body);
+        }
+    }
+}
+
+/// Found by `prop_one_odd_field_in_one_message_never_loses_the_rest_of_the_batch` (issue 13):
+/// `"from": null` in one message failed the whole notification, which the server answers 400,
+/// so Meta dropped every other message of the batch.
+#[test]
+fn an_odd_field_in_one_message_loses_only_that_field() {
+    let mut doc: Json = serde_json::from_str(BATCH).unwrap();
+    let messages = doc["entry"][0]["changes"][1]["value"]["messages"]
+        .as_array_mut()
+        .unwrap();
+    messages[0]["from"] = Json::Null;
+    messages[1]["image"] = serde_json::json!("not an object");
+    messages[2] = serde_json::json!(7);
+    let p = parse_notification(&serde_json::to_vec(&doc).unwrap()).unwrap();
+    let ids: Vec<&str> = p.messages.iter().map(|m| m.id.as_str()).collect();
+    let want = batch_ids();
+    assert_eq!(ids.len(), want.len(), "no message is dropped");
+    assert_eq!(ids[0], want[0]);
+    assert_eq!(p.messages[0].from_wa_id, "", "only the odd field is lost");
+    assert!(p.messages[0].text.starts_with("Is the Golf ready?"));
+    assert_eq!(p.messages[1].text, "[Photo]");
+    assert_eq!(
+        p.messages[2].text, "[Unsupported WhatsApp message: unknown]",
+        "an item that is not an object is kept with a marker"
+    );
+    assert_eq!(ids[3..], want[3..]);
+    assert_eq!(p.statuses.len(), batch().statuses.len());
+}
