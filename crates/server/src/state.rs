@@ -19,6 +19,8 @@ pub struct AppState {
     pub providers: ProviderConfig,
     /// Provider accounts cached for webhook bursts.
     pub accounts: Arc<crate::webhooks::AccountCache>,
+    /// Where webhooks the database could not take wait for replay (None: answer 5xx instead).
+    pub spool: Option<Arc<crate::webhooks::spool::Spool>>,
 }
 
 impl AppState {
@@ -32,6 +34,7 @@ impl AppState {
             sync: SyncConfig::default(),
             providers: ProviderConfig::new("http://127.0.0.1:8787"),
             accounts: Arc::default(),
+            spool: None,
         }
     }
 }
