@@ -92,9 +92,12 @@ pub async fn mark_read(
             ) else {
                 return;
             };
-            if let Err(e) = crate::providers::whatsapp::WhatsappSender::new(&base)
-                .mark_read(&account, &inbound)
-                .await
+            if let Err(e) = crate::providers::whatsapp::WhatsappSender::new(
+                &base,
+                crate::providers::SEND_TIMEOUT,
+            )
+            .mark_read(&account, &inbound)
+            .await
             {
                 tracing::info!(reason = %e.reason, "WhatsApp read receipt not sent");
             }
