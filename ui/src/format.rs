@@ -117,6 +117,8 @@ pub fn status_label(s: DeliveryStatus) -> &'static str {
         DeliveryStatus::Read => "Read",
         DeliveryStatus::Failed => "Failed",
         DeliveryStatus::Rejected => "Rejected",
+        // No Retry beside it (only Failed has one): staff check with the customer first.
+        DeliveryStatus::Unknown => "May have been sent — check before resending",
     }
 }
 
@@ -204,6 +206,14 @@ pub fn window_label(w: &WindowState, now: DateTime<Utc>) -> (&'static str, Strin
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_unknown_send_tells_staff_to_check_before_resending() {
+        assert_eq!(
+            status_label(DeliveryStatus::Unknown),
+            "May have been sent — check before resending"
+        );
+    }
+
     use super::*;
 
     #[test]

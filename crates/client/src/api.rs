@@ -8,7 +8,7 @@ use inbox_core::api::{
     ListResponse, LoginRequest, LoginResponse, NoteRequest, QuickMessageInput, ReassignCallRequest,
     RejectRequest, TemplateInput, ThreadPage,
 };
-use inbox_core::sync::Snapshot;
+use inbox_core::sync::{Event, Snapshot};
 use inbox_core::{
     ApprovalItem, Call, ConversationDetail, ConversationSummary, Customer, Id, Message, Note,
     QuickMessage, StaffRef, WhatsappTemplate, WorkOrder,
@@ -105,6 +105,11 @@ impl Api {
             None => "/api/v1/sync/snapshot".to_string(),
         };
         self.get(&path).await
+    }
+
+    /// One whole event of the log, for a frame that came as a stub (too large for the socket).
+    pub async fn event(&self, seq: i64) -> ApiResult<Event> {
+        self.get(&format!("/api/v1/sync/events/{seq}")).await
     }
 
     pub async fn thread(&self, conversation_id: Id, before: Option<&str>) -> ApiResult<ThreadPage> {

@@ -11,6 +11,7 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
 use crate::api::ApiError;
+use crate::cache::CacheError;
 use crate::connection::{after_failure, Backoff, ConnectionState};
 use crate::engine::{Shared, Update};
 use crate::notify::{decide, Incoming};
@@ -139,19 +140,17 @@ async fn connection(
                 };
                 let mut events = Vec::new();
                 let mut control = None;
-                match serde_json::from_str::<ServerFrame>(&text) {
-                    Ok(ServerFrame::Event(e)) => events.push(e),
-                    Ok(ServerFrame::Control(c)) => control = Some(c),
-                    Err(e) => return End::Lost(format!("unreadable frame: {e}")),
+                if let Err(end) = take(shared, &text, &mut events, &mut control).await {
+                    return end;
                 }
                 // Take whatever else has already arrived, to apply it in the same transaction.
                 while control.is_none() && events.len() < MAX_BATCH {
                     match ws.next().now_or_never() {
-                        Some(Some(Ok(WsMessage::Text(t)))) => match serde_json::from_str::<ServerFrame>(&t) {
-                            Ok(ServerFrame::Event(e)) => events.push(e),
-                            Ok(ServerFrame::Control(c)) => control = Some(c),
-                            Err(e) => return End::Lost(format!("unreadable frame: {e}")),
-                        },
+                        Some(Some(Ok(WsMessage::Text(t)))) => {
+                            if let Err(end) = take(shared, &t, &mut events, &mut control).await {
+                                return end;
+                            }
+                        }
                         Some(Some(Ok(_))) => {}
                         Some(Some(Err(e))) => return End::Lost(e.to_string()),
                         Some(None) => return End::Lost("the server closed the connection".into()),
@@ -160,6 +159,10 @@ async fn connection(
                 }
                 if !events.is_empty() {
                     if let Err(e) = apply(shared, events, catching_up).await {
+                        if let Some(CacheError::Gap { expected, got }) = e.downcast_ref::<CacheError>() {
+                            tracing::warn!(expected, got, "the log skipped events; resyncing");
+                            return End::ResyncRequired;
+                        }
                         return End::Lost(format!("cache: {e}"));
                     }
                 }
@@ -201,6 +204,36 @@ async fn connection(
             }
         }
     }
+}
+
+/// Decodes one text frame into `events` or `control`. A stub (an event too large for the
+/// socket) is resolved at once over REST, so it is applied exactly as if it had come whole and
+/// the cursor passes it only then.
+async fn take(
+    shared: &Arc<Shared>,
+    text: &str,
+    events: &mut Vec<Event>,
+    control: &mut Option<Control>,
+) -> Result<(), End> {
+    match serde_json::from_str::<ServerFrame>(text) {
+        Ok(ServerFrame::Event(e)) => events.push(e),
+        Ok(ServerFrame::Stub(stub)) => match shared.api.event(stub.seq).await {
+            Ok(e) if e.seq == stub.seq => events.push(e),
+            Ok(e) => {
+                return Err(End::Lost(format!(
+                    "asked for event {} and got {}",
+                    stub.seq, e.seq
+                )))
+            }
+            // Pruned between the frame and the fetch: only a snapshot has it now.
+            Err(ApiError::Refused { status: 404, .. }) => return Err(End::ResyncRequired),
+            Err(ApiError::Unauthorized(m)) => return Err(End::SignedOut(m)),
+            Err(e) => return Err(End::Lost(format!("fetching event {}: {e}", stub.seq))),
+        },
+        Ok(ServerFrame::Control(c)) => *control = Some(c),
+        Err(e) => return Err(End::Lost(format!("unreadable frame: {e}"))),
+    }
+    Ok(())
 }
 
 /// Applies a batch to the cache with its cursor, then tells the UI and the notification policy.

@@ -45,6 +45,9 @@ wire_enum!(Direction { Inbound = "inbound", Outbound = "outbound" });
 
 wire_enum!(
     /// Delivery status of a message (THR-4). Outbound messages move forward only; see `rank`.
+    /// `Unknown`: the provider may have accepted it but its answer was lost (a timeout after the
+    /// request went out, an unreadable 2xx, the server stopping mid-send). Never re-sent
+    /// blindly; a provider callback settles it.
     DeliveryStatus {
         Pending = "pending",
         PendingApproval = "pending_approval",
@@ -53,6 +56,7 @@ wire_enum!(
         Read = "read",
         Failed = "failed",
         Rejected = "rejected",
+        Unknown = "unknown",
     }
 );
 

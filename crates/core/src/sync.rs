@@ -67,14 +67,89 @@ pub struct Event {
     pub change: Change,
 }
 
-/// Frames the server sends. Events are frames of their own `type` with a `seq`; the control
-/// frames below have no `seq`.
+impl Change {
+    /// The ids a stub names: the changed object's own id and, for thread items, its
+    /// conversation's.
+    pub fn ids(&self) -> StubIds {
+        let (id, conversation_id) = match self {
+            Change::Conversation(c) => (Some(c.id), Some(c.id)),
+            Change::Message(m) => (Some(m.id), Some(m.conversation_id)),
+            Change::MessagesRead {
+                conversation_id, ..
+            } => (None, Some(*conversation_id)),
+            Change::Call(c) => (Some(c.id), Some(c.conversation_id)),
+            Change::Note(n) => (Some(n.id), Some(n.conversation_id)),
+            Change::Customer(c) => (Some(c.id), None),
+            Change::WorkOrder(w) => (Some(w.id), None),
+            Change::QuickMessage(q) => (Some(q.id), None),
+            Change::QuickMessageDeleted { id } | Change::TemplateDeleted { id } => {
+                (Some(*id), None)
+            }
+            Change::Template(t) => (Some(t.id), None),
+            Change::Staff(s) => (Some(s.id), None),
+        };
+        StubIds {
+            id,
+            conversation_id,
+        }
+    }
+}
+
+/// An event too large for one frame, sent in its place (same `seq`, `at` and `type`; no
+/// `data`). The client fetches the whole event with `GET /api/v1/sync/events/{seq}` and applies
+/// it exactly as if it had come whole.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventStub {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub stub: StubIds,
+}
+
+/// What a stub's event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StubIds {
+    pub id: Option<Id>,
+    pub conversation_id: Option<Id>,
+}
+
+impl EventStub {
+    pub fn of(event: &Event) -> EventStub {
+        EventStub {
+            seq: event.seq,
+            at: event.at,
+            kind: event.change.type_name().to_string(),
+            stub: event.change.ids(),
+        }
+    }
+}
+
+/// Events whose frame would be larger than this many bytes go out as an [`EventStub`]. Well
+/// below the server's 1 MiB write limit per socket, so no event can break a connection.
+pub const STUB_OVER: usize = 256 * 1024;
+
+/// Frames the server sends. Events are frames of their own `type` with a `seq` (whole, or as a
+/// stub carrying a `stub` field instead of `data`); the control frames below have no `seq`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
 #[allow(clippy::large_enum_variant)] // frames are decoded one at a time, never stored in bulk
 pub enum ServerFrame {
+    /// First: only a stub has a `stub` field.
+    Stub(EventStub),
     Event(Event),
     Control(Control),
+}
+
+impl Event {
+    /// The event's frame: the whole event, or its stub when that would exceed [`STUB_OVER`].
+    pub fn frame_json(&self) -> serde_json::Result<String> {
+        let whole = serde_json::to_string(self)?;
+        if whole.len() <= STUB_OVER {
+            return Ok(whole);
+        }
+        serde_json::to_string(&EventStub::of(self))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +225,47 @@ mod tests {
         assert_eq!(v["data"]["name"], "ready");
         let back: ServerFrame = serde_json::from_value(v).unwrap();
         assert_eq!(back, ServerFrame::Event(e));
+    }
+
+    #[test]
+    fn an_event_too_large_for_a_frame_goes_as_a_stub_with_its_seq_type_and_ids() {
+        let small = Event {
+            seq: 7,
+            at: DateTime::from_timestamp(1_780_000_000, 0).unwrap(),
+            change: Change::Note(crate::model::Note {
+                id: 3,
+                conversation_id: 9,
+                kind: crate::model::NoteKind::Note,
+                body: "short".into(),
+                author: None,
+                created_at: DateTime::from_timestamp(1_780_000_000, 0).unwrap(),
+            }),
+        };
+        let json = small.frame_json().unwrap();
+        assert_eq!(
+            serde_json::from_str::<ServerFrame>(&json).unwrap(),
+            ServerFrame::Event(small.clone())
+        );
+        let mut big = small;
+        if let Change::Note(n) = &mut big.change {
+            n.body = "x".repeat(STUB_OVER);
+        }
+        let json = big.frame_json().unwrap();
+        assert!(json.len() < 200, "{json}");
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            (v["seq"].as_i64(), v["type"].as_str()),
+            (Some(7), Some("note"))
+        );
+        assert_eq!(
+            v["stub"],
+            serde_json::json!({ "id": 3, "conversation_id": 9 })
+        );
+        assert!(v.get("data").is_none());
+        assert_eq!(
+            serde_json::from_str::<ServerFrame>(&json).unwrap(),
+            ServerFrame::Stub(EventStub::of(&big))
+        );
     }
 
     #[test]

@@ -16,6 +16,11 @@ impl Clock {
         Clock(Arc::new(move || at))
     }
 
+    /// A clock read from `f`: tests step it (also backwards, as NTP may).
+    pub fn from_fn(f: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Clock {
+        Clock(Arc::new(f))
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         (self.0)()
     }

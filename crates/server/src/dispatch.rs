@@ -1,24 +1,37 @@
-//! The dispatcher: hands queued replies to their provider (issue 5, CMP-4). Portal replies are
-//! delivered at once; SMS goes through Twilio, WhatsApp through the Cloud API. Transient failures
-//! (timeouts, 5xx, rate limits) are retried with backoff; permanent ones mark the message failed
-//! with the provider's reason. The queue lives in the database, so a restart loses nothing, and a
-//! lease keeps two dispatchers from sending one message.
+//! The dispatcher: hands queued replies to their provider (issue 5, CMP-4), each exactly once
+//! or else marked `unknown` (issue 13). Portal replies are delivered at once; SMS goes through
+//! Twilio, WhatsApp through the Cloud API.
+//!
+//! Each message is claimed on its own, leased for longer than one provider call can take, under
+//! a fencing token that every result must carry. "Sending" is recorded in the database before
+//! the call, so a dispatcher that dies (or stalls past its lease) mid-call leaves a message that
+//! the next claimer marks `unknown` instead of sending again. Failures the provider answered
+//! (5xx, rate limits, no connection at all) are retried with backoff; permanent ones mark the
+//! message failed with the provider's reason; an answer that never came or could not be read
+//! marks it `unknown`. Twilio sends carry our reference in their status callback URL, so the
+//! provider's callbacks settle an unknown message.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use inbox_core::{CapabilitySet, Channel, DeliveryStatus};
+use inbox_core::{CapabilitySet, Channel, DeliveryStatus, TemplateUse};
 
 use crate::clock::Clock;
 use crate::providers::twilio::TwilioSender;
 use crate::providers::whatsapp::{Content, WhatsappSender};
-use crate::providers::{Accepted, ProviderConfig, SendError};
-use crate::store::{Actor, OutboundJob, Store};
+use crate::providers::{Accepted, ProviderConfig, SendError, SEND_TIMEOUT};
+use crate::store::{Actor, OutboundJob, Store, TwilioAccount, WhatsappAccount};
 
 /// Attempts before a message that keeps failing transiently is marked failed.
 pub const MAX_ATTEMPTS: u32 = 8;
-/// How long a claimed message is reserved for the sender that claimed it.
+/// How long a claimed message is reserved for the sender that claimed it: several times the
+/// longest provider call (`SEND_TIMEOUT`), since one claim is one message.
 const LEASE: Duration = Duration::from_secs(120);
+/// Messages one pass handles at most (each claimed on its own).
+const PASS: usize = 20;
+/// Tries at recording a provider's answer before leaving it to the lease (the message then
+/// becomes `unknown`, and a status callback can still settle it).
+const RECORD_TRIES: u32 = 3;
 
 pub struct Dispatcher {
     store: Arc<dyn Store>,
@@ -28,18 +41,45 @@ pub struct Dispatcher {
     whatsapp: WhatsappSender,
     /// Base delay of the retry backoff (doubles per attempt, capped at 15 minutes).
     pub retry_base: Duration,
+    /// How long a claim lasts; tests shorten it.
+    pub lease: Duration,
+    /// Pause between tries at recording a result.
+    pub record_pause: Duration,
+}
+
+/// A send, resolved from the job before the provider is called.
+enum Outgoing {
+    Portal,
+    Sms {
+        account: TwilioAccount,
+        to: String,
+    },
+    Whatsapp {
+        account: WhatsappAccount,
+        to: String,
+        template: Option<(TemplateUse, String)>,
+    },
 }
 
 impl Dispatcher {
     pub fn new(store: Arc<dyn Store>, config: ProviderConfig, clock: Clock) -> Dispatcher {
         Dispatcher {
-            twilio: TwilioSender::new(&config.twilio_api_base),
-            whatsapp: WhatsappSender::new(&config.whatsapp_api_base),
+            twilio: TwilioSender::new(&config.twilio_api_base, SEND_TIMEOUT),
+            whatsapp: WhatsappSender::new(&config.whatsapp_api_base, SEND_TIMEOUT),
             store,
             config,
             clock,
             retry_base: Duration::from_secs(5),
+            lease: LEASE,
+            record_pause: Duration::from_millis(500),
         }
+    }
+
+    /// How long one provider call may take before its outcome counts as unknown.
+    pub fn with_send_timeout(mut self, timeout: Duration) -> Dispatcher {
+        self.twilio = TwilioSender::new(&self.config.twilio_api_base, timeout);
+        self.whatsapp = WhatsappSender::new(&self.config.whatsapp_api_base, timeout);
+        self
     }
 
     /// Runs until the process ends: wakes on every committed change and at least every second.
@@ -58,47 +98,115 @@ impl Dispatcher {
         })
     }
 
-    /// One pass over what is due; returns how many messages it handled.
+    /// One pass over what is due, one claim per message; returns how many it handled.
     pub async fn run_once(&self) -> anyhow::Result<usize> {
-        let now = self.clock.now();
-        let lease = now + chrono::Duration::from_std(LEASE)?;
-        let jobs = self.store.claim_outbound(now, lease, 20).await?;
-        let n = jobs.len();
-        for job in jobs {
-            let id = job.message.id;
-            match self.send(&job).await {
-                Ok((provider, accepted)) => {
-                    let status = initial_status(&accepted.status);
-                    self.store
-                        .outbound_accepted(
-                            id,
-                            provider,
-                            &accepted.provider_id,
-                            status,
-                            self.clock.now(),
-                        )
-                        .await?;
+        let mut handled = std::collections::HashSet::new();
+        while handled.len() < PASS {
+            let now = self.clock.now();
+            let lease = now + chrono::Duration::from_std(self.lease)?;
+            let Some(job) = self.store.claim_outbound(now, lease, 1).await?.pop() else {
+                break;
+            };
+            if !handled.insert(job.message.id) {
+                // Due again already (no backoff left): it waits for the next pass, due as it was.
+                let last = job.last_error.as_deref().unwrap_or_default();
+                self.store
+                    .outbound_retry_later(job.message.id, job.claim, now, last)
+                    .await?;
+                break;
+            }
+            self.handle(job).await?;
+        }
+        Ok(handled.len())
+    }
+
+    async fn handle(&self, job: OutboundJob) -> anyhow::Result<()> {
+        let (id, claim) = (job.message.id, job.claim);
+        let result = match self.resolve(&job).await {
+            Err(e) => Err(e),
+            Ok(outgoing) => {
+                // Durably "sending" before the provider hears of it: if this process dies or
+                // stalls past its lease from here on, the message becomes unknown, never resent.
+                if !self
+                    .store
+                    .outbound_sending(id, claim, self.clock.now())
+                    .await?
+                {
+                    tracing::info!(message_id = id, "claim lost before sending; not sent");
+                    return Ok(());
                 }
-                Err(e) if e.transient && job.attempts + 1 < MAX_ATTEMPTS => {
-                    let next =
-                        self.clock.now() + chrono::Duration::from_std(self.backoff(job.attempts))?;
-                    tracing::info!(message_id = id, attempt = job.attempts + 1, reason = %e.reason, "send failed; retrying later");
-                    self.store.outbound_retry_later(id, next, &e.reason).await?;
+                self.deliver(&job, outgoing).await
+            }
+        };
+        match result {
+            Ok((provider, accepted)) => self.record_accepted(&job, provider, &accepted).await,
+            Err(e) if e.maybe_accepted => {
+                tracing::warn!(message_id = id, reason = %e.reason, "send outcome unknown; not retried");
+                self.store
+                    .outbound_unknown(id, claim, &e.reason, self.clock.now())
+                    .await?;
+                Ok(())
+            }
+            Err(e) if e.transient && job.attempts + 1 < MAX_ATTEMPTS => {
+                let next =
+                    self.clock.now() + chrono::Duration::from_std(self.backoff(job.attempts))?;
+                tracing::info!(message_id = id, attempt = job.attempts + 1, reason = %e.reason, "send failed; retrying later");
+                self.store
+                    .outbound_retry_later(id, claim, next, &e.reason)
+                    .await?;
+                Ok(())
+            }
+            Err(e) => {
+                let reason = if e.transient {
+                    format!("gave up after {MAX_ATTEMPTS} attempts: {}", e.reason)
+                } else {
+                    e.reason
+                };
+                tracing::info!(message_id = id, %reason, "send failed for good");
+                self.store
+                    .outbound_failed(id, claim, &reason, self.clock.now())
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Records an acceptance, trying a few times: the provider has the message, so losing this
+    /// answer would leave it `unknown`.
+    async fn record_accepted(
+        &self,
+        job: &OutboundJob,
+        provider: &str,
+        accepted: &Accepted,
+    ) -> anyhow::Result<()> {
+        let status = initial_status(&accepted.status);
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self
+                .store
+                .outbound_accepted(
+                    job.message.id,
+                    job.claim,
+                    provider,
+                    &accepted.provider_id,
+                    status,
+                    self.clock.now(),
+                )
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(e) if tries < RECORD_TRIES => {
+                    tracing::warn!(message_id = job.message.id, error = %e, "could not record an accepted send; trying again");
+                    tokio::time::sleep(self.record_pause).await;
                 }
                 Err(e) => {
-                    let reason = if e.transient {
-                        format!("gave up after {MAX_ATTEMPTS} attempts: {}", e.reason)
-                    } else {
-                        e.reason
-                    };
-                    tracing::info!(message_id = id, %reason, "send failed for good");
-                    self.store
-                        .outbound_failed(id, &reason, self.clock.now())
-                        .await?;
+                    tracing::error!(message_id = job.message.id, provider_id = %accepted.provider_id, error = %e,
+                        "could not record an accepted send; it will show as unknown until the provider's callback settles it");
+                    return Err(e.into());
                 }
             }
         }
-        Ok(n)
     }
 
     fn backoff(&self, attempts: u32) -> Duration {
@@ -107,76 +215,98 @@ impl Dispatcher {
             .min(Duration::from_secs(900))
     }
 
-    async fn send(&self, job: &OutboundJob) -> Result<(&'static str, Accepted), SendError> {
+    /// Everything a send needs, read before the provider is called.
+    async fn resolve(&self, job: &OutboundJob) -> Result<Outgoing, SendError> {
         let m = &job.message;
-        let permanent = |reason: &str| SendError {
-            transient: false,
-            reason: reason.to_string(),
-        };
         match m.channel {
+            Channel::Portal => Ok(Outgoing::Portal),
+            Channel::Voice => Err(SendError::permanent(
+                "a caller cannot be answered on the voice channel; reply by SMS",
+            )),
+            Channel::Sms => {
+                let to = job.to_number.clone().ok_or_else(|| {
+                    SendError::permanent("this conversation has no number to text")
+                })?;
+                let account = self
+                    .store
+                    .twilio_account_of(job.org_id)
+                    .await
+                    .map_err(store_error)?
+                    .ok_or_else(|| {
+                        SendError::permanent(
+                            "SMS is not set up for this garage (no Twilio account)",
+                        )
+                    })?;
+                Ok(Outgoing::Sms { account, to })
+            }
+            Channel::Whatsapp => {
+                let to = job.to_number.clone().ok_or_else(|| {
+                    SendError::permanent("this conversation has no WhatsApp number")
+                })?;
+                let account = self
+                    .store
+                    .whatsapp_account_of(job.org_id)
+                    .await
+                    .map_err(store_error)?
+                    .ok_or_else(|| {
+                        SendError::permanent("WhatsApp is not set up for this garage")
+                    })?;
+                let template = match &m.template {
+                    Some(t) => Some((t.clone(), self.template_language(job, &t.name).await?)),
+                    None => None,
+                };
+                Ok(Outgoing::Whatsapp {
+                    account,
+                    to,
+                    template,
+                })
+            }
+        }
+    }
+
+    /// The provider call itself.
+    async fn deliver(
+        &self,
+        job: &OutboundJob,
+        outgoing: Outgoing,
+    ) -> Result<(&'static str, Accepted), SendError> {
+        let m = &job.message;
+        match outgoing {
             // The portal reads from our own database: the reply is there the moment it is stored.
-            Channel::Portal => Ok((
+            Outgoing::Portal => Ok((
                 "portal",
                 Accepted {
                     provider_id: format!("portal-{}", m.id),
                     status: "delivered".into(),
                 },
             )),
-            Channel::Voice => Err(permanent(
-                "a caller cannot be answered on the voice channel; reply by SMS",
-            )),
-            Channel::Sms => {
-                let to = job
-                    .to_number
-                    .as_deref()
-                    .ok_or_else(|| permanent("this conversation has no number to text"))?;
-                let account = self
-                    .store
-                    .twilio_account_of(job.org_id)
-                    .await
-                    .map_err(store_error)?;
-                let account = account.ok_or_else(|| {
-                    permanent("SMS is not set up for this garage (no Twilio account)")
-                })?;
-                let callback = self.config.url("/webhooks/twilio/status");
+            Outgoing::Sms { account, to } => {
+                // Our reference rides on the callback URL (Twilio signs it with the query), so
+                // a callback settles a send whose answer was lost.
+                let callback = self
+                    .config
+                    .url(&format!("/webhooks/twilio/status?message={}", m.id));
                 Ok((
                     "twilio",
-                    self.twilio.send(&account, to, &m.body, &callback).await?,
+                    self.twilio.send(&account, &to, &m.body, &callback).await?,
                 ))
             }
-            Channel::Whatsapp => {
-                let to = job
-                    .to_number
-                    .as_deref()
-                    .ok_or_else(|| permanent("this conversation has no WhatsApp number"))?;
-                let account = self
-                    .store
-                    .whatsapp_account_of(job.org_id)
-                    .await
-                    .map_err(store_error)?;
-                let account =
-                    account.ok_or_else(|| permanent("WhatsApp is not set up for this garage"))?;
-                let accepted = match &m.template {
-                    Some(t) => {
-                        let language = self.template_language(job, &t.name).await?;
-                        self.whatsapp
-                            .send(
-                                &account,
-                                to,
-                                Content::Template {
-                                    template: t,
-                                    language: &language,
-                                },
-                            )
-                            .await?
-                    }
-                    None => {
-                        self.whatsapp
-                            .send(&account, to, Content::Text(&m.body))
-                            .await?
-                    }
+            Outgoing::Whatsapp {
+                account,
+                to,
+                template,
+            } => {
+                let content = match &template {
+                    Some((t, language)) => Content::Template {
+                        template: t,
+                        language,
+                    },
+                    None => Content::Text(&m.body),
                 };
-                Ok(("whatsapp", accepted))
+                Ok((
+                    "whatsapp",
+                    self.whatsapp.send(&account, &to, content).await?,
+                ))
             }
         }
     }
@@ -194,18 +324,12 @@ impl Dispatcher {
             .into_iter()
             .find(|t| t.name == name)
             .map(|t| t.language)
-            .ok_or_else(|| SendError {
-                transient: false,
-                reason: format!("the template {name:?} no longer exists"),
-            })
+            .ok_or_else(|| SendError::permanent(format!("the template {name:?} no longer exists")))
     }
 }
 
 fn store_error(e: crate::store::StoreError) -> SendError {
-    SendError {
-        transient: true,
-        reason: format!("database: {e}"),
-    }
+    SendError::transient(format!("database: {e}"))
 }
 
 /// The provider's word at acceptance as our status: sent or delivered move forward, anything

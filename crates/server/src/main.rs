@@ -10,6 +10,7 @@ use inbox_server::config::{default_database_url, redact_url, DEFAULT_LISTEN};
 use inbox_server::dispatch::Dispatcher;
 use inbox_server::providers::ProviderConfig;
 use inbox_server::store::{self, NewUser};
+use inbox_server::webhooks::spool::{self, Spool};
 use inbox_server::{auth, seed, AppState};
 use tracing_subscriber::EnvFilter;
 
@@ -33,6 +34,10 @@ enum Command {
         /// Days of sync events kept; desktops offline for longer rebuild from a snapshot.
         #[arg(long, env = "INBOX_EVENT_RETENTION_DAYS", default_value_t = 30)]
         event_retention_days: i64,
+        /// Where webhooks the database could not take wait to be replayed (default: the
+        /// platform data directory). One file per listen address.
+        #[arg(long, env = "INBOX_SPOOL_DIR")]
+        spool_dir: Option<std::path::PathBuf>,
         #[command(flatten)]
         providers: ProviderArgs,
         #[command(flatten)]
@@ -142,13 +147,16 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve {
             listen,
             event_retention_days,
+            spool_dir,
             providers,
             edges,
         } => {
+            let spool_dir = spool_dir.unwrap_or_else(inbox_server::config::data_dir);
             serve(
                 &database_url,
                 &listen,
                 event_retention_days,
+                &spool_dir,
                 providers,
                 edges,
             )
@@ -175,6 +183,7 @@ async fn serve(
     database_url: &str,
     listen: &str,
     retention_days: i64,
+    spool_dir: &std::path::Path,
     p: ProviderArgs,
     edges: EdgeArgs,
 ) -> anyhow::Result<()> {
@@ -221,6 +230,11 @@ async fn serve(
     ))
     .start();
     tokio::spawn(prune_events(Arc::clone(&store), state.sync.retention));
+    let spool = Spool::open(spool_dir, listen)
+        .with_context(|| format!("opening the webhook spool in {}", spool_dir.display()))?;
+    tracing::info!(spool = %spool.path().display(), "webhook spool");
+    state.spool = Some(Arc::new(spool));
+    spool::start_replay(state.clone(), std::time::Duration::from_secs(5));
     let app = inbox_server::app(state);
     let listener = tokio::net::TcpListener::bind(listen)
         .await

@@ -29,6 +29,8 @@ pub struct AppState {
     pub sockets: Arc<ConnectionSlots>,
     /// How long the database may spend on one conversation-list page.
     pub list_budget: std::time::Duration,
+    /// Where webhooks the database could not take wait for replay (None: answer 5xx instead).
+    pub spool: Option<Arc<crate::webhooks::spool::Spool>>,
 }
 
 /// Portal posts: a burst of 10, then one every 6 seconds (10 a minute).
@@ -52,6 +54,7 @@ impl AppState {
             portal_posts: Arc::new(RateLimiter::new(PORTAL_POST_BURST, PORTAL_POST_EVERY)),
             sockets: Arc::new(ConnectionSlots::new(DEFAULT_SOCKETS_PER_USER)),
             list_budget: crate::store::LIST_BUDGET,
+            spool: None,
         }
     }
 }

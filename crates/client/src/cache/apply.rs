@@ -10,7 +10,7 @@ use rusqlite::{params, Connection};
 
 use super::deferred::{Deferred, Index};
 use super::rows::{self, Source, Stored};
-use super::{read_cursor, write_cursor, Cache, CacheResult};
+use super::{read_cursor, write_cursor, Cache, CacheError, CacheResult};
 
 /// What applying events changed, for the UI and the notification policy.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -49,6 +49,9 @@ impl Cache {
     /// current cursor (or an earlier event of the batch) are skipped, so applying a batch twice
     /// changes nothing. A failure rolls back the whole batch: cursor and data never disagree.
     ///
+    /// A batch that would skip a sequence number after the cursor fails with
+    /// [`CacheError::Gap`] and changes nothing.
+    ///
     /// A cache that has never synced (cursor None) starts from 0; the sync loop is expected to
     /// load a snapshot first unless the log is replayed from its start.
     pub fn apply_events(&mut self, events: &[Event]) -> CacheResult<Applied> {
@@ -57,11 +60,23 @@ impl Cache {
         let mut cursor = start.unwrap_or(0);
         let mut report = Report::default();
         let mut deferred = Deferred::new(Index::Now);
+        // The server's log has no gaps: once the cache holds a position, the next event must be
+        // the one right after it. Anything else means events were lost in between (a pruned
+        // hole, a server bug): the batch is refused and the caller rebuilds from a snapshot
+        // rather than silently skipping what it never saw.
+        let mut positioned = start.is_some();
         for event in events {
             if event.seq <= cursor {
                 report.applied.skipped += 1;
                 continue;
             }
+            if positioned && event.seq != cursor + 1 {
+                return Err(CacheError::Gap {
+                    expected: cursor + 1,
+                    got: event.seq,
+                });
+            }
+            positioned = true;
             apply_change(&tx, &event.change, &mut report, &mut deferred)?;
             cursor = event.seq;
         }

@@ -50,6 +50,10 @@ pub enum CacheError {
     /// The search index keys documents by conversation id in 31 bits (see `search`).
     #[error("conversation id {0} is outside the range the local search index supports")]
     IdOutOfRange(Id),
+    /// An event's seq is not the one after the cursor: the log has a hole for this cache, so it
+    /// must resync from a snapshot instead of skipping what it never received.
+    #[error("the sync log skipped from {expected} to {got}")]
+    Gap { expected: i64, got: i64 },
     /// A thread panicked while holding the cache (for callers that share it behind a lock).
     #[error("the cache is unavailable: a thread panicked while using it")]
     Poisoned,

@@ -215,3 +215,128 @@ async fn rt2_refresh_forces_a_reconnect_and_a_resync() {
     assert_in_step(&engine, &server.base, &desk.token).await;
     engine.shutdown().await;
 }
+
+/// Stores an inbound text as the provider webhook would, through a second handle on the server's
+/// database (the server process announces it with the next change it makes itself).
+async fn ingest(server: &ServerProc, org: i64, from: &str, sid: &str, body: &str) -> (i64, i64) {
+    use inbox_server::store::NewInbound;
+    let store = inbox_server::store::open(&server.db_url()).await.unwrap();
+    let done = store
+        .ingest_message(
+            org,
+            NewInbound {
+                channel: inbox_core::Channel::Sms,
+                from_number: Some(from.into()),
+                customer_id: None,
+                body: body.into(),
+                provider: "twilio".into(),
+                provider_id: sid.into(),
+                at: chrono::Utc::now(),
+            },
+        )
+        .await
+        .unwrap();
+    (done.conversation_id, done.item_id)
+}
+
+/// The body of a message as the cache holds it.
+fn cached_body(cache: &Cache, conversation: i64, id: i64) -> Option<String> {
+    cache
+        .thread(conversation, None, 10_000)
+        .unwrap()
+        .into_iter()
+        .find_map(|i| match i {
+            ThreadItem::Message(m) if m.id == id => Some(m.body),
+            _ => None,
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rt1_an_event_sent_as_a_stub_is_fetched_and_applied_whole_live_and_on_replay() {
+    let (_dir, server, desk, cache_path) = desk().await;
+    let engine = start_live(&server.base, &desk, cache_path.clone()).await;
+    let org = desk.organisation.id;
+    let huge = "The whole history of the car, page after page. ".repeat(8_000);
+    assert!(huge.len() > 300 * 1024);
+
+    // Live: the next change of the server process broadcasts the stored text, as a stub.
+    let (conv, live_id) = ingest(&server, org, "+447700900901", "SMstub1", &huge).await;
+    let (status, _) = post(
+        &server.base,
+        &desk.token,
+        &format!("/api/v1/conversations/{conv}/notes"),
+        json!({ "body": "stub-follow" }),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_in_step(&engine, &server.base, &desk.token).await;
+    assert!(engine.connection().is_live(), "the connection stayed up");
+    engine.shutdown().await;
+
+    // Replay: stored while the desktop was away, sent as a stub when it reconnects.
+    let (_, replay_id) = ingest(&server, org, "+447700900901", "SMstub2", &huge).await;
+    let engine = start_live(&server.base, &desk, cache_path.clone()).await;
+    assert_in_step(&engine, &server.base, &desk.token).await;
+    engine.shutdown().await;
+
+    let cache = Cache::open(&cache_path).unwrap();
+    assert_eq!(
+        cached_body(&cache, conv, live_id).as_deref(),
+        Some(huge.as_str())
+    );
+    assert_eq!(
+        cached_body(&cache, conv, replay_id).as_deref(),
+        Some(huge.as_str())
+    );
+    assert_eq!(notes_with(&cache, conv, "stub-follow").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dsk3_a_hole_in_the_replayed_log_makes_the_engine_resync_instead_of_skipping() {
+    let (_dir, server, desk, cache_path) = desk().await;
+    let engine = start_live(&server.base, &desk, cache_path.clone()).await;
+    let target = engine_conversations(&engine).await[0].id;
+    let cursor = engine.cursor().await.unwrap().unwrap();
+    engine.shutdown().await;
+    for i in 0..3 {
+        post(
+            &server.base,
+            &desk.token,
+            &format!("/api/v1/conversations/{target}/notes"),
+            json!({ "body": format!("gap-{i}") }),
+        )
+        .await;
+    }
+    // A hole in the middle of the log, as pruning by time could punch: the event right after
+    // this desktop's cursor + 2 is gone, the rest still there.
+    let db = rusqlite::Connection::open(server.db_url().trim_start_matches("sqlite://")).unwrap();
+    let gone = db
+        .execute(
+            "DELETE FROM events WHERE org_id = ?1 AND seq = ?2",
+            rusqlite::params![desk.organisation.id, cursor + 3],
+        )
+        .unwrap();
+    assert_eq!(gone, 1);
+
+    let engine = Engine::start(engine_config(&server.base, &desk, cache_path.clone()))
+        .await
+        .unwrap();
+    let mut updates = engine.subscribe();
+    live(&engine).await;
+    let mut resynced = false;
+    while let Ok(u) = updates.try_recv() {
+        resynced |= u == Update::Resynced;
+    }
+    assert!(
+        resynced,
+        "the engine rebuilt from a snapshot instead of skipping"
+    );
+    assert_in_step(&engine, &server.base, &desk.token).await;
+    engine.shutdown().await;
+    let cache = Cache::open(&cache_path).unwrap();
+    assert_eq!(
+        notes_with(&cache, target, "gap-").len(),
+        3,
+        "every note is there"
+    );
+}

@@ -35,9 +35,12 @@ pub fn from_whatsapp(s: &WaStatusKind) -> Option<DeliveryStatus> {
 
 /// The order in which statuses may replace each other when callbacks arrive out of order:
 ///
-/// `PendingApproval < Pending < Sent < Failed < Delivered < Read < Rejected`
+/// `PendingApproval < Pending < Unknown < Sent < Failed < Delivered < Read < Rejected`
 ///
 /// - Progress only moves forward: a late `sent` never overwrites `delivered` or `read`.
+/// - Unknown (the provider may have accepted it, its answer was lost) sits just above Pending:
+///   the dispatcher moves a pending message there, and any word from the provider — sent,
+///   failed, delivered, read — settles it.
 /// - Failed ends the *sending* (PROVIDERS §4: `failed`/`undelivered`/`canceled` are terminal),
 ///   so no queued/sending/sent callback replaces it. But a delivery or read receipt is proof
 ///   the message reached the handset: it outranks a failure report whichever arrives first.
@@ -54,11 +57,12 @@ pub fn delivery_rank(s: DeliveryStatus) -> u8 {
     match s {
         DeliveryStatus::PendingApproval => 0,
         DeliveryStatus::Pending => 1,
-        DeliveryStatus::Sent => 2,
-        DeliveryStatus::Failed => 3,
-        DeliveryStatus::Delivered => 4,
-        DeliveryStatus::Read => 5,
-        DeliveryStatus::Rejected => 6,
+        DeliveryStatus::Unknown => 2,
+        DeliveryStatus::Sent => 3,
+        DeliveryStatus::Failed => 4,
+        DeliveryStatus::Delivered => 5,
+        DeliveryStatus::Read => 6,
+        DeliveryStatus::Rejected => 7,
     }
 }
 
@@ -356,6 +360,19 @@ mod tests {
             "receipt proves delivery"
         );
         assert_eq!(advance(Failed, Read), Some(Read));
+    }
+
+    #[test]
+    fn thr4_an_unknown_send_is_settled_by_any_word_from_the_provider() {
+        assert_eq!(advance(Pending, Unknown), Some(Unknown));
+        for s in [Sent, Failed, Delivered, Read] {
+            assert_eq!(advance(Unknown, s), Some(s), "{s:?}");
+        }
+        assert_eq!(advance(Unknown, Pending), None);
+        assert_eq!(advance(Unknown, Unknown), None);
+        assert_eq!(advance(Sent, Unknown), None, "a known send stays known");
+        assert_eq!(advance(Delivered, Unknown), None);
+        assert_eq!(advance(PendingApproval, Unknown), Some(Unknown));
     }
 
     #[test]

@@ -98,9 +98,12 @@ pub async fn mark_read(
             let Ok(Some(account)) = store.whatsapp_account_of(org).await else {
                 return;
             };
-            if let Err(e) = crate::providers::whatsapp::WhatsappSender::new(&base)
-                .mark_read(&account, &inbound)
-                .await
+            if let Err(e) = crate::providers::whatsapp::WhatsappSender::new(
+                &base,
+                crate::providers::SEND_TIMEOUT,
+            )
+            .mark_read(&account, &inbound)
+            .await
             {
                 tracing::info!(reason = %e.reason, "WhatsApp read receipt not sent");
             }

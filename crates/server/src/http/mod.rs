@@ -79,6 +79,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/sync", get(crate::sync::socket::upgrade))
         .route("/sync/snapshot", get(crate::sync::socket::snapshot))
+        .route("/sync/events/{id}", get(crate::sync::socket::event))
         .fallback(|| async { AppError::NotFound });
     use crate::webhooks::{twilio, whatsapp};
     let webhooks = Router::new()
@@ -93,7 +94,11 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/whatsapp",
             get(whatsapp::verify_subscription).post(whatsapp::notification),
-        );
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::webhooks::spool::durable,
+        ));
     Router::new()
         .nest("/api/v1", api)
         .nest("/webhooks", webhooks)

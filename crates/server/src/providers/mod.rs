@@ -58,13 +58,46 @@ impl std::fmt::Debug for ProviderConfig {
     }
 }
 
-/// A send that did not go through.
+/// A send that did not go through, or whose fate is not known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SendError {
     /// Worth trying again later (timeouts, 5xx, rate limits).
     pub transient: bool,
+    /// The request may have reached the provider and been accepted (a timeout after it was
+    /// sent, a 2xx whose body could not be read): sending it again could send it twice, so the
+    /// message becomes `unknown` instead of being retried.
+    pub maybe_accepted: bool,
     /// What the front desk reads next to the failed message.
     pub reason: String,
+}
+
+impl SendError {
+    /// Refused for good: sending the same again would fail the same way.
+    pub fn permanent(reason: impl Into<String>) -> SendError {
+        SendError {
+            transient: false,
+            maybe_accepted: false,
+            reason: reason.into(),
+        }
+    }
+
+    /// Not accepted, and worth trying again later.
+    pub fn transient(reason: impl Into<String>) -> SendError {
+        SendError {
+            transient: true,
+            maybe_accepted: false,
+            reason: reason.into(),
+        }
+    }
+
+    /// Perhaps accepted: never to be sent again blindly.
+    pub fn ambiguous(reason: impl Into<String>) -> SendError {
+        SendError {
+            transient: false,
+            maybe_accepted: true,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// A send the provider accepted.
@@ -75,18 +108,38 @@ pub struct Accepted {
     pub status: String,
 }
 
-pub(crate) fn http_client() -> reqwest::Client {
+/// Per-request timeout of provider calls unless configured otherwise.
+pub const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+pub(crate) fn http_client(timeout: std::time::Duration) -> reqwest::Client {
     reqwest::Client::builder()
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .timeout(std::time::Duration::from_secs(20))
+        .connect_timeout(std::time::Duration::from_secs(5).min(timeout))
+        .timeout(timeout)
         .build()
         .unwrap_or_default()
 }
 
-/// A network-level failure: retrying may help.
+/// A network-level failure. One that happened before the request could reach the provider
+/// (no connection) is worth retrying; any other (a timeout while waiting for the answer, a
+/// connection cut after the request went out) leaves the provider's decision unknown.
 pub(crate) fn unreachable(provider: &str, e: &reqwest::Error) -> SendError {
-    SendError {
-        transient: true,
-        reason: format!("{provider} could not be reached: {e}"),
+    if e.is_connect() || e.is_builder() {
+        SendError::transient(format!("{provider} could not be reached: {e}"))
+    } else {
+        SendError::ambiguous(format!(
+            "{provider} did not answer whether it took the message: {e}"
+        ))
+    }
+}
+
+/// The body of an answer could not be read: after a 2xx the provider may have taken the
+/// message; after anything else it did not.
+pub(crate) fn unreadable(provider: &str, success: bool, e: impl std::fmt::Display) -> SendError {
+    if success {
+        SendError::ambiguous(format!(
+            "{provider} accepted the request but its answer could not be read: {e}"
+        ))
+    } else {
+        SendError::transient(format!("{provider} answered something unreadable: {e}"))
     }
 }

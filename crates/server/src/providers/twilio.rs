@@ -4,7 +4,7 @@
 use inbox_core::providers::status::{error_reason, is_transient};
 use serde::Deserialize;
 
-use super::{http_client, unreachable, Accepted, SendError};
+use super::{http_client, unreachable, unreadable, Accepted, SendError};
 use crate::store::TwilioAccount;
 
 #[derive(Clone)]
@@ -26,9 +26,9 @@ struct ErrorJson {
 }
 
 impl TwilioSender {
-    pub fn new(base: &str) -> TwilioSender {
+    pub fn new(base: &str, timeout: std::time::Duration) -> TwilioSender {
         TwilioSender {
-            http: http_client(),
+            http: http_client(timeout),
             base: base.trim_end_matches('/').to_string(),
         }
     }
@@ -41,10 +41,10 @@ impl TwilioSender {
         body: &str,
         status_callback: &str,
     ) -> Result<Accepted, SendError> {
-        let from = account.numbers.first().ok_or_else(|| SendError {
-            transient: false,
-            reason: "this garage has no Twilio number to send from".into(),
-        })?;
+        let from = account
+            .numbers
+            .first()
+            .ok_or_else(|| SendError::permanent("this garage has no Twilio number to send from"))?;
         let from = if to.starts_with("whatsapp:") {
             format!("whatsapp:{from}")
         } else {
@@ -68,12 +68,13 @@ impl TwilioSender {
             .await
             .map_err(|e| unreachable("Twilio", &e))?;
         let status = res.status();
-        let text = res.text().await.map_err(|e| unreachable("Twilio", &e))?;
+        let text = res
+            .text()
+            .await
+            .map_err(|e| unreadable("Twilio", status.is_success(), e))?;
         if status.is_success() {
-            let r: Resource = serde_json::from_str(&text).map_err(|e| SendError {
-                transient: true,
-                reason: format!("Twilio answered something unreadable: {e}"),
-            })?;
+            let r: Resource =
+                serde_json::from_str(&text).map_err(|e| unreadable("Twilio", true, e))?;
             return Ok(Accepted {
                 provider_id: r.sid,
                 status: r.status,
@@ -84,6 +85,7 @@ impl TwilioSender {
         let message = err.as_ref().and_then(|e| e.message.clone());
         Err(SendError {
             transient: is_transient("twilio", Some(status.as_u16()), code.as_deref()),
+            maybe_accepted: false,
             reason: match code {
                 Some(c) => error_reason("twilio", &c, message.as_deref()),
                 None => format!("Twilio refused the message (HTTP {status})"),

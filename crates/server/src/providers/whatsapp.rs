@@ -7,7 +7,7 @@ use inbox_core::TemplateUse;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{http_client, unreachable, Accepted, SendError};
+use super::{http_client, unreachable, unreadable, Accepted, SendError};
 use crate::store::WhatsappAccount;
 
 #[derive(Clone)]
@@ -37,9 +37,9 @@ pub enum Content<'a> {
 }
 
 impl WhatsappSender {
-    pub fn new(base: &str) -> WhatsappSender {
+    pub fn new(base: &str, timeout: std::time::Duration) -> WhatsappSender {
         WhatsappSender {
-            http: http_client(),
+            http: http_client(timeout),
             base: base.trim_end_matches('/').to_string(),
         }
     }
@@ -82,16 +82,18 @@ impl WhatsappSender {
             .await
             .map_err(|e| unreachable("WhatsApp", &e))?;
         let status = res.status();
-        let text = res.text().await.map_err(|e| unreachable("WhatsApp", &e))?;
+        let text = res
+            .text()
+            .await
+            .map_err(|e| unreadable("WhatsApp", status.is_success(), e))?;
         if status.is_success() {
-            let sent: Sent = serde_json::from_str(&text).map_err(|e| SendError {
-                transient: true,
-                reason: format!("WhatsApp answered something unreadable: {e}"),
-            })?;
-            let first = sent.messages.into_iter().next().ok_or_else(|| SendError {
-                transient: true,
-                reason: "WhatsApp accepted nothing".into(),
-            })?;
+            let sent: Sent =
+                serde_json::from_str(&text).map_err(|e| unreadable("WhatsApp", true, e))?;
+            let first = sent
+                .messages
+                .into_iter()
+                .next()
+                .ok_or_else(|| unreadable("WhatsApp", true, "no message id in the answer"))?;
             return Ok(Accepted {
                 provider_id: first.id,
                 status: first.message_status.unwrap_or_else(|| "accepted".into()),
@@ -104,6 +106,7 @@ impl WhatsappSender {
             .or(v["error"]["message"].as_str());
         Err(SendError {
             transient: is_transient("whatsapp", Some(status.as_u16()), code.as_deref()),
+            maybe_accepted: false,
             reason: match code {
                 Some(c) => error_reason("whatsapp", &c, detail),
                 None => format!("WhatsApp refused the message (HTTP {status})"),
@@ -129,10 +132,10 @@ impl WhatsappSender {
         if res.status().is_success() {
             Ok(())
         } else {
-            Err(SendError {
-                transient: false,
-                reason: format!("WhatsApp refused the read receipt (HTTP {})", res.status()),
-            })
+            Err(SendError::permanent(format!(
+                "WhatsApp refused the read receipt (HTTP {})",
+                res.status()
+            )))
         }
     }
 }

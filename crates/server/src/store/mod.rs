@@ -432,7 +432,15 @@ pub struct OutboundJob {
     pub attempts: u32,
     /// E.164 to send to: the customer's primary number or the caller's.
     pub to_number: Option<String>,
+    /// The fencing token of this claim: its result is recorded only while it is the latest.
+    pub claim: i64,
+    /// Why the previous attempt failed, if one did.
+    pub last_error: Option<String>,
 }
+
+/// Why a message became `unknown` when its sender stopped mid-send.
+pub const LOST_WHILE_SENDING: &str =
+    "The server stopped while handing this reply to the provider, so it may have been sent";
 
 /// Provider identities and the facts providers report (issue 5).
 #[async_trait]
@@ -484,27 +492,41 @@ pub trait ProviderStore: Send + Sync {
 /// one sender at a time.
 #[async_trait]
 pub trait DispatchStore: Send + Sync {
-    /// Queued replies due at `now`, oldest first; each is leased until `lease_until` so a
-    /// concurrent dispatcher does not send it too.
+    /// Claims up to `limit` queued replies due at `now`, oldest first, each leased until
+    /// `lease_until` under a new fencing token ([`OutboundJob::claim`]). A due reply whose
+    /// previous claim ran out while its provider call was under way (`outbound_sending` was
+    /// recorded) is not handed out again: it becomes `unknown` ([`LOST_WHILE_SENDING`]).
     async fn claim_outbound(
         &self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: usize,
     ) -> StoreResult<Vec<OutboundJob>>;
-    /// The provider accepted it: record its id, leave the queue.
+    /// Records, durably, that the provider is about to be called under this claim. False when
+    /// the claim is no longer the latest: then nothing may be sent.
+    async fn outbound_sending(
+        &self,
+        message_id: Id,
+        claim: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// The provider accepted it: record its id, leave the queue. Under a lost claim this only
+    /// settles a message that became `unknown` meanwhile.
     async fn outbound_accepted(
         &self,
         message_id: Id,
+        claim: i64,
         provider: &str,
         provider_id: &str,
         status: DeliveryStatus,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// A transient failure: try again at `next_at`.
+    /// A failure the provider answered (so it did not take the message): try again at
+    /// `next_at`. Ignored under a lost claim.
     async fn outbound_retry_later(
         &self,
         message_id: Id,
+        claim: i64,
         next_at: DateTime<Utc>,
         error: &str,
     ) -> StoreResult<()>;
@@ -512,9 +534,30 @@ pub trait DispatchStore: Send + Sync {
     async fn outbound_failed(
         &self,
         message_id: Id,
+        claim: i64,
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+    /// The provider may have accepted it (its answer was lost): the message becomes `unknown`
+    /// with the reason and leaves the queue; it is never sent again by itself.
+    async fn outbound_unknown(
+        &self,
+        message_id: Id,
+        claim: i64,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// A provider callback that carries our reference to an `unknown` message without a
+    /// provider id: record the provider's id, the message is `pending` again (the provider has
+    /// it) and the statuses that waited for this id apply. True when it linked.
+    async fn link_provider_id(
+        &self,
+        org_id: Id,
+        message_id: Id,
+        provider: &str,
+        provider_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// CMP-4: a failed message goes back to the queue as pending.
     async fn retry_message(
         &self,
@@ -556,7 +599,8 @@ pub trait SyncStore: Send + Sync {
         after: Option<Id>,
         limit: usize,
     ) -> StoreResult<inbox_core::sync::Snapshot>;
-    /// Drops events older than `before` and raises each organisation's floor; returns how many.
+    /// Drops, per organisation, every event up to the newest one older than `before` (by seq,
+    /// so the log stays a contiguous tail) and raises the floor; returns how many.
     async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64>;
     /// Announces the organisations whose log grew, after each commit.
     fn changes(&self) -> tokio::sync::broadcast::Receiver<Id>;

@@ -12,7 +12,7 @@ use tokio::sync::broadcast;
 use super::REPLAY_BATCH;
 use crate::store::Store;
 
-/// One event, serialised once for every connection.
+/// One event, serialised once for every connection (whole, or as its stub when too large).
 #[derive(Debug)]
 pub struct Frame {
     pub seq: i64,
@@ -111,7 +111,7 @@ impl Hub {
                 .map(|e| {
                     Ok(Arc::new(Frame {
                         seq: e.seq,
-                        json: serde_json::to_string(e)?,
+                        json: e.frame_json()?,
                     }))
                 })
                 .collect::<anyhow::Result<_>>()?;

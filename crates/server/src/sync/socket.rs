@@ -9,7 +9,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::State;
 use axum::response::Response;
 use axum::Json;
-use inbox_core::sync::{close_code, Control, ServerFrame, Snapshot, PROTOCOL_VERSION};
+use inbox_core::sync::{close_code, Control, Event, ServerFrame, Snapshot, PROTOCOL_VERSION};
 use inbox_core::{Capability, Id};
 use serde::Deserialize;
 use tokio::sync::broadcast;
@@ -18,7 +18,7 @@ use super::hub::Frame;
 use super::{SyncConfig, REPLAY_BATCH};
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
-use crate::http::ApiQuery;
+use crate::http::{ApiQuery, IdPath};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -92,6 +92,24 @@ pub async fn snapshot(
             .snapshot(&caller.actor, q.after, SNAPSHOT_PAGE)
             .await?,
     ))
+}
+
+/// `GET /api/v1/sync/events/{seq}`: one whole event of the caller's organisation's log, for a
+/// client that received it as a stub. 404 once it has been pruned (the client then resyncs).
+pub async fn event(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(seq): IdPath,
+) -> AppResult<Json<Event>> {
+    caller.require(Capability::MessagesView)?;
+    let events = state
+        .store
+        .events_after(caller.actor.org_id, seq.saturating_sub(1), 1)
+        .await?;
+    match events.into_iter().next() {
+        Some(e) if e.seq == seq => Ok(Json(e)),
+        _ => Err(AppError::NotFound),
+    }
 }
 
 struct Connection {
@@ -175,7 +193,7 @@ impl Connection {
                 return Ok(Ok(()));
             }
             for e in events {
-                let json = serde_json::to_string(&e)?;
+                let json = e.frame_json()?;
                 if let Err(end) = self.send(socket, Message::Text(json.into())).await {
                     return Ok(Err(end));
                 }

@@ -5,6 +5,7 @@
 //! (never a 5xx, which providers retry for days); a repeated delivery changes nothing.
 
 pub mod portal;
+pub mod spool;
 pub mod twilio;
 pub mod whatsapp;
 
@@ -33,7 +34,8 @@ pub(crate) fn twiml(xml: String) -> Response {
         .into_response()
 }
 
-/// Our own failure (the database): the provider should retry, so a 5xx is right here.
+/// Our own failure (the database): the provider should retry, so a 5xx is right here — and
+/// the spool (`spool::durable`) turns it into a 200 once the request is safely on disk.
 pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "webhook could not be stored");
     (

@@ -155,6 +155,28 @@ pub async fn status(
         Ok(x) => x,
         Err(r) => return r,
     };
+    // Our reference to the reply (`?message=<id>`, set on every send): a callback for a send
+    // whose answer was lost tells us the provider took it, and under which id.
+    let reference = uri.0.query().and_then(|q| {
+        q.split('&')
+            .find_map(|kv| kv.strip_prefix("message="))
+            .and_then(|v| v.parse::<inbox_core::Id>().ok())
+    });
+    if let Some(message_id) = reference {
+        if let Err(e) = state
+            .store
+            .link_provider_id(
+                account.org_id,
+                message_id,
+                "twilio",
+                &s.message_sid,
+                state.clock.now(),
+            )
+            .await
+        {
+            return internal(e);
+        }
+    }
     let Some(status) = from_twilio(&s.status) else {
         return twiml(twiml_empty());
     };

@@ -160,7 +160,11 @@ async fn cmp4_sends_fail_with_reasons_retry_transient_errors_and_never_send_twic
     assert_eq!(first["From"], GARAGE_NUMBER);
     assert_eq!(
         first["StatusCallback"],
-        "https://inbox.fixture.test/webhooks/twilio/status"
+        format!(
+            "https://inbox.fixture.test/webhooks/twilio/status?message={}",
+            ids["ok"]
+        ),
+        "our reference rides on the callback URL"
     );
 
     // CMP-4: the failed one is retried by the user and goes out again.

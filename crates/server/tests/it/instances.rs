@@ -141,6 +141,7 @@ async fn two_instances_share_the_send_queue_and_send_each_message_once() {
         a.store
             .outbound_accepted(
                 job.message.id,
+                job.claim,
                 "twilio",
                 &format!("SM-claimed-{}", job.message.id),
                 inbox_core::DeliveryStatus::Pending,

@@ -89,6 +89,56 @@ impl TestDb {
     }
 }
 
+impl TestDb {
+    /// Runs SQL straight on the database (several statements allowed).
+    pub async fn execute(&self, sql: &str) {
+        if self.pg.is_some() {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            return;
+        }
+        let path = self.url.trim_start_matches("sqlite://");
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+    }
+
+    /// From now on every `op` (INSERT, UPDATE or DELETE) on `table` fails, as on a database
+    /// that turned read-only: a real storage error inside the store's own transaction.
+    pub async fn refuse(&self, op: &str, table: &str) {
+        let name = format!("refuse_{}_{}", op.to_lowercase(), table);
+        let sql = if self.pg.is_some() {
+            format!(
+                "CREATE OR REPLACE FUNCTION refuse_write() RETURNS trigger AS $$
+                 BEGIN RAISE EXCEPTION 'the database is read-only for a moment'; END $$ LANGUAGE plpgsql;
+                 CREATE TRIGGER {name} BEFORE {op} ON {table} FOR EACH ROW EXECUTE FUNCTION refuse_write();"
+            )
+        } else {
+            format!(
+                "CREATE TRIGGER {name} BEFORE {op} ON {table}
+                 BEGIN SELECT RAISE(ABORT, 'the database is read-only for a moment'); END;"
+            )
+        };
+        self.execute(&sql).await;
+    }
+
+    /// Undoes `refuse`.
+    pub async fn allow(&self, op: &str, table: &str) {
+        let name = format!("refuse_{}_{}", op.to_lowercase(), table);
+        let on = if self.pg.is_some() {
+            format!(" ON {table}")
+        } else {
+            String::new()
+        };
+        self.execute(&format!("DROP TRIGGER {name}{on}")).await;
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         let Some((admin, name)) = self.pg.take() else {
@@ -455,8 +505,13 @@ impl Server {
     /// A second server instance over this one's database (its own store, pool and hub), as a
     /// second `inbox-server` process would be.
     pub async fn peer(&self) -> Server {
+        self.peer_with(|_| {}).await
+    }
+
+    /// A second instance with a last change to its state.
+    pub async fn peer_with(&self, configure: impl FnOnce(&mut AppState)) -> Server {
         let store = store::open(&self.db.url).await.unwrap();
-        Server::serve(Arc::clone(&self.db), store, |_| {}, ServeConfig::default()).await
+        Server::serve(Arc::clone(&self.db), store, configure, ServeConfig::default()).await
     }
 
     async fn serve(

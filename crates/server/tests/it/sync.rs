@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::support::{closed, conv::*, frame, seen, Seen, Server};
+use crate::support::{closed, conv::*, frame, seen, Seen, Server, ALICE_PHONE, TWILIO_TOKEN};
 
 #[tokio::test]
 async fn dsk3_replays_after_the_cursor_then_streams_live_to_every_client() {
@@ -289,4 +289,141 @@ async fn the_server_sends_heartbeats() {
             other => panic!("expected a ping, got {other:?}"),
         }
     }
+}
+
+/// An inbound text far larger than a sync frame may be (providers' text is never refused).
+fn huge_text() -> String {
+    "Photos of the damage follow. ".repeat(15_000)
+}
+
+#[tokio::test]
+async fn rt1_an_event_too_large_for_a_frame_goes_as_a_stub_and_the_socket_stays_up() {
+    use crate::webhooks::{sid, sms, twilio};
+    let s = Server::start().await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let mut ws = c.sync(1).await.unwrap();
+    assert_eq!(frame(&mut ws).await["type"], "hello");
+    assert_eq!(frame(&mut ws).await["type"], "caught_up");
+    let body = huge_text();
+    assert!(body.len() > 400 * 1024);
+    let (status, answer) = twilio(
+        &s,
+        "/webhooks/twilio/sms",
+        &sms(&sid("SM", 77), ALICE_PHONE, &body),
+        Some(TWILIO_TOKEN),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+
+    let stub = frame(&mut ws).await;
+    assert_eq!(
+        (stub["seq"].as_i64(), stub["type"].as_str()),
+        (Some(2), Some("message"))
+    );
+    assert!(stub.get("data").is_none(), "{stub}");
+    assert_eq!(stub["stub"]["conversation_id"], ALICE);
+    let id = stub["stub"]["id"].as_i64().unwrap();
+    // The rest of the stream carries on, whole frames as before.
+    let row = frame(&mut ws).await;
+    assert_eq!(
+        (row["seq"].as_i64(), row["type"].as_str()),
+        (Some(3), Some("conversation"))
+    );
+
+    // The whole event, exactly as it would have come.
+    let whole = c.ok("/api/v1/sync/events/2").await;
+    assert_eq!(
+        (whole["seq"].as_i64(), whole["type"].as_str()),
+        (Some(2), Some("message"))
+    );
+    assert_eq!(whole["data"]["id"], id);
+    assert_eq!(whole["data"]["body"].as_str().unwrap(), body);
+    // Only the caller's organisation's log, only with messages.view, only what is there.
+    let other = s.login("frontdesk@other.test").await;
+    assert_eq!(other.get("/api/v1/sync/events/2").await.0, 404);
+    let mechanic = s.login("mechanic@fixture.test").await;
+    assert_eq!(mechanic.get("/api/v1/sync/events/2").await.0, 403);
+    assert_eq!(c.get("/api/v1/sync/events/99").await.0, 404);
+    assert_eq!(c.get("/api/v1/sync/events/0").await.0, 404);
+
+    // The connection is still up and streaming.
+    c.post(
+        &format!("/api/v1/conversations/{ALICE}/notes"),
+        json!({ "body": "after" }),
+    )
+    .await;
+    let note = frame(&mut ws).await;
+    assert_eq!(
+        (note["seq"].as_i64(), note["type"].as_str()),
+        (Some(4), Some("note"))
+    );
+
+    // Replaying from before it sends the stub again, and the replay goes on past it.
+    let mut again = c.sync(1).await.unwrap();
+    assert_eq!(frame(&mut again).await["type"], "hello");
+    let replayed = frame(&mut again).await;
+    assert_eq!(replayed, stub);
+    assert_eq!(frame(&mut again).await["seq"], 3);
+    assert_eq!(frame(&mut again).await["seq"], 4);
+    assert_eq!(frame(&mut again).await["seq"], 5);
+    assert_eq!(
+        frame(&mut again).await,
+        json!({ "type": "caught_up", "seq": 5 })
+    );
+}
+
+#[tokio::test]
+async fn pruning_keeps_a_contiguous_tail_even_when_the_clock_stepped_back() {
+    use std::sync::{Arc, Mutex};
+    let at = Arc::new(Mutex::new(crate::support::now()));
+    let read = Arc::clone(&at);
+    let s = Server::start_with(move |state| {
+        state.clock = inbox_server::clock::Clock::from_fn(move || *read.lock().unwrap());
+    })
+    .await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let note = |body: &'static str| {
+        let c = &c;
+        async move {
+            let path = format!("/api/v1/conversations/{ALICE}/notes");
+            assert_eq!(c.post(&path, json!({ "body": body })).await.0, 201);
+        }
+    };
+    note("first").await; // events 2, 3
+                         // The server's clock steps back 40 days for a moment (NTP, a VM restored from a snapshot).
+    *at.lock().unwrap() = crate::support::now() - chrono::Duration::days(40);
+    note("stepped back").await; // events 4, 5 carry an old `at`
+    *at.lock().unwrap() = crate::support::now();
+    note("after").await; // events 6, 7
+    let pruned = s
+        .store
+        .prune_events(crate::support::now() - chrono::Duration::days(30))
+        .await
+        .unwrap();
+    // 2 to 5 (an imported log starts at 1 without a row), not just 4 and 5.
+    assert_eq!(
+        pruned, 4,
+        "everything up to the old event goes, not just it"
+    );
+    let org = 1;
+    let bounds = s.store.log_bounds(org).await.unwrap();
+    assert_eq!((bounds.floor, bounds.head), (5, 7));
+    let kept: Vec<i64> = s
+        .store
+        .events_after(org, 0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(kept, vec![6, 7], "a contiguous tail");
+    // A client at 3 would otherwise have been replayed 6 after 3, silently missing 4 and 5.
+    let mut ws = c.sync(3).await.unwrap();
+    assert_eq!(frame(&mut ws).await["type"], "hello");
+    assert_eq!(frame(&mut ws).await["type"], "resync_required");
+    let mut ws = c.sync(5).await.unwrap();
+    assert_eq!(frame(&mut ws).await["type"], "hello");
+    assert_eq!(frame(&mut ws).await["seq"], 6);
+    assert_eq!(frame(&mut ws).await["seq"], 7);
+    assert_eq!(frame(&mut ws).await["type"], "caught_up");
 }

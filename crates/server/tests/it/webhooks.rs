@@ -214,6 +214,7 @@ async fn a_whatsapp_notification_with_several_messages_and_statuses() {
     s.store
         .outbound_accepted(
             id,
+            0, // never claimed: the queue row's first token
             "whatsapp",
             "wamid.OUT1",
             inbox_core::DeliveryStatus::Pending,
@@ -304,6 +305,7 @@ async fn thr4_twilio_status_callbacks_move_forward_only_and_failures_say_why() {
     s.store
         .outbound_accepted(
             a["id"].as_i64().unwrap(),
+            0, // never claimed: the queue row's first token
             "twilio",
             &sa,
             inbox_core::DeliveryStatus::Pending,
@@ -314,6 +316,7 @@ async fn thr4_twilio_status_callbacks_move_forward_only_and_failures_say_why() {
     s.store
         .outbound_accepted(
             b["id"].as_i64().unwrap(),
+            0, // never claimed: the queue row's first token
             "twilio",
             &sb,
             inbox_core::DeliveryStatus::Pending,
@@ -473,6 +476,7 @@ async fn a_status_that_arrives_before_the_send_is_recorded_is_applied_when_it_is
     s.store
         .outbound_accepted(
             m["id"].as_i64().unwrap(),
+            0, // never claimed: the queue row's first token
             "twilio",
             &message_sid,
             inbox_core::DeliveryStatus::Pending,

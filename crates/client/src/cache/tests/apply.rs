@@ -541,3 +541,30 @@ fn thr2_the_whatsapp_window_starts_from_the_latest_inbound_whatsapp_message() {
         Some(Some(t(0, 11)))
     );
 }
+
+#[test]
+fn dsk3_a_hole_in_the_log_is_refused_not_skipped() {
+    let mut c = cache();
+    let mut log = Log::default();
+    let events = batch(&mut log);
+    c.apply_events(&events[..2]).unwrap();
+    let before = dump(&c);
+    let err = c.apply_events(&events[3..]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CacheError::Gap {
+                expected: 3,
+                got: 4
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        c.cursor().unwrap(),
+        Some(2),
+        "the cursor does not pass the hole"
+    );
+    assert_eq!(dump(&c), before, "nothing of the batch is applied");
+    assert_eq!(c.apply_events(&events[2..]).unwrap().cursor, 5);
+}

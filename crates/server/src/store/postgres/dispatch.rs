@@ -1,6 +1,8 @@
 //! The send queue (`outbound_queue`) shared by every instance: each claims due messages with
-//! `FOR UPDATE SKIP LOCKED` and leases them (moves their next attempt past the lease) in the same
-//! transaction, so two instances never hold one message and each message is sent once.
+//! `FOR UPDATE SKIP LOCKED`, leases them and bumps their fencing token (`claim`) in the same
+//! transaction; results are recorded only under the latest claim. `sending_at` is written before
+//! the provider is called, so a claim that runs out mid-send makes the message `unknown` instead
+//! of sending it twice.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -12,7 +14,9 @@ use super::events::{emit, emit_conversation};
 use super::rows::load_message;
 use super::{activity_kind, lock_org, record_activity, PgStore, Tx};
 use crate::store::rows::ms;
-use crate::store::{Actor, DispatchStore, OutboundJob, StoreError, StoreResult};
+use crate::store::{
+    Actor, DispatchStore, OutboundJob, StoreError, StoreResult, LOST_WHILE_SENDING,
+};
 
 /// The number a reply goes to: the customer's primary number, else the caller's.
 async fn to_number(c: &mut PgConnection, conversation_id: Id) -> StoreResult<Option<String>> {
@@ -64,6 +68,33 @@ impl PgStore {
     }
 }
 
+/// The message's status and provider id, for deciding what a result may still change.
+async fn state_of(tx: &mut Tx, id: Id) -> StoreResult<(DeliveryStatus, Option<String>)> {
+    let (status, provider_id): (String, Option<String>) =
+        sqlx::query_as("SELECT status, provider_id FROM messages WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut **tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+    Ok((
+        DeliveryStatus::parse(&status).unwrap_or(DeliveryStatus::Pending),
+        provider_id,
+    ))
+}
+
+/// Removes the queue row of this claim; false when the claim is no longer the latest.
+async fn release(tx: &mut Tx, id: Id, claim: i64) -> StoreResult<bool> {
+    Ok(
+        sqlx::query("DELETE FROM outbound_queue WHERE message_id = $1 AND claim = $2")
+            .bind(id)
+            .bind(claim)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
 #[async_trait]
 impl DispatchStore for PgStore {
     async fn claim_outbound(
@@ -73,12 +104,44 @@ impl DispatchStore for PgStore {
         limit: usize,
     ) -> StoreResult<Vec<OutboundJob>> {
         let mut tx = self.begin_any().await?;
-        let claimed: Vec<(Id, Id, i64)> = sqlx::query_as(
-            "UPDATE outbound_queue q SET next_attempt_at = $2, attempts = q.attempts + 1
+        // A claim that ran out while its provider call was under way: the provider may have the
+        // message, so it is never handed out again.
+        // Organisation locks first (in id order), as every other writer takes them.
+        let stranded: Vec<(Id, Id)> = sqlx::query_as(
+            "SELECT message_id, org_id FROM outbound_queue WHERE next_attempt_at <= $1 AND sending_at IS NOT NULL
+             ORDER BY org_id, message_id",
+        )
+        .bind(ms(now))
+        .fetch_all(&mut *tx)
+        .await?;
+        for (id, org) in stranded {
+            lock_org(&mut tx, org).await?;
+            let gone = sqlx::query(
+                "DELETE FROM outbound_queue WHERE message_id = $1 AND next_attempt_at <= $2 AND sending_at IS NOT NULL",
+            )
+            .bind(id)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if gone == 1 && state_of(&mut tx, id).await?.0 == DeliveryStatus::Pending {
+                set_status(
+                    &mut tx,
+                    org,
+                    id,
+                    DeliveryStatus::Unknown,
+                    Some(LOST_WHILE_SENDING),
+                    now,
+                )
+                .await?;
+            }
+        }
+        let claimed: Vec<(Id, Id, i64, i64, Option<String>)> = sqlx::query_as(
+            "UPDATE outbound_queue q SET next_attempt_at = $2, attempts = q.attempts + 1, claim = q.claim + 1
              FROM (SELECT message_id FROM outbound_queue WHERE next_attempt_at <= $1
                    ORDER BY next_attempt_at, message_id LIMIT $3 FOR UPDATE SKIP LOCKED) due
              WHERE q.message_id = due.message_id
-             RETURNING q.message_id, q.org_id, q.attempts",
+             RETURNING q.message_id, q.org_id, q.attempts, q.claim, q.last_error",
         )
         .bind(ms(now))
         .bind(ms(lease_until))
@@ -86,7 +149,7 @@ impl DispatchStore for PgStore {
         .fetch_all(&mut *tx)
         .await?;
         let mut jobs = Vec::with_capacity(claimed.len());
-        for (id, org_id, attempts) in claimed {
+        for (id, org_id, attempts, claim, last_error) in claimed {
             let message = load_message(&mut tx, org_id, id).await?;
             if message.status != DeliveryStatus::Pending {
                 // Decided elsewhere (e.g. already accepted): nothing to send.
@@ -102,6 +165,8 @@ impl DispatchStore for PgStore {
                 message,
                 attempts: u32::try_from(attempts.saturating_sub(1)).unwrap_or(u32::MAX),
                 to_number,
+                claim,
+                last_error,
             });
         }
         jobs.sort_by_key(|j| j.message.id);
@@ -109,26 +174,47 @@ impl DispatchStore for PgStore {
         Ok(jobs)
     }
 
+    async fn outbound_sending(
+        &self,
+        message_id: Id,
+        claim: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        Ok(sqlx::query(
+            "UPDATE outbound_queue SET sending_at = $3 WHERE message_id = $1 AND claim = $2",
+        )
+        .bind(message_id)
+        .bind(claim)
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await?
+        .rows_affected()
+            == 1)
+    }
+
     async fn outbound_accepted(
         &self,
         message_id: Id,
+        claim: i64,
         provider: &str,
         provider_id: &str,
         status: DeliveryStatus,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let (mut tx, org) = self.begin_for_message(message_id).await?;
-        sqlx::query("DELETE FROM outbound_queue WHERE message_id = $1")
-            .bind(message_id)
-            .execute(&mut *tx)
-            .await?;
+        let ours = release(&mut tx, message_id, claim).await?;
+        let (was, known) = state_of(&mut tx, message_id).await?;
+        // A lost claim still settles a message that became unknown meanwhile.
+        if !(ours || (was == DeliveryStatus::Unknown && known.is_none())) {
+            return self.commit(tx).await;
+        }
         sqlx::query("UPDATE messages SET provider = $2, provider_id = $3 WHERE id = $1")
             .bind(message_id)
             .bind(provider)
             .bind(provider_id)
             .execute(&mut *tx)
             .await?;
-        if status != DeliveryStatus::Pending {
+        if was == DeliveryStatus::Unknown || status != DeliveryStatus::Pending {
             set_status(&mut tx, org, message_id, status, None, now).await?;
         }
         super::providers::apply_early_statuses(&mut tx, org, message_id, provider, provider_id)
@@ -139,13 +225,16 @@ impl DispatchStore for PgStore {
     async fn outbound_retry_later(
         &self,
         message_id: Id,
+        claim: i64,
         next_at: DateTime<Utc>,
         error: &str,
     ) -> StoreResult<()> {
         sqlx::query(
-            "UPDATE outbound_queue SET next_attempt_at = $2, last_error = $3 WHERE message_id = $1",
+            "UPDATE outbound_queue SET next_attempt_at = $3, last_error = $4, sending_at = NULL
+             WHERE message_id = $1 AND claim = $2",
         )
         .bind(message_id)
+        .bind(claim)
         .bind(ms(next_at))
         .bind(error)
         .execute(&self.pool)
@@ -156,24 +245,94 @@ impl DispatchStore for PgStore {
     async fn outbound_failed(
         &self,
         message_id: Id,
+        claim: i64,
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let (mut tx, org) = self.begin_for_message(message_id).await?;
-        sqlx::query("DELETE FROM outbound_queue WHERE message_id = $1")
-            .bind(message_id)
-            .execute(&mut *tx)
+        let ours = release(&mut tx, message_id, claim).await?;
+        let (was, known) = state_of(&mut tx, message_id).await?;
+        if ours || (was == DeliveryStatus::Unknown && known.is_none()) {
+            set_status(
+                &mut tx,
+                org,
+                message_id,
+                DeliveryStatus::Failed,
+                Some(reason),
+                now,
+            )
             .await?;
-        set_status(
-            &mut tx,
-            org,
-            message_id,
-            DeliveryStatus::Failed,
-            Some(reason),
-            now,
-        )
-        .await?;
+        }
         self.commit(tx).await
+    }
+
+    async fn outbound_unknown(
+        &self,
+        message_id: Id,
+        claim: i64,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (mut tx, org) = self.begin_for_message(message_id).await?;
+        if release(&mut tx, message_id, claim).await?
+            && state_of(&mut tx, message_id).await?.0 == DeliveryStatus::Pending
+        {
+            set_status(
+                &mut tx,
+                org,
+                message_id,
+                DeliveryStatus::Unknown,
+                Some(reason),
+                now,
+            )
+            .await?;
+        }
+        self.commit(tx).await
+    }
+
+    async fn link_provider_id(
+        &self,
+        org_id: Id,
+        message_id: Id,
+        provider: &str,
+        provider_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin(org_id).await?;
+        let linked = sqlx::query(
+            "UPDATE messages SET provider = $3, provider_id = $4
+             WHERE id = $1 AND org_id = $2 AND direction = 'outbound' AND status = 'unknown' AND provider_id IS NULL",
+        )
+        .bind(message_id)
+        .bind(org_id)
+        .bind(provider)
+        .bind(provider_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if linked {
+            // The provider has it: pending until its callbacks say more.
+            set_status(
+                &mut tx,
+                org_id,
+                message_id,
+                DeliveryStatus::Pending,
+                None,
+                now,
+            )
+            .await?;
+            super::providers::apply_early_statuses(
+                &mut tx,
+                org_id,
+                message_id,
+                provider,
+                provider_id,
+            )
+            .await?;
+        }
+        self.commit(tx).await?;
+        Ok(linked)
     }
 
     async fn retry_message(

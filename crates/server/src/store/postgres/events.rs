@@ -150,11 +150,18 @@ impl SyncStore for PgStore {
 
     async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         let mut tx = self.begin_any().await?;
-        let n = sqlx::query("DELETE FROM events WHERE at < $1")
-            .bind(ms(before))
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        // By seq, not by time: everything up to the newest event older than the cut goes, so
+        // what stays is a contiguous tail even when `at` is not monotonic (a clock stepped
+        // back). Deleting by `at` alone could punch a hole in the middle.
+        let n = sqlx::query(
+            "DELETE FROM events e USING
+                (SELECT org_id, max(seq) AS upto FROM events WHERE at < $1 GROUP BY org_id) cut
+             WHERE e.org_id = cut.org_id AND e.seq <= cut.upto",
+        )
+        .bind(ms(before))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         // Whatever is no longer in the log can no longer be replayed from.
         sqlx::query(
             "UPDATE organisations SET event_floor = greatest(event_floor,

@@ -44,11 +44,18 @@ use super::{StoreError, StoreResult};
 pub(crate) const CHANNEL: &str = "inbox_events";
 
 /// Migrations in order, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "dispatch_claims",
+        include_str!("../../../migrations/postgres/0002_dispatch_claims.sql"),
+    ),
+];
 
 fn migrator() -> Migrator {
     Migrator::with_migrations(

@@ -33,11 +33,14 @@ pub(crate) async fn apply_status(
     } else {
         None
     };
-    sqlx::query("UPDATE messages SET status = $2, error = coalesce($3, error), updated_at = $4 WHERE id = $1")
+    // The doubt of an unknown send is over once the provider says anything.
+    let settled = current.status == DeliveryStatus::Unknown;
+    sqlx::query("UPDATE messages SET status = $2, error = CASE WHEN $5 THEN $3 ELSE coalesce($3, error) END, updated_at = $4 WHERE id = $1")
         .bind(id)
         .bind(next.as_str())
         .bind(error)
         .bind(ms(at))
+        .bind(settled)
         .execute(&mut **tx)
         .await?;
     record_activity(

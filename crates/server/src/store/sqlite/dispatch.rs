@@ -1,5 +1,8 @@
-//! The send queue (`outbound_queue`): claimed with a lease so one sender sends each message, kept
-//! across restarts, emptied when a provider accepts a message or refuses it for good.
+//! The send queue (`outbound_queue`): each claim leases one message and bumps its fencing token
+//! (`claim`); results are recorded only under the latest claim. `sending_at` is written before
+//! the provider is called, so a claim that runs out mid-send makes the message `unknown`
+//! instead of sending it again. Kept across restarts, emptied when a provider accepts a message,
+//! refuses it for good, or may have taken it.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -10,7 +13,9 @@ use rusqlite::{params, Connection};
 use super::events::{emit, emit_conversation};
 use super::rows::load_message;
 use super::{activity_kind, ms, record_activity, SqliteStore};
-use crate::store::{Actor, DispatchStore, OutboundJob, StoreError, StoreResult};
+use crate::store::{
+    Actor, DispatchStore, OutboundJob, StoreError, StoreResult, LOST_WHILE_SENDING,
+};
 
 /// The number a reply goes to: the customer's primary number, else the caller's.
 fn to_number(conn: &Connection, conversation_id: Id) -> rusqlite::Result<Option<String>> {
@@ -50,6 +55,47 @@ fn org_of(tx: &Connection, message_id: Id) -> StoreResult<Id> {
     )
 }
 
+/// The message's status and provider id, for deciding what a result may still change.
+fn state_of(tx: &Connection, id: Id) -> StoreResult<(DeliveryStatus, Option<String>)> {
+    let (status, provider_id): (String, Option<String>) = super::found(
+        tx.prepare_cached("SELECT status, provider_id FROM messages WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?))),
+    )?;
+    Ok((
+        DeliveryStatus::parse(&status).unwrap_or(DeliveryStatus::Pending),
+        provider_id,
+    ))
+}
+
+/// Removes the queue row of this claim; false when the claim is no longer the latest (its lease
+/// ran out and another claimer took over, or the row is gone).
+fn release(tx: &Connection, id: Id, claim: i64) -> StoreResult<bool> {
+    Ok(tx
+        .prepare_cached("DELETE FROM outbound_queue WHERE message_id = ?1 AND claim = ?2")?
+        .execute(params![id, claim])?
+        == 1)
+}
+
+/// Records the provider's id and the status it accepted with.
+fn record_accepted(
+    tx: &Connection,
+    org: Id,
+    id: Id,
+    provider: &str,
+    provider_id: &str,
+    status: DeliveryStatus,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let was = state_of(tx, id)?.0;
+    tx.prepare_cached("UPDATE messages SET provider = ?2, provider_id = ?3 WHERE id = ?1")?
+        .execute(params![id, provider, provider_id])?;
+    if was == DeliveryStatus::Unknown || status != DeliveryStatus::Pending {
+        // An unknown message is settled: the provider has it.
+        set_status(tx, org, id, status, None, now)?;
+    }
+    super::providers::apply_early_statuses(tx, org, id, provider, provider_id)
+}
+
 #[async_trait]
 impl DispatchStore for SqliteStore {
     async fn claim_outbound(
@@ -59,17 +105,29 @@ impl DispatchStore for SqliteStore {
         limit: usize,
     ) -> StoreResult<Vec<OutboundJob>> {
         self.write(move |tx| {
-            let claimed: Vec<(Id, Id, u32)> = tx
+            // A claim that ran out while its provider call was under way: the provider may have
+            // the message, so it is never handed out again.
+            let stranded: Vec<(Id, Id)> = tx
+                .prepare_cached("SELECT message_id, org_id FROM outbound_queue WHERE next_attempt_at <= ?1 AND sending_at IS NOT NULL")?
+                .query_map([ms(now)], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (id, org) in stranded {
+                tx.prepare_cached("DELETE FROM outbound_queue WHERE message_id = ?1")?.execute([id])?;
+                if state_of(tx, id)?.0 == DeliveryStatus::Pending {
+                    set_status(tx, org, id, DeliveryStatus::Unknown, Some(LOST_WHILE_SENDING), now)?;
+                }
+            }
+            let claimed: Vec<(Id, Id, u32, i64, Option<String>)> = tx
                 .prepare_cached(
-                    "UPDATE outbound_queue SET next_attempt_at = ?2, attempts = attempts + 1
+                    "UPDATE outbound_queue SET next_attempt_at = ?2, attempts = attempts + 1, claim = claim + 1
                      WHERE message_id IN (SELECT message_id FROM outbound_queue WHERE next_attempt_at <= ?1
                                           ORDER BY next_attempt_at, message_id LIMIT ?3)
-                     RETURNING message_id, org_id, attempts",
+                     RETURNING message_id, org_id, attempts, claim, last_error",
                 )?
-                .query_map(params![ms(now), ms(lease_until), limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .query_map(params![ms(now), ms(lease_until), limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
                 .collect::<rusqlite::Result<_>>()?;
             let mut jobs = Vec::with_capacity(claimed.len());
-            for (id, org_id, attempts) in claimed {
+            for (id, org_id, attempts, claim, last_error) in claimed {
                 let message = load_message(tx, org_id, id)?;
                 if message.status != DeliveryStatus::Pending {
                     // Decided elsewhere (e.g. already accepted): nothing to send.
@@ -77,9 +135,27 @@ impl DispatchStore for SqliteStore {
                     continue;
                 }
                 let to_number = to_number(tx, message.conversation_id)?;
-                jobs.push(OutboundJob { org_id, message, attempts: attempts.saturating_sub(1), to_number });
+                jobs.push(OutboundJob { org_id, message, attempts: attempts.saturating_sub(1), to_number, claim, last_error });
             }
+            jobs.sort_by_key(|j| j.message.id);
             Ok(jobs)
+        })
+        .await
+    }
+
+    async fn outbound_sending(
+        &self,
+        message_id: Id,
+        claim: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.write(move |tx| {
+            Ok(tx
+                .prepare_cached(
+                    "UPDATE outbound_queue SET sending_at = ?3 WHERE message_id = ?1 AND claim = ?2",
+                )?
+                .execute(params![message_id, claim, ms(now)])?
+                == 1)
         })
         .await
     }
@@ -87,6 +163,7 @@ impl DispatchStore for SqliteStore {
     async fn outbound_accepted(
         &self,
         message_id: Id,
+        claim: i64,
         provider: &str,
         provider_id: &str,
         status: DeliveryStatus,
@@ -95,14 +172,12 @@ impl DispatchStore for SqliteStore {
         let (provider, provider_id) = (provider.to_string(), provider_id.to_string());
         self.write(move |tx| {
             let org = org_of(tx, message_id)?;
-            tx.prepare_cached("DELETE FROM outbound_queue WHERE message_id = ?1")?
-                .execute([message_id])?;
-            tx.prepare_cached("UPDATE messages SET provider = ?2, provider_id = ?3 WHERE id = ?1")?
-                .execute(params![message_id, provider, provider_id])?;
-            if status != DeliveryStatus::Pending {
-                set_status(tx, org, message_id, status, None, now)?;
+            let ours = release(tx, message_id, claim)?;
+            let (was, known) = state_of(tx, message_id)?;
+            // A lost claim still settles a message that became unknown meanwhile.
+            if ours || (was == DeliveryStatus::Unknown && known.is_none()) {
+                record_accepted(tx, org, message_id, &provider, &provider_id, status, now)?;
             }
-            super::providers::apply_early_statuses(tx, org, message_id, &provider, &provider_id)?;
             Ok(())
         })
         .await
@@ -111,13 +186,14 @@ impl DispatchStore for SqliteStore {
     async fn outbound_retry_later(
         &self,
         message_id: Id,
+        claim: i64,
         next_at: DateTime<Utc>,
         error: &str,
     ) -> StoreResult<()> {
         let error = error.to_string();
         self.write(move |tx| {
-            tx.prepare_cached("UPDATE outbound_queue SET next_attempt_at = ?2, last_error = ?3 WHERE message_id = ?1")?
-                .execute(params![message_id, ms(next_at), error])?;
+            tx.prepare_cached("UPDATE outbound_queue SET next_attempt_at = ?3, last_error = ?4, sending_at = NULL WHERE message_id = ?1 AND claim = ?2")?
+                .execute(params![message_id, claim, ms(next_at), error])?;
             Ok(())
         })
         .await
@@ -126,23 +202,80 @@ impl DispatchStore for SqliteStore {
     async fn outbound_failed(
         &self,
         message_id: Id,
+        claim: i64,
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let reason = reason.to_string();
         self.write(move |tx| {
             let org = org_of(tx, message_id)?;
-            tx.prepare_cached("DELETE FROM outbound_queue WHERE message_id = ?1")?
-                .execute([message_id])?;
-            set_status(
-                tx,
-                org,
-                message_id,
-                DeliveryStatus::Failed,
-                Some(&reason),
-                now,
-            )?;
+            let ours = release(tx, message_id, claim)?;
+            let (was, known) = state_of(tx, message_id)?;
+            if ours || (was == DeliveryStatus::Unknown && known.is_none()) {
+                set_status(
+                    tx,
+                    org,
+                    message_id,
+                    DeliveryStatus::Failed,
+                    Some(&reason),
+                    now,
+                )?;
+            }
             Ok(())
+        })
+        .await
+    }
+
+    async fn outbound_unknown(
+        &self,
+        message_id: Id,
+        claim: i64,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let reason = reason.to_string();
+        self.write(move |tx| {
+            let org = org_of(tx, message_id)?;
+            if release(tx, message_id, claim)?
+                && state_of(tx, message_id)?.0 == DeliveryStatus::Pending
+            {
+                set_status(
+                    tx,
+                    org,
+                    message_id,
+                    DeliveryStatus::Unknown,
+                    Some(&reason),
+                    now,
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn link_provider_id(
+        &self,
+        org_id: Id,
+        message_id: Id,
+        provider: &str,
+        provider_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let (provider, provider_id) = (provider.to_string(), provider_id.to_string());
+        self.write(move |tx| {
+            let linked = tx
+                .prepare_cached(
+                    "UPDATE messages SET provider = ?3, provider_id = ?4
+                     WHERE id = ?1 AND org_id = ?2 AND direction = 'outbound' AND status = 'unknown' AND provider_id IS NULL",
+                )?
+                .execute(params![message_id, org_id, provider, provider_id])?
+                == 1;
+            if linked {
+                // The provider has it: pending until its callbacks say more.
+                set_status(tx, org_id, message_id, DeliveryStatus::Pending, None, now)?;
+                super::providers::apply_early_statuses(tx, org_id, message_id, &provider, &provider_id)?;
+            }
+            Ok(linked)
         })
         .await
     }

@@ -153,7 +153,16 @@ impl SyncStore for SqliteStore {
 
     async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         self.write(move |tx| {
-            let n = tx.prepare_cached("DELETE FROM events WHERE at < ?1")?.execute([ms(before)])?;
+            // By seq, not by time: everything up to the newest event older than the cut goes,
+            // so what stays is a contiguous tail even when `at` is not monotonic (a clock
+            // stepped back). Deleting by `at` alone could punch a hole in the middle.
+            let n = tx
+                .prepare_cached(
+                    "WITH cut AS (SELECT org_id, max(seq) AS upto FROM events WHERE at < ?1 GROUP BY org_id)
+                     DELETE FROM events WHERE EXISTS
+                        (SELECT 1 FROM cut WHERE cut.org_id = events.org_id AND events.seq <= cut.upto)",
+                )?
+                .execute([ms(before)])?;
             // Whatever is no longer in the log can no longer be replayed from.
             tx.execute(
                 "UPDATE organisations SET event_floor = max(event_floor,

@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0003_count_indexes.sql"),
     include_str!("../../../migrations/sqlite/0004_providers.sql"),
     include_str!("../../../migrations/sqlite/0005_early_statuses.sql"),
+    include_str!("../../../migrations/sqlite/0006_dispatch_claims.sql"),
 ];
 
 pub struct SqliteStore {

@@ -33,8 +33,10 @@ pub(crate) fn apply_status(
     } else {
         None
     };
-    tx.prepare_cached("UPDATE messages SET status = ?2, error = coalesce(?3, error), updated_at = ?4 WHERE id = ?1")?
-        .execute(params![id, next.as_str(), error, ms(at)])?;
+    // The doubt of an unknown send is over once the provider says anything.
+    let settled = current.status == DeliveryStatus::Unknown;
+    tx.prepare_cached("UPDATE messages SET status = ?2, error = CASE WHEN ?5 THEN ?3 ELSE coalesce(?3, error) END, updated_at = ?4 WHERE id = ?1")?
+        .execute(params![id, next.as_str(), error, ms(at), settled])?;
     record_activity(
         tx,
         org_id,

@@ -1,0 +1,344 @@
+//! The webhook spool: a provider webhook the database could not take is appended, fsync'd, to a
+//! local file and answered 200, then replayed through the same handler on start and every few
+//! seconds until the database takes it. Twilio does not retry messaging webhooks by default, so
+//! without this a busy or read-only database loses the customer's message. Replays are
+//! idempotent because every handler is (provider ids, forward-only statuses).
+//!
+//! The file is one JSON line per request (path and query, the headers its signature needs, the
+//! raw body in base64). A replay first moves the file aside (`.replaying`), so webhooks that fail
+//! meanwhile append to a fresh file; what still fails is appended back. A crash in between leaves
+//! the `.replaying` file, which the next replay takes first: at worst a request is replayed
+//! twice, which changes nothing.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{OriginalUri, Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+
+use crate::state::AppState;
+
+/// Beyond this size the spool takes nothing more (the webhook gets its 500 as before), so a
+/// flood while the database is down cannot fill the disk.
+pub const MAX_SPOOL_BYTES: u64 = 256 * 1024 * 1024;
+
+/// The headers a replay needs: the signatures and the body's type.
+const KEPT_HEADERS: [&str; 3] = ["x-twilio-signature", "x-hub-signature-256", "content-type"];
+
+/// One spooled request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Path and query as the provider called them (the Twilio signature covers both).
+    pub uri: String,
+    pub headers: Vec<(String, String)>,
+    /// The raw body, base64.
+    pub body: String,
+}
+
+pub struct Spool {
+    path: PathBuf,
+    /// Appends and the replay's file moves take turns.
+    lock: Mutex<()>,
+}
+
+impl std::fmt::Debug for Spool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Spool({})", self.path.display())
+    }
+}
+
+impl Spool {
+    /// The spool of one server instance: `dir/webhook-spool-<instance>.jsonl`.
+    pub fn open(dir: &Path, instance: &str) -> std::io::Result<Spool> {
+        std::fs::create_dir_all(dir)?;
+        let name: String = instance
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        Ok(Spool {
+            path: dir.join(format!("webhook-spool-{name}.jsonl")),
+            lock: Mutex::new(()),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn replaying_path(&self) -> PathBuf {
+        self.path.with_extension("jsonl.replaying")
+    }
+
+    fn guard(&self) -> std::io::Result<std::sync::MutexGuard<'_, ()>> {
+        self.lock
+            .lock()
+            .map_err(|_| std::io::Error::other("spool lock poisoned"))
+    }
+
+    /// Appends entries and waits until they are on disk.
+    fn append_blocking(&self, entries: &[Entry]) -> std::io::Result<()> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let _g = self.guard()?;
+        let size = std::fs::metadata(&self.path).map_or(0, |m| m.len());
+        if size > MAX_SPOOL_BYTES {
+            return Err(std::io::Error::other("the webhook spool is full"));
+        }
+        let created = size == 0 && !self.path.exists();
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        let mut buf = Vec::new();
+        for e in entries {
+            serde_json::to_writer(&mut buf, e)?;
+            buf.push(b'\n');
+        }
+        file.write_all(&buf)?;
+        file.sync_data()?;
+        if created {
+            sync_dir(&self.path);
+        }
+        Ok(())
+    }
+
+    /// Appends one request, durably, before the provider is told it arrived.
+    pub async fn append(self: &std::sync::Arc<Self>, entry: Entry) -> std::io::Result<()> {
+        let spool = std::sync::Arc::clone(self);
+        tokio::task::spawn_blocking(move || spool.append_blocking(&[entry]))
+            .await
+            .map_err(std::io::Error::other)?
+    }
+
+    /// Takes the entries to replay: a `.replaying` file left by a crash first, else the spool
+    /// moved aside.
+    fn take_blocking(&self) -> std::io::Result<Vec<Entry>> {
+        let _g = self.guard()?;
+        let replaying = self.replaying_path();
+        if !replaying.exists() {
+            if !self.path.exists() {
+                return Ok(Vec::new());
+            }
+            std::fs::rename(&self.path, &replaying)?;
+            sync_dir(&self.path);
+        }
+        let text = std::fs::read_to_string(&replaying)?;
+        // A line cut short by a crash mid-append was never answered 200: skip it.
+        Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect())
+    }
+
+    /// Puts back what could not be replayed and drops the `.replaying` file.
+    fn finish_blocking(&self, left: &[Entry]) -> std::io::Result<()> {
+        self.append_blocking(left)?;
+        let _g = self.guard()?;
+        match std::fs::remove_file(self.replaying_path()) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        sync_dir(&self.path);
+        Ok(())
+    }
+
+    /// How many requests wait in the spool.
+    pub fn pending(&self) -> std::io::Result<usize> {
+        let _g = self.guard()?;
+        let mut n = 0;
+        for p in [self.path.clone(), self.replaying_path()] {
+            match std::fs::read_to_string(&p) {
+                Ok(t) => n += t.lines().filter(|l| !l.trim().is_empty()).count(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Makes a created, renamed or removed file's directory entry durable.
+fn sync_dir(file: &Path) {
+    if let Some(dir) = file.parent() {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+/// The webhooks that are spooled: those whose answer carries no instructions. The voice
+/// webhooks that answer TwiML (`/voice`, `/voice/dial`, `/voice/recorded`) drive a live call and
+/// cannot be answered later, so they keep their 5xx (Twilio then uses the number's fallback URL).
+fn spoolable(path: &str) -> bool {
+    matches!(
+        path,
+        "/webhooks/twilio/sms"
+            | "/webhooks/twilio/status"
+            | "/webhooks/twilio/voice/status"
+            | "/webhooks/twilio/voice/recording"
+            | "/webhooks/twilio/voice/transcription"
+            | "/webhooks/whatsapp"
+    )
+}
+
+/// Middleware on the webhooks: a request its handler could not store (5xx) is spooled and
+/// answered 200 as if stored.
+pub async fn durable(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let uri = req
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or_else(|| req.uri().clone(), |o| o.0.clone());
+    let spool = match &state.spool {
+        Some(s) if req.method() == axum::http::Method::POST && spoolable(uri.path()) => {
+            std::sync::Arc::clone(s)
+        }
+        _ => return next.run(req).await,
+    };
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, crate::http::BODY_LIMIT).await else {
+        return (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is too large",
+        )
+            .into_response();
+    };
+    let headers: Vec<(String, String)> = KEPT_HEADERS
+        .iter()
+        .filter_map(|h| {
+            parts
+                .headers
+                .get(*h)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| (h.to_string(), v.to_string()))
+        })
+        .collect();
+    let res = next
+        .run(Request::from_parts(parts, Body::from(bytes.clone())))
+        .await;
+    if !res.status().is_server_error() {
+        return res;
+    }
+    let entry = Entry {
+        uri: uri
+            .path_and_query()
+            .map_or_else(|| uri.path().to_string(), |p| p.as_str().to_string()),
+        headers,
+        body: base64::engine::general_purpose::STANDARD.encode(&bytes),
+    };
+    match spool.append(entry).await {
+        Ok(()) => {
+            tracing::warn!(path = %uri.path(), "webhook spooled: the database could not take it; it will be replayed");
+            accepted(uri.path())
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "webhook could not be spooled either");
+            res
+        }
+    }
+}
+
+/// The answer for a spooled request: what the handler answers when all is well.
+fn accepted(path: &str) -> Response {
+    if path.starts_with("/webhooks/twilio/") {
+        super::twiml(inbox_core::providers::twiml::twiml_empty())
+    } else {
+        StatusCode::OK.into_response()
+    }
+}
+
+/// Runs one spooled request through its handler again.
+async fn replay_one(state: &AppState, e: &Entry) -> Response {
+    use super::{twilio, whatsapp};
+    let Ok(uri) = e.uri.parse::<Uri>() else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let Ok(body) = base64::engine::general_purpose::STANDARD.decode(&e.body) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let body = Bytes::from(body);
+    let mut headers = HeaderMap::new();
+    for (k, v) in &e.headers {
+        if let (Ok(k), Ok(v)) = (
+            HeaderName::try_from(k.as_str()),
+            HeaderValue::try_from(v.as_str()),
+        ) {
+            headers.insert(k, v);
+        }
+    }
+    if !headers.contains_key(header::CONTENT_TYPE) {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+    }
+    let s = State(state.clone());
+    let o = OriginalUri(uri.clone());
+    match uri.path() {
+        "/webhooks/twilio/sms" => twilio::sms(s, o, headers, body).await,
+        "/webhooks/twilio/status" => twilio::status(s, o, headers, body).await,
+        "/webhooks/twilio/voice/status" => twilio::voice_status(s, o, headers, body).await,
+        "/webhooks/twilio/voice/recording" => twilio::recording(s, o, headers, body).await,
+        "/webhooks/twilio/voice/transcription" => twilio::transcription(s, o, headers, body).await,
+        "/webhooks/whatsapp" => whatsapp::notification(s, headers, body).await,
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Replays what the spool holds; returns (stored, still waiting). A request its handler
+/// refuses (4xx: a bad signature, say) is dropped with a warning: replaying cannot fix it.
+pub async fn replay(state: &AppState) -> std::io::Result<(usize, usize)> {
+    let Some(spool) = state.spool.clone() else {
+        return Ok((0, 0));
+    };
+    let taker = std::sync::Arc::clone(&spool);
+    let entries = tokio::task::spawn_blocking(move || taker.take_blocking())
+        .await
+        .map_err(std::io::Error::other)??;
+    if entries.is_empty() {
+        let finisher = std::sync::Arc::clone(&spool);
+        return tokio::task::spawn_blocking(move || finisher.finish_blocking(&[]))
+            .await
+            .map_err(std::io::Error::other)?
+            .map(|()| (0, 0));
+    }
+    let mut left = Vec::new();
+    let mut stored = 0;
+    for e in entries {
+        let status = replay_one(state, &e).await.status();
+        if status.is_server_error() {
+            left.push(e);
+        } else if status.is_success() {
+            stored += 1;
+        } else {
+            tracing::warn!(uri = %e.uri, %status, "spooled webhook refused on replay; dropped");
+        }
+    }
+    let waiting = left.len();
+    tokio::task::spawn_blocking(move || spool.finish_blocking(&left))
+        .await
+        .map_err(std::io::Error::other)??;
+    if stored > 0 {
+        tracing::info!(stored, waiting, "spooled webhooks replayed");
+    }
+    Ok((stored, waiting))
+}
+
+/// Replays the spool now and then every `every`, until the process ends.
+pub fn start_replay(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = replay(&state).await {
+                tracing::error!(error = %e, "replaying the webhook spool failed");
+            }
+            tokio::time::sleep(every).await;
+        }
+    })
+}

@@ -1,0 +1,204 @@
+//! Inbound webhooks survive a database that cannot take them (issue 13): spooled to a local
+//! file, answered 200, stored exactly once when the database is back.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use inbox_server::webhooks::spool::{self, Spool};
+use serde_json::json;
+
+use crate::support::*;
+use crate::webhooks::{sid, sms, twilio};
+
+/// A server with a spool in `dir`, replayed every 100 ms.
+async fn spooling(dir: &std::path::Path) -> (Server, Arc<Spool>) {
+    let spool = Arc::new(Spool::open(dir, "127.0.0.1:0").unwrap());
+    let ours = Arc::clone(&spool);
+    let s = Server::start_with(move |state| {
+        state.spool = Some(ours);
+        spool::start_replay(state.clone(), Duration::from_millis(100));
+    })
+    .await;
+    (s, spool)
+}
+
+async fn count_bodies(c: &Client, conversation: i64, body: &str) -> usize {
+    c.ok(&format!("/api/v1/conversations/{conversation}/messages"))
+        .await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["body"] == body)
+        .count()
+}
+
+async fn until(what: &str, mut f: impl AsyncFnMut() -> bool) {
+    for _ in 0..100 {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+#[tokio::test]
+async fn an_inbound_sms_the_database_refuses_is_answered_200_and_stored_once_when_it_is_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, spool) = spooling(dir.path()).await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let text = "Is the car ready? Need it by five";
+    let message_sid = sid("SM", 901);
+    let params = sms(&message_sid, ALICE_PHONE, text);
+
+    // Without a spool the same failure is a 500, which Twilio does not retry: the text is lost.
+    let plain = Server::start().await;
+    plain.db.refuse("INSERT", "messages").await;
+    let (status, _) = twilio(&plain, "/webhooks/twilio/sms", &params, Some(TWILIO_TOKEN)).await;
+    assert_eq!(status, 500);
+
+    s.db.refuse("INSERT", "messages").await;
+    let (status, body) = twilio(&s, "/webhooks/twilio/sms", &params, Some(TWILIO_TOKEN)).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("<Response"), "TwiML as usual: {body}");
+    assert_eq!(spool.pending().unwrap(), 1, "on disk before the answer");
+    // Replays keep failing while the database refuses; the request stays spooled.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(count_bodies(&c, conv::ALICE, text).await, 0);
+    assert_eq!(spool.pending().unwrap(), 1);
+
+    // Twilio's own retry of the same request while we are down is spooled too.
+    let (status, _) = twilio(&s, "/webhooks/twilio/sms", &params, Some(TWILIO_TOKEN)).await;
+    assert_eq!(status, 200);
+
+    s.db.allow("INSERT", "messages").await;
+    until("the spooled text is stored", async || {
+        count_bodies(&c, conv::ALICE, text).await == 1
+    })
+    .await;
+    until("the spool is empty", async || spool.pending().unwrap() == 0).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(count_bodies(&c, conv::ALICE, text).await, 1, "exactly once");
+}
+
+#[tokio::test]
+async fn spooled_webhooks_are_replayed_when_the_server_starts_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Left the keys at reception";
+    let message_sid = sid("SM", 902);
+    let params = sms(&message_sid, ALICE_PHONE, text);
+    {
+        // An instance with a spool but no replay running (it stops right after answering).
+        let spool = Arc::new(Spool::open(dir.path(), "127.0.0.1:0").unwrap());
+        let ours = Arc::clone(&spool);
+        let s = Server::start_with(move |state| state.spool = Some(ours)).await;
+        s.db.refuse("INSERT", "messages").await;
+        let (status, _) = twilio(&s, "/webhooks/twilio/sms", &params, Some(TWILIO_TOKEN)).await;
+        assert_eq!(status, 200);
+        assert_eq!(spool.pending().unwrap(), 1);
+        s.db.allow("INSERT", "messages").await;
+        // A new server over the same database and spool directory replays on start.
+        let peer_spool = Arc::new(Spool::open(dir.path(), "127.0.0.1:0").unwrap());
+        let next = s
+            .peer_with(move |state| {
+                state.spool = Some(peer_spool);
+                spool::start_replay(state.clone(), Duration::from_secs(3600));
+            })
+            .await;
+        let c = next.login("frontdesk@fixture.test").await;
+        until("the spooled text is stored", async || {
+            count_bodies(&c, conv::ALICE, text).await == 1
+        })
+        .await;
+        assert_eq!(spool.pending().unwrap(), 0);
+    }
+}
+
+#[tokio::test]
+async fn whatsapp_messages_and_twilio_statuses_are_spooled_the_same_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, spool) = spooling(dir.path()).await;
+    let c = s.login("frontdesk@fixture.test").await;
+    // An SMS reply Twilio accepted, whose status callback arrives while the database refuses.
+    let (_, m) = c
+        .post(
+            &format!("/api/v1/conversations/{}/messages", conv::ALICE),
+            json!({ "client_id": "sp-1", "body": "Ready now" }),
+        )
+        .await;
+    let id = m["id"].as_i64().unwrap();
+    let message_sid = sid("SM", 903);
+    s.store
+        .outbound_accepted(
+            id,
+            0,
+            "twilio",
+            &message_sid,
+            inbox_core::DeliveryStatus::Pending,
+            now(),
+        )
+        .await
+        .unwrap();
+    s.db.refuse("INSERT", "messages").await;
+    s.db.refuse("UPDATE", "messages").await;
+    let callback = [
+        ("MessageSid", message_sid.as_str()),
+        ("AccountSid", TWILIO_SID),
+        ("From", GARAGE_NUMBER),
+        ("To", ALICE_PHONE),
+        ("MessageStatus", "delivered"),
+        ("ApiVersion", "2010-04-01"),
+    ];
+    let (status, _) = twilio(&s, "/webhooks/twilio/status", &callback, Some(TWILIO_TOKEN)).await;
+    assert_eq!(status, 200);
+    let ts = now().timestamp().to_string();
+    let n = json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "WABA1", "changes": [{ "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": { "display_phone_number": "441632960001", "phone_number_id": WA_PHONE_NUMBER_ID },
+            "contacts": [{ "profile": { "name": "Bob" }, "wa_id": "447700900102" }],
+            "messages": [{ "from": "447700900102", "id": "wamid.SPOOLED", "timestamp": ts, "type": "text", "text": { "body": "Spooled hello" } }]
+        } }] }]
+    });
+    let raw = serde_json::to_vec(&n).unwrap();
+    let res = reqwest::Client::new()
+        .post(format!("{}/webhooks/whatsapp", s.base))
+        .header("content-type", "application/json")
+        .header(
+            "X-Hub-Signature-256",
+            inbox_core::providers::meta_signature::sign(&raw, WA_APP_SECRET),
+        )
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(spool.pending().unwrap(), 2);
+    // A forged request is refused as always, never spooled.
+    let (status, _) = twilio(
+        &s,
+        "/webhooks/twilio/sms",
+        &sms(&sid("SM", 904), ALICE_PHONE, "x"),
+        Some("wrong"),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(spool.pending().unwrap(), 2);
+
+    s.db.allow("INSERT", "messages").await;
+    s.db.allow("UPDATE", "messages").await;
+    until("both are stored", async || spool.pending().unwrap() == 0).await;
+    assert_eq!(count_bodies(&c, conv::BOB, "Spooled hello").await, 1);
+    let thread = c
+        .ok(&format!("/api/v1/conversations/{}/messages", conv::ALICE))
+        .await;
+    let mine = thread["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == id)
+        .unwrap()
+        .clone();
+    assert_eq!(mine["status"], "delivered");
+}
