@@ -16,6 +16,11 @@ impl Clock {
         Clock(Arc::new(move || at))
     }
 
+    /// A clock that reads `f`: tests move time forward with it.
+    pub fn from_fn(f: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Clock {
+        Clock(Arc::new(f))
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         (self.0)()
     }

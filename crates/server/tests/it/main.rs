@@ -4,6 +4,7 @@
 
 mod support;
 
+mod admin;
 mod auth;
 mod calls;
 mod catalog;
@@ -14,6 +15,8 @@ mod instances;
 mod isolation;
 mod list;
 mod matrix;
+mod secrets;
+mod sessions;
 mod sync;
 mod thread;
 mod voice;

@@ -26,6 +26,7 @@ mod messages;
 mod providers;
 mod routing;
 mod rows;
+mod settings;
 mod thread;
 
 use std::borrow::Cow;
@@ -43,12 +44,22 @@ use super::{StoreError, StoreResult};
 /// The channel instances notify each other on; the payload is `"<org id> <instance id>"`.
 pub(crate) const CHANNEL: &str = "inbox_events";
 
+/// The channel a transaction that ends a user's sessions notifies; the payload is the user id.
+pub(crate) const SESSIONS_CHANNEL: &str = "inbox_sessions";
+
 /// Migrations in order, embedded in the binary.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../../../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../../../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "accounts",
+        include_str!("../../../migrations/postgres/0002_accounts.sql"),
+    ),
+];
 
 fn migrator() -> Migrator {
     Migrator::with_migrations(
@@ -76,6 +87,8 @@ pub struct PgStore {
     pub(crate) secrets: crate::secrets::SecretBox,
     /// Tells this instance's notifications from other instances'.
     instance: String,
+    /// Users whose sessions were ended, by any instance or the CLI (heard through NOTIFY).
+    session_ends: tokio::sync::broadcast::Sender<Id>,
     /// Stops the listener task when the store is dropped.
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -132,14 +145,24 @@ impl PgStore {
         }
         let secrets = crate::secrets::SecretBox::load(&path)?;
         let (changes, _) = tokio::sync::broadcast::channel(1024);
+        let (session_ends, _) = tokio::sync::broadcast::channel(256);
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let instance = format!("{:016x}", rand::random::<u64>());
-        listen::start(pool.clone(), changes.clone(), instance.clone(), stopped);
+        listen::start(
+            pool.clone(),
+            listen::Announce {
+                changes: changes.clone(),
+                session_ends: session_ends.clone(),
+            },
+            instance.clone(),
+            stopped,
+        );
         Ok(PgStore {
             pool,
             changes,
             secrets,
             instance,
+            session_ends,
             _stop: stop,
         })
     }
