@@ -181,7 +181,7 @@ async fn connection(
                         tracing::info!(%reason, "the server asks for a resync");
                         return End::ResyncRequired;
                     }
-                    Some(Control::Closing { reason }) if reason == "session_expired" => return End::SignedOut(reason),
+                    Some(Control::Closing { reason }) if reason == "session_expired" || reason == "session_revoked" => return End::SignedOut(reason),
                     Some(Control::Closing { reason }) => return End::Lost(reason),
                     Some(Control::Hello { .. }) | None => {}
                 }

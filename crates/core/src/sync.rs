@@ -166,8 +166,8 @@ pub enum Control {
         oldest_retained: i64,
         head: i64,
     },
-    /// The server closes the socket after this frame: `session_expired`, `too_slow`,
-    /// `heartbeat_timeout`, `shutting_down`.
+    /// The server closes the socket after this frame: `session_expired`, `session_revoked`
+    /// (an administrator ended the session), `too_slow`, `heartbeat_timeout`, `shutting_down`.
     Closing { reason: String },
 }
 

@@ -14,6 +14,9 @@ pub enum AppError {
     Unauthorized,
     #[error("the email or password is wrong")]
     WrongCredentials,
+    /// 401 with a reason: an idle session, an expired or revoked portal token.
+    #[error("{0}")]
+    SignInAgain(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("not found")]
@@ -62,7 +65,7 @@ impl AppError {
 
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
-            AppError::Unauthorized | AppError::WrongCredentials => {
+            AppError::Unauthorized | AppError::WrongCredentials | AppError::SignInAgain(_) => {
                 (StatusCode::UNAUTHORIZED, "unauthorized")
             }
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),

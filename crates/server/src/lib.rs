@@ -1,6 +1,7 @@
 //! `inbox-server`: the Garage Inbox backend. The HTTP API (`http`), sign-in (`auth`), storage
 //! behind traits (`store`), and demo data (`seed`). The binary in `main.rs` is a thin CLI.
 
+pub mod admin;
 pub mod auth;
 pub mod clock;
 pub mod config;

@@ -1,17 +1,18 @@
-//! The `inbox-server` command line: serve, migrate, seed-demo, user add.
+//! The `inbox-server` command line: serve, migrate, seed-demo, and the operator's tools (user,
+//! org, provider, portal) whose work is in `inbox_server::admin`.
 
 use std::io::Read;
 use std::sync::Arc;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 use inbox_core::{Capability, CapabilitySet};
 use inbox_server::config::{default_database_url, redact_url, DEFAULT_LISTEN};
 use inbox_server::dispatch::Dispatcher;
 use inbox_server::providers::ProviderConfig;
 use inbox_server::store::{self, NewUser};
 use inbox_server::webhooks::spool::{self, Spool};
-use inbox_server::{auth, seed, AppState};
+use inbox_server::{admin, auth, seed, AppState};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -38,6 +39,12 @@ enum Command {
         /// platform data directory). One file per listen address.
         #[arg(long, env = "INBOX_SPOOL_DIR")]
         spool_dir: Option<std::path::PathBuf>,
+        /// Hours without activity after which a session ends (an open desktop counts as activity).
+        #[arg(long, env = "INBOX_SESSION_IDLE_HOURS", default_value_t = auth::session::DEFAULT_IDLE_HOURS)]
+        session_idle_hours: i64,
+        /// Days a customer's portal token works after it is issued.
+        #[arg(long, env = "INBOX_PORTAL_TOKEN_DAYS", default_value_t = inbox_server::webhooks::portal::DEFAULT_TOKEN_DAYS)]
+        portal_token_days: i64,
         #[command(flatten)]
         providers: ProviderArgs,
         #[command(flatten)]
@@ -55,6 +62,21 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Manage organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Manage an organisation's provider accounts.
+    Provider {
+        #[command(subcommand)]
+        command: ProviderCommand,
+    },
+    /// Manage customers' portal tokens.
+    Portal {
+        #[command(subcommand)]
+        command: PortalCommand,
     },
 }
 
@@ -113,6 +135,88 @@ struct EdgeArgs {
 enum UserCommand {
     /// Add a user to an organisation. The password is read from INBOX_USER_PASSWORD or stdin.
     Add(UserAdd),
+    /// Stop a user from signing in and end their sessions (open desktops close at once).
+    Disable(UserEmail),
+    /// Let a disabled user sign in again.
+    Enable(UserEmail),
+    /// Set a user's password (from INBOX_USER_PASSWORD or stdin); their sessions end.
+    SetPassword(UserEmail),
+    /// End every session of a user (open desktops close at once); they can sign in again.
+    RevokeSessions(UserEmail),
+}
+
+#[derive(Args)]
+struct UserEmail {
+    #[arg(long)]
+    email: String,
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organisation with its first user, the Owner (every capability). Prints JSON.
+    /// The owner's password is read from INBOX_USER_PASSWORD or stdin.
+    Add(OrgAdd),
+}
+
+#[derive(Args)]
+struct OrgAdd {
+    #[arg(long)]
+    name: String,
+    /// IANA time zone, e.g. Europe/London.
+    #[arg(long, default_value = "Europe/London")]
+    time_zone: String,
+    #[arg(long)]
+    owner_email: String,
+    #[arg(long)]
+    owner_name: String,
+}
+
+#[derive(Subcommand)]
+enum ProviderCommand {
+    /// Set or rotate Twilio and WhatsApp settings; what is not given stays as it is, an empty
+    /// value clears it. Secrets are stored sealed, bound to the organisation.
+    Set(ProviderSet),
+}
+
+#[derive(Args)]
+struct ProviderSet {
+    /// Organisation id.
+    #[arg(long)]
+    org: i64,
+    /// AC followed by 32 hex digits.
+    #[arg(long)]
+    twilio_account_sid: Option<String>,
+    #[arg(long, env = "INBOX_TWILIO_AUTH_TOKEN", hide_env_values = true)]
+    twilio_auth_token: Option<String>,
+    /// Comma-separated; replaces the organisation's numbers. The first sends SMS.
+    #[arg(long, value_delimiter = ',')]
+    twilio_numbers: Option<Vec<String>>,
+    #[arg(long)]
+    whatsapp_phone_number_id: Option<String>,
+    #[arg(long, env = "INBOX_WHATSAPP_ACCESS_TOKEN", hide_env_values = true)]
+    whatsapp_access_token: Option<String>,
+    /// The phone an inbound call rings before voicemail.
+    #[arg(long)]
+    voice_forward_to: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum PortalCommand {
+    /// Revoke one portal token (--token) or every live token of a customer (--org --customer-id).
+    Revoke(PortalRevoke),
+}
+
+#[derive(Args)]
+#[command(group(ArgGroup::new("which").required(true).args(["token", "customer_id"])))]
+struct PortalRevoke {
+    /// The token itself, as the customer holds it.
+    #[arg(long, conflicts_with_all = ["org", "customer_id"])]
+    token: Option<String>,
+    /// Organisation id (with --customer-id).
+    #[arg(long, requires = "customer_id")]
+    org: Option<i64>,
+    #[arg(long, requires = "org")]
+    customer_id: Option<i64>,
 }
 
 #[derive(Args)]
@@ -148,19 +252,18 @@ async fn main() -> anyhow::Result<()> {
             listen,
             event_retention_days,
             spool_dir,
+            session_idle_hours,
+            portal_token_days,
             providers,
             edges,
         } => {
             let spool_dir = spool_dir.unwrap_or_else(inbox_server::config::data_dir);
-            serve(
-                &database_url,
-                &listen,
-                event_retention_days,
-                &spool_dir,
-                providers,
-                edges,
-            )
-            .await
+            let limits = Limits {
+                retention_days: event_retention_days,
+                session_idle_hours,
+                portal_token_days,
+            };
+            serve(&database_url, &listen, limits, &spool_dir, providers, edges).await
         }
         Command::Migrate => {
             store::open(&database_url).await?;
@@ -173,22 +276,116 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", serde_json::to_string_pretty(&summary)?);
             Ok(())
         }
-        Command::User {
-            command: UserCommand::Add(u),
-        } => add_user(&database_url, u).await,
+        Command::User { command } => user(&database_url, command).await,
+        Command::Org {
+            command: OrgCommand::Add(o),
+        } => {
+            let password = read_password()?;
+            let store = store::open(&database_url).await?;
+            let garage = admin::NewGarage {
+                name: o.name,
+                time_zone: o.time_zone,
+                owner_email: o.owner_email,
+                owner_name: o.owner_name,
+            };
+            let out = admin::add_organisation(store.as_ref(), garage, &password).await?;
+            println!("{out}");
+            Ok(())
+        }
+        Command::Provider {
+            command: ProviderCommand::Set(p),
+        } => {
+            let store = store::open(&database_url).await?;
+            let input = admin::ProviderInput {
+                twilio_account_sid: p.twilio_account_sid,
+                twilio_auth_token: p.twilio_auth_token,
+                twilio_numbers: p.twilio_numbers,
+                whatsapp_phone_number_id: p.whatsapp_phone_number_id,
+                whatsapp_access_token: p.whatsapp_access_token,
+                voice_forward_to: p.voice_forward_to,
+            };
+            println!(
+                "{}",
+                admin::set_providers(store.as_ref(), p.org, input).await?
+            );
+            Ok(())
+        }
+        Command::Portal {
+            command: PortalCommand::Revoke(p),
+        } => {
+            let target = match (p.token, p.org, p.customer_id) {
+                (Some(t), _, _) => admin::PortalTarget::Token(t),
+                (None, Some(org_id), Some(customer_id)) => admin::PortalTarget::Customer {
+                    org_id,
+                    customer_id,
+                },
+                _ => anyhow::bail!("give --token, or --org with --customer-id"),
+            };
+            let store = store::open(&database_url).await?;
+            println!("{}", admin::revoke_portal(store.as_ref(), target).await?);
+            Ok(())
+        }
     }
+}
+
+async fn user(database_url: &str, command: UserCommand) -> anyhow::Result<()> {
+    let line = match command {
+        UserCommand::Add(u) => return add_user(database_url, u).await,
+        UserCommand::SetPassword(u) => {
+            let password = read_password()?;
+            admin::check_password(&password)?;
+            let store = store::open(database_url).await?;
+            admin::set_password(store.as_ref(), &u.email, &password).await?
+        }
+        UserCommand::Disable(u) => {
+            admin::disable_user(store::open(database_url).await?.as_ref(), &u.email).await?
+        }
+        UserCommand::Enable(u) => {
+            admin::enable_user(store::open(database_url).await?.as_ref(), &u.email).await?
+        }
+        UserCommand::RevokeSessions(u) => {
+            admin::revoke_sessions(store::open(database_url).await?.as_ref(), &u.email).await?
+        }
+    };
+    println!("{line}");
+    Ok(())
+}
+
+/// A new password: `INBOX_USER_PASSWORD`, else stdin up to its end (one trailing newline dropped).
+fn read_password() -> anyhow::Result<String> {
+    match std::env::var("INBOX_USER_PASSWORD") {
+        Ok(p) => Ok(p),
+        Err(_) => {
+            let mut p = String::new();
+            std::io::stdin().read_to_string(&mut p)?;
+            Ok(p.trim_end_matches(['\r', '\n']).to_string())
+        }
+    }
+}
+
+/// Time limits of `serve`.
+struct Limits {
+    retention_days: i64,
+    session_idle_hours: i64,
+    portal_token_days: i64,
 }
 
 async fn serve(
     database_url: &str,
     listen: &str,
-    retention_days: i64,
+    limits: Limits,
     spool_dir: &std::path::Path,
     p: ProviderArgs,
     edges: EdgeArgs,
 ) -> anyhow::Result<()> {
-    if retention_days < 1 {
+    if limits.retention_days < 1 {
         anyhow::bail!("--event-retention-days must be at least 1");
+    }
+    if limits.session_idle_hours < 1 {
+        anyhow::bail!("--session-idle-hours (INBOX_SESSION_IDLE_HOURS) must be at least 1");
+    }
+    if limits.portal_token_days < 1 {
+        anyhow::bail!("--portal-token-days (INBOX_PORTAL_TOKEN_DAYS) must be at least 1");
     }
     if edges.header_timeout_secs == 0 || edges.idle_timeout_secs == 0 {
         anyhow::bail!("the header and idle timeouts must be at least 1 second");
@@ -198,9 +395,18 @@ async fn serve(
     }
     let trusted_proxies = auth::throttle::parse_trusted_proxies(&edges.trusted_proxies)
         .map_err(|e| anyhow::anyhow!("INBOX_TRUSTED_PROXIES: {e}"))?;
-    let store = store::open(database_url).await?;
+    let (store, secrets) = store::open_with_report(database_url).await?;
+    if !secrets.plaintext.is_empty() {
+        let problems: Vec<String> = secrets.plaintext.iter().map(|e| e.to_string()).collect();
+        anyhow::bail!(
+            "refusing to start: provider secrets are stored in plain text:\n- {}",
+            problems.join("\n- ")
+        );
+    }
     let mut state = AppState::new(Arc::clone(&store));
-    state.sync.retention = chrono::Duration::days(retention_days);
+    state.sync.retention = chrono::Duration::days(limits.retention_days);
+    state.session_idle = chrono::Duration::hours(limits.session_idle_hours);
+    state.portal_token_ttl = chrono::Duration::days(limits.portal_token_days);
     state.sockets = Arc::new(inbox_server::limit::ConnectionSlots::new(
         edges.sockets_per_user,
     ));
@@ -290,17 +496,8 @@ async fn add_user(database_url: &str, u: UserAdd) -> anyhow::Result<()> {
         .iter()
         .map(|c| Capability::parse(c.trim()).with_context(|| format!("unknown capability {c:?}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let password = match std::env::var("INBOX_USER_PASSWORD") {
-        Ok(p) => p,
-        Err(_) => {
-            let mut p = String::new();
-            std::io::stdin().read_to_string(&mut p)?;
-            p.trim_end_matches(['\r', '\n']).to_string()
-        }
-    };
-    if password.chars().count() < 8 {
-        anyhow::bail!("the password must be at least 8 characters");
-    }
+    let password = read_password()?;
+    admin::check_password(&password)?;
     let store = store::open(database_url).await?;
     let id = store
         .create_user(

@@ -16,6 +16,10 @@ pub struct AppState {
     pub clock: Clock,
     /// How long a sign-in lasts.
     pub session_ttl: chrono::Duration,
+    /// A session unused for this long ends (`INBOX_SESSION_IDLE_HOURS`).
+    pub session_idle: chrono::Duration,
+    /// How long a portal token works after it is issued (`INBOX_PORTAL_TOKEN_DAYS`).
+    pub portal_token_ttl: chrono::Duration,
     pub hub: Arc<Hub>,
     pub sync: SyncConfig,
     pub providers: ProviderConfig,
@@ -47,6 +51,8 @@ impl AppState {
             store,
             clock: Clock::system(),
             session_ttl: chrono::Duration::days(30),
+            session_idle: chrono::Duration::hours(crate::auth::session::DEFAULT_IDLE_HOURS),
+            portal_token_ttl: chrono::Duration::days(crate::webhooks::portal::DEFAULT_TOKEN_DAYS),
             sync: SyncConfig::default(),
             providers: ProviderConfig::new("http://127.0.0.1:8787"),
             accounts: Arc::default(),

@@ -2,6 +2,7 @@
 //! that turns a request's token into the caller's organisation, user and capabilities.
 
 pub mod password;
+pub mod session;
 pub mod throttle;
 pub mod token;
 
@@ -65,11 +66,7 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, AppError> {
         let token = bearer(parts).ok_or(AppError::Unauthorized)?;
         let token_hash = token::hash(token);
-        let session = state
-            .store
-            .session(token_hash, state.clock.now())
-            .await?
-            .ok_or(AppError::Unauthorized)?;
+        let session = session::resolve(state, token_hash).await??;
         let time_zone = inbox_core::range::parse_time_zone(&session.organisation.time_zone)
             .map_err(|e| AppError::Internal(anyhow::anyhow!("organisation time zone: {e}")))?;
         Ok(Caller {

@@ -44,6 +44,12 @@ pub async fn login(
     .map_err(|e| AppError::Internal(e.into()))?;
     let record = match record {
         Some(r) if ok && r.active => r,
+        // Said only to someone who knows the password.
+        Some(_) if ok => {
+            return Err(AppError::Forbidden(
+                "this account is disabled; ask the garage's owner to enable it".into(),
+            ))
+        }
         _ => {
             state.login.failed(&attempt);
             return Err(AppError::WrongCredentials);

@@ -40,6 +40,12 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+impl From<crate::secrets::SecretError> for StoreError {
+    fn from(e: crate::secrets::SecretError) -> Self {
+        StoreError::Internal(e.into())
+    }
+}
+
 impl From<serde_json::Error> for StoreError {
     fn from(e: serde_json::Error) -> Self {
         StoreError::Internal(e.into())
@@ -62,6 +68,19 @@ pub struct SessionInfo {
     pub user: User,
     pub organisation: Organisation,
     pub expires_at: DateTime<Utc>,
+    /// The last use recorded (at most once a minute); idle sessions end (`auth::session`).
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// A user as the admin tools see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserAccount {
+    pub id: Id,
+    pub org_id: Id,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub active: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -220,8 +239,39 @@ pub trait AccountStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<Option<SessionInfo>>;
     async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()>;
+    /// Records a use of the session (its idle clock restarts).
+    async fn touch_session(&self, token_hash: [u8; 32], now: DateTime<Utc>) -> StoreResult<()>;
     /// Colleagues a conversation can be assigned to (SDB-4).
     async fn staff(&self, actor: &Actor) -> StoreResult<Vec<StaffRef>>;
+    async fn organisation(&self, id: Id) -> StoreResult<Option<Organisation>>;
+    /// A new organisation with its first user (`org add`), in one transaction; `owner.org_id`
+    /// is ignored. Returns (organisation id, user id).
+    async fn create_organisation_with_owner(
+        &self,
+        org: NewOrganisation,
+        owner: NewUser,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Id, Id)>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserAccount>>;
+    /// Enables or disables a user; disabling ends their sessions. Returns the sessions ended.
+    async fn set_user_active(
+        &self,
+        user_id: Id,
+        active: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    /// Replaces a user's password hash and ends their sessions. Returns the sessions ended.
+    async fn set_password_hash(
+        &self,
+        user_id: Id,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    /// Ends every session of a user. Returns how many there were.
+    async fn end_sessions(&self, user_id: Id, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Users whose sessions were ended by an administrator, in this process or another (the
+    /// CLI, another instance): sync sockets re-check their session at once.
+    fn session_ends(&self) -> tokio::sync::broadcast::Receiver<Id>;
 }
 
 #[async_trait]
@@ -477,8 +527,26 @@ pub trait ProviderStore: Send + Sync {
     ) -> StoreResult<Option<Call>>;
     /// The conversation of a customer, if they have one.
     async fn customer_conversation(&self, org_id: Id, customer_id: Id) -> StoreResult<Option<Id>>;
-    /// The customer a portal token belongs to: (organisation, customer).
-    async fn portal_customer(&self, token_hash: [u8; 32]) -> StoreResult<Option<(Id, Id)>>;
+    /// A portal token, live or not (the portal says which: expired, revoked).
+    async fn portal_token(&self, token_hash: [u8; 32]) -> StoreResult<Option<PortalToken>>;
+    /// Revokes live portal tokens; returns the (organisation, customer) of each one revoked.
+    async fn revoke_portal_tokens(
+        &self,
+        which: PortalRevoke,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(Id, Id)>>;
+    /// Sets or rotates an organisation's provider settings (`provider set`); secrets are sealed
+    /// bound to the organisation. NotFound for an unknown organisation, Conflict for an account
+    /// or number another organisation holds.
+    async fn set_provider_settings(
+        &self,
+        org_id: Id,
+        update: ProviderUpdate,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Re-seals secrets stored before they were bound to their organisation, and reports the
+    /// ones stored in plain text. Runs when the store opens.
+    async fn upgrade_secrets(&self) -> StoreResult<SecretsReport>;
     async fn create_portal_token(
         &self,
         org_id: Id,
@@ -486,6 +554,92 @@ pub trait ProviderStore: Send + Sync {
         token_hash: [u8; 32],
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
+}
+
+/// A customer's portal token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalToken {
+    pub org_id: Id,
+    pub customer_id: Id,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// Which portal tokens to revoke.
+#[derive(Debug, Clone)]
+pub enum PortalRevoke {
+    Token([u8; 32]),
+    /// Every live token of one customer.
+    Customer {
+        org_id: Id,
+        customer_id: Id,
+    },
+}
+
+/// A change to an organisation's provider settings; None leaves a setting as it is.
+#[derive(Clone, Default)]
+pub struct ProviderUpdate {
+    pub twilio_account_sid: Option<String>,
+    pub twilio_auth_token: Option<String>,
+    /// Replaces the organisation's numbers (E.164).
+    pub twilio_numbers: Option<Vec<String>>,
+    pub whatsapp_phone_number_id: Option<String>,
+    pub whatsapp_access_token: Option<String>,
+    pub voice_forward_to: Option<String>,
+}
+
+impl std::fmt::Debug for ProviderUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
+        f.debug_struct("ProviderUpdate")
+            .field("twilio_account_sid", &self.twilio_account_sid)
+            .field("twilio_auth_token", &redacted(&self.twilio_auth_token))
+            .field("twilio_numbers", &self.twilio_numbers)
+            .field("whatsapp_phone_number_id", &self.whatsapp_phone_number_id)
+            .field(
+                "whatsapp_access_token",
+                &redacted(&self.whatsapp_access_token),
+            )
+            .field("voice_forward_to", &self.voice_forward_to)
+            .finish()
+    }
+}
+
+/// What [`ProviderStore::upgrade_secrets`] found.
+#[derive(Debug, Default)]
+pub struct SecretsReport {
+    /// Values re-sealed bound to their organisation.
+    pub resealed: usize,
+    /// Values stored in plain text, refused until set again.
+    pub plaintext: Vec<crate::secrets::SecretError>,
+    /// Old values that do not open with this server's key.
+    pub unreadable: Vec<(Id, crate::secrets::Field)>,
+}
+
+/// A stored provider secret: its organisation, which secret, and the stored text.
+pub(crate) type StoredSecret = (Id, crate::secrets::Field, String);
+
+/// Applies [`crate::secrets::SecretBox::upgrade`] to each stored secret; returns the new values
+/// to write.
+pub(crate) fn upgrade_values(
+    secrets: &crate::secrets::SecretBox,
+    values: Vec<StoredSecret>,
+) -> StoreResult<(Vec<StoredSecret>, SecretsReport)> {
+    use crate::secrets::{SecretError, Upgrade};
+    let mut report = SecretsReport::default();
+    let mut writes = Vec::new();
+    for (org, field, stored) in values {
+        match secrets.upgrade(&stored, org, field)? {
+            Upgrade::Current => {}
+            Upgrade::Resealed(new) => {
+                report.resealed += 1;
+                writes.push((org, field, new));
+            }
+            Upgrade::Plaintext => report.plaintext.push(SecretError::Plaintext { org, field }),
+            Upgrade::Unreadable => report.unreadable.push((org, field)),
+        }
+    }
+    Ok((writes, report))
 }
 
 /// The send queue the dispatcher drains (issue 5). Survives restarts; each message is claimed by
@@ -647,19 +801,41 @@ impl<T> Store for T where
 /// Opens the store a database URL names: `postgres://…` (or `postgresql://…`), else
 /// `sqlite://PATH` (or a bare path).
 pub async fn open(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
-    use anyhow::Context;
-    if is_postgres(database_url) {
+    Ok(open_with_report(database_url).await?.0)
+}
+
+/// Opens the store, brings its schema up to date and re-seals provider secrets stored before
+/// they were bound to their organisation; reports what the secrets pass found.
+pub async fn open_with_report(
+    database_url: &str,
+) -> anyhow::Result<(std::sync::Arc<dyn Store>, SecretsReport)> {
+    let store: std::sync::Arc<dyn Store> = if is_postgres(database_url) {
+        use anyhow::Context;
         // The error names the database without its password (issue 13).
         let store = postgres::PgStore::open(database_url)
             .await
             .with_context(|| format!("opening {}", crate::config::redact_url(database_url)))?;
-        return Ok(std::sync::Arc::new(store));
+        std::sync::Arc::new(store)
+    } else {
+        let path = database_url
+            .strip_prefix("sqlite://")
+            .unwrap_or(database_url);
+        std::sync::Arc::new(sqlite::SqliteStore::open(path).await?)
+    };
+    let report = store.upgrade_secrets().await?;
+    if report.resealed > 0 {
+        tracing::info!(
+            resealed = report.resealed,
+            "provider secrets re-sealed, bound to their organisation"
+        );
     }
-    let path = database_url
-        .strip_prefix("sqlite://")
-        .unwrap_or(database_url);
-    let store = sqlite::SqliteStore::open(path).await?;
-    Ok(std::sync::Arc::new(store))
+    for problem in &report.plaintext {
+        tracing::error!("{problem}");
+    }
+    for (org, field) in &report.unreadable {
+        tracing::error!(org, %field, "a stored provider secret does not open with this server's key (INBOX_SECRET_KEY or the key file)");
+    }
+    Ok((store, report))
 }
 
 /// Whether a database URL names PostgreSQL.

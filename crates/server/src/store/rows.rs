@@ -301,15 +301,14 @@ pub(crate) fn decode_event(
     })
 }
 
-/// The sealed form of a provider secret; empty stays empty (not configured).
+/// The sealed form of an organisation's provider secret; empty stays empty (not configured).
 pub(crate) fn seal(
     secrets: &crate::secrets::SecretBox,
     plain: &str,
+    org: inbox_core::Id,
+    field: crate::secrets::Field,
 ) -> crate::store::StoreResult<String> {
-    if plain.is_empty() {
-        return Ok(String::new());
-    }
-    Ok(secrets.seal(plain)?)
+    Ok(secrets.seal(plain, org, field)?)
 }
 
 /// The sender name of imported messages and the number their calls came from.

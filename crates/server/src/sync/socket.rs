@@ -1,6 +1,8 @@
 //! `GET /api/v1/sync?since=N`: replay the log after `since`, say `caught_up`, then stream live
 //! events; heartbeats both ways; cut off a client that stops reading, whose session ends, or who
-//! falls silent — always with a `closing` frame saying why when the socket still takes one.
+//! falls silent — always with a `closing` frame saying why when the socket still takes one. A
+//! session an administrator ends (`inbox-server user revoke-sessions`, `disable`) closes its
+//! sockets at once: the store announces the user (`session_ends`), from any process.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -50,10 +52,12 @@ pub async fn upgrade(
             retry_after: 5,
         })?;
     let receiver = state.hub.subscribe(caller.actor.org_id).await?;
+    let session_ends = state.store.session_ends();
     let conn = Connection {
         state,
         caller,
         cursor: q.since,
+        session_ends,
     };
     Ok(ws
         .max_message_size(MAX_INCOMING)
@@ -117,6 +121,8 @@ struct Connection {
     caller: Caller,
     /// The newest seq this client has been sent.
     cursor: i64,
+    /// Users whose sessions an administrator ended: this connection's user re-checks at once.
+    session_ends: broadcast::Receiver<Id>,
 }
 
 /// Why a connection ended.
@@ -133,6 +139,16 @@ enum End {
 impl Connection {
     fn config(&self) -> &SyncConfig {
         &self.state.sync
+    }
+
+    /// Whether the session still holds; checking records the open socket as use, so a desktop
+    /// that stays connected is never idle.
+    async fn session_live(&self) -> anyhow::Result<bool> {
+        Ok(
+            crate::auth::session::resolve(&self.state, self.caller.token_hash)
+                .await?
+                .is_ok(),
+        )
     }
 
     async fn run(mut self, mut socket: WebSocket, mut receiver: broadcast::Receiver<Arc<Frame>>) {
@@ -292,9 +308,19 @@ impl Connection {
                     }
                 },
                 _ = session_check.tick() => {
-                    let live = self.state.store.session(self.caller.token_hash, self.state.clock.now()).await?;
-                    if live.is_none() {
+                    if !self.session_live().await? {
                         return Ok(End::Close { code: close_code::SESSION_EXPIRED, reason: "session_expired" });
+                    }
+                },
+                ended = self.session_ends.recv() => match ended {
+                    Ok(user) if user != self.caller.user.id => {}
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        if !self.session_live().await? {
+                            return Ok(End::Close { code: close_code::SESSION_EXPIRED, reason: "session_revoked" });
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => {
+                        return Ok(End::Close { code: 1001, reason: "shutting_down" });
                     }
                 },
             }

@@ -1,6 +1,7 @@
 //! The customer portal's API: a signed-in customer writes to the garage and reads their own
 //! thread (messages only; staff notes and calls stay internal). The portal authenticates with a
-//! per-customer bearer token.
+//! per-customer bearer token, which works for `INBOX_PORTAL_TOKEN_DAYS` (90 by default) from
+//! its issue, is not extended by use, and can be revoked (`inbox-server portal revoke`).
 
 use axum::extract::State;
 use axum::http::request::Parts;
@@ -15,6 +16,9 @@ use crate::http::ApiJson;
 use crate::state::AppState;
 use crate::store::{Actor, NewInbound};
 
+/// Days a portal token works after it is issued.
+pub const DEFAULT_TOKEN_DAYS: i64 = 90;
+
 /// The signed-in portal customer.
 pub struct PortalCustomer {
     pub org_id: Id,
@@ -26,14 +30,27 @@ impl axum::extract::FromRequestParts<AppState> for PortalCustomer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let t = bearer(parts).ok_or(AppError::Unauthorized)?;
-        let (org_id, customer_id) = state
+        let found = state
             .store
-            .portal_customer(token::hash(t))
+            .portal_token(token::hash(t))
             .await?
             .ok_or(AppError::Unauthorized)?;
+        let expires_at = found.created_at + state.portal_token_ttl;
+        if let Some(at) = found.revoked_at {
+            return Err(AppError::SignInAgain(format!(
+                "this portal link was revoked on {}; ask the garage for a new one",
+                at.format("%Y-%m-%d")
+            )));
+        }
+        if state.clock.now() >= expires_at {
+            return Err(AppError::SignInAgain(format!(
+                "this portal link expired on {}; ask the garage for a new one",
+                expires_at.format("%Y-%m-%d")
+            )));
+        }
         Ok(PortalCustomer {
-            org_id,
-            customer_id,
+            org_id: found.org_id,
+            customer_id: found.customer_id,
         })
     }
 }

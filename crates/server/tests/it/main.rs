@@ -4,6 +4,7 @@
 
 mod support;
 
+mod admin;
 mod auth;
 mod calls;
 mod catalog;
@@ -17,6 +18,8 @@ mod limits;
 mod list;
 mod matrix;
 mod portal;
+mod secrets;
+mod sessions;
 mod slow_clients;
 mod spool;
 mod sync;

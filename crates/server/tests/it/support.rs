@@ -71,6 +71,24 @@ impl TestDb {
         }
     }
 
+    /// Runs one statement straight on the database (to set up what no API writes).
+    pub async fn execute(&self, sql: &str) {
+        if self.pg.is_some() {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            return;
+        }
+        let path = self.url.trim_start_matches("sqlite://");
+        rusqlite::Connection::open(path)
+            .unwrap()
+            .execute_batch(sql)
+            .unwrap();
+    }
+
     /// One row of two text columns, read straight from the database.
     pub async fn two_texts(&self, sql: &str) -> (String, String) {
         if self.pg.is_some() {
@@ -502,6 +520,12 @@ impl Server {
         Server::serve(db, store, configure, serve).await
     }
 
+    /// A server over a database as it is (made by the CLI, say), with nothing imported.
+    pub async fn over(db: Arc<TestDb>, configure: impl FnOnce(&mut AppState)) -> Server {
+        let store = store::open(&db.url).await.unwrap();
+        Server::serve(db, store, configure, ServeConfig::default()).await
+    }
+
     /// A second server instance over this one's database (its own store, pool and hub), as a
     /// second `inbox-server` process would be.
     pub async fn peer(&self) -> Server {
@@ -551,11 +575,15 @@ impl Server {
     }
 
     pub async fn login(&self, email: &str) -> Client {
+        self.login_with(email, PASSWORD).await
+    }
+
+    pub async fn login_with(&self, email: &str, password: &str) -> Client {
         let c = self.anonymous();
         let (status, body) = c
             .post(
                 "/api/v1/auth/login",
-                serde_json::json!({ "email": email, "password": PASSWORD }),
+                serde_json::json!({ "email": email, "password": password }),
             )
             .await;
         assert_eq!(status, StatusCode::OK, "login {email}: {body}");

@@ -501,11 +501,11 @@ async fn provider_secrets_are_sealed_at_rest_and_still_verify_webhooks() {
         ))
         .await;
     assert!(
-        token.starts_with("v1:") && !token.contains(TWILIO_TOKEN),
+        token.starts_with("v2:") && !token.contains(TWILIO_TOKEN),
         "{token}"
     );
     assert!(
-        access.starts_with("v1:") && !access.contains("EAAG"),
+        access.starts_with("v2:") && !access.contains("EAAG"),
         "{access}"
     );
     let m = sid("SM", 90);

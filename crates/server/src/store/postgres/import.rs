@@ -9,6 +9,7 @@ use sqlx::PgConnection;
 use super::accounts::{insert_organisation, insert_user};
 use super::routing::title_search_text;
 use super::{activity_kind, fts_kind, search_put, PgStore};
+use crate::secrets::Field;
 use crate::store::dataset::{
     derive, Imported, ImportedOrg, ImportedUser, ItemData, OrgData, Party,
 };
@@ -58,9 +59,9 @@ async fn import_org(
     )
     .bind(org)
     .bind(&p.twilio_account_sid)
-    .bind(seal(secrets, &p.twilio_auth_token)?)
+    .bind(seal(secrets, &p.twilio_auth_token, org, Field::TwilioAuthToken)?)
     .bind(&p.whatsapp_phone_number_id)
-    .bind(seal(secrets, &p.whatsapp_access_token)?)
+    .bind(seal(secrets, &p.whatsapp_access_token, org, Field::WhatsappAccessToken)?)
     .bind(&p.voice_forward_to)
     .execute(&mut *c)
     .await?;

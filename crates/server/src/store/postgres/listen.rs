@@ -3,6 +3,11 @@
 //! new events from the log. Notifications only say "look"; the log is the truth, so after a lost
 //! connection (notifications sent meanwhile are gone) and every few seconds regardless, every
 //! organisation is announced and the hubs catch up from the log.
+//!
+//! The same connection LISTENs on `inbox_sessions`: a transaction that ends a user's sessions
+//! (the CLI, any instance) notifies the user id, announced on `session_ends` so that user's sync
+//! sockets re-check their session at once. A notification missed while reconnecting is caught by
+//! the sockets' periodic session check.
 
 use std::time::Duration;
 
@@ -10,26 +15,35 @@ use inbox_core::Id;
 use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::{broadcast, oneshot};
 
-use super::CHANNEL;
+use super::{CHANNEL, SESSIONS_CHANNEL};
+
+/// Where the listener announces what it hears.
+pub(super) struct Announce {
+    /// Organisations whose log grew.
+    pub changes: broadcast::Sender<Id>,
+    /// Users whose sessions were ended.
+    pub session_ends: broadcast::Sender<Id>,
+}
 
 /// How often every organisation is announced even without a notification.
 const SWEEP: Duration = Duration::from_secs(5);
 
 pub(super) fn start(
     pool: PgPool,
-    changes: broadcast::Sender<Id>,
+    announce: Announce,
     instance: String,
     mut stop: oneshot::Receiver<()>,
 ) {
     tokio::spawn(async move {
         tokio::select! {
             _ = &mut stop => {}
-            _ = run(&pool, &changes, &instance) => {}
+            _ = run(&pool, &announce, &instance) => {}
         }
     });
 }
 
-async fn run(pool: &PgPool, changes: &broadcast::Sender<Id>, instance: &str) {
+async fn run(pool: &PgPool, announce: &Announce, instance: &str) {
+    let changes = &announce.changes;
     loop {
         let mut listener = match connect(pool).await {
             Ok(l) => l,
@@ -46,6 +60,11 @@ async fn run(pool: &PgPool, changes: &broadcast::Sender<Id>, instance: &str) {
         loop {
             tokio::select! {
                 n = listener.try_recv() => match n {
+                    Ok(Some(n)) if n.channel() == SESSIONS_CHANNEL => {
+                        if let Ok(user) = n.payload().parse::<Id>() {
+                            let _ = announce.session_ends.send(user);
+                        }
+                    }
                     Ok(Some(n)) => {
                         if let Some(org) = other_instance(n.payload(), instance) {
                             let _ = changes.send(org);
@@ -66,7 +85,7 @@ async fn run(pool: &PgPool, changes: &broadcast::Sender<Id>, instance: &str) {
 
 async fn connect(pool: &PgPool) -> sqlx::Result<PgListener> {
     let mut l = PgListener::connect_with(pool).await?;
-    l.listen(CHANNEL).await?;
+    l.listen_all([CHANNEL, SESSIONS_CHANNEL]).await?;
     Ok(l)
 }
 

@@ -26,6 +26,7 @@ mod messages;
 mod providers;
 mod routing;
 mod rows;
+mod settings;
 mod thread;
 
 use std::borrow::Cow;
@@ -43,6 +44,9 @@ use super::{StoreError, StoreResult};
 /// The channel instances notify each other on; the payload is `"<org id> <instance id>"`.
 pub(crate) const CHANNEL: &str = "inbox_events";
 
+/// The channel a transaction that ends a user's sessions notifies; the payload is the user id.
+pub(crate) const SESSIONS_CHANNEL: &str = "inbox_sessions";
+
 /// Migrations in order, embedded in the binary.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -54,6 +58,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "dispatch_claims",
         include_str!("../../../migrations/postgres/0002_dispatch_claims.sql"),
+    ),
+    (
+        3,
+        "accounts",
+        include_str!("../../../migrations/postgres/0003_accounts.sql"),
     ),
 ];
 
@@ -83,6 +92,8 @@ pub struct PgStore {
     pub(crate) secrets: crate::secrets::SecretBox,
     /// Tells this instance's notifications from other instances'.
     instance: String,
+    /// Users whose sessions were ended, by any instance or the CLI (heard through NOTIFY).
+    session_ends: tokio::sync::broadcast::Sender<Id>,
     /// Stops the listener task when the store is dropped.
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -145,14 +156,24 @@ impl PgStore {
         }
         let secrets = crate::secrets::SecretBox::load(&path)?;
         let (changes, _) = tokio::sync::broadcast::channel(1024);
+        let (session_ends, _) = tokio::sync::broadcast::channel(256);
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let instance = format!("{:016x}", rand::random::<u64>());
-        listen::start(pool.clone(), changes.clone(), instance.clone(), stopped);
+        listen::start(
+            pool.clone(),
+            listen::Announce {
+                changes: changes.clone(),
+                session_ends: session_ends.clone(),
+            },
+            instance.clone(),
+            stopped,
+        );
         Ok(PgStore {
             pool,
             changes,
             secrets,
             instance,
+            session_ends,
             _stop: stop,
         })
     }

@@ -12,8 +12,12 @@ use super::calls::refresh;
 use super::events::{emit, emit_conversation};
 use super::rows::{load_call, load_message};
 use super::{activity_kind, exists, fts_kind, record_activity, search_put, PgStore, Tx};
+use crate::secrets::Field;
 use crate::store::rows::{from_ms, ms};
-use crate::store::{CallUpdate, ProviderStore, StoreResult, TwilioAccount, WhatsappAccount};
+use crate::store::{
+    CallUpdate, PortalRevoke, PortalToken, ProviderStore, ProviderUpdate, SecretsReport,
+    StoreResult, TwilioAccount, WhatsappAccount,
+};
 
 /// Moves a message's status forward (PROVIDERS §4), with its activity and events.
 pub(crate) async fn apply_status(
@@ -107,7 +111,9 @@ impl PgStore {
         Ok(Some(TwilioAccount {
             org_id,
             account_sid,
-            auth_token: self.secrets.open(&auth_token)?,
+            auth_token: self
+                .secrets
+                .open(&auth_token, org_id, Field::TwilioAuthToken)?,
             numbers,
         }))
     }
@@ -127,7 +133,11 @@ impl PgStore {
         Ok(Some(WhatsappAccount {
             org_id,
             phone_number_id,
-            access_token: self.secrets.open(&token.unwrap_or_default())?,
+            access_token: self.secrets.open(
+                &token.unwrap_or_default(),
+                org_id,
+                Field::WhatsappAccessToken,
+            )?,
         }))
     }
 }
@@ -332,13 +342,42 @@ impl ProviderStore for PgStore {
         .await?)
     }
 
-    async fn portal_customer(&self, token_hash: [u8; 32]) -> StoreResult<Option<(Id, Id)>> {
-        Ok(
-            sqlx::query_as("SELECT org_id, customer_id FROM portal_tokens WHERE token_hash = $1")
-                .bind(&token_hash[..])
-                .fetch_optional(&self.pool)
-                .await?,
-        )
+    async fn portal_token(&self, token_hash: [u8; 32]) -> StoreResult<Option<PortalToken>> {
+        let mut c = self.conn().await?;
+        super::settings::portal_token(&mut c, token_hash).await
+    }
+
+    async fn revoke_portal_tokens(
+        &self,
+        which: PortalRevoke,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(Id, Id)>> {
+        let mut tx = match &which {
+            PortalRevoke::Customer { org_id, .. } => self.begin(*org_id).await?,
+            PortalRevoke::Token(_) => self.begin_any().await?,
+        };
+        let revoked = super::settings::revoke_portal_tokens(&mut tx, &which, now).await?;
+        self.commit(tx).await?;
+        Ok(revoked)
+    }
+
+    async fn set_provider_settings(
+        &self,
+        org_id: Id,
+        update: ProviderUpdate,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin(org_id).await?;
+        super::settings::set_provider_settings(&mut tx, &self.secrets, org_id, &update, now)
+            .await?;
+        self.commit(tx).await
+    }
+
+    async fn upgrade_secrets(&self) -> StoreResult<SecretsReport> {
+        let mut tx = self.begin_any().await?;
+        let report = super::settings::upgrade_secrets(&mut tx, &self.secrets).await?;
+        self.commit(tx).await?;
+        Ok(report)
     }
 
     async fn create_portal_token(

@@ -27,6 +27,7 @@ fn activity(
     Ok(())
 }
 
+use crate::secrets::Field;
 use crate::store::rows::{imported_party, seal};
 
 fn import_org(
@@ -57,9 +58,9 @@ fn import_org(
         params![
             org,
             p.twilio_account_sid,
-            seal(secrets, &p.twilio_auth_token)?,
+            seal(secrets, &p.twilio_auth_token, org, Field::TwilioAuthToken)?,
             p.whatsapp_phone_number_id,
-            seal(secrets, &p.whatsapp_access_token)?,
+            seal(secrets, &p.whatsapp_access_token, org, Field::WhatsappAccessToken)?,
             p.voice_forward_to
         ],
     )?;

@@ -14,6 +14,8 @@ mod messages;
 mod providers;
 mod routing;
 mod rows;
+mod session_ends;
+mod settings;
 mod thread;
 
 use std::path::Path;
@@ -34,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0004_providers.sql"),
     include_str!("../../../migrations/sqlite/0005_early_statuses.sql"),
     include_str!("../../../migrations/sqlite/0006_dispatch_claims.sql"),
+    include_str!("../../../migrations/sqlite/0007_accounts.sql"),
 ];
 
 pub struct SqliteStore {
@@ -45,6 +48,10 @@ pub struct SqliteStore {
     /// One writer at a time, queued here: SQLite allows one anyway, and its own busy handler
     /// waits by sleeping with backoff, which under load costs far more than the writes.
     writer: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Users whose sessions were ended, in any process (see `session_ends.rs`).
+    session_ends: tokio::sync::broadcast::Sender<Id>,
+    /// Stops the `session_ends` poller when the store is dropped.
+    _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -106,10 +113,28 @@ impl SqliteStore {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub async fn open(path: &str) -> anyhow::Result<SqliteStore> {
         let path = path.to_string();
-        tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&path)).await?
+        let (pool, secrets) =
+            tokio::task::spawn_blocking(move || SqliteStore::open_blocking(&path)).await??;
+        let (changes, _) = tokio::sync::broadcast::channel(1024);
+        let (session_ends, _) = tokio::sync::broadcast::channel(256);
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        session_ends::start(pool.clone(), session_ends.clone(), stopped);
+        Ok(SqliteStore {
+            pool,
+            changes,
+            secrets,
+            writer: Default::default(),
+            session_ends,
+            _stop: stop,
+        })
     }
 
-    fn open_blocking(path: &str) -> anyhow::Result<SqliteStore> {
+    fn open_blocking(
+        path: &str,
+    ) -> anyhow::Result<(
+        r2d2::Pool<SqliteConnectionManager>,
+        crate::secrets::SecretBox,
+    )> {
         if let Some(dir) = Path::new(path).parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir)?;
@@ -122,14 +147,8 @@ impl SqliteStore {
             .build(manager)?;
         let mut conn = pool.get()?;
         migrate(&mut conn)?;
-        let (changes, _) = tokio::sync::broadcast::channel(1024);
         let secrets = crate::secrets::SecretBox::load(Path::new(&format!("{path}.key")))?;
-        Ok(SqliteStore {
-            pool,
-            changes,
-            secrets,
-            writer: Default::default(),
-        })
+        Ok((pool, secrets))
     }
 
     /// Runs a read on a pooled connection.

@@ -12,8 +12,11 @@ use super::calls::refresh;
 use super::events::{emit, emit_conversation};
 use super::rows::{load_call, load_message};
 use super::{activity_kind, fts_kind, fts_put, ms, record_activity, SqliteStore};
-use crate::secrets::SecretBox;
-use crate::store::{CallUpdate, ProviderStore, StoreResult, TwilioAccount, WhatsappAccount};
+use crate::secrets::{Field, SecretBox};
+use crate::store::{
+    CallUpdate, PortalRevoke, PortalToken, ProviderStore, ProviderUpdate, SecretsReport,
+    StoreResult, TwilioAccount, WhatsappAccount,
+};
 
 /// Moves a message's status forward (PROVIDERS §4), with its activity and events.
 pub(crate) fn apply_status(
@@ -99,7 +102,7 @@ fn twilio(
         Some((org_id, account_sid, auth_token)) => Some(TwilioAccount {
             org_id,
             account_sid,
-            auth_token: secrets.open(&auth_token)?,
+            auth_token: secrets.open(&auth_token, org_id, Field::TwilioAuthToken)?,
             numbers: numbers(conn, org_id)?,
         }),
         None => None,
@@ -124,7 +127,7 @@ fn whatsapp(
         .optional()?;
     match row {
         Some(mut a) => {
-            a.access_token = secrets.open(&a.access_token)?;
+            a.access_token = secrets.open(&a.access_token, a.org_id, Field::WhatsappAccessToken)?;
             Ok(Some(a))
         }
         None => Ok(None),
@@ -296,15 +299,37 @@ impl ProviderStore for SqliteStore {
         .await
     }
 
-    async fn portal_customer(&self, token_hash: [u8; 32]) -> StoreResult<Option<(Id, Id)>> {
-        self.read(move |c| {
-            Ok(c.prepare_cached(
-                "SELECT org_id, customer_id FROM portal_tokens WHERE token_hash = ?1",
-            )?
-            .query_row([&token_hash[..]], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?)
+    async fn portal_token(&self, token_hash: [u8; 32]) -> StoreResult<Option<PortalToken>> {
+        self.read(move |c| super::settings::portal_token(c, token_hash))
+            .await
+    }
+
+    async fn revoke_portal_tokens(
+        &self,
+        which: PortalRevoke,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(Id, Id)>> {
+        self.write(move |tx| super::settings::revoke_portal_tokens(tx, &which, now))
+            .await
+    }
+
+    async fn set_provider_settings(
+        &self,
+        org_id: Id,
+        update: ProviderUpdate,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let secrets = self.secrets.clone();
+        self.write(move |tx| {
+            super::settings::set_provider_settings(tx, &secrets, org_id, &update, now)
         })
         .await
+    }
+
+    async fn upgrade_secrets(&self) -> StoreResult<SecretsReport> {
+        let secrets = self.secrets.clone();
+        self.write(move |tx| super::settings::upgrade_secrets(tx, &secrets))
+            .await
     }
 
     async fn create_portal_token(
