@@ -108,24 +108,6 @@ impl TestDb {
 }
 
 impl TestDb {
-    /// Runs SQL straight on the database (several statements allowed).
-    pub async fn execute(&self, sql: &str) {
-        if self.pg.is_some() {
-            use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
-                .execute(&mut conn)
-                .await
-                .unwrap();
-            return;
-        }
-        let path = self.url.trim_start_matches("sqlite://");
-        rusqlite::Connection::open(path)
-            .unwrap()
-            .execute_batch(sql)
-            .unwrap();
-    }
-
     /// From now on every `op` (INSERT, UPDATE or DELETE) on `table` fails, as on a database
     /// that turned read-only: a real storage error inside the store's own transaction.
     pub async fn refuse(&self, op: &str, table: &str) {
