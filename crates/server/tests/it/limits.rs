@@ -296,9 +296,9 @@ async fn lst2_a_search_past_its_time_budget_is_stopped_with_a_503_and_frees_its_
     // Enough data that an eight-prefix search takes well over a millisecond.
     let hash = inbox_server::auth::password::hash(PASSWORD).unwrap();
     let scale = inbox_server::seed::Scale {
-        customers: 3_000,
+        customers: 1_500,
         work_orders: 100,
-        conversations: 4_000,
+        conversations: 2_000,
         items_per_customer_conversation: 10,
         days: 365,
     };
