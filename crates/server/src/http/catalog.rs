@@ -19,13 +19,6 @@ fn quick_limits(req: &QuickMessageInput) -> Result<(), AppError> {
     Ok(())
 }
 
-/// SET-1: Meta's limits (the language's form, a short code, is checked by the store).
-fn template_limits(req: &TemplateInput) -> Result<(), AppError> {
-    limits::check("name", &req.name, inbox_core::template::NAME_MAX)?;
-    limits::check("body", &req.body, inbox_core::template::BODY_MAX)?;
-    Ok(())
-}
-
 pub async fn list_quick(
     State(state): State<AppState>,
     caller: Caller,
@@ -92,7 +85,6 @@ pub async fn create_template(
     ApiJson(req): ApiJson<TemplateInput>,
 ) -> AppResult<(StatusCode, Json<WhatsappTemplate>)> {
     caller.require(Capability::MessagesApprove)?;
-    template_limits(&req)?;
     let t = state
         .store
         .create_template(&caller.actor, &req, state.clock.now())
@@ -107,7 +99,6 @@ pub async fn update_template(
     ApiJson(req): ApiJson<TemplateInput>,
 ) -> AppResult<Json<WhatsappTemplate>> {
     caller.require(Capability::MessagesApprove)?;
-    template_limits(&req)?;
     Ok(Json(
         state
             .store
