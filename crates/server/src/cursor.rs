@@ -72,4 +72,40 @@ mod tests {
         assert_eq!(decode_list("not-a-cursor"), None);
         assert_eq!(decode_thread(&encode_list(at, 1)), None);
     }
+
+    // Issue 13 fuzzing: a cursor comes back from the client, so any text must decode to a
+    // cursor or to None (a 422), never panic; every cursor the server prints reads back.
+    // Cases: proptest's default (256), or `PROPTEST_CASES` for a long run.
+    proptest::proptest! {
+        #[test]
+        fn prop_any_text_decodes_or_is_refused_without_panicking(s in proptest::prelude::any::<String>()) {
+            let _ = decode_list(&s);
+            let _ = decode_thread(&s);
+        }
+
+        #[test]
+        fn prop_any_field_text_behind_base64_decodes_or_is_refused(text in "[-0-9:+ a-z]{0,60}") {
+            let s = URL_SAFE_NO_PAD.encode(&text);
+            if let Some(c) = decode_list(&s) {
+                proptest::prop_assert_eq!(decode_list(&encode_list(c.last_activity_at, c.id)), Some(c));
+            }
+            if let Some(c) = decode_thread(&s) {
+                proptest::prop_assert!(c.kind <= 2);
+                proptest::prop_assert_eq!(decode_thread(&encode_thread(c)), Some(c));
+            }
+        }
+
+        #[test]
+        fn prop_printed_cursors_read_back(
+            ms in -8_000_000_000_000i64..250_000_000_000_000,
+            id in proptest::prelude::any::<i64>(),
+            kind in 0u8..=2,
+        ) {
+            let at = DateTime::from_timestamp_millis(ms).unwrap();
+            let list = decode_list(&encode_list(at, id));
+            proptest::prop_assert_eq!(list, Some(ListCursor { last_activity_at: at, id }));
+            let t = ThreadCursor { at, kind, id };
+            proptest::prop_assert_eq!(decode_thread(&encode_thread(t)), Some(t));
+        }
+    }
 }

@@ -167,7 +167,10 @@ pub fn check(
         if n == 0 {
             f.note(
                 "inbound accepted (2xx) but not stored",
-                format!("{:?} {} {}", m.body, m.channel, m.provider_id),
+                format!(
+                    "{:?} {} {} from {}",
+                    m.body, m.channel, m.provider_id, m.from
+                ),
             );
         } else if n > 1 {
             f.note(
@@ -214,7 +217,7 @@ pub fn check(
             None => {
                 f.note(
                     "reply accepted (2xx) but not stored",
-                    format!("{:?}", r.body),
+                    format!("{:?} in conversation {}", r.body, r.conversation_id),
                 );
                 lost = true;
             }

@@ -357,7 +357,6 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     }
     faults::meet_customers(&campaign, &mut rng)?;
     let mut rounds = Vec::new();
-    let mut last = Findings::default();
     for round in 1..=campaign.options.rounds {
         let began = Instant::now();
         let before: u64 = campaign
@@ -366,7 +365,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             .map(|f| f.values().sum())
             .unwrap_or(0);
         faults::round(&campaign, &mut rng)?;
-        last = campaign.quiesce(campaign.options.settle, false, &mut rng)?;
+        let last = campaign.quiesce(campaign.options.settle, false, &mut rng)?;
         let injected: u64 = campaign
             .faults
             .lock()
@@ -400,7 +399,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         "chaos: final settle (up to {}s)",
         campaign.options.final_settle.as_secs()
     );
-    last = campaign.quiesce(campaign.options.final_settle, true, &mut rng)?;
+    let last = campaign.quiesce(campaign.options.final_settle, true, &mut rng)?;
     let report = report(&campaign, &last, rounds, started.elapsed());
     std::fs::write(
         out_dir.join("report.json"),

@@ -104,4 +104,61 @@ mod tests {
             "('brake':* & 'pads':*)"
         );
     }
+
+    // Issue 13 fuzzing: whatever is typed in the search box, the FTS5 query built from it runs
+    // (a syntax error would be a 500 on the list), and the tsquery's lexemes cannot break out
+    // of their quotes. Cases: proptest's default (256), or `PROPTEST_CASES` for a long run.
+    fn fts5() -> rusqlite::Connection {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE VIRTUAL TABLE search_fts USING fts5(text, tokenize = 'unicode61 remove_diacritics 2');
+             INSERT INTO search_fts (text) VALUES ('Golf brake pads 447700900123 07700900123 café');",
+        )
+        .unwrap();
+        conn
+    }
+
+    fn typed() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            any::<String>(),
+            "[ -~]{0,40}",
+            "[0-9 +()-]{0,20}",
+            "(\\PC|[\"*^:(){}+-]){0,30}",
+            Just("NEAR(a b)".to_string()),
+            Just("\"\" OR *".to_string()),
+        ]
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn prop_any_search_text_runs_on_fts5_and_stays_quoted_in_a_tsquery(q in typed()) {
+            let Some(s) = SearchText::parse(&q) else {
+                return Ok(());
+            };
+            let conn = fts5();
+            let n: Result<i64, _> = conn.query_row(
+                "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?1",
+                [s.fts5_query()],
+                |r| r.get(0),
+            );
+            proptest::prop_assert!(n.is_ok(), "{q:?} -> {:?}: {n:?}", s.fts5_query());
+            let tsquery = pg_tsquery(&s);
+            for w in s.words.iter().chain(&s.phone_digits) {
+                proptest::prop_assert!(!lexeme(w).contains('\''), "{w:?} in {tsquery}");
+                proptest::prop_assert!(!w.contains('"'), "{w:?}");
+            }
+        }
+
+        #[test]
+        fn prop_typing_an_indexed_word_finds_it(word in "[A-Za-z0-9àáâäçèéêëìíîïñòóôöùúûüÀÉÖÜß]{1,12}") {
+            let conn = fts5();
+            conn.execute("INSERT INTO search_fts (text) VALUES (?1)", [format!("note about {word} today")]).unwrap();
+            let s = SearchText::parse(&word).unwrap();
+            let n: i64 = conn
+                .query_row("SELECT count(*) FROM search_fts WHERE search_fts MATCH ?1", [s.fts5_query()], |r| r.get(0))
+                .unwrap();
+            proptest::prop_assert!(n >= 1, "{word:?} -> {}", s.fts5_query());
+        }
+    }
 }
