@@ -11,7 +11,7 @@ use std::time::Duration;
 use inbox_client::api::{Api, ApiError};
 use inbox_client::keystore::{TimedKeystore, KEYSTORE_TIMEOUT};
 use inbox_client::notify::Attention;
-use inbox_client::session::SessionStore;
+use inbox_client::session::{same_user, SessionStore};
 use inbox_client::{server_address, Engine, EngineConfig, EngineError, Transport};
 use inbox_core::desktop::{event, CommandError, ConnectionState, Session, SignIn, Update};
 use inbox_core::Id;
@@ -169,9 +169,15 @@ impl Shell {
         let mut running = self.running.write().await;
         self.restored.store(true, Ordering::SeqCst);
         if let Some(previous) = running.take() {
+            // Still running after a REST call found the session gone: the same user keeps the
+            // cache (as when the server ended it); anyone else's session is signed out.
             let previous_session = previous.session.clone();
-            stop(previous, true).await;
-            self.sessions.signed_out(&previous_session).await;
+            if same_user(&previous_session, &session) {
+                stop(previous, false).await;
+            } else {
+                stop(previous, true).await;
+                self.sessions.signed_out(&previous_session).await;
+            }
         }
         self.sessions.prepare(&session);
         if form.session_only {

@@ -172,7 +172,8 @@ impl SessionStore {
     }
 }
 
-fn same_user(a: &Session, b: &Session) -> bool {
+/// The same user of the same organisation on the same server: their cache is theirs to keep.
+pub fn same_user(a: &Session, b: &Session) -> bool {
     a.server == b.server && a.organisation.id == b.organisation.id && a.user.id == b.user.id
 }
 
