@@ -9,3 +9,4 @@ mod support;
 
 mod actions;
 mod inbox;
+mod security;
