@@ -14,7 +14,7 @@ mod window;
 
 use std::process::ExitCode;
 
-use tauri::{Manager, WindowEvent};
+use tauri::{Manager, RunEvent, WindowEvent};
 
 use crate::shell::{Shell, ShellConfig};
 
@@ -119,12 +119,19 @@ fn main() -> ExitCode {
             }
             _ => {}
         })
-        .run(tauri::generate_context!("../tauri.conf.json"));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+        .build(tauri::generate_context!("../tauri.conf.json"));
+    let app = match result {
+        Ok(app) => app,
         Err(e) => {
             eprintln!("garage-inbox: {e:#}");
-            ExitCode::FAILURE
+            return ExitCode::FAILURE;
         }
-    }
+    };
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            // The engine stops cleanly, and a session-only cache does not outlive the app.
+            tauri::async_runtime::block_on(app.state::<Shell>().exit());
+        }
+    });
+    ExitCode::SUCCESS
 }

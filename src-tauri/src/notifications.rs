@@ -35,9 +35,20 @@ fn parts(n: &Notification) -> (String, String, Option<Id>) {
     }
 }
 
+/// The body as the platform's notification centre reads it: freedesktop servers (Linux, the
+/// BSDs) take markup in the body, so customer text is escaped there; the summary is plain text.
+fn native_body(body: &str) -> String {
+    if cfg!(all(unix, not(target_os = "macos"))) {
+        inbox_client::notify::markup_escaped(body)
+    } else {
+        body.to_string()
+    }
+}
+
 /// Shows the notification without blocking the caller.
 pub fn raise(app: &AppHandle, n: &Notification) {
     let (title, body, target) = parts(n);
+    let body = native_body(&body);
     let mut native = notify_rust::Notification::new();
     native
         .appname(APP_NAME)

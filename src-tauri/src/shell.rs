@@ -1,16 +1,18 @@
 //! The app's state: at most one signed-in session with its running engine. Restores the saved
 //! session at start (DSK-2: the engine reads the cache at once and syncs behind it), signs in and
 //! out (ACC-3), and forwards what the engine reports to the webview, the notification centre and
-//! the window's unread badge.
+//! the window's unread badge. What is kept on disk, and when it goes, is `SessionStore`'s rule.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use inbox_client::api::{Api, ApiError};
+use inbox_client::keystore::{TimedKeystore, KEYSTORE_TIMEOUT};
 use inbox_client::notify::Attention;
-use inbox_client::{Engine, EngineConfig, EngineError};
+use inbox_client::session::{same_user, SessionStore};
+use inbox_client::{server_address, Engine, EngineConfig, EngineError, Transport};
 use inbox_core::desktop::{event, CommandError, ConnectionState, Session, SignIn, Update};
 use inbox_core::Id;
 use tauri::async_runtime::JoinHandle;
@@ -18,7 +20,7 @@ use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::{RwLock, RwLockReadGuard};
 
-use crate::session::SessionStore;
+use crate::session::Keyring;
 
 /// Where the app keeps its files, and how it behaves; from the environment for operations and
 /// tests, with the platform's defaults otherwise.
@@ -27,6 +29,8 @@ pub struct ShellConfig {
     pub data_dir: PathBuf,
     /// RT-2: how long without a connection before the amber banner.
     pub pause_after: Duration,
+    /// TLS trust for the server: the system's store plus `GARAGE_INBOX_EXTRA_CA`.
+    pub transport: Transport,
 }
 
 impl ShellConfig {
@@ -48,9 +52,11 @@ impl ShellConfig {
             .and_then(|s| s.parse().ok())
             .map(Duration::from_secs)
             .unwrap_or(Duration::from_secs(60));
+        let transport = Transport::from_env()?;
         Ok(ShellConfig {
             data_dir,
             pause_after,
+            transport,
         })
     }
 }
@@ -89,8 +95,15 @@ pub struct Shell {
 
 impl Shell {
     pub fn new(config: ShellConfig) -> Shell {
+        let keystore = TimedKeystore::new(Arc::new(Keyring), KEYSTORE_TIMEOUT);
+        let sessions = SessionStore::new(&config.data_dir, keystore);
+        // A session-only session whose app did not exit cleanly left its cache behind.
+        let wiped = sessions.wipe_session_only_caches();
+        if wiped > 0 {
+            tracing::info!(wiped, "deleted the cache a session-only sign-in left");
+        }
         Shell {
-            sessions: SessionStore::new(&config.data_dir),
+            sessions,
             config,
             running: RwLock::new(None),
             restored: AtomicBool::new(false),
@@ -125,10 +138,13 @@ impl Shell {
         if self.restored.swap(true, Ordering::SeqCst) || running.is_some() {
             return;
         }
-        let sessions = self.sessions.clone();
-        let Ok(Some((session, token))) = tokio::task::spawn_blocking(move || sessions.load()).await
-        else {
-            return;
+        let (session, token) = match self.sessions.load().await {
+            Ok(Some(found)) => found,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "the saved sign-in could not be read: sign in again");
+                return;
+            }
         };
         match self.start(app, session, &token).await {
             Ok(r) => *running = Some(r),
@@ -136,10 +152,13 @@ impl Shell {
         }
     }
 
-    /// ACC-3: signs in, files the token in the keychain and starts syncing.
+    /// ACC-3: signs in, files the token in the keychain and starts syncing. A keychain that
+    /// does not answer in time fails the sign-in with `keychain_unavailable`; the form then
+    /// offers `session_only`, which keeps the token in memory and the cache until exit.
     pub async fn sign_in(&self, app: &AppHandle, form: SignIn) -> Result<Session, CommandError> {
-        let server = normalise_server(&form.server)?;
-        let login = Api::login(&server, form.email.trim(), &form.password)
+        let server = server_address(&form.server).map_err(|e| CommandError::new(e.to_string()))?;
+        let transport = &self.config.transport;
+        let login = Api::login(transport, &server, form.email.trim(), &form.password)
             .await
             .map_err(|e| sign_in_error(&server, e))?;
         let session = Session {
@@ -150,14 +169,33 @@ impl Shell {
         let mut running = self.running.write().await;
         self.restored.store(true, Ordering::SeqCst);
         if let Some(previous) = running.take() {
-            stop(previous, true).await;
+            // Still running after a REST call found the session gone: the same user keeps the
+            // cache (as when the server ended it); anyone else's session is signed out.
+            let previous_session = previous.session.clone();
+            if same_user(&previous_session, &session) {
+                stop(previous, false).await;
+            } else {
+                stop(previous, true).await;
+                self.sessions.signed_out(&previous_session).await;
+            }
         }
-        let sessions = self.sessions.clone();
-        let (saved, token) = (session.clone(), login.token.clone());
-        match tokio::task::spawn_blocking(move || sessions.save(&saved, &token)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "the session lasts until the app closes"),
-            Err(e) => tracing::warn!(error = %e, "saving the session failed"),
+        self.sessions.prepare(&session);
+        if form.session_only {
+            self.sessions
+                .session_only(&session)
+                .map_err(CommandError::new)?;
+        } else if let Err(e) = self.sessions.remember(&session, &login.token).await {
+            tracing::warn!(error = %e, "the keychain did not take the session");
+            // This token will not be used: end it rather than leave it valid on the server.
+            let api = Api::new(&session.server, &login.token, transport);
+            tauri::async_runtime::spawn(async move {
+                let _ = api.logout().await;
+            });
+            return Err(CommandError::keychain_unavailable(format!(
+                "You are signed in, but {e}, so this computer cannot remember the sign-in. \
+                 You can continue for this session only: nothing is kept on this computer \
+                 after you close the app, and you sign in again next time."
+            )));
         }
         let started = self
             .start(app, session.clone(), &login.token)
@@ -172,12 +210,33 @@ impl Shell {
     pub async fn sign_out(&self, app: &AppHandle) {
         let previous = self.running.write().await.take();
         if let Some(previous) = previous {
+            let session = previous.session.clone();
             stop(previous, true).await;
+            self.sessions.signed_out(&session).await;
         }
-        let sessions = self.sessions.clone();
-        let _ = tokio::task::spawn_blocking(move || sessions.clear()).await;
         crate::window::show_unread(app, 0);
         let _ = app.emit(event::UPDATE, Update::SignedOut);
+    }
+
+    /// The server ended the session (expired or revoked): the engine stops, the token is
+    /// forgotten, and the cache stays for the same user's next sign-in.
+    pub async fn session_ended(&self, app: &AppHandle) {
+        let previous = self.running.write().await.take();
+        if let Some(previous) = previous {
+            let session = previous.session.clone();
+            stop(previous, false).await;
+            self.sessions.ended_by_server(&session).await;
+        }
+        crate::window::show_unread(app, 0);
+    }
+
+    /// At exit: the engine stops, and a session-only session's cache is deleted.
+    pub async fn exit(&self) {
+        let previous = self.running.write().await.take();
+        if let Some(previous) = previous {
+            stop(previous, false).await;
+        }
+        self.sessions.wipe_session_only_caches();
     }
 
     async fn start(
@@ -195,9 +254,10 @@ impl Shell {
             token,
             session.user.clone(),
             time_zone,
-            cache_path(&self.config.data_dir, &session),
+            self.sessions.cache_path(&session),
         );
         config.pause_after = self.config.pause_after;
+        config.transport = Some(self.config.transport.clone());
         let engine = Engine::start(config).await?;
         engine.set_attention(self.focus().attention());
         let forward = tauri::async_runtime::spawn(forward(app.clone(), engine.subscribe()));
@@ -262,15 +322,6 @@ async fn stop(running: Running, wipe: bool) {
     }
 }
 
-/// One cache per user of an organisation, so a colleague signing in on the same desk never
-/// sees a stale copy of someone else's (sign-out wipes it anyway).
-fn cache_path(data_dir: &Path, session: &Session) -> PathBuf {
-    data_dir.join(format!(
-        "cache-{}-{}.sqlite",
-        session.organisation.id, session.user.id
-    ))
-}
-
 /// Passes the engine's updates on: to the webview, the notification centre and the badge. A
 /// session the server ended signs this desktop out.
 async fn forward(app: AppHandle, mut updates: tokio::sync::broadcast::Receiver<Update>) {
@@ -298,9 +349,9 @@ async fn forward(app: AppHandle, mut updates: tokio::sync::broadcast::Receiver<U
             } => {
                 tracing::info!(%reason, "the server ended the session");
                 let app = app.clone();
-                // Signing out stops this task, so it runs on its own.
+                // Stopping the engine stops this task, so it runs on its own.
                 tauri::async_runtime::spawn(async move {
-                    app.state::<Shell>().sign_out(&app).await;
+                    app.state::<Shell>().session_ended(&app).await;
                 });
             }
             _ => {}
@@ -309,25 +360,6 @@ async fn forward(app: AppHandle, mut updates: tokio::sync::broadcast::Receiver<U
             tracing::warn!(error = %e, "could not pass an update to the UI");
         }
     }
-}
-
-/// `garage.example.com` → `https://garage.example.com`; trailing slashes dropped.
-fn normalise_server(raw: &str) -> Result<String, CommandError> {
-    let raw = raw.trim().trim_end_matches('/');
-    if raw.is_empty() {
-        return Err(CommandError::new("Enter the server address."));
-    }
-    let url = if raw.contains("://") {
-        raw.to_string()
-    } else {
-        format!("https://{raw}")
-    };
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(CommandError::new(
-            "The server address must start with https:// or http://.",
-        ));
-    }
-    Ok(url)
 }
 
 fn sign_in_error(server: &str, e: ApiError) -> CommandError {
@@ -342,6 +374,7 @@ fn sign_in_error(server: &str, e: ApiError) -> CommandError {
         ApiError::Failed(why) => CommandError::new(format!(
             "The server at {server} could not sign you in ({why}). Try again in a moment."
         )),
+        ApiError::Address(why) => CommandError::new(why.to_string()),
     }
 }
 
@@ -356,20 +389,6 @@ pub fn command_error(e: EngineError) -> CommandError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn acc3_server_addresses_are_normalised() {
-        assert_eq!(
-            normalise_server(" garage.example.com/ ").unwrap(),
-            "https://garage.example.com"
-        );
-        assert_eq!(
-            normalise_server("http://127.0.0.1:8787").unwrap(),
-            "http://127.0.0.1:8787"
-        );
-        assert!(normalise_server("").is_err());
-        assert!(normalise_server("ftp://x").is_err());
-    }
 
     #[test]
     fn dsk4_an_open_thread_is_quiet_only_while_the_window_has_focus() {

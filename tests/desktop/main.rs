@@ -10,4 +10,5 @@ mod support;
 mod actions;
 mod inbox;
 mod list;
+mod security;
 mod thread;

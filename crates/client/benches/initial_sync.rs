@@ -50,10 +50,14 @@ async fn main() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = AppState::new(Arc::clone(&store));
     tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
-    let login: LoginResponse =
-        inbox_client::api::Api::login(&base, "frontdesk@bench.test", "bench-password")
-            .await
-            .unwrap();
+    let login: LoginResponse = inbox_client::api::Api::login(
+        &inbox_client::Transport::new(None).unwrap(),
+        &base,
+        "frontdesk@bench.test",
+        "bench-password",
+    )
+    .await
+    .unwrap();
 
     let cache_path = dir.path().join("cache.db");
     let config = EngineConfig::new(

@@ -248,7 +248,13 @@ impl Engine {
             Err(e) => return Err(e.into()),
         };
         let conversation = self.conversation(call.conversation_id).await?;
-        Ok(CallView { call, conversation })
+        let mut call = call;
+        let recording_unavailable = self.withhold_recording(&mut call);
+        Ok(CallView {
+            call,
+            conversation,
+            recording_unavailable,
+        })
     }
 
     /// VOI-6: moves the call; both conversations' rows are refreshed from the server.
@@ -262,7 +268,7 @@ impl Engine {
             destination,
             reason: reason.filter(|r| !r.trim().is_empty()),
         };
-        let moved = online(self.shared.api.reassign_call(call_id, &req).await)?;
+        let mut moved = online(self.shared.api.reassign_call(call_id, &req).await)?;
         let mut changes = vec![Change::Call(moved.call.clone())];
         for id in [moved.from_conversation_id, moved.to_conversation_id] {
             if let Ok(d) = self.shared.api.detail(id).await {
@@ -270,6 +276,7 @@ impl Engine {
             }
         }
         self.store_answer(changes).await?;
+        self.withhold_recording(&mut moved.call);
         Ok(moved)
     }
 
@@ -281,7 +288,26 @@ impl Engine {
             changes.push(Change::Conversation(d.summary));
         }
         self.store_answer(changes).await?;
+        let mut call = call;
+        self.withhold_recording(&mut call);
         Ok(call)
+    }
+
+    /// A recording URL came from a webhook: the UI is given it only from an allowed origin
+    /// (`media::recording_allowed`). True when one was withheld.
+    fn withhold_recording(&self, call: &mut Call) -> bool {
+        let allowed = match call.recording_url.as_deref() {
+            Some(url) => crate::media::recording_allowed(url, self.shared.api.base()),
+            None => return false,
+        };
+        if !allowed {
+            tracing::warn!(
+                call = call.id,
+                "withheld a recording URL from an unknown origin"
+            );
+            call.recording_url = None;
+        }
+        !allowed
     }
 
     pub async fn search_customers(&self, q: &str) -> EngineResult<Vec<Customer>> {

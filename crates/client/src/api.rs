@@ -1,8 +1,6 @@
 //! The REST client: the server's HTTP API as typed async calls, with errors that say whether
 //! retrying can help (network, 5xx) or not (refused with a reason).
 
-use std::time::Duration;
-
 use inbox_core::api::{
     AssignRequest, CallMoved, ComposeRequest, ConversationPage, ErrorBody, LinkWorkOrderRequest,
     ListResponse, LoginRequest, LoginResponse, NoteRequest, QuickMessageInput, ReassignCallRequest,
@@ -17,6 +15,8 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
+
+use crate::transport::{server_address, ServerAddressError, Transport};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
@@ -37,6 +37,9 @@ pub enum ApiError {
     /// a body that does not parse): retrying later may help, but a write may have taken effect.
     #[error("the server failed: {0}")]
     Failed(String),
+    /// The address was refused before anything was sent (https, or plain http to this computer).
+    #[error(transparent)]
+    Address(#[from] ServerAddressError),
 }
 
 impl ApiError {
@@ -56,14 +59,9 @@ pub struct Api {
 }
 
 impl Api {
-    pub fn new(base: &str, token: &str) -> Api {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(20))
-            .build()
-            .unwrap_or_default();
+    pub fn new(base: &str, token: &str, transport: &Transport) -> Api {
         Api {
-            http,
+            http: transport.http().clone(),
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
         }
@@ -78,8 +76,15 @@ impl Api {
     }
 
     /// Signs in (ACC-3); the token in the answer is for `Api::new`.
-    pub async fn login(base: &str, email: &str, password: &str) -> ApiResult<LoginResponse> {
-        let api = Api::new(base, "");
+    pub async fn login(
+        transport: &Transport,
+        base: &str,
+        email: &str,
+        password: &str,
+    ) -> ApiResult<LoginResponse> {
+        // Credentials go over https, or plain http only to this computer.
+        let base = server_address(base)?;
+        let api = Api::new(&base, "", transport);
         let req = LoginRequest {
             email: email.to_string(),
             password: password.to_string(),

@@ -24,6 +24,7 @@ use crate::cache::{
 };
 use crate::connection::ConnectionState;
 use crate::notify::Attention;
+use crate::transport::{server_address, Transport, TransportError};
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -41,6 +42,9 @@ pub struct EngineConfig {
     pub heartbeat_timeout: Duration,
     /// Test hook: a pause between receiving events and applying them.
     pub apply_delay: Duration,
+    /// How to reach the server (TLS trust for REST and the WebSocket). None: the system's
+    /// certificate store plus `GARAGE_INBOX_EXTRA_CA` ([`Transport::from_env`]).
+    pub transport: Option<Transport>,
 }
 
 impl EngineConfig {
@@ -63,6 +67,7 @@ impl EngineConfig {
             heartbeat: Duration::from_secs(20),
             heartbeat_timeout: Duration::from_secs(60),
             apply_delay: Duration::ZERO,
+            transport: None,
         }
     }
 }
@@ -75,6 +80,8 @@ pub enum EngineError {
     Cache(#[from] CacheError),
     #[error(transparent)]
     Api(#[from] ApiError),
+    #[error(transparent)]
+    Transport(#[from] TransportError),
     #[error("{0}")]
     Invalid(String),
     /// A change that needs the server was asked for while it cannot be reached (DSK-5: refused
@@ -97,6 +104,7 @@ const PREFERENCES_KEY: &str = "list.preferences";
 pub(crate) struct Shared {
     cache: Arc<Mutex<Cache>>,
     pub(crate) api: Api,
+    pub(crate) transport: Transport,
     pub(crate) config: EngineConfig,
     state: watch::Sender<ConnectionState>,
     updates: broadcast::Sender<Update>,
@@ -170,6 +178,11 @@ fn new_client_id() -> String {
 impl Engine {
     /// Opens the cache and starts syncing; reads work at once, from the cache (DSK-2).
     pub async fn start(config: EngineConfig) -> EngineResult<Engine> {
+        server_address(&config.server).map_err(|e| EngineError::Invalid(e.to_string()))?;
+        let transport = match config.transport.clone() {
+            Some(t) => t,
+            None => Transport::from_env()?,
+        };
         let path = config.cache_path.clone();
         let cache = tokio::task::spawn_blocking(move || Cache::open(&path))
             .await
@@ -177,7 +190,8 @@ impl Engine {
         let (updates, _) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
             cache: Arc::new(Mutex::new(cache)),
-            api: Api::new(&config.server, &config.token),
+            api: Api::new(&config.server, &config.token, &transport),
+            transport,
             config,
             state: watch::channel(ConnectionState::Connecting).0,
             updates,

@@ -2,7 +2,8 @@
 //!
 //! A new unread inbound message or a missed call / voicemail notifies, unless its conversation is
 //! open in a focused window. Our own replies never do. Events replayed while catching up after
-//! being offline become one summary instead of a burst.
+//! being offline become one summary instead of a burst. And the body text as a freedesktop
+//! notification server reads it (`markup_escaped`).
 
 use inbox_core::preview::message_preview;
 use inbox_core::{Call, CallOutcome, Direction, Id, Message};
@@ -81,6 +82,22 @@ pub fn decide(
             conversations,
             body,
         }];
+    }
+    out
+}
+
+/// A notification body for a freedesktop notification server: the body may carry markup
+/// (`<b>`, `<a href>`, …), so the customer's `&`, `<` and `>` are escaped and show as typed.
+/// Quotes only matter inside attributes, which plain text never opens.
+pub fn markup_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
     }
     out
 }
@@ -252,5 +269,22 @@ mod tests {
             &name,
         );
         assert!(matches!(one[0], Notification::Message { .. }));
+    }
+
+    #[test]
+    fn dsk4_customer_text_shows_as_typed_in_a_markup_body() {
+        assert_eq!(
+            markup_escaped("<b>Tom & Jerry</b> <a href=\"https://x\">pay</a> <img src=x>"),
+            "&lt;b&gt;Tom &amp; Jerry&lt;/b&gt; &lt;a href=\"https://x\"&gt;pay&lt;/a&gt; &lt;img src=x&gt;"
+        );
+        assert_eq!(
+            markup_escaped("&amp;"),
+            "&amp;amp;",
+            "an entity stays as typed"
+        );
+        assert_eq!(
+            markup_escaped("Is the car ready? 🙂"),
+            "Is the car ready? 🙂"
+        );
     }
 }

@@ -66,8 +66,12 @@ async fn drain(shared: &Arc<Shared>) -> Result<(), Stop> {
                     .await
                     .map_err(|_| Stop::Unreachable)?;
             }
-            Err(ApiError::Refused { message, .. }) => {
-                let state = OutboxState::Refused { reason: message };
+            Err(e @ (ApiError::Refused { .. } | ApiError::Address(_))) => {
+                let reason = match e {
+                    ApiError::Refused { message, .. } => message,
+                    other => other.to_string(),
+                };
+                let state = OutboxState::Refused { reason };
                 shared
                     .cache(move |c| c.outbox_set_state(&client_id, &state))
                     .await

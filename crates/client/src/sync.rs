@@ -110,7 +110,12 @@ async fn connection(
     }
     let connect = tokio::time::timeout(
         Duration::from_secs(10),
-        tokio_tungstenite::connect_async(request),
+        tokio_tungstenite::connect_async_tls_with_config(
+            request,
+            None,
+            false,
+            Some(shared.transport.websocket()),
+        ),
     );
     let mut ws = match connect.await {
         Err(_) => return End::Lost("connecting timed out".into()),

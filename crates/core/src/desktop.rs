@@ -170,6 +170,10 @@ pub struct SignIn {
     pub server: String,
     pub email: String,
     pub password: String,
+    /// Keep the session in memory only: nothing in the keychain, and the cache deleted when the
+    /// app exits (offered when the keychain does not answer).
+    #[serde(default)]
+    pub session_only: bool,
 }
 
 /// Who is signed in, where.
@@ -281,6 +285,10 @@ pub struct CallRef {
 pub struct CallView {
     pub call: Call,
     pub conversation: Option<ConversationSummary>,
+    /// The call has a recording whose URL is not from the server's or a provider's origin: it
+    /// was withheld (`call.recording_url` is None) and the page says "Recording unavailable".
+    #[serde(default)]
+    pub recording_unavailable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -377,6 +385,10 @@ pub struct CommandError {
     /// The session is gone: show sign-in.
     #[serde(default)]
     pub signed_out: bool,
+    /// Signed in, but the system keychain did not take the session: the sign-in screen offers
+    /// to continue for this session only (`SignIn::session_only`).
+    #[serde(default)]
+    pub keychain_unavailable: bool,
 }
 
 impl CommandError {
@@ -384,13 +396,21 @@ impl CommandError {
         CommandError {
             message: message.into(),
             signed_out: false,
+            keychain_unavailable: false,
+        }
+    }
+
+    pub fn keychain_unavailable(message: impl Into<String>) -> CommandError {
+        CommandError {
+            keychain_unavailable: true,
+            ..CommandError::new(message)
         }
     }
 
     pub fn signed_out() -> CommandError {
         CommandError {
-            message: "You are signed out. Sign in to continue.".into(),
             signed_out: true,
+            ..CommandError::new("You are signed out. Sign in to continue.")
         }
     }
 }

@@ -1,6 +1,10 @@
 //! The real desktop app (`garage-inbox`), started by tauri-driver (which runs WebKitWebDriver,
-//! which runs the app) and driven through WebDriver with fantoccini.
+//! which runs the app) and driven through WebDriver with fantoccini. tauri-driver leads a process
+//! group of its own, holding WebKitWebDriver and the app: dropping an `App` ends the whole group,
+//! so no driver outlives its test, even one that panicked.
 
+use std::ffi::OsStr;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -18,7 +22,8 @@ const HEIGHT: u32 = 900;
 
 pub struct App {
     pub client: Client,
-    driver: Child,
+    /// tauri-driver, leader of the process group that holds WebKitWebDriver and the app.
+    driver: Option<Child>,
     pub data_dir: PathBuf,
     test: String,
 }
@@ -32,6 +37,11 @@ impl App {
     /// Starts the app with its files in `data_dir` (a second launch on the same directory is
     /// the same desktop starting again). `test` names the screenshots.
     pub async fn launch(data_dir: &Path, test: &str) -> App {
+        App::launch_with(data_dir, test, &[]).await
+    }
+
+    /// [`App::launch`] with more environment for the app (e.g. `GARAGE_INBOX_EXTRA_CA`).
+    pub async fn launch_with(data_dir: &Path, test: &str, env: &[(&str, &OsStr)]) -> App {
         let port = free_port();
         let native_port = free_port();
         let driver = Command::new("tauri-driver")
@@ -40,7 +50,9 @@ impl App {
             .env("GARAGE_INBOX_DATA_DIR", data_dir)
             .env("GARAGE_INBOX_PAUSE_AFTER_SECS", "3")
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("tauri-driver (cargo install tauri-driver): run with `cargo xtask e2e`");
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -78,7 +90,7 @@ impl App {
         };
         let app = App {
             client,
-            driver,
+            driver: Some(driver),
             data_dir: data_dir.to_path_buf(),
             test: test.to_string(),
         };
@@ -124,29 +136,32 @@ impl App {
         }
     }
 
-    /// Ends the app (as closing its window does) and the driver.
+    /// Ends the app (as closing its window does, so it exits cleanly) and the driver.
     pub async fn quit(mut self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
         // The app is single-instance per profile: the next launch on this profile must not find
         // this one still exiting (it would hand over to it and leave).
         let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let left = app_processes(&self.data_dir);
-            if left.is_empty() {
-                return;
-            }
-            if Instant::now() > deadline {
-                for pid in left {
-                    let _ = std::process::Command::new("kill")
-                        .args(["-9", &pid.to_string()])
-                        .status();
-                }
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                return;
-            }
+        while !app_processes(&self.data_dir).is_empty() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.end_driver();
+    }
+
+    /// SIGKILL to tauri-driver's process group (WebKitWebDriver and the app with it).
+    fn end_driver(&mut self) {
+        if let Some(mut driver) = self.driver.take() {
+            let group = format!("-{}", driver.id());
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &group])
+                .stderr(Stdio::null())
+                .status();
+            let _ = driver.kill();
+            let _ = driver.wait();
+        }
+        // Should the app have left the group, it is still found by its profile.
+        for pid in app_processes(&self.data_dir) {
+            let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
         }
     }
 
@@ -378,6 +393,12 @@ impl App {
             self.screenshot(&format!("{name}-{w}")).await;
         }
         self.set_width(WIDTHS[0]).await;
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.end_driver();
     }
 }
 

@@ -1,18 +1,24 @@
 //! The end-to-end harness: a real `inbox-server` and `inbox-sim` as processes (`stack`), the
-//! real desktop app driven over WebDriver through tauri-driver and WebKitWebDriver (`app`), and
-//! the D-Bus session's notification traffic (`bus`). `cargo xtask e2e` provides the display
-//! (Xvfb), the session bus, an unlocked Secret Service and a notification server.
+//! real desktop app driven over WebDriver through tauri-driver and WebKitWebDriver (`app`), the
+//! D-Bus session's notification traffic (`bus`), a TLS proxy with its own CA (`tls`), and a
+//! session bus whose keychain does not answer (`keyring`).
+//! `cargo xtask e2e` provides the display (Xvfb), the session bus, an unlocked Secret Service and
+//! a notification server.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod app;
 pub mod bins;
 pub mod bus;
+pub mod keyring;
 pub mod stack;
+pub mod tls;
 
 pub use app::App;
 pub use bus::NotificationWatch;
+pub use keyring::LockedKeyring;
 pub use stack::Stack;
+pub use tls::TlsProxy;
 
 use std::time::{Duration, Instant};
 

@@ -145,6 +145,11 @@ impl Stack {
         }
     }
 
+    /// The server's `127.0.0.1:PORT`, for a proxy in front of it.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
     pub fn data_dir(&self, name: &str) -> PathBuf {
         let d = self.dir.path().join(name);
         std::fs::create_dir_all(&d).unwrap();

@@ -280,7 +280,9 @@ pub fn CallDetail(props: &CallDetailProps) -> Html {
             </dl>
             <section class="call-section call-recording" aria-labelledby="recording-title">
                 <h3 id="recording-title">{ "Recording" }</h3>
-                if let Some(url) = &c.recording_url {
+                if props.view.recording_unavailable {
+                    <p id="recording-unavailable" class="muted">{ "Recording unavailable" }</p>
+                } else if let Some(url) = &c.recording_url {
                     <audio id="recording" controls=true preload="metadata" src={url.clone()}>
                         <a href={url.clone()}>{ "Download the recording" }</a>
                     </audio>
@@ -323,6 +325,7 @@ mod tests {
         CallView {
             call: c,
             conversation: Some(conversation),
+            recording_unavailable: false,
         }
     }
 
@@ -415,6 +418,27 @@ mod tests {
         assert!(!html.contains("<audio"), "{html}");
         assert!(html.contains(r#"id="no-recording""#), "{html}");
         assert!(html.contains(r#"id="no-transcript""#), "{html}");
+    }
+
+    #[tokio::test]
+    async fn voi8_a_recording_from_an_unknown_origin_says_unavailable() {
+        let mut v = view(voicemail());
+        v.call.recording_url = None;
+        v.recording_unavailable = true;
+        let html = test_render::<CallDetail>(CallDetailProps {
+            view: v,
+            clock: Clock::new(at(60), "Europe/London"),
+            can_write: true,
+            resolving: false,
+            on_resolve: Callback::noop(),
+            on_reassign: Callback::noop(),
+        })
+        .await;
+        assert!(!html.contains("<audio"), "{html}");
+        assert!(
+            html.contains(r#"id="recording-unavailable" class="muted">Recording unavailable<"#),
+            "{html}"
+        );
     }
 
     #[tokio::test]

@@ -19,7 +19,13 @@ pub struct LoginFormProps {
     pub notice: Option<String>,
     #[prop_or_default]
     pub busy: bool,
+    /// The keychain did not take the sign-in: offer to continue without remembering it.
+    #[prop_or_default]
+    pub offer_session_only: bool,
     pub on_submit: Callback<SignIn>,
+    /// "Continue without remembering": sign in again for this session only.
+    #[prop_or_default]
+    pub on_session_only: Callback<()>,
 }
 
 #[function_component]
@@ -44,6 +50,7 @@ pub fn LoginForm(props: &LoginFormProps) -> Html {
                 server: server.trim().to_string(),
                 email: email.trim().to_string(),
                 password: (*password).clone(),
+                session_only: false,
             });
         })
     };
@@ -67,6 +74,13 @@ pub fn LoginForm(props: &LoginFormProps) -> Html {
                 if let Some(e) = &props.error {
                     <p id="login-error" class="form-error" role="alert">{ e }</p>
                 }
+                if props.offer_session_only {
+                    <button id="continue-session-only" type="button" class="button"
+                        disabled={props.busy}
+                        onclick={props.on_session_only.reform(|_: MouseEvent| ())}>
+                        { "Continue without remembering" }
+                    </button>
+                }
                 <button id="sign-in" type="submit" class="button primary" disabled={props.busy}>
                     { if props.busy { "Signing in…" } else { "Sign in" } }
                 </button>
@@ -86,9 +100,37 @@ pub struct LoginPageProps {
 pub fn LoginPage(props: &LoginPageProps) -> Html {
     let busy = use_state(|| false);
     let error = use_state(|| None::<String>);
-    let on_submit = {
-        let (busy, error) = (busy.clone(), error.clone());
+    // The form the keychain could not remember, for "Continue without remembering".
+    let unremembered = use_state(|| None::<SignIn>);
+    let sign_in = {
+        let (busy, error, unremembered) = (busy.clone(), error.clone(), unremembered.clone());
         let on_signed_in = props.on_signed_in.clone();
+        Callback::from(move |form: SignIn| {
+            busy.set(true);
+            error.set(None);
+            unremembered.set(None);
+            let (busy, error, unremembered, on_signed_in) = (
+                busy.clone(),
+                error.clone(),
+                unremembered.clone(),
+                on_signed_in.clone(),
+            );
+            wasm_bindgen_futures::spawn_local(async move {
+                match ipc::call::<_, Session>(cmd::SIGN_IN, &form).await {
+                    Ok(session) => on_signed_in.emit(session),
+                    Err(e) => {
+                        if e.keychain_unavailable {
+                            unremembered.set(Some(form));
+                        }
+                        error.set(Some(e.message));
+                    }
+                }
+                busy.set(false);
+            });
+        })
+    };
+    let on_submit = {
+        let (error, sign_in) = (error.clone(), sign_in.clone());
         Callback::from(move |form: SignIn| {
             if form.email.is_empty() || form.password.is_empty() || form.server.is_empty() {
                 error.set(Some(
@@ -96,20 +138,23 @@ pub fn LoginPage(props: &LoginPageProps) -> Html {
                 ));
                 return;
             }
-            busy.set(true);
-            error.set(None);
-            let (busy, error, on_signed_in) = (busy.clone(), error.clone(), on_signed_in.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                match ipc::call::<_, Session>(cmd::SIGN_IN, &form).await {
-                    Ok(session) => on_signed_in.emit(session),
-                    Err(e) => error.set(Some(e.message)),
-                }
-                busy.set(false);
-            });
+            sign_in.emit(form);
+        })
+    };
+    let on_session_only = {
+        let unremembered = unremembered.clone();
+        Callback::from(move |()| {
+            if let Some(form) = (*unremembered).clone() {
+                sign_in.emit(SignIn {
+                    session_only: true,
+                    ..form
+                });
+            }
         })
     };
     html! {
-        <LoginForm error={(*error).clone()} notice={props.notice.clone()} busy={*busy} {on_submit} />
+        <LoginForm error={(*error).clone()} notice={props.notice.clone()} busy={*busy}
+            offer_session_only={unremembered.is_some()} {on_submit} {on_session_only} />
     }
 }
 
@@ -124,9 +169,12 @@ mod tests {
             error: Some("Wrong email or password.".into()),
             notice: Some("Your session ended. Sign in again.".into()),
             busy: false,
+            offer_session_only: false,
             on_submit: Callback::noop(),
+            on_session_only: Callback::noop(),
         })
         .await;
+        assert!(!html.contains("continue-session-only"), "{html}");
         assert!(
             html.contains(r#"id="server""#) && html.contains(DEFAULT_SERVER),
             "{html}"
@@ -149,10 +197,28 @@ mod tests {
             error: None,
             notice: None,
             busy: true,
+            offer_session_only: false,
             on_submit: Callback::noop(),
+            on_session_only: Callback::noop(),
         })
         .await;
         assert!(!html.contains("login-error"), "{html}");
         assert!(html.contains("Signing in…"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn acc3_a_keychain_that_did_not_answer_offers_a_session_only_sign_in() {
+        let html = test_render::<LoginForm>(LoginFormProps {
+            error: Some("You are signed in, but the system keychain did not answer.".into()),
+            notice: None,
+            busy: false,
+            offer_session_only: true,
+            on_submit: Callback::noop(),
+            on_session_only: Callback::noop(),
+        })
+        .await;
+        let button = open_tag(&html, r#"id="continue-session-only""#);
+        assert!(button.contains(r#"type="button""#), "{button}");
+        assert!(html.contains("Continue without remembering"), "{html}");
     }
 }

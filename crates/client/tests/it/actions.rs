@@ -523,7 +523,7 @@ async fn voi7_voi6_voi8_calls_open_resolve_and_move_with_both_rows_at_once() {
         .unwrap();
     assert_eq!(moved.from_conversation_id, from.id);
     assert_eq!(moved.call.conversation_id, moved.to_conversation_id);
-    let api = inbox_client::api::Api::new(&server.base, &desk.token);
+    let api = inbox_client::api::Api::new(&server.base, &desk.token, &system_transport());
     for id in [moved.from_conversation_id, moved.to_conversation_id] {
         let server_row = api.detail(id).await.unwrap().summary;
         assert_eq!(
@@ -742,4 +742,53 @@ async fn an_engine_stopped_while_starting_stops() {
         let stopped = tokio::time::timeout(Duration::from_secs(10), engine.shutdown()).await;
         assert!(stopped.is_ok(), "shutdown hung");
     }
+}
+
+/// VOI-8 (issue 13): a recording URL is webhook input; the call page is given one only from the
+/// signed-in server's or a provider's origin, and says "Recording unavailable" otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn voi8_a_recording_url_from_an_unknown_origin_is_withheld() {
+    let (_dir, server, desk, cache_path) = desk().await;
+    let engine = start_live(&server.base, &desk, cache_path.clone()).await;
+    let mut calls = Vec::new();
+    for c in engine_conversations(&engine).await {
+        for item in cached_thread(&cache_path, c.id) {
+            if let ThreadItem::Call(call) = item {
+                calls.push(call.id);
+            }
+        }
+    }
+    assert!(calls.len() >= 2, "the seed has calls");
+    let (crafted, twilio) = (calls[0], calls[1]);
+    // As a forged recording callback would have left them in the server's database.
+    let db = server.db_url().trim_start_matches("sqlite://").to_string();
+    let conn = rusqlite::Connection::open(db).unwrap();
+    conn.busy_timeout(Duration::from_secs(5)).unwrap();
+    for (id, url) in [
+        (crafted, "https://tracker.example/rec.mp3"),
+        (
+            twilio,
+            "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1",
+        ),
+    ] {
+        conn.execute(
+            "UPDATE calls SET recording_url = ?1, recording_secs = 12 WHERE id = ?2",
+            rusqlite::params![url, id],
+        )
+        .unwrap();
+    }
+
+    let view = engine.call(crafted).await.unwrap();
+    assert!(view.recording_unavailable);
+    assert_eq!(view.call.recording_url, None, "never handed to the page");
+    let resolved = engine.resolve_call(crafted).await.unwrap();
+    assert_eq!(resolved.recording_url, None, "nor through Mark resolved");
+
+    let view = engine.call(twilio).await.unwrap();
+    assert!(!view.recording_unavailable);
+    assert_eq!(
+        view.call.recording_url.as_deref(),
+        Some("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1")
+    );
+    engine.shutdown().await;
 }

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use inbox_client::api::Api;
-use inbox_client::{Engine, EngineConfig};
+use inbox_client::{Engine, EngineConfig, Transport};
 use inbox_core::api::{ConversationQuery, LoginResponse};
 use inbox_core::range::RangePreset;
 use inbox_core::ConversationSummary;
@@ -86,6 +86,11 @@ impl ServerProc {
         }
     }
 
+    /// `127.0.0.1:PORT`, for a proxy in front.
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
     pub fn db_url(&self) -> String {
         format!("sqlite://{}", self.db.display())
     }
@@ -97,8 +102,15 @@ impl Drop for ServerProc {
     }
 }
 
+/// The system's trust store only: enough for the plain loopback server.
+pub fn system_transport() -> Transport {
+    Transport::new(None).unwrap()
+}
+
 pub async fn login(base: &str, email: &str) -> LoginResponse {
-    Api::login(base, email, PASSWORD).await.unwrap()
+    Api::login(&system_transport(), base, email, PASSWORD)
+        .await
+        .unwrap()
 }
 
 pub fn engine_config(base: &str, login: &LoginResponse, cache: PathBuf) -> EngineConfig {
@@ -170,7 +182,7 @@ pub async fn get(base: &str, token: &str, path: &str) -> Value {
 
 /// Every conversation as the server has it now (snapshot pages).
 pub async fn server_conversations(base: &str, token: &str) -> (i64, Vec<ConversationSummary>) {
-    let api = Api::new(base, token);
+    let api = Api::new(base, token, &system_transport());
     let mut after = None;
     let mut all = Vec::new();
     let mut seq = None;
