@@ -18,6 +18,8 @@ async fn list_holds_still_under_the_pointer_while_messages_arrive() {
     let stack = Stack::start_with_customers(Some(RATE)).await;
     let app = signed_in(&stack, "list-hold", DESK).await;
     app.click("button[data-range=\"all_time\"]").await;
+    app.wait_text("#showing", "says All time", |t| t == "Showing: All time")
+        .await;
     app.wait("#connection[data-state=\"live\"]").await;
     let before = eventually("a full first page", WAIT, || async {
         let ids = app.row_ids().await;

@@ -192,6 +192,9 @@ impl Inbox {
         match action {
             Action::ListRequested(key) => {
                 if self.list.key.as_ref() != Some(&key) {
+                    // The rows' element gives way to "Loading…" and never reports the pointer
+                    // leaving it: the new list starts free (LST-13).
+                    self.hold.pointer = false;
                     self.list = ListState {
                         key: Some(key),
                         loading: true,
@@ -846,6 +849,7 @@ mod tests {
         };
         inbox.apply(Action::ListRequested(today));
         assert!(inbox.list.queued.is_none());
+        assert!(!inbox.hold.pointer, "the new list's rows start free");
     }
 
     fn with_header(inbox: &mut Inbox, id: Id, unread: u32) {

@@ -195,15 +195,20 @@ impl App {
     /// Moves the mouse to the centre of `css`, as a person does, and returns that point (in
     /// the viewport's pixels).
     pub async fn hover(&self, css: &str) -> (f64, f64) {
-        self.wait(css).await;
-        let centre = self
-            .js(
-                "const r = document.querySelector(arguments[0]).getBoundingClientRect(); \
-                 return [Math.round(r.left + r.width / 2), Math.round(r.top + r.height / 2)];",
-                vec![json!(css)],
-            )
+        // Re-rendering lists may replace the element between a look and the next: retry.
+        let (x, y) = self
+            .until(&format!("`{css}` on screen"), || async {
+                let centre = self
+                    .js(
+                        "const e = document.querySelector(arguments[0]); if (!e) return null; \
+                         const r = e.getBoundingClientRect(); \
+                         return [Math.round(r.left + r.width / 2), Math.round(r.top + r.height / 2)];",
+                        vec![json!(css)],
+                    )
+                    .await;
+                Some((centre[0].as_f64()?, centre[1].as_f64()?))
+            })
             .await;
-        let (x, y) = (centre[0].as_f64().unwrap(), centre[1].as_f64().unwrap());
         self.pointer(vec![PointerAction::MoveTo {
             duration: None,
             x,
