@@ -517,7 +517,13 @@ impl Server {
     /// A second instance with a last change to its state.
     pub async fn peer_with(&self, configure: impl FnOnce(&mut AppState)) -> Server {
         let store = store::open(&self.db.url).await.unwrap();
-        Server::serve(Arc::clone(&self.db), store, configure, ServeConfig::default()).await
+        Server::serve(
+            Arc::clone(&self.db),
+            store,
+            configure,
+            ServeConfig::default(),
+        )
+        .await
     }
 
     async fn serve(
