@@ -439,6 +439,13 @@ async fn serve(
     let spool = Spool::open(spool_dir, listen)
         .with_context(|| format!("opening the webhook spool in {}", spool_dir.display()))?;
     tracing::info!(spool = %spool.path().display(), "webhook spool");
+    for (other, waiting) in spool.others_waiting() {
+        tracing::error!(
+            spool = %other.display(),
+            waiting,
+            "another listen address's webhook spool holds requests already answered 200; start an instance with that address (INBOX_LISTEN) to replay them"
+        );
+    }
     state.spool = Some(Arc::new(spool));
     spool::start_replay(state.clone(), std::time::Duration::from_secs(5));
     let app = inbox_server::app(state);

@@ -3,6 +3,7 @@
 //! send one given message (with a given provider id, so a retry is the provider's redelivery).
 //!
 //! - `POST /sim/faults` `{ "fault": "none"|"error"|"timeout"|"slow", "count": N }` → 204
+//! - `GET /sim/faults` → `{ "met": { "error": N, … } }`: how many sends met each fault
 //! - `GET /sim/sent` → `{ "sent": [{ "provider", "id", "body" }] }`, oldest first, all of them
 //! - `POST /sim/inbound` `{ "channel": "sms"|"whatsapp", "from": "+44…", "body", "id" }` →
 //!   `{ "status": <the server's HTTP status, 0 when unreachable> }`
@@ -58,6 +59,11 @@ pub async fn set_fault(State(sim): State<Arc<Sim>>, Json(r): Json<FaultRequest>)
     tracing::info!(fault = ?r.fault, count = r.count, "fault set for the next sends");
     sim.set_fault(r.fault, r.count);
     StatusCode::NO_CONTENT
+}
+
+/// `GET /sim/faults`
+pub async fn faults_met(State(sim): State<Arc<Sim>>) -> Json<serde_json::Value> {
+    Json(json!({ "met": sim.faults_met() }))
 }
 
 /// `GET /sim/sent`

@@ -45,7 +45,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
             post(meta_api::messages),
         )
         .route("/healthz", get(|| async { "ok" }))
-        .route("/sim/faults", post(admin::set_fault))
+        .route("/sim/faults", post(admin::set_fault).get(admin::faults_met))
         .route("/sim/sent", get(admin::sent))
         .route("/sim/inbound", post(admin::inbound))
         .with_state(sim)

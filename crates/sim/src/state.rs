@@ -45,11 +45,16 @@ pub struct Sim {
     ledger: Mutex<Vec<(String, String, String)>>,
     /// The fault the next sends meet, and how many more sends meet it.
     fault: Mutex<(SendFault, u32)>,
+    /// How many sends met each fault since start (`GET /sim/faults`): what a campaign injected,
+    /// as opposed to what it armed.
+    met: Mutex<std::collections::BTreeMap<SendFault, u64>>,
 }
 
 /// What a fake send API does to a send instead of answering at once (set through
 /// `POST /sim/faults`; see [`crate::admin`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Deserialize, serde::Serialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum SendFault {
     /// Answer at once (no fault).
@@ -78,6 +83,7 @@ impl Sim {
             sent: Mutex::new(Vec::new()),
             ledger: Mutex::new(Vec::new()),
             fault: Mutex::new((SendFault::None, 0)),
+            met: Mutex::default(),
             poster,
             summary,
             config,
@@ -158,7 +164,18 @@ impl Sim {
             return SendFault::None;
         }
         f.1 -= 1;
+        *self
+            .met
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(f.0)
+            .or_default() += 1;
         f.0
+    }
+
+    /// How many sends met each fault since start.
+    pub fn faults_met(&self) -> std::collections::BTreeMap<SendFault, u64> {
+        self.met.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// The sends the fake APIs accepted, oldest first (the last thousand).

@@ -17,6 +17,8 @@ pub struct Inbound {
     pub provider_id: String,
     /// The server answered the webhook 2xx (the provider stops redelivering).
     pub accepted: bool,
+    /// The server answered an SMS webhook 5xx: Twilio does not retry it, so it is lost.
+    pub answered_5xx: bool,
 }
 
 /// One reply written by staff through the REST API, identified by its unique body and client id.
@@ -154,6 +156,14 @@ pub fn check(
         (lost, doubled)
     };
     for m in inbound {
+        if m.answered_5xx {
+            f.note(
+                "inbound SMS answered 5xx (Twilio does not retry: lost)",
+                format!("{:?}", m.body),
+            );
+            f.lost += 1;
+            continue;
+        }
         if !m.accepted {
             f.note(
                 "inbound never accepted by the server",
@@ -290,6 +300,7 @@ mod tests {
             from: "+447700955001".into(),
             provider_id: format!("SM{body}"),
             accepted: true,
+            answered_5xx: false,
         }
     }
 
@@ -363,6 +374,10 @@ mod tests {
         );
         // i1 not stored, i2 missing from engine 1, r2 never reached the provider.
         assert_eq!(f.lost, 3, "{:?}", f.problems);
+        let mut dropped = inbound("i4");
+        (dropped.accepted, dropped.answered_5xx) = (false, true);
+        let g = check(&[dropped], &[], &[], &HashMap::new(), &[], 0);
+        assert_eq!(g.lost, 1, "an SMS answered 5xx is lost, not merely unaccepted");
         // i3 stored twice, r1 sent twice, r3 failed although the provider took it.
         assert_eq!(f.duplicated, 3, "{:?}", f.problems);
         assert_eq!(f.by_kind["reply sent to the provider more than once"], 1);

@@ -65,12 +65,21 @@ pub async fn resolve(
     let Some(session) = state.store.session(token_hash, now).await? else {
         return Ok(Err(Ended::Unknown));
     };
+    // Recording the use (and deleting an idle session) are writes that a read must not depend
+    // on: with the database locked or read-only for a moment, every request and every sync
+    // socket would fail although everything they read is there. A missed write is only a
+    // slightly older `last_seen_at`; an idle session that could not be deleted is refused
+    // anyway and deleted at its next use.
     if is_idle(session.last_seen_at, now, state.session_idle) {
-        state.store.delete_session(token_hash).await?;
+        if let Err(e) = state.store.delete_session(token_hash).await {
+            tracing::warn!(error = %e, "could not delete an idle session; it stays refused");
+        }
         return Ok(Err(Ended::Idle(state.session_idle)));
     }
     if now - session.last_seen_at >= touch_every(state.session_idle) {
-        state.store.touch_session(token_hash, now).await?;
+        if let Err(e) = state.store.touch_session(token_hash, now).await {
+            tracing::warn!(error = %e, "could not record a session's use; it goes on");
+        }
     }
     Ok(Ok(session))
 }

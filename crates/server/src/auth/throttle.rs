@@ -1,6 +1,10 @@
-//! Sign-in throttling (issue 13). Per account: five wrong passwords are free, then the account
-//! waits 1 s, 2 s, 4 s … (at most 15 minutes) between tries, answered `429` with `Retry-After`;
-//! signing in resets it. Per client address only behind configured trusted proxies
+//! Sign-in throttling (issue 13). Per account and client address: five wrong passwords are free,
+//! then that pair waits 1 s, 2 s, 4 s … (at most 15 minutes) between tries, answered `429` with
+//! `Retry-After`; signing in resets it. Keying on the pair means a stranger guessing from
+//! elsewhere cannot lock the garage's own desks out of an account. Per account alone, a much
+//! larger allowance (50) with waits of at most a minute slows a guesser that spreads over many
+//! addresses without ever locking the account for long. Per client address only behind
+//! configured trusted proxies
 //! (`INBOX_TRUSTED_PROXIES`), since a whole garage shares one public address and without them
 //! every client of a reverse proxy looks like the proxy: 100 failures free, then the same
 //! back-off. Password hashing (argon2, ~19 MiB and tens of milliseconds each) runs in a bounded
@@ -17,8 +21,12 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use crate::error::AppError;
 use crate::limit::{retry_after_secs, Backoff};
 
-/// Wrong passwords an account may try before it is made to wait.
+/// Wrong passwords one client address may try for an account before it is made to wait.
 pub const ACCOUNT_FREE_FAILURES: u32 = 5;
+/// Wrong passwords for an account from all addresses together before every try waits.
+pub const ACCOUNT_TOTAL_FREE_FAILURES: u32 = 50;
+/// The longest wait the account-wide allowance imposes: it slows, it never locks out.
+pub const ACCOUNT_TOTAL_MAX_BACKOFF: Duration = Duration::from_secs(60);
 /// Failed sign-ins one client address may make before it is made to wait.
 pub const ADDRESS_FREE_FAILURES: u32 = 100;
 /// The longest wait, and how long after its last failure a key is forgotten.
@@ -54,7 +62,20 @@ impl std::str::FromStr for Cidr {
                 .ok_or_else(|| format!("{s:?} has a bad prefix length"))?,
             None => max,
         };
-        Ok(Cidr { addr, prefix })
+        // An IPv4-mapped network (`::ffff:10.0.0.0/104`, as dual-stack listeners log peers) is
+        // the IPv4 network it maps: peers are compared as IPv4 too.
+        match addr {
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => {
+                    let prefix = prefix
+                        .checked_sub(96)
+                        .ok_or_else(|| format!("{s:?} is an IPv4-mapped network shorter than /96"))?;
+                    Ok(Cidr { addr: IpAddr::V4(v4), prefix })
+                }
+                None => Ok(Cidr { addr, prefix }),
+            },
+            IpAddr::V4(_) => Ok(Cidr { addr, prefix }),
+        }
     }
 }
 
@@ -73,8 +94,11 @@ impl Cidr {
         if width != ip_width {
             return false;
         }
-        let host_bits = width - u32::from(self.prefix);
-        host_bits >= width || (net >> host_bits) == (ip >> host_bits)
+        match width.checked_sub(u32::from(self.prefix)) {
+            Some(host_bits) if host_bits < width => (net >> host_bits) == (ip >> host_bits),
+            Some(_) => true,
+            None => false,
+        }
     }
 }
 
@@ -87,18 +111,20 @@ pub fn parse_trusted_proxies(list: &str) -> Result<Vec<Cidr>, String> {
 }
 
 /// The client's address: the peer, or, when the peer is a trusted proxy, the nearest address in
-/// `X-Forwarded-For` that is not one (read from the right, as each proxy appends).
-pub fn client_address(trusted: &[Cidr], peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+/// `X-Forwarded-For` that is not one (read from the right, as each proxy appends). `None` when a
+/// trusted proxy forwarded no readable address (a proxy set up without the header): the caller
+/// must not then count every client of that proxy as one.
+pub fn client_address(trusted: &[Cidr], peer: IpAddr, headers: &HeaderMap) -> Option<IpAddr> {
     let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
     if !is_trusted(peer) {
-        return peer;
+        return Some(peer);
     }
     let forwarded: Vec<IpAddr> = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse().ok())
+        .filter_map(forwarded_ip)
         .collect();
     forwarded
         .iter()
@@ -106,11 +132,29 @@ pub fn client_address(trusted: &[Cidr], peer: IpAddr, headers: &HeaderMap) -> Ip
         .copied()
         .find(|ip| !is_trusted(*ip))
         .or_else(|| forwarded.first().copied())
-        .unwrap_or(peer)
+}
+
+/// One `X-Forwarded-For` entry: `203.0.113.9`, `203.0.113.9:5123`, `2001:db8::1` or
+/// `[2001:db8::1]:5123`.
+fn forwarded_ip(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| {
+            entry
+                .strip_prefix('[')
+                .and_then(|e| e.strip_suffix(']'))
+                .and_then(|e| e.parse().ok())
+        })
 }
 
 pub struct LoginThrottle {
+    /// Keyed by account and client address.
     accounts: Backoff,
+    /// Keyed by account alone: the generous allowance against spread-out guessing.
+    account_totals: Backoff,
     addresses: Backoff,
     /// Empty: no per-address limit.
     pub trusted_proxies: Vec<Cidr>,
@@ -125,9 +169,11 @@ impl Default for LoginThrottle {
     }
 }
 
-/// What a sign-in is throttled by: the account's key and, behind trusted proxies, the address.
+/// What a sign-in is throttled by: the account, the account from this client, and, behind
+/// trusted proxies, the client's address.
 pub struct Attempt {
     account: String,
+    account_from_client: String,
     address: Option<String>,
 }
 
@@ -139,6 +185,12 @@ impl LoginThrottle {
                 ACCOUNT_FREE_FAILURES,
                 Duration::from_secs(1),
                 MAX_BACKOFF,
+                MAX_BACKOFF,
+            ),
+            account_totals: Backoff::new(
+                ACCOUNT_TOTAL_FREE_FAILURES,
+                Duration::from_secs(1),
+                ACCOUNT_TOTAL_MAX_BACKOFF,
                 MAX_BACKOFF,
             ),
             addresses: Backoff::new(
@@ -166,18 +218,22 @@ impl LoginThrottle {
         peer: Option<SocketAddr>,
         headers: &HeaderMap,
     ) -> Result<Attempt, AppError> {
+        let account = email.trim().to_lowercase();
+        let client = peer.and_then(|p| client_address(&self.trusted_proxies, p.ip(), headers));
         let attempt = Attempt {
-            account: email.trim().to_lowercase(),
-            address: match (self.trusted_proxies.is_empty(), peer) {
-                (false, Some(peer)) => {
-                    Some(client_address(&self.trusted_proxies, peer.ip(), headers).to_string())
-                }
-                _ => None,
+            account_from_client: match client {
+                Some(ip) => format!("{account} {ip}"),
+                None => account.clone(),
             },
+            address: client
+                .filter(|_| !self.trusted_proxies.is_empty())
+                .map(|ip| ip.to_string()),
+            account,
         };
         let now = Instant::now();
         let wait = [
-            self.accounts.blocked(&attempt.account, now),
+            self.accounts.blocked(&attempt.account_from_client, now),
+            self.account_totals.blocked(&attempt.account, now),
             attempt
                 .address
                 .as_deref()
@@ -197,15 +253,18 @@ impl LoginThrottle {
 
     pub fn failed(&self, attempt: &Attempt) {
         let now = Instant::now();
-        self.accounts.fail(&attempt.account, now);
+        self.accounts.fail(&attempt.account_from_client, now);
+        self.account_totals.fail(&attempt.account, now);
         if let Some(a) = &attempt.address {
             self.addresses.fail(a, now);
         }
     }
 
-    /// A successful sign-in clears its account (not its address: others may share it).
+    /// A successful sign-in clears its account from this client, and the account-wide count
+    /// (not the address: others may share it).
     pub fn succeeded(&self, attempt: &Attempt) {
-        self.accounts.succeed(&attempt.account);
+        self.accounts.succeed(&attempt.account_from_client);
+        self.account_totals.succeed(&attempt.account);
     }
 
     /// A slot to hash in, or 503 when none frees up within `HASH_QUEUE_WAIT`.
@@ -245,6 +304,13 @@ mod tests {
         let all: Cidr = "0.0.0.0/0".parse().unwrap();
         assert!(all.contains(ip("192.0.2.1")));
         assert!("10.0.0.0/33".parse::<Cidr>().is_err());
+        // An IPv4-mapped entry is its IPv4 network, not "every IPv4 address".
+        let mapped: Cidr = "::ffff:127.0.0.1".parse().unwrap();
+        assert!(mapped.contains(ip("127.0.0.1")));
+        assert!(!mapped.contains(ip("192.0.2.1")));
+        let mapped_net: Cidr = "::ffff:10.0.0.0/104".parse().unwrap();
+        assert!(mapped_net.contains(ip("10.9.9.9")) && !mapped_net.contains(ip("11.0.0.1")));
+        assert!("::ffff:10.0.0.0/90".parse::<Cidr>().is_err());
         assert!(parse_trusted_proxies("nonsense").is_err());
         assert_eq!(parse_trusted_proxies(" ").unwrap(), vec![]);
     }
@@ -260,16 +326,64 @@ mod tests {
         // Through two trusted hops: the nearest untrusted address, not the spoofable leftmost.
         assert_eq!(
             client_address(&trusted, ip("127.0.0.1"), &h),
-            ip("198.51.100.7")
+            Some(ip("198.51.100.7"))
         );
         // A direct client cannot claim an address.
         assert_eq!(
             client_address(&trusted, ip("192.0.2.50"), &h),
-            ip("192.0.2.50")
+            Some(ip("192.0.2.50"))
         );
+        // A trusted proxy that forwards nothing names no client: not the proxy itself.
         assert_eq!(
             client_address(&trusted, ip("127.0.0.1"), &HeaderMap::new()),
-            ip("127.0.0.1")
+            None
         );
+        // Ports and brackets, as some proxies write them.
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "203.0.113.9:5123".parse().unwrap());
+        assert_eq!(
+            client_address(&trusted, ip("127.0.0.1"), &h),
+            Some(ip("203.0.113.9"))
+        );
+        h.insert("x-forwarded-for", "[2001:db8::1]:443".parse().unwrap());
+        assert_eq!(
+            client_address(&trusted, ip("127.0.0.1"), &h),
+            Some(ip("2001:db8::1"))
+        );
+    }
+
+    fn peer(s: &str) -> Option<SocketAddr> {
+        Some(SocketAddr::new(ip(s), 40_000))
+    }
+
+    #[test]
+    fn a_stranger_guessing_cannot_lock_the_garage_out_of_an_account() {
+        let throttle = LoginThrottle::new(1, Vec::new());
+        let h = HeaderMap::new();
+        for _ in 0..ACCOUNT_FREE_FAILURES + 1 {
+            let a = throttle.check("Frontdesk@x.test", peer("198.51.100.66"), &h).unwrap();
+            throttle.failed(&a);
+        }
+        assert!(throttle.check("frontdesk@x.test", peer("198.51.100.66"), &h).is_err());
+        // The garage's own desk, at another address, is not held back.
+        assert!(throttle.check("frontdesk@x.test", peer("203.0.113.9"), &h).is_ok());
+    }
+
+    #[test]
+    fn guessing_spread_over_many_addresses_is_slowed_account_wide() {
+        let throttle = LoginThrottle::new(1, Vec::new());
+        let h = HeaderMap::new();
+        for i in 0..ACCOUNT_TOTAL_FREE_FAILURES + 1 {
+            let a = throttle
+                .check("owner@x.test", peer(&format!("198.51.{}.{}", i / 200, i % 200 + 1)), &h)
+                .unwrap();
+            throttle.failed(&a);
+        }
+        match throttle.check("owner@x.test", peer("203.0.113.9"), &h) {
+            Err(AppError::RateLimited { retry_after, .. }) => {
+                assert!(retry_after <= ACCOUNT_TOTAL_MAX_BACKOFF.as_secs())
+            }
+            _ => panic!("the account-wide allowance is spent: every try waits"),
+        }
     }
 }

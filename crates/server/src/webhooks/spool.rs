@@ -9,6 +9,12 @@
 //! meanwhile append to a fresh file; what still fails is appended back. A crash in between leaves
 //! the `.replaying` file, which the next replay takes first: at worst a request is replayed
 //! twice, which changes nothing.
+//!
+//! A handler that has not answered within `HANDLER_DEADLINE` (a database that hangs rather than
+//! fails: PostgreSQL unreachable, SQLite locked by a backup) is spooled too, because Twilio gives
+//! up after 15 s and does not retry. The handler runs as a task of its own and may still commit
+//! later; the replay then finds the message stored and changes nothing. A request the handler
+//! refuses on replay (4xx) is kept in a dead-letter file beside the spool, never dropped.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -29,6 +35,23 @@ use crate::state::AppState;
 /// flood while the database is down cannot fill the disk.
 pub const MAX_SPOOL_BYTES: u64 = 256 * 1024 * 1024;
 
+/// How long a spoolable webhook's handler may take before the request is spooled and answered:
+/// well inside Twilio's 15 s webhook timeout.
+pub const HANDLER_DEADLINE: Duration = Duration::from_secs(8);
+
+tokio::task_local! {
+    /// While a spooled request is replayed: when it first arrived, so that a message that waited
+    /// in the spool keeps its place in the thread.
+    static RECEIVED_AT: chrono::DateTime<chrono::Utc>;
+}
+
+/// When the request being handled arrived: its first arrival for a replay, else now.
+pub fn received_at(state: &AppState) -> chrono::DateTime<chrono::Utc> {
+    RECEIVED_AT
+        .try_with(|at| *at)
+        .unwrap_or_else(|_| state.clock.now())
+}
+
 /// The headers a replay needs: the signatures and the body's type.
 const KEPT_HEADERS: [&str; 3] = ["x-twilio-signature", "x-hub-signature-256", "content-type"];
 
@@ -40,10 +63,15 @@ pub struct Entry {
     pub headers: Vec<(String, String)>,
     /// The raw body, base64.
     pub body: String,
+    /// When it first arrived (milliseconds since the epoch); absent in older spool files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_at_ms: Option<i64>,
 }
 
 pub struct Spool {
     path: PathBuf,
+    /// How long a handler may take before its request is spooled (`HANDLER_DEADLINE`).
+    deadline: Duration,
     /// Appends and the replay's file moves take turns.
     lock: Mutex<()>,
 }
@@ -64,8 +92,15 @@ impl Spool {
             .collect();
         Ok(Spool {
             path: dir.join(format!("webhook-spool-{name}.jsonl")),
+            deadline: HANDLER_DEADLINE,
             lock: Mutex::new(()),
         })
+    }
+
+    /// Another handler deadline (tests use a short one).
+    pub fn with_deadline(mut self, deadline: Duration) -> Spool {
+        self.deadline = deadline;
+        self
     }
 
     pub fn path(&self) -> &Path {
@@ -76,6 +111,11 @@ impl Spool {
         self.path.with_extension("jsonl.replaying")
     }
 
+    /// Where requests refused on replay are kept for a person to look at.
+    pub fn refused_path(&self) -> PathBuf {
+        self.path.with_extension("refused.jsonl")
+    }
+
     fn guard(&self) -> std::io::Result<std::sync::MutexGuard<'_, ()>> {
         self.lock
             .lock()
@@ -84,30 +124,8 @@ impl Spool {
 
     /// Appends entries and waits until they are on disk.
     fn append_blocking(&self, entries: &[Entry]) -> std::io::Result<()> {
-        if entries.is_empty() {
-            return Ok(());
-        }
         let _g = self.guard()?;
-        let size = std::fs::metadata(&self.path).map_or(0, |m| m.len());
-        if size > MAX_SPOOL_BYTES {
-            return Err(std::io::Error::other("the webhook spool is full"));
-        }
-        let created = size == 0 && !self.path.exists();
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.path)?;
-        let mut buf = Vec::new();
-        for e in entries {
-            serde_json::to_writer(&mut buf, e)?;
-            buf.push(b'\n');
-        }
-        file.write_all(&buf)?;
-        file.sync_data()?;
-        if created {
-            sync_dir(&self.path);
-        }
-        Ok(())
+        append_lines(&self.path, entries, MAX_SPOOL_BYTES)
     }
 
     /// Appends one request, durably, before the provider is told it arrived.
@@ -150,6 +168,40 @@ impl Spool {
         Ok(())
     }
 
+    /// Other instances' spools in the same folder that hold requests: each spool is replayed
+    /// only by the instance listening on its address, so one left behind by a changed
+    /// `INBOX_LISTEN` must be pointed out.
+    pub fn others_waiting(&self) -> Vec<(PathBuf, usize)> {
+        let Some(dir) = self.path.parent() else {
+            return Vec::new();
+        };
+        let Ok(read) = std::fs::read_dir(dir) else {
+            return Vec::new();
+        };
+        let mut found: Vec<(PathBuf, usize)> = read
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                name.starts_with("webhook-spool-")
+                    && (name.ends_with(".jsonl") || name.ends_with(".jsonl.replaying"))
+                    && !name.ends_with(".refused.jsonl")
+                    && *p != self.path
+                    && *p != self.replaying_path()
+            })
+            .filter_map(|p| {
+                let n = std::fs::read_to_string(&p)
+                    .ok()?
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .count();
+                (n > 0).then_some((p, n))
+            })
+            .collect();
+        found.sort();
+        found
+    }
+
     /// How many requests wait in the spool.
     pub fn pending(&self) -> std::io::Result<usize> {
         let _g = self.guard()?;
@@ -163,6 +215,39 @@ impl Spool {
         }
         Ok(n)
     }
+}
+
+/// Appends entries as JSON lines to `path` and waits until they are on disk. A write that fails
+/// part-way (a full disk) is cut back off, so that the torn line cannot swallow the next entry,
+/// which would already have been answered 200.
+fn append_lines(path: &Path, entries: &[Entry], cap: u64) -> std::io::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let size = std::fs::metadata(path).map_or(0, |m| m.len());
+    if size > cap {
+        return Err(std::io::Error::other("the webhook spool is full"));
+    }
+    let created = size == 0 && !path.exists();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let mut buf = Vec::new();
+    for e in entries {
+        serde_json::to_writer(&mut buf, e)?;
+        buf.push(b'\n');
+    }
+    if let Err(e) = file.write_all(&buf).and_then(|()| file.sync_data()) {
+        if let Err(cut) = file.set_len(size) {
+            tracing::error!(error = %cut, "could not cut a torn write off the webhook spool");
+        }
+        return Err(e);
+    }
+    if created {
+        sync_dir(path);
+    }
+    Ok(())
 }
 
 /// Makes a created, renamed or removed file's directory entry durable.
@@ -220,18 +305,29 @@ pub async fn durable(State(state): State<AppState>, req: Request, next: Next) ->
                 .map(|v| (h.to_string(), v.to_string()))
         })
         .collect();
-    let res = next
-        .run(Request::from_parts(parts, Body::from(bytes.clone())))
-        .await;
-    if !res.status().is_server_error() {
-        return res;
-    }
+    let received_at = state.clock.now();
+    // A task of its own: it finishes even when the provider hangs up, and a slow one is spooled
+    // at the deadline instead of outliving the provider's patience.
+    let mut handler = tokio::spawn(next.run(Request::from_parts(parts, Body::from(bytes.clone()))));
+    let failed = match tokio::time::timeout(spool.deadline, &mut handler).await {
+        Ok(Ok(res)) if !res.status().is_server_error() => return res,
+        Ok(Ok(res)) => res,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "webhook handler panicked");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+        Err(_) => {
+            tracing::warn!(path = %uri.path(), "webhook handler is slow; spooling the request");
+            (StatusCode::SERVICE_UNAVAILABLE, "the database is slow").into_response()
+        }
+    };
     let entry = Entry {
         uri: uri
             .path_and_query()
             .map_or_else(|| uri.path().to_string(), |p| p.as_str().to_string()),
         headers,
         body: base64::engine::general_purpose::STANDARD.encode(&bytes),
+        received_at_ms: Some(received_at.timestamp_millis()),
     };
     match spool.append(entry).await {
         Ok(()) => {
@@ -240,7 +336,7 @@ pub async fn durable(State(state): State<AppState>, req: Request, next: Next) ->
         }
         Err(e) => {
             tracing::error!(error = %e, "webhook could not be spooled either");
-            res
+            failed
         }
     }
 }
@@ -281,7 +377,13 @@ async fn replay_one(state: &AppState, e: &Entry) -> Response {
     }
     let s = State(state.clone());
     let o = OriginalUri(uri.clone());
-    match uri.path() {
+    let at = e
+        .received_at_ms
+        .and_then(chrono::DateTime::from_timestamp_millis)
+        .unwrap_or_else(|| state.clock.now());
+    RECEIVED_AT
+        .scope(at, async move {
+            match uri.path() {
         "/webhooks/twilio/sms" => twilio::sms(s, o, headers, body).await,
         "/webhooks/twilio/status" => twilio::status(s, o, headers, body).await,
         "/webhooks/twilio/voice/status" => twilio::voice_status(s, o, headers, body).await,
@@ -289,11 +391,15 @@ async fn replay_one(state: &AppState, e: &Entry) -> Response {
         "/webhooks/twilio/voice/transcription" => twilio::transcription(s, o, headers, body).await,
         "/webhooks/whatsapp" => whatsapp::notification(s, headers, body).await,
         _ => StatusCode::NOT_FOUND.into_response(),
-    }
+            }
+        })
+        .await
 }
 
 /// Replays what the spool holds; returns (stored, still waiting). A request its handler
-/// refuses (4xx: a bad signature, say) is dropped with a warning: replaying cannot fix it.
+/// refuses (4xx: a signature that no longer verifies after the auth token was rotated, say) is
+/// moved to the dead-letter file (`refused_path`) with an error: replaying cannot fix it, and a
+/// person may.
 pub async fn replay(state: &AppState) -> std::io::Result<(usize, usize)> {
     let Some(spool) = state.spool.clone() else {
         return Ok((0, 0));
@@ -310,6 +416,7 @@ pub async fn replay(state: &AppState) -> std::io::Result<(usize, usize)> {
             .map(|()| (0, 0));
     }
     let mut left = Vec::new();
+    let mut refused = Vec::new();
     let mut stored = 0;
     for e in entries {
         let status = replay_one(state, &e).await.status();
@@ -318,13 +425,20 @@ pub async fn replay(state: &AppState) -> std::io::Result<(usize, usize)> {
         } else if status.is_success() {
             stored += 1;
         } else {
-            tracing::warn!(uri = %e.uri, %status, "spooled webhook refused on replay; dropped");
+            tracing::error!(uri = %e.uri, %status, "spooled webhook refused on replay; kept in the dead-letter file");
+            refused.push(e);
         }
     }
     let waiting = left.len();
-    tokio::task::spawn_blocking(move || spool.finish_blocking(&left))
-        .await
-        .map_err(std::io::Error::other)??;
+    tokio::task::spawn_blocking(move || {
+        {
+            let _g = spool.guard()?;
+            append_lines(&spool.refused_path(), &refused, u64::MAX)?;
+        }
+        spool.finish_blocking(&left)
+    })
+    .await
+    .map_err(std::io::Error::other)??;
     if stored > 0 {
         tracing::info!(stored, waiting, "spooled webhooks replayed");
     }

@@ -135,7 +135,8 @@ pub async fn sms(
         body: text,
         provider: "twilio".into(),
         provider_id: msg.message_sid.clone(),
-        at: state.clock.now(),
+        // Its first arrival, when this is a replay from the spool.
+        at: super::spool::received_at(&state),
     };
     match state.store.ingest_message(account.org_id, inbound).await {
         Ok(_) => twiml(twiml_empty()),

@@ -79,8 +79,11 @@ pub async fn notification(
             Err(r) => return r,
         };
         let raw = format!("+{}", m.from_wa_id);
-        let at =
-            chrono::DateTime::from_timestamp(m.timestamp, 0).unwrap_or_else(|| state.clock.now());
+        // An unreadable timestamp (parsed leniently as 0) is not 1970: it is when it arrived.
+        let at = Some(m.timestamp)
+            .filter(|t| *t > 0)
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+            .unwrap_or_else(|| super::spool::received_at(&state));
         let inbound = NewInbound {
             channel: Channel::Whatsapp,
             from_number: Some(phone::normalize(&raw).unwrap_or(raw)),

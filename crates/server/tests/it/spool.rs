@@ -202,3 +202,98 @@ async fn whatsapp_messages_and_twilio_statuses_are_spooled_the_same_way() {
         .clone();
     assert_eq!(mine["status"], "delivered");
 }
+
+#[tokio::test]
+async fn an_inbound_sms_the_database_is_too_slow_for_is_spooled_at_the_deadline_and_stored_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Arc::new(
+        Spool::open(dir.path(), "127.0.0.1:0")
+            .unwrap()
+            .with_deadline(Duration::from_millis(300)),
+    );
+    let ours = Arc::clone(&spool);
+    let s = Server::start_with(move |state| {
+        state.spool = Some(ours);
+        spool::start_replay(state.clone(), Duration::from_millis(100));
+    })
+    .await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let text = "Stuck on the M6, will be late for the MOT";
+    let params = sms(&sid("SM", 905), ALICE_PHONE, text);
+    // The database hangs rather than fails (a backup holds its lock, or PostgreSQL is
+    // unreachable): without the deadline the webhook would outlive Twilio's 15 s and be lost.
+    let stall = s.db.stall().await;
+    let began = std::time::Instant::now();
+    let (status, body) = twilio(&s, "/webhooks/twilio/sms", &params, Some(TWILIO_TOKEN)).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(began.elapsed() < Duration::from_secs(5), "answered at the deadline");
+    assert_eq!(spool.pending().unwrap(), 1, "on disk before the answer");
+    stall.release().await;
+    // The slow handler may still commit, and the replay then changes nothing: exactly once.
+    until("the spool is empty", async || spool.pending().unwrap() == 0).await;
+    until("the text is stored", async || {
+        count_bodies(&c, conv::ALICE, text).await == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(count_bodies(&c, conv::ALICE, text).await, 1, "exactly once");
+}
+
+#[tokio::test]
+async fn a_spooled_sms_keeps_the_time_it_arrived() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, spool) = spooling(dir.path()).await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let text = "Can I drop it off at 8?";
+    s.db.refuse("INSERT", "messages").await;
+    let arrived = now();
+    let (status, _) = twilio(
+        &s,
+        "/webhooks/twilio/sms",
+        &sms(&sid("SM", 906), ALICE_PHONE, text),
+        Some(TWILIO_TOKEN),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // It waits in the spool for a while before the database takes it.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    s.db.allow("INSERT", "messages").await;
+    until("the spool is empty", async || spool.pending().unwrap() == 0).await;
+    let thread = c
+        .ok(&format!("/api/v1/conversations/{}/messages", conv::ALICE))
+        .await;
+    let stored = thread["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["body"] == text)
+        .unwrap()
+        .clone();
+    let at: chrono::DateTime<chrono::Utc> =
+        stored["created_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        (at - arrived).num_milliseconds().abs() < 1_000,
+        "stored at {at}, arrived at {arrived}: the time it arrived, not the replay's"
+    );
+}
+
+#[tokio::test]
+async fn a_spooled_webhook_refused_on_replay_is_kept_in_the_dead_letter_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_s, spool) = spooling(dir.path()).await;
+    // A request spooled under an auth token that was rotated since: its signature no longer
+    // verifies, so the replay is refused (403).
+    let body = "MessageSid=SM907&AccountSid=".to_string() + TWILIO_SID + "&Body=Rotated";
+    spool
+        .append(spool::Entry {
+            uri: "/webhooks/twilio/sms".into(),
+            headers: vec![("x-twilio-signature".into(), "c2lnbmVkIGJ5IHRoZSBvbGQgdG9rZW4=".into())],
+            body: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, body),
+            received_at_ms: Some(now().timestamp_millis()),
+        })
+        .await
+        .unwrap();
+    until("the replay has run", async || spool.pending().unwrap() == 0).await;
+    let kept = std::fs::read_to_string(spool.refused_path()).unwrap();
+    assert_eq!(kept.lines().count(), 1, "kept for a person, not dropped");
+}

@@ -107,6 +107,58 @@ impl TestDb {
     }
 }
 
+/// A lock held on the database that makes writes wait, as a backup or a hung database does.
+pub enum Stall {
+    Sqlite(std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>),
+    Postgres(sqlx::PgConnection),
+}
+
+impl Stall {
+    pub async fn release(self) {
+        match self {
+            Stall::Sqlite(go, thread) => {
+                go.send(()).unwrap();
+                tokio::task::spawn_blocking(move || thread.join().unwrap())
+                    .await
+                    .unwrap();
+            }
+            Stall::Postgres(mut conn) => {
+                sqlx::raw_sql("ROLLBACK").execute(&mut conn).await.unwrap();
+            }
+        }
+    }
+}
+
+impl TestDb {
+    /// Holds the database's write lock (SQLite) or an exclusive lock on `messages` (PostgreSQL)
+    /// until `release`: writes wait instead of failing.
+    pub async fn stall(&self) -> Stall {
+        if self.pg.is_some() {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&self.url).await.unwrap();
+            sqlx::raw_sql("BEGIN; LOCK TABLE messages IN ACCESS EXCLUSIVE MODE")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            return Stall::Postgres(conn);
+        }
+        let path = self.url.trim_start_matches("sqlite://").to_string();
+        let (go, wait) = std::sync::mpsc::channel();
+        let (locked, is_locked) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            let c = rusqlite::Connection::open(path).unwrap();
+            c.execute_batch("BEGIN IMMEDIATE").unwrap();
+            locked.send(()).unwrap();
+            let _ = wait.recv();
+            c.execute_batch("ROLLBACK").unwrap();
+        });
+        tokio::task::spawn_blocking(move || is_locked.recv().unwrap())
+            .await
+            .unwrap();
+        Stall::Sqlite(go, thread)
+    }
+}
+
 impl TestDb {
     /// From now on every `op` (INSERT, UPDATE or DELETE) on `table` fails, as on a database
     /// that turned read-only: a real storage error inside the store's own transaction.

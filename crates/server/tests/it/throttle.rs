@@ -127,6 +127,42 @@ async fn acc_per_address_limit_through_a_trusted_proxy() {
 }
 
 #[tokio::test]
+async fn acc_guessing_from_one_client_does_not_lock_the_account_for_the_others() {
+    let s = Server::start_with(|state| {
+        let trusted = parse_trusted_proxies("127.0.0.1/32").unwrap();
+        state.login = Arc::new(LoginThrottle::new(2, trusted));
+    })
+    .await;
+    let email = "frontdesk@fixture.test";
+    for _ in 0..5 {
+        let res = login(&s, email, "guess", Some("198.51.100.66")).await;
+        assert_eq!(res.status(), 401);
+    }
+    let res = login(&s, email, PASSWORD, Some("198.51.100.66")).await;
+    assert_eq!(res.status(), 429, "the guesser waits");
+    // The garage's own desk, behind the same proxy, still signs in.
+    let res = login(&s, email, PASSWORD, Some("203.0.113.9")).await;
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn acc_a_trusted_proxy_that_forwards_no_address_is_not_one_client() {
+    let s = Server::start_with(|state| {
+        let trusted = parse_trusted_proxies("127.0.0.1/32").unwrap();
+        state.login = Arc::new(LoginThrottle::new(2, trusted).address_free_failures(3));
+    })
+    .await;
+    // A proxy set up without X-Forwarded-For: failures on many accounts must not make every
+    // sign-in through it wait.
+    for i in 0..6 {
+        let res = login(&s, &format!("guess{i}@fixture.test"), "x", None).await;
+        assert_eq!(res.status(), 401);
+    }
+    let res = login(&s, "frontdesk@fixture.test", PASSWORD, None).await;
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
 async fn acc_password_hashing_runs_in_bounded_slots_and_the_api_stays_responsive() {
     let throttle = Arc::new(LoginThrottle::new(1, Vec::new()));
     let s = Server::start_with({

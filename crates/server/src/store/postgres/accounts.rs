@@ -254,7 +254,7 @@ impl AccountStore for PgStore {
     ) -> StoreResult<Option<SessionInfo>> {
         let mut c = self.conn().await?;
         let row: Option<(Id, i64, i64)> = sqlx::query_as(
-            "SELECT s.user_id, s.expires_at, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id
+            "SELECT s.user_id, s.expires_at, greatest(s.last_seen_at, s.created_at) FROM sessions s JOIN users u ON u.id = s.user_id
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active",
         )
         .bind(&token_hash[..])

@@ -212,7 +212,7 @@ impl AccountStore for SqliteStore {
         self.read(move |c| {
             let row = c
                 .prepare_cached(
-                    "SELECT s.user_id, s.expires_at, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id
+                    "SELECT s.user_id, s.expires_at, max(s.last_seen_at, s.created_at) FROM sessions s JOIN users u ON u.id = s.user_id
                      WHERE s.token_hash = ?1 AND s.expires_at > ?2 AND u.active = 1",
                 )?
                 .query_row(params![&token_hash[..], ms(now)], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))

@@ -65,26 +65,40 @@ impl From<rusqlite::Error> for StoreError {
 
 /// Interrupts the connection's running statements once `budget` has passed, unless dropped
 /// first. The statement then fails with `SQLITE_INTERRUPT` (`StoreError::TimedOut`) and the
-/// connection goes back to the pool unharmed; an interrupt that lands after the last statement
-/// is cleared by SQLite when the next one starts.
-pub(crate) struct Deadline(Option<tokio::task::JoinHandle<()>>);
+/// connection goes back to the pool unharmed. The timer interrupts only while holding the armed
+/// flag, and dropping clears the flag under the same lock, so an interrupt can never land on
+/// the next user's statement once the connection is back in the pool.
+pub(crate) struct Deadline {
+    armed: std::sync::Arc<std::sync::Mutex<bool>>,
+    timer: Option<tokio::task::JoinHandle<()>>,
+}
 
 impl Deadline {
     /// Must be called on a thread inside the runtime (the store's blocking tasks are).
     pub(crate) fn arm(conn: &Connection, budget: Duration) -> Deadline {
         let interrupt = conn.get_interrupt_handle();
-        Deadline(tokio::runtime::Handle::try_current().ok().map(|rt| {
+        let armed = std::sync::Arc::new(std::sync::Mutex::new(true));
+        let timer = tokio::runtime::Handle::try_current().ok().map(|rt| {
+            let armed = std::sync::Arc::clone(&armed);
             rt.spawn(async move {
                 tokio::time::sleep(budget).await;
-                interrupt.interrupt();
+                let armed = armed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if *armed {
+                    interrupt.interrupt();
+                }
             })
-        }))
+        });
+        Deadline { armed, timer }
     }
 }
 
 impl Drop for Deadline {
     fn drop(&mut self) {
-        if let Some(timer) = self.0.take() {
+        *self
+            .armed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = false;
+        if let Some(timer) = self.timer.take() {
             timer.abort();
         }
     }
