@@ -377,7 +377,10 @@ mod tests {
         let mut dropped = inbound("i4");
         (dropped.accepted, dropped.answered_5xx) = (false, true);
         let g = check(&[dropped], &[], &[], &HashMap::new(), &[], 0);
-        assert_eq!(g.lost, 1, "an SMS answered 5xx is lost, not merely unaccepted");
+        assert_eq!(
+            g.lost, 1,
+            "an SMS answered 5xx is lost, not merely unaccepted"
+        );
         // i3 stored twice, r1 sent twice, r3 failed although the provider took it.
         assert_eq!(f.duplicated, 3, "{:?}", f.problems);
         assert_eq!(f.by_kind["reply sent to the provider more than once"], 1);

@@ -67,10 +67,13 @@ impl std::str::FromStr for Cidr {
         match addr {
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
                 Some(v4) => {
-                    let prefix = prefix
-                        .checked_sub(96)
-                        .ok_or_else(|| format!("{s:?} is an IPv4-mapped network shorter than /96"))?;
-                    Ok(Cidr { addr: IpAddr::V4(v4), prefix })
+                    let prefix = prefix.checked_sub(96).ok_or_else(|| {
+                        format!("{s:?} is an IPv4-mapped network shorter than /96")
+                    })?;
+                    Ok(Cidr {
+                        addr: IpAddr::V4(v4),
+                        prefix,
+                    })
                 }
                 None => Ok(Cidr { addr, prefix }),
             },
@@ -361,12 +364,18 @@ mod tests {
         let throttle = LoginThrottle::new(1, Vec::new());
         let h = HeaderMap::new();
         for _ in 0..ACCOUNT_FREE_FAILURES + 1 {
-            let a = throttle.check("Frontdesk@x.test", peer("198.51.100.66"), &h).unwrap();
+            let a = throttle
+                .check("Frontdesk@x.test", peer("198.51.100.66"), &h)
+                .unwrap();
             throttle.failed(&a);
         }
-        assert!(throttle.check("frontdesk@x.test", peer("198.51.100.66"), &h).is_err());
+        assert!(throttle
+            .check("frontdesk@x.test", peer("198.51.100.66"), &h)
+            .is_err());
         // The garage's own desk, at another address, is not held back.
-        assert!(throttle.check("frontdesk@x.test", peer("203.0.113.9"), &h).is_ok());
+        assert!(throttle
+            .check("frontdesk@x.test", peer("203.0.113.9"), &h)
+            .is_ok());
     }
 
     #[test]
@@ -375,7 +384,11 @@ mod tests {
         let h = HeaderMap::new();
         for i in 0..ACCOUNT_TOTAL_FREE_FAILURES + 1 {
             let a = throttle
-                .check("owner@x.test", peer(&format!("198.51.{}.{}", i / 200, i % 200 + 1)), &h)
+                .check(
+                    "owner@x.test",
+                    peer(&format!("198.51.{}.{}", i / 200, i % 200 + 1)),
+                    &h,
+                )
                 .unwrap();
             throttle.failed(&a);
         }

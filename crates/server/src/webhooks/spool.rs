@@ -384,13 +384,15 @@ async fn replay_one(state: &AppState, e: &Entry) -> Response {
     RECEIVED_AT
         .scope(at, async move {
             match uri.path() {
-        "/webhooks/twilio/sms" => twilio::sms(s, o, headers, body).await,
-        "/webhooks/twilio/status" => twilio::status(s, o, headers, body).await,
-        "/webhooks/twilio/voice/status" => twilio::voice_status(s, o, headers, body).await,
-        "/webhooks/twilio/voice/recording" => twilio::recording(s, o, headers, body).await,
-        "/webhooks/twilio/voice/transcription" => twilio::transcription(s, o, headers, body).await,
-        "/webhooks/whatsapp" => whatsapp::notification(s, headers, body).await,
-        _ => StatusCode::NOT_FOUND.into_response(),
+                "/webhooks/twilio/sms" => twilio::sms(s, o, headers, body).await,
+                "/webhooks/twilio/status" => twilio::status(s, o, headers, body).await,
+                "/webhooks/twilio/voice/status" => twilio::voice_status(s, o, headers, body).await,
+                "/webhooks/twilio/voice/recording" => twilio::recording(s, o, headers, body).await,
+                "/webhooks/twilio/voice/transcription" => {
+                    twilio::transcription(s, o, headers, body).await
+                }
+                "/webhooks/whatsapp" => whatsapp::notification(s, headers, body).await,
+                _ => StatusCode::NOT_FOUND.into_response(),
             }
         })
         .await

@@ -226,7 +226,10 @@ async fn an_inbound_sms_the_database_is_too_slow_for_is_spooled_at_the_deadline_
     let began = std::time::Instant::now();
     let (status, body) = twilio(&s, "/webhooks/twilio/sms", &params, Some(TWILIO_TOKEN)).await;
     assert_eq!(status, 200, "{body}");
-    assert!(began.elapsed() < Duration::from_secs(5), "answered at the deadline");
+    assert!(
+        began.elapsed() < Duration::from_secs(5),
+        "answered at the deadline"
+    );
     assert_eq!(spool.pending().unwrap(), 1, "on disk before the answer");
     stall.release().await;
     // The slow handler may still commit, and the replay then changes nothing: exactly once.
@@ -269,8 +272,7 @@ async fn a_spooled_sms_keeps_the_time_it_arrived() {
         .find(|i| i["body"] == text)
         .unwrap()
         .clone();
-    let at: chrono::DateTime<chrono::Utc> =
-        stored["created_at"].as_str().unwrap().parse().unwrap();
+    let at: chrono::DateTime<chrono::Utc> = stored["created_at"].as_str().unwrap().parse().unwrap();
     assert!(
         (at - arrived).num_milliseconds().abs() < 1_000,
         "stored at {at}, arrived at {arrived}: the time it arrived, not the replay's"
@@ -287,7 +289,10 @@ async fn a_spooled_webhook_refused_on_replay_is_kept_in_the_dead_letter_file() {
     spool
         .append(spool::Entry {
             uri: "/webhooks/twilio/sms".into(),
-            headers: vec![("x-twilio-signature".into(), "c2lnbmVkIGJ5IHRoZSBvbGQgdG9rZW4=".into())],
+            headers: vec![(
+                "x-twilio-signature".into(),
+                "c2lnbmVkIGJ5IHRoZSBvbGQgdG9rZW4=".into(),
+            )],
             body: base64::Engine::encode(&base64::engine::general_purpose::STANDARD, body),
             received_at_ms: Some(now().timestamp_millis()),
         })

@@ -82,7 +82,9 @@ impl Deadline {
             let armed = std::sync::Arc::clone(&armed);
             rt.spawn(async move {
                 tokio::time::sleep(budget).await;
-                let armed = armed.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let armed = armed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if *armed {
                     interrupt.interrupt();
                 }
