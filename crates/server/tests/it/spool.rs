@@ -219,7 +219,8 @@ async fn an_inbound_sms_the_database_is_too_slow_for_is_spooled_at_the_deadline_
     .await;
     let c = s.login("frontdesk@fixture.test").await;
     let text = "Stuck on the M6, will be late for the MOT";
-    let params = sms(&sid("SM", 905), ALICE_PHONE, text);
+    let message_sid = sid("SM", 905);
+    let params = sms(&message_sid, ALICE_PHONE, text);
     // The database hangs rather than fails (a backup holds its lock, or PostgreSQL is
     // unreachable): without the deadline the webhook would outlive Twilio's 15 s and be lost.
     let stall = s.db.stall().await;
