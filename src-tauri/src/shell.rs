@@ -183,6 +183,7 @@ impl Shell {
         if form.session_only {
             self.sessions
                 .session_only(&session)
+                .await
                 .map_err(CommandError::new)?;
         } else if let Err(e) = self.sessions.remember(&session, &login.token).await {
             tracing::warn!(error = %e, "the keychain did not take the session");

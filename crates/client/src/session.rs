@@ -90,20 +90,36 @@ impl SessionStore {
         }
     }
 
-    /// Files the token in the keychain, then the session beside it.
+    /// Files the token in the keychain, then the session beside it. A cache that an earlier
+    /// session-only sign-in of this user marked to go is theirs to keep now.
     pub async fn remember(&self, session: &Session, token: &str) -> Result<(), KeystoreError> {
         let account = account(session);
         self.keystore.set(&account, token).await?;
         self.write(session, Kept::Remembered)
-            .map_err(KeystoreError::Failed)
+            .map_err(KeystoreError::Failed)?;
+        // Should this fail (it is logged), the cache goes at exit and is synced again.
+        remove(&marker(&self.cache_path(session)));
+        Ok(())
     }
 
     /// A sign-in that the keychain will not hold: nothing secret on disk, and the cache marked
-    /// to go at exit (or at the next start).
-    pub fn session_only(&self, session: &Session) -> Result<(), String> {
+    /// to go at exit (or at the next start). A remembered session it replaces loses its token
+    /// from the keychain, as far as the keychain answers: in the background, because a keychain
+    /// that did not take this token may not answer at all.
+    pub async fn session_only(&self, session: &Session) -> Result<(), String> {
+        let replaced = self.read().filter(|s| s.kept == Kept::Remembered);
         let marker = marker(&self.cache_path(session));
         std::fs::write(&marker, b"").map_err(|e| format!("marking the cache: {e}"))?;
-        self.write(session, Kept::SessionOnly)
+        self.write(session, Kept::SessionOnly)?;
+        if let Some(replaced) = replaced {
+            let keystore = self.keystore.clone();
+            tokio::spawn(async move {
+                if let Err(e) = keystore.delete(&replaced.account).await {
+                    tracing::warn!(error = %e, "could not remove the replaced sign-in from the keychain");
+                }
+            });
+        }
+        Ok(())
     }
 
     /// The server ended the session: the token is forgotten, the cache kept for the same user.
