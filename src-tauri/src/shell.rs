@@ -97,11 +97,6 @@ impl Shell {
     pub fn new(config: ShellConfig) -> Shell {
         let keystore = TimedKeystore::new(Arc::new(Keyring), KEYSTORE_TIMEOUT);
         let sessions = SessionStore::new(&config.data_dir, keystore);
-        // A session-only session whose app did not exit cleanly left its cache behind.
-        let wiped = sessions.wipe_session_only_caches();
-        if wiped > 0 {
-            tracing::info!(wiped, "deleted the cache a session-only sign-in left");
-        }
         Shell {
             sessions,
             config,
@@ -112,6 +107,16 @@ impl Shell {
                 conversation: None,
             }),
             pending_open: Mutex::new(None),
+        }
+    }
+
+    /// At start, in the one instance that runs (never in a second launch, which hands over to
+    /// the running app whose session-only cache is in use): a session-only session whose app
+    /// did not exit cleanly left its cache behind.
+    pub fn wipe_leftovers(&self) {
+        let wiped = self.sessions.wipe_session_only_caches();
+        if wiped > 0 {
+            tracing::info!(wiped, "deleted the cache a session-only sign-in left");
         }
     }
 

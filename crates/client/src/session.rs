@@ -142,7 +142,8 @@ impl SessionStore {
     }
 
     /// Deletes every cache a session-only session left (at exit, after the engine stopped, and
-    /// at start for an app that did not exit cleanly). Returns how many went.
+    /// at start for an app that did not exit cleanly). Returns how many went; one that could
+    /// not be deleted keeps its marker for the next try.
     pub fn wipe_session_only_caches(&self) -> usize {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return 0;
@@ -152,8 +153,9 @@ impl SessionStore {
         for entry in entries.filter_map(Result::ok) {
             let name = entry.file_name().to_string_lossy().into_owned();
             if let Some(cache) = name.strip_suffix(&suffix) {
-                remove_cache(&self.dir.join(cache));
-                wiped += 1;
+                if remove_cache(&self.dir.join(cache)) {
+                    wiped += 1;
+                }
             }
         }
         wiped
@@ -203,20 +205,31 @@ fn marker(cache: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The cache with SQLite's companions and any session-only marker.
-fn remove_cache(cache: &Path) {
+/// The cache with SQLite's companions, then any session-only marker: the marker goes only once
+/// every cache file is gone, so a file that could not be deleted yet (Windows refuses while
+/// another process has it open) is tried again at the next exit or start. Returns whether the
+/// cache is gone.
+fn remove_cache(cache: &Path) -> bool {
+    let mut gone = true;
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let mut name = cache.as_os_str().to_owned();
         name.push(suffix);
-        remove(Path::new(&name));
+        gone &= remove(Path::new(&name));
     }
-    remove(&marker(cache));
+    if gone {
+        remove(&marker(cache));
+    }
+    gone
 }
 
-fn remove(path: &Path) {
-    if let Err(e) = std::fs::remove_file(path) {
-        if e.kind() != std::io::ErrorKind::NotFound {
+/// Deletes a file; true when it is gone (or never was).
+fn remove(path: &Path) -> bool {
+    match std::fs::remove_file(path) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => {
             tracing::warn!(error = %e, path = %path.display(), "could not remove a file");
+            false
         }
     }
 }

@@ -65,6 +65,44 @@ async fn acc3_a_session_only_cache_is_deleted_at_exit_and_at_the_next_start() {
     );
 }
 
+/// Windows refuses to delete a file another process has open (a second launch, say, while the
+/// first still runs). The marker must outlive such a failure, or the cache stays on disk,
+/// unencrypted, with nothing left to say it should go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acc3_a_session_only_cache_that_cannot_be_deleted_yet_keeps_its_marker() {
+    let (dir, server, desk, _) = desk().await;
+    let (sessions, _keys) = store(dir.path());
+    let me = session(&server.base, &desk);
+    let cache = sessions.cache_path(&me);
+    let marker = dir.path().join(format!(
+        "{}.session-only",
+        cache.file_name().unwrap().to_string_lossy()
+    ));
+    sessions.prepare(&me);
+    sessions.session_only(&me).await.unwrap();
+    let engine = start_live(&server.base, &desk, cache.clone()).await;
+    engine.shutdown().await;
+    assert!(cache.exists() && marker.exists());
+
+    // On Linux an open file can be deleted; a directory in the WAL's place cannot, which stands
+    // in for Windows' "in use by another process".
+    let wal = dir.path().join(format!(
+        "{}-wal",
+        cache.file_name().unwrap().to_string_lossy()
+    ));
+    let _ = std::fs::remove_file(&wal);
+    std::fs::create_dir(&wal).unwrap();
+    std::fs::write(wal.join("held"), b"").unwrap();
+    assert_eq!(sessions.wipe_session_only_caches(), 0, "not all gone");
+    assert!(marker.exists(), "the marker stays until every file is gone");
+
+    // The file is free again: the next start finishes the job.
+    std::fs::remove_dir_all(&wal).unwrap();
+    let (next_launch, _) = store(dir.path());
+    assert_eq!(next_launch.wipe_session_only_caches(), 1);
+    assert!(!cache.exists() && !marker.exists());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acc3_an_ended_session_keeps_the_cache_for_the_same_user_only() {
     let (dir, server, desk, _) = desk().await;
