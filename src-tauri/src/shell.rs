@@ -264,9 +264,10 @@ impl Shell {
         );
         config.pause_after = self.config.pause_after;
         config.transport = Some(self.config.transport.clone());
-        let engine = Engine::start(config).await?;
+        // Subscribed before the first connection: its updates reach the window too.
+        let (engine, updates) = Engine::start_subscribed(config).await?;
         engine.set_attention(self.focus().attention());
-        let forward = tauri::async_runtime::spawn(forward(app.clone(), engine.subscribe()));
+        let forward = tauri::async_runtime::spawn(forward(app.clone(), updates));
         let unread = engine.unread_conversations().await.unwrap_or(0);
         crate::window::show_unread(app, unread);
         Ok(Running {
