@@ -193,8 +193,8 @@ impl Inbox {
             Action::ListRequested(key) => {
                 if self.list.key.as_ref() != Some(&key) {
                     // The rows' element gives way to "Loading…" and never reports the pointer
-                    // leaving it: the new list starts free (LST-13).
-                    self.hold.pointer = false;
+                    // leaving it, nor the keyboard focus it had: the new list starts free (LST-13).
+                    self.hold = Hold::default();
                     self.list = ListState {
                         key: Some(key),
                         loading: true,
@@ -850,6 +850,30 @@ mod tests {
         inbox.apply(Action::ListRequested(today));
         assert!(inbox.list.queued.is_none());
         assert!(!inbox.hold.pointer, "the new list's rows start free");
+    }
+
+    #[test]
+    fn lst13_a_new_query_releases_a_keyboard_hold_whose_list_went_away() {
+        let mut inbox = loaded(vec![row(1, 50), row(2, 40)]);
+        // The list has keyboard focus; a shortcut or a link switches to another filter. The
+        // focused list gives way to "Loading…" and never reports losing focus.
+        inbox.apply(Action::ListFocused(true));
+        let unread = ConversationQuery {
+            filter: inbox_core::api::ListFilter::Unread,
+            ..ConversationQuery::default()
+        };
+        inbox.apply(Action::ListRequested(unread.clone()));
+        assert!(!inbox.hold.active(), "the new list starts free");
+        inbox.apply(Action::ListLoaded {
+            key: unread.clone(),
+            page: page(vec![row(1, 50), row(2, 40)]),
+        });
+        inbox.apply(Action::ListRefreshed {
+            key: unread,
+            page: page(vec![row(2, 60), row(1, 50)]),
+            epoch: 1,
+        });
+        assert_eq!(ids(&inbox), vec![2, 1], "news moves the rows again");
     }
 
     fn with_header(inbox: &mut Inbox, id: Id, unread: u32) {

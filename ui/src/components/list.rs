@@ -93,6 +93,18 @@ pub fn ListPanel(props: &ListProps) -> Html {
     let on_focus_out = props.on_list_focus.reform(|_: FocusEvent| false);
     let on_show = props.on_show_queued.reform(|_: MouseEvent| ());
     let waiting = list.queued.as_ref().map_or(0, |q| q.new_count());
+    // The rows' list is in the page (else "Loading…" or the empty state stands in its place).
+    let shows_rows = !list.loading && (!list.rows.is_empty() || list.error.is_some());
+    {
+        // A focused element that leaves the page reports no focusout: once the list is gone,
+        // it has no keyboard focus to hold the rows with (LST-13).
+        let on_list_focus = props.on_list_focus.clone();
+        use_effect_with(shows_rows, move |shows| {
+            if !*shows {
+                on_list_focus.emit(false);
+            }
+        });
+    }
     html! {
         <section class="list-panel" aria-label="Conversations">
             <div class="list-controls">
