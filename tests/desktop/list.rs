@@ -70,7 +70,42 @@ async fn list_holds_still_under_the_pointer_while_messages_arrive() {
         (app.row_ids().await != held).then_some(())
     })
     .await;
+
+    // LST-12: messages keep arriving faster than a glow lasts, and each glow still ends on time.
+    let were_glowing = eventually("a row glowing", WAIT, || async {
+        let ids = glowing(&app).await;
+        (!ids.is_empty()).then_some(ids)
+    })
+    .await;
+    eventually(
+        "a glow to end while messages keep arriving",
+        Duration::from_millis(u64::from(HIGHLIGHT_MS) + 2_000),
+        || async {
+            let rows = app.row_ids().await;
+            let now = glowing(&app).await;
+            were_glowing
+                .iter()
+                .any(|id| rows.contains(id) && !now.contains(id))
+                .then_some(())
+        },
+    )
+    .await;
     app.quit().await;
+}
+
+/// How long a row glows after it bubbles up (`HIGHLIGHT_MS` in the UI).
+const HIGHLIGHT_MS: u32 = 2_000;
+
+/// The conversations whose rows glow (LST-12).
+async fn glowing(app: &App) -> Vec<i64> {
+    app.js(
+        "return [...document.querySelectorAll('.conversation-row.highlight')].map(e => Number(e.dataset.conversationId));",
+        vec![],
+    )
+    .await
+    .as_array()
+    .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect())
+    .unwrap_or_default()
 }
 
 /// The conversation whose row is at (`x`, `y`) in the viewport.
