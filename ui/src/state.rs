@@ -406,6 +406,13 @@ impl Inbox {
         (t.seen && !self.window_away && unread > 0).then_some((t.conversation_id, unread))
     }
 
+    /// THR-7: the thread whose dwell is being timed: open, its content on screen (loaded), in a
+    /// window that is focused and visible. A change of any of these restarts the dwell.
+    pub fn dwell_target(&self) -> Option<Id> {
+        let t = self.thread.as_ref()?;
+        (!t.loading && !self.window_away).then_some(t.conversation_id)
+    }
+
     fn thread_mut(&mut self, conversation_id: Id) -> Option<&mut ThreadState> {
         self.thread
             .as_mut()
@@ -973,6 +980,27 @@ mod tests {
         inbox.apply(Action::ThreadOpened(5));
         with_header(&mut inbox, 5, 1);
         assert_eq!(inbox.mark_read_due(), None);
+    }
+
+    #[test]
+    fn thr7_the_dwell_starts_once_the_thread_is_on_screen() {
+        let mut inbox = Inbox::default();
+        inbox.apply(Action::ThreadOpened(4));
+        assert_eq!(
+            inbox.dwell_target(),
+            None,
+            "still loading: nothing to look at"
+        );
+        with_header(&mut inbox, 4, 2);
+        assert_eq!(inbox.dwell_target(), Some(4));
+        inbox.apply(Action::WindowAway(true));
+        assert_eq!(inbox.dwell_target(), None, "nobody is looking");
+        inbox.apply(Action::WindowAway(false));
+        assert_eq!(inbox.dwell_target(), Some(4));
+        inbox.apply(Action::ThreadOpened(5));
+        assert_eq!(inbox.dwell_target(), None, "the next thread is loading");
+        inbox.apply(Action::ThreadClosed);
+        assert_eq!(inbox.dwell_target(), None);
     }
 
     fn keys(items: &[ThreadItem]) -> Vec<(u8, Id)> {
