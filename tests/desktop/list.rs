@@ -63,13 +63,24 @@ async fn list_holds_still_under_the_pointer_while_messages_arrive() {
         .await;
     assert!(app.url().await.contains(&format!("conversation={target}")));
 
-    // The pointer leaves for the thread: the waiting rows move up and the pill goes.
-    app.hover("#thread .thread-log").await;
-    app.wait_gone("#show-new").await;
-    eventually("the list to take the new order", WAIT, || async {
+    // The pointer goes from the rows up to the pill: the list holds still on the way, and the
+    // pill is still there to click.
+    app.hover("#show-new").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        app.visible("#show-new").await,
+        "the pill stayed under the pointer"
+    );
+    assert_eq!(app.row_ids().await, held, "nothing moved on the way");
+    app.click_here().await;
+    eventually("the waiting rows to move up", WAIT, || async {
         (app.row_ids().await != held).then_some(())
     })
     .await;
+
+    // The pointer leaves for the thread: whatever waited since moves up and the pill goes.
+    app.hover("#thread .thread-log").await;
+    app.wait_gone("#show-new").await;
 
     // LST-12: messages keep arriving faster than a glow lasts, and each glow still ends on time.
     let were_glowing = eventually("a row glowing", WAIT, || async {
