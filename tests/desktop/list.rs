@@ -104,6 +104,44 @@ async fn list_holds_still_under_the_pointer_while_messages_arrive() {
     app.quit().await;
 }
 
+/// LST-13: something that drops the pointer's hold while the pointer stays on the rows (closing
+/// the thread does: in a narrow window the list was hidden under it) does not leave the rows
+/// free to move under it: the hold comes back as soon as the hand moves, even within one row.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_resting_pointer_holds_the_list_again_when_it_moves() {
+    let stack = Stack::start().await;
+    let app = signed_in(&stack, "list-rehold", DESK).await;
+    app.click("button[data-range=\"all_time\"]").await;
+    app.wait_text("#showing", "says All time", |t| t == "Showing: All time")
+        .await;
+    app.wait("#connection[data-state=\"live\"]").await;
+    let rows = eventually("a first page", WAIT, || async {
+        let ids = app.row_ids().await;
+        (ids.len() >= 5).then_some(ids)
+    })
+    .await;
+    let row = format!(".conversation-row[data-conversation-id=\"{}\"]", rows[3]);
+    let (x, y) = app.hover(&row).await;
+    app.click_here().await;
+    app.wait(&format!("#thread[data-conversation-id=\"{}\"]", rows[3]))
+        .await;
+
+    // The thread closes with the pointer resting on that row; then the hand moves a little.
+    app.go("/messages?range=all_time").await;
+    app.wait_gone("#thread").await;
+    app.move_to(x + 3.0, y + 2.0).await;
+    let held = app.row_ids().await;
+
+    // A new customer texts in: the rows stay put and the news waits behind the pill.
+    stack
+        .inbound_sms("+447700900321", "Hello, is anyone there?")
+        .await;
+    app.wait_text("#show-new", "the pill", |t| t == "1 new — show")
+        .await;
+    assert_eq!(app.row_ids().await, held, "a row moved under the pointer");
+    app.quit().await;
+}
+
 /// How long a row glows after it bubbles up (`HIGHLIGHT_MS` in the UI).
 const HIGHLIGHT_MS: u32 = 2_000;
 

@@ -88,7 +88,11 @@ pub fn ListPanel(props: &ListProps) -> Html {
     let on_all_time = props.on_range.reform(|_: MouseEvent| RangePreset::AllTime);
     let on_clear_search = props.on_search.reform(|_: MouseEvent| String::new());
     let active_descendant = props.cursor.map(|id| format!("row-{id}"));
+    // A pointer already over the rows when the hold was dropped (a new query, a closed thread)
+    // takes it again as soon as it moves, even within the same row (the container passes on
+    // changes only).
     let on_pointer_over = props.on_pointer_over.reform(|_: PointerEvent| true);
+    let on_pointer_move = props.on_pointer_over.reform(|_: PointerEvent| true);
     let on_pointer_down = props.on_pointer_over.reform(|_: PointerEvent| true);
     let on_pointer_leave = props.on_pointer_over.reform(|_: PointerEvent| false);
     let on_focus_in = props.on_list_focus.reform(|_: FocusEvent| true);
@@ -122,7 +126,7 @@ pub fn ListPanel(props: &ListProps) -> Html {
             </div>
             // LST-13: the held region is the rows and the "Showing:" line with its pill, so the
             // pointer on its way to the pill keeps the list (and the pill) where they are.
-            <div class="list-held" onpointerover={on_pointer_over}
+            <div class="list-held" onpointerover={on_pointer_over} onpointermove={on_pointer_move}
                 onpointerdown={on_pointer_down} onpointerleave={on_pointer_leave}>
             <div class="showing-bar">
                 <div class="showing-line">
