@@ -54,6 +54,7 @@ fn main() -> ExitCode {
                 .with_filename(window_state_file.to_string_lossy())
                 .build(),
         )
+        // No files are touched here: a second launch builds this too before the plugin ends it.
         .manage(Shell::new(config))
         .invoke_handler(tauri::generate_handler![
             commands::session,
@@ -98,6 +99,9 @@ fn main() -> ExitCode {
             commands::copy_link,
         ])
         .setup(move |app| {
+            // Only now is this the one running instance: the single-instance plugin has already
+            // sent a second launch's link to the first and ended it.
+            app.state::<Shell>().wipe_leftovers();
             // LST-7: a link the app was started with opens once the UI asks for it.
             if let Some(view) = &launch_view {
                 app.state::<Shell>().set_pending_open(view.query.clone());

@@ -97,11 +97,6 @@ impl Shell {
     pub fn new(config: ShellConfig) -> Shell {
         let keystore = TimedKeystore::new(Arc::new(Keyring), KEYSTORE_TIMEOUT);
         let sessions = SessionStore::new(&config.data_dir, keystore);
-        // A session-only session whose app did not exit cleanly left its cache behind.
-        let wiped = sessions.wipe_session_only_caches();
-        if wiped > 0 {
-            tracing::info!(wiped, "deleted the cache a session-only sign-in left");
-        }
         Shell {
             sessions,
             config,
@@ -112,6 +107,16 @@ impl Shell {
                 conversation: None,
             }),
             pending_open: Mutex::new(None),
+        }
+    }
+
+    /// At start, in the one instance that runs (never in a second launch, which hands over to
+    /// the running app whose session-only cache is in use): a session-only session whose app
+    /// did not exit cleanly left its cache behind.
+    pub fn wipe_leftovers(&self) {
+        let wiped = self.sessions.wipe_session_only_caches();
+        if wiped > 0 {
+            tracing::info!(wiped, "deleted the cache a session-only sign-in left");
         }
     }
 
@@ -183,6 +188,7 @@ impl Shell {
         if form.session_only {
             self.sessions
                 .session_only(&session)
+                .await
                 .map_err(CommandError::new)?;
         } else if let Err(e) = self.sessions.remember(&session, &login.token).await {
             tracing::warn!(error = %e, "the keychain did not take the session");
@@ -258,9 +264,10 @@ impl Shell {
         );
         config.pause_after = self.config.pause_after;
         config.transport = Some(self.config.transport.clone());
-        let engine = Engine::start(config).await?;
+        // Subscribed before the first connection: its updates reach the window too.
+        let (engine, updates) = Engine::start_subscribed(config).await?;
         engine.set_attention(self.focus().attention());
-        let forward = tauri::async_runtime::spawn(forward(app.clone(), engine.subscribe()));
+        let forward = tauri::async_runtime::spawn(forward(app.clone(), updates));
         let unread = engine.unread_conversations().await.unwrap_or(0);
         crate::window::show_unread(app, unread);
         Ok(Running {

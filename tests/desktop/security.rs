@@ -3,9 +3,10 @@
 //! keychain that does not answer.
 
 use std::ffi::OsStr;
-use std::time::Instant;
+use std::process::Command;
+use std::time::{Duration, Instant};
 
-use crate::support::{eventually, App, LockedKeyring, Stack, TlsProxy, WAIT};
+use crate::support::{bins, eventually, App, LockedKeyring, Stack, TlsProxy, WAIT};
 
 const DESK: &str = "frontdesk@demo.test";
 
@@ -58,6 +59,8 @@ fn caches(data: &std::path::Path) -> Vec<String> {
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with("cache-"))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
         .collect()
 }
 
@@ -84,7 +87,28 @@ async fn a_locked_keychain_offers_a_session_only_sign_in_that_leaves_nothing_beh
     app.wait_text("h1", "reads Messages", |t| t == "Messages")
         .await;
     app.wait(".conversation-row").await;
-    assert!(!caches(&data).is_empty(), "the session has its cache");
+    let held = caches(&data);
+    assert!(!held.is_empty(), "the session has its cache");
+
+    // A second launch on this desktop (a link, a double-click) hands over to the running app and
+    // exits; it must not delete the cache the running session-only sign-in is using.
+    let mut second = Command::new(bins::path("garage-inbox"))
+        .env("GARAGE_INBOX_DATA_DIR", &data)
+        .env("DBUS_SESSION_BUS_ADDRESS", &keyring.address)
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let status = eventually("the second launch to exit", Duration::from_secs(20), || {
+        let exited = second.try_wait().unwrap();
+        async move { exited }
+    })
+    .await;
+    assert!(status.success(), "the second launch hands over and exits");
+    assert_eq!(
+        caches(&data),
+        held,
+        "a second launch deleted the running session's cache"
+    );
     app.quit().await;
 
     // Closing the window through WebDriver ends the app from outside, as a crash would: the

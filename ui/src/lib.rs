@@ -3,6 +3,7 @@
 
 pub mod components;
 pub mod compose;
+pub mod fade;
 pub mod format;
 pub mod hold;
 pub mod ipc;

@@ -193,8 +193,8 @@ impl Inbox {
             Action::ListRequested(key) => {
                 if self.list.key.as_ref() != Some(&key) {
                     // The rows' element gives way to "Loading…" and never reports the pointer
-                    // leaving it: the new list starts free (LST-13).
-                    self.hold.pointer = false;
+                    // leaving it, nor the keyboard focus it had: the new list starts free (LST-13).
+                    self.hold = Hold::default();
                     self.list = ListState {
                         key: Some(key),
                         loading: true,
@@ -216,12 +216,29 @@ impl Inbox {
             Action::MoreLoaded { key, page } => {
                 if self.list.key.as_ref() == Some(&key) {
                     let known: BTreeSet<Id> = self.list.rows.iter().map(|r| r.id).collect();
-                    self.list
-                        .rows
-                        .extend(page.items.into_iter().filter(|r| !known.contains(&r.id)));
+                    let more: Vec<ConversationSummary> = page
+                        .items
+                        .into_iter()
+                        .filter(|r| !known.contains(&r.id))
+                        .collect();
+                    if let Some(q) = &mut self.list.queued {
+                        // LST-13: the held-back re-read read only the rows shown before; the
+                        // release must not drop these. They go after it, with its cursor.
+                        let queued: BTreeSet<Id> = q.page.items.iter().map(|r| r.id).collect();
+                        q.page
+                            .items
+                            .extend(more.iter().filter(|r| !queued.contains(&r.id)).cloned());
+                        q.page.next_cursor = page.next_cursor.clone();
+                    }
+                    self.list.rows.extend(more);
                     self.list.counts = page.counts;
                     self.list.next_cursor = page.next_cursor;
                     self.list.loading_more = false;
+                    // A re-read still running read fewer rows than are shown now: it is dropped,
+                    // and one of every row shown (which also fills a row that slid from the end
+                    // of the held-back page to just before this one) takes its place.
+                    self.list_epoch += 1;
+                    self.list.refreshed_epoch = self.list_epoch;
                 }
             }
             Action::ListRefreshed { key, page, epoch } => {
@@ -389,6 +406,13 @@ impl Inbox {
         (t.seen && !self.window_away && unread > 0).then_some((t.conversation_id, unread))
     }
 
+    /// THR-7: the thread whose dwell is being timed: open, its content on screen (loaded), in a
+    /// window that is focused and visible. A change of any of these restarts the dwell.
+    pub fn dwell_target(&self) -> Option<Id> {
+        let t = self.thread.as_ref()?;
+        (!t.loading && !self.window_away).then_some(t.conversation_id)
+    }
+
     fn thread_mut(&mut self, conversation_id: Id) -> Option<&mut ThreadState> {
         self.thread
             .as_mut()
@@ -553,6 +577,41 @@ mod tests {
         let order: Vec<Id> = inbox.list.rows.iter().map(|r| r.id).collect();
         assert_eq!(order, vec![1, 2, 3]);
         assert!(!inbox.list.loading_more);
+    }
+
+    #[test]
+    fn lst11_load_more_rows_survive_a_held_reread_being_released() {
+        let mut inbox = loaded(vec![row(1, 50), row(2, 40)]);
+        inbox.list.next_cursor = Some("c1".into());
+        inbox.apply(Action::PointerOverList(true));
+        // 2 has news while the pointer is over the list: the new order waits.
+        inbox.apply(Action::Touched(vec![2]));
+        let first = inbox.list_epoch;
+        refreshed(&mut inbox, vec![row(2, 60), row(1, 50)], first);
+        assert!(inbox.list.queued.is_some());
+        // More news: a re-read of the two rows shown starts, and "Load more" is clicked.
+        inbox.apply(Action::Touched(vec![2]));
+        let epoch = inbox.list_epoch;
+        inbox.apply(Action::MoreRequested);
+        let mut more = page(vec![row(3, 30), row(4, 20)]);
+        more.next_cursor = Some("c2".into());
+        inbox.apply(Action::MoreLoaded {
+            key: ConversationQuery::default(),
+            page: more,
+        });
+        assert_eq!(ids(&inbox), vec![1, 2, 3, 4]);
+        assert!(inbox.list_epoch > epoch, "every row shown is read again");
+        // A re-read that started before "Load more" answers late: it read two rows only.
+        refreshed(&mut inbox, vec![row(2, 60), row(1, 50)], epoch);
+        assert_eq!(
+            ids(&inbox),
+            vec![1, 2, 3, 4],
+            "a short late re-read is dropped"
+        );
+        // The pointer leaves: the waiting order lands, and the loaded rows stay below it.
+        inbox.apply(Action::PointerOverList(false));
+        assert_eq!(ids(&inbox), vec![2, 1, 3, 4], "no loaded row vanished");
+        assert_eq!(inbox.list.next_cursor.as_deref(), Some("c2"));
     }
 
     #[test]
@@ -852,6 +911,30 @@ mod tests {
         assert!(!inbox.hold.pointer, "the new list's rows start free");
     }
 
+    #[test]
+    fn lst13_a_new_query_releases_a_keyboard_hold_whose_list_went_away() {
+        let mut inbox = loaded(vec![row(1, 50), row(2, 40)]);
+        // The list has keyboard focus; a shortcut or a link switches to another filter. The
+        // focused list gives way to "Loading…" and never reports losing focus.
+        inbox.apply(Action::ListFocused(true));
+        let unread = ConversationQuery {
+            filter: inbox_core::api::ListFilter::Unread,
+            ..ConversationQuery::default()
+        };
+        inbox.apply(Action::ListRequested(unread.clone()));
+        assert!(!inbox.hold.active(), "the new list starts free");
+        inbox.apply(Action::ListLoaded {
+            key: unread.clone(),
+            page: page(vec![row(1, 50), row(2, 40)]),
+        });
+        inbox.apply(Action::ListRefreshed {
+            key: unread,
+            page: page(vec![row(2, 60), row(1, 50)]),
+            epoch: 1,
+        });
+        assert_eq!(ids(&inbox), vec![2, 1], "news moves the rows again");
+    }
+
     fn with_header(inbox: &mut Inbox, id: Id, unread: u32) {
         let mut summary = row(id, 10);
         summary.unread_count = unread;
@@ -897,6 +980,27 @@ mod tests {
         inbox.apply(Action::ThreadOpened(5));
         with_header(&mut inbox, 5, 1);
         assert_eq!(inbox.mark_read_due(), None);
+    }
+
+    #[test]
+    fn thr7_the_dwell_starts_once_the_thread_is_on_screen() {
+        let mut inbox = Inbox::default();
+        inbox.apply(Action::ThreadOpened(4));
+        assert_eq!(
+            inbox.dwell_target(),
+            None,
+            "still loading: nothing to look at"
+        );
+        with_header(&mut inbox, 4, 2);
+        assert_eq!(inbox.dwell_target(), Some(4));
+        inbox.apply(Action::WindowAway(true));
+        assert_eq!(inbox.dwell_target(), None, "nobody is looking");
+        inbox.apply(Action::WindowAway(false));
+        assert_eq!(inbox.dwell_target(), Some(4));
+        inbox.apply(Action::ThreadOpened(5));
+        assert_eq!(inbox.dwell_target(), None, "the next thread is loading");
+        inbox.apply(Action::ThreadClosed);
+        assert_eq!(inbox.dwell_target(), None);
     }
 
     fn keys(items: &[ThreadItem]) -> Vec<(u8, Id)> {

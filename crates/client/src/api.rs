@@ -359,7 +359,7 @@ impl Api {
         let res = req
             .send()
             .await
-            .map_err(|e| ApiError::Unreachable(e.to_string()))?;
+            .map_err(|e| ApiError::Unreachable(with_causes(&e)))?;
         let status = res.status();
         if status.is_success() {
             if status == StatusCode::NO_CONTENT {
@@ -391,6 +391,23 @@ impl Api {
             },
         })
     }
+}
+
+/// An error with what caused it (reqwest's own text names only the URL; the reason — a refused
+/// connection, an untrusted certificate, a refused redirect — is in its sources).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        // Layers often repeat the message they wrap.
+        if !text.ends_with(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Percent-encodes a query value (`application/x-www-form-urlencoded`).

@@ -178,6 +178,14 @@ fn new_client_id() -> String {
 impl Engine {
     /// Opens the cache and starts syncing; reads work at once, from the cache (DSK-2).
     pub async fn start(config: EngineConfig) -> EngineResult<Engine> {
+        Ok(Engine::start_subscribed(config).await?.0)
+    }
+
+    /// [`Engine::start`], with a subscription taken before syncing starts: it sees every update,
+    /// the first connection's (a resync, say) included.
+    pub async fn start_subscribed(
+        config: EngineConfig,
+    ) -> EngineResult<(Engine, broadcast::Receiver<Update>)> {
         server_address(&config.server).map_err(|e| EngineError::Invalid(e.to_string()))?;
         let transport = match config.transport.clone() {
             Some(t) => t,
@@ -187,7 +195,7 @@ impl Engine {
         let cache = tokio::task::spawn_blocking(move || Cache::open(&path))
             .await
             .map_err(|_| EngineError::Stopped)??;
-        let (updates, _) = broadcast::channel(1024);
+        let (updates, first) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
             cache: Arc::new(Mutex::new(cache)),
             api: Api::new(&config.server, &config.token, &transport),
@@ -205,7 +213,7 @@ impl Engine {
             tokio::spawn(crate::sync::run(Arc::clone(&shared))),
             tokio::spawn(crate::outbox::run(Arc::clone(&shared))),
         ];
-        Ok(Engine { shared, tasks })
+        Ok((Engine { shared, tasks }, first))
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Update> {

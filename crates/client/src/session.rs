@@ -90,20 +90,36 @@ impl SessionStore {
         }
     }
 
-    /// Files the token in the keychain, then the session beside it.
+    /// Files the token in the keychain, then the session beside it. A cache that an earlier
+    /// session-only sign-in of this user marked to go is theirs to keep now.
     pub async fn remember(&self, session: &Session, token: &str) -> Result<(), KeystoreError> {
         let account = account(session);
         self.keystore.set(&account, token).await?;
         self.write(session, Kept::Remembered)
-            .map_err(KeystoreError::Failed)
+            .map_err(KeystoreError::Failed)?;
+        // Should this fail (it is logged), the cache goes at exit and is synced again.
+        remove(&marker(&self.cache_path(session)));
+        Ok(())
     }
 
     /// A sign-in that the keychain will not hold: nothing secret on disk, and the cache marked
-    /// to go at exit (or at the next start).
-    pub fn session_only(&self, session: &Session) -> Result<(), String> {
+    /// to go at exit (or at the next start). A remembered session it replaces loses its token
+    /// from the keychain, as far as the keychain answers: in the background, because a keychain
+    /// that did not take this token may not answer at all.
+    pub async fn session_only(&self, session: &Session) -> Result<(), String> {
+        let replaced = self.read().filter(|s| s.kept == Kept::Remembered);
         let marker = marker(&self.cache_path(session));
         std::fs::write(&marker, b"").map_err(|e| format!("marking the cache: {e}"))?;
-        self.write(session, Kept::SessionOnly)
+        self.write(session, Kept::SessionOnly)?;
+        if let Some(replaced) = replaced {
+            let keystore = self.keystore.clone();
+            tokio::spawn(async move {
+                if let Err(e) = keystore.delete(&replaced.account).await {
+                    tracing::warn!(error = %e, "could not remove the replaced sign-in from the keychain");
+                }
+            });
+        }
+        Ok(())
     }
 
     /// The server ended the session: the token is forgotten, the cache kept for the same user.
@@ -126,7 +142,8 @@ impl SessionStore {
     }
 
     /// Deletes every cache a session-only session left (at exit, after the engine stopped, and
-    /// at start for an app that did not exit cleanly). Returns how many went.
+    /// at start for an app that did not exit cleanly). Returns how many went; one that could
+    /// not be deleted keeps its marker for the next try.
     pub fn wipe_session_only_caches(&self) -> usize {
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return 0;
@@ -136,8 +153,9 @@ impl SessionStore {
         for entry in entries.filter_map(Result::ok) {
             let name = entry.file_name().to_string_lossy().into_owned();
             if let Some(cache) = name.strip_suffix(&suffix) {
-                remove_cache(&self.dir.join(cache));
-                wiped += 1;
+                if remove_cache(&self.dir.join(cache)) {
+                    wiped += 1;
+                }
             }
         }
         wiped
@@ -187,20 +205,31 @@ fn marker(cache: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The cache with SQLite's companions and any session-only marker.
-fn remove_cache(cache: &Path) {
+/// The cache with SQLite's companions, then any session-only marker: the marker goes only once
+/// every cache file is gone, so a file that could not be deleted yet (Windows refuses while
+/// another process has it open) is tried again at the next exit or start. Returns whether the
+/// cache is gone.
+fn remove_cache(cache: &Path) -> bool {
+    let mut gone = true;
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let mut name = cache.as_os_str().to_owned();
         name.push(suffix);
-        remove(Path::new(&name));
+        gone &= remove(Path::new(&name));
     }
-    remove(&marker(cache));
+    if gone {
+        remove(&marker(cache));
+    }
+    gone
 }
 
-fn remove(path: &Path) {
-    if let Err(e) = std::fs::remove_file(path) {
-        if e.kind() != std::io::ErrorKind::NotFound {
+/// Deletes a file; true when it is gone (or never was).
+fn remove(path: &Path) -> bool {
+    match std::fs::remove_file(path) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => {
             tracing::warn!(error = %e, path = %path.display(), "could not remove a file");
+            false
         }
     }
 }

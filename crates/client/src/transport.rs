@@ -2,8 +2,8 @@
 //! REST client and the WebSocket, trusting the operating system's certificate store (Windows and
 //! macOS through their own verifiers, Linux through the system bundle) plus any certificate
 //! authority a garage's IT names in `GARAGE_INBOX_EXTRA_CA` (a PEM file). And the rule for the
-//! server's address: `https://`, or plain `http://` only to this computer (loopback), so a
-//! password never crosses a network in the clear.
+//! server's address, and for every redirect it answers with: `https://`, or plain `http://` only
+//! to this computer (loopback), so a password never crosses a network in the clear.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -54,6 +54,7 @@ impl Transport {
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(20))
             .use_preconfigured_tls(config.clone())
+            .redirect(redirect_policy())
             .build()
             .map_err(|e| TransportError::Tls(e.to_string()))?;
         Ok(Transport {
@@ -110,20 +111,52 @@ pub fn server_address(raw: &str) -> Result<String, ServerAddressError> {
     let host = url
         .host_str()
         .ok_or_else(|| ServerAddressError::Invalid("no host".into()))?;
-    let loopback = match host
+    match url.scheme() {
+        "https" => Ok(with_scheme),
+        "http" if loopback(host) => Ok(with_scheme),
+        "http" => Err(ServerAddressError::PlainHttp),
+        _ => Err(ServerAddressError::Scheme),
+    }
+}
+
+/// 127.0.0.0/8, ::1 or `localhost`.
+fn loopback(host: &str) -> bool {
+    match host
         .trim_start_matches('[')
         .trim_end_matches(']')
         .parse::<IpAddr>()
     {
         Ok(ip) => ip.is_loopback(),
         Err(_) => host.eq_ignore_ascii_case("localhost"),
-    };
-    match url.scheme() {
-        "https" => Ok(with_scheme),
-        "http" if loopback => Ok(with_scheme),
-        "http" => Err(ServerAddressError::PlainHttp),
-        _ => Err(ServerAddressError::Scheme),
     }
+}
+
+/// Redirects as many as a browser follows.
+const MAX_REDIRECTS: usize = 10;
+
+/// Redirects go only where a server address may point: `https://`, or plain `http://` to this
+/// computer. A 307 or 308 resends the body, so a redirect to plain http on the network would
+/// carry the password (or, from any call, the data) across it in the clear.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let url = attempt.url();
+        let allowed = match url.scheme() {
+            "https" => true,
+            "http" => url.host_str().is_some_and(loopback),
+            _ => false,
+        };
+        if !allowed {
+            let refused = format!(
+                "the server redirected to {url}, which is not https:// \
+                 (plain http is only allowed for this computer)"
+            );
+            attempt.error(refused)
+        } else if attempt.previous().len() >= MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 fn read_roots(path: &Path) -> Result<Vec<CertificateDer<'static>>, TransportError> {

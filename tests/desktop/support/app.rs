@@ -218,6 +218,16 @@ impl App {
         (x, y)
     }
 
+    /// Moves the mouse to (`x`, `y`) in the viewport's pixels.
+    pub async fn move_to(&self, x: f64, y: f64) {
+        self.pointer(vec![PointerAction::MoveTo {
+            duration: None,
+            x,
+            y,
+        }])
+        .await;
+    }
+
     /// A left click wherever the mouse is now (nothing moves it first).
     pub async fn click_here(&self) {
         self.pointer(vec![

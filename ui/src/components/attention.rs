@@ -26,14 +26,11 @@ pub fn use_read_marking(inbox: &UseReducerHandle<Inbox>, on_signed_out: Callback
         });
     }
     {
+        // The dwell counts from when the thread's content is on screen, not from the click.
         let dispatch = inbox.dispatcher();
-        use_effect_with((inbox.open_id(), inbox.window_away), move |(open, away)| {
-            let timer = match (*open, *away) {
-                (Some(id), false) => Some(Timeout::new(DWELL_MS, move || {
-                    dispatch.dispatch(Action::Dwelt(id))
-                })),
-                _ => None,
-            };
+        use_effect_with(inbox.dwell_target(), move |target| {
+            let timer = target
+                .map(|id| Timeout::new(DWELL_MS, move || dispatch.dispatch(Action::Dwelt(id))));
             move || drop(timer)
         });
     }
@@ -63,8 +60,9 @@ mod window {
     use wasm_bindgen::JsCast;
 
     /// Calls `on_change` with whether the window is away — hidden (minimised, another
-    /// workspace) or blurred — now and whenever that may change. It starts as present unless
-    /// hidden, as the shell does: a window that never reports focus is not taken as away.
+    /// workspace) or blurred — now and whenever that may change. It starts from what the
+    /// document says now: an app started (or a page opened) in the background is away until
+    /// its window is focused.
     pub fn on_away_change(on_change: impl Fn(bool) + 'static) -> Vec<EventListener> {
         let Some(window) = web_sys::window() else {
             return Vec::new();
@@ -72,7 +70,7 @@ mod window {
         let Some(document) = window.document() else {
             return Vec::new();
         };
-        let blurred = Rc::new(Cell::new(false));
+        let blurred = Rc::new(Cell::new(!document.has_focus().unwrap_or(true)));
         let report: Rc<dyn Fn()> = {
             let (document, blurred) = (document.clone(), blurred.clone());
             Rc::new(move || on_change(blurred.get() || document.hidden()))

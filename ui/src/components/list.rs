@@ -1,7 +1,8 @@
 //! The conversation list panel (LST-1 … LST-11): search, the two filter rows, the "Showing:" line,
 //! the rows, the empty state and "Load more". The rows hold still under the pointer or keyboard
 //! focus (LST-13); the "N new — show" pill sits on the "Showing:" line, beside them, never over
-//! or above them, so its coming and going moves nothing.
+//! or above them, so its coming and going moves nothing; the pointer holds the list anywhere
+//! over that line or the rows, so it can reach the pill.
 
 use chrono::NaiveDate;
 use inbox_core::api::ListFilter;
@@ -87,12 +88,29 @@ pub fn ListPanel(props: &ListProps) -> Html {
     let on_all_time = props.on_range.reform(|_: MouseEvent| RangePreset::AllTime);
     let on_clear_search = props.on_search.reform(|_: MouseEvent| String::new());
     let active_descendant = props.cursor.map(|id| format!("row-{id}"));
+    // A pointer already over the rows when the hold was dropped (a new query, a closed thread)
+    // takes it again as soon as it moves, even within the same row (the container passes on
+    // changes only).
     let on_pointer_over = props.on_pointer_over.reform(|_: PointerEvent| true);
+    let on_pointer_move = props.on_pointer_over.reform(|_: PointerEvent| true);
+    let on_pointer_down = props.on_pointer_over.reform(|_: PointerEvent| true);
     let on_pointer_leave = props.on_pointer_over.reform(|_: PointerEvent| false);
     let on_focus_in = props.on_list_focus.reform(|_: FocusEvent| true);
     let on_focus_out = props.on_list_focus.reform(|_: FocusEvent| false);
     let on_show = props.on_show_queued.reform(|_: MouseEvent| ());
     let waiting = list.queued.as_ref().map_or(0, |q| q.new_count());
+    // The rows' list is in the page (else "Loading…" or the empty state stands in its place).
+    let shows_rows = !list.loading && (!list.rows.is_empty() || list.error.is_some());
+    {
+        // A focused element that leaves the page reports no focusout: once the list is gone,
+        // it has no keyboard focus to hold the rows with (LST-13).
+        let on_list_focus = props.on_list_focus.clone();
+        use_effect_with(shows_rows, move |shows| {
+            if !*shows {
+                on_list_focus.emit(false);
+            }
+        });
+    }
     html! {
         <section class="list-panel" aria-label="Conversations">
             <div class="list-controls">
@@ -105,6 +123,12 @@ pub fn ListPanel(props: &ListProps) -> Html {
                     <CustomRange from={props.from} to={props.to} on_change={props.on_custom.clone()} />
                 }
                 <FilterRow active={props.filter} counts={list.counts} on_pick={props.on_filter.clone()} />
+            </div>
+            // LST-13: the held region is the rows and the "Showing:" line with its pill, so the
+            // pointer on its way to the pill keeps the list (and the pill) where they are.
+            <div class="list-held" onpointerover={on_pointer_over} onpointermove={on_pointer_move}
+                onpointerdown={on_pointer_down} onpointerleave={on_pointer_leave}>
+            <div class="showing-bar">
                 <div class="showing-line">
                     <p id="showing" class="showing">
                         { showing(props.range, props.from, props.to, props.searching) }
@@ -141,8 +165,7 @@ pub fn ListPanel(props: &ListProps) -> Html {
                     }
                 </div>
             } else {
-                <div class="list-scroll" onpointerover={on_pointer_over} onpointerdown={props.on_pointer_over.reform(|_: PointerEvent| true)}
-                    onpointerleave={on_pointer_leave}>
+                <div class="list-scroll">
                 <ul class="conversation-list" role="listbox" aria-label="Conversations"
                     tabindex="0" aria-activedescendant={active_descendant}
                     onfocusin={on_focus_in} onfocusout={on_focus_out}>
@@ -162,6 +185,7 @@ pub fn ListPanel(props: &ListProps) -> Html {
                 }
                 </div>
             }
+            </div>
         </section>
     }
 }
@@ -220,6 +244,15 @@ mod tests {
             pill < rows,
             "on the Showing line, above the scrolling rows: {html}"
         );
+        // The pointer holds the list over the pill too: both are in the held region (the
+        // search and filters are not).
+        let held = html.find(r#"class="list-held""#).unwrap();
+        let search = html.find(r#"id="search""#).unwrap();
+        assert!(search < held && held < pill && pill < rows, "{html}");
+        assert!(
+            still_inside(&html[held..rows]),
+            "the pill and the rows share the held element: {html}"
+        );
         // The rows as shown, not the waiting order.
         let first = html.find(r#"data-conversation-id="1""#).unwrap();
         let second = html.find(r#"data-conversation-id="2""#).unwrap();
@@ -230,6 +263,25 @@ mod tests {
         }))
         .await;
         assert!(!html.contains("show-new"), "{html}");
+    }
+
+    /// Markup that starts inside a `<div>` never closes it.
+    fn still_inside(markup: &str) -> bool {
+        let mut depth = 1i32;
+        let mut rest = markup;
+        while let Some(i) = rest.find("div") {
+            let before = &rest[..i];
+            if before.ends_with("</") {
+                depth -= 1;
+            } else if before.ends_with('<') {
+                depth += 1;
+            }
+            if depth == 0 {
+                return false;
+            }
+            rest = &rest[i + 3..];
+        }
+        true
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 //! chosen scope (LST-6, LST-7) and handles the keyboard. Rendering is left to the presentational
 //! components.
 
+use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use chrono::{NaiveDate, Utc};
@@ -24,6 +25,7 @@ use crate::components::banners::{ConnectionBanner, DefaultRangeBanner};
 use crate::components::conversation::ConversationPane;
 use crate::components::header::{PageHeader, Tabs};
 use crate::components::list::ListPanel;
+use crate::fade::Fades;
 use crate::format::Clock;
 use crate::ipc;
 use crate::keys::{self, Key};
@@ -201,17 +203,19 @@ pub fn MessagesPage(props: &MessagesProps) -> Html {
             }
         });
     }
-    // Rows that moved up (or had news while held) glow for a moment, counted from the newest.
+    // Rows that moved up (or had news while held) glow for a moment, each counted from the
+    // re-read that found it: one timer per re-read, dropped with the page.
     {
         let dispatch = inbox.dispatcher();
-        let newest = inbox.list.highlighted.values().max().copied();
-        use_effect_with(inbox.list.highlighted.clone(), move |_| {
-            let timer = newest.map(|epoch| {
+        let fades = use_mut_ref(Fades::<Timeout>::default);
+        let glowing: BTreeSet<u64> = inbox.list.highlighted.values().copied().collect();
+        use_effect_with(glowing, move |glowing| {
+            fades.borrow_mut().sync(glowing, |epoch| {
+                let dispatch = dispatch.clone();
                 Timeout::new(HIGHLIGHT_MS, move || {
                     dispatch.dispatch(Action::ClearHighlight(epoch))
                 })
             });
-            move || drop(timer)
         });
     }
 

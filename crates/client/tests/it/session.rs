@@ -39,7 +39,7 @@ async fn acc3_a_session_only_cache_is_deleted_at_exit_and_at_the_next_start() {
 
     // Exit: the engine stops, then the cache goes.
     sessions.prepare(&me);
-    sessions.session_only(&me).unwrap();
+    sessions.session_only(&me).await.unwrap();
     let engine = start_live(&server.base, &desk, cache.clone()).await;
     assert_in_step(&engine, &server.base, &desk.token).await;
     engine.shutdown().await;
@@ -48,7 +48,7 @@ async fn acc3_a_session_only_cache_is_deleted_at_exit_and_at_the_next_start() {
     assert!(!cache.exists(), "the session-only cache outlived the app");
 
     // A crash: the app never reached its exit; the next start wipes before anything opens.
-    sessions.session_only(&me).unwrap();
+    sessions.session_only(&me).await.unwrap();
     let engine = start_live(&server.base, &desk, cache.clone()).await;
     engine.shutdown().await;
     let (next_launch, _) = store(dir.path());
@@ -63,6 +63,44 @@ async fn acc3_a_session_only_cache_is_deleted_at_exit_and_at_the_next_start() {
         Ok(None),
         "no token in the keychain"
     );
+}
+
+/// Windows refuses to delete a file another process has open (a second launch, say, while the
+/// first still runs). The marker must outlive such a failure, or the cache stays on disk,
+/// unencrypted, with nothing left to say it should go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acc3_a_session_only_cache_that_cannot_be_deleted_yet_keeps_its_marker() {
+    let (dir, server, desk, _) = desk().await;
+    let (sessions, _keys) = store(dir.path());
+    let me = session(&server.base, &desk);
+    let cache = sessions.cache_path(&me);
+    let marker = dir.path().join(format!(
+        "{}.session-only",
+        cache.file_name().unwrap().to_string_lossy()
+    ));
+    sessions.prepare(&me);
+    sessions.session_only(&me).await.unwrap();
+    let engine = start_live(&server.base, &desk, cache.clone()).await;
+    engine.shutdown().await;
+    assert!(cache.exists() && marker.exists());
+
+    // On Linux an open file can be deleted; a directory in the WAL's place cannot, which stands
+    // in for Windows' "in use by another process".
+    let wal = dir.path().join(format!(
+        "{}-wal",
+        cache.file_name().unwrap().to_string_lossy()
+    ));
+    let _ = std::fs::remove_file(&wal);
+    std::fs::create_dir(&wal).unwrap();
+    std::fs::write(wal.join("held"), b"").unwrap();
+    assert_eq!(sessions.wipe_session_only_caches(), 0, "not all gone");
+    assert!(marker.exists(), "the marker stays until every file is gone");
+
+    // The file is free again: the next start finishes the job.
+    std::fs::remove_dir_all(&wal).unwrap();
+    let (next_launch, _) = store(dir.path());
+    assert_eq!(next_launch.wipe_session_only_caches(), 1);
+    assert!(!cache.exists() && !marker.exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,4 +160,45 @@ async fn acc3_an_ended_session_keeps_the_cache_for_the_same_user_only() {
         !cache.exists(),
         "another user's sign-in wiped the previous cache"
     );
+}
+
+/// The bookkeeping between the two ways of keeping a session: a remembered sign-in takes back a
+/// cache an earlier session-only sign-in marked to go, and a session-only sign-in that replaces a
+/// remembered one does not leave that one's token in the keychain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acc3_switching_between_remembered_and_session_only_keeps_the_books_straight() {
+    let (dir, server, desk, _) = desk().await;
+    let (sessions, keys) = store(dir.path());
+    let me = session(&server.base, &desk);
+    let account = format!("{} at {}", me.user.email, me.server);
+    let cache = sessions.cache_path(&me);
+
+    // Session-only first, then the keychain works again and the same user is remembered.
+    sessions.prepare(&me);
+    sessions.session_only(&me).await.unwrap();
+    let engine = start_live(&server.base, &desk, cache.clone()).await;
+    engine.shutdown().await;
+    sessions.prepare(&me);
+    sessions.remember(&me, &desk.token).await.unwrap();
+    assert_eq!(
+        sessions.wipe_session_only_caches(),
+        0,
+        "the remembered session's cache is not wiped at exit"
+    );
+    assert!(cache.exists());
+    assert!(sessions.load().await.unwrap().is_some());
+
+    // Remembered, then a session-only sign-in takes its place: the old token leaves the keychain.
+    assert_eq!(keys.get(&account), Ok(Some(desk.token.clone())));
+    let again = login(&server.base, "desk@engine.test").await;
+    let me_again = session(&server.base, &again);
+    sessions.prepare(&me_again);
+    sessions.session_only(&me_again).await.unwrap();
+    eventually(
+        "the replaced token to leave the keychain",
+        Duration::from_secs(5),
+        || async { keys.get(&account) == Ok(None) },
+    )
+    .await;
+    assert!(sessions.load().await.unwrap().is_none());
 }

@@ -151,10 +151,11 @@ async fn a_cursor_older_than_the_log_triggers_a_full_resync() {
             >= 10
     );
 
-    let engine = Engine::start(engine_config(&server.base, &desk, cache_path))
-        .await
-        .unwrap();
-    let mut updates = engine.subscribe();
+    // Subscribed before the engine's first connection, which is when it resyncs.
+    let (engine, mut updates) =
+        Engine::start_subscribed(engine_config(&server.base, &desk, cache_path))
+            .await
+            .unwrap();
     live(&engine).await;
     let mut resynced = false;
     while let Ok(u) = updates.try_recv() {
@@ -318,10 +319,11 @@ async fn dsk3_a_hole_in_the_replayed_log_makes_the_engine_resync_instead_of_skip
         .unwrap();
     assert_eq!(gone, 1);
 
-    let engine = Engine::start(engine_config(&server.base, &desk, cache_path.clone()))
-        .await
-        .unwrap();
-    let mut updates = engine.subscribe();
+    // Subscribed before the engine's first connection, which is when it resyncs.
+    let (engine, mut updates) =
+        Engine::start_subscribed(engine_config(&server.base, &desk, cache_path.clone()))
+            .await
+            .unwrap();
     live(&engine).await;
     let mut resynced = false;
     while let Ok(u) = updates.try_recv() {
