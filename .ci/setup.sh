@@ -24,6 +24,8 @@ packages=(build-essential pkg-config libssl-dev
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
   libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libdbus-1-dev
   xvfb xauth dbus dbus-x11 webkit2gtk-driver gnome-keyring dunst)
+# Issue 14: `cargo xtask packaging` runs shellcheck (alone and inside actionlint).
+packages+=(shellcheck)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -19,6 +19,8 @@ pub fn run() -> anyhow::Result<()> {
         // The app bundles ui/dist at compile time, so the UI is built before anything compiles
         // the app (clippy included).
         ("ui", Box::new(|| crate::ui::build().map(|_| ()))),
+        // Issue 14: the release workflow, plists and packaging scripts (needs ui/dist).
+        ("packaging", Box::new(crate::packaging::check)),
         command(
             "clippy",
             cargo([

@@ -9,6 +9,7 @@ mod ci;
 mod cmd;
 mod demo;
 mod e2e;
+mod packaging;
 mod ui;
 
 use std::process::ExitCode;
@@ -21,7 +22,8 @@ Usage: cargo xtask <command> [args]
 
 Commands:
   ci             What CI runs, in order, stopping at the first failure:
-                 cargo fmt --check, the UI build, cargo clippy -D warnings, the tests
+                 cargo fmt --check, the UI build, the packaging checks, cargo clippy
+                 -D warnings, the tests
                  (cargo nextest when installed, else cargo test), the server suite on
                  PostgreSQL (when INBOX_TEST_POSTGRES_URL is set), the short fault campaign
                  (skipped with INBOX_CI_CHAOS=0), then e2e
@@ -33,6 +35,8 @@ Commands:
                  WebKitWebDriver), against a real server and the provider simulator;
                  screenshots in target/screenshots/
   ui             Build the Yew UI (wasm32 + wasm-bindgen) into ui/dist, which the app bundles
+  packaging      Check the release files no build compiles: the workflows (actionlint,
+                 shellcheck), the macOS plists, the packaging scripts, tauri.conf.json's paths
   bench [NAME [ARGS]]  every benchmark, or one of conversation_list, fanout, ingest,
                  login_flood, cache, initial_sync; ARGS go to that benchmark
   chaos [ROUNDS] The fault campaign (issue 13): the real server, the provider simulator and
@@ -62,6 +66,7 @@ fn main() -> ExitCode {
         Some("e2e") => e2e::run(&rest),
         Some("chaos") => chaos::run(&rest),
         Some("ui") => no_args("ui", &rest).and_then(|()| ui::build().map(|_| ())),
+        Some("packaging") => no_args("packaging", &rest).and_then(|()| packaging::check()),
         Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n\n{}", usage())),
     };
     match result {
