@@ -25,6 +25,11 @@ pub fn open_view(app: &AppHandle, query: &str) {
 /// Saves the window's size and position half a second after it stops moving or resizing, so the
 /// next start opens where it was even if the app is ended without closing its window (the
 /// plugin itself saves on a normal close).
+///
+/// The save runs on the main thread. From another thread it deadlocks: it holds the plugin's
+/// state lock while asking the main thread for the window's geometry, and the main thread may be
+/// in the plugin's own resize handler, waiting for that lock (seen as a frozen app after a burst
+/// of resizes: every async task stopped behind the two blocked runtime threads).
 pub fn remember_soon(app: &AppHandle) {
     use std::sync::atomic::{AtomicU64, Ordering};
     use tauri_plugin_window_state::{AppHandleExt, StateFlags};
@@ -33,10 +38,17 @@ pub fn remember_soon(app: &AppHandle) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-        if GENERATION.load(Ordering::SeqCst) == mine {
-            if let Err(e) = app.save_window_state(StateFlags::all()) {
+        if GENERATION.load(Ordering::SeqCst) != mine {
+            return;
+        }
+        let handle = app.clone();
+        let saved = app.run_on_main_thread(move || {
+            if let Err(e) = handle.save_window_state(StateFlags::all()) {
                 tracing::warn!(error = %e, "could not save the window's state");
             }
+        });
+        if let Err(e) = saved {
+            tracing::warn!(error = %e, "could not save the window's state");
         }
     });
 }
