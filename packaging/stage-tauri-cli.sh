@@ -40,7 +40,7 @@ done
 
 # Every relative path the bundler reads must resolve from src-tauri/ as it does from the root.
 missing=0
-for path in $(sed -n -E 's/.*"(frontendDist|entitlements|infoPlist|licenseFile|template|installerIcon|headerImage|sidebarImage|background)": *"([^"]+)".*/\2/p' "$root/tauri.conf.json") \
+for path in $(sed -n -E 's/.*"(frontendDist|entitlements|infoPlist|licenseFile|template|desktopTemplate|installerIcon|headerImage|sidebarImage|background)": *"([^"]+)".*/\2/p' "$root/tauri.conf.json") \
   $(sed -n '/"icon": *\[/,/\]/p' "$root/tauri.conf.json" | sed -n -E 's/^ *"([^"]+)",?$/\1/p'); do
   case "$path" in
     /* | *://*) continue ;;

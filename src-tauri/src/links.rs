@@ -60,9 +60,22 @@ pub fn listen_for_links(app: &AppHandle) {
         }
     });
     #[cfg(any(target_os = "linux", windows))]
-    if let Err(e) = app.deep_link().register_all() {
-        tracing::info!(error = %e, "the garage-inbox:// scheme is not registered with the desktop");
+    if registers_scheme_itself(std::env::current_exe().ok().as_deref()) {
+        if let Err(e) = app.deep_link().register_all() {
+            tracing::info!(error = %e, "the garage-inbox:// scheme is not registered with the desktop");
+        }
     }
+}
+
+/// Whether the app registers `garage-inbox://` for this user at start. A copy installed by a
+/// Linux package (under `/usr` or `/opt`) does not: its package registered the scheme for every
+/// user, and a per-user entry would shadow that one and point at wherever this copy runs from.
+/// Every other copy (a Windows install, a build being tried) registers itself.
+#[cfg_attr(not(any(target_os = "linux", windows)), allow(dead_code))]
+fn registers_scheme_itself(exe: Option<&std::path::Path>) -> bool {
+    let packaged = cfg!(target_os = "linux")
+        && exe.is_some_and(|p| p.starts_with("/usr/") || p.starts_with("/opt/"));
+    !packaged
 }
 
 /// "Copy link": the view's deep link, on the clipboard.
@@ -90,6 +103,17 @@ mod tests {
             Some("filter=unread&conversation=12".to_string())
         );
         assert_eq!(view_in_args(&["/usr/bin/garage-inbox"]), None);
+    }
+
+    #[test]
+    fn dsk1_a_packaged_linux_copy_leaves_the_scheme_to_its_package() {
+        use std::path::Path;
+        let packaged = registers_scheme_itself(Some(Path::new("/usr/bin/garage-inbox")));
+        assert_eq!(packaged, !cfg!(target_os = "linux"));
+        assert!(registers_scheme_itself(Some(Path::new(
+            "/home/desk/garage-inbox/target/debug/garage-inbox"
+        ))));
+        assert!(registers_scheme_itself(None));
     }
 
     #[test]

@@ -524,7 +524,7 @@ async fn deep_link_opens_the_thread_in_the_running_app() {
     app.screenshot("link-copied").await;
 
     open_conversation(&app, second).await;
-    let mut second = Command::new(bins::path("garage-inbox"))
+    let mut second = Command::new(bins::app())
         .arg(&link)
         .env("GARAGE_INBOX_DATA_DIR", &app.data_dir)
         .env("RUST_LOG", "warn")

@@ -9,6 +9,7 @@ mod support;
 
 mod actions;
 mod inbox;
+mod installed;
 mod list;
 mod security;
 mod thread;

@@ -37,6 +37,36 @@ pub fn run(filter: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The end-to-end test of the installed app (issue 14, `installed::`, ignored in the ordinary
+/// run) against `app`, the binary the package installed.
+pub fn run_installed(app: &str) -> anyhow::Result<()> {
+    prepare(false)?;
+    let mut test = if succeeds(cargo(["nextest", "--version"])) {
+        cargo([
+            "nextest",
+            "run",
+            "--workspace",
+            "-E",
+            "package(inbox-e2e) and test(/^installed::/)",
+            "--run-ignored",
+            "only",
+        ])
+    } else {
+        cargo([
+            "test",
+            "--workspace",
+            "--test",
+            "desktop",
+            "--",
+            "--ignored",
+            "--exact",
+            "installed::installed_package_signs_in_syncs_notifies_and_opens_links",
+        ])
+    };
+    test.env("GARAGE_INBOX_APP", app);
+    timed("installed e2e", in_session(&test)).map(|_| ())
+}
+
 /// The workspace's tests: all but the desktop end-to-end ones, or (`e2e`) only those, one at a
 /// time (they share the display). Both select the whole workspace, so cargo resolves features
 /// once and the second run compiles nothing new. nextest when installed, else cargo test.

@@ -9,6 +9,7 @@ mod ci;
 mod cmd;
 mod demo;
 mod e2e;
+mod package;
 mod packaging;
 mod ui;
 
@@ -37,6 +38,11 @@ Commands:
   ui             Build the Yew UI (wasm32 + wasm-bindgen) into ui/dist, which the app bundles
   packaging      Check the release files no build compiles: the workflows (actionlint,
                  shellcheck), the macOS plists, the packaging scripts, tauri.conf.json's paths
+  package linux  The .deb and .rpm (Tauri's bundler, pinned in packaging/package.json)
+                 from one [profile.dist] build, in target/dist/bundle/
+  installed-e2e  Build and install the .deb (apt-get; root or sudo), then drive the
+                 installed app end to end: sign-in, live sync, a notification, a
+                 garage-inbox:// link opened through the desktop
   bench [NAME [ARGS]]  every benchmark, or one of conversation_list, fanout, ingest,
                  login_flood, cache, initial_sync; ARGS go to that benchmark
   chaos [ROUNDS] The fault campaign (issue 13): the real server, the provider simulator and
@@ -66,6 +72,10 @@ fn main() -> ExitCode {
         Some("e2e") => e2e::run(&rest),
         Some("chaos") => chaos::run(&rest),
         Some("ui") => no_args("ui", &rest).and_then(|()| ui::build().map(|_| ())),
+        Some("package") => package::run(&rest),
+        Some("installed-e2e") => {
+            no_args("installed-e2e", &rest).and_then(|()| package::installed_e2e())
+        }
         Some("packaging") => no_args("packaging", &rest).and_then(|()| packaging::check()),
         Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n\n{}", usage())),
     };

@@ -11,7 +11,7 @@ use std::process::Command;
 
 use anyhow::Context;
 
-use crate::cmd::{cargo, root, timed};
+use crate::cmd::{cargo, root, target_dir, timed};
 
 /// Builds the UI; returns `ui/dist`.
 pub fn build() -> anyhow::Result<PathBuf> {
@@ -32,31 +32,30 @@ pub fn build() -> anyhow::Result<PathBuf> {
             "--release",
         ]),
     )?;
-    let wasm = target_dir(&root)
+    let target = target_dir();
+    let wasm = target
         .join("wasm32-unknown-unknown")
         .join("release")
         .join("inbox_ui.wasm");
-    if dist.exists() {
-        fs::remove_dir_all(&dist).with_context(|| format!("clearing {}", dist.display()))?;
+    // Built beside the target first, then copied into ui/dist file by file where the bytes
+    // differ: the app's build script watches ui/dist, so rewriting identical files would relink
+    // the app (debug, test and dist builds alike) after every `cargo xtask ui`.
+    let staging = target.join("ui-dist");
+    if staging.exists() {
+        fs::remove_dir_all(&staging).with_context(|| format!("clearing {}", staging.display()))?;
     }
-    fs::create_dir_all(&dist)?;
+    fs::create_dir_all(&staging)?;
     let mut bindgen = Command::new("wasm-bindgen");
     bindgen
         .args(["--target", "web", "--no-typescript", "--out-dir"])
-        .arg(&dist)
+        .arg(&staging)
         .arg(&wasm);
     timed("ui bindgen", bindgen)?;
-    copy_dir(&root.join("ui").join("static"), &dist)?;
-    copy_dir(&root.join("assets").join("icons"), &dist.join("icons"))?;
-    eprintln!("ui: built {}", dist.display());
+    copy_dir(&root.join("ui").join("static"), &staging)?;
+    copy_dir(&root.join("assets").join("icons"), &staging.join("icons"))?;
+    let changed = sync_dir(&staging, &dist)?;
+    eprintln!("ui: built {} ({changed} files changed)", dist.display());
     Ok(dist)
-}
-
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { root.join(p) })
-        .unwrap_or_else(|| root.join("target"))
 }
 
 fn ensure_wasm_target() -> anyhow::Result<()> {
@@ -124,6 +123,47 @@ fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Makes `to` hold exactly the files of `from`, writing only those whose bytes differ and
+/// removing those `from` lacks; returns how many files it wrote or removed.
+fn sync_dir(from: &Path, to: &Path) -> anyhow::Result<usize> {
+    fs::create_dir_all(to)?;
+    let mut changed = 0;
+    let mut wanted = std::collections::HashSet::new();
+    for entry in fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        wanted.insert(entry.file_name());
+        if src.is_dir() {
+            if dst.is_file() {
+                fs::remove_file(&dst)?;
+            }
+            changed += sync_dir(&src, &dst)?;
+        } else {
+            let bytes = fs::read(&src).with_context(|| format!("reading {}", src.display()))?;
+            if dst.is_dir() {
+                fs::remove_dir_all(&dst)?;
+            }
+            if fs::read(&dst).ok().as_deref() != Some(bytes.as_slice()) {
+                fs::write(&dst, &bytes).with_context(|| format!("writing {}", dst.display()))?;
+                changed += 1;
+            }
+        }
+    }
+    for entry in fs::read_dir(to)? {
+        let entry = entry?;
+        if !wanted.contains(&entry.file_name()) {
+            let path = entry.path();
+            if path.is_dir() {
+                fs::remove_dir_all(&path)?;
+            } else {
+                fs::remove_file(&path)?;
+            }
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,5 +180,33 @@ mod tests {
         .unwrap();
         assert_eq!(locked_wasm_bindgen_version(&lock).unwrap(), "0.2.130");
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// An unchanged build leaves ui/dist's files untouched (the app's build script watches
+    /// their modification times); changed, new and removed files are carried over.
+    #[test]
+    fn sync_writes_only_what_differs() {
+        let base = std::env::temp_dir().join(format!("xtask-sync-{}", std::process::id()));
+        let (from, to) = (base.join("from"), base.join("to"));
+        fs::create_dir_all(from.join("icons")).unwrap();
+        fs::write(from.join("index.html"), "<html>").unwrap();
+        fs::write(from.join("icons/sms.svg"), "<svg/>").unwrap();
+        assert_eq!(sync_dir(&from, &to).unwrap(), 2);
+        let stamp = |p: &Path| fs::metadata(p).unwrap().modified().unwrap();
+        let before = stamp(&to.join("index.html"));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        assert_eq!(sync_dir(&from, &to).unwrap(), 0);
+        assert_eq!(stamp(&to.join("index.html")), before);
+
+        fs::write(from.join("index.html"), "<html lang=en>").unwrap();
+        fs::remove_file(from.join("icons/sms.svg")).unwrap();
+        fs::write(to.join("stale.js"), "old").unwrap();
+        assert_eq!(sync_dir(&from, &to).unwrap(), 3);
+        assert_eq!(
+            fs::read_to_string(to.join("index.html")).unwrap(),
+            "<html lang=en>"
+        );
+        assert!(!to.join("icons/sms.svg").exists() && !to.join("stale.js").exists());
+        fs::remove_dir_all(&base).unwrap();
     }
 }

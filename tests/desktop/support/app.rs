@@ -67,7 +67,7 @@ impl App {
         caps.insert("browserName".into(), json!("wry"));
         caps.insert(
             "tauri:options".into(),
-            json!({ "application": bins::path("garage-inbox") }),
+            json!({ "application": bins::app() }),
         );
         // The driver is on loopback: plain HTTP, no TLS stack. WebKitWebDriver may still be
         // starting when tauri-driver already listens: retry the session a few times.

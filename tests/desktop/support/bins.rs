@@ -20,6 +20,14 @@ pub fn path(name: &str) -> PathBuf {
     p
 }
 
+/// The desktop app under test: the installed one when `GARAGE_INBOX_APP` names it (`cargo xtask
+/// installed-e2e`, issue 14), else the workspace's build.
+pub fn app() -> PathBuf {
+    std::env::var_os("GARAGE_INBOX_APP")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| path("garage-inbox"))
+}
+
 /// `target/screenshots/` of the workspace.
 pub fn screenshots() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

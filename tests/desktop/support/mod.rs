@@ -14,7 +14,7 @@ pub mod keyring;
 pub mod stack;
 pub mod tls;
 
-pub use app::App;
+pub use app::{app_processes, App};
 pub use bus::NotificationWatch;
 pub use keyring::LockedKeyring;
 pub use stack::Stack;
