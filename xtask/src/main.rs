@@ -9,6 +9,8 @@ mod ci;
 mod cmd;
 mod demo;
 mod e2e;
+#[cfg(test)]
+mod features;
 mod package;
 mod packaging;
 mod ui;
