@@ -108,10 +108,10 @@ impl Dispatcher {
                 break;
             };
             if !handled.insert(job.message.id) {
-                // Due again already (no backoff left): it waits for the next pass, due as it was.
-                let last = job.last_error.as_deref().unwrap_or_default();
+                // Due again already (its backoff has passed within this pass): it waits for the
+                // next pass, due as it was, and this claim does not count as an attempt.
                 self.store
-                    .outbound_retry_later(job.message.id, job.claim, now, last)
+                    .outbound_release(job.message.id, job.claim, now)
                     .await?;
                 break;
             }

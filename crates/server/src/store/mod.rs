@@ -684,6 +684,14 @@ pub trait DispatchStore: Send + Sync {
         next_at: DateTime<Utc>,
         error: &str,
     ) -> StoreResult<()>;
+    /// Claimed but not tried (the dispatcher met it twice in one pass): back in the queue, due
+    /// at `due_at`, and the claim's attempt not counted. Ignored under a lost claim.
+    async fn outbound_release(
+        &self,
+        message_id: Id,
+        claim: i64,
+        due_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// A permanent failure: the message is `failed` with the reason (CMP-4).
     async fn outbound_failed(
         &self,

@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use axum::{Form, Json, Router};
 use inbox_server::clock::Clock;
-use inbox_server::dispatch::Dispatcher;
+use inbox_server::dispatch::{Dispatcher, MAX_ATTEMPTS};
 use inbox_server::providers::ProviderConfig;
 use serde_json::{json, Value};
 
@@ -56,7 +56,7 @@ async fn twilio_messages(
             Json(json!({ "code": 21211, "message": "Invalid 'To' Phone Number", "status": 400 })),
         );
     }
-    if body.contains("FAIL-TEMP") && n == 1 {
+    if body.contains("FAIL-DOWN") || (body.contains("FAIL-TEMP") && n == 1) {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "code": 20500, "message": "Internal error", "status": 503 })),
@@ -179,6 +179,45 @@ async fn cmp4_sends_fail_with_reasons_retry_transient_errors_and_never_send_twic
     );
     assert_eq!(d2.run_once().await.unwrap(), 1);
     assert_eq!(fake.attempts.lock().unwrap()["FAIL-PERM please"], 2);
+}
+
+/// CMP-4: a provider that keeps answering 503 gets every one of the attempts, one per pass,
+/// before the reply fails with the reason; meeting the reply again within one pass (its backoff
+/// already over) does not spend an attempt.
+#[tokio::test]
+async fn cmp4_a_provider_that_stays_down_gets_every_attempt_before_the_reply_fails() {
+    let s = Server::start().await;
+    let (fake_base, fake) = start_fake().await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let path = format!("/api/v1/conversations/{}/messages", conv::ALICE);
+    let (status, m) = c
+        .post(
+            &path,
+            json!({ "client_id": "down", "body": "FAIL-DOWN until it gives up", "channel": "sms" }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let d = dispatcher(&s, &fake_base);
+    let mut passes = 0;
+    while d.run_once().await.unwrap() > 0 {
+        passes += 1;
+        assert!(passes <= 2 * MAX_ATTEMPTS, "the reply never left the queue");
+    }
+    assert_eq!(
+        fake.attempts.lock().unwrap()["FAIL-DOWN until it gives up"],
+        MAX_ATTEMPTS,
+        "every attempt reached the provider"
+    );
+    let items = c.ok(&path).await["items"].as_array().unwrap().clone();
+    let reply = items.iter().find(|i| i["id"] == m["id"]).unwrap();
+    assert_eq!(reply["status"], "failed");
+    assert!(
+        reply["error"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("gave up after {MAX_ATTEMPTS} attempts")),
+        "{reply}"
+    );
 }
 
 #[tokio::test]

@@ -242,6 +242,25 @@ impl DispatchStore for PgStore {
         Ok(())
     }
 
+    async fn outbound_release(
+        &self,
+        message_id: Id,
+        claim: i64,
+        due_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE outbound_queue SET next_attempt_at = $3, attempts = GREATEST(attempts - 1, 0),
+                 sending_at = NULL
+             WHERE message_id = $1 AND claim = $2",
+        )
+        .bind(message_id)
+        .bind(claim)
+        .bind(ms(due_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     async fn outbound_failed(
         &self,
         message_id: Id,

@@ -199,6 +199,20 @@ impl DispatchStore for SqliteStore {
         .await
     }
 
+    async fn outbound_release(
+        &self,
+        message_id: Id,
+        claim: i64,
+        due_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.write(move |tx| {
+            tx.prepare_cached("UPDATE outbound_queue SET next_attempt_at = ?3, attempts = max(attempts - 1, 0), sending_at = NULL WHERE message_id = ?1 AND claim = ?2")?
+                .execute(params![message_id, claim, ms(due_at)])?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn outbound_failed(
         &self,
         message_id: Id,
