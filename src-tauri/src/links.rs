@@ -39,6 +39,64 @@ pub fn single_instance<R: Runtime>(
     builder.build()
 }
 
+/// Whether starting failed because the single-instance plugin found a previous instance that
+/// went away while this launch was handing over to it: the app was opened again while its last
+/// window was still closing. (Linux: the D-Bus call to the old instance got no reply.)
+pub fn previous_instance_was_exiting(error: &str) -> bool {
+    error.contains("single-instance")
+        && error.contains("forward")
+        && (error.contains("NoReply") || error.contains("ServiceUnknown"))
+}
+
+/// How many times a launch waits for a closing instance before it gives up (half a second
+/// apart).
+const RELAUNCH_TRIES: u32 = 10;
+const RELAUNCH_ENV: &str = "GARAGE_INBOX_RELAUNCH";
+
+/// Starts this launch again, with the same arguments, once the closing instance has had half a
+/// second more; gives up after [`RELAUNCH_TRIES`] with the original error.
+pub fn relaunch_when_free(error: &str) -> std::process::ExitCode {
+    let tries: u32 = std::env::var(RELAUNCH_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if tries >= RELAUNCH_TRIES {
+        eprintln!("garage-inbox: {error}");
+        return std::process::ExitCode::FAILURE;
+    }
+    tracing::info!(
+        attempt = tries + 1,
+        "the previous window is still closing; starting again shortly"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => {
+            eprintln!("garage-inbox: {error} (and could not start again: {e})");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    let mut again = std::process::Command::new(exe);
+    again
+        .args(std::env::args_os().skip(1))
+        .env(RELAUNCH_ENV, (tries + 1).to_string());
+    // Unix: this process becomes the new launch (same process id, which a launcher or test
+    // driver keeps watching). Elsewhere: the new launch runs to its end and we pass its result on.
+    #[cfg(unix)]
+    let e = {
+        use std::os::unix::process::CommandExt;
+        again.exec()
+    };
+    #[cfg(not(unix))]
+    let e = match again.status() {
+        Ok(status) if status.success() => return std::process::ExitCode::SUCCESS,
+        Ok(_) => return std::process::ExitCode::FAILURE,
+        Err(e) => e,
+    };
+    eprintln!("garage-inbox: {error} (and could not start again: {e})");
+    std::process::ExitCode::FAILURE
+}
+
 /// A stable FNV-1a hash of the profile directory (D-Bus names allow [A-Za-z0-9_] elements).
 fn profile_hash(dir: &std::path::Path) -> u64 {
     dir.to_string_lossy()
@@ -114,6 +172,18 @@ mod tests {
             "/home/desk/garage-inbox/target/debug/garage-inbox"
         ))));
         assert!(registers_scheme_itself(None));
+    }
+
+    #[test]
+    fn a_launch_that_met_a_closing_instance_starts_again() {
+        let closing = "failed to initialize plugin `single-instance`: failed to forward arguments to the running instance: org.freedesktop.DBus.Error.NoReply: Message recipient disconnected from message bus without replying";
+        assert!(previous_instance_was_exiting(closing));
+        assert!(!previous_instance_was_exiting(
+            "failed to initialize plugin `deep-link`: NoReply"
+        ));
+        assert!(!previous_instance_was_exiting(
+            "failed to initialize plugin `single-instance`: permission denied"
+        ));
     }
 
     #[test]

@@ -127,7 +127,12 @@ fn main() -> ExitCode {
     let app = match result {
         Ok(app) => app,
         Err(e) => {
-            eprintln!("garage-inbox: {e:#}");
+            let message = format!("{e:#}");
+            if links::previous_instance_was_exiting(&message) {
+                // Opened again while the last window was still closing: start once it is gone.
+                return links::relaunch_when_free(&message);
+            }
+            eprintln!("garage-inbox: {message}");
             return ExitCode::FAILURE;
         }
     };

@@ -74,11 +74,18 @@ impl App {
         let mut attempt = 0;
         let client = loop {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector)
-                .capabilities(caps.clone())
-                .connect(&format!("http://127.0.0.1:{port}"))
-                .await
-            {
+            // Bounded: an app that exits at start leaves WebKitWebDriver waiting for it forever.
+            let session = tokio::time::timeout(
+                Duration::from_secs(60),
+                ClientBuilder::new(connector)
+                    .capabilities(caps.clone())
+                    .connect(&format!("http://127.0.0.1:{port}")),
+            )
+            .await
+            .unwrap_or_else(|_| {
+                panic!("the app did not open a window within 60 s (its stderr is above)")
+            });
+            match session {
                 Ok(c) => break c,
                 Err(e) if attempt < 5 => {
                     attempt += 1;
