@@ -3,10 +3,11 @@
 
 use inbox_core::api::{CallMoved, ConversationPage, ConversationQuery};
 use inbox_core::desktop::{
-    AppUpdate, AssignArgs, AttentionArgs, CallRef, CallView, ClientRef, CommandError, ConnectionState,
-    ConversationHeader, ConversationRef, Draft, IdRef, LinkArgs, MessageRef, NoteArgs, OpenView,
-    OutboxEntry, Preferences, ReassignArgs, RejectArgs, ReplyArgs, SaveQuickMessage, SaveTemplate,
-    SearchArgs, Session, SignIn, ThreadRequest, ThreadView, WorkOrderArgs, WorkOrderView,
+    AppUpdate, AssignArgs, AttentionArgs, CallRef, CallView, ClientRef, CommandError,
+    ConnectionState, ConversationHeader, ConversationRef, Draft, IdRef, LinkArgs, MessageRef,
+    NoteArgs, OpenView, OutboxEntry, Preferences, ReassignArgs, RejectArgs, ReplyArgs,
+    SaveQuickMessage, SaveTemplate, SearchArgs, Session, SignIn, ThreadRequest, ThreadView,
+    WorkOrderArgs, WorkOrderView,
 };
 use inbox_core::{
     ApprovalItem, Call, ConversationDetail, ConversationSummary, Customer, Message, Note,

@@ -155,11 +155,16 @@ impl Shell {
         };
         match self.start(app, session, &token).await {
             Ok(r) => {
-                check_for_updates(app, &r);
+                check_for_updates(app, &r, &self.config.transport);
                 *running = Some(r);
             }
             Err(e) => tracing::warn!(error = %e, "could not open the saved session"),
         }
+    }
+
+    /// The TLS trust of every connection the app makes.
+    pub fn transport(&self) -> &Transport {
+        &self.config.transport
     }
 
     /// The signed-in server and token, for the daily update check (DSK-1).
@@ -221,7 +226,7 @@ impl Shell {
             .start(app, session.clone(), &login.token)
             .await
             .map_err(|e| CommandError::new(format!("The local cache could not be opened: {e}")))?;
-        check_for_updates(app, &started);
+        check_for_updates(app, &started, &self.config.transport);
         *running = Some(started);
         Ok(session)
     }
@@ -334,14 +339,15 @@ impl Shell {
 }
 
 /// DSK-1: asks the session's server for a newer version, behind the sign-in.
-fn check_for_updates(app: &AppHandle, running: &Running) {
-    let (app, server, token) = (
+fn check_for_updates(app: &AppHandle, running: &Running, transport: &Transport) {
+    let (app, server, token, transport) = (
         app.clone(),
         running.session.server.clone(),
         running.token.clone(),
+        transport.clone(),
     );
     tauri::async_runtime::spawn(async move {
-        crate::updates::check(&app, &server, &token).await;
+        crate::updates::check(&app, &server, &token, &transport).await;
     });
 }
 

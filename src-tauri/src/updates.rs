@@ -6,11 +6,12 @@
 //! The update address is never configured: it is the signed-in server's
 //! `/api/v1/updates/{{target}}/{{arch}}/{{current_version}}`, asked with the session's bearer
 //! token, and a manifest pointing the download anywhere else is ignored, so the token goes to
-//! that server only.
+//! that server only. The updater's HTTPS client trusts what the engine's does.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
+use inbox_client::Transport;
 use inbox_core::desktop::{event, AppUpdate, CommandError, UpdateRefusal};
 use inbox_core::updates::is_newer;
 use tauri::{AppHandle, Emitter, Manager, Url};
@@ -89,8 +90,8 @@ fn test_pubkey() -> Option<String> {
 
 /// Asks `server` whether a newer version is published and offers it on the card. Failures are
 /// logged only: a server without updates, or one out of reach, is no news for the desk.
-pub async fn check(app: &AppHandle, server: &str, token: &str) {
-    match find(app, server, token).await {
+pub async fn check(app: &AppHandle, server: &str, token: &str, transport: &Transport) {
+    match find(app, server, token, transport).await {
         Ok(Some(update)) => {
             let card = AppUpdate::Available {
                 version: update.version.clone(),
@@ -113,7 +114,12 @@ pub async fn check(app: &AppHandle, server: &str, token: &str) {
     }
 }
 
-async fn find(app: &AppHandle, server: &str, token: &str) -> anyhow::Result<Option<Update>> {
+async fn find(
+    app: &AppHandle,
+    server: &str,
+    token: &str,
+    transport: &Transport,
+) -> anyhow::Result<Option<Update>> {
     let server_url = Url::parse(server)?;
     let endpoint = Url::parse(&format!("{}{CHECK_PATH}", server.trim_end_matches('/')))?;
     let mut builder = app
@@ -121,6 +127,12 @@ async fn find(app: &AppHandle, server: &str, token: &str) -> anyhow::Result<Opti
         .endpoints(vec![endpoint])?
         .header("Authorization", format!("Bearer {token}"))?
         .timeout(CHECK_TIMEOUT)
+        // The engine's TLS trust (the system's store and GARAGE_INBOX_EXTRA_CA), for the check
+        // and the download alike.
+        .configure_client({
+            let transport = transport.clone();
+            move |client| client.use_preconfigured_tls((*transport.tls_config()).clone())
+        })
         // One rule for "newer", the one the server applies too.
         .version_comparator(|current, release| is_newer(&release.version, &current));
     if let Some(key) = test_pubkey() {
@@ -147,10 +159,9 @@ pub async fn install(app: &AppHandle) -> Result<(), CommandError> {
     let updates = app.state::<Updates>();
     let (update, notes) = match updates.inner.lock() {
         Ok(o) => match (&o.update, &o.card) {
-            (
-                Some(u),
-                AppUpdate::Available { notes, .. } | AppUpdate::Failed { notes, .. },
-            ) => (u.clone(), notes.clone()),
+            (Some(u), AppUpdate::Available { notes, .. } | AppUpdate::Failed { notes, .. }) => {
+                (u.clone(), notes.clone())
+            }
             _ => return Err(CommandError::new("There is no update to install.")),
         },
         Err(_) => return Err(CommandError::new("There is no update to install.")),
@@ -210,9 +221,9 @@ pub fn check_daily(app: &AppHandle) {
     tauri::async_runtime::spawn(async move {
         loop {
             tokio::time::sleep(CHECK_EVERY).await;
-            let signed_in = app.state::<crate::shell::Shell>().update_address().await;
-            if let Some((server, token)) = signed_in {
-                check(&app, &server, &token).await;
+            let shell = app.state::<crate::shell::Shell>();
+            if let Some((server, token)) = shell.update_address().await {
+                check(&app, &server, &token, shell.transport()).await;
             }
         }
     });
@@ -247,7 +258,10 @@ mod tests {
     #[test]
     fn dsk1_the_check_url_has_the_updaters_placeholders() {
         let url = Url::parse(&format!("https://inbox.example{CHECK_PATH}")).unwrap();
-        assert_eq!(url.origin(), Url::parse("https://inbox.example/").unwrap().origin());
+        assert_eq!(
+            url.origin(),
+            Url::parse("https://inbox.example/").unwrap().origin()
+        );
         let text = url.to_string();
         assert!(text.contains("%7B%7Btarget%7D%7D/%7B%7Barch%7D%7D/%7B%7Bcurrent_version%7D%7D"));
         assert!(text.ends_with("?bundle_type={{bundle_type}}"), "{text}");
