@@ -93,7 +93,9 @@ pub fn Updates() -> Html {
                     state.set(now);
                 }
             });
-            move || drop(listener)
+            move || {
+                let _unsubscribe = listener;
+            }
         });
     }
     let on_install = {
