@@ -3,10 +3,11 @@
 
 use inbox_core::api::{CallMoved, ConversationPage, ConversationQuery};
 use inbox_core::desktop::{
-    AssignArgs, AttentionArgs, CallRef, CallView, ClientRef, CommandError, ConnectionState,
-    ConversationHeader, ConversationRef, Draft, IdRef, LinkArgs, MessageRef, NoteArgs, OpenView,
-    OutboxEntry, Preferences, ReassignArgs, RejectArgs, ReplyArgs, SaveQuickMessage, SaveTemplate,
-    SearchArgs, Session, SignIn, ThreadRequest, ThreadView, WorkOrderArgs, WorkOrderView,
+    AppUpdate, AssignArgs, AttentionArgs, CallRef, CallView, ClientRef, CommandError,
+    ConnectionState, ConversationHeader, ConversationRef, Draft, IdRef, LinkArgs, MessageRef,
+    NoteArgs, OpenView, OutboxEntry, Preferences, ReassignArgs, RejectArgs, ReplyArgs,
+    SaveQuickMessage, SaveTemplate, SearchArgs, Session, SignIn, ThreadRequest, ThreadView,
+    WorkOrderArgs, WorkOrderView,
 };
 use inbox_core::{
     ApprovalItem, Call, ConversationDetail, ConversationSummary, Customer, Message, Note,
@@ -15,6 +16,7 @@ use inbox_core::{
 use tauri::{AppHandle, State};
 
 use crate::shell::{command_error, Shell};
+use crate::updates::Updates;
 
 type Answer<T> = Result<T, CommandError>;
 
@@ -341,4 +343,19 @@ pub async fn set_draft(shell: State<'_, Shell>, args: Draft) -> Answer<()> {
 #[tauri::command]
 pub fn copy_link(app: AppHandle, args: OpenView) -> Answer<String> {
     crate::links::copy(&app, &args)
+}
+
+#[tauri::command]
+pub fn update_status(updates: State<'_, Updates>) -> AppUpdate {
+    updates.card()
+}
+
+#[tauri::command]
+pub async fn install_update(app: AppHandle) -> Answer<()> {
+    crate::updates::install(&app).await
+}
+
+#[tauri::command]
+pub fn dismiss_update(app: AppHandle, updates: State<'_, Updates>) {
+    updates.dismiss(&app);
 }

@@ -10,6 +10,7 @@ mod links;
 mod notifications;
 mod session;
 mod shell;
+mod updates;
 mod window;
 
 use std::process::ExitCode;
@@ -48,6 +49,9 @@ fn main() -> ExitCode {
         ))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_clipboard_manager::init())
+        // DSK-1: the updater, with the public key of tauri.conf.json; no endpoint is configured
+        // there (the signed-in server is, at run time: `updates`).
+        .plugin(tauri_plugin_updater::Builder::new().build())
         // The window's size and position, remembered in the data directory.
         .plugin(
             tauri_plugin_window_state::Builder::default()
@@ -56,6 +60,7 @@ fn main() -> ExitCode {
         )
         // No files are touched here: a second launch builds this too before the plugin ends it.
         .manage(Shell::new(config))
+        .manage(updates::Updates::default())
         .invoke_handler(tauri::generate_handler![
             commands::session,
             commands::sign_in,
@@ -97,6 +102,9 @@ fn main() -> ExitCode {
             commands::draft,
             commands::set_draft,
             commands::copy_link,
+            commands::update_status,
+            commands::install_update,
+            commands::dismiss_update,
         ])
         .setup(move |app| {
             // Only now is this the one running instance: the single-instance plugin has already
@@ -107,6 +115,7 @@ fn main() -> ExitCode {
                 app.state::<Shell>().set_pending_open(view.query.clone());
             }
             links::listen_for_links(app.handle());
+            updates::check_daily(app.handle());
             // DSK-2: open the saved session's cache and start syncing while the UI loads.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

@@ -64,6 +64,8 @@ impl ShellConfig {
 pub struct Running {
     pub engine: Engine,
     pub session: Session,
+    /// The session's bearer token, for the update check (DSK-1) as for the engine.
+    token: String,
     forward: JoinHandle<()>,
 }
 
@@ -152,9 +154,26 @@ impl Shell {
             }
         };
         match self.start(app, session, &token).await {
-            Ok(r) => *running = Some(r),
+            Ok(r) => {
+                check_for_updates(app, &r, &self.config.transport);
+                *running = Some(r);
+            }
             Err(e) => tracing::warn!(error = %e, "could not open the saved session"),
         }
+    }
+
+    /// The TLS trust of every connection the app makes.
+    pub fn transport(&self) -> &Transport {
+        &self.config.transport
+    }
+
+    /// The signed-in server and token, for the daily update check (DSK-1).
+    pub async fn update_address(&self) -> Option<(String, String)> {
+        self.running
+            .read()
+            .await
+            .as_ref()
+            .map(|r| (r.session.server.clone(), r.token.clone()))
     }
 
     /// ACC-3: signs in, files the token in the keychain and starts syncing. A keychain that
@@ -207,6 +226,7 @@ impl Shell {
             .start(app, session.clone(), &login.token)
             .await
             .map_err(|e| CommandError::new(format!("The local cache could not be opened: {e}")))?;
+        check_for_updates(app, &started, &self.config.transport);
         *running = Some(started);
         Ok(session)
     }
@@ -221,6 +241,7 @@ impl Shell {
             self.sessions.signed_out(&session).await;
         }
         crate::window::show_unread(app, 0);
+        app.state::<crate::updates::Updates>().forget(app);
         let _ = app.emit(event::UPDATE, Update::SignedOut);
     }
 
@@ -234,6 +255,7 @@ impl Shell {
             self.sessions.ended_by_server(&session).await;
         }
         crate::window::show_unread(app, 0);
+        app.state::<crate::updates::Updates>().forget(app);
     }
 
     /// At exit: the engine stops, and a session-only session's cache is deleted.
@@ -273,6 +295,7 @@ impl Shell {
         Ok(Running {
             engine,
             session,
+            token: token.to_string(),
             forward,
         })
     }
@@ -313,6 +336,19 @@ impl Shell {
     pub fn take_pending_open(&self) -> Option<String> {
         self.pending_open.lock().ok().and_then(|mut p| p.take())
     }
+}
+
+/// DSK-1: asks the session's server for a newer version, behind the sign-in.
+fn check_for_updates(app: &AppHandle, running: &Running, transport: &Transport) {
+    let (app, server, token, transport) = (
+        app.clone(),
+        running.session.server.clone(),
+        running.token.clone(),
+        transport.clone(),
+    );
+    tauri::async_runtime::spawn(async move {
+        crate::updates::check(&app, &server, &token, &transport).await;
+    });
 }
 
 /// Stops an engine; `wipe` signs out (server session ended, cache emptied).

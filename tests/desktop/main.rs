@@ -13,3 +13,4 @@ mod installed;
 mod list;
 mod security;
 mod thread;
+mod updates;

@@ -71,6 +71,12 @@ impl Transport {
         Transport::new(extra.as_deref())
     }
 
+    /// The TLS configuration, for another HTTPS client of the app that must trust exactly what
+    /// the engine trusts (the updater's, DSK-1).
+    pub fn tls_config(&self) -> Arc<ClientConfig> {
+        Arc::clone(&self.tls)
+    }
+
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.http
     }

@@ -103,6 +103,14 @@ pub mod cmd {
     /// `OpenView` → `String`: the `garage-inbox://messages?…` link of a view, now on the
     /// clipboard (LST-7, THR-3).
     pub const COPY_LINK: &str = "copy_link";
+    /// `()` → `AppUpdate`: the update on offer now (DSK-1); the UI asks once, then follows
+    /// `event::APP_UPDATE`.
+    pub const UPDATE_STATUS: &str = "update_status";
+    /// `()` → `()`: "Install and restart" (DSK-1). Downloads, checks the signature, installs
+    /// and restarts the app; a refusal answers with the card's message and the app keeps running.
+    pub const INSTALL_UPDATE: &str = "install_update";
+    /// `()` → `()`: "Later" (DSK-1): the card goes until the next daily check.
+    pub const DISMISS_UPDATE: &str = "dismiss_update";
 
     /// Every command: the shell registers exactly these, and its capability file grants them.
     pub const ALL: &[&str] = &[
@@ -146,6 +154,9 @@ pub mod cmd {
         DRAFT,
         SET_DRAFT,
         COPY_LINK,
+        UPDATE_STATUS,
+        INSTALL_UPDATE,
+        DISMISS_UPDATE,
     ];
 }
 
@@ -155,6 +166,8 @@ pub mod event {
     pub const UPDATE: &str = "inbox://update";
     /// Payload `OpenView`: bring this view forward (a notification was clicked).
     pub const OPEN: &str = "inbox://open";
+    /// Payload `AppUpdate`: the update card changed (DSK-1).
+    pub const APP_UPDATE: &str = "inbox://app-update";
 }
 
 /// The argument wrapper every command receives: `invoke(name, { args: … })`.
@@ -548,9 +561,113 @@ pub enum Update {
     SignedOut,
 }
 
+/// DSK-1: what the update card shows. The shell checks the signed-in server at sign-in and
+/// daily, and installs only when the person says so.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum AppUpdate {
+    /// No card: nothing newer, not checked yet, or put off with "Later".
+    #[default]
+    None,
+    /// "Garage Inbox {version} is available", the notes, Install and restart / Later.
+    Available { version: String, notes: String },
+    /// Downloading and checking the signature (then installing and restarting).
+    Installing { version: String, notes: String },
+    /// Not installed, and why, in plain words; the app keeps running as it is.
+    Failed {
+        version: String,
+        notes: String,
+        message: String,
+        /// Whether trying again may help (a download that broke off; not a bad signature).
+        retry: bool,
+    },
+}
+
+impl AppUpdate {
+    /// The version the card is about, if it shows one.
+    pub fn version(&self) -> Option<&str> {
+        match self {
+            AppUpdate::None => None,
+            AppUpdate::Available { version, .. }
+            | AppUpdate::Installing { version, .. }
+            | AppUpdate::Failed { version, .. } => Some(version),
+        }
+    }
+}
+
+/// Why an update was not installed (DSK-1), as the shell sorts the updater's errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpdateRefusal {
+    /// The file does not carry a valid signature of our updater key (tampered, unsigned, signed
+    /// with another key or for another version).
+    BadSignature,
+    /// The download failed (network, server).
+    Download(String),
+    /// The operating system's installer failed or was cancelled.
+    Install(String),
+}
+
+impl UpdateRefusal {
+    /// The card's sentence.
+    pub fn message(&self, version: &str) -> String {
+        match self {
+            UpdateRefusal::BadSignature => format!(
+                "The download of Garage Inbox {version} is not signed by the makers of Garage \
+                 Inbox, so it was not installed. It may have been damaged or tampered with. \
+                 Garage Inbox keeps running as it is; please tell whoever looks after your \
+                 server."
+            ),
+            UpdateRefusal::Download(why) => format!(
+                "Garage Inbox {version} could not be downloaded ({why}). Nothing was changed; \
+                 try again later."
+            ),
+            UpdateRefusal::Install(why) => format!(
+                "Garage Inbox {version} could not be installed ({why}). Garage Inbox keeps \
+                 running as it is."
+            ),
+        }
+    }
+
+    /// Whether trying again may help.
+    pub fn retry(&self) -> bool {
+        !matches!(self, UpdateRefusal::BadSignature)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dsk1_the_update_card_state_is_tagged_for_the_ui() {
+        let u = AppUpdate::Available {
+            version: "0.2.0".into(),
+            notes: "Faster lists".into(),
+        };
+        let v = serde_json::to_value(&u).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"state": "available", "version": "0.2.0", "notes": "Faster lists"})
+        );
+        assert_eq!(serde_json::from_value::<AppUpdate>(v).unwrap(), u);
+        assert_eq!(
+            serde_json::to_value(AppUpdate::None).unwrap(),
+            serde_json::json!({"state": "none"})
+        );
+        assert_eq!(u.version(), Some("0.2.0"));
+    }
+
+    #[test]
+    fn dsk1_a_refused_update_is_explained_in_plain_words() {
+        let m = UpdateRefusal::BadSignature.message("0.2.0");
+        assert!(m.contains("Garage Inbox 0.2.0 is not signed"), "{m}");
+        assert!(m.contains("not installed"));
+        assert!(m.contains("keeps running"));
+        assert!(!UpdateRefusal::BadSignature.retry());
+        let m = UpdateRefusal::Download("timed out".into()).message("0.2.0");
+        assert!(m.contains("could not be downloaded (timed out)"), "{m}");
+        assert!(UpdateRefusal::Download(String::new()).retry());
+    }
 
     #[test]
     fn commands_take_one_args_object() {

@@ -18,6 +18,7 @@ pub mod routing;
 pub mod search;
 pub mod sync;
 pub mod template;
+pub mod updates;
 pub mod whatsapp;
 
 pub use capability::{Capability, CapabilitySet};

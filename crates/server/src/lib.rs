@@ -11,6 +11,7 @@ pub mod error;
 pub mod http;
 pub mod limit;
 pub mod providers;
+pub mod releases;
 pub mod secrets;
 pub mod seed;
 pub mod serve;

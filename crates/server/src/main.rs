@@ -1,5 +1,6 @@
 //! The `inbox-server` command line: serve, migrate, seed-demo, and the operator's tools (user,
-//! org, provider, portal) whose work is in `inbox_server::admin`.
+//! org, provider, portal, release) whose work is in `inbox_server::admin` and
+//! `inbox_server::releases`.
 
 use std::io::Read;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use inbox_core::{Capability, CapabilitySet};
 use inbox_server::config::{default_database_url, redact_url, DEFAULT_LISTEN};
 use inbox_server::dispatch::Dispatcher;
 use inbox_server::providers::ProviderConfig;
+use inbox_server::releases::{self, Releases};
 use inbox_server::store::{self, NewUser};
 use inbox_server::webhooks::spool::{self, Spool};
 use inbox_server::{admin, auth, seed, AppState};
@@ -22,6 +24,10 @@ struct Cli {
     /// data directory).
     #[arg(long, env = "INBOX_DATABASE_URL", global = true)]
     database_url: Option<String>,
+    /// Where published desktop updates live (default: a `releases` folder beside the SQLite
+    /// database, else in the platform data directory).
+    #[arg(long, env = "INBOX_RELEASES_DIR", global = true)]
+    releases_dir: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -78,6 +84,45 @@ enum Command {
         #[command(subcommand)]
         command: PortalCommand,
     },
+    /// Publish desktop updates (signed elsewhere) to the releases folder.
+    Release {
+        #[command(subcommand)]
+        command: ReleaseCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReleaseCommand {
+    /// Publish one signed update file for one platform. The signature must verify against
+    /// INBOX_UPDATE_PUBKEY (the updater's public key, as in tauri.conf.json). Prints JSON.
+    Add(ReleaseAdd),
+    /// Every published update, newest version first, one JSON object per line.
+    List,
+}
+
+#[derive(Args)]
+struct ReleaseAdd {
+    /// The app version of the file, e.g. 0.2.0 (as signed: `tauri signer sign --app-version`).
+    #[arg(long)]
+    version: String,
+    /// linux, windows or darwin.
+    #[arg(long)]
+    target: String,
+    /// x86_64 or aarch64.
+    #[arg(long)]
+    arch: String,
+    /// The update file: the .deb, the NSIS -setup.exe or the .app.tar.gz.
+    #[arg(long)]
+    file: std::path::PathBuf,
+    /// Its .sig file, as `tauri signer sign` (or `tauri build`) wrote it.
+    #[arg(long)]
+    signature: std::path::PathBuf,
+    /// What changed, as the update prompt shows it.
+    #[arg(long)]
+    notes: Option<String>,
+    /// The updater's public key: the base64 text of `plugins.updater.pubkey` in tauri.conf.json.
+    #[arg(long, env = "INBOX_UPDATE_PUBKEY")]
+    update_pubkey: Option<String>,
 }
 
 /// Where the providers are and how they reach us (issue 5).
@@ -247,6 +292,9 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     let database_url = cli.database_url.unwrap_or_else(default_database_url);
+    let releases_dir = cli
+        .releases_dir
+        .unwrap_or_else(|| releases::default_dir(&database_url));
     match cli.command {
         Command::Serve {
             listen,
@@ -263,7 +311,11 @@ async fn main() -> anyhow::Result<()> {
                 session_idle_hours,
                 portal_token_days,
             };
-            serve(&database_url, &listen, limits, &spool_dir, providers, edges).await
+            let places = Places {
+                spool_dir: &spool_dir,
+                releases_dir: &releases_dir,
+            };
+            serve(&database_url, &listen, limits, places, providers, edges).await
         }
         Command::Migrate => {
             store::open(&database_url).await?;
@@ -325,7 +377,44 @@ async fn main() -> anyhow::Result<()> {
             println!("{}", admin::revoke_portal(store.as_ref(), target).await?);
             Ok(())
         }
+        Command::Release { command } => release(&releases_dir, command),
     }
+}
+
+/// `release add` and `release list`: the releases folder only, no database.
+fn release(dir: &std::path::Path, command: ReleaseCommand) -> anyhow::Result<()> {
+    let releases = Releases::new(dir);
+    match command {
+        ReleaseCommand::Add(r) => {
+            let key = r.update_pubkey.as_deref().filter(|k| !k.trim().is_empty()).context(
+                "set INBOX_UPDATE_PUBKEY to the updater's public key (plugins.updater.pubkey in \
+                 tauri.conf.json): release add publishes only files whose signature verifies",
+            )?;
+            let key = releases::PublicKey::parse(key)?;
+            let new = releases::NewRelease {
+                version: r.version,
+                target: r.target,
+                arch: r.arch,
+                file: r.file,
+                signature: r.signature,
+                notes: r.notes,
+            };
+            let (status, published) = match releases.publish(&new, &key, chrono::Utc::now())? {
+                releases::Outcome::Published(p) => ("published", p),
+                releases::Outcome::AlreadyPublished(p) => ("already published", p),
+            };
+            let mut line = serde_json::to_value(&published)?;
+            line["status"] = status.into();
+            line["folder"] = dir.display().to_string().into();
+            println!("{line}");
+        }
+        ReleaseCommand::List => {
+            for r in releases.list()? {
+                println!("{}", serde_json::to_string(&r)?);
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn user(database_url: &str, command: UserCommand) -> anyhow::Result<()> {
@@ -363,6 +452,12 @@ fn read_password() -> anyhow::Result<String> {
     }
 }
 
+/// Folders of `serve`.
+struct Places<'a> {
+    spool_dir: &'a std::path::Path,
+    releases_dir: &'a std::path::Path,
+}
+
 /// Time limits of `serve`.
 struct Limits {
     retention_days: i64,
@@ -374,7 +469,7 @@ async fn serve(
     database_url: &str,
     listen: &str,
     limits: Limits,
-    spool_dir: &std::path::Path,
+    places: Places<'_>,
     p: ProviderArgs,
     edges: EdgeArgs,
 ) -> anyhow::Result<()> {
@@ -436,6 +531,9 @@ async fn serve(
     ))
     .start();
     tokio::spawn(prune_events(Arc::clone(&store), state.sync.retention));
+    let spool_dir = places.spool_dir;
+    tracing::info!(releases = %places.releases_dir.display(), "desktop updates folder");
+    state.releases = Some(Arc::new(Releases::new(places.releases_dir)));
     let spool = Spool::open(spool_dir, listen)
         .with_context(|| format!("opening the webhook spool in {}", spool_dir.display()))?;
     tracing::info!(spool = %spool.path().display(), "webhook spool");

@@ -35,6 +35,8 @@ pub struct AppState {
     pub list_budget: std::time::Duration,
     /// Where webhooks the database could not take wait for replay (None: answer 5xx instead).
     pub spool: Option<Arc<crate::webhooks::spool::Spool>>,
+    /// DSK-1: the desktop updates on offer (`INBOX_RELEASES_DIR`); None: nothing is offered.
+    pub releases: Option<Arc<crate::releases::Releases>>,
 }
 
 /// Portal posts: a burst of 10, then one every 6 seconds (10 a minute).
@@ -61,6 +63,7 @@ impl AppState {
             sockets: Arc::new(ConnectionSlots::new(DEFAULT_SOCKETS_PER_USER)),
             list_budget: crate::store::LIST_BUDGET,
             spool: None,
+            releases: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The root: restores the session (`cmd::SESSION`), routes between sign-in, Messages, the
 //! Approval Queue, call pages, Settings and the dashboard by capability (ACC-1, NAV-2), follows the connection and sign-outs (`event::UPDATE`), and opens views a
-//! notification asked for (`event::OPEN`, `cmd::TAKE_PENDING_OPEN`, DSK-4).
+//! notification asked for (`event::OPEN`, `cmd::TAKE_PENDING_OPEN`, DSK-4). Signed in, it also
+//! holds the update card (DSK-1).
 
 use std::rc::Rc;
 
@@ -16,6 +17,7 @@ use crate::components::dashboard::Dashboard;
 use crate::components::login::LoginPage;
 use crate::components::messages::MessagesPage;
 use crate::components::settings::SettingsPage;
+use crate::components::update::Updates;
 use crate::components::work_order::WorkOrderPage;
 use crate::ipc;
 use crate::route::{InboxView, Route};
@@ -240,7 +242,15 @@ fn Shell() -> Html {
             _ => Html::default(),
         })
     };
-    html! { <Switch<Route> {render} /> }
+    html! {
+        <>
+            // DSK-1: a newer version from the signed-in server, on every page.
+            if matches!(*auth, Auth::SignedIn(_)) {
+                <Updates />
+            }
+            <Switch<Route> {render} />
+        </>
+    }
 }
 
 #[cfg(test)]

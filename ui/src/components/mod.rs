@@ -21,6 +21,7 @@ pub mod row;
 pub mod settings;
 pub mod sidebar;
 pub mod thread;
+pub mod update;
 pub mod work_order;
 
 use inbox_core::Channel;

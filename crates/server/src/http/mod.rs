@@ -8,6 +8,7 @@ mod catalog;
 mod conversations;
 mod directory;
 mod thread;
+mod updates;
 
 use std::time::Duration;
 
@@ -76,6 +77,14 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/portal/messages",
             get(crate::webhooks::portal::list).post(crate::webhooks::portal::post),
+        )
+        .route(
+            "/updates/{target}/{arch}/{current_version}",
+            get(updates::check),
+        )
+        .route(
+            "/updates/files/{version}/{target}/{arch}/{file}",
+            get(updates::file),
         )
         .route("/sync", get(crate::sync::socket::upgrade))
         .route("/sync/snapshot", get(crate::sync::socket::snapshot))

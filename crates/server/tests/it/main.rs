@@ -25,5 +25,6 @@ mod spool;
 mod sync;
 mod thread;
 mod throttle;
+mod updates;
 mod voice;
 mod webhooks;
