@@ -26,8 +26,9 @@ packages=(build-essential pkg-config libssl-dev
   xvfb xauth dbus dbus-x11 webkit2gtk-driver gnome-keyring dunst)
 # Issue 14: `cargo xtask packaging` runs shellcheck (alone and inside actionlint).
 packages+=(shellcheck)
-# Issue 14: `cargo xtask installed-e2e` opens a link through the desktop's scheme registration.
-packages+=(xdg-utils)
+# Issue 14: `cargo xtask installed-e2e` opens a link through the desktop's scheme registration,
+# as a desktop has it: desktop-file-utils' trigger indexes the package's entry when it installs.
+packages+=(xdg-utils libglib2.0-bin desktop-file-utils)
 # The Tauri CLI that makes the .deb and .rpm comes from npm (packaging/package.json); any
 # Node.js with npm will do, Debian's own only when the machine has none.
 command -v npm >/dev/null 2>&1 || packages+=(npm)

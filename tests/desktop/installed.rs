@@ -21,8 +21,8 @@ fn installed_app() -> PathBuf {
         .expect("GARAGE_INBOX_APP names the installed app: run with `cargo xtask installed-e2e`")
 }
 
-/// The desktop entry a fresh user's desktop picks for `garage-inbox://` links, found the way
-/// `xdg-open` finds it, in a profile with no per-user registrations (so a development build
+/// The desktop entry a fresh user's desktop picks for `garage-inbox://` links, as `xdg-mime`
+/// finds it (from the MIME cache the package's install updated), in a profile with no per-user registrations (so a development build
 /// registered by an earlier run cannot answer instead of the package).
 fn scheme_handler(profile: &Path) -> String {
     let out = Command::new("xdg-mime")
@@ -94,15 +94,18 @@ async fn installed_package_signs_in_syncs_notifies_and_opens_links() {
         .find(|id| *id != texter_id)
         .unwrap();
     let link = format!("garage-inbox://messages?conversation={target}");
-    let opened = Command::new("xdg-open")
+    // gio, as GNOME opens a link (xdg-utils' generic path splits "Garage Inbox.desktop" at
+    // its space).
+    let opened = Command::new("gio")
+        .arg("open")
         .arg(&link)
         .env("XDG_DATA_HOME", profile.path().join("data"))
         .env("XDG_CONFIG_HOME", profile.path().join("config"))
         .env("GARAGE_INBOX_DATA_DIR", &app.data_dir)
         .env("RUST_LOG", "warn")
         .status()
-        .expect("xdg-open (package xdg-utils)");
-    assert!(opened.success(), "xdg-open {link}: {opened}");
+        .expect("gio (package libglib2.0-bin)");
+    assert!(opened.success(), "gio open {link}: {opened}");
     app.wait(&format!("#thread[data-conversation-id=\"{target}\"]"))
         .await;
     eventually(
