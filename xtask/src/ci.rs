@@ -68,6 +68,9 @@ pub fn run() -> anyhow::Result<()> {
         eprintln!("(INBOX_CI_CHAOS is not 1: the fault campaign `cargo xtask chaos` is skipped)");
     }
     steps.push(("e2e", Box::new(|| crate::e2e::run(&[]))));
+    // Issue 14: the .deb from one [profile.dist] build, installed with apt-get and driven end to
+    // end (start, sign-in, live sync, a notification, a garage-inbox:// link).
+    steps.push(("installed-e2e", Box::new(crate::package::installed_e2e)));
     let mut timings = Vec::new();
     for (step, task) in steps {
         let began = Instant::now();
