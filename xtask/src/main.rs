@@ -9,6 +9,7 @@ mod ci;
 mod cmd;
 mod demo;
 mod e2e;
+mod icons;
 mod packaging;
 mod ui;
 
@@ -34,6 +35,9 @@ Commands:
   e2e [FILTER]   The desktop app's end-to-end tests in the real window (Xvfb, tauri-driver,
                  WebKitWebDriver), against a real server and the provider simulator;
                  screenshots in target/screenshots/
+  icons [--check]  Make the app's icon set (assets/app-icons/: PNGs, icon.ico,
+                 icon.icns) from assets/icon.png; --check fails when the committed set
+                 is not what the drawing makes
   ui             Build the Yew UI (wasm32 + wasm-bindgen) into ui/dist, which the app bundles
   packaging      Check the release files no build compiles: the workflows (actionlint,
                  shellcheck), the macOS plists, the packaging scripts, tauri.conf.json's paths
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
         Some("e2e") => e2e::run(&rest),
         Some("chaos") => chaos::run(&rest),
         Some("ui") => no_args("ui", &rest).and_then(|()| ui::build().map(|_| ())),
+        Some("icons") => icons::run(&rest),
         Some("packaging") => no_args("packaging", &rest).and_then(|()| packaging::check()),
         Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n\n{}", usage())),
     };
