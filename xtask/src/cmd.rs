@@ -13,6 +13,15 @@ pub fn root() -> PathBuf {
     manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
 }
 
+/// Cargo's target directory: `$CARGO_TARGET_DIR` (relative to the root) or `target/`.
+pub fn target_dir() -> PathBuf {
+    let root = root();
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|p| if p.is_absolute() { p } else { root.join(p) })
+        .unwrap_or_else(|| root.join("target"))
+}
+
 /// `cargo` as a command run from the workspace root. Uses the cargo that started us (`$CARGO`),
 /// so a pinned toolchain stays pinned.
 pub fn cargo<I, S>(args: I) -> Command

@@ -7,9 +7,11 @@ mod bench;
 mod chaos;
 mod ci;
 mod cmd;
+mod cross;
 mod demo;
 mod e2e;
 mod icons;
+mod package;
 mod packaging;
 mod ui;
 
@@ -24,7 +26,8 @@ Usage: cargo xtask <command> [args]
 Commands:
   ci             What CI runs, in order, stopping at the first failure:
                  cargo fmt --check, the UI build, the packaging checks, cargo clippy
-                 -D warnings, the tests
+                 -D warnings, clippy-windows, clippy-macos, package windows --check,
+                 the tests
                  (cargo nextest when installed, else cargo test), the server suite on
                  PostgreSQL (when INBOX_TEST_POSTGRES_URL is set), the short fault campaign
                  (when INBOX_CI_CHAOS=1), then e2e
@@ -39,6 +42,14 @@ Commands:
                  icon.icns) from assets/icon.png; --check fails when the committed set
                  is not what the drawing makes
   ui             Build the Yew UI (wasm32 + wasm-bindgen) into ui/dist, which the app bundles
+  clippy-windows cargo clippy -D warnings over inbox-core, inbox-client and the app for
+                 x86_64-pc-windows-gnu (needs mingw-w64), so cfg(windows) code is linted
+  clippy-macos   The same for aarch64-apple-darwin and x86_64-apple-darwin, with zig cc
+                 (PyPI ziglang 0.13.0) as the C compiler
+  package windows [--check]
+                 Cross-build garage-inbox.exe (profile dist) and the NSIS installer
+                 (packaging/windows/installer.nsi) into target/package/windows/;
+                 --check installs and uninstalls it under Wine and checks the result
   packaging      Check the release files no build compiles: the workflows (actionlint,
                  shellcheck), the macOS plists, the packaging scripts, tauri.conf.json's paths
   bench [NAME [ARGS]]  every benchmark, or one of conversation_list, fanout, ingest,
@@ -71,6 +82,9 @@ fn main() -> ExitCode {
         Some("chaos") => chaos::run(&rest),
         Some("ui") => no_args("ui", &rest).and_then(|()| ui::build().map(|_| ())),
         Some("icons") => icons::run(&rest),
+        Some("clippy-windows") => no_args("clippy-windows", &rest).and_then(|()| cross::clippy_windows()),
+        Some("clippy-macos") => no_args("clippy-macos", &rest).and_then(|()| cross::clippy_macos()),
+        Some("package") => package::run(&rest),
         Some("packaging") => no_args("packaging", &rest).and_then(|()| packaging::check()),
         Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n\n{}", usage())),
     };

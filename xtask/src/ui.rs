@@ -11,7 +11,7 @@ use std::process::Command;
 
 use anyhow::Context;
 
-use crate::cmd::{cargo, root, timed};
+use crate::cmd::{cargo, root, target_dir, timed};
 
 /// Builds the UI; returns `ui/dist`.
 pub fn build() -> anyhow::Result<PathBuf> {
@@ -32,7 +32,7 @@ pub fn build() -> anyhow::Result<PathBuf> {
             "--release",
         ]),
     )?;
-    let wasm = target_dir(&root)
+    let wasm = target_dir()
         .join("wasm32-unknown-unknown")
         .join("release")
         .join("inbox_ui.wasm");
@@ -52,12 +52,6 @@ pub fn build() -> anyhow::Result<PathBuf> {
     Ok(dist)
 }
 
-fn target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map(|p| if p.is_absolute() { p } else { root.join(p) })
-        .unwrap_or_else(|| root.join("target"))
-}
 
 fn ensure_wasm_target() -> anyhow::Result<()> {
     let installed = Command::new("rustup")
