@@ -229,8 +229,10 @@ fn check(installer: &Installer) -> anyhow::Result<()> {
     eprintln!("    uninstalled; the app's data kept");
 
     // Into a folder of the user's choosing, then uninstalled with the app's data.
-    let custom = r"C:\Apps\Garage Inbox";
-    let custom_dir = wine.prefix.join("drive_c/Apps/Garage Inbox");
+    // No space in it: NSIS reads /D= only unquoted, and a program started from here gets its
+    // arguments quoted when they hold spaces.
+    let custom = r"C:\Apps\GarageInbox";
+    let custom_dir = wine.prefix.join("drive_c/Apps/GarageInbox");
     let installed = wine.run_installer(&installer.path, &["/S", &format!("/D={custom}")])?;
     expect_success("install with /D=", &installed)?;
     verify_installed(&wine, installer, &custom_dir, custom)?;
