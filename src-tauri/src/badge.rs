@@ -124,7 +124,9 @@ mod tests {
     }
 
     fn ink_pixels(rgba: &[u8]) -> usize {
-        rgba.chunks(4).filter(|p| p == &[255, 255, 255, 255]).count()
+        rgba.chunks(4)
+            .filter(|p| p == &[255, 255, 255, 255])
+            .count()
     }
 
     fn lit_cells(label: &str) -> usize {

@@ -219,7 +219,13 @@ mod tests {
         // tauri.conf.json's `bundle.icon` names these.
         assert_eq!(
             made,
-            ["32x32.png", "128x128.png", "128x128@2x.png", "icon.ico", "icon.icns"]
+            [
+                "32x32.png",
+                "128x128.png",
+                "128x128@2x.png",
+                "icon.ico",
+                "icon.icns"
+            ]
         );
     }
 

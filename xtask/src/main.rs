@@ -82,7 +82,9 @@ fn main() -> ExitCode {
         Some("chaos") => chaos::run(&rest),
         Some("ui") => no_args("ui", &rest).and_then(|()| ui::build().map(|_| ())),
         Some("icons") => icons::run(&rest),
-        Some("clippy-windows") => no_args("clippy-windows", &rest).and_then(|()| cross::clippy_windows()),
+        Some("clippy-windows") => {
+            no_args("clippy-windows", &rest).and_then(|()| cross::clippy_windows())
+        }
         Some("clippy-macos") => no_args("clippy-macos", &rest).and_then(|()| cross::clippy_macos()),
         Some("package") => package::run(&rest),
         Some("packaging") => no_args("packaging", &rest).and_then(|()| packaging::check()),

@@ -52,7 +52,6 @@ pub fn build() -> anyhow::Result<PathBuf> {
     Ok(dist)
 }
 
-
 fn ensure_wasm_target() -> anyhow::Result<()> {
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])

@@ -25,8 +25,10 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 fn app_version() -> anyhow::Result<String> {
     use anyhow::Context;
     let path = crate::cmd::root().join("tauri.conf.json");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let config: serde_json::Value = serde_json::from_str(&text).context("parsing tauri.conf.json")?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let config: serde_json::Value =
+        serde_json::from_str(&text).context("parsing tauri.conf.json")?;
     config["version"]
         .as_str()
         .map(str::to_string)

@@ -52,7 +52,9 @@ struct Installer {
 fn build() -> anyhow::Result<Installer> {
     let root = root();
     if !succeeds(tool("makensis", &["-VERSION"])) {
-        anyhow::bail!("makensis is not installed (Debian package `nsis`; .ci/setup.sh installs it)");
+        anyhow::bail!(
+            "makensis is not installed (Debian package `nsis`; .ci/setup.sh installs it)"
+        );
     }
     if !root.join("ui/dist/index.html").is_file() {
         // The app embeds the UI at compile time.
@@ -85,7 +87,10 @@ fn build() -> anyhow::Result<Installer> {
         &root.join("assets/app-icons/128x128.png"),
         &stage.join("app-icon.png"),
     )?;
-    copy(&root.join("assets/app-icons/icon.ico"), &stage.join("icon.ico"))?;
+    copy(
+        &root.join("assets/app-icons/icon.ico"),
+        &stage.join("icon.ico"),
+    )?;
 
     let path = out.join(format!("Garage-Inbox_{version}_x64-setup.exe"));
     let mut nsis = tool(
@@ -157,8 +162,12 @@ fn webview2_loader() -> anyhow::Result<PathBuf> {
 // --check: install and uninstall under Wine
 
 fn check(installer: &Installer) -> anyhow::Result<()> {
+    check_imports(&installer.exe)?;
     let wine = Wine::new()?;
-    eprintln!("==> package windows --check: under Wine in {}", wine.prefix.display());
+    eprintln!(
+        "==> package windows --check: under Wine in {}",
+        wine.prefix.display()
+    );
 
     // Without the WebView2 Runtime: refused, with its own exit code, and nothing installed.
     let refused = wine.run_installer(&installer.path, &["/S"])?;
@@ -177,7 +186,17 @@ fn check(installer: &Installer) -> anyhow::Result<()> {
     eprintln!("    refused without the WebView2 Runtime (exit {EXIT_NO_WEBVIEW2})");
 
     // With it (the per-user registration is what the check reads).
-    wine.reg(&["add", WEBVIEW2_KEY, "/v", "pv", "/t", "REG_SZ", "/d", "120.0.2210.91", "/f"])?;
+    wine.reg(&[
+        "add",
+        WEBVIEW2_KEY,
+        "/v",
+        "pv",
+        "/t",
+        "REG_SZ",
+        "/d",
+        "120.0.2210.91",
+        "/f",
+    ])?;
     // What the app keeps, as if it had run: the uninstaller must leave it unless asked.
     let app_data = [
         wine.roaming_app_data()
@@ -206,7 +225,13 @@ fn check(installer: &Installer) -> anyhow::Result<()> {
     fs::remove_file(&shortcut).with_context(|| format!("removing {}", shortcut.display()))?;
     let updated = wine.run_installer(
         &installer.path,
-        &["/S", "/NS", "/UPDATE", "/ARGS", "garage-inbox://messages?filter=unread"],
+        &[
+            "/S",
+            "/NS",
+            "/UPDATE",
+            "/ARGS",
+            "garage-inbox://messages?filter=unread",
+        ],
     )?;
     expect_success("update", &updated)?;
     verify_files(installer, &default_dir)?;
@@ -217,13 +242,16 @@ fn check(installer: &Installer) -> anyhow::Result<()> {
     eprintln!("    updated in place with the updater's arguments");
 
     // Uninstall, keeping the app's data.
-    let uninstalled = wine.run(&[&format!(r"{windows_dir}\uninstall.exe"), "/S"])?;
+    let uninstalled = wine.uninstall(&format!(r"{windows_dir}\uninstall.exe"), &["/S"])?;
     expect_success("uninstall", &uninstalled)?;
     verify_removed(&wine, &default_dir)?;
     for file in &app_data {
         expect(
             file.is_file(),
-            format!("the uninstaller deleted {} without /DELETEAPPDATA", file.display()),
+            format!(
+                "the uninstaller deleted {} without /DELETEAPPDATA",
+                file.display()
+            ),
         )?;
     }
     eprintln!("    uninstalled; the app's data kept");
@@ -236,7 +264,10 @@ fn check(installer: &Installer) -> anyhow::Result<()> {
     let installed = wine.run_installer(&installer.path, &["/S", &format!("/D={custom}")])?;
     expect_success("install with /D=", &installed)?;
     verify_installed(&wine, installer, &custom_dir, custom)?;
-    let uninstalled = wine.run(&[&format!(r"{custom}\uninstall.exe"), "/S", "/DELETEAPPDATA"])?;
+    let uninstalled = wine.uninstall(
+        &format!(r"{custom}\uninstall.exe"),
+        &["/S", "/DELETEAPPDATA"],
+    )?;
     expect_success("uninstall /DELETEAPPDATA", &uninstalled)?;
     verify_removed(&wine, &custom_dir)?;
     for file in &app_data {
@@ -252,6 +283,43 @@ fn check(installer: &Installer) -> anyhow::Result<()> {
     eprintln!("    installed with /D=, uninstalled with /DELETEAPPDATA: the app's data gone");
     eprintln!("<== package windows --check: ok");
     Ok(())
+}
+
+/// The exe needs no DLL the installer does not ship and Windows does not have: the MinGW
+/// runtime (libgcc, libstdc++, libwinpthread) must be linked in statically.
+fn check_imports(exe: &Path) -> anyhow::Result<()> {
+    let output = tool("x86_64-w64-mingw32-objdump", &["-p"])
+        .arg(exe)
+        .output()
+        .context("running x86_64-w64-mingw32-objdump (Debian package `mingw-w64`)")?;
+    expect(output.status.success(), "objdump could not read the exe")?;
+    let imports = dll_imports(&String::from_utf8_lossy(&output.stdout));
+    expect(
+        imports.iter().any(|d| d.eq_ignore_ascii_case(LOADER)),
+        format!("{EXE} does not import {LOADER}: is it still the WebView2 build?"),
+    )?;
+    let foreign: Vec<&String> = imports
+        .iter()
+        .filter(|d| d.to_ascii_lowercase().starts_with("lib"))
+        .collect();
+    expect(
+        foreign.is_empty(),
+        format!("{EXE} needs DLLs no Windows has: {foreign:?}"),
+    )?;
+    eprintln!("    {EXE} imports {} system DLLs and {LOADER}", imports.len() - 1);
+    Ok(())
+}
+
+/// The DLL names of `objdump -p`'s import table.
+fn dll_imports(objdump: &str) -> Vec<String> {
+    let mut names: Vec<String> = objdump
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("DLL Name:"))
+        .map(|n| n.trim().to_string())
+        .collect();
+    names.sort_by_key(|n| n.to_ascii_lowercase());
+    names.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    names
 }
 
 /// The installed files are the staged ones, and the shortcut and registry entries point at them.
@@ -276,8 +344,14 @@ fn verify_installed(
     )?;
     let aumid = format!(r"HKCU\Software\Classes\AppUserModelId\{IDENTIFIER}");
     expect_value(wine, &aumid, "DisplayName", PRODUCT)?;
-    expect_value(wine, &aumid, "IconUri", &format!(r"{windows_dir}\app-icon.png"))?;
-    let uninstall = format!(r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\{IDENTIFIER}");
+    expect_value(
+        wine,
+        &aumid,
+        "IconUri",
+        &format!(r"{windows_dir}\app-icon.png"),
+    )?;
+    let uninstall =
+        format!(r"HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\{IDENTIFIER}");
     expect_value(wine, &uninstall, "DisplayName", PRODUCT)?;
     expect_value(wine, &uninstall, "DisplayVersion", &installer.version)?;
     expect_value(wine, &uninstall, "InstallLocation", windows_dir)?;
@@ -406,7 +480,8 @@ impl Wine {
         }
         let prefix = dir.join("wineprefix");
         if prefix.exists() {
-            fs::remove_dir_all(&prefix).with_context(|| format!("clearing {}", prefix.display()))?;
+            fs::remove_dir_all(&prefix)
+                .with_context(|| format!("clearing {}", prefix.display()))?;
         }
         let mut cp = Command::new("cp");
         cp.arg("-a").arg(&template.prefix).arg(&prefix);
@@ -436,13 +511,19 @@ impl Wine {
         c
     }
 
-    /// Runs a program in the prefix and waits for every process it started (an uninstaller
-    /// copies itself to %TEMP% and runs from there).
+    /// Runs a program in the prefix until it exits.
     fn run(&self, args: &[&str]) -> anyhow::Result<Output> {
-        let output = self
-            .command(args)
+        self.command(args)
             .output()
-            .with_context(|| format!("running {} under Wine", args.join(" ")))?;
+            .with_context(|| format!("running {} under Wine", args.join(" ")))
+    }
+
+    /// Runs an uninstaller, which copies itself to %TEMP% and returns at once while the copy
+    /// works: waits for every process of the prefix to end.
+    fn uninstall(&self, uninstaller: &str, args: &[&str]) -> anyhow::Result<Output> {
+        let mut all = vec![uninstaller];
+        all.extend(args);
+        let output = self.run(&all)?;
         self.wait()?;
         Ok(output)
     }
@@ -538,6 +619,13 @@ fn size(path: &Path) -> anyhow::Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_import_table_is_read_once_per_dll() {
+        let out = "\tDLL Name: KERNEL32.dll\n\tvma: Hint\n\tDLL Name: kernel32.dll\n\
+                   \tDLL Name: WebView2Loader.dll\n";
+        assert_eq!(dll_imports(out), ["KERNEL32.dll", "WebView2Loader.dll"]);
+    }
 
     #[test]
     fn reg_query_output_is_read_by_value_name() {
