@@ -202,9 +202,10 @@ mod tests {
     use super::*;
 
     fn drawing() -> RgbaImage {
-        // Opaque blue square on a transparent field, like the real icon's rounded tile.
-        RgbaImage::from_fn(512, 512, |x, y| {
-            if (64..448).contains(&x) && (64..448).contains(&y) {
+        // Opaque blue square on a transparent field, like the real icon's rounded tile; at the
+        // smallest size allowed, since debug-build resampling is slow.
+        RgbaImage::from_fn(256, 256, |x, y| {
+            if (32..224).contains(&x) && (32..224).contains(&y) {
                 image::Rgba([30, 58, 95, 255])
             } else {
                 image::Rgba([0, 0, 0, 0])

@@ -281,6 +281,11 @@ fn check(installer: &Installer) -> anyhow::Result<()> {
         "/DELETEAPPDATA left the empty garageinbox folder",
     )?;
     eprintln!("    installed with /D=, uninstalled with /DELETEAPPDATA: the app's data gone");
+    // The used prefix goes (it is the template's size, about 0.7 GB); a failed check keeps it
+    // for a look.
+    let used = wine.prefix.clone();
+    drop(wine);
+    fs::remove_dir_all(&used).with_context(|| format!("removing {}", used.display()))?;
     eprintln!("<== package windows --check: ok");
     Ok(())
 }
