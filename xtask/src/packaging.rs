@@ -50,7 +50,8 @@ pub fn check() -> anyhow::Result<()> {
     let mut scripts = shellcheck(&[]);
     scripts
         .arg(root.join("packaging/stage-tauri-cli.sh"))
-        .arg(root.join("packaging/server/inbox-admin"));
+        .arg(root.join("packaging/server/inbox-admin"))
+        .arg(root.join("packaging/macos/zig-cc"));
     timed("shellcheck", scripts)?;
 
     crate::icons::run(&["--check".to_string()])?;

@@ -311,7 +311,10 @@ fn check_imports(exe: &Path) -> anyhow::Result<()> {
         foreign.is_empty(),
         format!("{EXE} needs DLLs no Windows has: {foreign:?}"),
     )?;
-    eprintln!("    {EXE} imports {} system DLLs and {LOADER}", imports.len() - 1);
+    eprintln!(
+        "    {EXE} imports {} system DLLs and {LOADER}",
+        imports.len() - 1
+    );
     Ok(())
 }
 
