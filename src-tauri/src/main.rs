@@ -5,6 +5,8 @@
 // No console window behind the app on Windows release builds.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+mod app_id;
+mod badge;
 mod commands;
 mod links;
 mod notifications;
@@ -40,6 +42,9 @@ fn main() -> ExitCode {
     let profile = std::env::var_os("GARAGE_INBOX_DATA_DIR").map(|_| config.data_dir.clone());
     let window_state_file = config.data_dir.join("window-state.json");
     let launch_view = links::view_in_args(&std::env::args().collect::<Vec<_>>());
+    // Toasts carry the app's name only under a registered AppUserModelID.
+    #[cfg(windows)]
+    app_id::register();
     let result = tauri::Builder::default()
         // First: a second launch hands its link to this one and exits before anything else.
         .plugin(links::single_instance(

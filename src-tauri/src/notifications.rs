@@ -55,16 +55,52 @@ pub fn raise(app: &AppHandle, n: &Notification) {
         .summary(&title)
         .body(&body)
         .action("default", "Open");
+    // Sent under the app's registered ID, so the toast shows its name (crate::app_id).
+    #[cfg(windows)]
+    native.app_id(crate::app_id::AUMID);
     let app = app.clone();
     // Each notification waits for its click on its own thread: showing and waiting block.
     std::thread::spawn(move || match native.show() {
-        Ok(handle) => handle.wait_for_action(|action| {
-            if action == "default" {
-                crate::window::open_view(&app, &view_query(target));
-            }
+        Ok(handle) => on_click(handle, || {
+            crate::window::open_view(&app, &view_query(target));
         }),
         Err(e) => tracing::warn!(error = %e, "the notification could not be shown"),
     });
+}
+
+/// Waits for the notification to be clicked or closed, and runs `open` on a click.
+#[cfg(not(windows))]
+fn on_click(handle: notify_rust::NotificationHandle, open: impl FnOnce()) {
+    handle.wait_for_action(|action| {
+        if action == "default" {
+            open();
+        }
+    });
+}
+
+/// On Windows a click on the toast's body answers `Default`, which `wait_for_action` reports
+/// as "__closed"; only the full response tells it from a dismissal.
+#[cfg(windows)]
+fn on_click(handle: notify_rust::NotificationHandle, open: impl FnOnce()) {
+    let waited = handle.wait_for_response(|response: &notify_rust::NotificationResponse| {
+        if opens(response) {
+            open();
+        }
+    });
+    if let Err(e) = waited {
+        tracing::debug!(error = %e, "no answer from the notification");
+    }
+}
+
+/// Whether a response is a click that opens the thread: the body, or the "Open" button.
+#[cfg_attr(not(windows), allow(dead_code))]
+fn opens(response: &notify_rust::NotificationResponse) -> bool {
+    use notify_rust::NotificationResponse as R;
+    match response {
+        R::Default => true,
+        R::Action(action) => action == "default",
+        R::Reply(_) | R::Closed(_) => false,
+    }
 }
 
 /// The `/messages` query a click opens.
@@ -100,5 +136,14 @@ mod tests {
         let (title, _, target) = parts(&s);
         assert_eq!(title, APP_NAME);
         assert_eq!(view_query(target), "");
+    }
+
+    #[test]
+    fn dsk4_the_body_or_the_open_button_opens_a_dismissal_does_not() {
+        use notify_rust::{CloseReason, NotificationResponse as R};
+        assert!(opens(&R::Default));
+        assert!(opens(&R::Action("default".into())));
+        assert!(!opens(&R::Action("other".into())));
+        assert!(!opens(&R::Closed(CloseReason::Dismissed)));
     }
 }

@@ -62,15 +62,22 @@ pub fn bring_forward(app: &AppHandle) {
     }
 }
 
-/// "Garage Inbox — 3 unread" and the badge (unsupported platforms ignore the badge).
+/// "Garage Inbox — 3 unread" and the badge: the dock (macOS) or launcher (Linux, where the
+/// desktop supports it) count, the taskbar overlay on Windows.
 pub fn show_unread(app: &AppHandle, unread: u64) {
     let Some(w) = app.get_webview_window(MAIN) else {
         return;
     };
     let title = title(unread);
     let _ = w.set_title(&title);
-    let badge = (unread > 0).then(|| i64::try_from(unread).unwrap_or(i64::MAX));
-    let _ = w.set_badge_count(badge);
+    // Windows has no badge count for desktop apps: the count is an overlay on the taskbar button.
+    #[cfg(windows)]
+    crate::badge::show(&w, unread);
+    #[cfg(not(windows))]
+    {
+        let badge = (unread > 0).then(|| i64::try_from(unread).unwrap_or(i64::MAX));
+        let _ = w.set_badge_count(badge);
+    }
 }
 
 fn title(unread: u64) -> String {

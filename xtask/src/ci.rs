@@ -32,6 +32,14 @@ pub fn run() -> anyhow::Result<()> {
                 "warnings",
             ]),
         ),
+        // Issue 14: the Windows and macOS code paths, linted for their targets, and the
+        // Windows installer built and tried under Wine. One target directory serves all.
+        ("clippy-windows", Box::new(crate::cross::clippy_windows)),
+        ("clippy-macos", Box::new(crate::cross::clippy_macos)),
+        (
+            "package-windows",
+            Box::new(|| crate::package::run(&["windows".to_string(), "--check".to_string()])),
+        ),
     ];
     // nextest runs each test in its own process, in parallel across binaries; cargo test is
     // the fallback on machines without it. Neither runs doc tests: the workspace has none. The

@@ -7,10 +7,12 @@ mod bench;
 mod chaos;
 mod ci;
 mod cmd;
+mod cross;
 mod demo;
 mod e2e;
 #[cfg(test)]
 mod features;
+mod icons;
 mod package;
 mod packaging;
 mod ui;
@@ -26,7 +28,8 @@ Usage: cargo xtask <command> [args]
 Commands:
   ci             What CI runs, in order, stopping at the first failure:
                  cargo fmt --check, the UI build, the packaging checks, cargo clippy
-                 -D warnings, the tests
+                 -D warnings, clippy-windows, clippy-macos, package windows --check,
+                 the tests
                  (cargo nextest when installed, else cargo test), the server suite on
                  PostgreSQL (when INBOX_TEST_POSTGRES_URL is set), the short fault campaign
                  (when INBOX_CI_CHAOS=1), e2e, then installed-e2e
@@ -37,7 +40,18 @@ Commands:
   e2e [FILTER]   The desktop app's end-to-end tests in the real window (Xvfb, tauri-driver,
                  WebKitWebDriver), against a real server and the provider simulator;
                  screenshots in target/screenshots/
+  icons [--check]  Make the app's icon set (assets/app-icons/: PNGs, icon.ico,
+                 icon.icns) from assets/icon.png; --check fails when the committed set
+                 is not what the drawing makes
   ui             Build the Yew UI (wasm32 + wasm-bindgen) into ui/dist, which the app bundles
+  clippy-windows cargo clippy -D warnings over inbox-core, inbox-client and the app for
+                 x86_64-pc-windows-gnu (needs mingw-w64), so cfg(windows) code is linted
+  clippy-macos   The same for aarch64-apple-darwin, with zig cc
+                 (PyPI ziglang 0.13.0) as the C compiler
+  package windows [--check]
+                 Cross-build garage-inbox.exe (profile dist) and the NSIS installer
+                 (packaging/windows/installer.nsi) into target/package/windows/;
+                 --check installs and uninstalls it under Wine and checks the result
   packaging      Check the release files no build compiles: the workflows (actionlint,
                  shellcheck), the macOS plists, the packaging scripts, tauri.conf.json's paths
   package linux  The .deb and .rpm (Tauri's bundler, pinned in packaging/package.json)
@@ -74,6 +88,11 @@ fn main() -> ExitCode {
         Some("e2e") => e2e::run(&rest),
         Some("chaos") => chaos::run(&rest),
         Some("ui") => no_args("ui", &rest).and_then(|()| ui::build().map(|_| ())),
+        Some("icons") => icons::run(&rest),
+        Some("clippy-windows") => {
+            no_args("clippy-windows", &rest).and_then(|()| cross::clippy_windows())
+        }
+        Some("clippy-macos") => no_args("clippy-macos", &rest).and_then(|()| cross::clippy_macos()),
         Some("package") => package::run(&rest),
         Some("installed-e2e") => {
             no_args("installed-e2e", &rest).and_then(|()| package::installed_e2e())

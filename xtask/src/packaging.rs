@@ -5,6 +5,8 @@
 //!   which runs shellcheck over every `run:` script;
 //! - the macOS property lists (`packaging/macos/*.plist`) parse;
 //! - the shell scripts under `packaging/` pass shellcheck;
+//! - the icon set in `assets/app-icons/` is what `assets/icon.png` makes (`cargo xtask icons
+//!   --check`);
 //! - every path `tauri.conf.json` names resolves from where the Tauri CLI reads it
 //!   (`packaging/stage-tauri-cli.sh`, run and cleaned up again; needs `ui/dist`).
 
@@ -48,8 +50,11 @@ pub fn check() -> anyhow::Result<()> {
     let mut scripts = shellcheck(&[]);
     scripts
         .arg(root.join("packaging/stage-tauri-cli.sh"))
-        .arg(root.join("packaging/server/inbox-admin"));
+        .arg(root.join("packaging/server/inbox-admin"))
+        .arg(root.join("packaging/macos/zig-cc"));
     timed("shellcheck", scripts)?;
+
+    crate::icons::run(&["--check".to_string()])?;
 
     let stage = root.join("packaging/stage-tauri-cli.sh");
     let mut staged = Command::new("bash");

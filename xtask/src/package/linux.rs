@@ -46,9 +46,17 @@ pub fn package() -> anyhow::Result<Vec<PathBuf>> {
         .map(|(dir, ext)| newest(&bundle.join(dir), ext))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let binary = target_dir().join("dist").join("garage-inbox");
-    eprintln!("package linux: app binary {}", size(&binary)?);
+    eprintln!("package linux: app binary {}", super::mb(bytes(&binary)?));
     for p in &packages {
-        eprintln!("package linux: {} {}", p.display(), size(p)?);
+        let size = bytes(p)?;
+        eprintln!("package linux: {} {}", p.display(), super::mb(size));
+        anyhow::ensure!(
+            size <= super::MAX_INSTALLER_BYTES,
+            "{} is {}, over the {} budget",
+            p.display(),
+            super::mb(size),
+            super::mb(super::MAX_INSTALLER_BYTES)
+        );
     }
     Ok(packages)
 }
@@ -132,12 +140,11 @@ fn newest(dir: &Path, ext: &str) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("no .{ext} in {}", dir.display()))
 }
 
-fn size(path: &Path) -> anyhow::Result<String> {
-    let bytes = path
+fn bytes(path: &Path) -> anyhow::Result<u64> {
+    Ok(path
         .metadata()
         .with_context(|| format!("{} is missing", path.display()))?
-        .len();
-    Ok(format!("{:.1} MB", bytes as f64 / 1e6))
+        .len())
 }
 
 fn bash(script: &Path, args: &[&str]) -> Command {
