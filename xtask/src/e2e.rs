@@ -41,7 +41,7 @@ pub fn run(filter: &[String]) -> anyhow::Result<()> {
 /// run) against `app`, the binary the package installed.
 pub fn run_installed(app: &str) -> anyhow::Result<()> {
     prepare(false)?;
-    let mut test = if succeeds(cargo(["nextest", "--version"])) {
+    let test = if succeeds(cargo(["nextest", "--version"])) {
         cargo([
             "nextest",
             "run",
@@ -63,8 +63,10 @@ pub fn run_installed(app: &str) -> anyhow::Result<()> {
             "installed::installed_package_signs_in_syncs_notifies_and_opens_links",
         ])
     };
-    test.env("GARAGE_INBOX_APP", app);
-    timed("installed e2e", in_session(&test)).map(|_| ())
+    // On the session's command: `in_session` runs the test's words, not its environment.
+    let mut session = in_session(&test);
+    session.env("GARAGE_INBOX_APP", app);
+    timed("installed e2e", session).map(|_| ())
 }
 
 /// The workspace's tests: all but the desktop end-to-end ones, or (`e2e`) only those, one at a
