@@ -24,15 +24,20 @@ packages=(build-essential pkg-config libssl-dev
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
   libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libdbus-1-dev
   xvfb xauth dbus dbus-x11 webkit2gtk-driver gnome-keyring dunst)
-# Issue 14: `cargo xtask packaging` runs shellcheck (alone and inside actionlint); the Windows
-# build and installer need the mingw-w64 cross compiler, makensis and Wine.
-packages+=(shellcheck mingw-w64 nsis wine64)
-# Issue 14: `cargo xtask installed-e2e` opens a link through the desktop's scheme registration,
-# as a desktop has it: desktop-file-utils' trigger indexes the package's entry when it installs.
-packages+=(xdg-utils libglib2.0-bin desktop-file-utils)
-# The Tauri CLI that makes the .deb and .rpm comes from npm (packaging/package.json); any
-# Node.js with npm will do, Debian's own only when the machine has none.
-command -v npm >/dev/null 2>&1 || packages+=(npm)
+# What only the tests need (`.ci/run` sets INBOX_SETUP_FOR=tests; the demo does without).
+for_tests=false
+[ "${INBOX_SETUP_FOR:-}" = tests ] && for_tests=true
+if $for_tests; then
+  # Issue 14: `cargo xtask packaging` runs shellcheck (alone and inside actionlint); the Windows
+  # build and installer need the mingw-w64 cross compiler, makensis and Wine.
+  packages+=(shellcheck mingw-w64 nsis wine64)
+  # Issue 14: `cargo xtask installed-e2e` opens a link through the desktop's scheme
+  # registration, as a desktop has it: desktop-file-utils' trigger indexes the package's entry.
+  packages+=(xdg-utils libglib2.0-bin desktop-file-utils)
+  # The Tauri CLI that makes the .deb and .rpm comes from npm (packaging/package.json); any
+  # Node.js with npm will do, Debian's own only when the machine has none.
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -54,21 +59,24 @@ fi
 
 # Issue 14: the standard libraries for the cross-target checks (clippy-windows, clippy-macos,
 # package windows).
-targets=()
-installed_targets=$(rustup target list --installed)
-for t in x86_64-pc-windows-gnu aarch64-apple-darwin; do
-  grep -qx "$t" <<<"$installed_targets" || targets+=("$t")
-done
-if [ ${#targets[@]} -gt 0 ]; then
-  say "adding rustup targets ${targets[*]}"
-  rustup target add "${targets[@]}"
-fi
+if $for_tests; then
+  targets=()
+  installed_targets=$(rustup target list --installed)
+  for t in x86_64-pc-windows-gnu aarch64-apple-darwin; do
+    grep -qx "$t" <<<"$installed_targets" || targets+=("$t")
+  done
+  if [ ${#targets[@]} -gt 0 ]; then
+    say "adding rustup targets ${targets[*]}"
+    rustup target add "${targets[@]}"
+  fi
 
-# Issue 14: zig's C compiler for the macOS check (PyPI `ziglang`, pinned as in xtask/src/cross.rs).
-if [ "$(python3 -m ziglang version 2>/dev/null)" != "0.13.0" ]; then
-  say "installing ziglang 0.13.0 (pip)"
-  python3 -m pip install --quiet --disable-pip-version-check ziglang==0.13.0 \
-    || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages ziglang==0.13.0
+  # Issue 14: zig's C compiler for the macOS check (PyPI `ziglang`, pinned as in
+  # xtask/src/cross.rs).
+  if [ "$(python3 -m ziglang version 2>/dev/null)" != "0.13.0" ]; then
+    say "installing ziglang 0.13.0 (pip)"
+    python3 -m pip install --quiet --disable-pip-version-check ziglang==0.13.0 \
+      || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages ziglang==0.13.0
+  fi
 fi
 
 # cargo-nextest is used when present; without it `cargo xtask ci` falls back to cargo test.
