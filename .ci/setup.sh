@@ -31,6 +31,8 @@ if $for_tests; then
   # Issue 14: `cargo xtask packaging` runs shellcheck (alone and inside actionlint); the Windows
   # build and installer need the mingw-w64 cross compiler, makensis and Wine.
   packages+=(shellcheck mingw-w64 nsis wine64)
+  # pip, for ziglang and actionlint's wheels below.
+  packages+=(python3-pip)
   # Issue 14: `cargo xtask installed-e2e` opens a link through the desktop's scheme
   # registration, as a desktop has it: desktop-file-utils' trigger indexes the package's entry.
   packages+=(xdg-utils libglib2.0-bin desktop-file-utils)

@@ -53,6 +53,12 @@ pub fn previous_instance_was_exiting(error: &str) -> bool {
 const RELAUNCH_TRIES: u32 = 10;
 const RELAUNCH_ENV: &str = "GARAGE_INBOX_RELAUNCH";
 
+/// This launch is up: the relaunch count it may have carried is not passed on to programs it
+/// starts (the updater's restart would otherwise begin with fewer tries).
+pub fn started() {
+    std::env::remove_var(RELAUNCH_ENV);
+}
+
 /// Starts this launch again, with the same arguments, once the closing instance has had half a
 /// second more; gives up after [`RELAUNCH_TRIES`] with the original error.
 pub fn relaunch_when_free(error: &str) -> std::process::ExitCode {

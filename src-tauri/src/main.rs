@@ -139,7 +139,11 @@ fn main() -> ExitCode {
         })
         .build(tauri::generate_context!("../tauri.conf.json"));
     let app = match result {
-        Ok(app) => app,
+        Ok(app) => {
+            // Started: what this process launches (the updater's restart) counts afresh.
+            links::started();
+            app
+        }
         Err(e) => {
             let message = format!("{e:#}");
             if links::previous_instance_was_exiting(&message) {

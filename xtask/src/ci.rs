@@ -32,14 +32,6 @@ pub fn run() -> anyhow::Result<()> {
                 "warnings",
             ]),
         ),
-        // Issue 14: the Windows and macOS code paths, linted for their targets, and the
-        // Windows installer built and tried under Wine. One target directory serves all.
-        ("clippy-windows", Box::new(crate::cross::clippy_windows)),
-        ("clippy-macos", Box::new(crate::cross::clippy_macos)),
-        (
-            "package-windows",
-            Box::new(|| crate::package::run(&["windows".to_string(), "--check".to_string()])),
-        ),
     ];
     // nextest runs each test in its own process, in parallel across binaries; cargo test is
     // the fallback on machines without it. Neither runs doc tests: the workspace has none. The
@@ -67,6 +59,15 @@ pub fn run() -> anyhow::Result<()> {
     } else {
         eprintln!("(INBOX_TEST_POSTGRES_URL is not set: the server suite runs on SQLite only)");
     }
+    // Issue 14: the Windows and macOS code paths, linted for their targets, and the Windows
+    // installer built and tried under Wine. One target directory serves all; after the tests,
+    // so that the tests run first whatever happens to the cross builds.
+    steps.push(("clippy-windows", Box::new(crate::cross::clippy_windows)));
+    steps.push(("clippy-macos", Box::new(crate::cross::clippy_macos)));
+    steps.push((
+        "package-windows",
+        Box::new(|| crate::package::run(&["windows".to_string(), "--check".to_string()])),
+    ));
     // Issue 13: the short fault campaign (about 50 faults), after the tests. Opt-in
     // (`INBOX_CI_CHAOS=1`) until a run on this machine has passed with the stricter verdict
     // (an SMS answered 5xx is lost; a reply failed with retries left fails the run).
