@@ -1,8 +1,9 @@
 //! The desktop app's figures (issue 6), whole-process, in the real window under Xvfb:
 //!
 //! 1. cold start to the first rendered list, from a cache holding 100,000 conversations;
-//! 2. inbound webhook → the row on top of the list;
-//! 3. the app's resident memory (shell + web process) under simulated traffic.
+//! 2. inbound webhook → the row on top of the list, under customers' traffic to that garage;
+//! 3. the app's resident memory (the app, WebKit's web and network processes) through that
+//!    traffic, with the whole 100,000-conversation cache (issue 14: at most 250 MiB, no growth).
 //!
 //! Run with `cargo xtask bench desktop [-- CONVERSATIONS MINUTES RATE]` (it provides the display,
 //! the session bus and the keychain; release builds).
@@ -18,8 +19,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use inbox_server::seed::{bench_dataset, Scale};
+use inbox_server::store::dataset::ProviderSettings;
 use inbox_server::{app, store, AppState};
-use support::{App, Stack};
+use inbox_sim::callbacks::Poster;
+use inbox_sim::twilio_payloads::inbound_message;
+use support::App;
 
 const PASSWORD: &str = "bench-password";
 
@@ -39,10 +43,18 @@ fn summary(name: &str, mut v: Vec<Duration>) {
     );
 }
 
-/// Cold start: a server with `conversations` conversations; the app signs in and syncs them
-/// all, quits, then starts again five times: each time from the WebDriver session request (which launches
-/// the app) to the first conversation row on screen.
-async fn cold_start(conversations: usize) {
+/// The benchmark's garage: an in-process server holding `conversations` conversations, and the
+/// app's data directory, signed in and synced once.
+struct Garage {
+    conversations: usize,
+    data: std::path::PathBuf,
+    texts: Texts,
+    /// Customers' numbers, to text the garage from.
+    phones: Arc<Vec<String>>,
+    _dir: tempfile::TempDir,
+}
+
+async fn garage(conversations: usize) -> Garage {
     let dir = tempfile::tempdir().unwrap();
     let store = store::open(&format!(
         "sqlite://{}",
@@ -59,12 +71,17 @@ async fn cold_start(conversations: usize) {
         days: 120,
     };
     let built = Instant::now();
-    store
-        .import(bench_dataset(5, chrono::Utc::now(), scale, &hash))
-        .await
-        .unwrap();
+    let dataset = bench_dataset(5, chrono::Utc::now(), scale, &hash);
+    let org = &dataset.organisations[0];
+    let providers = org.providers.clone();
+    let phones: Vec<String> = org
+        .customers
+        .iter()
+        .filter_map(|c| c.phones.first().cloned())
+        .collect();
+    store.import(dataset).await.unwrap();
     println!(
-        "cold_start: server seeded with {conversations} conversations in {:.0?}",
+        "garage: server seeded with {conversations} conversations in {:.0?}",
         built.elapsed()
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -74,7 +91,7 @@ async fn cold_start(conversations: usize) {
 
     let data = dir.path().join("desktop");
     std::fs::create_dir_all(&data).unwrap();
-    let app = App::launch(&data, "bench-cold-start").await;
+    let app = App::launch(&data, "bench-first-sync").await;
     app.wait("#sign-in").await;
     app.fill("#server", &base).await;
     app.fill("#email", "frontdesk@bench.test").await;
@@ -92,7 +109,7 @@ async fn cold_start(conversations: usize) {
     )
     .await;
     println!(
-        "cold_start: first sync of {conversations} conversations live in {:.1?}",
+        "garage: first sync of {conversations} conversations live in {:.1?}",
         synced.elapsed()
     );
     app.click("button[data-range=\"all_time\"]").await;
@@ -103,11 +120,27 @@ async fn cold_start(conversations: usize) {
     })
     .await;
     app.quit().await;
+    Garage {
+        conversations,
+        data,
+        texts: Texts {
+            poster: Arc::new(Poster::new(&base, &base, None)),
+            base,
+            providers,
+        },
+        phones: Arc::new(phones),
+        _dir: dir,
+    }
+}
 
+/// Cold start from the garage's cache, five times: each from the WebDriver session request
+/// (which launches the app) to the first conversation row on screen.
+async fn cold_start(garage: &Garage) {
+    let conversations = garage.conversations;
     let mut runs = Vec::new();
     for i in 0..5 {
         let started = Instant::now();
-        let app = App::launch(&data, &format!("bench-cold-start-{i}")).await;
+        let app = App::launch(&garage.data, &format!("bench-cold-start-{i}")).await;
         app.until("the first row", || async {
             (app.count(".conversation-row").await > 0).then_some(())
         })
@@ -124,43 +157,79 @@ async fn cold_start(conversations: usize) {
     );
 }
 
-/// Live traffic: the demo garage with the simulator's customers at `rate` events/s for `minutes`;
-/// every 20 s one more inbound SMS is timed from webhook to its row on top; resident memory is
-/// sampled throughout.
-async fn live_traffic(minutes: u64, rate: f64) {
-    let stack = Stack::start_with_customers(Some(rate)).await;
-    let token = stack.token("frontdesk@demo.test").await;
-    let app = App::launch(&stack.data_dir("bench-live"), "bench-live").await;
-    app.sign_in(&stack.url, "frontdesk@demo.test").await;
+/// Customers texting the garage: Twilio webhooks signed as Twilio signs them.
+#[derive(Clone)]
+struct Texts {
+    base: String,
+    providers: ProviderSettings,
+    poster: Arc<Poster>,
+}
+
+impl Texts {
+    async fn sms(&self, from: &str, body: &str) {
+        let p = &self.providers;
+        let sid = format!("SM{:032x}", rand::random::<u128>());
+        let params = inbound_message(
+            &p.twilio_account_sid,
+            &sid,
+            from,
+            &p.twilio_numbers[0],
+            body,
+            &[],
+        );
+        let answer = self
+            .poster
+            .twilio(
+                &format!("{}/webhooks/twilio/sms", self.base),
+                &params,
+                &p.twilio_auth_token,
+            )
+            .await;
+        assert!(
+            answer.ok(),
+            "the SMS webhook was refused: {}",
+            answer.status
+        );
+    }
+}
+
+/// Live traffic on the garage, its whole cache on the desktop: customers text at `rate` a second
+/// for `minutes`; every 20 s one more message is timed from webhook to its row on screen, the
+/// top row is opened (a thread rendered, the list scrolled), and resident memory is sampled.
+async fn live_traffic(garage: &Garage, minutes: u64, rate: f64) {
+    let app = App::launch(&garage.data, "bench-live").await;
     app.wait("#connection[data-state=\"live\"]").await;
     app.click("button[data-range=\"all_time\"]").await;
     app.wait(".conversation-row").await;
 
-    let customers: Vec<String> = {
-        let page = stack.get(&token, "/conversations?range=all_time").await;
-        let mut phones = Vec::new();
-        for c in page["items"].as_array().unwrap() {
-            if c["customer_id"].is_null() {
-                continue;
+    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let traffic = {
+        let (phones, texts, sent) = (
+            Arc::clone(&garage.phones),
+            garage.texts.clone(),
+            Arc::clone(&sent),
+        );
+        tokio::spawn(async move {
+            let gap = Duration::from_secs_f64(1.0 / rate.max(0.01));
+            let mut i = 0usize;
+            loop {
+                let from = &phones[(i * 7919) % phones.len()];
+                texts.sms(from, &format!("Traffic message {i}")).await;
+                sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                i += 1;
+                tokio::time::sleep(gap).await;
             }
-            let d = stack
-                .get(&token, &format!("/conversations/{}", c["id"]))
-                .await;
-            if let Some(p) = d["customer"]["phones"][0].as_str() {
-                phones.push(p.to_string());
-            }
-        }
-        phones
+        })
     };
     let mut latencies = Vec::new();
     let mut rss = Vec::new();
     let end = Instant::now() + Duration::from_secs(minutes * 60);
     let mut i = 0usize;
     while Instant::now() < end {
-        let phone = &customers[i % customers.len()];
+        let phone = &garage.phones[(i * 104_729) % garage.phones.len()];
         let body = format!("Timing message {i}");
-        let sent = Instant::now();
-        stack.inbound_sms(phone, &body).await;
+        let sent_at = Instant::now();
+        garage.texts.sms(phone, &body).await;
         // Under traffic other rows overtake it at once: any row showing the message counts.
         app.until("the timed message in the list", || async {
             app.js(
@@ -173,31 +242,61 @@ async fn live_traffic(minutes: u64, rate: f64) {
             .filter(|on_screen| *on_screen)
         })
         .await;
-        latencies.push(sent.elapsed());
+        latencies.push(sent_at.elapsed());
+        // A receptionist at work: the newest conversation opened, its thread read.
+        app.js(
+            "const r = document.querySelector('.conversation-row'); if (r) r.click(); return true;",
+            vec![],
+        )
+        .await;
         rss.push(memory());
         i += 1;
         tokio::time::sleep(Duration::from_secs(20)).await;
     }
+    traffic.abort();
     summary(
         "inbound webhook → its row on screen (under traffic)",
         latencies,
     );
-    let (shell, web) = rss.last().copied().unwrap_or_default();
-    let peak_shell = rss.iter().map(|r| r.0).max().unwrap_or(0);
-    let peak_web = rss.iter().map(|r| r.1).max().unwrap_or(0);
+    let total = |m: &Memory| m.shell + m.web + m.network;
     let first = rss.first().copied().unwrap_or_default();
+    let last = rss.last().copied().unwrap_or_default();
+    let peak = rss.iter().map(total).max().unwrap_or(0);
+    // Growth: the mean of the last quarter of the samples against the first quarter's.
+    let quarter = (rss.len() / 4).max(1);
+    let mean = |s: &[Memory]| s.iter().map(total).sum::<u64>() / s.len().max(1) as u64;
     println!(
-        "memory after {minutes} min at {rate} events/s: app {} MiB (start {}, peak {}), web process {} MiB (start {}, peak {})",
-        shell / 1024, first.0 / 1024, peak_shell / 1024, web / 1024, first.1 / 1024, peak_web / 1024
+        "memory after {minutes} min at {rate} messages/s ({} messages), {} cached conversations:\n  \
+         app {} MiB (start {}), web process {} MiB (start {}), network process {} MiB (start {})\n  \
+         together {} MiB (start {}, peak {}); last quarter's mean {} MiB vs first quarter's {} MiB",
+        sent.load(std::sync::atomic::Ordering::Relaxed) + i as u64,
+        garage.conversations,
+        last.shell / 1024,
+        first.shell / 1024,
+        last.web / 1024,
+        first.web / 1024,
+        last.network / 1024,
+        first.network / 1024,
+        total(&last) / 1024,
+        total(&first) / 1024,
+        peak / 1024,
+        mean(&rss[rss.len().saturating_sub(quarter)..]) / 1024,
+        mean(&rss[..quarter.min(rss.len())]) / 1024,
     );
     app.screenshot("after-traffic").await;
     app.quit().await;
 }
 
-/// Resident memory in KiB of the app process and of its WebKit web process.
-fn memory() -> (u64, u64) {
-    let mut shell = 0;
-    let mut web = 0;
+#[derive(Debug, Clone, Copy, Default)]
+struct Memory {
+    shell: u64,
+    web: u64,
+    network: u64,
+}
+
+/// Resident memory in KiB of the app process and of its WebKit web and network processes.
+fn memory() -> Memory {
+    let mut m = Memory::default();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
         let name = status
@@ -213,12 +312,13 @@ fn memory() -> (u64, u64) {
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(0);
         match name {
-            "garage-inbox" => shell += kib,
-            "WebKitWebProces" | "WebKitWebProcess" => web += kib,
+            "garage-inbox" => m.shell += kib,
+            "WebKitWebProces" | "WebKitWebProcess" => m.web += kib,
+            "WebKitNetworkPr" | "WebKitNetworkProcess" => m.network += kib,
             _ => {}
         }
     }
-    (shell, web)
+    m
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -230,10 +330,9 @@ async fn main() {
     let conversations = args.first().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let minutes = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10);
     let rate = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(3.0);
-    if conversations > 0 {
-        cold_start(conversations).await;
-    }
+    let garage = garage(conversations.max(1)).await;
+    cold_start(&garage).await;
     if minutes > 0 {
-        live_traffic(minutes, rate).await;
+        live_traffic(&garage, minutes, rate).await;
     }
 }
