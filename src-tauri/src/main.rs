@@ -13,6 +13,7 @@ mod notifications;
 mod session;
 mod shell;
 mod updates;
+mod webview;
 mod window;
 
 use std::process::ExitCode;
@@ -115,6 +116,9 @@ fn main() -> ExitCode {
             // Only now is this the one running instance: the single-instance plugin has already
             // sent a second launch's link to the first and ended it.
             app.state::<Shell>().wipe_leftovers();
+            if let Some(w) = app.get_webview_window(window::MAIN) {
+                webview::tune(&w);
+            }
             // LST-7: a link the app was started with opens once the UI asks for it.
             if let Some(view) = &launch_view {
                 app.state::<Shell>().set_pending_open(view.query.clone());

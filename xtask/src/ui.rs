@@ -1,6 +1,6 @@
 //! `cargo xtask ui`: builds the Yew UI into `ui/dist`, the directory Tauri bundles.
 //!
-//! `inbox-ui` → wasm32 (release) → `wasm-bindgen --target web` → `ui/dist/`, plus the static
+//! `inbox-ui` → wasm32 (`[profile.ui]`: for size, whole-program) → `wasm-bindgen --target web` → `ui/dist/`, plus the static
 //! files of `ui/static/` (index.html, main.js, styles.css) and the icons of `assets/icons/`
 //! (as `ui/dist/icons/`). The wasm-bindgen CLI must match the `wasm-bindgen` version in
 //! Cargo.lock; a missing or different one is installed (pinned) first.
@@ -29,13 +29,14 @@ pub fn build() -> anyhow::Result<PathBuf> {
             "--lib",
             "--target",
             "wasm32-unknown-unknown",
-            "--release",
+            "--profile",
+            "ui",
         ]),
     )?;
     let target = target_dir();
     let wasm = target
         .join("wasm32-unknown-unknown")
-        .join("release")
+        .join("ui")
         .join("inbox_ui.wasm");
     // Built beside the target first, then copied into ui/dist file by file where the bytes
     // differ: the app's build script watches ui/dist, so rewriting identical files would relink
@@ -47,7 +48,9 @@ pub fn build() -> anyhow::Result<PathBuf> {
     fs::create_dir_all(&staging)?;
     let mut bindgen = Command::new("wasm-bindgen");
     bindgen
-        .args(["--target", "web", "--no-typescript", "--out-dir"])
+        // The name section only names functions in a debugger's stack traces; WebKit parses and
+        // keeps it with the module (a fifth of the file).
+        .args(["--target", "web", "--no-typescript", "--remove-name-section", "--out-dir"])
         .arg(&staging)
         .arg(&wasm);
     timed("ui bindgen", bindgen)?;

@@ -106,12 +106,14 @@ pub fn newest_after<'a>(
 /// Whether an install of this kind can take our update file for `target`. On Linux we publish
 /// the `.deb` only, and the updater installs a `.deb` only over a `.deb` install: an RPM or an
 /// AppImage install is not offered it (its people update with their package manager or a new
-/// AppImage). `bundle_type` is the updater's `{{bundle_type}}`; `unknown` (a build run straight
+/// AppImage). On Windows we publish the per-user NSIS `setup.exe`; a per-machine MSI install
+/// (IT's deployment tools put it there, and update it the same way) is not offered it, since
+/// installing it would leave a second copy beside the first. `bundle_type` is the updater's `{{bundle_type}}`; `unknown` (a build run straight
 /// from cargo) and an absent value are offered, so development builds see updates.
 pub fn offered_to(target: Target, bundle_type: Option<&str>) -> bool {
     !matches!(
         (target, bundle_type),
-        (Target::Linux, Some("rpm" | "appimage"))
+        (Target::Linux, Some("rpm" | "appimage")) | (Target::Windows, Some("msi"))
     )
 }
 
@@ -200,6 +202,13 @@ mod tests {
         assert!(!offered_to(Target::Linux, Some("rpm")));
         assert!(!offered_to(Target::Linux, Some("appimage")));
         assert!(offered_to(Target::Windows, Some("nsis")));
+    }
+
+    #[test]
+    fn dsk1_windows_offers_the_setup_exe_to_nsis_installs_only() {
+        assert!(offered_to(Target::Windows, Some("nsis")));
+        assert!(offered_to(Target::Windows, None));
+        assert!(!offered_to(Target::Windows, Some("msi")));
     }
 
     #[test]
