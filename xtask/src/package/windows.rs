@@ -5,8 +5,14 @@
 //! 2. The files beside it, staged in `target/package/windows/stage/`: `WebView2Loader.dll` (the
 //!    GNU build loads it at run time; the x64 copy from the locked `webview2-com-sys` crate),
 //!    the toast icon `app-icon.png` and the installer's `icon.ico` (from `assets/app-icons/`).
-//! 3. `makensis` (Debian's `nsis`) over `packaging/windows/installer.nsi`, warnings as errors:
+//! 3. `makensis` (Debian's `nsis`) over `packaging/windows/installer.nsi`, warnings as errors,
+//!    with `-DLOADER_DLL` (the script ships the DLL only then):
 //!    `target/package/windows/Garage-Inbox_<version>_x64-setup.exe`, at most 15 MB.
+//!
+//! The release workflow (`.github/workflows/release.yml`) builds the installer users get from the
+//! same script with the same makensis (Debian 12's, in a container), flags and defines and the same
+//! staged files, but from the MSVC build of the app, which links the WebView2 loader statically:
+//! so without `-DLOADER_DLL`. A test below holds the workflow to these flags.
 //!
 //! `--check` then installs it under Wine (`wine64`, headless, a fresh prefix in
 //! `target/package/windows/`) and checks what a user would get: refused without the WebView2
@@ -29,6 +35,11 @@ const EXE: &str = "garage-inbox.exe";
 const LOADER: &str = "WebView2Loader.dll";
 const PRODUCT: &str = "Garage Inbox";
 const IDENTIFIER: &str = "app.garageinbox.desktop";
+/// makensis's flags, here and in the release workflow: quiet but for warnings and errors,
+/// warnings as errors, paths relative to the root, the script read as UTF-8.
+const MAKENSIS_FLAGS: [&str; 5] = ["-V2", "-WX", "-NOCD", "-INPUTCHARSET", "UTF8"];
+/// The define that makes the installer ship `WebView2Loader.dll` (the GNU build only).
+const LOADER_DEFINE: &str = "-DLOADER_DLL";
 /// The installer's exit code when the WebView2 Runtime is missing (installer.nsi).
 const EXIT_NO_WEBVIEW2: i32 = 10;
 const WEBVIEW2_KEY: &str =
@@ -93,13 +104,11 @@ fn build() -> anyhow::Result<Installer> {
     )?;
 
     let path = out.join(format!("Garage-Inbox_{version}_x64-setup.exe"));
-    let mut nsis = tool(
-        "makensis",
-        &["-V2", "-WX", "-NOCD", "-INPUTCHARSET", "UTF8"],
-    );
+    let mut nsis = tool("makensis", &MAKENSIS_FLAGS);
     nsis.arg(format!("-DVERSION={version}"))
         .arg(format!("-DSTAGE={}", stage.display()))
         .arg(format!("-DOUTFILE={}", path.display()))
+        .arg(LOADER_DEFINE)
         .arg(root.join("packaging/windows/installer.nsi"))
         .current_dir(&root);
     timed("makensis", nsis)?;
@@ -633,6 +642,52 @@ mod tests {
         let out = "\tDLL Name: KERNEL32.dll\n\tvma: Hint\n\tDLL Name: kernel32.dll\n\
                    \tDLL Name: WebView2Loader.dll\n";
         assert_eq!(dll_imports(out), ["KERNEL32.dll", "WebView2Loader.dll"]);
+    }
+
+    /// What users install is what CI tests: the release workflow runs makensis over the same
+    /// script with the same flags, defines and staged files, less the loader DLL (its MSVC build
+    /// links the loader in).
+    #[test]
+    fn the_release_workflow_runs_makensis_as_ci_does() {
+        let path = crate::cmd::root().join(".github/workflows/release.yml");
+        let workflow = fs::read_to_string(&path).unwrap();
+        let command = format!("makensis {}", MAKENSIS_FLAGS.join(" "));
+        let calls: Vec<&str> = workflow
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.starts_with("makensis ") && l.contains(".nsi"))
+            .collect();
+        assert_eq!(
+            calls.len(),
+            1,
+            "release.yml should compile one script with makensis: {calls:?}"
+        );
+        let call = calls[0];
+        assert!(call.starts_with(&command), "{call:?} is not {command:?} …");
+        for define in ["\"-DVERSION=$VERSION\"", "\"-DSTAGE=", "\"-DOUTFILE="] {
+            assert!(call.contains(define), "{call:?} lacks {define}");
+        }
+        assert!(
+            call.ends_with(" packaging/windows/installer.nsi"),
+            "{call:?} does not compile packaging/windows/installer.nsi"
+        );
+        assert!(
+            !call.contains(LOADER_DEFINE),
+            "{call:?}: the MSVC build has no loader DLL"
+        );
+        // The files `build` stages, from the same sources.
+        for staged in [
+            "assets/app-icons/128x128.png",
+            "app-icon.png",
+            "assets/app-icons/icon.ico",
+            "icon.ico",
+            EXE,
+        ] {
+            assert!(
+                workflow.contains(staged),
+                "release.yml does not stage {staged}"
+            );
+        }
     }
 
     #[test]
