@@ -18,6 +18,7 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use inbox_server::providers::ProviderConfig;
 use inbox_server::seed::{bench_dataset, Scale};
 use inbox_server::store::dataset::ProviderSettings;
 use inbox_server::{app, store, AppState};
@@ -34,12 +35,13 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 fn summary(name: &str, mut v: Vec<Duration>) {
     v.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
-        "{name}: n={} p50 {:.0?} p95 {:.0?} max {:.0?}",
+        "{name}: n={} p50 {:.0} ms p95 {:.0} ms max {:.0} ms",
         v.len(),
-        percentile(&v, 0.5),
-        percentile(&v, 0.95),
-        v[v.len() - 1]
+        ms(percentile(&v, 0.5)),
+        ms(percentile(&v, 0.95)),
+        ms(v[v.len() - 1])
     );
 }
 
@@ -86,7 +88,9 @@ async fn garage(conversations: usize) -> Garage {
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(Arc::clone(&store));
+    let mut state = AppState::new(Arc::clone(&store));
+    // Twilio signs the URL it posts to: this server's.
+    state.providers = ProviderConfig::new(&base);
     tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
 
     let data = dir.path().join("desktop");
