@@ -50,7 +50,13 @@ pub fn build() -> anyhow::Result<PathBuf> {
     bindgen
         // The name section only names functions in a debugger's stack traces; WebKit parses and
         // keeps it with the module (a fifth of the file).
-        .args(["--target", "web", "--no-typescript", "--remove-name-section", "--out-dir"])
+        .args([
+            "--target",
+            "web",
+            "--no-typescript",
+            "--remove-name-section",
+            "--out-dir",
+        ])
         .arg(&staging)
         .arg(&wasm);
     timed("ui bindgen", bindgen)?;

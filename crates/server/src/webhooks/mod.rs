@@ -47,9 +47,11 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
 
 /// Provider accounts by their public id (Twilio `AccountSid`), kept briefly so a burst of
 /// webhooks does not read the same row for every request. Short-lived, so a changed auth token
-/// takes effect within a minute.
-#[derive(Default)]
+/// takes effect within a minute. The last account seen for each id is also kept past that, for
+/// the spool alone: when the database cannot be read, a request is spooled only if it is signed
+/// with that account's last-seen token (`verify_last_seen`).
 pub struct AccountCache {
+    ttl: std::time::Duration,
     twilio: std::sync::Mutex<
         std::collections::HashMap<String, (std::time::Instant, crate::store::TwilioAccount)>,
     >,
@@ -57,7 +59,44 @@ pub struct AccountCache {
 
 const ACCOUNT_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 
+impl Default for AccountCache {
+    fn default() -> AccountCache {
+        AccountCache::with_ttl(ACCOUNT_TTL)
+    }
+}
+
 impl AccountCache {
+    /// A cache whose entries answer for `ttl` (zero: every request reads the database).
+    pub fn with_ttl(ttl: std::time::Duration) -> AccountCache {
+        AccountCache {
+            ttl,
+            twilio: Default::default(),
+        }
+    }
+
+    /// For a Twilio request the database could not take: whether it is signed with the
+    /// last-seen auth token of its `AccountSid`. `None` when that account was never seen here
+    /// (the request cannot be judged without the database).
+    pub(crate) fn verify_last_seen(
+        &self,
+        url: &str,
+        params: &[(String, String)],
+        signature: &str,
+    ) -> Option<bool> {
+        let sid = params.iter().find(|(k, _)| k == "AccountSid")?;
+        let map = self.twilio.lock().ok()?;
+        let (_, account) = map.get(&sid.1)?;
+        Some(
+            !signature.is_empty()
+                && inbox_core::providers::twilio_signature::verify(
+                    url,
+                    params,
+                    &account.auth_token,
+                    signature,
+                ),
+        )
+    }
+
     pub(crate) async fn twilio(
         &self,
         store: &dyn crate::store::Store,
@@ -65,17 +104,24 @@ impl AccountCache {
     ) -> crate::store::StoreResult<Option<crate::store::TwilioAccount>> {
         if let Ok(map) = self.twilio.lock() {
             if let Some((at, a)) = map.get(account_sid) {
-                if at.elapsed() < ACCOUNT_TTL {
+                if at.elapsed() < self.ttl {
                     return Ok(Some(a.clone()));
                 }
             }
         }
         let found = store.twilio_account(account_sid).await?;
-        if let (Some(a), Ok(mut map)) = (&found, self.twilio.lock()) {
-            map.insert(
-                account_sid.to_string(),
-                (std::time::Instant::now(), a.clone()),
-            );
+        if let Ok(mut map) = self.twilio.lock() {
+            match &found {
+                Some(a) => {
+                    map.insert(
+                        account_sid.to_string(),
+                        (std::time::Instant::now(), a.clone()),
+                    );
+                }
+                None => {
+                    map.remove(account_sid);
+                }
+            }
         }
         Ok(found)
     }

@@ -288,6 +288,7 @@ pub async fn durable(State(state): State<AppState>, req: Request, next: Next) ->
         _ => return next.run(req).await,
     };
     let (parts, body) = req.into_parts();
+    let parts_headers = parts.headers.clone();
     let Ok(bytes) = axum::body::to_bytes(body, crate::http::BODY_LIMIT).await else {
         return (
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -321,6 +322,12 @@ pub async fn durable(State(state): State<AppState>, req: Request, next: Next) ->
             (StatusCode::SERVICE_UNAVAILABLE, "the database is slow").into_response()
         }
     };
+    if forged(&state, &uri, &parts_headers, &bytes) {
+        return super::refuse(
+            StatusCode::FORBIDDEN,
+            "the request's signature does not match: not spooled",
+        );
+    }
     let entry = Entry {
         uri: uri
             .path_and_query()
@@ -338,6 +345,36 @@ pub async fn durable(State(state): State<AppState>, req: Request, next: Next) ->
             tracing::error!(error = %e, "webhook could not be spooled either");
             failed
         }
+    }
+}
+
+/// Whether a request its handler could not store is known to be forged, so that a flood of
+/// forged webhooks while the database is down cannot fill the spool (and then crowd out the
+/// providers' own). WhatsApp's signature needs only the app secret; a Twilio request is judged
+/// by its account's last-seen auth token, and spooled when that account was never seen here.
+fn forged(state: &AppState, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> bool {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    };
+    if uri.path().starts_with("/webhooks/twilio/") {
+        let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
+        let params = inbox_core::providers::twilio_signature::parse_form(body);
+        return state.accounts.verify_last_seen(
+            &state.providers.url(path),
+            &params,
+            header("x-twilio-signature"),
+        ) == Some(false);
+    }
+    match state.providers.whatsapp_app_secret.as_deref() {
+        Some(secret) => !inbox_core::providers::meta_signature::verify(
+            body,
+            secret,
+            header("x-hub-signature-256"),
+        ),
+        None => false,
     }
 }
 

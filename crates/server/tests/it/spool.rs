@@ -303,3 +303,78 @@ async fn a_spooled_webhook_refused_on_replay_is_kept_in_the_dead_letter_file() {
     let kept = std::fs::read_to_string(spool.refused_path()).unwrap();
     assert_eq!(kept.lines().count(), 1, "kept for a person, not dropped");
 }
+
+/// While the database cannot even be read, a forged Twilio webhook is refused rather than
+/// spooled (it is checked against its account's last-seen auth token), so a flood of them
+/// cannot fill the spool; the provider's own request is still spooled and stored once.
+#[tokio::test]
+async fn a_forged_webhook_is_not_spooled_while_the_database_cannot_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = Arc::new(Spool::open(dir.path(), "127.0.0.1:0").unwrap());
+    let ours = Arc::clone(&spool);
+    let s = Server::start_with(move |state| {
+        // Every request reads the account, so only the last-seen copy can judge it.
+        state.accounts = Arc::new(inbox_server::webhooks::AccountCache::with_ttl(
+            Duration::ZERO,
+        ));
+        state.spool = Some(ours);
+        spool::start_replay(state.clone(), Duration::from_millis(100));
+    })
+    .await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let first = sid("SM", 931);
+    let (status, _) = twilio(
+        &s,
+        "/webhooks/twilio/sms",
+        &sms(&first, ALICE_PHONE, "Morning, is it booked in?"),
+        Some(TWILIO_TOKEN),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // The provider settings cannot be read (the table is gone for a moment).
+    s.db.execute("ALTER TABLE provider_settings RENAME TO provider_settings_away")
+        .await;
+    let forged_sid = sid("SM", 932);
+    let (status, body) = twilio(
+        &s,
+        "/webhooks/twilio/sms",
+        &sms(&forged_sid, ALICE_PHONE, "Forged: send the car to Bob"),
+        Some("not-the-auth-token"),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    let (status, _) = twilio(
+        &s,
+        "/webhooks/twilio/sms",
+        &sms(&forged_sid, ALICE_PHONE, "Forged: no signature at all"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert_eq!(spool.pending().unwrap(), 0, "nothing forged on disk");
+
+    let text = "Genuine: I'll collect at four";
+    let genuine = sid("SM", 933);
+    let (status, body) = twilio(
+        &s,
+        "/webhooks/twilio/sms",
+        &sms(&genuine, ALICE_PHONE, text),
+        Some(TWILIO_TOKEN),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(spool.pending().unwrap(), 1, "the genuine one is spooled");
+
+    s.db.execute("ALTER TABLE provider_settings_away RENAME TO provider_settings")
+        .await;
+    until("the spooled text is stored", async || {
+        count_bodies(&c, conv::ALICE, text).await == 1
+    })
+    .await;
+    until("the spool is empty", async || spool.pending().unwrap() == 0).await;
+    assert_eq!(
+        count_bodies(&c, conv::ALICE, "Forged: send the car to Bob").await,
+        0
+    );
+}
