@@ -217,7 +217,10 @@ async fn live_traffic(garage: &Garage, minutes: u64, rate: f64) {
             let gap = Duration::from_secs_f64(1.0 / rate.max(0.01));
             let mut i = 0usize;
             loop {
-                let from = &phones[(i * 7919) % phones.len()];
+                // The second half of the customers: the timed messages come from the first, so
+                // no traffic message replaces one as its conversation's preview.
+                let half = phones.len() / 2;
+                let from = &phones[half + (i * 7919) % (phones.len() - half)];
                 texts.sms(from, &format!("Traffic message {i}")).await;
                 sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 i += 1;
@@ -230,7 +233,7 @@ async fn live_traffic(garage: &Garage, minutes: u64, rate: f64) {
     let end = Instant::now() + Duration::from_secs(minutes * 60);
     let mut i = 0usize;
     while Instant::now() < end {
-        let phone = &garage.phones[(i * 104_729) % garage.phones.len()];
+        let phone = &garage.phones[(i * 104_729) % (garage.phones.len() / 2).max(1)];
         let body = format!("Timing message {i}");
         let sent_at = Instant::now();
         garage.texts.sms(phone, &body).await;
