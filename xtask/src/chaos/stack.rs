@@ -186,6 +186,8 @@ impl Run {
                 "--database-url",
                 &self.database_url(),
             ])
+            // The run's own spool, beside its database (not the user's data directory).
+            .env("INBOX_SPOOL_DIR", &self.dir)
             .env("INBOX_PUBLIC_URL", &url)
             .env("INBOX_TWILIO_API_BASE", &sim)
             .env("INBOX_WHATSAPP_API_BASE", format!("{sim}/v23.0"))
