@@ -201,6 +201,10 @@ impl Texts {
 /// for `minutes`; every 20 s one more message is timed from webhook to its row on screen, the
 /// top row is opened (a thread rendered, the list scrolled), and resident memory is sampled.
 async fn live_traffic(garage: &Garage, minutes: u64, rate: f64) {
+    assert!(
+        garage.phones.len() >= 2,
+        "the traffic needs two customers with numbers at least"
+    );
     let app = App::launch(&garage.data, "bench-live").await;
     app.wait("#connection[data-state=\"live\"]").await;
     app.click("button[data-range=\"all_time\"]").await;
@@ -214,9 +218,11 @@ async fn live_traffic(garage: &Garage, minutes: u64, rate: f64) {
             Arc::clone(&sent),
         );
         tokio::spawn(async move {
-            let gap = Duration::from_secs_f64(1.0 / rate.max(0.01));
+            // Paced by the clock, so the rate holds however long each webhook takes.
+            let mut pace = tokio::time::interval(Duration::from_secs_f64(1.0 / rate.max(0.01)));
             let mut i = 0usize;
             loop {
+                pace.tick().await;
                 // The second half of the customers: the timed messages come from the first, so
                 // no traffic message replaces one as its conversation's preview.
                 let half = phones.len() / 2;
@@ -224,7 +230,6 @@ async fn live_traffic(garage: &Garage, minutes: u64, rate: f64) {
                 texts.sms(from, &format!("Traffic message {i}")).await;
                 sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 i += 1;
-                tokio::time::sleep(gap).await;
             }
         })
     };
@@ -232,7 +237,10 @@ async fn live_traffic(garage: &Garage, minutes: u64, rate: f64) {
     let mut rss = Vec::new();
     let end = Instant::now() + Duration::from_secs(minutes * 60);
     let mut i = 0usize;
+    let began = Instant::now();
     while Instant::now() < end {
+        // A refused webhook ends the traffic task: the figures would flatter the app.
+        assert!(!traffic.is_finished(), "the customers' traffic stopped");
         let phone = &garage.phones[(i * 104_729) % (garage.phones.len() / 2).max(1)];
         let body = format!("Timing message {i}");
         let sent_at = Instant::now();
@@ -260,7 +268,9 @@ async fn live_traffic(garage: &Garage, minutes: u64, rate: f64) {
         i += 1;
         tokio::time::sleep(Duration::from_secs(20)).await;
     }
+    assert!(!traffic.is_finished(), "the customers' traffic stopped");
     traffic.abort();
+    let messages = sent.load(std::sync::atomic::Ordering::Relaxed) + i as u64;
     summary(
         "inbound webhook → its row on screen (under traffic)",
         latencies,
@@ -273,10 +283,10 @@ async fn live_traffic(garage: &Garage, minutes: u64, rate: f64) {
     let quarter = (rss.len() / 4).max(1);
     let mean = |s: &[Memory]| s.iter().map(total).sum::<u64>() / s.len().max(1) as u64;
     println!(
-        "memory after {minutes} min at {rate} messages/s ({} messages), {} cached conversations:\n  \
+        "memory after {minutes} min at {:.2} messages/s ({messages} messages), {} cached conversations:\n  \
          app {} MiB (start {}), web process {} MiB (start {}), network process {} MiB (start {})\n  \
          together {} MiB (start {}, peak {}); last quarter's mean {} MiB vs first quarter's {} MiB",
-        sent.load(std::sync::atomic::Ordering::Relaxed) + i as u64,
+        messages as f64 / began.elapsed().as_secs_f64(),
         garage.conversations,
         last.shell / 1024,
         first.shell / 1024,

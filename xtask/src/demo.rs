@@ -122,7 +122,8 @@ fn build_binary(name: &str) -> anyhow::Result<PathBuf> {
     Ok(binary)
 }
 
-/// Deletes the previous demo database (with its WAL and shared-memory files).
+/// Deletes the previous demo database (with its WAL and shared-memory files) and the webhooks
+/// its server spooled, which belong to that database.
 fn fresh_database(files: &Files) -> anyhow::Result<()> {
     std::fs::create_dir_all(&files.dir)
         .with_context(|| format!("creating {}", files.dir.display()))?;
@@ -130,6 +131,15 @@ fn fresh_database(files: &Files) -> anyhow::Result<()> {
         let mut name = files.database.clone().into_os_string();
         name.push(suffix);
         remove_if_present(Path::new(&name))?;
+    }
+    for entry in std::fs::read_dir(&files.dir)?.flatten() {
+        if entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("webhook-spool-")
+        {
+            remove_if_present(&entry.path())?;
+        }
     }
     Ok(())
 }
@@ -255,6 +265,8 @@ fn serve(
         "--database-url",
         &files.database_url(),
     ])
+    // The demo's webhook spool beside its database (a fresh demo starts with an empty one).
+    .env("INBOX_SPOOL_DIR", &files.dir)
     .env("INBOX_PUBLIC_URL", &public_url)
     .env("INBOX_TWILIO_API_BASE", &sim_url)
     .env("INBOX_WHATSAPP_API_BASE", format!("{sim_url}/v23.0"))
@@ -306,11 +318,18 @@ mod tests {
             dir: dir.clone(),
         };
         std::fs::create_dir_all(&dir).unwrap();
-        for name in ["inbox.db", "inbox.db-wal", "inbox.db-shm", "seed.json"] {
+        for name in [
+            "inbox.db",
+            "inbox.db-wal",
+            "inbox.db-shm",
+            "seed.json",
+            "webhook-spool-127_0_0_1_8787.jsonl",
+        ] {
             std::fs::write(dir.join(name), b"old").unwrap();
         }
         fresh_database(&files).unwrap();
         assert!(!files.database.exists());
+        assert!(!dir.join("webhook-spool-127_0_0_1_8787.jsonl").exists());
         assert!(!dir.join("inbox.db-wal").exists());
         assert!(!dir.join("inbox.db-shm").exists());
         // Absent files are fine too: the first run has none.

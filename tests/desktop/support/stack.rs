@@ -125,6 +125,8 @@ impl Stack {
         let child = Command::new(bins::path("inbox-server"))
             .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
             .args(["--database-url", &self.database])
+            // The test's own webhook spool, not the user's data directory.
+            .env("INBOX_SPOOL_DIR", self.dir.path())
             .env("INBOX_PUBLIC_URL", &self.url)
             .env("INBOX_TWILIO_API_BASE", &self.sim_url)
             .env("INBOX_WHATSAPP_API_BASE", format!("{}/v23.0", self.sim_url))

@@ -48,8 +48,8 @@ pub(crate) fn internal(e: impl std::fmt::Display) -> Response {
 /// Provider accounts by their public id (Twilio `AccountSid`), kept briefly so a burst of
 /// webhooks does not read the same row for every request. Short-lived, so a changed auth token
 /// takes effect within a minute. The last account seen for each id is also kept past that, for
-/// the spool alone: when the database cannot be read, a request is spooled only if it is signed
-/// with that account's last-seen token (`verify_last_seen`).
+/// the spool alone: when the database cannot be read, a request signed with that account's
+/// last-seen token is spooled in full, any other only within a small budget (`spool::signed`).
 pub struct AccountCache {
     ttl: std::time::Duration,
     twilio: std::sync::Mutex<
@@ -75,8 +75,7 @@ impl AccountCache {
     }
 
     /// For a Twilio request the database could not take: whether it is signed with the
-    /// last-seen auth token of its `AccountSid`. `None` when that account was never seen here
-    /// (the request cannot be judged without the database).
+    /// last-seen auth token of its `AccountSid`. `None` when that account was never seen here.
     pub(crate) fn verify_last_seen(
         &self,
         url: &str,

@@ -35,6 +35,11 @@ use crate::state::AppState;
 /// flood while the database is down cannot fill the disk.
 pub const MAX_SPOOL_BYTES: u64 = 256 * 1024 * 1024;
 
+/// Requests whose signature cannot be checked without the database (a Twilio account this
+/// instance has not seen, or one whose auth token was rotated since) are spooled only while the
+/// spool is below this, so forged ones cannot crowd out the rest of `MAX_SPOOL_BYTES`.
+pub const MAX_UNVERIFIED_SPOOL_BYTES: u64 = 16 * 1024 * 1024;
+
 /// How long a spoolable webhook's handler may take before the request is spooled and answered:
 /// well inside Twilio's 15 s webhook timeout.
 pub const HANDLER_DEADLINE: Duration = Duration::from_secs(8);
@@ -73,6 +78,8 @@ pub struct Spool {
     /// How long a handler may take before its request is spooled (`HANDLER_DEADLINE`).
     deadline: Duration,
     /// Appends and the replay's file moves take turns.
+    /// `MAX_UNVERIFIED_SPOOL_BYTES` unless a test sets another.
+    unverified_cap: u64,
     lock: Mutex<()>,
 }
 
@@ -93,8 +100,15 @@ impl Spool {
         Ok(Spool {
             path: dir.join(format!("webhook-spool-{name}.jsonl")),
             deadline: HANDLER_DEADLINE,
+            unverified_cap: MAX_UNVERIFIED_SPOOL_BYTES,
             lock: Mutex::new(()),
         })
+    }
+
+    /// Another size below which unverified requests are spooled (tests use a small one).
+    pub fn with_unverified_cap(mut self, bytes: u64) -> Spool {
+        self.unverified_cap = bytes;
+        self
     }
 
     /// Another handler deadline (tests use a short one).
@@ -128,12 +142,24 @@ impl Spool {
         append_lines(&self.path, entries, MAX_SPOOL_BYTES)
     }
 
-    /// Appends one request, durably, before the provider is told it arrived.
-    pub async fn append(self: &std::sync::Arc<Self>, entry: Entry) -> std::io::Result<()> {
+    /// Appends one request, durably, before the provider is told it arrived; one whose
+    /// signature could not be checked only while the spool is below the unverified budget.
+    pub async fn append(
+        self: &std::sync::Arc<Self>,
+        entry: Entry,
+        verified: bool,
+    ) -> std::io::Result<()> {
         let spool = std::sync::Arc::clone(self);
-        tokio::task::spawn_blocking(move || spool.append_blocking(&[entry]))
-            .await
-            .map_err(std::io::Error::other)?
+        tokio::task::spawn_blocking(move || {
+            if verified {
+                spool.append_blocking(&[entry])
+            } else {
+                let _g = spool.guard()?;
+                append_lines(&spool.path, &[entry], spool.unverified_cap)
+            }
+        })
+        .await
+        .map_err(std::io::Error::other)?
     }
 
     /// Takes the entries to replay: a `.replaying` file left by a crash first, else the spool
@@ -225,7 +251,7 @@ fn append_lines(path: &Path, entries: &[Entry], cap: u64) -> std::io::Result<()>
         return Ok(());
     }
     let size = std::fs::metadata(path).map_or(0, |m| m.len());
-    if size > cap {
+    if size >= cap {
         return Err(std::io::Error::other("the webhook spool is full"));
     }
     let created = size == 0 && !path.exists();
@@ -322,12 +348,7 @@ pub async fn durable(State(state): State<AppState>, req: Request, next: Next) ->
             (StatusCode::SERVICE_UNAVAILABLE, "the database is slow").into_response()
         }
     };
-    if forged(&state, &uri, &parts_headers, &bytes) {
-        return super::refuse(
-            StatusCode::FORBIDDEN,
-            "the request's signature does not match: not spooled",
-        );
-    }
+    let verified = signed(&state, &uri, &parts_headers, &bytes);
     let entry = Entry {
         uri: uri
             .path_and_query()
@@ -336,7 +357,7 @@ pub async fn durable(State(state): State<AppState>, req: Request, next: Next) ->
         body: base64::engine::general_purpose::STANDARD.encode(&bytes),
         received_at_ms: Some(received_at.timestamp_millis()),
     };
-    match spool.append(entry).await {
+    match spool.append(entry, verified).await {
         Ok(()) => {
             tracing::warn!(path = %uri.path(), "webhook spooled: the database could not take it; it will be replayed");
             accepted(uri.path())
@@ -348,11 +369,13 @@ pub async fn durable(State(state): State<AppState>, req: Request, next: Next) ->
     }
 }
 
-/// Whether a request its handler could not store is known to be forged, so that a flood of
-/// forged webhooks while the database is down cannot fill the spool (and then crowd out the
-/// providers' own). WhatsApp's signature needs only the app secret; a Twilio request is judged
-/// by its account's last-seen auth token, and spooled when that account was never seen here.
-fn forged(state: &AppState, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> bool {
+/// Whether a request its handler could not store is signed as its provider signs: a WhatsApp
+/// request with the app secret (from the configuration), a Twilio request with its account's
+/// auth token as this instance last read it. One that cannot be shown genuine without the
+/// database (an account not seen since start, a token rotated since, or a forgery) is spooled
+/// only within the unverified budget, so a flood of forgeries while the database is down cannot
+/// crowd out the providers' own requests; the replay judges it with the database.
+fn signed(state: &AppState, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> bool {
     let header = |name: &str| {
         headers
             .get(name)
@@ -366,16 +389,19 @@ fn forged(state: &AppState, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> boo
             &state.providers.url(path),
             &params,
             header("x-twilio-signature"),
-        ) == Some(false);
+        ) == Some(true);
     }
-    match state.providers.whatsapp_app_secret.as_deref() {
-        Some(secret) => !inbox_core::providers::meta_signature::verify(
-            body,
-            secret,
-            header("x-hub-signature-256"),
-        ),
-        None => false,
-    }
+    state
+        .providers
+        .whatsapp_app_secret
+        .as_deref()
+        .is_some_and(|secret| {
+            inbox_core::providers::meta_signature::verify(
+                body,
+                secret,
+                header("x-hub-signature-256"),
+            )
+        })
 }
 
 /// The answer for a spooled request: what the handler answers when all is well.
