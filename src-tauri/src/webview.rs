@@ -4,11 +4,10 @@
 //! WebKitGTK's defaults suit a browser: a memory cache of decoded resources and a back-forward
 //! cache of whole pages, both sized from the machine's RAM, and GPU compositing through OpenGL.
 //! None of that serves this window, so on Linux the context runs WebKit's "document viewer"
-//! cache model (no memory or page cache), the page cache is off, and the page is drawn on the
-//! CPU: lists of text need no GPU, and OpenGL cost both processes the GL driver (Mesa's llvmpipe
-//! alone is 45–60 MiB resident in each under a display without a GPU) and its buffers, and is
-//! behind WebKitGTK's best-known blank-window faults on some drivers. WebView2 and WKWebView size
-//! their caches for the host app already.
+//! cache model (no memory or page cache) and the page cache is off. Drawing on the CPU
+//! (`HardwareAccelerationPolicy::Never`) saved more in the benchmark, but a desktop end-to-end
+//! test hung with it (issue 14's note), so compositing stays as WebKit chooses. WebView2 and
+//! WKWebView size their caches for the host app already.
 
 use tauri::{Runtime, WebviewWindow};
 
@@ -16,16 +15,13 @@ use tauri::{Runtime, WebviewWindow};
 pub fn tune<R: Runtime>(window: &WebviewWindow<R>) {
     #[cfg(target_os = "linux")]
     if let Err(e) = window.with_webview(|webview| {
-        use webkit2gtk::{
-            CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt,
-        };
+        use webkit2gtk::{CacheModel, SettingsExt, WebContextExt, WebViewExt};
         let view = webview.inner();
         if let Some(context) = view.context() {
             context.set_cache_model(CacheModel::DocumentViewer);
         }
         if let Some(settings) = WebViewExt::settings(&view) {
             settings.set_enable_page_cache(false);
-            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
         }
     }) {
         tracing::warn!(error = %e, "could not tune the web view");
