@@ -499,6 +499,18 @@ pub fn MessagesPage(props: &MessagesProps) -> Html {
             }
         })
     };
+    // WebKit sends no `pointerleave` when the element under the pointer left the page (the pill,
+    // once clicked) before the pointer moved on, so the page itself notes where the pointer went.
+    let on_page_pointer_over = {
+        let on_pointer_over = on_pointer_over.clone();
+        Callback::from(move |e: PointerEvent| {
+            let over_list = e
+                .target_dyn_into::<web_sys::Element>()
+                .and_then(|target| target.closest(".list-held").ok().flatten())
+                .is_some();
+            on_pointer_over.emit(over_list);
+        })
+    };
     let on_list_focus = {
         let (dispatch, hold_ref) = (inbox.dispatcher(), hold_ref.clone());
         Callback::from(move |focused: bool| {
@@ -553,7 +565,7 @@ pub fn MessagesPage(props: &MessagesProps) -> Html {
     let has_thread = view.conversation.is_some();
     let session = &props.session;
     html! {
-        <div class="messages-page">
+        <div class="messages-page" onpointerover={on_page_pointer_over}>
             <PageHeader user_name={session.user.name.clone()}
                 organisation={session.organisation.name.clone()}
                 tabs={Tabs::for_session(session)} {on_sign_out} />
