@@ -208,8 +208,11 @@ impl App {
                 let centre = self
                     .js(
                         "const e = document.querySelector(arguments[0]); if (!e) return null; \
+                         e.scrollIntoView({ block: 'nearest', inline: 'nearest' }); \
                          const r = e.getBoundingClientRect(); \
-                         return [Math.round(r.left + r.width / 2), Math.round(r.top + r.height / 2)];",
+                         const x = Math.round(r.left + r.width / 2), y = Math.round(r.top + r.height / 2); \
+                         if (x < 0 || y < 0 || x >= window.innerWidth || y >= window.innerHeight) return null; \
+                         return [x, y];",
                         vec![json!(css)],
                     )
                     .await;

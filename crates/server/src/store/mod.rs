@@ -814,7 +814,48 @@ pub async fn open(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn Store
 
 /// Opens the store, brings its schema up to date and re-seals provider secrets stored before
 /// they were bound to their organisation; reports what the secrets pass found.
+///
+/// Another process holding a SQLite database locked (a backup, `sqlite3` open on it, a server
+/// still shutting down) past the busy timeout is waited out for up to `OPEN_PATIENCE`, so a
+/// restart during the lock comes up when it ends instead of exiting.
 pub async fn open_with_report(
+    database_url: &str,
+) -> anyhow::Result<(std::sync::Arc<dyn Store>, SecretsReport)> {
+    let began = std::time::Instant::now();
+    loop {
+        match try_open(database_url).await {
+            Err(e) if is_busy(&e) && began.elapsed() < OPEN_PATIENCE => {
+                tracing::warn!(error = %e, "the database is locked by another process; waiting for it");
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            done => return done,
+        }
+    }
+}
+
+/// How long opening the store waits out a database another process holds locked.
+const OPEN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// SQLite answered that the database is busy or locked (the error may come through
+/// `StoreError`, rusqlite or the pool, which keeps only the message).
+fn is_busy(e: &anyhow::Error) -> bool {
+    fn busy(e: &rusqlite::Error) -> bool {
+        matches!(
+            e.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        )
+    }
+    e.chain().any(|cause| {
+        cause.downcast_ref::<rusqlite::Error>().is_some_and(busy)
+            || matches!(cause.downcast_ref::<StoreError>(),
+                Some(StoreError::Internal(inner)) if inner.downcast_ref::<rusqlite::Error>().is_some_and(busy))
+            || cause
+                .downcast_ref::<r2d2::Error>()
+                .is_some_and(|p| p.to_string().contains("database is locked"))
+    })
+}
+
+async fn try_open(
     database_url: &str,
 ) -> anyhow::Result<(std::sync::Arc<dyn Store>, SecretsReport)> {
     let store: std::sync::Arc<dyn Store> = if is_postgres(database_url) {

@@ -4,12 +4,13 @@
 //! instances needs PostgreSQL (LISTEN/NOTIFY); the send queue is shared on either backend.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
 
 use crate::dispatch::{dispatcher, start_fake};
-use crate::support::{conv, frame, now, postgres, Server, Socket};
+use crate::support::{conv, frame, now, postgres, Server, Socket, TestDb};
 
 /// Frames until the event with `last` arrives; their sequence numbers in order.
 async fn seqs_until(ws: &mut Socket, last: i64) -> Vec<i64> {
@@ -172,4 +173,40 @@ async fn two_instances_share_the_send_queue_and_send_each_message_once() {
         assert_eq!(attempts[&format!("send message {i}")], 1, "message {i}");
     }
     assert_eq!(fake.requests.lock().unwrap().len(), 40);
+}
+
+/// A server restarted while another process holds its SQLite database locked past the busy
+/// timeout (a backup, `sqlite3` left open) waits for the lock instead of exiting (issue 13: the
+/// fault campaign's restarts during a lock failed, and webhooks meanwhile found nobody).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_opened_during_a_long_lock_waits_for_it() {
+    if postgres() {
+        eprintln!("skipped: SQLite's file lock (PostgreSQL has no such lock at start)");
+        return;
+    }
+    let db = TestDb::new().await;
+    drop(inbox_server::store::open(&db.url).await.unwrap());
+    let path = db.url.strip_prefix("sqlite://").unwrap().to_string();
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let released = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let holder = {
+        let released = Arc::clone(&released);
+        std::thread::spawn(move || {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
+            locked_tx.send(()).unwrap();
+            // Past the store's 10 s busy timeout.
+            std::thread::sleep(std::time::Duration::from_secs(12));
+            released.store(true, std::sync::atomic::Ordering::SeqCst);
+            conn.execute_batch("ROLLBACK").unwrap();
+        })
+    };
+    locked_rx.recv().unwrap();
+    let opened = inbox_server::store::open_with_report(&db.url).await;
+    assert!(opened.is_ok(), "{:?}", opened.err());
+    assert!(
+        released.load(std::sync::atomic::Ordering::SeqCst),
+        "the store opened only once the lock was gone"
+    );
+    holder.join().unwrap();
 }
