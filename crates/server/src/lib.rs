@@ -16,6 +16,7 @@ pub mod secrets;
 pub mod seed;
 pub mod serve;
 pub mod state;
+pub mod status_lookup;
 pub mod store;
 pub mod sync;
 pub mod webhooks;

@@ -12,6 +12,7 @@ use inbox_server::config::{default_database_url, redact_url, DEFAULT_LISTEN};
 use inbox_server::dispatch::Dispatcher;
 use inbox_server::providers::ProviderConfig;
 use inbox_server::releases::{self, Releases};
+use inbox_server::status_lookup::StatusLookup;
 use inbox_server::store::{self, NewUser};
 use inbox_server::webhooks::spool::{self, Spool};
 use inbox_server::{admin, auth, seed, AppState};
@@ -153,6 +154,10 @@ struct ProviderArgs {
     /// Send WhatsApp read receipts when staff open a thread.
     #[arg(long, env = "INBOX_WHATSAPP_READ_RECEIPTS", default_value_t = false)]
     whatsapp_read_receipts: bool,
+    /// Seconds a Twilio reply may stay pending with no status callback before Twilio is asked
+    /// where it stands (a callback lost while the server was down).
+    #[arg(long, env = "INBOX_STATUS_LOOKUP_AFTER_SECS", default_value_t = 600)]
+    status_lookup_after_secs: u64,
 }
 
 /// How the server protects itself from slow, idle and abusive clients (issue 13).
@@ -528,6 +533,13 @@ async fn serve(
         Arc::clone(&store),
         state.providers.clone(),
         state.clock.clone(),
+    ))
+    .start();
+    Arc::new(StatusLookup::new(
+        Arc::clone(&store),
+        &state.providers.twilio_api_base,
+        state.clock.clone(),
+        std::time::Duration::from_secs(p.status_lookup_after_secs.max(1)),
     ))
     .start();
     tokio::spawn(prune_events(Arc::clone(&store), state.sync.retention));

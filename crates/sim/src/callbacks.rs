@@ -154,6 +154,23 @@ impl Poster {
         self.finish(&target, req).await
     }
 
+    /// A WhatsApp notification redelivered until the server answers 2xx, as Meta does (it keeps
+    /// trying for days, less and less often; here every few seconds, doubling up to 30 s, for at
+    /// most `patience`). A 4xx is final: the same bytes would be refused again.
+    pub async fn meta_redelivered(&self, notification: &Value, patience: Duration) -> Answer {
+        let began = std::time::Instant::now();
+        let mut pause = Duration::from_secs(1);
+        loop {
+            let answer = self.meta(notification).await;
+            let refused = (400..500).contains(&answer.status);
+            if answer.ok() || refused || began.elapsed() + pause > patience {
+                return answer;
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(30));
+        }
+    }
+
     /// A customer-portal message with the customer's token.
     pub async fn portal(&self, token: &str, body: &str, client_id: &str) -> Answer {
         let target = format!("{}/api/v1/portal/messages", self.server);

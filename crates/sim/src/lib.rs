@@ -41,6 +41,10 @@ pub fn router(sim: Arc<Sim>) -> Router {
             post(twilio_api::create_message),
         )
         .route(
+            "/2010-04-01/Accounts/{account_sid}/Messages/{message}",
+            get(twilio_api::fetch_message),
+        )
+        .route(
             "/{version}/{phone_number_id}/messages",
             post(meta_api::messages),
         )

@@ -165,6 +165,8 @@ pub async fn messages(
         to: to.clone(),
         body: summary,
         final_status: None,
+        status: "accepted".into(),
+        error_code: None,
     });
     if sim.poster.has_app_secret() {
         tokio::spawn(play_statuses(
@@ -204,6 +206,9 @@ pub fn status_path(fails: bool, reads: bool) -> &'static [&'static str] {
     }
 }
 
+/// How long a status webhook the server did not take is redelivered.
+const META_PATIENCE: std::time::Duration = std::time::Duration::from_secs(600);
+
 async fn play_statuses(sim: Arc<Sim>, business: Business, wamid: String, wa_id: String) {
     let fails = sim.next_fails();
     let (reads, conversation_id) = sim.with_rng(|r| {
@@ -225,7 +230,11 @@ async fn play_statuses(sim: Arc<Sim>, business: Business, wamid: String, wa_id: 
             }),
             conversation_id: conversation_id.clone(),
         };
-        let answer = sim.poster.meta(&status_notification(&business, &s)).await;
+        let answer = sim
+            .poster
+            .meta_redelivered(&status_notification(&business, &s), META_PATIENCE)
+            .await;
+        sim.record_status(&wamid, status, None);
         tracing::info!(id = %wamid, status, http = answer.status, "whatsapp status webhook");
     }
     if let Some(last) = path.last() {

@@ -27,6 +27,10 @@ pub struct Sent {
     /// The final status the simulator reported (`delivered`, `read`, `undelivered`, `failed`),
     /// once its callbacks have gone out.
     pub final_status: Option<String>,
+    /// Where it stands now, as the provider's lookup reports it (`queued`, `sent`, …).
+    pub status: String,
+    /// The error code of a failed send, for the lookup.
+    pub error_code: Option<String>,
 }
 
 /// How many sends are remembered.
@@ -135,6 +139,24 @@ impl Sim {
             sent.remove(0);
         }
         sent.push(s);
+    }
+
+    /// A status a send reached (and, on failure, its error code).
+    pub(crate) fn record_status(&self, id: &str, status: &str, error_code: Option<&str>) {
+        let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = sent.iter_mut().rev().find(|s| s.id == id) {
+            s.status = status.to_string();
+            s.error_code = error_code.map(str::to_string);
+        }
+    }
+
+    /// A send of `provider` with this id, as it stands now.
+    pub fn sent_one(&self, provider: &str, id: &str) -> Option<Sent> {
+        let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        sent.iter()
+            .rev()
+            .find(|s| s.provider == provider && s.id == id)
+            .cloned()
     }
 
     pub(crate) fn record_final(&self, id: &str, status: &str) {

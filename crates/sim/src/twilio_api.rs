@@ -154,6 +154,8 @@ pub async fn create_message(
         to: msg.to.clone(),
         body: msg.body.clone(),
         final_status: None,
+        status: "queued".into(),
+        error_code: None,
     });
     match msg.status_callback.clone() {
         Some(callback) => {
@@ -171,6 +173,41 @@ pub async fn create_message(
     }
     crate::admin::hold_answer(&sim, fault).await;
     (StatusCode::CREATED, Json(resource)).into_response()
+}
+
+/// Twilio's Messages lookup (`GET …/Messages/{MessageSid}.json`): the message as it stands,
+/// status and error code included; 404 (code 20404) for a message this account never sent.
+pub async fn fetch_message(
+    State(sim): State<Arc<Sim>>,
+    Path((sid, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    match (basic_auth(&headers), sim.summary.twilio_account(&sid)) {
+        (Some((user, password)), Some(account))
+            if user == sid && password == account.auth_token => {}
+        _ => return refuse(401, 20003, "Authenticate"),
+    }
+    let Some(message_sid) = file.strip_suffix(".json") else {
+        return refuse(404, 20404, "The requested resource was not found");
+    };
+    let Some(sent) = sim.sent_one("twilio", message_sid) else {
+        return refuse(404, 20404, "The requested resource was not found");
+    };
+    let mut resource = message_resource(
+        message_sid,
+        &sid,
+        "",
+        &sent.to,
+        &sent.body,
+        chrono::Utc::now(),
+    );
+    resource["status"] = sent.status.clone().into();
+    resource["error_code"] = sent
+        .error_code
+        .as_deref()
+        .and_then(|c| c.parse::<i64>().ok())
+        .into();
+    (StatusCode::OK, Json(resource)).into_response()
 }
 
 /// The carrier's part: `sent` → `delivered`, or a failure, each after a delay.
@@ -210,6 +247,7 @@ async fn play_statuses(
             .poster
             .twilio(&callback, &params, &account.auth_token)
             .await;
+        sim.record_status(&message_sid, status, code);
         tracing::info!(sid = %message_sid, status, error_code = code.unwrap_or(""), http = answer.status, "twilio status callback");
         if matches!(status, "delivered" | "undelivered" | "failed") {
             sim.record_final(&message_sid, status);

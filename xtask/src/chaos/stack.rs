@@ -188,6 +188,9 @@ impl Run {
             ])
             // The run's own spool, beside its database (not the user's data directory).
             .env("INBOX_SPOOL_DIR", &self.dir)
+            // Replies whose status callbacks met a killed server are looked up within the
+            // final settle, not after the production default of ten minutes.
+            .env("INBOX_STATUS_LOOKUP_AFTER_SECS", "15")
             .env("INBOX_PUBLIC_URL", &url)
             .env("INBOX_TWILIO_API_BASE", &sim)
             .env("INBOX_WHATSAPP_API_BASE", format!("{sim}/v23.0"))

@@ -19,6 +19,23 @@ struct Resource {
     status: String,
 }
 
+/// A message as Twilio's lookup returns it (only what settles our status).
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+pub struct Looked {
+    pub status: String,
+    /// Twilio sends the code as a number (or null).
+    #[serde(default, deserialize_with = "code_text")]
+    pub error_code: Option<String>,
+}
+
+fn code_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        Some(serde_json::Value::String(s)) if !s.is_empty() => Some(s),
+        _ => None,
+    })
+}
+
 #[derive(Deserialize)]
 struct ErrorJson {
     code: Option<i64>,
@@ -91,5 +108,36 @@ impl TwilioSender {
                 None => format!("Twilio refused the message (HTTP {status})"),
             },
         })
+    }
+
+    /// Twilio's Messages lookup (`GET …/Messages/{sid}.json`): where a message we sent stands,
+    /// for one whose status callbacks never arrived.
+    pub async fn look_up(
+        &self,
+        account: &TwilioAccount,
+        message_sid: &str,
+    ) -> Result<Looked, SendError> {
+        let url = format!(
+            "{}/2010-04-01/Accounts/{}/Messages/{}.json",
+            self.base, account.account_sid, message_sid
+        );
+        let res = self
+            .http
+            .get(url)
+            .basic_auth(&account.account_sid, Some(&account.auth_token))
+            .send()
+            .await
+            .map_err(|e| unreachable("Twilio", &e))?;
+        let status = res.status();
+        let text = res
+            .text()
+            .await
+            .map_err(|e| unreadable("Twilio", status.is_success(), e))?;
+        if !status.is_success() {
+            return Err(SendError::transient(format!(
+                "Twilio's message lookup answered HTTP {status}"
+            )));
+        }
+        serde_json::from_str(&text).map_err(|e| unreadable("Twilio", true, e))
     }
 }

@@ -720,6 +720,17 @@ pub trait DispatchStore: Send + Sync {
         provider_id: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// Replies `provider` took (it gave its id) that are still `pending` with nothing heard
+    /// since before `quiet_since`, sent after `sent_after`, oldest first, at most `limit`, as
+    /// `(organisation, message id, provider id)`: their status callbacks may have been lost
+    /// (the server was down), so the provider is asked (issue 13).
+    async fn awaiting_status(
+        &self,
+        provider: &str,
+        quiet_since: DateTime<Utc>,
+        sent_after: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<(Id, Id, String)>>;
     /// CMP-4: a failed message goes back to the queue as pending.
     async fn retry_message(
         &self,

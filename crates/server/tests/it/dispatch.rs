@@ -13,6 +13,7 @@ use axum::{Form, Json, Router};
 use inbox_server::clock::Clock;
 use inbox_server::dispatch::{Dispatcher, MAX_ATTEMPTS};
 use inbox_server::providers::ProviderConfig;
+use inbox_server::status_lookup::StatusLookup;
 use serde_json::{json, Value};
 
 use crate::support::*;
@@ -23,6 +24,10 @@ pub(crate) struct Fake {
     pub requests: Mutex<Vec<Value>>,
     /// How often each body was attempted.
     pub attempts: Mutex<HashMap<String, u32>>,
+    /// The body of each message id handed out.
+    pub sids: Mutex<HashMap<String, String>>,
+    /// Message ids looked up (`GET …/Messages/{sid}.json`), in order.
+    pub lookups: Mutex<Vec<String>>,
 }
 
 async fn twilio_messages(
@@ -62,9 +67,34 @@ async fn twilio_messages(
             Json(json!({ "code": 20500, "message": "Internal error", "status": 503 })),
         );
     }
+    let sid = format!("SM{:032x}", 1000 + request_no);
+    fake.sids.lock().unwrap().insert(sid.clone(), body);
     (
         StatusCode::CREATED,
-        Json(json!({ "sid": format!("SM{:032x}", 1000 + request_no), "status": "queued" })),
+        Json(json!({ "sid": sid, "status": "queued" })),
+    )
+}
+
+/// Twilio's Messages lookup: "LOOKUP-UNDELIVERED" messages were undelivered (30003), others
+/// delivered.
+async fn twilio_lookup(
+    State(fake): State<Arc<Fake>>,
+    Path((account, file)): Path<(String, String)>,
+) -> (StatusCode, Json<Value>) {
+    assert_eq!(account, TWILIO_SID);
+    let sid = file.strip_suffix(".json").unwrap().to_string();
+    fake.lookups.lock().unwrap().push(sid.clone());
+    let Some(body) = fake.sids.lock().unwrap().get(&sid).cloned() else {
+        return (StatusCode::NOT_FOUND, Json(json!({ "code": 20404 })));
+    };
+    let (status, code) = if body.contains("LOOKUP-UNDELIVERED") {
+        ("undelivered", json!(30003))
+    } else {
+        ("delivered", Value::Null)
+    };
+    (
+        StatusCode::OK,
+        Json(json!({ "sid": sid, "status": status, "error_code": code })),
     )
 }
 
@@ -86,6 +116,10 @@ pub(crate) async fn start_fake() -> (String, Arc<Fake>) {
         .route(
             "/2010-04-01/Accounts/{account}/Messages.json",
             post(twilio_messages),
+        )
+        .route(
+            "/2010-04-01/Accounts/{account}/Messages/{file}",
+            axum::routing::get(twilio_lookup),
         )
         .route("/v23.0/{pnid}/messages", post(meta_messages))
         .with_state(Arc::clone(&fake));
@@ -393,4 +427,76 @@ async fn thr7_reopening_a_read_whatsapp_thread_sends_no_second_receipt() {
         "nothing was unread, so no receipt: {:?}",
         fake.requests.lock().unwrap()
     );
+}
+
+/// Issue 13: a reply Twilio took whose status callbacks never came (the server was down when
+/// they were posted) is looked up once it has been quiet for a while, and settles as Twilio
+/// says; a reply still queued here (no Twilio id yet) is not looked up.
+#[tokio::test]
+async fn replies_whose_status_callbacks_were_lost_are_settled_by_twilios_lookup() {
+    let s = Server::start().await;
+    let (fake_base, fake) = start_fake().await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let path = format!("/api/v1/conversations/{}/messages", conv::ALICE);
+    let mut ids = HashMap::new();
+    for (key, body) in [("ok", "Ready at four"), ("bad", "LOOKUP-UNDELIVERED text")] {
+        let (status, m) = c
+            .post(
+                &path,
+                json!({ "client_id": key, "body": body, "channel": "sms" }),
+            )
+            .await;
+        assert_eq!(status, 201);
+        ids.insert(key, m["id"].as_i64().unwrap());
+    }
+    assert_eq!(dispatcher(&s, &fake_base).run_once().await.unwrap(), 2);
+    let (status, queued) = c
+        .post(
+            &path,
+            json!({ "client_id": "later", "body": "Not sent yet", "channel": "sms" }),
+        )
+        .await;
+    assert_eq!(status, 201);
+
+    let lookup = |at| {
+        StatusLookup::new(
+            Arc::clone(&s.store),
+            &fake_base,
+            Clock::fixed(at),
+            Duration::from_secs(600),
+        )
+    };
+    // Quiet for less than ten minutes: nobody is asked.
+    assert_eq!(lookup(now()).run_once().await.unwrap(), 0);
+    assert!(fake.lookups.lock().unwrap().is_empty());
+
+    assert_eq!(
+        lookup(now() + chrono::Duration::minutes(11))
+            .run_once()
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        fake.lookups.lock().unwrap().len(),
+        2,
+        "only the two Twilio has"
+    );
+    let items = c.ok(&path).await["items"].as_array().unwrap().clone();
+    let of = |id: i64| items.iter().find(|i| i["id"] == id).unwrap().clone();
+    assert_eq!(of(ids["ok"])["status"], "delivered");
+    let bad = of(ids["bad"]);
+    assert_eq!(bad["status"], "failed");
+    assert!(bad["error"].as_str().unwrap().contains("30003"), "{bad}");
+    assert_eq!(of(queued["id"].as_i64().unwrap())["status"], "pending");
+
+    // Settled replies are not asked about again.
+    assert_eq!(
+        lookup(now() + chrono::Duration::minutes(30))
+            .run_once()
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(fake.lookups.lock().unwrap().len(), 2);
 }

@@ -309,6 +309,22 @@ impl DispatchStore for PgStore {
         self.commit(tx).await
     }
 
+    async fn awaiting_status(
+        &self,
+        provider: &str,
+        quiet_since: DateTime<Utc>,
+        sent_after: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<(Id, Id, String)>> {
+        Ok(sqlx::query_as("SELECT org_id, id, provider_id FROM messages WHERE status = 'pending' AND direction = 'outbound' AND provider = $1 AND provider_id IS NOT NULL AND updated_at < $2 AND created_at > $3 ORDER BY updated_at LIMIT $4")
+            .bind(provider)
+            .bind(ms(quiet_since))
+            .bind(ms(sent_after))
+            .bind(limit as i64)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
     async fn link_provider_id(
         &self,
         org_id: Id,

@@ -64,6 +64,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "accounts",
         include_str!("../../../migrations/postgres/0003_accounts.sql"),
     ),
+    (
+        4,
+        "awaiting_status",
+        include_str!("../../../migrations/postgres/0004_awaiting_status.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

@@ -267,6 +267,27 @@ impl DispatchStore for SqliteStore {
         .await
     }
 
+    async fn awaiting_status(
+        &self,
+        provider: &str,
+        quiet_since: DateTime<Utc>,
+        sent_after: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<(Id, Id, String)>> {
+        let provider = provider.to_string();
+        self.read(move |conn| {
+            let rows = conn
+                .prepare_cached("SELECT org_id, id, provider_id FROM messages WHERE status = 'pending' AND direction = 'outbound' AND provider = ?1 AND provider_id IS NOT NULL AND updated_at < ?2 AND created_at > ?3 ORDER BY updated_at LIMIT ?4")?
+                .query_map(
+                    params![provider, ms(quiet_since), ms(sent_after), limit as i64],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
     async fn link_provider_id(
         &self,
         org_id: Id,

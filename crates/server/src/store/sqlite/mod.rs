@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0005_early_statuses.sql"),
     include_str!("../../../migrations/sqlite/0006_dispatch_claims.sql"),
     include_str!("../../../migrations/sqlite/0007_accounts.sql"),
+    include_str!("../../../migrations/sqlite/0008_awaiting_status.sql"),
 ];
 
 pub struct SqliteStore {
