@@ -495,6 +495,12 @@ async fn serve(
     }
     let trusted_proxies = auth::throttle::parse_trusted_proxies(&edges.trusted_proxies)
         .map_err(|e| anyhow::anyhow!("INBOX_TRUSTED_PROXIES: {e}"))?;
+    // Bound before the store opens (which may wait out a locked database): a provider that
+    // connects meanwhile waits in the backlog for its answer instead of being refused, and a
+    // refused webhook is one Twilio may never send again.
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
     let (store, secrets) = store::open_with_report(database_url).await?;
     if !secrets.plaintext.is_empty() {
         let problems: Vec<String> = secrets.plaintext.iter().map(|e| e.to_string()).collect();
@@ -559,9 +565,6 @@ async fn serve(
     state.spool = Some(Arc::new(spool));
     spool::start_replay(state.clone(), std::time::Duration::from_secs(5));
     let app = inbox_server::app(state);
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("binding {listen}"))?;
     tracing::info!(
         address = %listener.local_addr()?,
         database_url = %redact_url(database_url),

@@ -72,6 +72,33 @@ async fn the_fake_apis_refuse_like_the_providers() {
     assert_eq!(r["status"], "queued");
     assert_eq!(r["num_segments"], "1");
     assert_eq!(sim.sent().len(), 1);
+    // Twilio's Messages lookup: the message as it stands; 404 for one never sent, 401 without
+    // the account's token.
+    let lookup = |token: &'static str, sid: String| {
+        let http = http.clone();
+        let url = format!("{base}/2010-04-01/Accounts/AC11/Messages/{sid}.json");
+        async move {
+            let res = http
+                .get(url)
+                .basic_auth("AC11", Some(token))
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let sid = r["sid"].as_str().unwrap().to_string();
+    let (status, found) = lookup("tok", sid.clone()).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(
+        (found["sid"].as_str(), found["to"].as_str()),
+        (Some(sid.as_str()), Some("+447700900001"))
+    );
+    assert!(found["status"].is_string(), "{found}");
+    let (status, e) = lookup("tok", "SM0".into()).await;
+    assert_eq!((status, e["code"].as_i64()), (404, Some(20404)));
+    let (status, e) = lookup("wrong", sid).await;
+    assert_eq!((status, e["code"].as_i64()), (401, Some(20003)));
 
     let meta = |auth: Option<&'static str>, pnid: &'static str, body: Value| {
         let http = http.clone();
