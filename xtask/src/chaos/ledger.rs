@@ -61,6 +61,9 @@ pub struct Findings {
     pub failed_shown: u64,
     /// Deliveries (webhooks, reply posts) the server never accepted, however often retried.
     pub not_accepted: u64,
+    /// Inbound messages stored although their sender never heard a 2xx (the answer was cut by a
+    /// kill, or came after the sender gave up): not lost, and checked like any other.
+    pub stored_unanswered: u64,
     /// Replies the server still holds queued to send when the check ran.
     pub in_flight: u64,
     /// Engines whose cursor is not the server's head.
@@ -105,6 +108,7 @@ impl Findings {
             "unknown": self.unknown.iter().map(|(b, why)| json!({ "body": b, "why": why })).collect::<Vec<_>>(),
             "replies_failed_shown_to_staff": self.failed_shown,
             "never_accepted": self.not_accepted,
+            "inbound_stored_without_a_2xx": self.stored_unanswered,
             "replies_still_queued": self.in_flight,
             "cursors_behind": self.cursors_behind,
             "by_kind": self.by_kind,
@@ -156,15 +160,17 @@ pub fn check(
         (lost, doubled)
     };
     for m in inbound {
-        if m.answered_5xx {
+        // What the server stored counts, whatever its sender heard: the garage has the message.
+        if (m.answered_5xx || !m.accepted) && copies(&m.body) > 0 {
+            f.stored_unanswered += 1;
+        } else if m.answered_5xx {
             f.note(
                 "inbound SMS answered 5xx (Twilio does not retry: lost)",
                 format!("{:?}", m.body),
             );
             f.lost += 1;
             continue;
-        }
-        if !m.accepted {
+        } else if !m.accepted {
             f.note(
                 "inbound never accepted by the server",
                 format!("{:?}", m.body),
@@ -376,11 +382,29 @@ mod tests {
         assert_eq!(f.lost, 3, "{:?}", f.problems);
         let mut dropped = inbound("i4");
         (dropped.accepted, dropped.answered_5xx) = (false, true);
-        let g = check(&[dropped], &[], &[], &HashMap::new(), &[], 0);
+        let g = check(&[dropped.clone()], &[], &[], &HashMap::new(), &[], 0);
         assert_eq!(
             g.lost, 1,
             "an SMS answered 5xx is lost, not merely unaccepted"
         );
+        // Stored although its sender never heard a 2xx: the garage has it, once.
+        let mut unanswered = inbound("i5");
+        unanswered.accepted = false;
+        let h = check(
+            &[dropped, unanswered],
+            &[],
+            &[stored("i4", "received"), stored("i5", "received")],
+            &HashMap::new(),
+            &[engine(2, &["i4", "i5"])],
+            2,
+        );
+        assert_eq!(
+            (h.lost, h.not_accepted, h.stored_unanswered),
+            (0, 0, 2),
+            "{:?}",
+            h.problems
+        );
+        assert_eq!(h.inbound_ok, 2);
         // i3 stored twice, r1 sent twice, r3 failed although the provider took it.
         assert_eq!(f.duplicated, 3, "{:?}", f.problems);
         assert_eq!(f.by_kind["reply sent to the provider more than once"], 1);

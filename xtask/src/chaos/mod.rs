@@ -492,6 +492,10 @@ fn print_summary(r: &Value) {
     println!("  messages duplicated  {}", f["duplicated"]);
     println!("  replies unknown      {}", f["replies_unknown"]);
     println!(
+        "  inbound stored though its sender heard no 2xx {}",
+        f["inbound_stored_without_a_2xx"]
+    );
+    println!(
         "  replies failed (shown to staff) {}",
         f["replies_failed_shown_to_staff"]
     );
