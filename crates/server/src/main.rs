@@ -495,12 +495,32 @@ async fn serve(
     }
     let trusted_proxies = auth::throttle::parse_trusted_proxies(&edges.trusted_proxies)
         .map_err(|e| anyhow::anyhow!("INBOX_TRUSTED_PROXIES: {e}"))?;
-    // Bound before the store opens (which may wait out a locked database): a provider that
-    // connects meanwhile waits in the backlog for its answer instead of being refused, and a
-    // refused webhook is one Twilio may never send again.
+    let spool_dir = places.spool_dir;
+    let spool = Arc::new(
+        Spool::open(spool_dir, listen)
+            .with_context(|| format!("opening the webhook spool in {}", spool_dir.display()))?,
+    );
+    tracing::info!(spool = %spool.path().display(), "webhook spool");
+    for (other, waiting) in spool.others_waiting() {
+        tracing::error!(
+            spool = %other.display(),
+            waiting,
+            "another listen address's webhook spool holds requests already answered 200; start an instance with that address (INBOX_LISTEN) to replay them"
+        );
+    }
+    // Bound before the store opens (which may wait out a locked database): a webhook that
+    // arrives meanwhile is spooled and answered, not refused, since a refused webhook is one
+    // Twilio may never send again.
     let listener = tokio::net::TcpListener::bind(listen)
         .await
-        .with_context(|| format!("binding {listen}"))?;
+        .with_context(|| format!("binding {listen}"))?
+        .into_std()?;
+    let starting = serve_while_starting(
+        tokio::net::TcpListener::from_std(listener.try_clone()?)?,
+        Arc::clone(&spool),
+        p.whatsapp_app_secret.clone(),
+    );
+    let listener = tokio::net::TcpListener::from_std(listener)?;
     let (store, secrets) = store::open_with_report(database_url).await?;
     if !secrets.plaintext.is_empty() {
         let problems: Vec<String> = secrets.plaintext.iter().map(|e| e.to_string()).collect();
@@ -549,22 +569,12 @@ async fn serve(
     ))
     .start();
     tokio::spawn(prune_events(Arc::clone(&store), state.sync.retention));
-    let spool_dir = places.spool_dir;
     tracing::info!(releases = %places.releases_dir.display(), "desktop updates folder");
     state.releases = Some(Arc::new(Releases::new(places.releases_dir)));
-    let spool = Spool::open(spool_dir, listen)
-        .with_context(|| format!("opening the webhook spool in {}", spool_dir.display()))?;
-    tracing::info!(spool = %spool.path().display(), "webhook spool");
-    for (other, waiting) in spool.others_waiting() {
-        tracing::error!(
-            spool = %other.display(),
-            waiting,
-            "another listen address's webhook spool holds requests already answered 200; start an instance with that address (INBOX_LISTEN) to replay them"
-        );
-    }
-    state.spool = Some(Arc::new(spool));
+    state.spool = Some(spool);
     spool::start_replay(state.clone(), std::time::Duration::from_secs(5));
     let app = inbox_server::app(state);
+    starting.ready(app.clone()).await;
     tracing::info!(
         address = %listener.local_addr()?,
         database_url = %redact_url(database_url),
@@ -578,6 +588,76 @@ async fn serve(
     };
     inbox_server::serve::serve(listener, app, config, shutdown()).await?;
     Ok(())
+}
+
+/// The server while its store opens, on a second handle of the bound port: webhooks are spooled
+/// and answered at once (`spool::before_store`); every other request waits for the real app and
+/// is handed to it (`Starting::ready`), then this server stops taking connections.
+struct Starting {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+    app: tokio::sync::watch::Sender<Option<axum::Router>>,
+}
+
+fn serve_while_starting(
+    listener: tokio::net::TcpListener,
+    spool: Arc<Spool>,
+    whatsapp_app_secret: Option<String>,
+) -> Starting {
+    let (app, ready) = tokio::sync::watch::channel::<Option<axum::Router>>(None);
+    let router = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        let (spool, secret, mut ready) = (
+            Arc::clone(&spool),
+            whatsapp_app_secret.clone(),
+            ready.clone(),
+        );
+        async move {
+            use axum::response::IntoResponse;
+            use tower_service::Service;
+            if spool::spooled_while_starting(&req) {
+                return spool::before_store(spool, secret, req).await;
+            }
+            let app = ready
+                .wait_for(Option::is_some)
+                .await
+                .ok()
+                .and_then(|a| a.clone());
+            match app {
+                // A Router is always ready, so it is called straight away.
+                Some(mut app) => app.call(req).await.into_response(),
+                None => axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
+            }
+        }
+    });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let serving = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stopped.await;
+        });
+        if let Err(e) = serving.await {
+            tracing::warn!(error = %e, "serving while starting failed");
+        }
+    });
+    Starting { stop, task, app }
+}
+
+impl Starting {
+    /// Hands the requests that waited to `app`, stops taking connections, and lets the requests
+    /// under way finish (a few seconds at most).
+    async fn ready(self, app: axum::Router) {
+        let _ = self.app.send(Some(app));
+        let _ = self.stop.send(());
+        if tokio::time::timeout(std::time::Duration::from_secs(5), self.task)
+            .await
+            .is_err()
+        {
+            tracing::warn!("requests taken while starting were still open after 5 s");
+        }
+    }
 }
 
 /// Drops sync events past their retention, hourly.

@@ -316,22 +316,8 @@ pub async fn durable(State(state): State<AppState>, req: Request, next: Next) ->
     let (parts, body) = req.into_parts();
     let parts_headers = parts.headers.clone();
     let Ok(bytes) = axum::body::to_bytes(body, crate::http::BODY_LIMIT).await else {
-        return (
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "the request body is too large",
-        )
-            .into_response();
+        return too_large();
     };
-    let headers: Vec<(String, String)> = KEPT_HEADERS
-        .iter()
-        .filter_map(|h| {
-            parts
-                .headers
-                .get(*h)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| (h.to_string(), v.to_string()))
-        })
-        .collect();
     let received_at = state.clock.now();
     // A task of its own: it finishes even when the provider hangs up, and a slow one is spooled
     // at the deadline instead of outliving the provider's patience.
@@ -349,14 +335,7 @@ pub async fn durable(State(state): State<AppState>, req: Request, next: Next) ->
         }
     };
     let verified = signed(&state, &uri, &parts_headers, &bytes);
-    let entry = Entry {
-        uri: uri
-            .path_and_query()
-            .map_or_else(|| uri.path().to_string(), |p| p.as_str().to_string()),
-        headers,
-        body: base64::engine::general_purpose::STANDARD.encode(&bytes),
-        received_at_ms: Some(received_at.timestamp_millis()),
-    };
+    let entry = Entry::of(&uri, &parts_headers, &bytes, received_at);
     match spool.append(entry, verified).await {
         Ok(()) => {
             tracing::warn!(path = %uri.path(), "webhook spooled: the database could not take it; it will be replayed");
@@ -367,6 +346,95 @@ pub async fn durable(State(state): State<AppState>, req: Request, next: Next) ->
             failed
         }
     }
+}
+
+fn too_large() -> Response {
+    (
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "the request body is too large",
+    )
+        .into_response()
+}
+
+impl Entry {
+    /// A request as it is spooled: its path and query, the headers its handler reads, the body.
+    fn of(
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &Bytes,
+        received_at: chrono::DateTime<chrono::Utc>,
+    ) -> Entry {
+        Entry {
+            uri: uri
+                .path_and_query()
+                .map_or_else(|| uri.path().to_string(), |p| p.as_str().to_string()),
+            headers: KEPT_HEADERS
+                .iter()
+                .filter_map(|h| {
+                    headers
+                        .get(*h)
+                        .and_then(|v| v.to_str().ok())
+                        .map(|v| (h.to_string(), v.to_string()))
+                })
+                .collect(),
+            body: base64::engine::general_purpose::STANDARD.encode(body),
+            received_at_ms: Some(received_at.timestamp_millis()),
+        }
+    }
+}
+
+/// A request `before_store` answers while the server starts: a webhook that is spooled.
+pub fn spooled_while_starting(req: &Request) -> bool {
+    req.method() == axum::http::Method::POST && spoolable(req.uri().path())
+}
+
+/// A webhook while the server is starting: the port is bound before the store opens (which
+/// may wait out a locked database), so a webhook that arrives meanwhile is spooled and answered
+/// as if stored, to be replayed once the store is open; anything else is told to come back
+/// (503 with `Retry-After`). Without the database only a WhatsApp signature can be checked, so a
+/// Twilio request is spooled within the unverified budget (`signed`).
+pub async fn before_store(
+    spool: std::sync::Arc<Spool>,
+    whatsapp_app_secret: Option<String>,
+    req: Request,
+) -> Response {
+    let uri = req.uri().clone();
+    if req.method() != axum::http::Method::POST || !spoolable(uri.path()) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "5")],
+            "the server is starting",
+        )
+            .into_response();
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, crate::http::BODY_LIMIT).await else {
+        return too_large();
+    };
+    let verified = !uri.path().starts_with("/webhooks/twilio/")
+        && meta_signed(whatsapp_app_secret.as_deref(), &parts.headers, &bytes);
+    let entry = Entry::of(&uri, &parts.headers, &bytes, chrono::Utc::now());
+    match spool.append(entry, verified).await {
+        Ok(()) => {
+            tracing::warn!(path = %uri.path(), "webhook spooled while the server starts; it will be replayed");
+            accepted(uri.path())
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "webhook could not be spooled while the server starts");
+            (StatusCode::SERVICE_UNAVAILABLE, "the server is starting").into_response()
+        }
+    }
+}
+
+/// A WhatsApp request signed with the app secret.
+fn meta_signed(secret: Option<&str>, headers: &HeaderMap, body: &Bytes) -> bool {
+    let signature = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    secret.is_some_and(|secret| {
+        inbox_core::providers::meta_signature::verify(body, secret, signature)
+    })
 }
 
 /// Whether a request its handler could not store is signed as its provider signs: a WhatsApp
@@ -391,17 +459,11 @@ fn signed(state: &AppState, uri: &Uri, headers: &HeaderMap, body: &Bytes) -> boo
             header("x-twilio-signature"),
         ) == Some(true);
     }
-    state
-        .providers
-        .whatsapp_app_secret
-        .as_deref()
-        .is_some_and(|secret| {
-            inbox_core::providers::meta_signature::verify(
-                body,
-                secret,
-                header("x-hub-signature-256"),
-            )
-        })
+    meta_signed(
+        state.providers.whatsapp_app_secret.as_deref(),
+        headers,
+        body,
+    )
 }
 
 /// The answer for a spooled request: what the handler answers when all is well.

@@ -246,3 +246,133 @@ async fn the_database_password_is_never_logged() {
     assert!(stderr.contains("postgres:***@"), "{stderr}");
     assert!(!stderr.contains(secret), "{stderr}");
 }
+
+/// Issue 13: a server started while its SQLite database is locked by another process binds its
+/// port at once. A webhook that arrives meanwhile is spooled and answered 200 (a refused one
+/// Twilio may never resend), other requests wait for the store, and the spooled message is in the
+/// inbox once the lock ends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_starting_behind_a_locked_database_takes_webhooks_at_once() {
+    if crate::support::postgres() {
+        eprintln!("skipped: SQLite's file lock");
+        return;
+    }
+    let db = crate::support::TestDb::new().await;
+    let url = db.url.clone();
+    let out = bin()
+        .args(["--database-url", &url, "seed-demo"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let twilio = &summary["organisations"][0]["twilio"];
+    let (account, token) = (
+        twilio["account_sid"].as_str().unwrap().to_string(),
+        twilio["auth_token"].as_str().unwrap().to_string(),
+    );
+
+    let path = url.strip_prefix("sqlite://").unwrap().to_string();
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let released = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let holder = {
+        let released = std::sync::Arc::clone(&released);
+        std::thread::spawn(move || {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
+            locked_tx.send(()).unwrap();
+            std::thread::sleep(Duration::from_secs(12));
+            released.store(true, std::sync::atomic::Ordering::SeqCst);
+            conn.execute_batch("ROLLBACK").unwrap();
+        })
+    };
+    locked_rx.recv().unwrap();
+    let port = free_port();
+    let spool = tempfile::tempdir().unwrap();
+    let _server = Child(
+        bin()
+            .args([
+                "--database-url",
+                &url,
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .env("INBOX_SPOOL_DIR", spool.path())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let params: Vec<(String, String)> = [
+        ("AccountSid", account.as_str()),
+        ("MessageSid", "SM5a1e0000000000000000000000000001"),
+        ("From", "+447700900777"),
+        ("To", "+441632960001"),
+        ("Body", "Sent while the server was starting"),
+        ("NumMedia", "0"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let webhook = format!("{base}/webhooks/twilio/sms");
+    let signature = inbox_core::providers::twilio_signature::sign(&webhook, &params, &token);
+    let mut answered = None;
+    for _ in 0..100 {
+        if let Ok(res) = http
+            .post(&webhook)
+            .header("X-Twilio-Signature", &signature)
+            .form(&params)
+            .send()
+            .await
+        {
+            answered = Some(res.status().as_u16());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        answered,
+        Some(200),
+        "the webhook is answered while starting"
+    );
+    assert!(
+        !released.load(std::sync::atomic::Ordering::SeqCst),
+        "answered while the database was still locked"
+    );
+
+    // Sign-in waits for the store instead of failing.
+    let res = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "email": "frontdesk@demo.test", "password": "demo-password" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(released.load(std::sync::atomic::Ordering::SeqCst));
+    let token = res.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut found = false;
+    for _ in 0..100 {
+        let page: Value = http
+            .get(format!(
+                "{base}/api/v1/conversations?range=all_time&q=starting"
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if page["items"].as_array().is_some_and(|i| !i.is_empty()) {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(found, "the spooled message was replayed into the inbox");
+    holder.join().unwrap();
+}
