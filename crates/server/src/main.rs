@@ -487,6 +487,12 @@ async fn serve(
     if limits.portal_token_days < 1 {
         anyhow::bail!("--portal-token-days (INBOX_PORTAL_TOKEN_DAYS) must be at least 1");
     }
+    if !(1..=inbox_server::status_lookup::LOOK_BACK_SECS).contains(&p.status_lookup_after_secs) {
+        anyhow::bail!(
+            "INBOX_STATUS_LOOKUP_AFTER_SECS must be between 1 and {} (replies older than that are not looked up)",
+            inbox_server::status_lookup::LOOK_BACK_SECS
+        );
+    }
     if edges.header_timeout_secs == 0 || edges.idle_timeout_secs == 0 {
         anyhow::bail!("the header and idle timeouts must be at least 1 second");
     }
@@ -515,13 +521,32 @@ async fn serve(
         .await
         .with_context(|| format!("binding {listen}"))?
         .into_std()?;
+    let config = inbox_server::serve::ServeConfig {
+        header_read_timeout: std::time::Duration::from_secs(edges.header_timeout_secs),
+        idle_timeout: std::time::Duration::from_secs(edges.idle_timeout_secs),
+        max_connections: edges.max_connections,
+        ..Default::default()
+    };
     let starting = serve_while_starting(
         tokio::net::TcpListener::from_std(listener.try_clone()?)?,
+        config.clone(),
         Arc::clone(&spool),
         p.whatsapp_app_secret.clone(),
     );
     let listener = tokio::net::TcpListener::from_std(listener)?;
-    let (store, secrets) = store::open_with_report(database_url).await?;
+    let stop_signal = shutdown();
+    tokio::pin!(stop_signal);
+    let (store, secrets) = tokio::select! {
+        opened = store::open_with_report(database_url) => opened?,
+        () = &mut stop_signal => {
+            tracing::info!("stopped before the store had opened");
+            starting.stop().await;
+            // The open is blocked in SQLite's busy wait on a blocking thread, which the
+            // runtime would wait for on the way out; nothing else is open yet (the spool
+            // syncs each entry before answering it).
+            std::process::exit(0);
+        }
+    };
     if !secrets.plaintext.is_empty() {
         let problems: Vec<String> = secrets.plaintext.iter().map(|e| e.to_string()).collect();
         anyhow::bail!(
@@ -565,7 +590,7 @@ async fn serve(
         Arc::clone(&store),
         &state.providers.twilio_api_base,
         state.clock.clone(),
-        std::time::Duration::from_secs(p.status_lookup_after_secs.max(1)),
+        std::time::Duration::from_secs(p.status_lookup_after_secs),
     ))
     .start();
     tokio::spawn(prune_events(Arc::clone(&store), state.sync.retention));
@@ -574,71 +599,81 @@ async fn serve(
     state.spool = Some(spool);
     spool::start_replay(state.clone(), std::time::Duration::from_secs(5));
     let app = inbox_server::app(state);
-    starting.ready(app.clone()).await;
+    starting.ready(app.clone());
     tracing::info!(
         address = %listener.local_addr()?,
         database_url = %redact_url(database_url),
         "inbox-server listening"
     );
-    let config = inbox_server::serve::ServeConfig {
-        header_read_timeout: std::time::Duration::from_secs(edges.header_timeout_secs),
-        idle_timeout: std::time::Duration::from_secs(edges.idle_timeout_secs),
-        max_connections: edges.max_connections,
-        ..Default::default()
-    };
-    inbox_server::serve::serve(listener, app, config, shutdown()).await?;
+    inbox_server::serve::serve(listener, app, config, stop_signal).await?;
     Ok(())
 }
 
-/// The server while its store opens, on a second handle of the bound port: webhooks are spooled
-/// and answered at once (`spool::before_store`); every other request waits for the real app and
-/// is handed to it (`Starting::ready`), then this server stops taking connections.
+/// The server while its store opens, on a second handle of the bound port, with the same
+/// connection limits and timeouts as the real one: webhooks are spooled and answered at once
+/// (`spool::before_store`); every other request waits for the real app (at most
+/// `STARTING_PATIENCE`, then 503 with `Retry-After`) and is handed to it (`Starting::ready`).
+/// Every answer closes its connection, so no client keeps one open into the handover.
 struct Starting {
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<()>,
     app: tokio::sync::watch::Sender<Option<axum::Router>>,
 }
 
+/// How long a request waits for the store to open before it is told to come back.
+const STARTING_PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
 fn serve_while_starting(
     listener: tokio::net::TcpListener,
+    config: inbox_server::serve::ServeConfig,
     spool: Arc<Spool>,
     whatsapp_app_secret: Option<String>,
 ) -> Starting {
     let (app, ready) = tokio::sync::watch::channel::<Option<axum::Router>>(None);
-    let router = axum::Router::new().fallback(move |req: axum::extract::Request| {
-        let (spool, secret, mut ready) = (
-            Arc::clone(&spool),
-            whatsapp_app_secret.clone(),
-            ready.clone(),
-        );
-        async move {
-            use axum::response::IntoResponse;
-            use tower_service::Service;
-            if spool::spooled_while_starting(&req) {
-                return spool::before_store(spool, secret, req).await;
+    let router = axum::Router::new()
+        .fallback(move |req: axum::extract::Request| {
+            let (spool, secret, mut ready) = (
+                Arc::clone(&spool),
+                whatsapp_app_secret.clone(),
+                ready.clone(),
+            );
+            async move {
+                use axum::response::IntoResponse;
+                use tower_service::Service;
+                if spool::spooled_while_starting(&req) {
+                    return spool::before_store(spool, secret, req).await;
+                }
+                let app = tokio::time::timeout(STARTING_PATIENCE, ready.wait_for(Option::is_some))
+                    .await
+                    .ok()
+                    .and_then(Result::ok)
+                    .and_then(|a| a.clone());
+                match app {
+                    // A Router is always ready, so it is called straight away.
+                    Some(mut app) => app.call(req).await.into_response(),
+                    None => spool::starting(),
+                }
             }
-            let app = ready
-                .wait_for(Option::is_some)
-                .await
-                .ok()
-                .and_then(|a| a.clone());
-            match app {
-                // A Router is always ready, so it is called straight away.
-                Some(mut app) => app.call(req).await.into_response(),
-                None => axum::http::StatusCode::SERVICE_UNAVAILABLE.into_response(),
-            }
-        }
-    });
+        })
+        .layer(axum::middleware::map_response(
+            |mut r: axum::response::Response| async move {
+                r.headers_mut().insert(
+                    axum::http::header::CONNECTION,
+                    axum::http::HeaderValue::from_static("close"),
+                );
+                r
+            },
+        ));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let config = inbox_server::serve::ServeConfig {
+        drain: std::time::Duration::from_secs(5),
+        ..config
+    };
     let task = tokio::spawn(async move {
-        let serving = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move {
+        let stopped = async move {
             let _ = stopped.await;
-        });
-        if let Err(e) = serving.await {
+        };
+        if let Err(e) = inbox_server::serve::serve(listener, router, config, stopped).await {
             tracing::warn!(error = %e, "serving while starting failed");
         }
     });
@@ -646,16 +681,24 @@ fn serve_while_starting(
 }
 
 impl Starting {
-    /// Hands the requests that waited to `app`, stops taking connections, and lets the requests
-    /// under way finish (a few seconds at most).
-    async fn ready(self, app: axum::Router) {
+    /// Hands the requests that waited to `app` and stops taking connections; the requests under
+    /// way finish in the background (a few seconds at most), while the real server takes the
+    /// port's next connections.
+    fn ready(self, app: axum::Router) {
         let _ = self.app.send(Some(app));
+        tokio::spawn(self.stop());
+    }
+
+    /// Stops taking connections, tells the requests still waiting for the app to come back,
+    /// and lets the requests under way finish.
+    async fn stop(self) {
         let _ = self.stop.send(());
-        if tokio::time::timeout(std::time::Duration::from_secs(5), self.task)
+        drop(self.app);
+        if tokio::time::timeout(std::time::Duration::from_secs(6), self.task)
             .await
             .is_err()
         {
-            tracing::warn!("requests taken while starting were still open after 5 s");
+            tracing::warn!("requests taken while starting were still open after 6 s");
         }
     }
 }

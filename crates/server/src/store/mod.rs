@@ -642,6 +642,21 @@ pub(crate) fn upgrade_values(
     Ok((writes, report))
 }
 
+/// Where a reply waiting for its status stands in [`DispatchStore::awaiting_status`]'s order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AwaitingAt {
+    pub updated_at_ms: i64,
+    pub message_id: Id,
+}
+
+/// A reply waiting for its status: whose it is, the provider's id for it, and its place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Awaiting {
+    pub org_id: Id,
+    pub provider_id: String,
+    pub at: AwaitingAt,
+}
+
 /// The send queue the dispatcher drains (issue 5). Survives restarts; each message is claimed by
 /// one sender at a time.
 #[async_trait]
@@ -721,16 +736,17 @@ pub trait DispatchStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
     /// Replies `provider` took (it gave its id) that are still `pending` with nothing heard
-    /// since before `quiet_since`, sent after `sent_after`, oldest first, at most `limit`, as
-    /// `(organisation, message id, provider id)`: their status callbacks may have been lost
-    /// (the server was down), so the provider is asked (issue 13).
+    /// since before `quiet_since`, sent after `sent_after`, in `(updated_at, id)` order after
+    /// `after` (a page's last row; `None` from the start), at most `limit`: their status
+    /// callbacks may have been lost (the server was down), so the provider is asked (issue 13).
     async fn awaiting_status(
         &self,
         provider: &str,
         quiet_since: DateTime<Utc>,
         sent_after: DateTime<Utc>,
+        after: Option<AwaitingAt>,
         limit: usize,
-    ) -> StoreResult<Vec<(Id, Id, String)>>;
+    ) -> StoreResult<Vec<Awaiting>>;
     /// CMP-4: a failed message goes back to the queue as pending.
     async fn retry_message(
         &self,

@@ -383,6 +383,16 @@ impl Entry {
     }
 }
 
+/// The answer to a request that cannot be served while the server starts: come back shortly.
+pub fn starting() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "5")],
+        "the server is starting",
+    )
+        .into_response()
+}
+
 /// A request `before_store` answers while the server starts: a webhook that is spooled.
 pub fn spooled_while_starting(req: &Request) -> bool {
     req.method() == axum::http::Method::POST && spoolable(req.uri().path())
@@ -391,7 +401,7 @@ pub fn spooled_while_starting(req: &Request) -> bool {
 /// A webhook while the server is starting: the port is bound before the store opens (which
 /// may wait out a locked database), so a webhook that arrives meanwhile is spooled and answered
 /// as if stored, to be replayed once the store is open; anything else is told to come back
-/// (503 with `Retry-After`). Without the database only a WhatsApp signature can be checked, so a
+/// (`starting`: 503 with `Retry-After`). Without the database only a WhatsApp signature can be checked, so a
 /// Twilio request is spooled within the unverified budget (`signed`).
 pub async fn before_store(
     spool: std::sync::Arc<Spool>,
@@ -399,13 +409,8 @@ pub async fn before_store(
     req: Request,
 ) -> Response {
     let uri = req.uri().clone();
-    if req.method() != axum::http::Method::POST || !spoolable(uri.path()) {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, "5")],
-            "the server is starting",
-        )
-            .into_response();
+    if !spooled_while_starting(&req) {
+        return starting();
     }
     let (parts, body) = req.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, crate::http::BODY_LIMIT).await else {
@@ -560,7 +565,11 @@ pub async fn replay(state: &AppState) -> std::io::Result<(usize, usize)> {
     tokio::task::spawn_blocking(move || {
         {
             let _g = spool.guard()?;
-            append_lines(&spool.refused_path(), &refused, u64::MAX)?;
+            // Bounded like the unverified budget: a flood of forged webhooks sent while the
+            // server was starting cannot fill the disk.
+            if let Err(e) = append_lines(&spool.refused_path(), &refused, MAX_UNVERIFIED_SPOOL_BYTES) {
+                tracing::error!(error = %e, dropped = refused.len(), path = %spool.refused_path().display(), "refused webhooks could not be kept in the dead-letter file; dropped");
+            }
         }
         spool.finish_blocking(&left)
     })

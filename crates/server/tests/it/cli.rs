@@ -326,6 +326,8 @@ async fn a_server_starting_behind_a_locked_database_takes_webhooks_at_once() {
             .send()
             .await
         {
+            // No connection is kept open into the handover to the real server.
+            assert_eq!(res.headers()["connection"], "close");
             answered = Some(res.status().as_u16());
             break;
         }
@@ -374,5 +376,86 @@ async fn a_server_starting_behind_a_locked_database_takes_webhooks_at_once() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(found, "the spooled message was replayed into the inbox");
+    holder.join().unwrap();
+}
+
+/// Issue 13: a server told to stop while it waits for a locked database stops at once, and a
+/// request that was waiting for the store is told to come back (503 with `Retry-After`) rather
+/// than cut off.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_server_stopped_while_waiting_for_its_database_tells_waiting_requests_to_come_back() {
+    if crate::support::postgres() {
+        eprintln!("skipped: SQLite's file lock");
+        return;
+    }
+    let db = crate::support::TestDb::new().await;
+    let url = db.url.clone();
+    assert!(bin()
+        .args(["--database-url", &url, "seed-demo"])
+        .output()
+        .unwrap()
+        .status
+        .success());
+    let path = url.strip_prefix("sqlite://").unwrap().to_string();
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        locked_tx.send(()).unwrap();
+        let _ = done_rx.recv_timeout(Duration::from_secs(60));
+        conn.execute_batch("ROLLBACK").unwrap();
+    });
+    locked_rx.recv().unwrap();
+    let port = free_port();
+    let spool = tempfile::tempdir().unwrap();
+    let mut server = Child(
+        bin()
+            .args([
+                "--database-url",
+                &url,
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .env("INBOX_SPOOL_DIR", spool.path())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let base = format!("http://127.0.0.1:{port}");
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let waiting = tokio::spawn(reqwest::get(format!("{base}/api/v1/me")));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!waiting.is_finished(), "the request waits for the store");
+
+    let pid = server.0.id().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let res = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("answered when the server stops")
+        .unwrap()
+        .unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers()["retry-after"], "5");
+    let mut exited = None;
+    for _ in 0..100 {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(exited
+        .expect("stopped within 5 s, the database still locked")
+        .success());
+    done_tx.send(()).unwrap();
     holder.join().unwrap();
 }

@@ -75,8 +75,8 @@ async fn twilio_messages(
     )
 }
 
-/// Twilio's Messages lookup: "LOOKUP-UNDELIVERED" messages were undelivered (30003), others
-/// delivered.
+/// Twilio's Messages lookup: "LOOKUP-UNDELIVERED" messages were undelivered (30003),
+/// "LOOKUP-QUEUED" ones are still queued, others delivered.
 async fn twilio_lookup(
     State(fake): State<Arc<Fake>>,
     Path((account, file)): Path<(String, String)>,
@@ -89,6 +89,8 @@ async fn twilio_lookup(
     };
     let (status, code) = if body.contains("LOOKUP-UNDELIVERED") {
         ("undelivered", json!(30003))
+    } else if body.contains("LOOKUP-QUEUED") {
+        ("queued", Value::Null)
     } else {
         ("delivered", Value::Null)
     };
@@ -499,4 +501,57 @@ async fn replies_whose_status_callbacks_were_lost_are_settled_by_twilios_lookup(
         0
     );
     assert_eq!(fake.lookups.lock().unwrap().len(), 2);
+}
+
+/// Issue 13: replies Twilio cannot settle yet (still queued there) fill more than one pass; the
+/// next pass reads on from where the last stopped, so a newer reply is still looked up, and the
+/// unsettled ones are asked again only after their back-off.
+#[tokio::test]
+async fn unsettled_lookups_hold_back_neither_newer_replies_nor_ask_twilio_every_pass() {
+    let s = Server::start().await;
+    let (fake_base, fake) = start_fake().await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let path = format!("/api/v1/conversations/{}/messages", conv::ALICE);
+    for n in 0..55 {
+        let body = format!("LOOKUP-QUEUED {n}");
+        let (status, _) = c
+            .post(
+                &path,
+                json!({ "client_id": format!("q{n}"), "body": body, "channel": "sms" }),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let (status, newest) = c
+        .post(
+            &path,
+            json!({ "client_id": "newest", "body": "Ready at four", "channel": "sms" }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let d = dispatcher(&s, &fake_base);
+    while d.run_once().await.unwrap() > 0 {}
+    assert_eq!(fake.sids.lock().unwrap().len(), 56);
+
+    let lookup = StatusLookup::new(
+        Arc::clone(&s.store),
+        &fake_base,
+        Clock::fixed(now() + chrono::Duration::minutes(11)),
+        Duration::from_secs(600),
+    );
+    assert_eq!(lookup.run_once().await.unwrap(), 0, "a page of queued ones");
+    assert_eq!(fake.lookups.lock().unwrap().len(), 50);
+    assert_eq!(
+        lookup.run_once().await.unwrap(),
+        1,
+        "the next page has the newest"
+    );
+    assert_eq!(fake.lookups.lock().unwrap().len(), 56);
+    let items = c.ok(&path).await["items"].as_array().unwrap().clone();
+    let newest = items.iter().find(|i| i["id"] == newest["id"]).unwrap();
+    assert_eq!(newest["status"], "delivered");
+    // Back at the start: every unsettled one is in its back-off, so Twilio is not asked.
+    assert_eq!(lookup.run_once().await.unwrap(), 0);
+    assert_eq!(lookup.run_once().await.unwrap(), 0);
+    assert_eq!(fake.lookups.lock().unwrap().len(), 56);
 }

@@ -15,7 +15,8 @@ use super::rows::load_message;
 use super::{activity_kind, lock_org, record_activity, PgStore, Tx};
 use crate::store::rows::ms;
 use crate::store::{
-    Actor, DispatchStore, OutboundJob, StoreError, StoreResult, LOST_WHILE_SENDING,
+    Actor, Awaiting, AwaitingAt, DispatchStore, OutboundJob, StoreError, StoreResult,
+    LOST_WHILE_SENDING,
 };
 
 /// The number a reply goes to: the customer's primary number, else the caller's.
@@ -314,15 +315,35 @@ impl DispatchStore for PgStore {
         provider: &str,
         quiet_since: DateTime<Utc>,
         sent_after: DateTime<Utc>,
+        after: Option<AwaitingAt>,
         limit: usize,
-    ) -> StoreResult<Vec<(Id, Id, String)>> {
-        Ok(sqlx::query_as("SELECT org_id, id, provider_id FROM messages WHERE status = 'pending' AND direction = 'outbound' AND provider = $1 AND provider_id IS NOT NULL AND updated_at < $2 AND created_at > $3 ORDER BY updated_at LIMIT $4")
+    ) -> StoreResult<Vec<Awaiting>> {
+        let after = after.unwrap_or(AwaitingAt {
+            updated_at_ms: i64::MIN,
+            message_id: 0,
+        });
+        let rows: Vec<(Id, Id, String, i64)> = sqlx::query_as("SELECT org_id, id, provider_id, updated_at FROM messages WHERE status = 'pending' AND direction = 'outbound' AND provider = $1 AND provider_id IS NOT NULL AND updated_at < $2 AND created_at > $3 AND (updated_at > $5 OR (updated_at = $5 AND id > $6)) ORDER BY updated_at, id LIMIT $4")
             .bind(provider)
             .bind(ms(quiet_since))
             .bind(ms(sent_after))
             .bind(limit as i64)
+            .bind(after.updated_at_ms)
+            .bind(after.message_id)
             .fetch_all(&self.pool)
-            .await?)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(org_id, message_id, provider_id, updated_at_ms)| Awaiting {
+                    org_id,
+                    provider_id,
+                    at: AwaitingAt {
+                        updated_at_ms,
+                        message_id,
+                    },
+                },
+            )
+            .collect())
     }
 
     async fn link_provider_id(

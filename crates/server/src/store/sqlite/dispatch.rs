@@ -14,7 +14,8 @@ use super::events::{emit, emit_conversation};
 use super::rows::load_message;
 use super::{activity_kind, ms, record_activity, SqliteStore};
 use crate::store::{
-    Actor, DispatchStore, OutboundJob, StoreError, StoreResult, LOST_WHILE_SENDING,
+    Actor, Awaiting, AwaitingAt, DispatchStore, OutboundJob, StoreError, StoreResult,
+    LOST_WHILE_SENDING,
 };
 
 /// The number a reply goes to: the customer's primary number, else the caller's.
@@ -272,15 +273,26 @@ impl DispatchStore for SqliteStore {
         provider: &str,
         quiet_since: DateTime<Utc>,
         sent_after: DateTime<Utc>,
+        after: Option<AwaitingAt>,
         limit: usize,
-    ) -> StoreResult<Vec<(Id, Id, String)>> {
+    ) -> StoreResult<Vec<Awaiting>> {
         let provider = provider.to_string();
+        let after = after.unwrap_or(AwaitingAt {
+            updated_at_ms: i64::MIN,
+            message_id: 0,
+        });
         self.read(move |conn| {
             let rows = conn
-                .prepare_cached("SELECT org_id, id, provider_id FROM messages WHERE status = 'pending' AND direction = 'outbound' AND provider = ?1 AND provider_id IS NOT NULL AND updated_at < ?2 AND created_at > ?3 ORDER BY updated_at LIMIT ?4")?
+                .prepare_cached("SELECT org_id, id, provider_id, updated_at FROM messages WHERE status = 'pending' AND direction = 'outbound' AND provider = ?1 AND provider_id IS NOT NULL AND updated_at < ?2 AND created_at > ?3 AND (updated_at > ?5 OR (updated_at = ?5 AND id > ?6)) ORDER BY updated_at, id LIMIT ?4")?
                 .query_map(
-                    params![provider, ms(quiet_since), ms(sent_after), limit as i64],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    params![provider, ms(quiet_since), ms(sent_after), limit as i64, after.updated_at_ms, after.message_id],
+                    |r| {
+                        Ok(Awaiting {
+                            org_id: r.get(0)?,
+                            provider_id: r.get(2)?,
+                            at: AwaitingAt { updated_at_ms: r.get(3)?, message_id: r.get(1)? },
+                        })
+                    },
                 )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
