@@ -8,6 +8,7 @@ pub mod capability;
 pub mod classify;
 pub mod compose;
 pub mod desktop;
+pub mod intent;
 pub mod limits;
 pub mod model;
 pub mod phone;
