@@ -278,6 +278,13 @@ fn cases(f: &Fixture) -> anyhow::Result<Vec<(&'static str, &'static str, ListPar
         ("first_page_and_counts", "custom_past_month", past_month),
         ("search", "name", search(&f.surname)?),
         ("search", "phone", search(&f.phone)?),
+        // Issue 13: the costliest text a search box accepts: the most words (8), each a
+        // one-letter prefix that matches a large share of the index.
+        (
+            "search",
+            "eight_one_letter_prefixes",
+            search("s c m b t p r a")?,
+        ),
     ])
 }
 

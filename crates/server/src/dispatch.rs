@@ -305,7 +305,7 @@ impl Dispatcher {
                 };
                 Ok((
                     "whatsapp",
-                    self.whatsapp.send(&account, &to, content).await?,
+                    self.whatsapp.send(&account, &to, content, m.id).await?,
                 ))
             }
         }

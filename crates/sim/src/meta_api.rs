@@ -174,6 +174,9 @@ pub async fn messages(
             business(&sim, &phone_number_id),
             wamid.clone(),
             wa_id.clone(),
+            json["biz_opaque_callback_data"]
+                .as_str()
+                .map(str::to_string),
         ));
     } else {
         tracing::warn!("fake WhatsApp: no app secret, so no status webhooks");
@@ -209,7 +212,13 @@ pub fn status_path(fails: bool, reads: bool) -> &'static [&'static str] {
 /// How long a status webhook the server did not take is redelivered.
 const META_PATIENCE: std::time::Duration = std::time::Duration::from_secs(600);
 
-async fn play_statuses(sim: Arc<Sim>, business: Business, wamid: String, wa_id: String) {
+async fn play_statuses(
+    sim: Arc<Sim>,
+    business: Business,
+    wamid: String,
+    wa_id: String,
+    callback_data: Option<String>,
+) {
     let fails = sim.next_fails();
     let (reads, conversation_id) = sim.with_rng(|r| {
         (
@@ -229,6 +238,7 @@ async fn play_statuses(sim: Arc<Sim>, business: Business, wamid: String, wa_id: 
                 (131026, "Message undeliverable".to_string(), "Message failed to send because the recipient's phone number is not on WhatsApp or the recipient has not accepted the latest terms.".to_string())
             }),
             conversation_id: conversation_id.clone(),
+            callback_data: callback_data.clone(),
         };
         let answer = sim
             .poster

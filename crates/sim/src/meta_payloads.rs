@@ -114,6 +114,8 @@ pub struct Status {
     pub error: Option<(i64, String, String)>,
     /// The conversation the message was billed under (sent and delivered carry it).
     pub conversation_id: String,
+    /// The send request's `biz_opaque_callback_data`, copied back (PROVIDERS §3.5).
+    pub callback_data: Option<String>,
 }
 
 /// A notification carrying one status.
@@ -124,6 +126,9 @@ pub fn status_notification(business: &Business, s: &Status) -> Value {
         "timestamp": s.timestamp.to_string(),
         "recipient_id": s.recipient_id,
     });
+    if let Some(data) = &s.callback_data {
+        status["biz_opaque_callback_data"] = json!(data);
+    }
     match (&s.error, s.status.as_str()) {
         (Some((code, title, details)), _) => {
             status["errors"] = json!([{
@@ -261,10 +266,12 @@ mod tests {
             recipient_id: "447700900001".into(),
             error: None,
             conversation_id: "c1".into(),
+            callback_data: Some("message=42".into()),
         };
         let n = status_notification(&business(), &s);
         let st = &n["entry"][0]["changes"][0]["value"]["statuses"][0];
         assert_eq!(st["status"], "sent");
+        assert_eq!(st["biz_opaque_callback_data"], "message=42");
         assert_eq!(st["conversation"]["origin"]["type"], "service");
         assert_eq!(st["pricing"]["pricing_model"], "PMP");
         assert!(n["entry"][0]["changes"][0]["value"]["messages"].is_null());

@@ -3,7 +3,7 @@
 //! object whose numeric `code` says what went wrong.
 
 use inbox_core::providers::status::{error_reason, is_transient};
-use inbox_core::TemplateUse;
+use inbox_core::{Id, TemplateUse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -25,6 +25,16 @@ struct Sent {
 struct SentMessage {
     id: String,
     message_status: Option<String>,
+}
+
+/// Our reference to a reply as carried in `biz_opaque_callback_data`.
+pub fn callback_data(message_id: Id) -> String {
+    format!("message={message_id}")
+}
+
+/// The reply a status webhook's `biz_opaque_callback_data` refers to, if it is ours.
+pub fn referenced_message(callback_data: &str) -> Option<Id> {
+    callback_data.strip_prefix("message=")?.parse().ok()
 }
 
 /// What to send.
@@ -65,19 +75,24 @@ impl WhatsappSender {
         }
     }
 
-    /// Sends to `to` (E.164 with the `+`).
+    /// Sends to `to` (E.164 with the `+`). `reference` (our message id) goes in
+    /// `biz_opaque_callback_data`, which Meta copies into every status webhook of the message:
+    /// a send whose answer was lost is still recognised when its statuses arrive.
     pub async fn send(
         &self,
         account: &WhatsappAccount,
         to: &str,
         content: Content<'_>,
+        reference: Id,
     ) -> Result<Accepted, SendError> {
         let url = format!("{}/{}/messages", self.base, account.phone_number_id);
+        let mut body = Self::body(to, &content);
+        body["biz_opaque_callback_data"] = json!(callback_data(reference));
         let res = self
             .http
             .post(url)
             .bearer_auth(&account.access_token)
-            .json(&Self::body(to, &content))
+            .json(&body)
             .send()
             .await
             .map_err(|e| unreachable("WhatsApp", &e))?;

@@ -103,6 +103,21 @@ pub async fn notification(
             Ok(None) => continue,
             Err(r) => return r,
         };
+        // Our reference (`biz_opaque_callback_data`, set on every send): a status for a send
+        // whose answer was lost tells us Meta took it, and under which wamid.
+        if let Some(message_id) = s
+            .biz_opaque_callback_data
+            .as_deref()
+            .and_then(crate::providers::whatsapp::referenced_message)
+        {
+            if let Err(e) = state
+                .store
+                .link_provider_id(org, message_id, "whatsapp", &s.id, state.clock.now())
+                .await
+            {
+                return internal(e);
+            }
+        }
         let Some(status) = from_whatsapp(&s.status) else {
             continue;
         };

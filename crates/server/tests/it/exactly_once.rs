@@ -268,8 +268,11 @@ async fn a_database_error_after_the_provider_accepted_never_resends() {
     assert_eq!(provider.sent(body), 1);
 }
 
+/// An unreadable WhatsApp acceptance is `unknown` and never re-sent; the send carried our
+/// reference in `biz_opaque_callback_data`, which Meta copies into the message's status
+/// webhooks, so the first status settles it (links the wamid and applies).
 #[tokio::test]
-async fn an_unreadable_whatsapp_acceptance_stays_unknown_and_is_not_resent() {
+async fn an_unreadable_whatsapp_acceptance_is_unknown_never_resent_and_its_status_settles_it() {
     let s = Server::start().await;
     let (base, provider) = start_provider().await;
     let c = s.login("frontdesk@fixture.test").await;
@@ -292,5 +295,47 @@ async fn an_unreadable_whatsapp_acceptance_stays_unknown_and_is_not_resent() {
             .unwrap(),
         0
     );
-    assert_eq!(provider.requests.lock().unwrap().len(), 1, "sent once");
+    let reference = format!("message={id}");
+    {
+        let requests = provider.requests.lock().unwrap();
+        assert_eq!(requests.len(), 1, "sent once");
+        assert_eq!(requests[0]["biz_opaque_callback_data"], reference.as_str());
+    }
+
+    let status_webhook = |status: &str, data: &str| {
+        json!({
+            "object": "whatsapp_business_account",
+            "entry": [{ "id": "WABA1", "changes": [{ "field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": { "display_phone_number": "441632960001", "phone_number_id": WA_PHONE_NUMBER_ID },
+                "statuses": [{ "id": "wamid.LOST", "status": status, "timestamp": now().timestamp().to_string(),
+                    "recipient_id": "447700900102", "biz_opaque_callback_data": data }]
+            } }] }]
+        })
+    };
+    // Another reply's reference, or one that is not ours, settles nothing.
+    let other = status_webhook("delivered", &format!("message={}", id + 1000));
+    assert_eq!(
+        crate::webhooks::whatsapp(&s, &other, WA_APP_SECRET).await.0,
+        200
+    );
+    let junk = status_webhook("delivered", "campaign-7");
+    assert_eq!(
+        crate::webhooks::whatsapp(&s, &junk, WA_APP_SECRET).await.0,
+        200
+    );
+    assert_eq!(message(&c, conv::BOB, id).await["status"], "unknown");
+
+    let (code, body) =
+        crate::webhooks::whatsapp(&s, &status_webhook("delivered", &reference), WA_APP_SECRET)
+            .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(message(&c, conv::BOB, id).await["status"], "delivered");
+    let later = status_webhook("read", &reference);
+    assert_eq!(
+        crate::webhooks::whatsapp(&s, &later, WA_APP_SECRET).await.0,
+        200
+    );
+    assert_eq!(message(&c, conv::BOB, id).await["status"], "read");
+    assert_eq!(provider.requests.lock().unwrap().len(), 1, "never re-sent");
 }

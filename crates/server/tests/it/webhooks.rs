@@ -37,7 +37,7 @@ pub(crate) async fn twilio(
     (res.status().as_u16(), res.text().await.unwrap())
 }
 
-async fn whatsapp(s: &Server, body: &Value, secret: &str) -> (u16, String) {
+pub(crate) async fn whatsapp(s: &Server, body: &Value, secret: &str) -> (u16, String) {
     let raw = serde_json::to_vec(body).unwrap();
     let res = reqwest::Client::new()
         .post(format!("{}/webhooks/whatsapp", s.base))

@@ -63,6 +63,8 @@ pub struct WaStatus {
     pub timestamp: i64,
     pub recipient_id: String,
     pub errors: Vec<WaError>,
+    /// Copied back from the send request: our reference to the reply (issue 13).
+    pub biz_opaque_callback_data: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -155,6 +157,7 @@ impl Status {
             timestamp: self.timestamp,
             recipient_id: self.recipient_id.clone(),
             errors: self.errors.iter().map(WaError::from).collect(),
+            biz_opaque_callback_data: self.biz_opaque_callback_data.clone(),
         }
     }
 }

@@ -221,6 +221,9 @@ fn statuses_read_kind_timestamp_recipient_and_errors() {
     assert_eq!(s[1].timestamp, 1_736_948_602, "numeric timestamp");
     assert_eq!(s[0].recipient_id, "447700900789");
     assert!(s[0].errors.is_empty());
+    // Our reference, copied back from the send (issue 13: settles an `unknown` reply).
+    assert_eq!(s[2].biz_opaque_callback_data.as_deref(), Some("msg-42"));
+    assert_eq!(s[0].biz_opaque_callback_data, None);
 
     assert_eq!(
         s[3].errors,
