@@ -38,7 +38,7 @@ pub fn router(sim: Arc<Sim>) -> Router {
     Router::new()
         .route(
             "/2010-04-01/Accounts/{account_sid}/Messages.json",
-            post(twilio_api::create_message),
+            post(twilio_api::create_message).get(twilio_api::list_messages),
         )
         .route(
             "/2010-04-01/Accounts/{account_sid}/Messages/{message}",

@@ -162,7 +162,10 @@ pub async fn messages(
     sim.record_sent(Sent {
         provider: "whatsapp",
         id: wamid.clone(),
+        account: String::new(),
+        from: phone_number_id.clone(),
         to: to.clone(),
+        at: chrono::Utc::now(),
         body: summary,
         final_status: None,
         status: "accepted".into(),

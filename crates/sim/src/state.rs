@@ -21,7 +21,12 @@ pub struct Sent {
     pub provider: &'static str,
     /// `SM…` or `wamid.…`.
     pub id: String,
+    /// The Twilio account that sent it (empty for WhatsApp).
+    pub account: String,
+    pub from: String,
     pub to: String,
+    /// When the provider took it.
+    pub at: chrono::DateTime<chrono::Utc>,
     /// The text, or `template:<name>`.
     pub body: String,
     /// The final status the simulator reported (`delivered`, `read`, `undelivered`, `failed`),
@@ -33,8 +38,8 @@ pub struct Sent {
     pub error_code: Option<String>,
 }
 
-/// How many sends are remembered.
-const SENT_KEPT: usize = 1000;
+/// How many sends are remembered (for lookups and lists): more than a fault campaign sends.
+const SENT_KEPT: usize = 20_000;
 
 pub struct Sim {
     pub config: SimConfig,
@@ -43,7 +48,7 @@ pub struct Sim {
     rng: Mutex<StdRng>,
     /// The failure rate as f64 bits, changeable while running.
     failure_rate: AtomicU64,
-    sent: Mutex<Vec<Sent>>,
+    sent: Mutex<std::collections::VecDeque<Sent>>,
     /// Every send the fake APIs accepted since start (provider, id, body), never trimmed: what
     /// `GET /sim/sent` answers, so a fault campaign can count each reply's deliveries.
     ledger: Mutex<Vec<(String, String, String)>>,
@@ -84,7 +89,7 @@ impl Sim {
             // traffic does not depend on how many replies the server sent.
             rng: Mutex::new(StdRng::seed_from_u64(config.seed ^ 0x70_7276_6964_6572)),
             failure_rate: AtomicU64::new(config.failure_rate.to_bits()),
-            sent: Mutex::new(Vec::new()),
+            sent: Mutex::new(std::collections::VecDeque::new()),
             ledger: Mutex::new(Vec::new()),
             fault: Mutex::new((SendFault::None, 0)),
             met: Mutex::default(),
@@ -136,9 +141,9 @@ impl Sim {
         ));
         let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
         if sent.len() >= SENT_KEPT {
-            sent.remove(0);
+            sent.pop_front();
         }
-        sent.push(s);
+        sent.push_back(s);
     }
 
     /// A status a send reached (and, on failure, its error code).
@@ -151,6 +156,16 @@ impl Sim {
     }
 
     /// A send of `provider` with this id, as it stands now.
+    /// What `provider` sent from `account` to `to`, newest first (Twilio's message list).
+    pub fn sent_to(&self, provider: &str, account: &str, to: &str) -> Vec<Sent> {
+        let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
+        sent.iter()
+            .rev()
+            .filter(|s| s.provider == provider && s.account == account && s.to == to)
+            .cloned()
+            .collect()
+    }
+
     pub fn sent_one(&self, provider: &str, id: &str) -> Option<Sent> {
         let sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
         sent.iter()
@@ -202,6 +217,11 @@ impl Sim {
 
     /// The sends the fake APIs accepted, oldest first (the last thousand).
     pub fn sent(&self) -> Vec<Sent> {
-        self.sent.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 }

@@ -139,19 +139,16 @@ pub async fn create_message(
         return refuse(503, 20500, "Service Unavailable (injected)");
     }
     let message_sid = sim.with_rng(|r| random::sid(r, "SM"));
-    let resource = message_resource(
-        &message_sid,
-        &sid,
-        &msg.from,
-        &msg.to,
-        &msg.body,
-        chrono::Utc::now(),
-    );
+    let at = chrono::Utc::now();
+    let resource = message_resource(&message_sid, &sid, &msg.from, &msg.to, &msg.body, at);
     tracing::info!(sid = %message_sid, to = %msg.to, chars = msg.body.chars().count(), "fake Twilio: message queued");
     sim.record_sent(Sent {
         provider: "twilio",
         id: message_sid.clone(),
+        account: sid.clone(),
+        from: msg.from.clone(),
         to: msg.to.clone(),
+        at,
         body: msg.body.clone(),
         final_status: None,
         status: "queued".into(),
@@ -193,13 +190,18 @@ pub async fn fetch_message(
     let Some(sent) = sim.sent_one("twilio", message_sid) else {
         return refuse(404, 20404, "The requested resource was not found");
     };
+    (StatusCode::OK, Json(resource_now(&sent))).into_response()
+}
+
+/// A message resource as Twilio reports it now (its current status and error code).
+fn resource_now(sent: &Sent) -> serde_json::Value {
     let mut resource = message_resource(
-        message_sid,
-        &sid,
-        "",
+        &sent.id,
+        &sent.account,
+        &sent.from,
         &sent.to,
         &sent.body,
-        chrono::Utc::now(),
+        sent.at,
     );
     resource["status"] = sent.status.clone().into();
     resource["error_code"] = sent
@@ -207,7 +209,47 @@ pub async fn fetch_message(
         .as_deref()
         .and_then(|c| c.parse::<i64>().ok())
         .into();
-    (StatusCode::OK, Json(resource)).into_response()
+    resource
+}
+
+/// `GET /2010-04-01/Accounts/{sid}/Messages.json?To=…&PageSize=…`: the account's messages to one
+/// number, newest first (Twilio's message list, one page; other filters are not simulated).
+pub async fn list_messages(
+    State(sim): State<Arc<Sim>>,
+    Path(sid): Path<String>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    match (basic_auth(&headers), sim.summary.twilio_account(&sid)) {
+        (Some((user, password)), Some(account))
+            if user == sid && password == account.auth_token => {}
+        _ => return refuse(401, 20003, "Authenticate"),
+    }
+    let Some(to) = query.get("To") else {
+        return refuse(400, 21604, "A 'To' phone number is required.");
+    };
+    let size = query
+        .get("PageSize")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(50)
+        .clamp(1, 1000);
+    let messages: Vec<serde_json::Value> = sim
+        .sent_to("twilio", &sid, to)
+        .iter()
+        .take(size)
+        .map(resource_now)
+        .collect();
+    let uri = format!("/2010-04-01/Accounts/{sid}/Messages.json?To={to}&PageSize={size}&Page=0");
+    Json(serde_json::json!({
+        "messages": messages,
+        "first_page_uri": uri,
+        "next_page_uri": null,
+        "previous_page_uri": null,
+        "page": 0,
+        "page_size": size,
+        "uri": uri,
+    }))
+    .into_response()
 }
 
 /// The carrier's part: `sent` → `delivered`, or a failure, each after a delay.

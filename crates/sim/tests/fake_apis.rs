@@ -97,8 +97,34 @@ async fn the_fake_apis_refuse_like_the_providers() {
     assert!(found["status"].is_string(), "{found}");
     let (status, e) = lookup("tok", "SM0".into()).await;
     assert_eq!((status, e["code"].as_i64()), (404, Some(20404)));
-    let (status, e) = lookup("wrong", sid).await;
+    let (status, e) = lookup("wrong", sid.clone()).await;
     assert_eq!((status, e["code"].as_i64()), (401, Some(20003)));
+    // Twilio's message list, filtered by the number: what settles a send whose answer was lost.
+    let list = |token: &'static str, to: &'static str| {
+        let http = http.clone();
+        let url = format!("{base}/2010-04-01/Accounts/AC11/Messages.json");
+        async move {
+            let res = http
+                .get(url)
+                .query(&[("To", to), ("PageSize", "20")])
+                .basic_auth("AC11", Some(token))
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, page) = list("tok", "+447700900001").await;
+    assert_eq!(status, 200, "{page}");
+    let listed = page["messages"].as_array().unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (listed[0]["sid"].as_str(), listed[0]["body"].as_str()),
+        (Some(sid.as_str()), Some("Ready"))
+    );
+    assert_eq!(listed[0]["from"], "+441632960001");
+    assert_eq!(list("tok", "+447700900999").await.1["messages"], json!([]));
+    assert_eq!(list("wrong", "+447700900001").await.0, 401);
 
     let meta = |auth: Option<&'static str>, pnid: &'static str, body: Value| {
         let http = http.clone();

@@ -28,6 +28,39 @@ pub struct Looked {
     pub error_code: Option<String>,
 }
 
+/// A message as Twilio's message list returns it.
+#[derive(Debug, Deserialize, PartialEq, Eq)]
+pub struct Listed {
+    pub sid: String,
+    #[serde(default)]
+    pub body: String,
+    pub status: String,
+    #[serde(default, deserialize_with = "code_text")]
+    pub error_code: Option<String>,
+    /// `outbound-api` for what the API sent.
+    #[serde(default)]
+    pub direction: String,
+    /// RFC 2822, as Twilio writes dates.
+    #[serde(default)]
+    pub date_created: String,
+}
+
+impl Listed {
+    pub fn created(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        chrono::DateTime::parse_from_rfc2822(&self.date_created)
+            .ok()
+            .map(|d| d.with_timezone(&chrono::Utc))
+    }
+}
+
+/// One page of Twilio's message list.
+#[derive(Debug, Deserialize)]
+pub struct ListPage {
+    pub messages: Vec<Listed>,
+    #[serde(default)]
+    pub next_page_uri: Option<String>,
+}
+
 fn code_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match Option::<serde_json::Value>::deserialize(d)? {
         Some(serde_json::Value::Number(n)) => Some(n.to_string()),
@@ -136,6 +169,48 @@ impl TwilioSender {
         if !status.is_success() {
             return Err(SendError::transient(format!(
                 "Twilio's message lookup answered HTTP {status}"
+            )));
+        }
+        serde_json::from_str(&text).map_err(|e| unreadable("Twilio", true, e))
+    }
+
+    /// Twilio's message list (`GET …/Messages.json?To=…`): the newest `page_size` messages the
+    /// account sent to `to` since the day before `since` (Twilio filters by date), for a send
+    /// whose answer was lost.
+    pub async fn list_to(
+        &self,
+        account: &TwilioAccount,
+        to: &str,
+        since: chrono::DateTime<chrono::Utc>,
+        page_size: usize,
+    ) -> Result<ListPage, SendError> {
+        let url = format!(
+            "{}/2010-04-01/Accounts/{}/Messages.json",
+            self.base, account.account_sid
+        );
+        let day = (since - chrono::Duration::days(1))
+            .format("%Y-%m-%d")
+            .to_string();
+        let res = self
+            .http
+            .get(url)
+            .query(&[
+                ("To", to),
+                ("DateSent>", day.as_str()),
+                ("PageSize", page_size.to_string().as_str()),
+            ])
+            .basic_auth(&account.account_sid, Some(&account.auth_token))
+            .send()
+            .await
+            .map_err(|e| unreachable("Twilio", &e))?;
+        let status = res.status();
+        let text = res
+            .text()
+            .await
+            .map_err(|e| unreadable("Twilio", status.is_success(), e))?;
+        if !status.is_success() {
+            return Err(SendError::transient(format!(
+                "Twilio's message list answered HTTP {status}"
             )));
         }
         serde_json::from_str(&text).map_err(|e| unreadable("Twilio", true, e))

@@ -649,6 +649,17 @@ pub struct AwaitingAt {
     pub message_id: Id,
 }
 
+/// A reply left `unknown` without a provider id: what was sent, to whom, when, and its place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnlinkedReply {
+    pub org_id: Id,
+    pub body: String,
+    /// The number it went to (`None` when the conversation has none any more).
+    pub to: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub at: AwaitingAt,
+}
+
 /// A reply waiting for its status: whose it is, the provider's id for it, and its place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Awaiting {
@@ -747,6 +758,35 @@ pub trait DispatchStore: Send + Sync {
         after: Option<AwaitingAt>,
         limit: usize,
     ) -> StoreResult<Vec<Awaiting>>;
+    /// Replies on `channel` left `unknown` without a provider id (the provider's answer never
+    /// came), quiet since before `quiet_since`, sent after `sent_after`, in `(updated_at, id)`
+    /// order after `after`, at most `limit`: the provider is asked what it sent to their
+    /// number (issue 13).
+    async fn unknown_unlinked(
+        &self,
+        channel: &str,
+        quiet_since: DateTime<Utc>,
+        sent_after: DateTime<Utc>,
+        after: Option<AwaitingAt>,
+        limit: usize,
+    ) -> StoreResult<Vec<UnlinkedReply>>;
+    /// Which of `provider_ids` messages of the organisation already carry.
+    async fn known_provider_ids(
+        &self,
+        org_id: Id,
+        provider: &str,
+        provider_ids: &[String],
+    ) -> StoreResult<Vec<String>>;
+    /// An `unknown` reply the provider has no record of: it was never sent, so it becomes
+    /// `failed` with `reason` (staff may send it again). False when it was no longer `unknown`
+    /// without a provider id.
+    async fn unknown_not_taken(
+        &self,
+        org_id: Id,
+        message_id: Id,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// CMP-4: a failed message goes back to the queue as pending.
     async fn retry_message(
         &self,

@@ -13,6 +13,7 @@ use axum::{Form, Json, Router};
 use inbox_server::clock::Clock;
 use inbox_server::dispatch::Dispatcher;
 use inbox_server::providers::ProviderConfig;
+use inbox_server::status_lookup::StatusLookup;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
@@ -71,6 +72,13 @@ async fn twilio_messages(
     if body.contains("HANG") {
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
+    if body.contains("NOTAKE") {
+        // Twilio never took it (the connection died before it was read).
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "code": 20500, "status": 503 })),
+        );
+    }
     if body.contains("DBFAIL") {
         let db = p.db.lock().unwrap().clone().unwrap();
         db.refuse("DELETE", "outbound_queue").await;
@@ -79,6 +87,27 @@ async fn twilio_messages(
         StatusCode::CREATED,
         Json(json!({ "sid": sms_sid(n), "status": "queued" })),
     )
+}
+
+/// Twilio's message list for one number (`?To=`): what the provider took, newest first.
+async fn twilio_list(
+    State(p): State<Arc<Provider>>,
+    Path(_account): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+) -> Json<Value> {
+    let to = q.get("To").cloned().unwrap_or_default();
+    let requests = p.requests.lock().unwrap().clone();
+    let messages: Vec<Value> = requests
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, r)| r["To"] == to.as_str() && !r["Body"].as_str().unwrap_or("").contains("NOTAKE"))
+        .map(|(i, r)| {
+            json!({ "sid": sms_sid(i + 1), "body": r["Body"], "status": "delivered", "error_code": null,
+                    "direction": "outbound-api", "to": to, "date_created": chrono::Utc::now().to_rfc2822() })
+        })
+        .collect();
+    Json(json!({ "messages": messages, "next_page_uri": null }))
 }
 
 fn sms_sid(n: usize) -> String {
@@ -96,7 +125,7 @@ async fn start_provider() -> (String, Arc<Provider>) {
     let app = Router::new()
         .route(
             "/2010-04-01/Accounts/{account}/Messages.json",
-            post(twilio_messages),
+            post(twilio_messages).get(twilio_list),
         )
         .route("/v23.0/{pnid}/messages", post(meta_messages))
         .with_state(Arc::clone(&p));
@@ -195,6 +224,59 @@ async fn a_send_slower_than_the_lease_reaches_the_provider_once_with_two_dispatc
     assert_eq!(message(&c, conv::ALICE, id).await["status"], "delivered");
     assert_eq!(second.run_once().await.unwrap(), 0);
     assert_eq!(provider.sent(body), 1);
+}
+
+/// Issue 13: an `unknown` SMS whose callbacks were lost too is reconciled with Twilio's list of
+/// messages to that number: found there, it takes its `MessageSid` and status; with nothing sent
+/// to that number since, Twilio never took it and it is `failed`, so staff may send it again.
+/// Never re-sent by the server either way.
+#[tokio::test]
+async fn unknown_sms_replies_are_settled_from_twilios_message_list() {
+    let s = Server::start().await;
+    let (base, provider) = start_provider().await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let taken = "HANG: callback lost too";
+    let taken_id = reply(&c, conv::ALICE, "lost-1", taken).await;
+    let d = dispatcher_at(&s, &base, now()).with_send_timeout(Duration::from_millis(300));
+    assert_eq!(d.run_once().await.unwrap(), 1);
+    let never = "HANG NOTAKE: never reached Twilio";
+    let never_id = reply(&c, conv::EVE, "lost-2", never).await;
+    assert_eq!(d.run_once().await.unwrap(), 1);
+    for (conversation, id) in [(conv::ALICE, taken_id), (conv::EVE, never_id)] {
+        assert_eq!(message(&c, conversation, id).await["status"], "unknown");
+    }
+
+    let lookup = |minutes| {
+        StatusLookup::new(
+            Arc::clone(&s.store),
+            &base,
+            Clock::fixed(now() + chrono::Duration::minutes(minutes)),
+            Duration::from_secs(600),
+        )
+    };
+    assert_eq!(
+        lookup(1).run_once().await.unwrap(),
+        0,
+        "not quiet long enough"
+    );
+    assert_eq!(lookup(11).run_once().await.unwrap(), 2);
+    let m = message(&c, conv::ALICE, taken_id).await;
+    assert_eq!(m["status"], "delivered", "{m}");
+    let m = message(&c, conv::EVE, never_id).await;
+    assert_eq!(m["status"], "failed", "{m}");
+    assert!(
+        m["error"]
+            .as_str()
+            .unwrap()
+            .contains("You can send it again"),
+        "{m}"
+    );
+    // Failed, it may be retried by staff; the server sent neither again.
+    assert_eq!((provider.sent(taken), provider.sent(never)), (1, 1));
+    let (status, _) = c
+        .post(&format!("/api/v1/messages/{never_id}/retry"), json!({}))
+        .await;
+    assert_eq!(status, 200);
 }
 
 #[tokio::test]

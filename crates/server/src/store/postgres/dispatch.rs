@@ -16,7 +16,7 @@ use super::{activity_kind, lock_org, record_activity, PgStore, Tx};
 use crate::store::rows::ms;
 use crate::store::{
     Actor, Awaiting, AwaitingAt, DispatchStore, OutboundJob, StoreError, StoreResult,
-    LOST_WHILE_SENDING,
+    UnlinkedReply, LOST_WHILE_SENDING,
 };
 
 /// The number a reply goes to: the customer's primary number, else the caller's.
@@ -344,6 +344,90 @@ impl DispatchStore for PgStore {
                 },
             )
             .collect())
+    }
+
+    async fn unknown_unlinked(
+        &self,
+        channel: &str,
+        quiet_since: DateTime<Utc>,
+        sent_after: DateTime<Utc>,
+        after: Option<AwaitingAt>,
+        limit: usize,
+    ) -> StoreResult<Vec<UnlinkedReply>> {
+        let after = after.unwrap_or(AwaitingAt {
+            updated_at_ms: i64::MIN,
+            message_id: 0,
+        });
+        let rows: Vec<(Id, Id, String, i64, i64, Id)> = sqlx::query_as("SELECT org_id, id, body, created_at, updated_at, conversation_id FROM messages WHERE status = 'unknown' AND direction = 'outbound' AND provider_id IS NULL AND channel = $1 AND updated_at < $2 AND created_at > $3 AND (updated_at > $5 OR (updated_at = $5 AND id > $6)) ORDER BY updated_at, id LIMIT $4")
+            .bind(channel)
+            .bind(ms(quiet_since))
+            .bind(ms(sent_after))
+            .bind(limit as i64)
+            .bind(after.updated_at_ms)
+            .bind(after.message_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        let mut c = self.pool.acquire().await?;
+        for (org_id, message_id, body, created, updated_at_ms, conversation) in rows {
+            out.push(UnlinkedReply {
+                org_id,
+                body,
+                to: to_number(&mut c, conversation).await?,
+                created_at: crate::store::rows::from_ms(created),
+                at: AwaitingAt {
+                    updated_at_ms,
+                    message_id,
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    async fn known_provider_ids(
+        &self,
+        org_id: Id,
+        provider: &str,
+        provider_ids: &[String],
+    ) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT provider_id FROM messages WHERE org_id = $1 AND provider = $2 AND provider_id = ANY($3)",
+        )
+        .bind(org_id)
+        .bind(provider)
+        .bind(provider_ids)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn unknown_not_taken(
+        &self,
+        org_id: Id,
+        message_id: Id,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin(org_id).await?;
+        let unlinked: Option<Id> = sqlx::query_scalar(
+            "SELECT id FROM messages WHERE id = $1 AND org_id = $2 AND direction = 'outbound' AND status = 'unknown' AND provider_id IS NULL FOR UPDATE",
+        )
+        .bind(message_id)
+        .bind(org_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if unlinked.is_some() {
+            set_status(
+                &mut tx,
+                org_id,
+                message_id,
+                DeliveryStatus::Failed,
+                Some(reason),
+                now,
+            )
+            .await?;
+        }
+        self.commit(tx).await?;
+        Ok(unlinked.is_some())
     }
 
     async fn link_provider_id(

@@ -69,6 +69,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "awaiting_status",
         include_str!("../../../migrations/postgres/0004_awaiting_status.sql"),
     ),
+    (
+        5,
+        "unknown_unlinked",
+        include_str!("../../../migrations/postgres/0005_unknown_unlinked.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

@@ -15,7 +15,7 @@ use super::rows::load_message;
 use super::{activity_kind, ms, record_activity, SqliteStore};
 use crate::store::{
     Actor, Awaiting, AwaitingAt, DispatchStore, OutboundJob, StoreError, StoreResult,
-    LOST_WHILE_SENDING,
+    UnlinkedReply, LOST_WHILE_SENDING,
 };
 
 /// The number a reply goes to: the customer's primary number, else the caller's.
@@ -296,6 +296,87 @@ impl DispatchStore for SqliteStore {
                 )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             Ok(rows)
+        })
+        .await
+    }
+
+    async fn unknown_unlinked(
+        &self,
+        channel: &str,
+        quiet_since: DateTime<Utc>,
+        sent_after: DateTime<Utc>,
+        after: Option<AwaitingAt>,
+        limit: usize,
+    ) -> StoreResult<Vec<UnlinkedReply>> {
+        let channel = channel.to_string();
+        let after = after.unwrap_or(AwaitingAt {
+            updated_at_ms: i64::MIN,
+            message_id: 0,
+        });
+        self.read(move |conn| {
+            let rows = conn
+                .prepare_cached("SELECT org_id, id, body, created_at, updated_at, conversation_id FROM messages WHERE status = 'unknown' AND direction = 'outbound' AND provider_id IS NULL AND channel = ?1 AND updated_at < ?2 AND created_at > ?3 AND (updated_at > ?5 OR (updated_at = ?5 AND id > ?6)) ORDER BY updated_at, id LIMIT ?4")?
+                .query_map(
+                    params![channel, ms(quiet_since), ms(sent_after), limit as i64, after.updated_at_ms, after.message_id],
+                    |r| Ok((r.get::<_, Id>(0)?, r.get::<_, Id>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?, r.get::<_, i64>(4)?, r.get::<_, Id>(5)?)),
+                )?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter()
+                .map(|(org_id, message_id, body, created, updated_at_ms, conversation)| {
+                    Ok(UnlinkedReply {
+                        org_id,
+                        body,
+                        to: to_number(conn, conversation)?,
+                        created_at: crate::store::rows::from_ms(created),
+                        at: AwaitingAt { updated_at_ms, message_id },
+                    })
+                })
+                .collect::<StoreResult<Vec<_>>>()
+        })
+        .await
+    }
+
+    async fn known_provider_ids(
+        &self,
+        org_id: Id,
+        provider: &str,
+        provider_ids: &[String],
+    ) -> StoreResult<Vec<String>> {
+        let (provider, ids) = (provider.to_string(), provider_ids.to_vec());
+        self.read(move |conn| {
+            let mut known = Vec::new();
+            let mut q = conn.prepare_cached(
+                "SELECT 1 FROM messages WHERE org_id = ?1 AND provider = ?2 AND provider_id = ?3",
+            )?;
+            for id in ids {
+                if q.exists(params![org_id, provider, id])? {
+                    known.push(id);
+                }
+            }
+            Ok(known)
+        })
+        .await
+    }
+
+    async fn unknown_not_taken(
+        &self,
+        org_id: Id,
+        message_id: Id,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let reason = reason.to_string();
+        self.write(move |tx| {
+            let unlinked: bool = tx
+                .prepare_cached(
+                    "SELECT count(*) FROM messages WHERE id = ?1 AND org_id = ?2 AND direction = 'outbound' AND status = 'unknown' AND provider_id IS NULL",
+                )?
+                .query_row(params![message_id, org_id], |r| r.get::<_, i64>(0))?
+                == 1;
+            if unlinked {
+                set_status(tx, org_id, message_id, DeliveryStatus::Failed, Some(&reason), now)?;
+            }
+            Ok(unlinked)
         })
         .await
     }

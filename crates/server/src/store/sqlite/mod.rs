@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0006_dispatch_claims.sql"),
     include_str!("../../../migrations/sqlite/0007_accounts.sql"),
     include_str!("../../../migrations/sqlite/0008_awaiting_status.sql"),
+    include_str!("../../../migrations/sqlite/0009_unknown_unlinked.sql"),
 ];
 
 pub struct SqliteStore {
