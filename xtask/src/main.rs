@@ -31,7 +31,7 @@ Commands:
                  -D warnings, the tests (cargo nextest when installed, else cargo test),
                  the server suite on PostgreSQL (when INBOX_TEST_POSTGRES_URL is set),
                  clippy-windows, clippy-macos, package windows --check, the short fault
-                 campaign (when INBOX_CI_CHAOS=1), e2e, then installed-e2e
+                 campaign (unless INBOX_CI_CHAOS=0), e2e, then installed-e2e
   demo           Build the server, the simulator and the desktop app (release), seed a
                  fresh demo database under target/demo/, then run the server (on
                  $INBOX_LISTEN, default 127.0.0.1:8787), the simulator playing customers,
