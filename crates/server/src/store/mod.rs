@@ -735,9 +735,11 @@ pub trait DispatchStore: Send + Sync {
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
-    /// A provider callback that carries our reference to an `unknown` message without a
-    /// provider id: record the provider's id, the message is `pending` again (the provider has
-    /// it) and the statuses that waited for this id apply. True when it linked.
+    /// A provider callback that carries our reference to a message without a provider id,
+    /// `unknown` or still `pending` (its send under way, or stranded under a dead server's
+    /// lease): record the provider's id, take the message off the send queue for good (the
+    /// provider has it), the message is `pending` until its callbacks say more, and the
+    /// statuses that waited for this id apply. True when it linked.
     async fn link_provider_id(
         &self,
         org_id: Id,

@@ -226,6 +226,39 @@ async fn a_send_slower_than_the_lease_reaches_the_provider_once_with_two_dispatc
     assert_eq!(provider.sent(body), 1);
 }
 
+/// Issue 13: a status callback carrying our reference that arrives while the send is still
+/// under way (here the sender then dies, its lease left to run out) settles the message at once;
+/// the lease running out later neither makes it `unknown` nor sends it again.
+#[tokio::test]
+async fn a_callback_during_the_send_settles_it_and_the_dead_senders_lease_changes_nothing() {
+    let s = Server::start().await;
+    let (base, provider) = start_provider().await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let body = "SLOW: the sender dies mid-call";
+    let id = reply(&c, conv::ALICE, "dies-1", body).await;
+    let dying = {
+        let d = dispatcher_at(&s, &base, now());
+        tokio::spawn(async move { d.run_once().await })
+    };
+    while provider.sent(body) == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(message(&c, conv::ALICE, id).await["status"], "pending");
+    let url = provider.callback_of(body);
+    assert_eq!(callback(&s, &url, &sms_sid(1), "sent").await, 200);
+    assert_eq!(message(&c, conv::ALICE, id).await["status"], "sent");
+    dying.abort();
+
+    let later = dispatcher_at(&s, &base, now() + chrono::Duration::hours(1));
+    assert_eq!(later.run_once().await.unwrap(), 0);
+    let m = message(&c, conv::ALICE, id).await;
+    assert_eq!(m["status"], "sent", "{m}");
+    assert!(m["error"].is_null(), "{m}");
+    assert_eq!(callback(&s, &url, &sms_sid(1), "delivered").await, 200);
+    assert_eq!(message(&c, conv::ALICE, id).await["status"], "delivered");
+    assert_eq!(provider.sent(body), 1);
+}
+
 /// Issue 13: an `unknown` SMS whose callbacks were lost too is reconciled with Twilio's list of
 /// messages to that number: found there, it takes its `MessageSid` and status; with nothing sent
 /// to that number since, Twilio never took it and it is `failed`, so staff may send it again.

@@ -125,7 +125,8 @@ impl DispatchStore for PgStore {
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            if gone == 1 && state_of(&mut tx, id).await?.0 == DeliveryStatus::Pending {
+            // Unless a callback carrying our reference has told us the provider has it.
+            if gone == 1 && state_of(&mut tx, id).await? == (DeliveryStatus::Pending, None) {
                 set_status(
                     &mut tx,
                     org,
@@ -441,7 +442,7 @@ impl DispatchStore for PgStore {
         let mut tx = self.begin(org_id).await?;
         let linked = sqlx::query(
             "UPDATE messages SET provider = $3, provider_id = $4
-             WHERE id = $1 AND org_id = $2 AND direction = 'outbound' AND status = 'unknown' AND provider_id IS NULL",
+             WHERE id = $1 AND org_id = $2 AND direction = 'outbound' AND status IN ('unknown', 'pending') AND provider_id IS NULL",
         )
         .bind(message_id)
         .bind(org_id)
@@ -452,7 +453,13 @@ impl DispatchStore for PgStore {
         .rows_affected()
             == 1;
         if linked {
-            // The provider has it: pending until its callbacks say more.
+            // The provider has it: never to be sent again (a send it answered with an error,
+            // or one still "sending" under a dead server's lease), and pending until its
+            // callbacks say more.
+            sqlx::query("DELETE FROM outbound_queue WHERE message_id = $1")
+                .bind(message_id)
+                .execute(&mut *tx)
+                .await?;
             set_status(
                 &mut tx,
                 org_id,

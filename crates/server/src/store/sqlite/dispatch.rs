@@ -114,7 +114,8 @@ impl DispatchStore for SqliteStore {
                 .collect::<rusqlite::Result<_>>()?;
             for (id, org) in stranded {
                 tx.prepare_cached("DELETE FROM outbound_queue WHERE message_id = ?1")?.execute([id])?;
-                if state_of(tx, id)?.0 == DeliveryStatus::Pending {
+                // Unless a callback carrying our reference has told us the provider has it.
+                if state_of(tx, id)? == (DeliveryStatus::Pending, None) {
                     set_status(tx, org, id, DeliveryStatus::Unknown, Some(LOST_WHILE_SENDING), now)?;
                 }
             }
@@ -394,12 +395,16 @@ impl DispatchStore for SqliteStore {
             let linked = tx
                 .prepare_cached(
                     "UPDATE messages SET provider = ?3, provider_id = ?4
-                     WHERE id = ?1 AND org_id = ?2 AND direction = 'outbound' AND status = 'unknown' AND provider_id IS NULL",
+                     WHERE id = ?1 AND org_id = ?2 AND direction = 'outbound' AND status IN ('unknown', 'pending') AND provider_id IS NULL",
                 )?
                 .execute(params![message_id, org_id, provider, provider_id])?
                 == 1;
             if linked {
-                // The provider has it: pending until its callbacks say more.
+                // The provider has it: never to be sent again (a send it answered with an error,
+                // or one still "sending" under a dead server's lease), and pending until its
+                // callbacks say more.
+                tx.prepare_cached("DELETE FROM outbound_queue WHERE message_id = ?1")?
+                    .execute([message_id])?;
                 set_status(tx, org_id, message_id, DeliveryStatus::Pending, None, now)?;
                 super::providers::apply_early_statuses(tx, org_id, message_id, &provider, &provider_id)?;
             }
