@@ -300,6 +300,18 @@ async fn live_traffic(garage: &Garage, minutes: u64, rate: f64) {
         mean(&rss[rss.len().saturating_sub(quarter)..]) / 1024,
         mean(&rss[..quarter.min(rss.len())]) / 1024,
     );
+    // RSS counts a shared library once in every process that maps it (WebKitGTK, JSC, GTK and
+    // the GL driver are in both); PSS divides each shared page among the processes sharing it,
+    // so the pair's PSS is what the app and its web process cost the machine together.
+    let pair = |m: &Memory| m.pss_shell + m.pss_web;
+    println!(
+        "  proportional (PSS): app {} MiB, web process {} MiB, together {} MiB (start {}, peak {})",
+        last.pss_shell / 1024,
+        last.pss_web / 1024,
+        pair(&last) / 1024,
+        pair(&first) / 1024,
+        rss.iter().map(pair).max().unwrap_or(0) / 1024,
+    );
     app.screenshot("after-traffic").await;
     app.quit().await;
 }
@@ -309,9 +321,21 @@ struct Memory {
     shell: u64,
     web: u64,
     network: u64,
+    pss_shell: u64,
+    pss_web: u64,
 }
 
-/// Resident memory in KiB of the app process and of its WebKit web and network processes.
+/// A `/proc` file's `key:` line in KiB.
+fn kib(text: &str, key: &str) -> u64 {
+    text.lines()
+        .find(|l| l.starts_with(key))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0)
+}
+
+/// Resident memory in KiB of the app process and of its WebKit web and network processes
+/// (VmRSS), and the proportional set size of the first two.
 fn memory() -> Memory {
     let mut m = Memory::default();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
@@ -322,16 +346,22 @@ fn memory() -> Memory {
             .unwrap_or("")
             .trim_start_matches("Name:")
             .trim();
-        let kib = status
-            .lines()
-            .find(|l| l.starts_with("VmRSS:"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0);
+        let rss = kib(&status, "VmRSS:");
+        let pss = || {
+            let rollup =
+                std::fs::read_to_string(entry.path().join("smaps_rollup")).unwrap_or_default();
+            kib(&rollup, "Pss:")
+        };
         match name {
-            "garage-inbox" => m.shell += kib,
-            "WebKitWebProces" | "WebKitWebProcess" => m.web += kib,
-            "WebKitNetworkPr" | "WebKitNetworkProcess" => m.network += kib,
+            "garage-inbox" => {
+                m.shell += rss;
+                m.pss_shell += pss();
+            }
+            "WebKitWebProces" | "WebKitWebProcess" => {
+                m.web += rss;
+                m.pss_web += pss();
+            }
+            "WebKitNetworkPr" | "WebKitNetworkProcess" => m.network += rss,
             _ => {}
         }
     }

@@ -306,11 +306,7 @@ impl StatusLookup {
         else {
             return Ok(false);
         };
-        let page = match self
-            .twilio
-            .list_to(&account, to, reply.created_at, LIST_PAGE)
-            .await
-        {
+        let page = match self.twilio.list_to(&account, to, LIST_PAGE).await {
             Ok(p) => p,
             Err(e) => {
                 tracing::info!(message_id = id, reason = %e.reason, "Twilio's message list failed; asking again later");

@@ -150,55 +150,42 @@ impl TwilioSender {
         account: &TwilioAccount,
         message_sid: &str,
     ) -> Result<Looked, SendError> {
-        let url = format!(
-            "{}/2010-04-01/Accounts/{}/Messages/{}.json",
-            self.base, account.account_sid, message_sid
-        );
-        let res = self
-            .http
-            .get(url)
-            .basic_auth(&account.account_sid, Some(&account.auth_token))
-            .send()
-            .await
-            .map_err(|e| unreachable("Twilio", &e))?;
-        let status = res.status();
-        let text = res
-            .text()
-            .await
-            .map_err(|e| unreadable("Twilio", status.is_success(), e))?;
-        if !status.is_success() {
-            return Err(SendError::transient(format!(
-                "Twilio's message lookup answered HTTP {status}"
-            )));
-        }
-        serde_json::from_str(&text).map_err(|e| unreadable("Twilio", true, e))
+        let path = format!("Messages/{message_sid}.json");
+        self.get_json(account, &path, &[], "message lookup").await
     }
 
     /// Twilio's message list (`GET …/Messages.json?To=…`): the newest `page_size` messages the
-    /// account sent to `to` since the day before `since` (Twilio filters by date), for a send
-    /// whose answer was lost.
+    /// account has for `to`, for a send whose answer was lost. Not filtered by date: Twilio's
+    /// date filter is on the date sent, which a message still queued does not have yet.
     pub async fn list_to(
         &self,
         account: &TwilioAccount,
         to: &str,
-        since: chrono::DateTime<chrono::Utc>,
         page_size: usize,
     ) -> Result<ListPage, SendError> {
+        let size = page_size.to_string();
+        let query = [("To", to), ("PageSize", size.as_str())];
+        self.get_json(account, "Messages.json", &query, "message list")
+            .await
+    }
+
+    /// A GET on the account's resource `path`, read as JSON; an answer other than 2xx is a
+    /// transient failure naming `what`.
+    async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        account: &TwilioAccount,
+        path: &str,
+        query: &[(&str, &str)],
+        what: &str,
+    ) -> Result<T, SendError> {
         let url = format!(
-            "{}/2010-04-01/Accounts/{}/Messages.json",
+            "{}/2010-04-01/Accounts/{}/{path}",
             self.base, account.account_sid
         );
-        let day = (since - chrono::Duration::days(1))
-            .format("%Y-%m-%d")
-            .to_string();
         let res = self
             .http
             .get(url)
-            .query(&[
-                ("To", to),
-                ("DateSent>", day.as_str()),
-                ("PageSize", page_size.to_string().as_str()),
-            ])
+            .query(query)
             .basic_auth(&account.account_sid, Some(&account.auth_token))
             .send()
             .await
@@ -210,7 +197,7 @@ impl TwilioSender {
             .map_err(|e| unreadable("Twilio", status.is_success(), e))?;
         if !status.is_success() {
             return Err(SendError::transient(format!(
-                "Twilio's message list answered HTTP {status}"
+                "Twilio's {what} answered HTTP {status}"
             )));
         }
         serde_json::from_str(&text).map_err(|e| unreadable("Twilio", true, e))

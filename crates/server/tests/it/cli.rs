@@ -247,6 +247,68 @@ async fn the_database_password_is_never_logged() {
     assert!(!stderr.contains(secret), "{stderr}");
 }
 
+/// A SQLite database held by another connection under `BEGIN EXCLUSIVE` until released or
+/// `at_most` has passed.
+struct LockedDb {
+    release: std::sync::mpsc::Sender<()>,
+    released: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    holder: std::thread::JoinHandle<()>,
+}
+
+impl LockedDb {
+    fn hold(url: &str, at_most: Duration) -> LockedDb {
+        let path = url.strip_prefix("sqlite://").unwrap().to_string();
+        let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+        let (release, release_rx) = std::sync::mpsc::channel::<()>();
+        let released = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = std::sync::Arc::clone(&released);
+        let holder = std::thread::spawn(move || {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
+            locked_tx.send(()).unwrap();
+            let _ = release_rx.recv_timeout(at_most);
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            conn.execute_batch("ROLLBACK").unwrap();
+        });
+        locked_rx.recv().unwrap();
+        LockedDb {
+            release,
+            released,
+            holder,
+        }
+    }
+
+    fn released(&self) -> bool {
+        self.released.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn release(self) {
+        let _ = self.release.send(());
+        self.holder.join().unwrap();
+    }
+}
+
+/// `inbox-server serve` on `url` on a free port, its spool in a folder of its own.
+fn serve_behind(url: &str) -> (Child, u16, tempfile::TempDir) {
+    let port = free_port();
+    let spool = tempfile::tempdir().unwrap();
+    let server = Child(
+        bin()
+            .args([
+                "--database-url",
+                url,
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+            ])
+            .env("INBOX_SPOOL_DIR", spool.path())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    (server, port, spool)
+}
+
 /// Issue 13: a server started while its SQLite database is locked by another process binds its
 /// port at once. A webhook that arrives meanwhile is spooled and answered 200 (a refused one
 /// Twilio may never resend), other requests wait for the store, and the spooled message is in the
@@ -271,37 +333,8 @@ async fn a_server_starting_behind_a_locked_database_takes_webhooks_at_once() {
         twilio["auth_token"].as_str().unwrap().to_string(),
     );
 
-    let path = url.strip_prefix("sqlite://").unwrap().to_string();
-    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
-    let released = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let holder = {
-        let released = std::sync::Arc::clone(&released);
-        std::thread::spawn(move || {
-            let conn = rusqlite::Connection::open(path).unwrap();
-            conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
-            locked_tx.send(()).unwrap();
-            std::thread::sleep(Duration::from_secs(12));
-            released.store(true, std::sync::atomic::Ordering::SeqCst);
-            conn.execute_batch("ROLLBACK").unwrap();
-        })
-    };
-    locked_rx.recv().unwrap();
-    let port = free_port();
-    let spool = tempfile::tempdir().unwrap();
-    let _server = Child(
-        bin()
-            .args([
-                "--database-url",
-                &url,
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .env("INBOX_SPOOL_DIR", spool.path())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let lock = LockedDb::hold(&url, Duration::from_secs(12));
+    let (_server, port, _spool) = serve_behind(&url);
     let base = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let params: Vec<(String, String)> = [
@@ -339,7 +372,7 @@ async fn a_server_starting_behind_a_locked_database_takes_webhooks_at_once() {
         "the webhook is answered while starting"
     );
     assert!(
-        !released.load(std::sync::atomic::Ordering::SeqCst),
+        !lock.released(),
         "answered while the database was still locked"
     );
 
@@ -351,7 +384,7 @@ async fn a_server_starting_behind_a_locked_database_takes_webhooks_at_once() {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    assert!(released.load(std::sync::atomic::Ordering::SeqCst));
+    assert!(lock.released());
     let token = res.json::<Value>().await.unwrap()["token"]
         .as_str()
         .unwrap()
@@ -376,7 +409,7 @@ async fn a_server_starting_behind_a_locked_database_takes_webhooks_at_once() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(found, "the spooled message was replayed into the inbox");
-    holder.join().unwrap();
+    lock.release();
 }
 
 /// Issue 13: a server told to stop while it waits for a locked database stops at once, and a
@@ -397,33 +430,8 @@ async fn a_server_stopped_while_waiting_for_its_database_tells_waiting_requests_
         .unwrap()
         .status
         .success());
-    let path = url.strip_prefix("sqlite://").unwrap().to_string();
-    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
-    let holder = std::thread::spawn(move || {
-        let conn = rusqlite::Connection::open(path).unwrap();
-        conn.execute_batch("BEGIN EXCLUSIVE").unwrap();
-        locked_tx.send(()).unwrap();
-        let _ = done_rx.recv_timeout(Duration::from_secs(60));
-        conn.execute_batch("ROLLBACK").unwrap();
-    });
-    locked_rx.recv().unwrap();
-    let port = free_port();
-    let spool = tempfile::tempdir().unwrap();
-    let mut server = Child(
-        bin()
-            .args([
-                "--database-url",
-                &url,
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .env("INBOX_SPOOL_DIR", spool.path())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let lock = LockedDb::hold(&url, Duration::from_secs(60));
+    let (mut server, port, _spool) = serve_behind(&url);
     let base = format!("http://127.0.0.1:{port}");
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -456,6 +464,5 @@ async fn a_server_stopped_while_waiting_for_its_database_tells_waiting_requests_
     assert!(exited
         .expect("stopped within 5 s, the database still locked")
         .success());
-    done_tx.send(()).unwrap();
-    holder.join().unwrap();
+    lock.release();
 }
