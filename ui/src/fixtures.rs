@@ -47,6 +47,7 @@ pub fn message(id: Id, minutes: i64, direction: Direction, status: DeliveryStatu
         created_at: at(minutes),
         updated_at: at(minutes),
         read_at: None,
+        intent: None,
     })
 }
 

@@ -351,6 +351,7 @@ impl Batches {
                 created_at: self.clock,
                 updated_at: self.clock,
                 read_at: None,
+                intent: None,
             };
             self.next_message += 1;
             row.preview = body;

@@ -131,6 +131,7 @@ mod tests {
             created_at: t(),
             updated_at: t(),
             read_at: read.then(t),
+            intent: None,
         }
     }
 

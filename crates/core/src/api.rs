@@ -130,6 +130,18 @@ pub struct RejectRequest {
     pub reason: String,
 }
 
+/// `GET`/`PUT /api/v1/settings/ai`: the organisation's AI switch (AIA-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AiSettings {
+    pub enabled: bool,
+}
+
+/// `PUT /api/v1/messages/{id}/intent`: a staff member's label for an inbound message (AIA-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntentCorrection {
+    pub label: crate::intent::Intent,
+}
+
 /// Where a call goes when reassigned (VOI-6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "to", rename_all = "snake_case")]

@@ -16,14 +16,18 @@ pub enum Capability {
     /// See and action the Approval Queue; also administers quick messages and templates (SET-1).
     #[serde(rename = "messages.approve")]
     MessagesApprove,
+    /// Turn AI (intent badges and the Analytics tab) on or off for the organisation (AIA-1).
+    #[serde(rename = "settings.ai.manage")]
+    SettingsAiManage,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 4] = [
+    pub const ALL: [Capability; 5] = [
         Capability::MessagesView,
         Capability::MessagesSend,
         Capability::MessagesSendGated,
         Capability::MessagesApprove,
+        Capability::SettingsAiManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -32,6 +36,7 @@ impl Capability {
             Capability::MessagesSend => "messages.send",
             Capability::MessagesSendGated => "messages.send_gated",
             Capability::MessagesApprove => "messages.approve",
+            Capability::SettingsAiManage => "settings.ai.manage",
         }
     }
 
@@ -87,7 +92,7 @@ mod tests {
         let json = serde_json::to_string(&Capability::ALL).unwrap();
         assert_eq!(
             json,
-            r#"["messages.view","messages.send","messages.send_gated","messages.approve"]"#
+            r#"["messages.view","messages.send","messages.send_gated","messages.approve","settings.ai.manage"]"#
         );
         for c in Capability::ALL {
             assert_eq!(Capability::parse(c.as_str()), Some(c));

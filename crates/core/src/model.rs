@@ -232,6 +232,10 @@ pub struct Message {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
+    /// What an inbound message asks for (AIA-1); None on outbound messages and while the
+    /// organisation has AI off.
+    #[serde(default)]
+    pub intent: Option<crate::intent::MessageIntent>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -123,6 +123,7 @@ pub fn changes(org: OrgData, now: DateTime<Utc>) -> impl Iterator<Item = Change>
                         created_at: at,
                         updated_at: at,
                         read_at: (direction == Direction::Inbound && read).then_some(at),
+                        intent: None,
                     })
                 }
                 ItemData::Call {

@@ -112,6 +112,40 @@ pub struct Classification {
     pub confidence: f32,
 }
 
+/// A message's intent as the inbox shows it (`intent` on an inbound message): the classifier's
+/// label after the threshold, or the label a staff member chose instead (`corrected`, with a
+/// confidence of 1).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MessageIntent {
+    pub label: Intent,
+    pub confidence: f32,
+    #[serde(default)]
+    pub corrected: bool,
+}
+
+// The confidence is a probability the server rounds to three places, never NaN.
+impl Eq for MessageIntent {}
+
+impl MessageIntent {
+    /// The classifier's answer for a message.
+    pub fn classified(c: Classification) -> MessageIntent {
+        MessageIntent {
+            label: c.intent,
+            confidence: c.confidence,
+            corrected: false,
+        }
+    }
+
+    /// A staff member's correction.
+    pub fn corrected(label: Intent) -> MessageIntent {
+        MessageIntent {
+            label,
+            confidence: 1.0,
+            corrected: true,
+        }
+    }
+}
+
 /// The labelled corpus: `(intent, channel, text)` for each line.
 pub fn corpus() -> impl Iterator<Item = (Intent, &'static str, &'static str)> {
     include_str!("../../data/intents.tsv")

@@ -8,7 +8,7 @@ mod portal;
 mod providers;
 mod users;
 
-pub use orgs::{add_organisation, NewGarage};
+pub use orgs::{add_organisation, NewGarage, OWNER_ROLE};
 pub use portal::{revoke_portal, PortalTarget};
 pub use providers::{set_providers, ProviderInput};
 pub use users::{disable_user, enable_user, revoke_sessions, set_password};

@@ -2,6 +2,7 @@
 //! project's JSON errors.
 
 mod accounts;
+mod ai;
 mod approvals;
 mod calls;
 mod catalog;
@@ -74,6 +75,8 @@ pub fn app(state: AppState) -> Router {
             put(catalog::update_template).delete(catalog::delete_template),
         )
         .route("/messages/{id}/retry", post(thread::retry))
+        .route("/messages/{id}/intent", put(ai::correct_intent))
+        .route("/settings/ai", get(ai::get_switch).put(ai::put_switch))
         .route(
             "/portal/messages",
             get(crate::webhooks::portal::list).post(crate::webhooks::portal::post),

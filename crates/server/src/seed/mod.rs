@@ -513,10 +513,21 @@ pub fn demo_dataset(seed: u64, now: DateTime<Utc>, password_hash: &str) -> Datas
             ),
             ("viewer@demo.test", "Vic Viewer", "Viewer", &[MessagesView]),
             ("mechanic@demo.test", "Mel Mechanic", "Mechanic", &[]),
+            (
+                "owner@demo.test",
+                "Olive Owner",
+                crate::admin::OWNER_ROLE,
+                &[
+                    MessagesView,
+                    MessagesSend,
+                    MessagesApprove,
+                    SettingsAiManage,
+                ],
+            ),
         ],
         password_hash,
     );
-    let demo = g.organisation(
+    let mut demo = g.organisation(
         "Demo Motors",
         demo_users,
         providers(
@@ -527,6 +538,8 @@ pub fn demo_dataset(seed: u64, now: DateTime<Utc>, password_hash: &str) -> Datas
         ),
         Scale::DEMO,
     );
+    // The demo shows the intent badges and the Analytics tab (issue 16).
+    demo.ai_enabled = true;
     let north_users = g.users(
         &[(
             "frontdesk@northside.test",

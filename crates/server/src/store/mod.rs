@@ -837,6 +837,27 @@ pub trait SyncStore: Send + Sync {
     fn changes(&self) -> tokio::sync::broadcast::Receiver<Id>;
 }
 
+/// The organisation's AI switch and the intents of its messages (issue 16, AIA-1).
+#[async_trait]
+pub trait AiStore: Send + Sync {
+    /// Turns AI on or off for the caller's organisation; audited. Returns the organisation.
+    async fn set_ai_enabled(
+        &self,
+        actor: &Actor,
+        enabled: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Organisation>;
+    /// A staff member's label for an inbound message, kept beside the classifier's; audited and
+    /// sent to every desktop. NotFound for an outbound message or another organisation's.
+    async fn correct_intent(
+        &self,
+        actor: &Actor,
+        message_id: Id,
+        label: inbox_core::intent::Intent,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message>;
+}
+
 /// Bulk loading of a whole dataset (demo seed, benchmarks).
 #[async_trait]
 pub trait ImportStore: Send + Sync {
@@ -857,6 +878,7 @@ pub trait Store:
     + SyncStore
     + ProviderStore
     + DispatchStore
+    + AiStore
 {
 }
 
@@ -872,6 +894,7 @@ impl<T> Store for T where
         + SyncStore
         + ProviderStore
         + DispatchStore
+        + AiStore
 {
 }
 

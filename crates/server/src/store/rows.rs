@@ -8,6 +8,8 @@ use inbox_core::{
     WorkOrderStatus,
 };
 
+use inbox_core::intent::{Intent, MessageIntent};
+
 use crate::store::dataset::call_summary;
 
 /// Typed access to a row's columns by position.
@@ -18,6 +20,7 @@ pub(crate) trait Cols {
     fn text(&self, i: usize) -> Result<String, Self::Error>;
     fn opt_text(&self, i: usize) -> Result<Option<String>, Self::Error>;
     fn flag(&self, i: usize) -> Result<bool, Self::Error>;
+    fn opt_real(&self, i: usize) -> Result<Option<f64>, Self::Error>;
     /// The error for a column whose value the domain does not know.
     fn bad(&self, i: usize, value: String) -> Self::Error;
 
@@ -109,8 +112,12 @@ pub(crate) fn summary<R: Cols + ?Sized>(r: &R) -> Result<ConversationSummary, R:
 pub(crate) const MESSAGE_SELECT: &str = "
     SELECT m.id, m.conversation_id, m.direction, m.channel, m.body, m.template_name,
            m.template_params, m.status, m.author_id, u.name, m.sender_name, m.client_id, m.error,
-           m.created_at, m.updated_at, m.read_at
-    FROM messages m LEFT JOIN users u ON u.id = m.author_id";
+           m.created_at, m.updated_at, m.read_at,
+           CASE WHEN o.ai_enabled THEN coalesce(m.intent_correction, m.intent) END,
+           m.intent_confidence, m.intent_correction IS NOT NULL
+    FROM messages m
+    JOIN organisations o ON o.id = m.org_id
+    LEFT JOIN users u ON u.id = m.author_id";
 
 pub(crate) fn message<R: Cols + ?Sized>(r: &R) -> Result<Message, R::Error> {
     let template = match r.opt_text(5)? {
@@ -138,7 +145,47 @@ pub(crate) fn message<R: Cols + ?Sized>(r: &R) -> Result<Message, R::Error> {
         created_at: r.time(13)?,
         updated_at: r.time(14)?,
         read_at: r.opt_int(15)?.map(from_ms),
+        intent: match r.opt_text(16)? {
+            Some(label) => {
+                let label = Intent::parse(&label).ok_or_else(|| r.bad(16, label))?;
+                Some(if r.flag(18)? {
+                    MessageIntent::corrected(label)
+                } else {
+                    MessageIntent {
+                        label,
+                        confidence: r.opt_real(17)?.unwrap_or_default() as f32,
+                        corrected: false,
+                    }
+                })
+            }
+            None => None,
+        },
     })
+}
+
+/// The intent stored with an inbound message (AIA-1): the classifier's label after its
+/// threshold and its confidence to three places. Stored whether or not the organisation has AI
+/// on (it is decided here, with no network), and shown only while it has.
+pub(crate) fn inbound_intent(body: &str) -> (&'static str, f64) {
+    let c = inbox_core::intent::classify(body);
+    (
+        c.intent.as_str(),
+        (f64::from(c.confidence) * 1000.0).round() / 1000.0,
+    )
+}
+
+/// The intent columns of an imported message: an inbound one's as at ingest, none outbound.
+pub(crate) fn imported_intent(
+    direction: Direction,
+    body: &str,
+) -> (Option<&'static str>, Option<f64>) {
+    match direction {
+        Direction::Inbound => {
+            let (label, confidence) = inbound_intent(body);
+            (Some(label), Some(confidence))
+        }
+        Direction::Outbound => (None, None),
+    }
 }
 
 pub(crate) const CALL_SELECT: &str = "

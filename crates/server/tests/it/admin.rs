@@ -94,7 +94,12 @@ async fn org_add_sets_up_a_garage_whose_owner_signs_in_with_every_capability() {
     assert_eq!(created["owner"]["role"], "Owner");
     assert_eq!(
         created["owner"]["capabilities"],
-        json!(["messages.view", "messages.send", "messages.approve"])
+        json!([
+            "messages.view",
+            "messages.send",
+            "messages.approve",
+            "settings.ai.manage"
+        ])
     );
     let org = created["organisation"]["id"].as_i64().unwrap().to_string();
 

@@ -5,6 +5,7 @@
 mod support;
 
 mod admin;
+mod ai;
 mod auth;
 mod calls;
 mod catalog;

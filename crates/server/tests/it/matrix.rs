@@ -8,9 +8,11 @@ use crate::support::{conv::*, Server};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Needs {
+    SignedIn,
     View,
     Write,
     Approve,
+    AiManage,
 }
 
 fn endpoints(
@@ -145,6 +147,21 @@ fn endpoints(
             None,
             Approve,
         ),
+        (Method::GET, "/api/v1/me".into(), None, SignedIn),
+        (Method::GET, "/api/v1/settings/ai".into(), None, SignedIn),
+        // AI on (by the Owner, the last user tried) before the correction below is tried.
+        (
+            Method::PUT,
+            "/api/v1/settings/ai".into(),
+            Some(json!({ "enabled": true })),
+            AiManage,
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/messages/{message}/intent"),
+            Some(json!({ "label": "status_inquiry" })),
+            Write,
+        ),
     ]
 }
 
@@ -171,15 +188,17 @@ async fn acc1_capability_matrix_covers_every_endpoint() {
     let template = manager.ok("/api/v1/templates").await["items"][0]["id"]
         .as_i64()
         .unwrap();
+    use Needs::*;
     let users: &[(&str, &[Needs])] = &[
-        ("frontdesk@fixture.test", &[Needs::View, Needs::Write]),
-        ("trainee@fixture.test", &[Needs::View, Needs::Write]),
+        ("frontdesk@fixture.test", &[SignedIn, View, Write]),
+        ("trainee@fixture.test", &[SignedIn, View, Write]),
+        ("manager@fixture.test", &[SignedIn, View, Write, Approve]),
+        ("viewer@fixture.test", &[SignedIn, View]),
+        ("mechanic@fixture.test", &[SignedIn]),
         (
-            "manager@fixture.test",
-            &[Needs::View, Needs::Write, Needs::Approve],
+            "owner@fixture.test",
+            &[SignedIn, View, Write, Approve, AiManage],
         ),
-        ("viewer@fixture.test", &[Needs::View]),
-        ("mechanic@fixture.test", &[]),
     ];
     let anonymous = s.anonymous();
     for (method, path, body, needs) in endpoints(call, message, work_order, quick, template) {

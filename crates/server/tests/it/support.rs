@@ -225,7 +225,8 @@ pub mod user {
     pub const MANAGER: i64 = 3;
     pub const VIEWER: i64 = 4;
     pub const MECHANIC: i64 = 5;
-    pub const OTHER_FRONTDESK: i64 = 6;
+    pub const OWNER: i64 = 6;
+    pub const OTHER_FRONTDESK: i64 = 7;
 }
 
 pub const ALICE_PHONE: &str = "+447700900101";
@@ -450,6 +451,16 @@ pub fn fixture(hash: &str) -> Dataset {
                 ),
                 ("viewer@fixture.test", "Viewer", &[MessagesView]),
                 ("mechanic@fixture.test", "Mechanic", &[]),
+                (
+                    "owner@fixture.test",
+                    "Owner",
+                    &[
+                        MessagesView,
+                        MessagesSend,
+                        MessagesApprove,
+                        SettingsAiManage,
+                    ],
+                ),
             ],
         ),
         customers: vec![

@@ -70,6 +70,7 @@ pub(super) fn message(
         created_at: at,
         updated_at: at,
         read_at: None,
+        intent: None,
     }
 }
 

@@ -91,7 +91,10 @@ pub(crate) async fn insert_user(
     .await?)
 }
 
-async fn load_organisation(c: &mut PgConnection, org_id: Id) -> StoreResult<Option<Organisation>> {
+pub(crate) async fn load_organisation(
+    c: &mut PgConnection,
+    org_id: Id,
+) -> StoreResult<Option<Organisation>> {
     let row: Option<(Id, String, String, bool)> =
         sqlx::query_as("SELECT id, name, time_zone, ai_enabled FROM organisations WHERE id = $1")
             .bind(org_id)

@@ -200,10 +200,12 @@ async fn import_org(
                     let (author_id, name, read_at) = crate::store::rows::imported_message_meta(
                         o, &users, &sender, *direction, *author, *at, *read,
                     );
+                    let (intent, confidence) =
+                        crate::store::rows::imported_intent(*direction, body);
                     let id: Id = sqlx::query_scalar(
                         "INSERT INTO messages (org_id, conversation_id, direction, channel, body, status, author_id, sender_name,
-                                               created_at, updated_at, read_at, error)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) RETURNING id",
+                                               created_at, updated_at, read_at, error, intent, intent_confidence)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13) RETURNING id",
                     )
                     .bind(org)
                     .bind(cid)
@@ -216,6 +218,8 @@ async fn import_org(
                     .bind(ms(*at))
                     .bind(read_at)
                     .bind(error)
+                    .bind(intent)
+                    .bind(confidence)
                     .fetch_one(&mut *c)
                     .await?;
                     activity(c, org, cid, *at, activity_kind::MESSAGE, id).await?;

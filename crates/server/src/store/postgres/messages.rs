@@ -15,7 +15,7 @@ use super::{
     activity_kind, audit, ensure_conversation, exists, fts_kind, record_activity, search_put,
     PgStore, Tx,
 };
-use crate::store::rows::ms;
+use crate::store::rows::{inbound_intent, ms};
 use crate::store::{
     Actor, Ingested, MessageStore, NewInbound, NewOutbound, StoreError, StoreResult,
 };
@@ -300,10 +300,11 @@ impl MessageStore for PgStore {
         let (conversation_id, _) =
             conversation_for(&mut tx, org_id, &party, msg.channel, msg.at).await?;
         let sender = sender_name(&mut tx, &party).await?;
+        let (intent, confidence) = inbound_intent(&msg.body);
         let id: Id = sqlx::query_scalar(
             "INSERT INTO messages (org_id, conversation_id, direction, channel, body, status, sender_name,
-                                   provider, provider_id, created_at, updated_at)
-             VALUES ($1, $2, 'inbound', $3, $4, 'delivered', $5, $6, $7, $8, $8) RETURNING id",
+                                   provider, provider_id, created_at, updated_at, intent, intent_confidence)
+             VALUES ($1, $2, 'inbound', $3, $4, 'delivered', $5, $6, $7, $8, $8, $9, $10) RETURNING id",
         )
         .bind(org_id)
         .bind(conversation_id)
@@ -313,6 +314,8 @@ impl MessageStore for PgStore {
         .bind(&msg.provider)
         .bind(&msg.provider_id)
         .bind(ms(msg.at))
+        .bind(intent)
+        .bind(confidence)
         .fetch_one(&mut *tx)
         .await?;
         let whatsapp_at = (msg.channel == Channel::Whatsapp).then(|| ms(msg.at));

@@ -14,6 +14,7 @@
 //!   by sequence number. A missed notification is caught up from the log.
 
 mod accounts;
+mod ai;
 mod calls;
 mod catalog;
 mod conversations;
@@ -74,12 +75,23 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "unknown_unlinked",
         include_str!("../../../migrations/postgres/0005_unknown_unlinked.sql"),
     ),
+    (
+        6,
+        "intents_and_owner",
+        include_str!("../../../migrations/postgres/0006_intents_and_owner.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {
+    migrator_to(i64::MAX)
+}
+
+/// The migrations up to `version`.
+fn migrator_to(version: i64) -> Migrator {
     Migrator::with_migrations(
         MIGRATIONS
             .iter()
+            .filter(|(v, _, _)| *v <= version)
             .map(|(version, description, sql)| {
                 Migration::new(
                     *version,
@@ -381,6 +393,15 @@ pub(crate) async fn system_note(
 /// through its maintenance database's URL (e.g. `postgres://postgres@127.0.0.1:54329/postgres`).
 pub mod scratch {
     use sqlx::Connection;
+
+    /// Brings a database's schema to `version` and no further, as an older server left it, so
+    /// a test can fill it and watch the later migrations upgrade it.
+    pub async fn migrate_to(url: &str, version: i64) -> anyhow::Result<()> {
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        super::migrator_to(version).run(&mut conn).await?;
+        conn.close().await?;
+        Ok(())
+    }
 
     /// Creates a database with a unique name; returns its URL and its name.
     pub async fn create(admin_url: &str, prefix: &str) -> anyhow::Result<(String, String)> {

@@ -28,6 +28,9 @@ impl Cols for PgRow {
     fn flag(&self, i: usize) -> sqlx::Result<bool> {
         self.try_get(i)
     }
+    fn opt_real(&self, i: usize) -> sqlx::Result<Option<f64>> {
+        self.try_get(i)
+    }
     fn bad(&self, i: usize, value: String) -> sqlx::Error {
         sqlx::Error::ColumnDecode {
             index: i.to_string(),

@@ -60,7 +60,10 @@ pub(crate) fn insert_user(tx: &Connection, u: &NewUser, now: DateTime<Utc>) -> S
     Ok(tx.last_insert_rowid())
 }
 
-fn load_organisation(conn: &Connection, org_id: Id) -> rusqlite::Result<Option<Organisation>> {
+pub(crate) fn load_organisation(
+    conn: &Connection,
+    org_id: Id,
+) -> rusqlite::Result<Option<Organisation>> {
     conn.prepare_cached("SELECT id, name, time_zone, ai_enabled FROM organisations WHERE id = ?1")?
         .query_row([org_id], |r| {
             Ok(Organisation {

@@ -164,12 +164,14 @@ fn import_org(
                     let (author_id, name, read_at) = crate::store::rows::imported_message_meta(
                         o, &users, &sender, *direction, *author, *at, *read,
                     );
+                    let (intent, confidence) =
+                        crate::store::rows::imported_intent(*direction, body);
                     tx.prepare_cached(
                         "INSERT INTO messages (org_id, conversation_id, direction, channel, body, status, author_id, sender_name,
-                                               created_at, updated_at, read_at, error)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
+                                               created_at, updated_at, read_at, error, intent, intent_confidence)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13)",
                     )?
-                    .execute(params![org, cid, direction.as_str(), channel.as_str(), body, status.as_str(), author_id, name, ms(*at), read_at, error])?;
+                    .execute(params![org, cid, direction.as_str(), channel.as_str(), body, status.as_str(), author_id, name, ms(*at), read_at, error, intent, confidence])?;
                     let id = tx.last_insert_rowid();
                     activity(tx, org, cid, *at, activity_kind::MESSAGE, id)?;
                     fts_put(tx, fts_kind::MESSAGE, id, org, cid, body)?;

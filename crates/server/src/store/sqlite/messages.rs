@@ -15,6 +15,7 @@ use super::{
     activity_kind, audit, ensure_conversation, found, fts_kind, fts_put, ms, record_activity,
     SqliteStore,
 };
+use crate::store::rows::inbound_intent;
 use crate::store::{
     Actor, Ingested, MessageStore, NewInbound, NewOutbound, StoreError, StoreResult,
 };
@@ -203,6 +204,8 @@ impl MessageStore for SqliteStore {
     }
 
     async fn ingest_message(&self, org_id: Id, msg: NewInbound) -> StoreResult<Ingested> {
+        // Decided before the write, so the single writer never waits on the classifier.
+        let (intent, confidence) = inbound_intent(&msg.body);
         self.write(move |tx| {
             let seen = tx
                 .prepare_cached(
@@ -221,10 +224,10 @@ impl MessageStore for SqliteStore {
             let sender = sender_name(tx, &party)?;
             tx.prepare_cached(
                 "INSERT INTO messages (org_id, conversation_id, direction, channel, body, status, sender_name,
-                                       provider, provider_id, created_at, updated_at)
-                 VALUES (?1, ?2, 'inbound', ?3, ?4, 'delivered', ?5, ?6, ?7, ?8, ?8)",
+                                       provider, provider_id, created_at, updated_at, intent, intent_confidence)
+                 VALUES (?1, ?2, 'inbound', ?3, ?4, 'delivered', ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
             )?
-            .execute(params![org_id, conversation_id, msg.channel.as_str(), msg.body, sender, msg.provider, msg.provider_id, ms(msg.at)])?;
+            .execute(params![org_id, conversation_id, msg.channel.as_str(), msg.body, sender, msg.provider, msg.provider_id, ms(msg.at), intent, confidence])?;
             let id = tx.last_insert_rowid();
             let whatsapp_at = (msg.channel == Channel::Whatsapp).then(|| ms(msg.at));
             tx.prepare_cached(

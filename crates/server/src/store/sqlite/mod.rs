@@ -3,6 +3,7 @@
 //! writers queue on SQLite's lock instead of failing on a read-to-write upgrade.
 
 mod accounts;
+mod ai;
 mod calls;
 mod catalog;
 mod conversations;
@@ -39,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0007_accounts.sql"),
     include_str!("../../../migrations/sqlite/0008_awaiting_status.sql"),
     include_str!("../../../migrations/sqlite/0009_unknown_unlinked.sql"),
+    include_str!("../../../migrations/sqlite/0010_intents_and_owner.sql"),
 ];
 
 pub struct SqliteStore {
@@ -222,6 +224,12 @@ impl SqliteStore {
 
 /// Applies the migrations not yet applied, each in its own transaction.
 pub fn migrate(conn: &mut Connection) -> anyhow::Result<usize> {
+    migrate_to(conn, MIGRATIONS.len())
+}
+
+/// Applies the migrations up to `version` (as an older server would have left the database,
+/// for upgrade tests); returns how many ran.
+pub fn migrate_to(conn: &mut Connection, version: usize) -> anyhow::Result<usize> {
     let done: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let done = usize::try_from(done)?;
     if done > MIGRATIONS.len() {
@@ -230,13 +238,14 @@ pub fn migrate(conn: &mut Connection) -> anyhow::Result<usize> {
             MIGRATIONS.len()
         );
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+    let version = version.min(MIGRATIONS.len());
+    for (i, sql) in MIGRATIONS.iter().enumerate().take(version).skip(done) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;
     }
-    Ok(MIGRATIONS.len() - done)
+    Ok(version.saturating_sub(done))
 }
 
 pub(crate) use crate::store::rows::{from_ms, ms};

@@ -28,6 +28,9 @@ impl Cols for Row<'_> {
     fn flag(&self, i: usize) -> rusqlite::Result<bool> {
         self.get(i)
     }
+    fn opt_real(&self, i: usize) -> rusqlite::Result<Option<f64>> {
+        self.get(i)
+    }
     fn bad(&self, i: usize, value: String) -> rusqlite::Error {
         rusqlite::Error::FromSqlConversionFailure(
             i,

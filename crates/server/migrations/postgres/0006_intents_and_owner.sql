@@ -1,0 +1,33 @@
+-- Issue 16 (AIA-1): each inbound message's intent as the classifier gave it, and the label a
+-- staff member chose instead (kept apart, so the analytics can count the classifier's errors).
+ALTER TABLE messages ADD COLUMN intent TEXT;
+ALTER TABLE messages ADD COLUMN intent_confidence DOUBLE PRECISION;
+ALTER TABLE messages ADD COLUMN intent_correction TEXT;
+ALTER TABLE messages ADD COLUMN intent_corrected_by BIGINT REFERENCES users(id);
+ALTER TABLE messages ADD COLUMN intent_corrected_at BIGINT;
+
+-- Issue 16 (SET-1): every organisation has an Owner role holding every capability, including
+-- `settings.ai.manage`, so an upgraded garage always has someone who can turn AI on.
+INSERT INTO roles (org_id, name)
+    SELECT o.id, 'Owner' FROM organisations o
+    WHERE NOT EXISTS (SELECT 1 FROM roles r WHERE r.org_id = o.id AND r.name = 'Owner');
+INSERT INTO role_capabilities (role_id, capability)
+    SELECT r.id, c.capability FROM roles r,
+        (VALUES ('messages.view'), ('messages.send'), ('messages.approve'),
+                ('settings.ai.manage')) AS c(capability)
+    WHERE r.name = 'Owner'
+ON CONFLICT DO NOTHING;
+-- An organisation nobody holds the Owner role in gets one: its earliest (active) user with
+-- `messages.approve`, or else its earliest user.
+UPDATE users SET role_id = (SELECT r.id FROM roles r WHERE r.org_id = users.org_id AND r.name = 'Owner')
+WHERE id IN (
+    SELECT (SELECT u.id FROM users u
+            LEFT JOIN role_capabilities rc
+                   ON rc.role_id = u.role_id AND rc.capability = 'messages.approve'
+            WHERE u.org_id = o.id
+            ORDER BY u.active DESC, rc.capability IS NULL, u.created_at, u.id
+            LIMIT 1)
+    FROM organisations o
+    WHERE NOT EXISTS (SELECT 1 FROM users u JOIN roles r ON r.id = u.role_id
+                      WHERE u.org_id = o.id AND r.name = 'Owner')
+);

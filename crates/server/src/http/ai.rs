@@ -1,0 +1,56 @@
+//! The AI switch and intent corrections (issue 16, AIA-1). Intents are decided in the server
+//! with no network (`inbox_core::intent`); with AI off they are neither shown nor correctable.
+
+use axum::extract::State;
+use axum::Json;
+use inbox_core::api::{AiSettings, IntentCorrection};
+use inbox_core::{Capability, Message};
+
+use super::{ApiJson, IdPath};
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Any signed-in user may read the switch: the desktop shows or hides the Analytics tab by it.
+pub async fn get_switch(caller: Caller) -> Json<AiSettings> {
+    Json(AiSettings {
+        enabled: caller.organisation.ai_enabled,
+    })
+}
+
+/// Only `settings.ai.manage` (the Owner role by default) turns it on or off.
+pub async fn put_switch(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<AiSettings>,
+) -> AppResult<Json<AiSettings>> {
+    caller.require(Capability::SettingsAiManage)?;
+    let org = state
+        .store
+        .set_ai_enabled(&caller.actor, req.enabled, state.clock.now())
+        .await?;
+    Ok(Json(AiSettings {
+        enabled: org.ai_enabled,
+    }))
+}
+
+/// One click on a message's intent badge: anyone who may write to conversations.
+pub async fn correct_intent(
+    State(state): State<AppState>,
+    caller: Caller,
+    IdPath(id): IdPath,
+    ApiJson(req): ApiJson<IntentCorrection>,
+) -> AppResult<Json<Message>> {
+    caller.require_write()?;
+    if !caller.organisation.ai_enabled {
+        return Err(AppError::Forbidden(
+            "AI is off for this organisation; an admin can turn it on in Settings".into(),
+        ));
+    }
+    Ok(Json(
+        state
+            .store
+            .correct_intent(&caller.actor, id, req.label, state.clock.now())
+            .await?,
+    ))
+}

@@ -1,0 +1,93 @@
+//! The AI switch and intent corrections (issue 16, AIA-1) on PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use inbox_core::intent::Intent;
+use inbox_core::sync::Change;
+use inbox_core::{Id, Message, Organisation};
+
+use super::accounts::load_organisation;
+use super::events::emit;
+use super::rows::load_message;
+use super::{audit, PgStore};
+use crate::store::rows::ms;
+use crate::store::{Actor, AiStore, StoreError, StoreResult};
+
+#[async_trait]
+impl AiStore for PgStore {
+    async fn set_ai_enabled(
+        &self,
+        actor: &Actor,
+        enabled: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Organisation> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        let mut tx = self.begin(org).await?;
+        sqlx::query("UPDATE organisations SET ai_enabled = $2 WHERE id = $1")
+            .bind(org)
+            .bind(enabled)
+            .execute(&mut *tx)
+            .await?;
+        audit(
+            &mut tx,
+            org,
+            Some(user),
+            "settings.ai",
+            ("organisation", org),
+            serde_json::json!({ "enabled": enabled }),
+            now,
+        )
+        .await?;
+        let organisation = load_organisation(&mut tx, org)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        self.commit(tx).await?;
+        Ok(organisation)
+    }
+
+    async fn correct_intent(
+        &self,
+        actor: &Actor,
+        message_id: Id,
+        label: Intent,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        let mut tx = self.begin(org).await?;
+        let was: Option<Option<String>> = sqlx::query_scalar(
+            "SELECT coalesce(intent_correction, intent) FROM messages
+             WHERE id = $1 AND org_id = $2 AND direction = 'inbound' FOR UPDATE",
+        )
+        .bind(message_id)
+        .bind(org)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let was = was.ok_or(StoreError::NotFound)?;
+        // `updated_at` moves forward even when the clock does not, so every cache takes it.
+        sqlx::query(
+            "UPDATE messages SET intent_correction = $2, intent_corrected_by = $3,
+                    intent_corrected_at = $4, updated_at = greatest(updated_at + 1, $4)
+             WHERE id = $1",
+        )
+        .bind(message_id)
+        .bind(label.as_str())
+        .bind(user)
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        audit(
+            &mut tx,
+            org,
+            Some(user),
+            "message.intent_corrected",
+            ("message", message_id),
+            serde_json::json!({ "from": was, "to": label.as_str() }),
+            now,
+        )
+        .await?;
+        let message = load_message(&mut tx, org, message_id).await?;
+        emit(&mut tx, org, now, &Change::Message(message.clone())).await?;
+        self.commit(tx).await?;
+        Ok(message)
+    }
+}

@@ -1,0 +1,80 @@
+//! The AI switch and intent corrections (issue 16, AIA-1) on SQLite.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use inbox_core::intent::Intent;
+use inbox_core::sync::Change;
+use inbox_core::{Id, Message, Organisation};
+use rusqlite::params;
+
+use super::accounts::load_organisation;
+use super::events::emit;
+use super::rows::load_message;
+use super::{audit, found, ms, SqliteStore};
+use crate::store::{Actor, AiStore, StoreResult};
+
+#[async_trait]
+impl AiStore for SqliteStore {
+    async fn set_ai_enabled(
+        &self,
+        actor: &Actor,
+        enabled: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Organisation> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(move |tx| {
+            tx.prepare_cached("UPDATE organisations SET ai_enabled = ?2 WHERE id = ?1")?
+                .execute(params![org, enabled])?;
+            audit(
+                tx,
+                org,
+                Some(user),
+                "settings.ai",
+                ("organisation", org),
+                serde_json::json!({ "enabled": enabled }),
+                now,
+            )?;
+            found(load_organisation(tx, org)?.ok_or(rusqlite::Error::QueryReturnedNoRows))
+        })
+        .await
+    }
+
+    async fn correct_intent(
+        &self,
+        actor: &Actor,
+        message_id: Id,
+        label: Intent,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(move |tx| {
+            let was: Option<String> = found(
+                tx.prepare_cached(
+                    "SELECT coalesce(intent_correction, intent) FROM messages
+                     WHERE id = ?1 AND org_id = ?2 AND direction = 'inbound'",
+                )?
+                .query_row([message_id, org], |r| r.get(0)),
+            )?;
+            // `updated_at` moves forward even when the clock does not, so every cache takes it.
+            tx.prepare_cached(
+                "UPDATE messages SET intent_correction = ?2, intent_corrected_by = ?3,
+                        intent_corrected_at = ?4, updated_at = max(updated_at + 1, ?4)
+                 WHERE id = ?1",
+            )?
+            .execute(params![message_id, label.as_str(), user, ms(now)])?;
+            audit(
+                tx,
+                org,
+                Some(user),
+                "message.intent_corrected",
+                ("message", message_id),
+                serde_json::json!({ "from": was, "to": label.as_str() }),
+                now,
+            )?;
+            let message = load_message(tx, org, message_id)?;
+            emit(tx, org, now, &Change::Message(message.clone()))?;
+            Ok(message)
+        })
+        .await
+    }
+}
