@@ -4,8 +4,8 @@
 use inbox_core::api::{CallMoved, ConversationPage, ConversationQuery};
 use inbox_core::desktop::{
     AppUpdate, AssignArgs, AttentionArgs, CallRef, CallView, ClientRef, CommandError,
-    ConnectionState, ConversationHeader, ConversationRef, Draft, IdRef, LinkArgs, MessageRef,
-    NoteArgs, OpenView, OutboxEntry, Preferences, ReassignArgs, RejectArgs, ReplyArgs,
+    ConnectionState, ConversationHeader, ConversationRef, Draft, IdRef, IntentArgs, LinkArgs,
+    MessageRef, NoteArgs, OpenView, OutboxEntry, Preferences, ReassignArgs, RejectArgs, ReplyArgs,
     SaveQuickMessage, SaveTemplate, SearchArgs, Session, SignIn, ThreadRequest, ThreadView,
     WorkOrderArgs, WorkOrderView,
 };
@@ -134,6 +134,15 @@ pub async fn send_reply(shell: State<'_, Shell>, args: ReplyArgs) -> Answer<Outb
 pub async fn retry_message(shell: State<'_, Shell>, args: MessageRef) -> Answer<Message> {
     let r = shell.running().await?;
     r.engine.retry(args.message_id).await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn correct_intent(shell: State<'_, Shell>, args: IntentArgs) -> Answer<Message> {
+    let r = shell.running().await?;
+    r.engine
+        .correct_intent(args.message_id, args.label)
+        .await
+        .map_err(command_error)
 }
 
 #[tauri::command]

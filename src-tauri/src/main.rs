@@ -84,6 +84,7 @@ fn main() -> ExitCode {
             commands::conversation_detail,
             commands::send_reply,
             commands::retry_message,
+            commands::correct_intent,
             commands::discard_reply,
             commands::add_note,
             commands::staff,

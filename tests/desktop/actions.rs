@@ -1,7 +1,7 @@
 //! Replying and acting in the real window (issue 7): the gated reply approved by a manager, the
 //! WhatsApp template-only composer, retrying a failed reply, the sidebar (assignment, work-order
 //! link and unlink, notes, quick messages, the three widths), the work-order page, calls
-//! (resolve, reassign), Settings, and deep links into the running app.
+//! (resolve, reassign), Settings, deep links into the running app, and correcting an intent.
 
 use std::process::Command;
 use std::time::Duration;
@@ -182,6 +182,56 @@ async fn failed_reply_is_retried_and_delivered() {
         .await;
     wait_status(&app, id(&failed), &["delivered", "read"]).await;
     assert_eq!(app.count(".retry").await, 0);
+    app.quit().await;
+}
+
+/// AIA-1: with AI on (as in the demo) an inbound message shows its intent; a front-desk user
+/// corrects it with one choice, the badge says a colleague set it, and the server keeps it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_intent_is_corrected_from_the_thread() {
+    let stack = Stack::start().await;
+    let token = stack.token(DESK).await;
+    let (c, m) = stack
+        .find_item(
+            &token,
+            |_| true,
+            |i| i["type"] == "message" && i["direction"] == "inbound" && !i["intent"].is_null(),
+        )
+        .await;
+    let app = signed_in(&stack, "intent", DESK).await;
+    open_conversation(&app, id(&c)).await;
+    let badge = format!(".intent-badge[data-message-id=\"{}\"]", id(&m));
+    app.wait(&badge).await;
+    assert_eq!(
+        app.attr(&badge, "data-intent").await.as_deref(),
+        m["intent"]["label"].as_str()
+    );
+    app.screenshots("intent").await;
+    let to = if m["intent"]["label"] == "quote_question" {
+        "booking_request"
+    } else {
+        "quote_question"
+    };
+    app.select(&badge, to).await;
+    app.until("the corrected intent on the badge", || async {
+        app.attr(&badge, "class")
+            .await
+            .filter(|class| class.contains("corrected") && class.contains(to))
+    })
+    .await;
+    app.screenshots("intent-corrected").await;
+    let page = stack
+        .get(&token, &format!("/conversations/{}/messages", id(&c)))
+        .await;
+    let kept = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["type"] == "message" && i["id"] == m["id"])
+        .cloned()
+        .unwrap();
+    assert_eq!(kept["intent"]["label"], to, "{kept}");
+    assert_eq!(kept["intent"]["corrected"], true, "{kept}");
     app.quit().await;
 }
 

@@ -116,6 +116,17 @@ impl Engine {
         Ok(m)
     }
 
+    /// AIA-1: a staff member corrects an inbound message's intent; the answer updates the cache.
+    pub async fn correct_intent(
+        &self,
+        message_id: Id,
+        label: inbox_core::intent::Intent,
+    ) -> EngineResult<Message> {
+        let m = online(self.shared.api.correct_intent(message_id, label).await)?;
+        self.store_answer(vec![Change::Message(m.clone())]).await?;
+        Ok(m)
+    }
+
     /// THR-8: an internal note, never sent to the customer.
     pub async fn add_note(&self, conversation_id: Id, body: &str) -> EngineResult<Note> {
         let n = online(self.shared.api.add_note(conversation_id, body).await)?;

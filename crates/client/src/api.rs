@@ -185,6 +185,22 @@ impl Api {
         self.items("/api/v1/staff").await
     }
 
+    /// AIA-1: a staff member's label for an inbound message.
+    pub async fn correct_intent(
+        &self,
+        message_id: Id,
+        label: inbox_core::intent::Intent,
+    ) -> ApiResult<Message> {
+        let req = inbox_core::api::IntentCorrection { label };
+        self.call(
+            Method::PUT,
+            &format!("/api/v1/messages/{message_id}/intent"),
+            Some(&req),
+            true,
+        )
+        .await
+    }
+
     pub async fn assign(
         &self,
         conversation_id: Id,

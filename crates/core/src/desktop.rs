@@ -54,6 +54,8 @@ pub mod cmd {
     pub const SEND_REPLY: &str = "send_reply";
     /// `MessageRef` → `Message`: a failed message goes back to the send queue (CMP-4).
     pub const RETRY_MESSAGE: &str = "retry_message";
+    /// `IntentArgs` → `Message`: a staff member's label for an inbound message (AIA-1).
+    pub const CORRECT_INTENT: &str = "correct_intent";
     /// `ClientRef` → `()`: drops a refused reply from the outbox.
     pub const DISCARD_REPLY: &str = "discard_reply";
     /// `NoteArgs` → `Note` (THR-8).
@@ -130,6 +132,7 @@ pub mod cmd {
         DETAIL,
         SEND_REPLY,
         RETRY_MESSAGE,
+        CORRECT_INTENT,
         DISCARD_REPLY,
         ADD_NOTE,
         STAFF,
@@ -236,6 +239,13 @@ pub struct ReplyArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageRef {
     pub message_id: Id,
+}
+
+/// A correction of an inbound message's intent (AIA-1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntentArgs {
+    pub message_id: Id,
+    pub label: crate::intent::Intent,
 }
 
 /// An outbox entry, by the key this desktop gave it.

@@ -594,6 +594,15 @@ async fn serve(
     ))
     .start();
     tokio::spawn(prune_events(Arc::clone(&store), state.sync.retention));
+    // The intent model trains on first use (AIA-1); do it now, off the request path.
+    tokio::task::spawn_blocking(|| {
+        let started = std::time::Instant::now();
+        inbox_core::intent::model();
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            "intent model trained"
+        );
+    });
     tracing::info!(releases = %places.releases_dir.display(), "desktop updates folder");
     state.releases = Some(Arc::new(Releases::new(places.releases_dir)));
     state.spool = Some(spool);

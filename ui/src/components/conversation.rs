@@ -6,8 +6,9 @@ use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use inbox_core::desktop::{
-    cmd, ClientRef, ConversationRef, LinkArgs, MessageRef, OpenView, Session,
+    cmd, ClientRef, ConversationRef, IntentArgs, LinkArgs, MessageRef, OpenView, Session,
 };
+use inbox_core::intent::Intent;
 use inbox_core::{ConversationDetail, Id, Message, WorkOrder};
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -109,6 +110,22 @@ pub fn ConversationPane(props: &ConversationPaneProps) -> Html {
             });
         })
     };
+    let on_correct_intent = {
+        let (action_error, on_touched) = (action_error.clone(), props.on_touched.clone());
+        Callback::from(move |(message_id, label): (Id, Intent)| {
+            let (action_error, on_touched) = (action_error.clone(), on_touched.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let args = IntentArgs { message_id, label };
+                match ipc::call::<_, Message>(cmd::CORRECT_INTENT, &args).await {
+                    Ok(m) => {
+                        action_error.set(None);
+                        on_touched.emit(m.conversation_id);
+                    }
+                    Err(e) => action_error.set(Some(e.message)),
+                }
+            });
+        })
+    };
     let on_discard = {
         let on_touched = props.on_touched.clone();
         Callback::from(move |client_id: String| {
@@ -191,6 +208,7 @@ pub fn ConversationPane(props: &ConversationPaneProps) -> Html {
                 <ThreadPanel thread={props.thread.clone()} clock={props.clock}
                     on_back={props.on_back.clone()} on_load_earlier={props.on_load_earlier.clone()}
                     {header_actions} on_retry={Some(on_retry)} on_discard={Some(on_discard)}
+                    on_correct_intent={caps.can_write().then_some(on_correct_intent)}
                     on_open_call={Some(on_open_call)} />
                 if let Some(text) = &*copied {
                     <p id="link-copied" class="toast" role="status">{ text }</p>

@@ -5,7 +5,9 @@
 use std::rc::Rc;
 
 use inbox_core::desktop::{OutboxEntry, OutboxState};
+use inbox_core::intent::{Intent, MessageIntent};
 use inbox_core::{Call, DeliveryStatus, Direction, Id, Message, Note, NoteKind, ThreadItem};
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
 use crate::components::ChannelIcon;
@@ -32,6 +34,9 @@ pub struct ThreadProps {
     /// THR-5: a call card opens the call's page.
     #[prop_or_default]
     pub on_open_call: Option<Callback<Id>>,
+    /// AIA-1: a staff member corrects an inbound message's intent.
+    #[prop_or_default]
+    pub on_correct_intent: Option<Callback<(Id, Intent)>>,
 }
 
 #[function_component]
@@ -110,7 +115,8 @@ fn thread_item(item: &ThreadItem, props: &ThreadProps) -> Html {
     let clock = props.clock;
     match item {
         ThreadItem::Message(m) => {
-            html! { <Bubble key={format!("m{}", m.id)} message={m.clone()} {clock} on_retry={props.on_retry.clone()} /> }
+            html! { <Bubble key={format!("m{}", m.id)} message={m.clone()} {clock} on_retry={props.on_retry.clone()}
+            on_correct_intent={props.on_correct_intent.clone()} /> }
         }
         ThreadItem::Call(c) => {
             html! { <CallCard key={format!("c{}", c.id)} call={c.clone()} {clock} on_open={props.on_open_call.clone()} /> }
@@ -125,6 +131,47 @@ pub struct BubbleProps {
     pub clock: Clock,
     #[prop_or_default]
     pub on_retry: Option<Callback<Id>>,
+    #[prop_or_default]
+    pub on_correct_intent: Option<Callback<(Id, Intent)>>,
+}
+
+/// What an inbound message asks for (AIA-1), as a pill. With a correction callback it is a
+/// select: choosing another intent is the one-click correction.
+fn intent_badge(
+    id: Id,
+    intent: MessageIntent,
+    on_correct: Option<&Callback<(Id, Intent)>>,
+) -> Html {
+    let current = intent.label;
+    let title = if intent.corrected {
+        format!("{}: set by a colleague", current.label())
+    } else {
+        format!(
+            "{}: {:.0}% sure. Choose another to correct it.",
+            current.label(),
+            intent.confidence * 100.0
+        )
+    };
+    let class = classes!(
+        "intent-badge",
+        current.as_str(),
+        intent.corrected.then_some("corrected")
+    );
+    let Some(on_correct) = on_correct else {
+        return html! { <span {class} data-intent={current.as_str()} {title}>{ current.label() }</span> };
+    };
+    let onchange = on_correct.reform(move |e: Event| {
+        let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+        (id, Intent::parse(&value).unwrap_or(current))
+    });
+    html! {
+        <select {class} data-intent={current.as_str()} data-message-id={id.to_string()} {title}
+            aria-label={format!("Intent: {}", current.label())} {onchange}>
+            { for Intent::ALL.iter().map(|i| html! {
+                <option value={i.as_str()} selected={*i == current}>{ i.label() }</option>
+            }) }
+        </select>
+    }
 }
 
 /// A message (THR-4): sender, time, channel and its delivery status.
@@ -144,6 +191,9 @@ pub fn Bubble(props: &BubbleProps) -> Html {
                 <time datetime={m.created_at.to_rfc3339()} title={props.clock.full_time(m.created_at)}>
                     { props.clock.item_time(m.created_at) }
                 </time>
+                if let (Direction::Inbound, Some(intent)) = (m.direction, m.intent) {
+                    { intent_badge(m.id, intent, props.on_correct_intent.as_ref()) }
+                }
             </header>
             <p class="bubble-body">{ body }</p>
             <footer class="bubble-foot">
@@ -347,8 +397,77 @@ mod tests {
             on_retry: Some(Callback::noop()),
             on_discard: Some(Callback::noop()),
             on_open_call: Some(Callback::noop()),
+            on_correct_intent: Some(Callback::noop()),
         })
         .await
+    }
+
+    fn with_intent(mut t: ThreadState, intent: MessageIntent) -> ThreadState {
+        for item in &mut t.items {
+            if let ThreadItem::Message(m) = item {
+                m.intent = Some(intent);
+            }
+        }
+        t
+    }
+
+    #[tokio::test]
+    async fn aia1_inbound_messages_show_their_intent_as_a_select_that_corrects_it() {
+        // AI off (no intent from the server): no badge at all.
+        let html = render(thread()).await;
+        assert!(!html.contains("intent-badge"), "{html}");
+
+        let booking = MessageIntent {
+            label: Intent::BookingRequest,
+            confidence: 0.62,
+            corrected: false,
+        };
+        let html = render(with_intent(thread(), booking)).await;
+        assert_eq!(
+            html.matches("intent-badge").count(),
+            1,
+            "inbound only: {html}"
+        );
+        let badge = open_tag(&html, "intent-badge");
+        assert!(badge.starts_with("<select"), "{badge}");
+        assert!(badge.contains(r#"data-message-id="11""#), "{badge}");
+        assert!(badge.contains(r#"aria-label="Intent: Booking""#), "{badge}");
+        assert!(badge.contains("62% sure"), "{badge}");
+        for i in Intent::ALL {
+            assert!(
+                html.contains(&format!(r#"value="{}""#, i.as_str())),
+                "{i:?}: {html}"
+            );
+        }
+
+        let corrected = with_intent(thread(), MessageIntent::corrected(Intent::Spam));
+        let html = render(corrected).await;
+        let badge = open_tag(&html, "intent-badge");
+        assert!(
+            badge.contains("corrected") && badge.contains("set by a colleague"),
+            "{badge}"
+        );
+    }
+
+    #[tokio::test]
+    async fn aia1_without_the_right_to_write_the_intent_is_a_plain_pill() {
+        let t = with_intent(thread(), MessageIntent::corrected(Intent::StatusInquiry));
+        let html = test_render::<Bubble>(BubbleProps {
+            message: match &t.items[0] {
+                ThreadItem::Message(m) => m.clone(),
+                _ => unreachable!(),
+            },
+            clock: Clock::new(at(60), "Europe/London"),
+            on_retry: None,
+            on_correct_intent: None,
+        })
+        .await;
+        let badge = open_tag(&html, "intent-badge");
+        assert!(
+            badge.starts_with("<span") && badge.contains(r#"data-intent="status_inquiry""#),
+            "{badge}"
+        );
+        assert!(html.contains(">Status<"), "{html}");
     }
 
     #[tokio::test]
