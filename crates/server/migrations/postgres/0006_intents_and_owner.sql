@@ -17,8 +17,8 @@ INSERT INTO role_capabilities (role_id, capability)
                 ('settings.ai.manage')) AS c(capability)
     WHERE r.name = 'Owner'
 ON CONFLICT DO NOTHING;
--- An organisation nobody holds the Owner role in gets one: its earliest (active) user with
--- `messages.approve`, or else its earliest user.
+-- An organisation where no active user holds the Owner role gets one: its earliest active user
+-- with `messages.approve`, or else its earliest user.
 UPDATE users SET role_id = (SELECT r.id FROM roles r WHERE r.org_id = users.org_id AND r.name = 'Owner')
 WHERE id IN (
     SELECT (SELECT u.id FROM users u
@@ -29,5 +29,5 @@ WHERE id IN (
             LIMIT 1)
     FROM organisations o
     WHERE NOT EXISTS (SELECT 1 FROM users u JOIN roles r ON r.id = u.role_id
-                      WHERE u.org_id = o.id AND r.name = 'Owner')
+                      WHERE u.org_id = o.id AND r.name = 'Owner' AND u.active)
 );

@@ -174,6 +174,15 @@ pub(crate) fn inbound_intent(body: &str) -> (&'static str, f64) {
     )
 }
 
+/// [`inbound_intent`] on the blocking pool: the classifier is CPU work (and trains on first
+/// use), which must hold up neither the runtime's workers nor an open transaction.
+pub(crate) async fn classify_inbound(body: &str) -> (&'static str, f64) {
+    let body = body.to_string();
+    tokio::task::spawn_blocking(move || inbound_intent(&body))
+        .await
+        .unwrap_or((inbox_core::intent::Intent::Unknown.as_str(), 0.0))
+}
+
 /// The intent columns of an imported message: an inbound one's as at ingest, none outbound.
 pub(crate) fn imported_intent(
     direction: Direction,

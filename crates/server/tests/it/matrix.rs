@@ -21,6 +21,7 @@ fn endpoints(
     work_order: i64,
     quick: i64,
     template: i64,
+    inbound: i64,
 ) -> Vec<(Method, String, Option<Value>, Needs)> {
     use Needs::*;
     let c = ALICE;
@@ -158,7 +159,7 @@ fn endpoints(
         ),
         (
             Method::PUT,
-            format!("/api/v1/messages/{message}/intent"),
+            format!("/api/v1/messages/{inbound}/intent"),
             Some(json!({ "label": "status_inquiry" })),
             Write,
         ),
@@ -178,6 +179,14 @@ async fn acc1_capability_matrix_covers_every_endpoint() {
         .ok(&format!("/api/v1/conversations/{ALICE}/messages"))
         .await["items"][0]["id"]
         .as_i64()
+        .unwrap();
+    // A customer's message, whose intent can be corrected.
+    let inbound = manager
+        .thread_items(ALICE)
+        .await
+        .iter()
+        .find(|i| i["type"] == "message" && i["direction"] == "inbound")
+        .and_then(|i| i["id"].as_i64())
         .unwrap();
     let work_order = manager.ok("/api/v1/work-orders?q=WO-1").await["items"][0]["id"]
         .as_i64()
@@ -201,7 +210,9 @@ async fn acc1_capability_matrix_covers_every_endpoint() {
         ),
     ];
     let anonymous = s.anonymous();
-    for (method, path, body, needs) in endpoints(call, message, work_order, quick, template) {
+    for (method, path, body, needs) in
+        endpoints(call, message, work_order, quick, template, inbound)
+    {
         let (status, _) = anonymous.send(method.clone(), &path, body.clone()).await;
         assert_eq!(status, 401, "no token: {method} {path}");
         for (email, holds) in users {

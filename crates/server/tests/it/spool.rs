@@ -23,10 +23,8 @@ async fn spooling(dir: &std::path::Path) -> (Server, Arc<Spool>) {
 }
 
 async fn count_bodies(c: &Client, conversation: i64, body: &str) -> usize {
-    c.ok(&format!("/api/v1/conversations/{conversation}/messages"))
-        .await["items"]
-        .as_array()
-        .unwrap()
+    c.thread_items(conversation)
+        .await
         .iter()
         .filter(|i| i["body"] == body)
         .count()

@@ -700,6 +700,14 @@ impl Client {
     }
 
     /// The ids of a list page, in order.
+    /// The newest page of a conversation's thread items.
+    pub async fn thread_items(&self, conversation: i64) -> Vec<Value> {
+        let page = self
+            .ok(&format!("/api/v1/conversations/{conversation}/messages"))
+            .await;
+        page["items"].as_array().unwrap().clone()
+    }
+
     pub async fn ids(&self, query: &str) -> (Vec<i64>, Value) {
         let page = self.ok(&format!("/api/v1/conversations?{query}")).await;
         let ids = page["items"]

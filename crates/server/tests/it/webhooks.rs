@@ -71,10 +71,8 @@ pub(crate) fn sms<'a>(
 }
 
 async fn thread_bodies(c: &Client, conversation: i64) -> Vec<String> {
-    c.ok(&format!("/api/v1/conversations/{conversation}/messages"))
-        .await["items"]
-        .as_array()
-        .unwrap()
+    c.thread_items(conversation)
+        .await
         .iter()
         .filter_map(|i| i["body"].as_str().map(str::to_string))
         .collect()

@@ -63,10 +63,11 @@ impl AiStore for PgStore {
         .fetch_optional(&mut *tx)
         .await?;
         let was = was.ok_or(StoreError::NotFound)?;
-        // `updated_at` moves forward even when the clock does not, so every cache takes it.
+        // `updated_at` stays: a correction is not activity in the conversation (desktops would
+        // move it up the list), and the `message` event reaches every cache anyway.
         sqlx::query(
             "UPDATE messages SET intent_correction = $2, intent_corrected_by = $3,
-                    intent_corrected_at = $4, updated_at = greatest(updated_at + 1, $4)
+                    intent_corrected_at = $4
              WHERE id = $1",
         )
         .bind(message_id)

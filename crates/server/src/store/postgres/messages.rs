@@ -15,7 +15,7 @@ use super::{
     activity_kind, audit, ensure_conversation, exists, fts_kind, record_activity, search_put,
     PgStore, Tx,
 };
-use crate::store::rows::{inbound_intent, ms};
+use crate::store::rows::{classify_inbound, ms};
 use crate::store::{
     Actor, Ingested, MessageStore, NewInbound, NewOutbound, StoreError, StoreResult,
 };
@@ -271,6 +271,8 @@ impl MessageStore for PgStore {
     }
 
     async fn ingest_message(&self, org_id: Id, msg: NewInbound) -> StoreResult<Ingested> {
+        // Decided before the transaction, which holds the organisation's lock.
+        let (intent, confidence) = classify_inbound(&msg.body).await;
         let mut tx = self.begin(org_id).await?;
         let seen: Option<(Id, Id)> = sqlx::query_as(
             "SELECT id, conversation_id FROM messages WHERE org_id = $1 AND provider = $2 AND provider_id = $3",
@@ -300,7 +302,6 @@ impl MessageStore for PgStore {
         let (conversation_id, _) =
             conversation_for(&mut tx, org_id, &party, msg.channel, msg.at).await?;
         let sender = sender_name(&mut tx, &party).await?;
-        let (intent, confidence) = inbound_intent(&msg.body);
         let id: Id = sqlx::query_scalar(
             "INSERT INTO messages (org_id, conversation_id, direction, channel, body, status, sender_name,
                                    provider, provider_id, created_at, updated_at, intent, intent_confidence)

@@ -55,10 +55,11 @@ impl AiStore for SqliteStore {
                 )?
                 .query_row([message_id, org], |r| r.get(0)),
             )?;
-            // `updated_at` moves forward even when the clock does not, so every cache takes it.
+            // `updated_at` stays: a correction is not activity in the conversation (desktops
+            // would move it up the list), and the `message` event reaches every cache anyway.
             tx.prepare_cached(
                 "UPDATE messages SET intent_correction = ?2, intent_corrected_by = ?3,
-                        intent_corrected_at = ?4, updated_at = max(updated_at + 1, ?4)
+                        intent_corrected_at = ?4
                  WHERE id = ?1",
             )?
             .execute(params![message_id, label.as_str(), user, ms(now)])?;

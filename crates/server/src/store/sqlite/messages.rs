@@ -15,7 +15,7 @@ use super::{
     activity_kind, audit, ensure_conversation, found, fts_kind, fts_put, ms, record_activity,
     SqliteStore,
 };
-use crate::store::rows::inbound_intent;
+use crate::store::rows::classify_inbound;
 use crate::store::{
     Actor, Ingested, MessageStore, NewInbound, NewOutbound, StoreError, StoreResult,
 };
@@ -205,7 +205,7 @@ impl MessageStore for SqliteStore {
 
     async fn ingest_message(&self, org_id: Id, msg: NewInbound) -> StoreResult<Ingested> {
         // Decided before the write, so the single writer never waits on the classifier.
-        let (intent, confidence) = inbound_intent(&msg.body);
+        let (intent, confidence) = classify_inbound(&msg.body).await;
         self.write(move |tx| {
             let seen = tx
                 .prepare_cached(
