@@ -14,7 +14,7 @@ use inbox_client::notify::Attention;
 use inbox_client::session::{same_user, SessionStore};
 use inbox_client::{server_address, Engine, EngineConfig, EngineError, Transport};
 use inbox_core::desktop::{event, CommandError, ConnectionState, Session, SignIn, Update};
-use inbox_core::Id;
+use inbox_core::{Id, Organisation};
 use tauri::async_runtime::JoinHandle;
 use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::broadcast::error::RecvError;
@@ -258,6 +258,19 @@ impl Shell {
         app.state::<crate::updates::Updates>().forget(app);
     }
 
+    /// The organisation's settings changed: the running session and the saved one follow, so
+    /// the UI's next read of the session (which the update prompts) has them.
+    pub async fn follow_organisation(&self, organisation: &Organisation) {
+        if let Some(r) = self.running.write().await.as_mut() {
+            if r.session.organisation.id == organisation.id {
+                r.session.organisation = organisation.clone();
+            }
+        }
+        if let Err(e) = self.sessions.follow_organisation(organisation) {
+            tracing::warn!(error = %e, "the saved session could not follow the organisation");
+        }
+    }
+
     /// At exit: the engine stops, and a session-only session's cache is deleted.
     pub async fn exit(&self) {
         let previous = self.running.write().await.take();
@@ -386,6 +399,9 @@ async fn forward(app: AppHandle, mut updates: tokio::sync::broadcast::Receiver<U
                 if let Some(n) = unread {
                     crate::window::show_unread(&app, n);
                 }
+            }
+            Update::Organisation { organisation } => {
+                app.state::<Shell>().follow_organisation(organisation).await;
             }
             Update::Connection {
                 state: ConnectionState::SignedOut { reason },

@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::support::{bins, eventually, server_counts, signed_in, wait_badges, App, Stack};
 
@@ -232,6 +232,42 @@ async fn an_intent_is_corrected_from_the_thread() {
         .unwrap();
     assert_eq!(kept["intent"]["label"], to, "{kept}");
     assert_eq!(kept["intent"]["corrected"], true, "{kept}");
+    app.quit().await;
+}
+
+/// AIA-1, NAV-2: the Owner turns AI off and on again; a front-desk user's open app loses and
+/// regains the AI Analytics tab and the intent badges, without a restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ai_switch_reaches_an_open_app() {
+    let stack = Stack::start().await;
+    let owner = stack.token("owner@demo.test").await;
+    let token = stack.token(DESK).await;
+    let (c, m) = stack
+        .find_item(
+            &token,
+            |_| true,
+            |i| i["type"] == "message" && i["direction"] == "inbound" && !i["intent"].is_null(),
+        )
+        .await;
+    let app = signed_in(&stack, "ai-switch", DESK).await;
+    open_conversation(&app, id(&c)).await;
+    let badge = format!(".intent-badge[data-message-id=\"{}\"]", id(&m));
+    app.wait("#tab-analytics").await;
+    app.wait(&badge).await;
+
+    let off = stack
+        .put(&owner, "/settings/ai", json!({ "enabled": false }))
+        .await;
+    assert_eq!(off["enabled"], false);
+    app.wait_gone("#tab-analytics").await;
+    app.wait_gone(&badge).await;
+    app.screenshots("ai-off").await;
+
+    stack
+        .put(&owner, "/settings/ai", json!({ "enabled": true }))
+        .await;
+    app.wait("#tab-analytics").await;
+    app.wait(&badge).await;
     app.quit().await;
 }
 
@@ -558,7 +594,13 @@ async fn settings_manage_quick_messages_and_templates() {
 async fn deep_link_opens_the_thread_in_the_running_app() {
     let stack = Stack::start().await;
     let token = stack.token(DESK).await;
-    let all = stack.conversations(&token).await;
+    // Two conversations that can be answered (a withheld caller has no composer).
+    let all: Vec<Value> = stack
+        .conversations(&token)
+        .await
+        .into_iter()
+        .filter(|c| c["withheld"] == false)
+        .collect();
     let (first, second) = (id(&all[0]), id(&all[1]));
     let app = signed_in(&stack, "deep-link", DESK).await;
     open_conversation(&app, first).await;

@@ -52,6 +52,15 @@ async fn main() -> anyhow::Result<()> {
                 "trainee@engine.test",
                 &[Capability::MessagesView, Capability::MessagesSendGated],
             ),
+            user(
+                "owner@engine.test",
+                &[
+                    Capability::MessagesView,
+                    Capability::MessagesSend,
+                    Capability::MessagesApprove,
+                    Capability::SettingsAiManage,
+                ],
+            ),
         ];
         let scale = Scale {
             customers: 30,

@@ -11,6 +11,7 @@
 use std::path::{Path, PathBuf};
 
 use inbox_core::desktop::Session;
+use inbox_core::Organisation;
 use serde::{Deserialize, Serialize};
 
 use crate::keystore::{KeystoreError, TimedKeystore};
@@ -177,6 +178,25 @@ impl SessionStore {
                 None
             }
         }
+    }
+
+    /// The organisation's settings changed (its AI switch, say): the saved session follows, so
+    /// the next launch opens with them. Nothing saved, or another organisation's: nothing to do.
+    pub fn follow_organisation(&self, organisation: &Organisation) -> Result<(), String> {
+        let raw = match std::fs::read_to_string(self.dir.join(FILE)) {
+            Ok(raw) => raw,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(format!("reading the session: {e}")),
+        };
+        let saved: Saved = serde_json::from_str(&raw).map_err(|e| e.to_string())?;
+        if saved.session.organisation.id != organisation.id {
+            return Ok(());
+        }
+        let session = Session {
+            organisation: organisation.clone(),
+            ..saved.session
+        };
+        self.write(&session, saved.kept)
     }
 
     fn write(&self, session: &Session, kept: Kept) -> Result<(), String> {

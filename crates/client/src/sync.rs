@@ -163,12 +163,21 @@ async fn connection(
                     }
                 }
                 if !events.is_empty() {
-                    if let Err(e) = apply(shared, events, catching_up).await {
-                        if let Some(CacheError::Gap { expected, got }) = e.downcast_ref::<CacheError>() {
-                            tracing::warn!(expected, got, "the log skipped events; resyncing");
+                    match apply(shared, events, catching_up).await {
+                        Ok(Followed::Organisation) => {
+                            // Messages carry their intent only while AI is on: the cache is
+                            // rebuilt so every thread shows (or hides) them.
+                            tracing::info!("the organisation's settings changed; resyncing");
                             return End::ResyncRequired;
                         }
-                        return End::Lost(format!("cache: {e}"));
+                        Ok(Followed::Events) => {}
+                        Err(e) => {
+                            if let Some(CacheError::Gap { expected, got }) = e.downcast_ref::<CacheError>() {
+                                tracing::warn!(expected, got, "the log skipped events; resyncing");
+                                return End::ResyncRequired;
+                            }
+                            return End::Lost(format!("cache: {e}"));
+                        }
                     }
                 }
                 match control {
@@ -220,7 +229,7 @@ async fn take(
     events: &mut Vec<Event>,
     control: &mut Option<Control>,
 ) -> Result<(), End> {
-    match serde_json::from_str::<ServerFrame>(text) {
+    match ServerFrame::parse(text) {
         Ok(ServerFrame::Event(e)) => events.push(e),
         Ok(ServerFrame::Stub(stub)) => match shared.api.event(stub.seq).await {
             Ok(e) if e.seq == stub.seq => events.push(e),
@@ -241,18 +250,36 @@ async fn take(
     Ok(())
 }
 
+/// What a batch asks of the connection once applied.
+enum Followed {
+    Events,
+    /// The organisation's settings changed: the UI was told; the cache is to be rebuilt.
+    Organisation,
+}
+
 /// Applies a batch to the cache with its cursor, then tells the UI and the notification policy.
-async fn apply(shared: &Arc<Shared>, events: Vec<Event>, catching_up: bool) -> anyhow::Result<()> {
+async fn apply(
+    shared: &Arc<Shared>,
+    events: Vec<Event>,
+    catching_up: bool,
+) -> anyhow::Result<Followed> {
     if !shared.config.apply_delay.is_zero() {
         // Widens the receive→apply window for crash tests.
         tokio::time::sleep(shared.config.apply_delay).await;
     }
-    let applied = shared.cache(move |c| c.apply_events(&events)).await?;
+    let mut applied = shared.cache(move |c| c.apply_events(&events)).await?;
+    let followed = match applied.organisation.take() {
+        Some(organisation) => {
+            shared.publish(Update::Organisation { organisation });
+            Followed::Organisation
+        }
+        None => Followed::Events,
+    };
     if applied.conversations.is_empty()
         && applied.new_inbound.is_empty()
         && applied.new_calls.is_empty()
     {
-        return Ok(());
+        return Ok(followed);
     }
     let attention = shared.attention();
     let titles = {
@@ -293,7 +320,7 @@ async fn apply(shared: &Arc<Shared>, events: Vec<Event>, catching_up: bool) -> a
     for n in notes {
         shared.publish(Update::Notify { notification: n });
     }
-    Ok(())
+    Ok(followed)
 }
 
 /// Rebuilds the cache from the snapshot pages; returns the cursor to resume from.

@@ -567,6 +567,11 @@ pub enum Update {
     },
     /// The cache was rebuilt from a snapshot: re-read everything.
     Resynced,
+    /// The organisation's settings changed (the AI switch, say): re-read the session, whose
+    /// tabs and badges follow them.
+    Organisation {
+        organisation: Organisation,
+    },
     /// The session ended (signed out here or refused by the server).
     SignedOut,
 }

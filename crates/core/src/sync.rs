@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Call, ConversationSummary, Customer, Id, Message, Note, QuickMessage, StaffRef, ThreadItem,
-    WhatsappTemplate, WorkOrder,
+    Call, ConversationSummary, Customer, Id, Message, Note, Organisation, QuickMessage, StaffRef,
+    ThreadItem, WhatsappTemplate, WorkOrder,
 };
 
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -37,9 +37,33 @@ pub enum Change {
         id: Id,
     },
     Staff(StaffRef),
+    /// The organisation's settings the desktop follows: its name, time zone and AI switch.
+    Organisation(Organisation),
+    /// An event of a type this version does not know (sent by a newer server): skipped, its
+    /// `seq` kept, so an older desktop never stalls on it. Never sent.
+    #[serde(skip)]
+    Unsupported,
 }
 
 impl Change {
+    /// Every `type` this version reads.
+    pub const TYPES: [&'static str; 14] = [
+        "conversation",
+        "message",
+        "messages_read",
+        "call",
+        "note",
+        "customer",
+        "work_order",
+        "quick_message",
+        "quick_message_deleted",
+        "template",
+        "template_deleted",
+        "staff",
+        "organisation",
+        "unsupported",
+    ];
+
     pub fn type_name(&self) -> &'static str {
         match self {
             Change::Conversation(_) => "conversation",
@@ -54,6 +78,8 @@ impl Change {
             Change::Template(_) => "template",
             Change::TemplateDeleted { .. } => "template_deleted",
             Change::Staff(_) => "staff",
+            Change::Organisation(_) => "organisation",
+            Change::Unsupported => "unsupported",
         }
     }
 }
@@ -87,6 +113,8 @@ impl Change {
             }
             Change::Template(t) => (Some(t.id), None),
             Change::Staff(s) => (Some(s.id), None),
+            Change::Organisation(o) => (Some(o.id), None),
+            Change::Unsupported => (None, None),
         };
         StubIds {
             id,
@@ -139,6 +167,33 @@ pub enum ServerFrame {
     Stub(EventStub),
     Event(Event),
     Control(Control),
+}
+
+impl ServerFrame {
+    /// Reads a frame. An event whose `type` this version does not know (a newer server's)
+    /// becomes [`Change::Unsupported`] with its `seq` and `at`, to be skipped; a known type with
+    /// unreadable data is still an error.
+    pub fn parse(text: &str) -> serde_json::Result<ServerFrame> {
+        #[derive(Deserialize)]
+        struct Unknown {
+            seq: i64,
+            at: DateTime<Utc>,
+            #[serde(rename = "type")]
+            kind: String,
+        }
+        let error = match serde_json::from_str::<ServerFrame>(text) {
+            Ok(frame) => return Ok(frame),
+            Err(e) => e,
+        };
+        match serde_json::from_str::<Unknown>(text) {
+            Ok(u) if !Change::TYPES.contains(&u.kind.as_str()) => Ok(ServerFrame::Event(Event {
+                seq: u.seq,
+                at: u.at,
+                change: Change::Unsupported,
+            })),
+            _ => Err(error),
+        }
+    }
 }
 
 impl Event {
@@ -225,6 +280,37 @@ mod tests {
         assert_eq!(v["data"]["name"], "ready");
         let back: ServerFrame = serde_json::from_value(v).unwrap();
         assert_eq!(back, ServerFrame::Event(e));
+    }
+
+    #[test]
+    fn an_event_of_a_type_a_newer_server_added_is_skipped_not_a_stall() {
+        let newer = r#"{"seq":9,"at":"2026-12-03T08:00:00Z","type":"photo_album","data":{"id":1}}"#;
+        assert!(serde_json::from_str::<ServerFrame>(newer).is_err());
+        let ServerFrame::Event(e) = ServerFrame::parse(newer).unwrap() else {
+            panic!("an event")
+        };
+        assert_eq!((e.seq, e.change), (9, Change::Unsupported));
+        // A type this version knows, with data it cannot read, is still refused.
+        let broken = r#"{"seq":9,"at":"2026-12-03T08:00:00Z","type":"message","data":{"id":"x"}}"#;
+        assert!(ServerFrame::parse(broken).is_err());
+        assert!(ServerFrame::parse("not json").is_err());
+        // Every type this version sends is in the list it reads.
+        let org = Change::Organisation(crate::model::Organisation {
+            id: 1,
+            name: "Demo Motors".into(),
+            time_zone: "Europe/London".into(),
+            ai_enabled: true,
+        });
+        assert!(Change::TYPES.contains(&org.type_name()));
+        let frame = Event {
+            seq: 3,
+            at: DateTime::from_timestamp(1_780_000_000, 0).unwrap(),
+            change: org,
+        };
+        assert_eq!(
+            ServerFrame::parse(&frame.frame_json().unwrap()).unwrap(),
+            ServerFrame::Event(frame)
+        );
     }
 
     #[test]

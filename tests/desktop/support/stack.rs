@@ -174,6 +174,11 @@ impl Stack {
         call(req.bearer_auth(token).json(&body)).await
     }
 
+    pub async fn put(&self, token: &str, path: &str, body: Value) -> Value {
+        let req = self.http.put(format!("{}/api/v1{path}", self.url));
+        call(req.bearer_auth(token).json(&body)).await
+    }
+
     /// Every conversation of the first garage, newest first (all time).
     pub async fn conversations(&self, token: &str) -> Vec<Value> {
         let mut items = Vec::new();

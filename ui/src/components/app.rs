@@ -172,6 +172,18 @@ fn Shell() -> Html {
                 Update::SignedOut => auth.set(Auth::SignedOut {
                     reason: Some("You were signed out. Sign in to continue.".into()),
                 }),
+                // The organisation's settings changed (the AI switch): the shell's session has
+                // them; the tabs follow without a restart.
+                Update::Organisation { .. } => {
+                    let auth = auth.clone();
+                    wasm_bindgen_futures::spawn_local(async move {
+                        if let Ok(Some(session)) =
+                            ipc::call::<_, Option<Session>>(cmd::SESSION, &()).await
+                        {
+                            auth.set(Auth::SignedIn(Rc::new(session)));
+                        }
+                    });
+                }
                 _ => {}
             });
             let opens = ipc::listen::<OpenView>(event::OPEN, move |v| {

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use inbox_core::sync::{Change, Event};
-use inbox_core::{Call, Direction, Id, Message};
+use inbox_core::{Call, Direction, Id, Message, Organisation};
 use rusqlite::{params, Connection};
 
 use super::deferred::{Deferred, Index};
@@ -27,6 +27,8 @@ pub struct Applied {
     pub messages: Vec<Message>,
     /// Events with seq <= cursor, ignored.
     pub skipped: usize,
+    /// The organisation's settings, when they changed (the newest in the batch).
+    pub organisation: Option<Organisation>,
 }
 
 /// Collects `Applied` while a batch runs.
@@ -174,6 +176,10 @@ pub(super) fn apply_change(
         Change::Template(t) => super::settings::put_template(tx, t)?,
         Change::TemplateDeleted { id } => super::settings::delete_template(tx, *id)?,
         Change::Staff(s) => super::settings::put_staff(tx, s)?,
+        // The session holds the organisation; the engine passes it on (see `sync::apply`).
+        Change::Organisation(o) => report.applied.organisation = Some(o.clone()),
+        // A newer server's kind of event: nothing here reads it.
+        Change::Unsupported => {}
     }
     Ok(())
 }

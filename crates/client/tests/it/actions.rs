@@ -139,7 +139,7 @@ async fn sdb4_assigning_counts_in_mine_at_once_and_unassigning_gives_it_back() {
         .map(|s| s.name)
         .collect();
     names.sort();
-    assert_eq!(names, ["desk", "manager", "second", "trainee"]);
+    assert_eq!(names, ["desk", "manager", "owner", "second", "trainee"]);
 
     let me = desk.user.id;
     let before = all_time(&engine, ListFilter::Unassigned).await;

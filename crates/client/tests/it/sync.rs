@@ -342,3 +342,71 @@ async fn dsk3_a_hole_in_the_replayed_log_makes_the_engine_resync_instead_of_skip
         "every note is there"
     );
 }
+
+/// How many of a thread's messages (as the engine shows them) carry an intent.
+async fn with_intents(engine: &Engine, conversation: i64) -> usize {
+    let view = engine.thread(conversation, None).await.unwrap();
+    view.items
+        .iter()
+        .filter(|i| matches!(i, ThreadItem::Message(m) if m.intent.is_some()))
+        .count()
+}
+
+/// AIA-1: the Owner turns AI on and off again; an open desktop hears each change at once (the
+/// UI is told, to re-read the session) and rebuilds its cache, so the messages it already held
+/// get their intents and lose them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aia1_the_ai_switch_reaches_an_open_desktop_and_its_cached_intents_follow() {
+    let (_dir, server, desk, cache_path) = desk().await;
+    let engine = start_live(&server.base, &desk, cache_path).await;
+    let owner = login(&server.base, "owner@engine.test").await;
+    let (_, rows) = server_conversations(&server.base, &desk.token).await;
+    let mut conversation = None;
+    for enabled in [true, false] {
+        let mut updates = engine.subscribe();
+        let res = reqwest::Client::new()
+            .put(format!("{}/api/v1/settings/ai", server.base))
+            .bearer_auth(&owner.token)
+            .json(&json!({ "enabled": enabled }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let (mut told, mut resynced) = (false, false);
+        let heard = tokio::time::timeout(Duration::from_secs(10), async {
+            while !(told && resynced) {
+                match updates.recv().await {
+                    Ok(Update::Organisation { organisation }) => {
+                        assert_eq!(organisation.ai_enabled, enabled);
+                        told = true;
+                    }
+                    Ok(Update::Resynced) => resynced = told,
+                    _ => {}
+                }
+            }
+        })
+        .await;
+        assert!(
+            heard.is_ok(),
+            "AI {enabled}: told {told}, resynced {resynced}"
+        );
+        live(&engine).await;
+        if conversation.is_none() {
+            // The newest conversation with a customer's message now shows intents.
+            for row in &rows {
+                if with_intents(&engine, row.id).await > 0 {
+                    conversation = Some(row.id);
+                    break;
+                }
+            }
+        }
+        let conversation = conversation.expect("a cached thread with intents once AI is on");
+        let shown = with_intents(&engine, conversation).await;
+        assert_eq!(
+            shown > 0,
+            enabled,
+            "AI {enabled}: {shown} messages with an intent"
+        );
+    }
+    engine.shutdown().await;
+}

@@ -43,11 +43,24 @@ async fn aia1_the_switch_is_read_by_anyone_and_turned_only_by_settings_ai_manage
         .unwrap()
         .contains("settings.ai.manage"));
 
+    // Open desktops follow at once: the switch is an event of the organisation's log.
+    let frontdesk = s.login("frontdesk@fixture.test").await;
+    let head = frontdesk.ok("/api/v1/sync/snapshot").await["seq"]
+        .as_i64()
+        .unwrap();
+    let mut ws = frontdesk.sync(head).await.unwrap();
+    assert_eq!(frame(&mut ws).await["type"], "hello");
+    assert_eq!(frame(&mut ws).await["type"], "caught_up");
+
     let owner = s.login("owner@fixture.test").await;
     assert_eq!(
         switch(&owner, true).await,
         (200, json!({ "enabled": true }))
     );
+    let event = frame(&mut ws).await;
+    assert_eq!(event["type"], "organisation", "{event}");
+    assert_eq!(event["data"]["ai_enabled"], true, "{event}");
+    assert_eq!(event["data"]["name"], "Fixture Garage", "{event}");
     assert_eq!(
         mechanic.ok("/api/v1/settings/ai").await,
         json!({ "enabled": true })

@@ -41,6 +41,14 @@ impl AiStore for PgStore {
         let organisation = load_organisation(&mut tx, org)
             .await?
             .ok_or(StoreError::NotFound)?;
+        // Every desktop follows: its tabs, and its cached messages' intents.
+        emit(
+            &mut tx,
+            org,
+            now,
+            &Change::Organisation(organisation.clone()),
+        )
+        .await?;
         self.commit(tx).await?;
         Ok(organisation)
     }

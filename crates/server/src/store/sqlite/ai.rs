@@ -34,7 +34,11 @@ impl AiStore for SqliteStore {
                 serde_json::json!({ "enabled": enabled }),
                 now,
             )?;
-            found(load_organisation(tx, org)?.ok_or(rusqlite::Error::QueryReturnedNoRows))
+            let organisation =
+                found(load_organisation(tx, org)?.ok_or(rusqlite::Error::QueryReturnedNoRows))?;
+            // Every desktop follows: its tabs, and its cached messages' intents.
+            emit(tx, org, now, &Change::Organisation(organisation.clone()))?;
+            Ok(organisation)
         })
         .await
     }
