@@ -9,6 +9,7 @@ pub mod cursor;
 pub mod dispatch;
 pub mod error;
 pub mod http;
+pub mod intent_backfill;
 pub mod limit;
 pub mod providers;
 pub mod releases;

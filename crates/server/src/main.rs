@@ -594,14 +594,23 @@ async fn serve(
     ))
     .start();
     tokio::spawn(prune_events(Arc::clone(&store), state.sync.retention));
-    // The intent model trains on first use (AIA-1); do it now, off the request path.
-    tokio::task::spawn_blocking(|| {
+    // The intent model trains on first use (AIA-1); do it now, off the request path, then
+    // classify any messages stored before intents were (after an upgrade).
+    let backfill = Arc::clone(&store);
+    tokio::spawn(async move {
         let started = std::time::Instant::now();
-        inbox_core::intent::model();
+        let _ = tokio::task::spawn_blocking(inbox_core::intent::model).await;
         tracing::info!(
             ms = started.elapsed().as_millis() as u64,
             "intent model trained"
         );
+        match inbox_server::intent_backfill::run(backfill).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(messages = n, "intents given to messages stored before them"),
+            Err(e) => {
+                tracing::warn!(error = %e, "classifying older messages failed; the next start retries")
+            }
+        }
     });
     tracing::info!(releases = %places.releases_dir.display(), "desktop updates folder");
     state.releases = Some(Arc::new(Releases::new(places.releases_dir)));

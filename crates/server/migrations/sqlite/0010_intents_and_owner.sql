@@ -5,6 +5,9 @@ ALTER TABLE messages ADD COLUMN intent_confidence REAL;
 ALTER TABLE messages ADD COLUMN intent_correction TEXT;
 ALTER TABLE messages ADD COLUMN intent_corrected_by INTEGER REFERENCES users(id);
 ALTER TABLE messages ADD COLUMN intent_corrected_at INTEGER;
+-- Inbound messages stored before intents were: the server classifies them in the background at
+-- start (`intent_backfill.rs`); this index holds only those still waiting.
+CREATE INDEX messages_unclassified ON messages(id) WHERE intent IS NULL AND direction = 'inbound';
 
 -- Issue 16 (SET-1): every organisation has an Owner role holding every capability, including
 -- `settings.ai.manage`, so an upgraded garage always has someone who can turn AI on.

@@ -856,6 +856,11 @@ pub trait AiStore: Send + Sync {
         label: inbox_core::intent::Intent,
         now: DateTime<Utc>,
     ) -> StoreResult<Message>;
+    /// Inbound messages stored before intents were (any organisation), oldest first after
+    /// `after`: (id, body).
+    async fn unclassified(&self, after: Id, limit: u32) -> StoreResult<Vec<(Id, String)>>;
+    /// Stores the classifier's intents of messages that have none yet: (id, label, confidence).
+    async fn set_intents(&self, intents: Vec<(Id, &'static str, f64)>) -> StoreResult<()>;
 }
 
 /// Bulk loading of a whole dataset (demo seed, benchmarks).

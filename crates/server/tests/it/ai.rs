@@ -399,3 +399,54 @@ async fn set1_an_upgraded_database_gives_every_organisation_an_owner() {
         );
     }
 }
+
+/// AIA-1: messages stored before intents were (an upgraded database) get theirs from the
+/// background task the server runs at start; a message already classified or corrected keeps
+/// its label.
+#[tokio::test]
+async fn aia1_messages_stored_before_intents_are_classified_at_start() {
+    let s = Server::start().await;
+    let owner = s.login("owner@fixture.test").await;
+    switch(&owner, true).await;
+    let ask = "any news on my car? is it ready";
+    let (status, _) = twilio(
+        &s,
+        "/webhooks/twilio/sms",
+        &sms(&sid("SM", 1801), ALICE_PHONE, ask),
+        Some(TWILIO_TOKEN),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let id = item(&owner, ALICE, ask).await["id"].as_i64().unwrap();
+    owner
+        .put(
+            &format!("/api/v1/messages/{id}/intent"),
+            json!({ "label": "spam" }),
+        )
+        .await;
+    // As an older server left them: no intent on any message but the corrected one.
+    s.db.execute(&format!(
+        "UPDATE messages SET intent = NULL, intent_confidence = NULL WHERE id <> {id}"
+    ))
+    .await;
+    assert!(item(&owner, ALICE, "Is my car ready yet?").await["intent"].is_null());
+
+    let classified = inbox_server::intent_backfill::run(std::sync::Arc::clone(&s.store))
+        .await
+        .unwrap();
+    assert!(
+        classified > 60,
+        "every inbound message of both garages: {classified}"
+    );
+    assert_eq!(
+        item(&owner, ALICE, "Is my car ready yet?").await["intent"]["label"],
+        "status_inquiry"
+    );
+    let corrected = item(&owner, ALICE, ask).await;
+    assert_eq!(corrected["intent"]["label"], "spam", "{corrected}");
+    // Nothing is left to do, so later starts cost one query.
+    let again = inbox_server::intent_backfill::run(std::sync::Arc::clone(&s.store))
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+}

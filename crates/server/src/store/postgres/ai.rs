@@ -53,6 +53,36 @@ impl AiStore for PgStore {
         Ok(organisation)
     }
 
+    async fn unclassified(&self, after: Id, limit: u32) -> StoreResult<Vec<(Id, String)>> {
+        let mut c = self.conn().await?;
+        Ok(sqlx::query_as(
+            "SELECT id, body FROM messages
+             WHERE intent IS NULL AND direction = 'inbound' AND id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *c)
+        .await?)
+    }
+
+    async fn set_intents(&self, intents: Vec<(Id, &'static str, f64)>) -> StoreResult<()> {
+        let (ids, rest): (Vec<Id>, Vec<(&str, f64)>) =
+            intents.into_iter().map(|(id, l, c)| (id, (l, c))).unzip();
+        let (labels, confidences): (Vec<&str>, Vec<f64>) = rest.into_iter().unzip();
+        let mut c = self.conn().await?;
+        sqlx::query(
+            "UPDATE messages m SET intent = u.label, intent_confidence = u.confidence
+             FROM UNNEST($1::bigint[], $2::text[], $3::float8[]) AS u(id, label, confidence)
+             WHERE m.id = u.id AND m.intent IS NULL",
+        )
+        .bind(ids)
+        .bind(labels)
+        .bind(confidences)
+        .execute(&mut *c)
+        .await?;
+        Ok(())
+    }
+
     async fn correct_intent(
         &self,
         actor: &Actor,

@@ -43,6 +43,32 @@ impl AiStore for SqliteStore {
         .await
     }
 
+    async fn unclassified(&self, after: Id, limit: u32) -> StoreResult<Vec<(Id, String)>> {
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT id, body FROM messages
+                 WHERE intent IS NULL AND direction = 'inbound' AND id > ?1 ORDER BY id LIMIT ?2",
+            )?
+            .query_map(params![after, limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(Into::into)
+        })
+        .await
+    }
+
+    async fn set_intents(&self, intents: Vec<(Id, &'static str, f64)>) -> StoreResult<()> {
+        self.write(move |tx| {
+            let mut update = tx.prepare_cached(
+                "UPDATE messages SET intent = ?2, intent_confidence = ?3 WHERE id = ?1 AND intent IS NULL",
+            )?;
+            for (id, label, confidence) in &intents {
+                update.execute(params![id, label, confidence])?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn correct_intent(
         &self,
         actor: &Actor,
