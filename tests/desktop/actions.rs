@@ -185,19 +185,25 @@ async fn failed_reply_is_retried_and_delivered() {
     app.quit().await;
 }
 
+/// The newest conversation with a customer's message that has an intent (the demo has AI on):
+/// (conversation, message).
+async fn classified_message(stack: &Stack, token: &str) -> (Value, Value) {
+    stack
+        .find_item(
+            token,
+            |_| true,
+            |i| i["type"] == "message" && i["direction"] == "inbound" && !i["intent"].is_null(),
+        )
+        .await
+}
+
 /// AIA-1: with AI on (as in the demo) an inbound message shows its intent; a front-desk user
 /// corrects it with one choice, the badge says a colleague set it, and the server keeps it.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_intent_is_corrected_from_the_thread() {
     let stack = Stack::start().await;
     let token = stack.token(DESK).await;
-    let (c, m) = stack
-        .find_item(
-            &token,
-            |_| true,
-            |i| i["type"] == "message" && i["direction"] == "inbound" && !i["intent"].is_null(),
-        )
-        .await;
+    let (c, m) = classified_message(&stack, &token).await;
     let app = signed_in(&stack, "intent", DESK).await;
     open_conversation(&app, id(&c)).await;
     let badge = format!(".intent-badge[data-message-id=\"{}\"]", id(&m));
@@ -242,13 +248,7 @@ async fn the_ai_switch_reaches_an_open_app() {
     let stack = Stack::start().await;
     let owner = stack.token("owner@demo.test").await;
     let token = stack.token(DESK).await;
-    let (c, m) = stack
-        .find_item(
-            &token,
-            |_| true,
-            |i| i["type"] == "message" && i["direction"] == "inbound" && !i["intent"].is_null(),
-        )
-        .await;
+    let (c, m) = classified_message(&stack, &token).await;
     let app = signed_in(&stack, "ai-switch", DESK).await;
     open_conversation(&app, id(&c)).await;
     let badge = format!(".intent-badge[data-message-id=\"{}\"]", id(&m));

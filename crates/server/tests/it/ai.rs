@@ -16,6 +16,18 @@ async fn item(c: &Client, conversation: i64, body: &str) -> Value {
         .unwrap_or_else(|| panic!("no item {body:?}"))
 }
 
+/// Alice texts the garage (a signed Twilio webhook, accepted).
+async fn alice_texts(s: &Server, n: u64, body: &str) {
+    let (status, text) = twilio(
+        s,
+        "/webhooks/twilio/sms",
+        &sms(&sid("SM", n), ALICE_PHONE, body),
+        Some(TWILIO_TOKEN),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+}
+
 async fn switch(c: &Client, enabled: bool) -> (u16, Value) {
     let (status, body) = c
         .put("/api/v1/settings/ai", json!({ "enabled": enabled }))
@@ -102,14 +114,7 @@ async fn aia1_inbound_messages_carry_their_intent_only_while_ai_is_on() {
     let frontdesk = s.login("frontdesk@fixture.test").await;
     let owner = s.login("owner@fixture.test").await;
     let ask = "hi is my car ready yet? been waiting all day";
-    let (status, _) = twilio(
-        &s,
-        "/webhooks/twilio/sms",
-        &sms(&sid("SM", 1601), ALICE_PHONE, ask),
-        Some(TWILIO_TOKEN),
-    )
-    .await;
-    assert_eq!(status, 200);
+    alice_texts(&s, 1601, ask).await;
 
     // Off (the default): nothing about intents leaves the server.
     assert!(item(&frontdesk, ALICE, ask).await["intent"].is_null());
@@ -134,13 +139,7 @@ async fn aia1_inbound_messages_carry_their_intent_only_while_ai_is_on() {
 
     // Spam stays spam, a message with nothing to go on waits for a person.
     let spam = "URGENT: your parcel is held, pay the fee at http://bit.ly/x to release it";
-    twilio(
-        &s,
-        "/webhooks/twilio/sms",
-        &sms(&sid("SM", 1602), ALICE_PHONE, spam),
-        Some(TWILIO_TOKEN),
-    )
-    .await;
+    alice_texts(&s, 1602, spam).await;
     assert_eq!(
         item(&frontdesk, ALICE, spam).await["intent"]["label"],
         "spam"
@@ -156,13 +155,7 @@ async fn aia1_a_correction_is_kept_audited_and_sent_to_every_desktop() {
     let owner = s.login("owner@fixture.test").await;
     let frontdesk = s.login("frontdesk@fixture.test").await;
     let text = "can i bring it in thursday morning for the mot";
-    twilio(
-        &s,
-        "/webhooks/twilio/sms",
-        &sms(&sid("SM", 1701), ALICE_PHONE, text),
-        Some(TWILIO_TOKEN),
-    )
-    .await;
+    alice_texts(&s, 1701, text).await;
     let id = item(&frontdesk, ALICE, text).await["id"].as_i64().unwrap();
     let path = format!("/api/v1/messages/{id}/intent");
 
@@ -409,14 +402,7 @@ async fn aia1_messages_stored_before_intents_are_classified_at_start() {
     let owner = s.login("owner@fixture.test").await;
     switch(&owner, true).await;
     let ask = "any news on my car? is it ready";
-    let (status, _) = twilio(
-        &s,
-        "/webhooks/twilio/sms",
-        &sms(&sid("SM", 1801), ALICE_PHONE, ask),
-        Some(TWILIO_TOKEN),
-    )
-    .await;
-    assert_eq!(status, 200);
+    alice_texts(&s, 1801, ask).await;
     let id = item(&owner, ALICE, ask).await["id"].as_i64().unwrap();
     owner
         .put(
