@@ -261,12 +261,15 @@ impl Shell {
     /// The organisation's settings changed: the running session and the saved one follow, so
     /// the UI's next read of the session (which the update prompts) has them.
     pub async fn follow_organisation(&self, organisation: &Organisation) {
-        if let Some(r) = self.running.write().await.as_mut() {
-            if r.session.organisation.id == organisation.id {
-                r.session.organisation = organisation.clone();
-            }
+        // Held while the file is written, so a sign-out (which takes the running session
+        // first) never finds its file rewritten behind it.
+        let mut running = self.running.write().await;
+        let Some(r) = running.as_mut() else { return };
+        if r.session.organisation.id != organisation.id {
+            return;
         }
-        if let Err(e) = self.sessions.follow_organisation(organisation) {
+        r.session.organisation = organisation.clone();
+        if let Err(e) = self.sessions.follow_organisation(&r.session) {
             tracing::warn!(error = %e, "the saved session could not follow the organisation");
         }
     }

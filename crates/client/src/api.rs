@@ -185,6 +185,15 @@ impl Api {
         self.items("/api/v1/staff").await
     }
 
+    /// The signed-in user's organisation as it is now (`GET /api/v1/me`).
+    pub async fn organisation(&self) -> ApiResult<inbox_core::Organisation> {
+        #[derive(serde::Deserialize)]
+        struct Me {
+            organisation: inbox_core::Organisation,
+        }
+        Ok(self.get::<Me>("/api/v1/me").await?.organisation)
+    }
+
     /// AIA-1: a staff member's label for an inbound message.
     pub async fn correct_intent(
         &self,

@@ -11,7 +11,6 @@
 use std::path::{Path, PathBuf};
 
 use inbox_core::desktop::Session;
-use inbox_core::Organisation;
 use serde::{Deserialize, Serialize};
 
 use crate::keystore::{KeystoreError, TimedKeystore};
@@ -181,19 +180,20 @@ impl SessionStore {
     }
 
     /// The organisation's settings changed (its AI switch, say): the saved session follows, so
-    /// the next launch opens with them. Nothing saved, or another organisation's: nothing to do.
-    pub fn follow_organisation(&self, organisation: &Organisation) -> Result<(), String> {
+    /// the next launch opens with them. `session` is the running one, already changed; nothing
+    /// saved, or another user's: nothing to do.
+    pub fn follow_organisation(&self, session: &Session) -> Result<(), String> {
         let raw = match std::fs::read_to_string(self.dir.join(FILE)) {
             Ok(raw) => raw,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(e) => return Err(format!("reading the session: {e}")),
         };
         let saved: Saved = serde_json::from_str(&raw).map_err(|e| e.to_string())?;
-        if saved.session.organisation.id != organisation.id {
+        if !same_user(&saved.session, session) {
             return Ok(());
         }
         let session = Session {
-            organisation: organisation.clone(),
+            organisation: session.organisation.clone(),
             ..saved.session
         };
         self.write(&session, saved.kept)

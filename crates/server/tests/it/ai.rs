@@ -73,6 +73,17 @@ async fn aia1_the_switch_is_read_by_anyone_and_turned_only_by_settings_ai_manage
     assert_eq!(event["type"], "organisation", "{event}");
     assert_eq!(event["data"]["ai_enabled"], true, "{event}");
     assert_eq!(event["data"]["name"], "Fixture Garage", "{event}");
+    // Saved as it is, it changes nothing: no event (no desktop rebuilds its cache for it).
+    assert_eq!(
+        switch(&owner, true).await,
+        (200, json!({ "enabled": true }))
+    );
+    let quiet = tokio::time::Instant::now() + std::time::Duration::from_millis(800);
+    while let Some(left) = quiet.checked_duration_since(tokio::time::Instant::now()) {
+        if let Some(Seen::Frame(f)) = seen(&mut ws, left).await {
+            panic!("an unchanged switch sent {f}");
+        }
+    }
     assert_eq!(
         mechanic.ok("/api/v1/settings/ai").await,
         json!({ "enabled": true })
@@ -98,6 +109,11 @@ async fn aia1_the_switch_is_read_by_anyone_and_turned_only_by_settings_ai_manage
     assert_eq!(status, 422, "{body}");
 
     // Every change is in the audit log, with who made it.
+    let (entries, _) = s
+        .db
+        .two_texts("SELECT CAST(COUNT(*) AS TEXT), 'x' FROM audit_log WHERE action = 'settings.ai'")
+        .await;
+    assert_eq!(entries, "2", "on and off, not the unchanged save");
     let (last, by) =
         s.db.two_texts(
             "SELECT detail, CAST(user_id AS TEXT) FROM audit_log

@@ -23,11 +23,22 @@ impl AiStore for PgStore {
     ) -> StoreResult<Organisation> {
         let (org, user) = (actor.org_id, actor.user_id);
         let mut tx = self.begin(org).await?;
-        sqlx::query("UPDATE organisations SET ai_enabled = $2 WHERE id = $1")
-            .bind(org)
-            .bind(enabled)
-            .execute(&mut *tx)
-            .await?;
+        let changed = sqlx::query(
+            "UPDATE organisations SET ai_enabled = $2 WHERE id = $1 AND ai_enabled <> $2",
+        )
+        .bind(org)
+        .bind(enabled)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let organisation = load_organisation(&mut tx, org)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if changed == 0 {
+            // Saved as it was: no audit entry, and no desktop rebuilds its cache for it.
+            self.commit(tx).await?;
+            return Ok(organisation);
+        }
         audit(
             &mut tx,
             org,
@@ -38,9 +49,6 @@ impl AiStore for PgStore {
             now,
         )
         .await?;
-        let organisation = load_organisation(&mut tx, org)
-            .await?
-            .ok_or(StoreError::NotFound)?;
         // Every desktop follows: its tabs, and its cached messages' intents.
         emit(
             &mut tx,

@@ -23,8 +23,17 @@ impl AiStore for SqliteStore {
     ) -> StoreResult<Organisation> {
         let (org, user) = (actor.org_id, actor.user_id);
         self.write(move |tx| {
-            tx.prepare_cached("UPDATE organisations SET ai_enabled = ?2 WHERE id = ?1")?
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE organisations SET ai_enabled = ?2 WHERE id = ?1 AND ai_enabled <> ?2",
+                )?
                 .execute(params![org, enabled])?;
+            let organisation =
+                found(load_organisation(tx, org)?.ok_or(rusqlite::Error::QueryReturnedNoRows))?;
+            if changed == 0 {
+                // Saved as it was: no audit entry, and no desktop rebuilds its cache for it.
+                return Ok(organisation);
+            }
             audit(
                 tx,
                 org,
@@ -34,8 +43,6 @@ impl AiStore for SqliteStore {
                 serde_json::json!({ "enabled": enabled }),
                 now,
             )?;
-            let organisation =
-                found(load_organisation(tx, org)?.ok_or(rusqlite::Error::QueryReturnedNoRows))?;
             // Every desktop follows: its tabs, and its cached messages' intents.
             emit(tx, org, now, &Change::Organisation(organisation.clone()))?;
             Ok(organisation)
