@@ -153,7 +153,7 @@ async fn aia1_inbound_messages_carry_their_intent_only_while_ai_is_on() {
     assert!(reply["intent"].is_null());
     assert!(item(&frontdesk, ALICE, "Yes, ready from 4pm").await["intent"].is_null());
 
-    // Spam stays spam, a message with nothing to go on waits for a person.
+    // An obvious scam is labelled spam.
     let spam = "URGENT: your parcel is held, pay the fee at http://bit.ly/x to release it";
     alice_texts(&s, 1602, spam).await;
     assert_eq!(
