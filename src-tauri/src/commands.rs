@@ -1,13 +1,14 @@
 //! The commands the UI invokes (names and types: `inbox_core::desktop`). Each is a thin adapter:
 //! the engine does the work, the shell holds the session.
 
+use inbox_core::analytics::{Analytics, AnalyticsQuery};
 use inbox_core::api::{CallMoved, ConversationPage, ConversationQuery};
 use inbox_core::desktop::{
     AppUpdate, AssignArgs, AttentionArgs, CallRef, CallView, ClientRef, CommandError,
     ConnectionState, ConversationHeader, ConversationRef, Draft, IdRef, IntentArgs, LinkArgs,
     MessageRef, NoteArgs, OpenView, OutboxEntry, Preferences, ReassignArgs, RejectArgs, ReplyArgs,
-    SaveQuickMessage, SaveTemplate, SearchArgs, Session, SignIn, ThreadRequest, ThreadView,
-    WorkOrderArgs, WorkOrderView,
+    SaveCsv, SaveQuickMessage, SaveTemplate, SearchArgs, Session, SignIn, ThreadRequest,
+    ThreadView, WorkOrderArgs, WorkOrderView,
 };
 use inbox_core::{
     ApprovalItem, Call, ConversationDetail, ConversationSummary, Customer, Message, Note,
@@ -221,6 +222,31 @@ pub async fn work_order(shell: State<'_, Shell>, args: WorkOrderArgs) -> Answer<
         .work_order(args.work_order_id)
         .await
         .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn analytics(shell: State<'_, Shell>, args: AnalyticsQuery) -> Answer<Analytics> {
+    let r = shell.running().await?;
+    r.engine.analytics(&args).await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn save_csv(app: tauri::AppHandle, args: SaveCsv) -> Answer<String> {
+    use tauri::Manager;
+    let refuse = CommandError::new;
+    let name = args.file_name.trim();
+    if name.is_empty() || name.contains(['/', '\\', ':']) || name.starts_with('.') {
+        return Err(refuse(format!("{name:?} is not a plain file name")));
+    }
+    let dir = app
+        .path()
+        .download_dir()
+        .map_err(|e| refuse(format!("there is no Downloads folder: {e}")))?;
+    let path = dir.join(name);
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, args.contents.as_bytes()))
+        .map_err(|e| refuse(format!("could not write {}: {e}", path.display())))?;
+    Ok(path.display().to_string())
 }
 
 #[tauri::command]

@@ -94,6 +94,8 @@ fn main() -> ExitCode {
             commands::unlink_work_order,
             commands::work_order,
             commands::approvals,
+            commands::analytics,
+            commands::save_csv,
             commands::approve,
             commands::reject,
             commands::call,

@@ -20,6 +20,9 @@ pub enum Route {
     /// APQ-1, for approvers.
     #[at("/messages/approvals")]
     Approvals,
+    /// AIA-1, while the organisation has AI on.
+    #[at("/messages/analytics")]
+    Analytics,
     /// VOI-8: one call, its recording and transcript.
     #[at("/calls/:id")]
     Call { id: Id },

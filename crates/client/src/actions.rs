@@ -224,6 +224,14 @@ impl Engine {
         })
     }
 
+    /// AIA-1: read from the server each time (the figures span the whole organisation).
+    pub async fn analytics(
+        &self,
+        q: &inbox_core::analytics::AnalyticsQuery,
+    ) -> EngineResult<inbox_core::analytics::Analytics> {
+        online(self.shared.api.analytics(q).await)
+    }
+
     /// APQ-1.
     pub async fn approvals(&self) -> EngineResult<Vec<ApprovalItem>> {
         online(self.shared.api.approvals().await)

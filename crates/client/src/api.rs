@@ -258,6 +258,18 @@ impl Api {
         .await
     }
 
+    /// AIA-1: the Analytics tab's figures for a range.
+    pub async fn analytics(
+        &self,
+        q: &inbox_core::analytics::AnalyticsQuery,
+    ) -> ApiResult<inbox_core::analytics::Analytics> {
+        let mut path = format!("/api/v1/analytics?range={}", q.range.as_str());
+        if let (Some(from), Some(to)) = (q.from, q.to) {
+            path.push_str(&format!("&from={from}&to={to}"));
+        }
+        self.get(&path).await
+    }
+
     pub async fn approvals(&self) -> ApiResult<Vec<ApprovalItem>> {
         self.items("/api/v1/approvals").await
     }

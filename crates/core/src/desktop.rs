@@ -74,6 +74,11 @@ pub mod cmd {
     pub const WORK_ORDER: &str = "work_order";
     /// `()` → `Vec<ApprovalItem>` (APQ-1).
     pub const APPROVALS: &str = "approvals";
+    /// `AnalyticsQuery` → `Analytics`: the AI Analytics tab (AIA-1).
+    pub const ANALYTICS: &str = "analytics";
+    /// `SaveCsv` → `String`: writes a CSV export to the user's Downloads folder and answers
+    /// its path (AIA-1).
+    pub const SAVE_CSV: &str = "save_csv";
     /// `MessageRef` → `Message`: approved, queued for sending (APQ-1).
     pub const APPROVE: &str = "approve";
     /// `RejectArgs` → `Message`: rejected, the reason shown to its author (APQ-1).
@@ -142,6 +147,8 @@ pub mod cmd {
         UNLINK_WORK_ORDER,
         WORK_ORDER,
         APPROVALS,
+        ANALYTICS,
+        SAVE_CSV,
         APPROVE,
         REJECT,
         CALL,
@@ -239,6 +246,14 @@ pub struct ReplyArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageRef {
     pub message_id: Id,
+}
+
+/// `cmd::SAVE_CSV`: a file for the Downloads folder. `file_name` is a plain name (no folders);
+/// the shell refuses anything else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveCsv {
+    pub file_name: String,
+    pub contents: String,
 }
 
 /// A correction of an inbound message's intent (AIA-1).

@@ -2,6 +2,7 @@
 //! and the pure rules that must agree everywhere (date ranges, the WhatsApp window, previews,
 //! phone numbers, routing hints). No I/O; builds for native and wasm32.
 
+pub mod analytics;
 pub mod api;
 pub mod caller_id;
 pub mod capability;

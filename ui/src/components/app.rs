@@ -11,6 +11,7 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 use yew_router::query::Raw;
 
+use crate::components::analytics::AnalyticsPage;
 use crate::components::approvals::ApprovalsPage;
 use crate::components::call::CallPage;
 use crate::components::dashboard::Dashboard;
@@ -65,6 +66,8 @@ pub enum Screen {
     Dashboard,
     /// APQ-1.
     Approvals,
+    /// AIA-1.
+    Analytics,
     /// VOI-8.
     Call(Id),
     /// SET-1.
@@ -105,6 +108,9 @@ pub fn screen(auth: &Auth, route: &Route) -> Screen {
         Route::Messages => reader(Screen::Messages),
         Route::Dashboard => Screen::Dashboard,
         Route::Approvals => approver(Screen::Approvals),
+        // NAV-2: the tab exists only while AI is on; a stale link leads to the inbox.
+        Route::Analytics if s.organisation.ai_enabled => reader(Screen::Analytics),
+        Route::Analytics => Screen::Redirect(Route::Messages),
         Route::Settings => approver(Screen::Settings),
         Route::Call { id } => reader(Screen::Call(*id)),
         Route::WorkOrder { id } => reader(Screen::WorkOrder(*id)),
@@ -232,6 +238,10 @@ fn Shell() -> Html {
                 <ApprovalsPage session={s.clone()} connection={connection.clone()}
                     on_signed_out={on_signed_out.clone()} />
             },
+            (Screen::Analytics, Auth::SignedIn(s)) => html! {
+                <AnalyticsPage session={s.clone()} connection={connection.clone()}
+                    on_signed_out={on_signed_out.clone()} />
+            },
             (Screen::Call(id), Auth::SignedIn(s)) => html! {
                 <CallPage {id} session={s.clone()} connection={connection.clone()}
                     on_signed_out={on_signed_out.clone()} />
@@ -305,6 +315,22 @@ mod tests {
     }
 
     #[test]
+    fn aia1_the_analytics_page_needs_ai_on_and_messages_view() {
+        let with_ai = |caps| Auth::SignedIn(Rc::new(crate::fixtures::session(caps, true)));
+        let desk = with_ai(vec![Capability::MessagesView]);
+        assert_eq!(screen(&desk, &Route::Analytics), Screen::Analytics);
+        assert_eq!(
+            screen(&with_ai(vec![]), &Route::Analytics),
+            Screen::Redirect(Route::Dashboard)
+        );
+        let ai_off = signed_in(vec![Capability::MessagesView, Capability::MessagesApprove]);
+        assert_eq!(
+            screen(&ai_off, &Route::Analytics),
+            Screen::Redirect(Route::Messages)
+        );
+    }
+
+    #[test]
     fn voi8_call_pages_need_messages_view() {
         let desk = signed_in(vec![Capability::MessagesView]);
         assert_eq!(screen(&desk, &Route::Call { id: 137 }), Screen::Call(137));
@@ -331,6 +357,7 @@ mod tests {
             Route::Dashboard,
             Route::Home,
             Route::Approvals,
+            Route::Analytics,
             Route::Call { id: 1 },
             Route::Settings,
             Route::WorkOrder { id: 1 },

@@ -23,7 +23,8 @@ impl Tabs {
         let approver = session.user.capabilities.has(Capability::MessagesApprove);
         Tabs {
             approvals: approver,
-            analytics: session.organisation.ai_enabled,
+            analytics: session.organisation.ai_enabled
+                && session.user.capabilities.has(Capability::MessagesView),
             settings: approver,
         }
     }
@@ -36,6 +37,7 @@ pub enum Section {
     #[default]
     Inbox,
     Approvals,
+    Analytics,
     Settings,
 }
 
@@ -76,11 +78,8 @@ pub fn PageHeader(props: &HeaderProps) -> Html {
                 if props.tabs.approvals {
                     { tab("tab-approvals", Route::Approvals, "Approval Queue", on(Section::Approvals)) }
                 }
-                // The AI Analytics page arrives with its own issue: the tab shows who will have
-                // it, without leading anywhere yet.
                 if props.tabs.analytics {
-                    <button id="tab-analytics" type="button" class="tab" aria-disabled="true"
-                        title="Coming with AI analytics">{ "AI Analytics" }</button>
+                    { tab("tab-analytics", Route::Analytics, "AI Analytics", on(Section::Analytics)) }
                 }
                 if props.tabs.settings {
                     { tab("tab-settings", Route::Settings, "Settings", on(Section::Settings)) }

@@ -2,6 +2,7 @@
 //! `call`, `settings` with their sections and dialogs) talk to the shell through `ipc`;
 //! everything else renders from props alone, so it renders natively under Yew's SSR in tests.
 
+pub mod analytics;
 pub mod app;
 pub mod approvals;
 pub mod attention;

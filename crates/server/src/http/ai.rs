@@ -3,10 +3,12 @@
 
 use axum::extract::State;
 use axum::Json;
+use inbox_core::analytics::report::build;
+use inbox_core::analytics::{Analytics, AnalyticsQuery};
 use inbox_core::api::{AiSettings, IntentCorrection};
 use inbox_core::{Capability, Message};
 
-use super::{ApiJson, IdPath};
+use super::{ApiJson, ApiQuery, IdPath};
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -34,6 +36,34 @@ pub async fn put_switch(
     }))
 }
 
+fn ai_off() -> AppError {
+    AppError::Forbidden(
+        "AI is off for this organisation; an admin can turn it on in Settings".into(),
+    )
+}
+
+/// The Analytics tab (AIA-1): anyone who reads conversations, while AI is on. Per-staff figures
+/// only for approvers (managers).
+pub async fn analytics(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<AnalyticsQuery>,
+) -> AppResult<Json<Analytics>> {
+    caller.require(Capability::MessagesView)?;
+    if !caller.organisation.ai_enabled {
+        return Err(ai_off());
+    }
+    let (from, to) = q
+        .dates(state.clock.now(), caller.actor.time_zone)
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
+    let per_staff = caller.actor.capabilities.has(Capability::MessagesApprove);
+    let inputs = state
+        .store
+        .analytics_inputs(&caller.actor, from, to, per_staff)
+        .await?;
+    Ok(Json(build(inputs)))
+}
+
 /// One click on a message's intent badge: anyone who may write to conversations.
 pub async fn correct_intent(
     State(state): State<AppState>,
@@ -43,9 +73,7 @@ pub async fn correct_intent(
 ) -> AppResult<Json<Message>> {
     caller.require_write()?;
     if !caller.organisation.ai_enabled {
-        return Err(AppError::Forbidden(
-            "AI is off for this organisation; an admin can turn it on in Settings".into(),
-        ));
+        return Err(ai_off());
     }
     Ok(Json(
         state

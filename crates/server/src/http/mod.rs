@@ -77,6 +77,7 @@ pub fn app(state: AppState) -> Router {
         .route("/messages/{id}/retry", post(thread::retry))
         .route("/messages/{id}/intent", put(ai::correct_intent))
         .route("/settings/ai", get(ai::get_switch).put(ai::put_switch))
+        .route("/analytics", get(ai::analytics))
         .route(
             "/portal/messages",
             get(crate::webhooks::portal::list).post(crate::webhooks::portal::post),

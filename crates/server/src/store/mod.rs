@@ -2,6 +2,7 @@
 //! (SQLite and PostgreSQL) owns its SQL. Every method is scoped by the caller's
 //! organisation: an id that is not the organisation's is `NotFound`, never data.
 
+pub mod analytics;
 pub mod dataset;
 pub mod postgres;
 pub(crate) mod rows;
@@ -20,6 +21,7 @@ use inbox_core::{
     StaffRef, TemplateUse, User, WhatsappTemplate, WorkOrder,
 };
 
+pub use analytics::AnalyticsStore;
 pub use dataset::Dataset;
 pub use search::SearchText;
 
@@ -884,6 +886,7 @@ pub trait Store:
     + ProviderStore
     + DispatchStore
     + AiStore
+    + AnalyticsStore
 {
 }
 
@@ -900,6 +903,7 @@ impl<T> Store for T where
         + ProviderStore
         + DispatchStore
         + AiStore
+        + AnalyticsStore
 {
 }
 
@@ -969,6 +973,10 @@ async fn try_open(
         std::sync::Arc::new(sqlite::SqliteStore::open(path).await?)
     };
     let report = store.upgrade_secrets().await?;
+    let recounted = store.rebuild_stale_analytics().await?;
+    if !recounted.is_empty() {
+        tracing::info!(organisations = ?recounted, "analytics counters rebuilt from history");
+    }
     if report.resealed > 0 {
         tracing::info!(
             resealed = report.resealed,

@@ -6,6 +6,7 @@ mod support;
 
 mod admin;
 mod ai;
+mod analytics;
 mod auth;
 mod calls;
 mod catalog;

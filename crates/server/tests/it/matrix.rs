@@ -157,6 +157,7 @@ fn endpoints(
             Some(json!({ "enabled": true })),
             AiManage,
         ),
+        (Method::GET, "/api/v1/analytics".into(), None, View),
         (
             Method::PUT,
             format!("/api/v1/messages/{inbound}/intent"),

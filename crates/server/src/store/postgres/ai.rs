@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use inbox_core::analytics::Fact;
 use inbox_core::intent::Intent;
 use inbox_core::sync::Change;
 use inbox_core::{Id, Message, Organisation};
@@ -9,8 +10,9 @@ use inbox_core::{Id, Message, Organisation};
 use super::accounts::load_organisation;
 use super::events::emit;
 use super::rows::load_message;
-use super::{audit, PgStore};
-use crate::store::rows::ms;
+use super::{analytics, audit, PgStore};
+use crate::store::analytics::relabel;
+use crate::store::rows::{from_ms, ms};
 use crate::store::{Actor, AiStore, StoreError, StoreResult};
 
 #[async_trait]
@@ -77,18 +79,32 @@ impl AiStore for PgStore {
         let (ids, rest): (Vec<Id>, Vec<(&str, f64)>) =
             intents.into_iter().map(|(id, l, c)| (id, (l, c))).unzip();
         let (labels, confidences): (Vec<&str>, Vec<f64>) = rest.into_iter().unzip();
-        let mut c = self.conn().await?;
-        sqlx::query(
+        let mut tx = self.begin_any().await?;
+        let set: Vec<(Id, i64, String, Option<String>)> = sqlx::query_as(
             "UPDATE messages m SET intent = u.label, intent_confidence = u.confidence
              FROM UNNEST($1::bigint[], $2::text[], $3::float8[]) AS u(id, label, confidence)
-             WHERE m.id = u.id AND m.intent IS NULL",
+             WHERE m.id = u.id AND m.intent IS NULL
+             RETURNING m.org_id, m.created_at, m.intent, m.intent_correction",
         )
         .bind(ids)
         .bind(labels)
         .bind(confidences)
-        .execute(&mut *c)
+        .fetch_all(&mut *tx)
         .await?;
-        Ok(())
+        // In a fixed order, so two writers never wait on each other's counters in a cycle.
+        let mut facts: Vec<(Id, i64, Fact)> = set
+            .into_iter()
+            .filter_map(|(org, at, label, correction)| {
+                let c = correction.as_deref();
+                let fact = relabel(from_ms(at), (None, c), (Some(&label), c))?;
+                Some((org, at, fact))
+            })
+            .collect();
+        facts.sort_by_key(|(org, at, _)| (*org, *at));
+        for (org, _, fact) in facts {
+            analytics::record(&mut tx, org, None, fact).await?;
+        }
+        self.commit(tx).await
     }
 
     async fn correct_intent(
@@ -100,15 +116,20 @@ impl AiStore for PgStore {
     ) -> StoreResult<Message> {
         let (org, user) = (actor.org_id, actor.user_id);
         let mut tx = self.begin(org).await?;
-        let was: Option<Option<String>> = sqlx::query_scalar(
-            "SELECT coalesce(intent_correction, intent) FROM messages
+        let row: Option<(Option<String>, Option<String>, i64)> = sqlx::query_as(
+            "SELECT intent, intent_correction, created_at FROM messages
              WHERE id = $1 AND org_id = $2 AND direction = 'inbound' FOR UPDATE",
         )
         .bind(message_id)
         .bind(org)
         .fetch_optional(&mut *tx)
         .await?;
-        let was = was.ok_or(StoreError::NotFound)?;
+        let (intent, correction, at) = row.ok_or(StoreError::NotFound)?;
+        let was = correction.as_deref().or(intent.as_deref());
+        let (i, c) = (intent.as_deref(), correction.as_deref());
+        if let Some(fact) = relabel(from_ms(at), (i, c), (i, Some(label.as_str()))) {
+            analytics::record(&mut tx, org, None, fact).await?;
+        }
         // `updated_at` stays: a correction is not activity in the conversation (desktops would
         // move it up the list), and the `message` event reaches every cache anyway.
         sqlx::query(

@@ -105,6 +105,13 @@ impl CallStore for PgStore {
         .bind(ms(call.at))
         .fetch_one(&mut *tx)
         .await?;
+        let fact = inbox_core::analytics::Fact::Call {
+            started_at: call.at,
+            direction: inbox_core::Direction::Inbound,
+            before: None,
+            after: call.outcome,
+        };
+        super::analytics::record(&mut tx, org_id, Some(conversation_id), fact).await?;
         let unresolved = i64::from(call.outcome.needs_resolution());
         sqlx::query(
             "UPDATE conversations SET

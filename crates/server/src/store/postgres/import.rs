@@ -307,6 +307,10 @@ impl ImportStore for PgStore {
         for o in &data.organisations {
             organisations.push(import_org(&mut tx, o, &self.secrets, now).await?);
         }
+        for org in &organisations {
+            super::lock_org(&mut tx, org.id).await?;
+            super::analytics::rebuild(&mut tx, org.id).await?;
+        }
         self.commit(tx).await?;
         Ok(Imported { organisations })
     }

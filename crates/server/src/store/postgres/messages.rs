@@ -3,11 +3,14 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use inbox_core::analytics::Fact;
+use inbox_core::intent::Intent;
 use inbox_core::preview::message_preview;
 use inbox_core::sync::Change;
 use inbox_core::{ApprovalItem, Channel, DeliveryStatus, Id, Message};
 use sqlx::PgConnection;
 
+use super::analytics;
 use super::events::{emit, emit_conversation};
 use super::routing::{apply_routing, conversation_for, party_for, sender_name};
 use super::rows::{self, load_message, MESSAGE_SELECT};
@@ -154,6 +157,11 @@ impl MessageStore for PgStore {
         .bind(ms(now))
         .fetch_one(&mut *tx)
         .await?;
+        let reply = Fact::Reply {
+            at: now,
+            staff: Some(user),
+        };
+        analytics::record(&mut tx, org, Some(conversation_id), reply).await?;
         if !msg.needs_approval {
             enqueue(&mut tx, org, id, now).await?;
         }
@@ -220,6 +228,12 @@ impl MessageStore for PgStore {
         let m = pending_approval(&mut tx, org, message_id).await?;
         set_status(&mut tx, org, &m, DeliveryStatus::Pending, None, now).await?;
         enqueue(&mut tx, org, m.id, now).await?;
+        let decision = Fact::Decision {
+            written_at: m.created_at,
+            decided_at: now,
+            approved: true,
+        };
+        analytics::record(&mut tx, org, None, decision).await?;
         audit(
             &mut tx,
             org,
@@ -255,6 +269,12 @@ impl MessageStore for PgStore {
             now,
         )
         .await?;
+        let decision = Fact::Decision {
+            written_at: m.created_at,
+            decided_at: now,
+            approved: false,
+        };
+        analytics::record(&mut tx, org, None, decision).await?;
         audit(
             &mut tx,
             org,
@@ -319,6 +339,13 @@ impl MessageStore for PgStore {
         .bind(confidence)
         .fetch_one(&mut *tx)
         .await?;
+        let inbound = Fact::Inbound {
+            at: msg.at,
+            channel: msg.channel,
+            intent: Intent::parse(intent),
+            corrected: false,
+        };
+        analytics::record(&mut tx, org_id, Some(conversation_id), inbound).await?;
         let whatsapp_at = (msg.channel == Channel::Whatsapp).then(|| ms(msg.at));
         sqlx::query(
             // A late webhook for an older message must not replace the newer preview.

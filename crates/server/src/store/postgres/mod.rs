@@ -15,6 +15,7 @@
 
 mod accounts;
 mod ai;
+mod analytics;
 mod calls;
 mod catalog;
 mod conversations;
@@ -79,6 +80,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "intents_and_owner",
         include_str!("../../../migrations/postgres/0006_intents_and_owner.sql"),
+    ),
+    (
+        7,
+        "analytics",
+        include_str!("../../../migrations/postgres/0007_analytics.sql"),
     ),
 ];
 

@@ -277,6 +277,15 @@ impl ProviderStore for PgStore {
             self.commit(tx).await?;
             return Ok(None);
         }
+        if after.outcome != before.outcome {
+            let fact = inbox_core::analytics::Fact::Call {
+                started_at: after.started_at,
+                direction: after.direction,
+                before: Some(before.outcome),
+                after: after.outcome,
+            };
+            super::analytics::record(&mut tx, org_id, Some(after.conversation_id), fact).await?;
+        }
         if let Some(t) = &after.transcript {
             search_put(
                 &mut tx,

@@ -10,8 +10,9 @@ use rusqlite::params;
 use super::accounts::load_organisation;
 use super::events::emit;
 use super::rows::load_message;
-use super::{audit, found, ms, SqliteStore};
-use crate::store::{Actor, AiStore, StoreResult};
+use super::{analytics, audit, found, from_ms, ms, SqliteStore};
+use crate::store::analytics::relabel;
+use crate::store::{Actor, AiStore, StoreError, StoreResult};
 
 #[async_trait]
 impl AiStore for SqliteStore {
@@ -65,11 +66,21 @@ impl AiStore for SqliteStore {
 
     async fn set_intents(&self, intents: Vec<(Id, &'static str, f64)>) -> StoreResult<()> {
         self.write(move |tx| {
-            let mut update = tx.prepare_cached(
-                "UPDATE messages SET intent = ?2, intent_confidence = ?3 WHERE id = ?1 AND intent IS NULL",
-            )?;
-            for (id, label, confidence) in &intents {
-                update.execute(params![id, label, confidence])?;
+            for (id, label, confidence) in intents {
+                let Some((None, correction, at)) = analytics::intent_columns(tx, id)? else {
+                    continue;
+                };
+                tx.prepare_cached(
+                    "UPDATE messages SET intent = ?2, intent_confidence = ?3 WHERE id = ?1",
+                )?
+                .execute(params![id, label, confidence])?;
+                let org: Id = tx
+                    .prepare_cached("SELECT org_id FROM messages WHERE id = ?1")?
+                    .query_row([id], |r| r.get(0))?;
+                let c = correction.as_deref();
+                if let Some(fact) = relabel(from_ms(at), (None, c), (Some(label), c)) {
+                    analytics::record(tx, org, None, fact)?;
+                }
             }
             Ok(())
         })
@@ -85,13 +96,13 @@ impl AiStore for SqliteStore {
     ) -> StoreResult<Message> {
         let (org, user) = (actor.org_id, actor.user_id);
         self.write(move |tx| {
-            let was: Option<String> = found(
-                tx.prepare_cached(
-                    "SELECT coalesce(intent_correction, intent) FROM messages
-                     WHERE id = ?1 AND org_id = ?2 AND direction = 'inbound'",
-                )?
-                .query_row([message_id, org], |r| r.get(0)),
+            found(
+                tx.prepare_cached("SELECT 1 FROM messages WHERE id = ?1 AND org_id = ?2 AND direction = 'inbound'")?
+                    .query_row([message_id, org], |_| Ok(())),
             )?;
+            let (intent, correction, at) = analytics::intent_columns(tx, message_id)?
+                .ok_or(StoreError::NotFound)?;
+            let was = correction.as_deref().or(intent.as_deref());
             // `updated_at` stays: a correction is not activity in the conversation (desktops
             // would move it up the list), and the `message` event reaches every cache anyway.
             tx.prepare_cached(
@@ -100,6 +111,10 @@ impl AiStore for SqliteStore {
                  WHERE id = ?1",
             )?
             .execute(params![message_id, label.as_str(), user, ms(now)])?;
+            let (i, c) = (intent.as_deref(), correction.as_deref());
+            if let Some(fact) = relabel(from_ms(at), (i, c), (i, Some(label.as_str()))) {
+                analytics::record(tx, org, None, fact)?;
+            }
             audit(
                 tx,
                 org,

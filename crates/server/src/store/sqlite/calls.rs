@@ -2,8 +2,9 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use inbox_core::analytics::Fact;
 use inbox_core::api::{CallDestination, CallMoved};
-use inbox_core::{Call, Channel, Id};
+use inbox_core::{Call, Channel, Direction, Id};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::events::{emit, emit_conversation};
@@ -86,6 +87,8 @@ impl CallStore for SqliteStore {
             .execute(params![org_id, conversation_id, call.outcome.as_str(), call.from_number, call.provider_call_id,
                 call.duration_secs, call.recording_url, call.recording_secs, call.transcript, ms(call.at)])?;
             let id = tx.last_insert_rowid();
+            let fact = Fact::Call { started_at: call.at, direction: Direction::Inbound, before: None, after: call.outcome };
+            super::analytics::record(tx, org_id, Some(conversation_id), fact)?;
             let unresolved = i64::from(call.outcome.needs_resolution());
             tx.prepare_cached(
                 "UPDATE conversations SET

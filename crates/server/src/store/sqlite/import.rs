@@ -250,6 +250,9 @@ impl ImportStore for SqliteStore {
                 .iter()
                 .map(|o| import_org(tx, o, &secrets, now))
                 .collect::<StoreResult<Vec<_>>>()?;
+            for org in &organisations {
+                super::analytics::rebuild(tx, org.id)?;
+            }
             Ok(Imported { organisations })
         })
         .await

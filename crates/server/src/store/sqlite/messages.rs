@@ -3,11 +3,14 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use inbox_core::analytics::Fact;
+use inbox_core::intent::Intent;
 use inbox_core::preview::message_preview;
 use inbox_core::sync::Change;
 use inbox_core::{ApprovalItem, Channel, DeliveryStatus, Id, Message};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::analytics;
 use super::events::{emit, emit_conversation};
 use super::routing::{apply_routing, conversation_for, party_for, sender_name};
 use super::rows::{self, load_message, MESSAGE_SELECT};
@@ -117,6 +120,7 @@ impl MessageStore for SqliteStore {
             .execute(params![org, conversation_id, msg.channel.as_str(), msg.body, template_name, template_params,
                 status.as_str(), user, author, msg.client_id, ms(now)])?;
             let id = tx.last_insert_rowid();
+            analytics::record(tx, org, Some(conversation_id), Fact::Reply { at: now, staff: Some(user) })?;
             if !msg.needs_approval {
                 enqueue(tx, org, id, now)?;
             }
@@ -163,6 +167,12 @@ impl MessageStore for SqliteStore {
             let m = pending_approval(tx, org, message_id)?;
             set_status(tx, org, &m, DeliveryStatus::Pending, None, now)?;
             enqueue(tx, org, m.id, now)?;
+            let decision = Fact::Decision {
+                written_at: m.created_at,
+                decided_at: now,
+                approved: true,
+            };
+            analytics::record(tx, org, None, decision)?;
             audit(
                 tx,
                 org,
@@ -189,6 +199,12 @@ impl MessageStore for SqliteStore {
         self.write(move |tx| {
             let m = pending_approval(tx, org, message_id)?;
             set_status(tx, org, &m, DeliveryStatus::Rejected, Some(&reason), now)?;
+            let decision = Fact::Decision {
+                written_at: m.created_at,
+                decided_at: now,
+                approved: false,
+            };
+            analytics::record(tx, org, None, decision)?;
             audit(
                 tx,
                 org,
@@ -229,6 +245,8 @@ impl MessageStore for SqliteStore {
             )?
             .execute(params![org_id, conversation_id, msg.channel.as_str(), msg.body, sender, msg.provider, msg.provider_id, ms(msg.at), intent, confidence])?;
             let id = tx.last_insert_rowid();
+            let inbound = Fact::Inbound { at: msg.at, channel: msg.channel, intent: Intent::parse(intent), corrected: false };
+            analytics::record(tx, org_id, Some(conversation_id), inbound)?;
             let whatsapp_at = (msg.channel == Channel::Whatsapp).then(|| ms(msg.at));
             tx.prepare_cached(
                 // A late webhook for an older message must not replace the newer preview.

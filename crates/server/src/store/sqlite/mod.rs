@@ -4,6 +4,7 @@
 
 mod accounts;
 mod ai;
+mod analytics;
 mod calls;
 mod catalog;
 mod conversations;
@@ -41,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0008_awaiting_status.sql"),
     include_str!("../../../migrations/sqlite/0009_unknown_unlinked.sql"),
     include_str!("../../../migrations/sqlite/0010_intents_and_owner.sql"),
+    include_str!("../../../migrations/sqlite/0011_analytics.sql"),
 ];
 
 pub struct SqliteStore {

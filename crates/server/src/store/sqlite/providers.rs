@@ -244,6 +244,15 @@ impl ProviderStore for SqliteStore {
             if after == before {
                 return Ok(None);
             }
+            if after.outcome != before.outcome {
+                let fact = inbox_core::analytics::Fact::Call {
+                    started_at: after.started_at,
+                    direction: after.direction,
+                    before: Some(before.outcome),
+                    after: after.outcome,
+                };
+                super::analytics::record(tx, org_id, Some(after.conversation_id), fact)?;
+            }
             if let Some(t) = &after.transcript {
                 fts_put(tx, fts_kind::CALL, id, org_id, after.conversation_id, t)?;
             }

@@ -1,0 +1,371 @@
+//! Analytics counters on PostgreSQL (issue 16, AIA-1): moved inside each write's transaction,
+//! rebuilt from history, and read for the report.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use inbox_core::analytics::report::{previous_period, Inputs, Waiting, WaitingItem, WAITING_SHOWN};
+use inbox_core::analytics::rollup::{apply, epoch_day, from_epoch_day, Metric};
+use inbox_core::analytics::{ConversationState, Fact, OrgClock};
+use inbox_core::{CallOutcome, Channel, Direction, Id};
+use sqlx::PgConnection;
+
+use super::rows::party_name;
+use super::PgStore;
+use crate::store::analytics::{
+    corrected, org_clock, replay, shown, HistoryDecision, HistoryItem, HistoryKind,
+    ANALYTICS_VERSION,
+};
+use crate::store::rows::{from_ms, ms};
+use crate::store::{Actor, AnalyticsStore, StoreResult};
+
+async fn clock(c: &mut PgConnection, org: Id) -> StoreResult<OrgClock> {
+    let (tz, hours): (String, Option<String>) =
+        sqlx::query_as("SELECT time_zone, opening_hours FROM organisations WHERE id = $1")
+            .bind(org)
+            .fetch_one(c)
+            .await?;
+    Ok(org_clock(&tz, hours.as_deref()))
+}
+
+async fn put_state(
+    c: &mut PgConnection,
+    conversation: Id,
+    s: &ConversationState,
+) -> StoreResult<()> {
+    sqlx::query("UPDATE conversations SET awaiting_since = $2, missed_call_at = $3 WHERE id = $1")
+        .bind(conversation)
+        .bind(s.awaiting_since.map(ms))
+        .bind(s.missed_call_at.map(ms))
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// Moves the counters one write changes, inside that write's transaction (which holds the
+/// organisation's lock). `conversation` is None for facts that do not depend on a
+/// conversation's state (approvals, intents).
+pub(crate) async fn record(
+    c: &mut PgConnection,
+    org: Id,
+    conversation: Option<Id>,
+    fact: Fact,
+) -> StoreResult<()> {
+    let clock = clock(c, org).await?;
+    let before = match conversation {
+        Some(id) => {
+            let (awaiting, missed): (Option<i64>, Option<i64>) = sqlx::query_as(
+                "SELECT awaiting_since, missed_call_at FROM conversations WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *c)
+            .await?;
+            ConversationState {
+                awaiting_since: awaiting.map(from_ms),
+                missed_call_at: missed.map(from_ms),
+            }
+        }
+        None => ConversationState::default(),
+    };
+    let mut after = before;
+    let deltas = apply(&clock, &mut after, &fact);
+    if let Some(id) = conversation.filter(|_| after != before) {
+        put_state(c, id, &after).await?;
+    }
+    for d in deltas {
+        sqlx::query(
+            "INSERT INTO analytics_daily (org_id, metric, day, key, n) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (org_id, metric, day, key) DO UPDATE SET n = analytics_daily.n + excluded.n",
+        )
+        .bind(org)
+        .bind(d.metric.as_str())
+        .bind(d.day)
+        .bind(d.key)
+        .bind(d.n)
+        .execute(&mut *c)
+        .await?;
+    }
+    Ok(())
+}
+
+type MessageRow = (
+    Id,
+    i64,
+    String,
+    String,
+    Option<Id>,
+    Option<String>,
+    Option<String>,
+);
+
+async fn history(
+    c: &mut PgConnection,
+    org: Id,
+) -> StoreResult<(Vec<HistoryItem>, Vec<HistoryDecision>)> {
+    let messages: Vec<MessageRow> = sqlx::query_as(
+        "SELECT conversation_id, created_at, direction, channel, author_id, intent, intent_correction
+         FROM messages WHERE org_id = $1 ORDER BY id",
+    )
+    .bind(org)
+    .fetch_all(&mut *c)
+    .await?;
+    let mut items: Vec<HistoryItem> = messages
+        .into_iter()
+        .map(
+            |(conversation_id, at, direction, channel, author, intent, correction)| {
+                let kind = if direction == Direction::Inbound.as_str() {
+                    HistoryKind::Inbound {
+                        channel: Channel::parse(&channel).unwrap_or(Channel::Sms),
+                        intent: shown(intent.as_deref(), correction.as_deref()),
+                        corrected: corrected(intent.as_deref(), correction.as_deref()),
+                    }
+                } else {
+                    HistoryKind::Reply { staff: author }
+                };
+                HistoryItem {
+                    conversation_id,
+                    at: from_ms(at),
+                    kind,
+                }
+            },
+        )
+        .collect();
+    let calls: Vec<(Id, i64, String, String)> = sqlx::query_as(
+        "SELECT conversation_id, started_at, direction, outcome FROM calls WHERE org_id = $1 ORDER BY id",
+    )
+    .bind(org)
+    .fetch_all(&mut *c)
+    .await?;
+    items.extend(
+        calls
+            .into_iter()
+            .map(|(conversation_id, at, direction, outcome)| HistoryItem {
+                conversation_id,
+                at: from_ms(at),
+                kind: HistoryKind::Call {
+                    direction: Direction::parse(&direction).unwrap_or(Direction::Inbound),
+                    outcome: CallOutcome::parse(&outcome).unwrap_or(CallOutcome::Errored),
+                },
+            }),
+    );
+    let decisions: Vec<(i64, i64, bool)> = sqlx::query_as(
+        "SELECT m.created_at, a.at, a.action = 'message.approved' FROM audit_log a
+         JOIN messages m ON m.id = a.subject_id
+         WHERE a.org_id = $1 AND a.subject_type = 'message'
+           AND a.action IN ('message.approved', 'message.rejected')
+         ORDER BY a.id",
+    )
+    .bind(org)
+    .fetch_all(&mut *c)
+    .await?;
+    let decisions = decisions
+        .into_iter()
+        .map(|(written, decided, approved)| HistoryDecision {
+            written_at: from_ms(written),
+            decided_at: from_ms(decided),
+            approved,
+        })
+        .collect();
+    Ok((items, decisions))
+}
+
+/// Recounts one organisation inside the caller's transaction (which holds its lock, so no
+/// write of that organisation interleaves).
+pub(crate) async fn rebuild(c: &mut PgConnection, org: Id) -> StoreResult<()> {
+    let clock = clock(c, org).await?;
+    let (items, decisions) = history(c, org).await?;
+    let (counters, states) = replay(&clock, items, &decisions);
+    sqlx::query("DELETE FROM analytics_daily WHERE org_id = $1")
+        .bind(org)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query(
+        "UPDATE conversations SET awaiting_since = NULL, missed_call_at = NULL
+         WHERE org_id = $1 AND (awaiting_since IS NOT NULL OR missed_call_at IS NOT NULL)",
+    )
+    .bind(org)
+    .execute(&mut *c)
+    .await?;
+    // Written in bulk: a big organisation has a great many of both.
+    let (ids, awaiting, missed): (Vec<Id>, Vec<Option<i64>>, Vec<Option<i64>>) = states
+        .iter()
+        .map(|(id, s)| (*id, s.awaiting_since.map(ms), s.missed_call_at.map(ms)))
+        .fold((vec![], vec![], vec![]), |mut acc, (i, a, m)| {
+            acc.0.push(i);
+            acc.1.push(a);
+            acc.2.push(m);
+            acc
+        });
+    sqlx::query(
+        "UPDATE conversations c SET awaiting_since = s.a, missed_call_at = s.m
+         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS s(id, a, m) WHERE c.id = s.id",
+    )
+    .bind(ids)
+    .bind(awaiting)
+    .bind(missed)
+    .execute(&mut *c)
+    .await?;
+    let mut metrics = Vec::with_capacity(counters.len());
+    let mut days = Vec::with_capacity(counters.len());
+    let mut keys = Vec::with_capacity(counters.len());
+    let mut ns = Vec::with_capacity(counters.len());
+    for ((day, metric, key), n) in counters {
+        metrics.push(metric.as_str());
+        days.push(day);
+        keys.push(key);
+        ns.push(n);
+    }
+    sqlx::query(
+        "INSERT INTO analytics_daily (org_id, metric, day, key, n)
+         SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::bigint[])",
+    )
+    .bind(org)
+    .bind(metrics)
+    .bind(days)
+    .bind(keys)
+    .bind(ns)
+    .execute(&mut *c)
+    .await?;
+    sqlx::query("UPDATE organisations SET analytics_version = $2 WHERE id = $1")
+        .bind(org)
+        .bind(ANALYTICS_VERSION)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+async fn waiting(c: &mut PgConnection, org: Id) -> StoreResult<Waiting> {
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM conversations WHERE org_id = $1 AND awaiting_since IS NOT NULL",
+    )
+    .bind(org)
+    .fetch_one(&mut *c)
+    .await?;
+    let rows: Vec<(Id, i64, String, String)> = sqlx::query_as(
+        "SELECT id, awaiting_since, last_channel, preview FROM conversations
+         WHERE org_id = $1 AND awaiting_since IS NOT NULL ORDER BY awaiting_since, id LIMIT $2",
+    )
+    .bind(org)
+    .bind(i64::from(WAITING_SHOWN))
+    .fetch_all(&mut *c)
+    .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for (id, since, channel, preview) in rows {
+        items.push(WaitingItem {
+            conversation_id: id,
+            title: party_name(c, id).await?,
+            channel: Channel::parse(&channel).unwrap_or(Channel::Sms),
+            since: from_ms(since),
+            preview,
+        });
+    }
+    Ok(Waiting { total, items })
+}
+
+#[async_trait]
+impl AnalyticsStore for PgStore {
+    async fn analytics_inputs(
+        &self,
+        actor: &Actor,
+        from: Option<NaiveDate>,
+        to: NaiveDate,
+        per_staff: bool,
+    ) -> StoreResult<Inputs> {
+        let org = actor.org_id;
+        let mut c = self.conn().await?;
+        let first_counted: Option<i64> = sqlx::query_scalar(
+            "SELECT min(day) FROM analytics_daily WHERE org_id = $1 AND metric = 'inbound'",
+        )
+        .bind(org)
+        .fetch_one(&mut *c)
+        .await?;
+        let to_day = epoch_day(to);
+        let all_time = from.is_none();
+        let from =
+            from.unwrap_or_else(|| from_epoch_day(first_counted.unwrap_or(to_day).min(to_day)));
+        let from_day = epoch_day(from);
+        let daily_rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
+            "SELECT day, metric, key, n FROM analytics_daily
+             WHERE org_id = $1 AND metric IN ('inbound', 'intent') AND day BETWEEN $2 AND $3",
+        )
+        .bind(org)
+        .bind(from_day)
+        .bind(to_day)
+        .fetch_all(&mut *c)
+        .await?;
+        let daily = daily_rows
+            .into_iter()
+            .filter_map(|(day, metric, key, n)| Some((day, Metric::parse(&metric)?, key, n)))
+            .collect();
+        let total_rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT metric, key, sum(n)::bigint FROM analytics_daily
+             WHERE org_id = $1 AND metric NOT IN ('inbound', 'intent') AND day BETWEEN $2 AND $3
+             GROUP BY metric, key",
+        )
+        .bind(org)
+        .bind(from_day)
+        .bind(to_day)
+        .fetch_all(&mut *c)
+        .await?;
+        let totals = total_rows
+            .into_iter()
+            .filter_map(|(metric, key, n)| Some((Metric::parse(&metric)?, key, n)))
+            .collect();
+        // All time has no period before it.
+        let previous_total = if all_time {
+            None
+        } else {
+            let (a, b) = previous_period(from, to);
+            Some(
+                sqlx::query_scalar(
+                    "SELECT coalesce(sum(n), 0)::bigint FROM analytics_daily
+                     WHERE org_id = $1 AND metric = 'inbound' AND day BETWEEN $2 AND $3",
+                )
+                .bind(org)
+                .bind(a)
+                .bind(b)
+                .fetch_one(&mut *c)
+                .await?,
+            )
+        };
+        let staff = if per_staff {
+            let names: Vec<(Id, String)> =
+                sqlx::query_as("SELECT id, name FROM users WHERE org_id = $1")
+                    .bind(org)
+                    .fetch_all(&mut *c)
+                    .await?;
+            Some(names.into_iter().collect::<HashMap<_, _>>())
+        } else {
+            None
+        };
+        Ok(Inputs {
+            from,
+            to,
+            daily,
+            totals,
+            previous_total,
+            waiting: waiting(&mut c, org).await?,
+            staff,
+        })
+    }
+
+    async fn rebuild_analytics(&self, org_id: Id) -> StoreResult<()> {
+        let mut tx = self.begin(org_id).await?;
+        rebuild(&mut tx, org_id).await?;
+        self.commit(tx).await
+    }
+
+    async fn rebuild_stale_analytics(&self) -> StoreResult<Vec<Id>> {
+        let stale: Vec<Id> = sqlx::query_scalar(
+            "SELECT id FROM organisations WHERE analytics_version < $1 ORDER BY id",
+        )
+        .bind(ANALYTICS_VERSION)
+        .fetch_all(&self.pool)
+        .await?;
+        for org in &stale {
+            self.rebuild_analytics(*org).await?;
+        }
+        Ok(stale)
+    }
+}

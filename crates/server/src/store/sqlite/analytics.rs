@@ -1,0 +1,341 @@
+//! Analytics counters on SQLite (issue 16, AIA-1): moved inside each write's transaction,
+//! rebuilt from history, and read for the report.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use inbox_core::analytics::report::{previous_period, Inputs, Waiting, WaitingItem, WAITING_SHOWN};
+use inbox_core::analytics::rollup::{epoch_day, Counters, Metric};
+use inbox_core::analytics::{ConversationState, Fact, OrgClock};
+use inbox_core::{CallOutcome, Channel, Direction, Id};
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::rows::party_name;
+use super::{from_ms, ms, SqliteStore};
+use crate::store::analytics::{
+    corrected, org_clock, replay, shown, HistoryDecision, HistoryItem, HistoryKind,
+    ANALYTICS_VERSION,
+};
+use crate::store::{Actor, AnalyticsStore, StoreResult};
+
+fn clock(conn: &Connection, org: Id) -> rusqlite::Result<OrgClock> {
+    conn.prepare_cached("SELECT time_zone, opening_hours FROM organisations WHERE id = ?1")?
+        .query_row([org], |r| {
+            Ok(org_clock(
+                &r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?.as_deref(),
+            ))
+        })
+}
+
+fn state(conn: &Connection, conversation: Id) -> rusqlite::Result<ConversationState> {
+    conn.prepare_cached("SELECT awaiting_since, missed_call_at FROM conversations WHERE id = ?1")?
+        .query_row([conversation], |r| {
+            Ok(ConversationState {
+                awaiting_since: r.get::<_, Option<i64>>(0)?.map(from_ms),
+                missed_call_at: r.get::<_, Option<i64>>(1)?.map(from_ms),
+            })
+        })
+}
+
+fn put_state(conn: &Connection, conversation: Id, s: &ConversationState) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE conversations SET awaiting_since = ?2, missed_call_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![
+        conversation,
+        s.awaiting_since.map(ms),
+        s.missed_call_at.map(ms)
+    ])?;
+    Ok(())
+}
+
+/// Moves the counters one write changes, inside that write's transaction. `conversation` is
+/// None for facts that do not depend on a conversation's state (approvals, intents).
+pub(crate) fn record(
+    tx: &Connection,
+    org: Id,
+    conversation: Option<Id>,
+    fact: Fact,
+) -> StoreResult<()> {
+    let clock = clock(tx, org)?;
+    let before = match conversation {
+        Some(c) => state(tx, c)?,
+        None => ConversationState::default(),
+    };
+    let mut after = before;
+    let deltas = inbox_core::analytics::rollup::apply(&clock, &mut after, &fact);
+    if let Some(c) = conversation.filter(|_| after != before) {
+        put_state(tx, c, &after)?;
+    }
+    let mut bump = tx.prepare_cached(
+        "INSERT INTO analytics_daily (org_id, metric, day, key, n) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (org_id, metric, day, key) DO UPDATE SET n = n + excluded.n",
+    )?;
+    for d in deltas {
+        bump.execute(params![org, d.metric.as_str(), d.day, d.key, d.n])?;
+    }
+    Ok(())
+}
+
+/// Everything a rebuild reads, in id order.
+fn history(
+    conn: &Connection,
+    org: Id,
+) -> rusqlite::Result<(Vec<HistoryItem>, Vec<HistoryDecision>)> {
+    let mut items = Vec::new();
+    let mut messages = conn.prepare(
+        "SELECT conversation_id, created_at, direction, channel, author_id, intent, intent_correction
+         FROM messages WHERE org_id = ?1 ORDER BY id",
+    )?;
+    let mut rows = messages.query([org])?;
+    while let Some(r) = rows.next()? {
+        let direction: String = r.get(2)?;
+        let kind = if direction == Direction::Inbound.as_str() {
+            let (intent, correction) = (
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+            );
+            HistoryKind::Inbound {
+                channel: Channel::parse(&r.get::<_, String>(3)?).unwrap_or(Channel::Sms),
+                intent: shown(intent.as_deref(), correction.as_deref()),
+                corrected: corrected(intent.as_deref(), correction.as_deref()),
+            }
+        } else {
+            HistoryKind::Reply { staff: r.get(4)? }
+        };
+        items.push(HistoryItem {
+            conversation_id: r.get(0)?,
+            at: from_ms(r.get(1)?),
+            kind,
+        });
+    }
+    let mut calls = conn.prepare(
+        "SELECT conversation_id, started_at, direction, outcome FROM calls WHERE org_id = ?1 ORDER BY id",
+    )?;
+    let mut rows = calls.query([org])?;
+    while let Some(r) = rows.next()? {
+        let direction = Direction::parse(&r.get::<_, String>(2)?).unwrap_or(Direction::Inbound);
+        let outcome = CallOutcome::parse(&r.get::<_, String>(3)?).unwrap_or(CallOutcome::Errored);
+        items.push(HistoryItem {
+            conversation_id: r.get(0)?,
+            at: from_ms(r.get(1)?),
+            kind: HistoryKind::Call { direction, outcome },
+        });
+    }
+    let decisions = conn
+        .prepare(
+            "SELECT m.created_at, a.at, a.action = 'message.approved' FROM audit_log a
+             JOIN messages m ON m.id = a.subject_id
+             WHERE a.org_id = ?1 AND a.subject_type = 'message'
+               AND a.action IN ('message.approved', 'message.rejected')
+             ORDER BY a.id",
+        )?
+        .query_map([org], |r| {
+            Ok(HistoryDecision {
+                written_at: from_ms(r.get(0)?),
+                decided_at: from_ms(r.get(1)?),
+                approved: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok((items, decisions))
+}
+
+/// Recounts one organisation inside the caller's transaction.
+pub(crate) fn rebuild(tx: &Connection, org: Id) -> StoreResult<()> {
+    let clock = clock(tx, org)?;
+    let (items, decisions) = history(tx, org)?;
+    let (counters, states): (Counters, _) = replay(&clock, items, &decisions);
+    tx.prepare_cached("DELETE FROM analytics_daily WHERE org_id = ?1")?
+        .execute([org])?;
+    tx.prepare_cached(
+        "UPDATE conversations SET awaiting_since = NULL, missed_call_at = NULL
+         WHERE org_id = ?1 AND (awaiting_since IS NOT NULL OR missed_call_at IS NOT NULL)",
+    )?
+    .execute([org])?;
+    for (conversation, s) in &states {
+        put_state(tx, *conversation, s)?;
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO analytics_daily (org_id, metric, day, key, n) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for ((day, metric, key), n) in &counters {
+        insert.execute(params![org, metric.as_str(), day, key, n])?;
+    }
+    tx.prepare_cached("UPDATE organisations SET analytics_version = ?2 WHERE id = ?1")?
+        .execute(params![org, ANALYTICS_VERSION])?;
+    Ok(())
+}
+
+/// (intent, correction, created_at) of an inbound message.
+pub(crate) type IntentColumns = (Option<String>, Option<String>, i64);
+
+/// The intent columns of an inbound message.
+pub(crate) fn intent_columns(
+    conn: &Connection,
+    message: Id,
+) -> rusqlite::Result<Option<IntentColumns>> {
+    conn.prepare_cached(
+        "SELECT intent, intent_correction, created_at FROM messages WHERE id = ?1 AND direction = 'inbound'",
+    )?
+    .query_row([message], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    .optional()
+}
+
+fn waiting(conn: &Connection, org: Id) -> StoreResult<Waiting> {
+    let total = conn
+        .prepare_cached(
+            "SELECT count(*) FROM conversations WHERE org_id = ?1 AND awaiting_since IS NOT NULL",
+        )?
+        .query_row([org], |r| r.get(0))?;
+    let rows = conn
+        .prepare_cached(
+            "SELECT id, awaiting_since, last_channel, preview FROM conversations
+             WHERE org_id = ?1 AND awaiting_since IS NOT NULL ORDER BY awaiting_since, id LIMIT ?2",
+        )?
+        .query_map(params![org, WAITING_SHOWN], |r| {
+            Ok((
+                r.get::<_, Id>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let items = rows
+        .into_iter()
+        .map(|(id, since, channel, preview)| {
+            Ok(WaitingItem {
+                conversation_id: id,
+                title: party_name(conn, id)?,
+                channel: Channel::parse(&channel).unwrap_or(Channel::Sms),
+                since: from_ms(since),
+                preview,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Waiting { total, items })
+}
+
+fn inputs(
+    conn: &Connection,
+    org: Id,
+    from: Option<NaiveDate>,
+    to: NaiveDate,
+    per_staff: bool,
+) -> StoreResult<Inputs> {
+    let first_counted: Option<i64> = conn
+        .prepare_cached(
+            "SELECT min(day) FROM analytics_daily WHERE org_id = ?1 AND metric = 'inbound'",
+        )?
+        .query_row([org], |r| r.get(0))?;
+    let to_day = epoch_day(to);
+    let all_time = from.is_none();
+    let from = match from {
+        Some(f) => f,
+        None => inbox_core::analytics::rollup::from_epoch_day(
+            first_counted.unwrap_or(to_day).min(to_day),
+        ),
+    };
+    let from_day = epoch_day(from);
+    let mut daily = Vec::new();
+    let mut by_day = conn.prepare_cached(
+        "SELECT day, key, n FROM analytics_daily WHERE org_id = ?1 AND metric = ?2 AND day BETWEEN ?3 AND ?4",
+    )?;
+    for metric in [Metric::Inbound, Metric::Intent] {
+        let rows = by_day.query_map(params![org, metric.as_str(), from_day, to_day], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                metric,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
+        for row in rows {
+            daily.push(row?);
+        }
+    }
+    let mut totals = Vec::new();
+    let mut summed = conn.prepare_cached(
+        "SELECT key, sum(n) FROM analytics_daily WHERE org_id = ?1 AND metric = ?2 AND day BETWEEN ?3 AND ?4
+         GROUP BY key",
+    )?;
+    for metric in Metric::ALL
+        .into_iter()
+        .filter(|m| !matches!(m, Metric::Inbound | Metric::Intent))
+    {
+        let rows = summed.query_map(params![org, metric.as_str(), from_day, to_day], |r| {
+            Ok((metric, r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        for row in rows {
+            totals.push(row?);
+        }
+    }
+    // All time has no period before it.
+    let previous_total = if all_time {
+        None
+    } else {
+        let (a, b) = previous_period(from, to);
+        Some(
+            conn.prepare_cached(
+                "SELECT coalesce(sum(n), 0) FROM analytics_daily
+                 WHERE org_id = ?1 AND metric = 'inbound' AND day BETWEEN ?2 AND ?3",
+            )?
+            .query_row(params![org, a, b], |r| r.get(0))?,
+        )
+    };
+    let staff = if per_staff {
+        let names = conn
+            .prepare_cached("SELECT id, name FROM users WHERE org_id = ?1")?
+            .query_map([org], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, String>(1)?)))?
+            .collect::<rusqlite::Result<HashMap<_, _>>>()?;
+        Some(names)
+    } else {
+        None
+    };
+    Ok(Inputs {
+        from,
+        to,
+        daily,
+        totals,
+        previous_total,
+        waiting: waiting(conn, org)?,
+        staff,
+    })
+}
+
+#[async_trait]
+impl AnalyticsStore for SqliteStore {
+    async fn analytics_inputs(
+        &self,
+        actor: &Actor,
+        from: Option<NaiveDate>,
+        to: NaiveDate,
+        per_staff: bool,
+    ) -> StoreResult<Inputs> {
+        let org = actor.org_id;
+        self.read(move |c| inputs(c, org, from, to, per_staff))
+            .await
+    }
+
+    async fn rebuild_analytics(&self, org_id: Id) -> StoreResult<()> {
+        self.write(move |tx| rebuild(tx, org_id)).await
+    }
+
+    async fn rebuild_stale_analytics(&self) -> StoreResult<Vec<Id>> {
+        let stale: Vec<Id> = self
+            .read(|c| {
+                c.prepare("SELECT id FROM organisations WHERE analytics_version < ?1 ORDER BY id")?
+                    .query_map([ANALYTICS_VERSION], |r| r.get(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(Into::into)
+            })
+            .await?;
+        for org in &stale {
+            self.rebuild_analytics(*org).await?;
+        }
+        Ok(stale)
+    }
+}
