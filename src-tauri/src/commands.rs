@@ -238,9 +238,11 @@ pub async fn save_csv(app: tauri::AppHandle, args: SaveCsv) -> Answer<String> {
     if name.is_empty() || name.contains(['/', '\\', ':']) || name.starts_with('.') {
         return Err(refuse(format!("{name:?} is not a plain file name")));
     }
+    // A desktop without XDG user folders set up still has a home with a Downloads folder.
     let dir = app
         .path()
         .download_dir()
+        .or_else(|_| app.path().home_dir().map(|h| h.join("Downloads")))
         .map_err(|e| refuse(format!("there is no Downloads folder: {e}")))?;
     let path = dir.join(name);
     std::fs::create_dir_all(&dir)

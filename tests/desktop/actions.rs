@@ -268,6 +268,21 @@ async fn the_ai_switch_reaches_an_open_app() {
         .await;
     app.wait("#tab-analytics").await;
     app.wait(&badge).await;
+
+    // The tab leads to the figures: charts drawn as SVG, readable at the three widths.
+    app.click("#tab-analytics").await;
+    for chart in ["#volume-chart", "#heat-map", "#intent-mix", "#calls-bar"] {
+        app.wait(chart).await;
+    }
+    app.wait_text("#stat-inbound .stat-value", "a contact count", |t| {
+        t.parse::<u64>().is_ok_and(|n| n > 0)
+    })
+    .await;
+    app.screenshots("analytics").await;
+    // Every table as one CSV in the Downloads folder.
+    app.click("#export-csv").await;
+    app.wait_text("#csv-saved", "the saved path", |t| t.contains(".csv"))
+        .await;
     app.quit().await;
 }
 

@@ -225,6 +225,12 @@ pub fn Report(props: &ReportProps) -> Html {
             <section class="panel" aria-labelledby="response-title">
                 <h3 id="response-title">{ "First response" }</h3>
                 <p class="muted">{ "Business minutes from a customer's first unanswered message to a reply." }</p>
+                <dl class="figures-list">
+                    <dt>{ "Answered" }</dt><dd id="response-answered">{ f.answered }</dd>
+                    <dt>{ "Median" }</dt><dd>{ minutes(f.median_minutes) }</dd>
+                    <dt>{ "90% within" }</dt><dd>{ minutes(f.p90_minutes) }</dd>
+                    <dt>{ "Within 1 hour" }</dt><dd>{ percent(f.within_hour) }</dd>
+                </dl>
                 if let Some(staff) = &a.first_response_by_staff {
                     <table id="staff-table" class="figures">
                         <thead><tr><th>{ "Staff" }</th><th>{ "Answered" }</th><th>{ "Median" }</th>
