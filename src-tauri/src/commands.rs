@@ -7,9 +7,10 @@ use inbox_core::desktop::{
     AppUpdate, AssignArgs, AttentionArgs, CallRef, CallView, ClientRef, CommandError,
     ConnectionState, ConversationHeader, ConversationRef, Draft, IdRef, IntentArgs, LinkArgs,
     MessageRef, NoteArgs, OpenView, OutboxEntry, Preferences, ReassignArgs, RejectArgs, ReplyArgs,
-    SaveCsv, SaveQuickMessage, SaveTemplate, SearchArgs, Session, SignIn, ThreadRequest,
-    ThreadView, WorkOrderArgs, WorkOrderView,
+    RoleEdit, SaveCsv, SaveQuickMessage, SaveTemplate, SearchArgs, Session, SignIn, ThreadRequest,
+    ThreadView, UserEdit, WorkOrderArgs, WorkOrderView,
 };
+use inbox_core::roles::{AuditEntry, NewRole, NewStaff, OneTimePassword, Role, StaffAccount};
 use inbox_core::{
     ApprovalItem, Call, ConversationDetail, ConversationSummary, Customer, Message, Note,
     QuickMessage, StaffRef, WhatsappTemplate, WorkOrder,
@@ -235,8 +236,13 @@ pub async fn save_csv(app: tauri::AppHandle, args: SaveCsv) -> Answer<String> {
     use tauri::Manager;
     let refuse = CommandError::new;
     let name = args.file_name.trim();
-    if name.is_empty() || name.contains(['/', '\\', ':']) || name.starts_with('.') {
-        return Err(refuse(format!("{name:?} is not a plain file name")));
+    let plain = !name.starts_with('.')
+        && name.ends_with(".csv")
+        && !name.chars().any(|c| {
+            c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
+        });
+    if !plain {
+        return Err(refuse(format!("{name:?} is not a plain CSV file name")));
     }
     // A desktop without XDG user folders set up still has a home with a Downloads folder.
     let dir = app
@@ -244,11 +250,99 @@ pub async fn save_csv(app: tauri::AppHandle, args: SaveCsv) -> Answer<String> {
         .download_dir()
         .or_else(|_| app.path().home_dir().map(|h| h.join("Downloads")))
         .map_err(|e| refuse(format!("there is no Downloads folder: {e}")))?;
-    let path = dir.join(name);
     std::fs::create_dir_all(&dir)
-        .and_then(|()| std::fs::write(&path, args.contents.as_bytes()))
-        .map_err(|e| refuse(format!("could not write {}: {e}", path.display())))?;
-    Ok(path.display().to_string())
+        .map_err(|e| refuse(format!("could not make {}: {e}", dir.display())))?;
+    // Never over an existing file: "name (2).csv", "name (3).csv", … as browsers do.
+    let stem = name.trim_end_matches(".csv");
+    for n in 1..1000 {
+        let file = if n == 1 {
+            name.to_string()
+        } else {
+            format!("{stem} ({n}).csv")
+        };
+        let path = dir.join(file);
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                use std::io::Write;
+                f.write_all(args.contents.as_bytes())
+                    .map_err(|e| refuse(format!("could not write {}: {e}", path.display())))?;
+                return Ok(path.display().to_string());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(refuse(format!("could not write {}: {e}", path.display()))),
+        }
+    }
+    Err(refuse(format!(
+        "{} already holds a thousand copies of {name}",
+        dir.display()
+    )))
+}
+
+#[tauri::command]
+pub async fn roles(shell: State<'_, Shell>) -> Answer<Vec<Role>> {
+    let r = shell.running().await?;
+    r.engine.roles().await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn create_role(shell: State<'_, Shell>, args: NewRole) -> Answer<Role> {
+    let r = shell.running().await?;
+    r.engine.create_role(&args).await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn update_role(shell: State<'_, Shell>, args: RoleEdit) -> Answer<Role> {
+    let r = shell.running().await?;
+    r.engine
+        .update_role(args.id, &args.update)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn delete_role(shell: State<'_, Shell>, args: IdRef) -> Answer<()> {
+    let r = shell.running().await?;
+    r.engine.delete_role(args.id).await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn users(shell: State<'_, Shell>) -> Answer<Vec<StaffAccount>> {
+    let r = shell.running().await?;
+    r.engine.users().await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn create_user(shell: State<'_, Shell>, args: NewStaff) -> Answer<OneTimePassword> {
+    let r = shell.running().await?;
+    r.engine.create_user(&args).await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn update_user(shell: State<'_, Shell>, args: UserEdit) -> Answer<StaffAccount> {
+    let r = shell.running().await?;
+    r.engine
+        .update_user(args.id, &args.update)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn reset_password(shell: State<'_, Shell>, args: IdRef) -> Answer<OneTimePassword> {
+    let r = shell.running().await?;
+    r.engine
+        .reset_password(args.id)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn audit(shell: State<'_, Shell>) -> Answer<Vec<AuditEntry>> {
+    let r = shell.running().await?;
+    r.engine.audit().await.map_err(command_error)
 }
 
 #[tauri::command]

@@ -274,6 +274,20 @@ impl Shell {
         }
     }
 
+    /// What the signed-in user may do changed (ACC-2): the running session and the saved one
+    /// follow, like `follow_organisation`.
+    pub async fn follow_user(&self, user: &inbox_core::User) {
+        let mut running = self.running.write().await;
+        let Some(r) = running.as_mut() else { return };
+        if r.session.user.id != user.id {
+            return;
+        }
+        r.session.user = user.clone();
+        if let Err(e) = self.sessions.follow_organisation(&r.session) {
+            tracing::warn!(error = %e, "the saved session could not follow the user's role");
+        }
+    }
+
     /// At exit: the engine stops, and a session-only session's cache is deleted.
     pub async fn exit(&self) {
         let previous = self.running.write().await.take();
@@ -405,6 +419,9 @@ async fn forward(app: AppHandle, mut updates: tokio::sync::broadcast::Receiver<U
             }
             Update::Organisation { organisation } => {
                 app.state::<Shell>().follow_organisation(organisation).await;
+            }
+            Update::Access { user } => {
+                app.state::<Shell>().follow_user(user).await;
             }
             Update::Connection {
                 state: ConnectionState::SignedOut { reason },

@@ -286,6 +286,84 @@ async fn the_ai_switch_reaches_an_open_app() {
     app.quit().await;
 }
 
+/// SET-1, ACC-2: the Owner gives a front-desk user a custom role copied from Manager, and
+/// their open app gains the Approval Queue at once; disabled, they are signed out at once. The
+/// Owner's Settings show roles, users and the audit log at the three widths.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_role_change_reaches_an_open_app_and_a_disabled_user_is_signed_out() {
+    let stack = Stack::start().await;
+    let owner = stack.token("owner@demo.test").await;
+    let desk = signed_in(&stack, "roles-desk", DESK).await;
+    assert!(
+        !desk.visible("#tab-approvals").await,
+        "a Service Advisor has no Approval Queue"
+    );
+    let roles = stack.get(&owner, "/roles").await;
+    let manager = roles["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Manager")
+        .unwrap()["id"]
+        .clone();
+    let lead = stack
+        .post(
+            &owner,
+            "/roles",
+            json!({ "name": "Desk lead", "copy_of": manager }),
+        )
+        .await;
+    assert_eq!(lead["system"], false);
+    let users = stack.get(&owner, "/users").await;
+    let fran = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == DESK)
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let changed = stack
+        .put(
+            &owner,
+            &format!("/users/{fran}"),
+            json!({ "role_id": lead["id"] }),
+        )
+        .await;
+    assert_eq!(changed["role"], "Desk lead");
+    desk.wait("#tab-approvals").await;
+    desk.wait("#tab-settings").await;
+
+    stack
+        .put(
+            &owner,
+            &format!("/users/{fran}"),
+            json!({ "active": false }),
+        )
+        .await;
+    desk.wait("#login-title").await;
+    desk.wait_text("#signed-out-reason", "why", |t| !t.is_empty())
+        .await;
+    desk.screenshot("roles-desk-signed-out").await;
+    desk.quit().await;
+
+    let admin = signed_in(&stack, "roles-owner", "owner@demo.test").await;
+    admin.click("#tab-settings").await;
+    admin
+        .wait("#roles-section li[data-role=\"Desk lead\"]")
+        .await;
+    admin
+        .wait(&format!(
+            "#users-section tr[data-user-id=\"{fran}\"].disabled"
+        ))
+        .await;
+    admin
+        .wait("#audit-list li[data-action=\"user.disabled\"]")
+        .await;
+    admin.screenshots("settings-admin").await;
+    admin.quit().await;
+}
+
 /// SDB-1 … SDB-4, THR-8, CMP-6, WO-1: assignment moves the Mine and Unassigned counts at once;
 /// a work order is linked through the search dialog and unlinked after a confirmation, each
 /// with its system note; an internal note; a quick message inserted; the sidebar at the three

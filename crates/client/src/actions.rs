@@ -232,6 +232,58 @@ impl Engine {
         online(self.shared.api.analytics(q).await)
     }
 
+    /// SET-1: roles, read from the server each time (an admin page, always online).
+    pub async fn roles(&self) -> EngineResult<Vec<inbox_core::roles::Role>> {
+        online(self.shared.api.roles().await)
+    }
+
+    pub async fn create_role(
+        &self,
+        req: &inbox_core::roles::NewRole,
+    ) -> EngineResult<inbox_core::roles::Role> {
+        online(self.shared.api.create_role(req).await)
+    }
+
+    pub async fn update_role(
+        &self,
+        id: Id,
+        req: &inbox_core::roles::RoleUpdate,
+    ) -> EngineResult<inbox_core::roles::Role> {
+        online(self.shared.api.update_role(id, req).await)
+    }
+
+    pub async fn delete_role(&self, id: Id) -> EngineResult<()> {
+        online(self.shared.api.delete_role(id).await)
+    }
+
+    /// ACC-2: staff accounts.
+    pub async fn users(&self) -> EngineResult<Vec<inbox_core::roles::StaffAccount>> {
+        online(self.shared.api.users().await)
+    }
+
+    pub async fn create_user(
+        &self,
+        req: &inbox_core::roles::NewStaff,
+    ) -> EngineResult<inbox_core::roles::OneTimePassword> {
+        online(self.shared.api.create_user(req).await)
+    }
+
+    pub async fn update_user(
+        &self,
+        id: Id,
+        req: &inbox_core::roles::StaffUpdate,
+    ) -> EngineResult<inbox_core::roles::StaffAccount> {
+        online(self.shared.api.update_user(id, req).await)
+    }
+
+    pub async fn reset_password(&self, id: Id) -> EngineResult<inbox_core::roles::OneTimePassword> {
+        online(self.shared.api.reset_password(id).await)
+    }
+
+    pub async fn audit(&self) -> EngineResult<Vec<inbox_core::roles::AuditEntry>> {
+        online(self.shared.api.audit().await)
+    }
+
     /// APQ-1.
     pub async fn approvals(&self) -> EngineResult<Vec<ApprovalItem>> {
         online(self.shared.api.approvals().await)

@@ -6,6 +6,9 @@ use inbox_core::api::{
     ListResponse, LoginRequest, LoginResponse, NoteRequest, QuickMessageInput, ReassignCallRequest,
     RejectRequest, TemplateInput, ThreadPage,
 };
+use inbox_core::roles::{
+    AuditEntry, NewRole, NewStaff, OneTimePassword, Role, RoleUpdate, StaffAccount, StaffUpdate,
+};
 use inbox_core::sync::{Event, Snapshot};
 use inbox_core::{
     ApprovalItem, Call, ConversationDetail, ConversationSummary, Customer, Id, Message, Note,
@@ -183,6 +186,56 @@ impl Api {
 
     pub async fn staff(&self) -> ApiResult<Vec<StaffRef>> {
         self.items("/api/v1/staff").await
+    }
+
+    /// The signed-in user as they are now, with what they may do (`GET /api/v1/me`).
+    pub async fn me(&self) -> ApiResult<inbox_core::User> {
+        #[derive(serde::Deserialize)]
+        struct Me {
+            user: inbox_core::User,
+        }
+        Ok(self.get::<Me>("/api/v1/me").await?.user)
+    }
+
+    /// SET-1: the organisation's roles.
+    pub async fn roles(&self) -> ApiResult<Vec<Role>> {
+        self.items("/api/v1/roles").await
+    }
+
+    pub async fn create_role(&self, req: &NewRole) -> ApiResult<Role> {
+        self.post("/api/v1/roles", req).await
+    }
+
+    pub async fn update_role(&self, id: Id, req: &RoleUpdate) -> ApiResult<Role> {
+        self.call(Method::PUT, &format!("/api/v1/roles/{id}"), Some(req), true)
+            .await
+    }
+
+    pub async fn delete_role(&self, id: Id) -> ApiResult<()> {
+        self.delete(&format!("/api/v1/roles/{id}")).await
+    }
+
+    /// ACC-2: the organisation's staff accounts.
+    pub async fn users(&self) -> ApiResult<Vec<StaffAccount>> {
+        self.items("/api/v1/users").await
+    }
+
+    pub async fn create_user(&self, req: &NewStaff) -> ApiResult<OneTimePassword> {
+        self.post("/api/v1/users", req).await
+    }
+
+    pub async fn update_user(&self, id: Id, req: &StaffUpdate) -> ApiResult<StaffAccount> {
+        self.call(Method::PUT, &format!("/api/v1/users/{id}"), Some(req), true)
+            .await
+    }
+
+    pub async fn reset_password(&self, id: Id) -> ApiResult<OneTimePassword> {
+        self.post(&format!("/api/v1/users/{id}/password"), &json!({}))
+            .await
+    }
+
+    pub async fn audit(&self) -> ApiResult<Vec<AuditEntry>> {
+        self.items("/api/v1/audit").await
     }
 
     /// The signed-in user's organisation as it is now (`GET /api/v1/me`).

@@ -179,8 +179,8 @@ impl SessionStore {
         }
     }
 
-    /// The organisation's settings changed (its AI switch, say): the saved session follows, so
-    /// the next launch opens with them. `session` is the running one, already changed; nothing
+    /// The organisation's settings (its AI switch, say) or the user's role changed: the saved
+    /// session follows, so the next launch opens with them. `session` is the running one, already changed; nothing
     /// saved, or another user's: nothing to do.
     pub fn follow_organisation(&self, session: &Session) -> Result<(), String> {
         let raw = match std::fs::read_to_string(self.dir.join(FILE)) {
@@ -194,6 +194,7 @@ impl SessionStore {
         }
         let session = Session {
             organisation: session.organisation.clone(),
+            user: session.user.clone(),
             ..saved.session
         };
         self.write(&session, saved.kept)

@@ -276,6 +276,13 @@ async fn apply(
         tokio::time::sleep(shared.config.apply_delay).await;
     }
     let mut applied = shared.cache(move |c| c.apply_events(&events)).await?;
+    // ACC-2: this user's role changed: what they may do comes from the server, now.
+    if applied.access.contains(&shared.config.user.id) {
+        match shared.api.me().await {
+            Ok(user) => shared.publish(Update::Access { user }),
+            Err(e) => tracing::warn!(error = %e, "could not re-read what this user may do"),
+        }
+    }
     let followed = match applied.organisation.take() {
         Some(organisation) => {
             shared.publish(Update::Organisation { organisation });

@@ -13,21 +13,33 @@ pub enum Capability {
     /// Compose replies that wait in the Approval Queue.
     #[serde(rename = "messages.send_gated")]
     MessagesSendGated,
-    /// See and action the Approval Queue; also administers quick messages and templates (SET-1).
+    /// See and action the Approval Queue; also sees per-staff analytics.
     #[serde(rename = "messages.approve")]
     MessagesApprove,
     /// Turn AI (intent badges and the Analytics tab) on or off for the organisation (AIA-1).
     #[serde(rename = "settings.ai.manage")]
     SettingsAiManage,
+    /// Create, edit and delete custom roles (SET-1, ACC-2).
+    #[serde(rename = "settings.roles.manage")]
+    SettingsRolesManage,
+    /// Add staff, change their role, disable them, reset passwords, read the audit log.
+    #[serde(rename = "settings.users.manage")]
+    SettingsUsersManage,
+    /// Administer quick messages and WhatsApp templates (SET-1).
+    #[serde(rename = "settings.templates.manage")]
+    SettingsTemplatesManage,
 }
 
 impl Capability {
-    pub const ALL: [Capability; 5] = [
+    pub const ALL: [Capability; 8] = [
         Capability::MessagesView,
         Capability::MessagesSend,
         Capability::MessagesSendGated,
         Capability::MessagesApprove,
         Capability::SettingsAiManage,
+        Capability::SettingsRolesManage,
+        Capability::SettingsUsersManage,
+        Capability::SettingsTemplatesManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -37,6 +49,38 @@ impl Capability {
             Capability::MessagesSendGated => "messages.send_gated",
             Capability::MessagesApprove => "messages.approve",
             Capability::SettingsAiManage => "settings.ai.manage",
+            Capability::SettingsRolesManage => "settings.roles.manage",
+            Capability::SettingsUsersManage => "settings.users.manage",
+            Capability::SettingsTemplatesManage => "settings.templates.manage",
+        }
+    }
+
+    /// The group the Roles page shows it under.
+    pub fn group(self) -> &'static str {
+        match self {
+            Capability::MessagesView
+            | Capability::MessagesSend
+            | Capability::MessagesSendGated
+            | Capability::MessagesApprove => "Messages",
+            _ => "Settings",
+        }
+    }
+
+    /// What it lets someone do, in plain English (the Roles page).
+    pub fn description(self) -> &'static str {
+        match self {
+            Capability::MessagesView => "Read the inbox, threads and calls",
+            Capability::MessagesSend => "Reply to customers directly",
+            Capability::MessagesSendGated => "Write replies that wait for a manager's approval",
+            Capability::MessagesApprove => {
+                "Approve or reject colleagues' replies, and see each person's response times"
+            }
+            Capability::SettingsAiManage => "Turn AI intents and analytics on or off",
+            Capability::SettingsRolesManage => "Create and edit roles",
+            Capability::SettingsUsersManage => {
+                "Add staff, change their role, disable them and reset passwords; read the audit log"
+            }
+            Capability::SettingsTemplatesManage => "Edit quick messages and WhatsApp templates",
         }
     }
 
@@ -92,7 +136,7 @@ mod tests {
         let json = serde_json::to_string(&Capability::ALL).unwrap();
         assert_eq!(
             json,
-            r#"["messages.view","messages.send","messages.send_gated","messages.approve","settings.ai.manage"]"#
+            r#"["messages.view","messages.send","messages.send_gated","messages.approve","settings.ai.manage","settings.roles.manage","settings.users.manage","settings.templates.manage"]"#
         );
         for c in Capability::ALL {
             assert_eq!(Capability::parse(c.as_str()), Some(c));

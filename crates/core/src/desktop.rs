@@ -74,6 +74,24 @@ pub mod cmd {
     pub const WORK_ORDER: &str = "work_order";
     /// `()` → `Vec<ApprovalItem>` (APQ-1).
     pub const APPROVALS: &str = "approvals";
+    /// `()` → `Vec<Role>` (SET-1).
+    pub const ROLES: &str = "roles";
+    /// `NewRole` → `Role`: a custom role copied from another (SET-1).
+    pub const CREATE_ROLE: &str = "create_role";
+    /// `RoleEdit` → `Role` (SET-1).
+    pub const UPDATE_ROLE: &str = "update_role";
+    /// `IdRef` → `()` (SET-1).
+    pub const DELETE_ROLE: &str = "delete_role";
+    /// `()` → `Vec<StaffAccount>` (ACC-2).
+    pub const USERS: &str = "users";
+    /// `NewStaff` → `OneTimePassword` (ACC-2).
+    pub const CREATE_USER: &str = "create_user";
+    /// `UserEdit` → `StaffAccount`: a new role, disabled or enabled (ACC-2).
+    pub const UPDATE_USER: &str = "update_user";
+    /// `IdRef` → `OneTimePassword` (ACC-2).
+    pub const RESET_PASSWORD: &str = "reset_password";
+    /// `()` → `Vec<AuditEntry>`: the newest entries (ACC-2).
+    pub const AUDIT: &str = "audit";
     /// `AnalyticsQuery` → `Analytics`: the AI Analytics tab (AIA-1).
     pub const ANALYTICS: &str = "analytics";
     /// `SaveCsv` → `String`: writes a CSV export to the user's Downloads folder and answers
@@ -147,6 +165,15 @@ pub mod cmd {
         UNLINK_WORK_ORDER,
         WORK_ORDER,
         APPROVALS,
+        ROLES,
+        CREATE_ROLE,
+        UPDATE_ROLE,
+        DELETE_ROLE,
+        USERS,
+        CREATE_USER,
+        UPDATE_USER,
+        RESET_PASSWORD,
+        AUDIT,
         ANALYTICS,
         SAVE_CSV,
         APPROVE,
@@ -246,6 +273,20 @@ pub struct ReplyArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageRef {
     pub message_id: Id,
+}
+
+/// `cmd::UPDATE_ROLE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleEdit {
+    pub id: Id,
+    pub update: crate::roles::RoleUpdate,
+}
+
+/// `cmd::UPDATE_USER`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserEdit {
+    pub id: Id,
+    pub update: crate::roles::StaffUpdate,
 }
 
 /// `cmd::SAVE_CSV`: a file for the Downloads folder. `file_name` is a plain name (no folders);
@@ -586,6 +627,12 @@ pub enum Update {
     /// tabs and badges follow them.
     Organisation {
         organisation: Organisation,
+    },
+    /// What the signed-in user may do changed (a role edited or given, ACC-2): re-read the
+    /// session; tabs appear or vanish, and a user without `messages.view` goes to the
+    /// dashboard.
+    Access {
+        user: crate::User,
     },
     /// The session ended (signed out here or refused by the server).
     SignedOut,

@@ -16,6 +16,7 @@ pub mod phone;
 pub mod preview;
 pub mod providers;
 pub mod range;
+pub mod roles;
 pub mod routing;
 pub mod search;
 pub mod sync;

@@ -39,6 +39,11 @@ pub enum Change {
     Staff(StaffRef),
     /// The organisation's settings the desktop follows: its name, time zone and AI switch.
     Organisation(Organisation),
+    /// What these users may do changed (a role edited, a role given, a user disabled): their
+    /// desktops re-read `GET /me`, so tabs appear or vanish without a restart (ACC-2).
+    Access {
+        user_ids: Vec<Id>,
+    },
     /// An event of a type this version does not know (sent by a newer server): skipped, its
     /// `seq` kept, so an older desktop never stalls on it. Never sent.
     #[serde(skip)]
@@ -47,7 +52,7 @@ pub enum Change {
 
 impl Change {
     /// Every `type` this version reads.
-    pub const TYPES: [&'static str; 14] = [
+    pub const TYPES: [&'static str; 15] = [
         "conversation",
         "message",
         "messages_read",
@@ -61,6 +66,7 @@ impl Change {
         "template_deleted",
         "staff",
         "organisation",
+        "access",
         "unsupported",
     ];
 
@@ -79,6 +85,7 @@ impl Change {
             Change::TemplateDeleted { .. } => "template_deleted",
             Change::Staff(_) => "staff",
             Change::Organisation(_) => "organisation",
+            Change::Access { .. } => "access",
             Change::Unsupported => "unsupported",
         }
     }
@@ -114,7 +121,7 @@ impl Change {
             Change::Template(t) => (Some(t.id), None),
             Change::Staff(s) => (Some(s.id), None),
             Change::Organisation(o) => (Some(o.id), None),
-            Change::Unsupported => (None, None),
+            Change::Access { .. } | Change::Unsupported => (None, None),
         };
         StubIds {
             id,

@@ -111,7 +111,14 @@ pub fn screen(auth: &Auth, route: &Route) -> Screen {
         // NAV-2: the tab exists only while AI is on; a stale link leads to the inbox.
         Route::Analytics if s.organisation.ai_enabled => reader(Screen::Analytics),
         Route::Analytics => Screen::Redirect(Route::Messages),
-        Route::Settings => approver(Screen::Settings),
+        Route::Settings => {
+            let (templates, roles, users) = crate::components::settings::administers(s);
+            if templates || roles || users {
+                Screen::Settings
+            } else {
+                Screen::Redirect(Route::Messages)
+            }
+        }
         Route::Call { id } => reader(Screen::Call(*id)),
         Route::WorkOrder { id } => reader(Screen::WorkOrder(*id)),
     }
@@ -180,7 +187,7 @@ fn Shell() -> Html {
                 }),
                 // The organisation's settings changed (the AI switch): the shell's session has
                 // them; the tabs follow without a restart.
-                Update::Organisation { .. } => {
+                Update::Organisation { .. } | Update::Access { .. } => {
                     let auth = auth.clone();
                     wasm_bindgen_futures::spawn_local(async move {
                         if let Ok(Some(session)) =
@@ -300,10 +307,16 @@ mod tests {
     }
 
     #[test]
-    fn apq1_and_set1_pages_are_for_approvers_only() {
-        let approver = signed_in(vec![Capability::MessagesView, Capability::MessagesApprove]);
+    fn apq1_and_set1_pages_are_for_approvers_and_admins_only() {
+        let approver = signed_in(vec![
+            Capability::MessagesView,
+            Capability::MessagesApprove,
+            Capability::SettingsTemplatesManage,
+        ]);
         assert_eq!(screen(&approver, &Route::Approvals), Screen::Approvals);
         assert_eq!(screen(&approver, &Route::Settings), Screen::Settings);
+        let owner_only = signed_in(vec![Capability::SettingsRolesManage]);
+        assert_eq!(screen(&owner_only, &Route::Settings), Screen::Settings);
         let desk = signed_in(vec![Capability::MessagesView, Capability::MessagesSend]);
         for route in [Route::Approvals, Route::Settings] {
             assert_eq!(

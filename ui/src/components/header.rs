@@ -25,7 +25,10 @@ impl Tabs {
             approvals: approver,
             analytics: session.organisation.ai_enabled
                 && session.user.capabilities.has(Capability::MessagesView),
-            settings: approver,
+            settings: {
+                let (templates, roles, users) = crate::components::settings::administers(session);
+                templates || roles || users
+            },
         }
     }
 }
@@ -138,7 +141,7 @@ mod tests {
     };
 
     #[test]
-    fn nav2_tabs_follow_the_approve_capability_and_the_ai_switch() {
+    fn nav2_tabs_follow_the_capabilities_and_the_ai_switch() {
         use crate::fixtures::session;
         let viewer = Tabs::for_session(&session(vec![Capability::MessagesView], false));
         assert_eq!(
@@ -150,13 +153,26 @@ mod tests {
             }
         );
         let manager = Tabs::for_session(&session(
-            vec![Capability::MessagesView, Capability::MessagesApprove],
+            vec![
+                Capability::MessagesView,
+                Capability::MessagesApprove,
+                Capability::SettingsTemplatesManage,
+            ],
             true,
         ));
         assert_eq!(
             manager, ALL,
-            "SET-1: approvers administer quick messages and templates"
+            "SET-1: managers administer quick messages and templates"
         );
+        // An approver without any settings capability has no Settings tab; an admin of users
+        // alone has one.
+        let approver = Tabs::for_session(&session(
+            vec![Capability::MessagesView, Capability::MessagesApprove],
+            false,
+        ));
+        assert!(approver.approvals && !approver.settings);
+        let admin = Tabs::for_session(&session(vec![Capability::SettingsUsersManage], false));
+        assert!(admin.settings && !admin.approvals && !admin.analytics);
     }
 
     #[tokio::test]

@@ -2,14 +2,17 @@
 //! WhatsApp templates (`templates`), each listed with New, Edit and Delete. What both sections
 //! share lives here: keeping a list in the server's order after a save, and the delete dialog.
 
+pub mod admin;
 pub mod quick_messages;
+pub mod roles;
 pub mod template_form;
 pub mod templates;
+pub mod users;
 
 use std::rc::Rc;
 
 use inbox_core::desktop::{ConnectionState, Session};
-use inbox_core::{Id, QuickMessage, WhatsappTemplate};
+use inbox_core::{Capability, Id, QuickMessage, WhatsappTemplate};
 use yew::prelude::*;
 
 use crate::components::dialog::Dialog;
@@ -60,18 +63,39 @@ pub struct SettingsPageProps {
     pub on_signed_out: Callback<Option<String>>,
 }
 
+/// What a session may administer here; the Settings tab shows when any is true.
+pub fn administers(session: &Session) -> (bool, bool, bool) {
+    let caps = &session.user.capabilities;
+    (
+        caps.has(Capability::SettingsTemplatesManage),
+        caps.has(Capability::SettingsRolesManage),
+        caps.has(Capability::SettingsUsersManage),
+    )
+}
+
 #[function_component]
 pub fn SettingsPage(props: &SettingsPageProps) -> Html {
+    let (templates, roles, users) = administers(&props.session);
+    let clock =
+        crate::format::Clock::new(chrono::Utc::now(), &props.session.organisation.time_zone);
     html! {
         <PageFrame session={props.session.clone()} connection={props.connection.clone()}
             on_signed_out={props.on_signed_out.clone()} section={Section::Settings} class="settings-page">
             <div class="page-heading">
                 <h2>{ "Settings" }</h2>
-                <p class="muted">{ "What staff can pick from when they reply." }</p>
+                <p class="muted">{ "What staff can pick from when they reply, and who can do what." }</p>
             </div>
             <div class="settings-grid">
-                <QuickMessages on_signed_out={props.on_signed_out.clone()} />
-                <Templates on_signed_out={props.on_signed_out.clone()} />
+                if templates {
+                    <QuickMessages on_signed_out={props.on_signed_out.clone()} />
+                    <Templates on_signed_out={props.on_signed_out.clone()} />
+                }
+                if roles {
+                    <roles::Roles on_signed_out={props.on_signed_out.clone()} />
+                }
+                if users {
+                    <users::Users on_signed_out={props.on_signed_out.clone()} {clock} />
+                }
             </div>
         </PageFrame>
     }

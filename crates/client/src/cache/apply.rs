@@ -29,6 +29,8 @@ pub struct Applied {
     pub skipped: usize,
     /// The organisation's settings, when they changed (the newest in the batch).
     pub organisation: Option<Organisation>,
+    /// Users whose capabilities changed (ACC-2).
+    pub access: Vec<Id>,
 }
 
 /// Collects `Applied` while a batch runs.
@@ -178,6 +180,7 @@ pub(super) fn apply_change(
         Change::Staff(s) => super::settings::put_staff(tx, s)?,
         // The session holds the organisation; the engine passes it on (see `sync::apply`).
         Change::Organisation(o) => report.applied.organisation = Some(o.clone()),
+        Change::Access { user_ids } => report.applied.access.extend(user_ids),
         // A newer server's kind of event: nothing here reads it.
         Change::Unsupported => {}
     }

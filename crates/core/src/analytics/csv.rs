@@ -6,12 +6,19 @@ use std::fmt::Write;
 use super::report::Analytics;
 use crate::intent::Intent;
 
-/// Quotes a field when it holds a comma, quote or line break (RFC 4180).
+/// Quotes a field when it holds a comma, quote or line break (RFC 4180). Text a customer wrote
+/// that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a leading
+/// apostrophe, so opening the export never runs it.
 fn field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_string()
+        s
     }
 }
 

@@ -332,9 +332,20 @@ pub type Counters = HashMap<(i64, Metric, String), i64>;
 
 /// Adds deltas into counters, dropping those that reach zero.
 pub fn accumulate(counters: &mut Counters, deltas: impl IntoIterator<Item = Delta>) {
+    use std::collections::hash_map::Entry;
     for d in deltas {
-        let slot = counters.entry((d.day, d.metric, d.key)).or_insert(0);
-        *slot += d.n;
+        match counters.entry((d.day, d.metric, d.key)) {
+            Entry::Occupied(mut slot) => {
+                *slot.get_mut() += d.n;
+                if *slot.get() == 0 {
+                    slot.remove();
+                }
+            }
+            Entry::Vacant(slot) => {
+                if d.n != 0 {
+                    slot.insert(d.n);
+                }
+            }
+        }
     }
-    counters.retain(|_, n| *n != 0);
 }

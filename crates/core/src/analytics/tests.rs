@@ -48,6 +48,20 @@ fn aia1_business_time_counts_only_opening_hours() {
         h.business_seconds(t(2026, 10, 23, 17, 0), t(2026, 10, 26, 9, 0), London),
         (30 + 4 * 60 + 60) * 60
     );
+    // Weeks apart: the whole weeks between count the week's 46.5 hours each, and the result
+    // is the same as counting every day.
+    let (from, to) = (t(2026, 1, 5, 9, 0), t(2026, 3, 20, 10, 0));
+    let day_by_day = {
+        let mut total = 0;
+        let mut at = from;
+        while at < to {
+            let next = (at + chrono::TimeDelta::days(1)).min(to);
+            total += h.business_seconds(at, next, London);
+            at = next;
+        }
+        total
+    };
+    assert_eq!(h.business_seconds(from, to, London), day_by_day);
 }
 
 #[test]
@@ -256,4 +270,7 @@ fn aia1_csv_quotes_what_a_spreadsheet_would_split() {
     assert!(text.contains("\"Smith, \"\"Dave\"\"\",sms,"));
     assert!(text.contains("\"Is it ready,\nmate?\""));
     assert!(text.contains("Busiest hours"));
+    // A customer's text never runs as a spreadsheet formula.
+    report.waiting.items[0].preview = "=HYPERLINK(\"http://x\")".into();
+    assert!(csv::csv(&report).contains("\"'=HYPERLINK(\"\"http://x\"\")\""));
 }

@@ -1,5 +1,5 @@
 //! Quick messages (CMP-6) and WhatsApp templates (CMP-2). Everyone who reads the inbox reads
-//! them; approvers (managers) administer both (SET-1).
+//! them; `settings.templates.manage` (managers) administers both (SET-1).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -34,7 +34,7 @@ pub async fn create_quick(
     caller: Caller,
     ApiJson(req): ApiJson<QuickMessageInput>,
 ) -> AppResult<(StatusCode, Json<QuickMessage>)> {
-    caller.require(Capability::MessagesApprove)?;
+    caller.require(Capability::SettingsTemplatesManage)?;
     quick_limits(&req)?;
     let q = state
         .store
@@ -49,7 +49,7 @@ pub async fn update_quick(
     IdPath(id): IdPath,
     ApiJson(req): ApiJson<QuickMessageInput>,
 ) -> AppResult<Json<QuickMessage>> {
-    caller.require(Capability::MessagesApprove)?;
+    caller.require(Capability::SettingsTemplatesManage)?;
     quick_limits(&req)?;
     Ok(Json(
         state
@@ -64,7 +64,7 @@ pub async fn delete_quick(
     caller: Caller,
     IdPath(id): IdPath,
 ) -> AppResult<StatusCode> {
-    caller.require(Capability::MessagesApprove)?;
+    caller.require(Capability::SettingsTemplatesManage)?;
     state.store.delete_quick_message(&caller.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -84,7 +84,7 @@ pub async fn create_template(
     caller: Caller,
     ApiJson(req): ApiJson<TemplateInput>,
 ) -> AppResult<(StatusCode, Json<WhatsappTemplate>)> {
-    caller.require(Capability::MessagesApprove)?;
+    caller.require(Capability::SettingsTemplatesManage)?;
     let t = state
         .store
         .create_template(&caller.actor, &req, state.clock.now())
@@ -98,7 +98,7 @@ pub async fn update_template(
     IdPath(id): IdPath,
     ApiJson(req): ApiJson<TemplateInput>,
 ) -> AppResult<Json<WhatsappTemplate>> {
-    caller.require(Capability::MessagesApprove)?;
+    caller.require(Capability::SettingsTemplatesManage)?;
     Ok(Json(
         state
             .store
@@ -112,7 +112,7 @@ pub async fn delete_template(
     caller: Caller,
     IdPath(id): IdPath,
 ) -> AppResult<StatusCode> {
-    caller.require(Capability::MessagesApprove)?;
+    caller.require(Capability::SettingsTemplatesManage)?;
     state
         .store
         .delete_template(&caller.actor, id, state.clock.now())

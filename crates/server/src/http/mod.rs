@@ -8,6 +8,7 @@ mod calls;
 mod catalog;
 mod conversations;
 mod directory;
+mod staff;
 mod thread;
 mod updates;
 
@@ -78,6 +79,15 @@ pub fn app(state: AppState) -> Router {
         .route("/messages/{id}/intent", put(ai::correct_intent))
         .route("/settings/ai", get(ai::get_switch).put(ai::put_switch))
         .route("/analytics", get(ai::analytics))
+        .route("/roles", get(staff::roles).post(staff::create_role))
+        .route(
+            "/roles/{id}",
+            put(staff::update_role).delete(staff::delete_role),
+        )
+        .route("/users", get(staff::users).post(staff::create_user))
+        .route("/users/{id}", put(staff::update_user))
+        .route("/users/{id}/password", post(staff::reset_password))
+        .route("/audit", get(staff::audit))
         .route(
             "/portal/messages",
             get(crate::webhooks::portal::list).post(crate::webhooks::portal::post),

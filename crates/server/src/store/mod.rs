@@ -8,6 +8,7 @@ pub mod postgres;
 pub(crate) mod rows;
 pub mod search;
 pub mod sqlite;
+pub mod staff;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -24,6 +25,7 @@ use inbox_core::{
 pub use analytics::AnalyticsStore;
 pub use dataset::Dataset;
 pub use search::SearchText;
+pub use staff::StaffStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -887,6 +889,7 @@ pub trait Store:
     + DispatchStore
     + AiStore
     + AnalyticsStore
+    + StaffStore
 {
 }
 
@@ -904,6 +907,7 @@ impl<T> Store for T where
         + DispatchStore
         + AiStore
         + AnalyticsStore
+        + StaffStore
 {
 }
 
@@ -973,6 +977,7 @@ async fn try_open(
         std::sync::Arc::new(sqlite::SqliteStore::open(path).await?)
     };
     let report = store.upgrade_secrets().await?;
+    store.ensure_system_roles(chrono::Utc::now()).await?;
     let recounted = store.rebuild_stale_analytics().await?;
     if !recounted.is_empty() {
         tracing::info!(organisations = ?recounted, "analytics counters rebuilt from history");

@@ -24,6 +24,7 @@ mod secrets;
 mod sessions;
 mod slow_clients;
 mod spool;
+mod staff;
 mod sync;
 mod thread;
 mod throttle;

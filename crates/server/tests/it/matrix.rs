@@ -13,6 +13,9 @@ enum Needs {
     Write,
     Approve,
     AiManage,
+    Templates,
+    RolesManage,
+    UsersManage,
 }
 
 fn endpoints(
@@ -116,37 +119,37 @@ fn endpoints(
             Method::POST,
             "/api/v1/quick-messages".into(),
             Some(json!({ "name": "matrix", "body": "hi" })),
-            Approve,
+            Templates,
         ),
         (
             Method::PUT,
             format!("/api/v1/quick-messages/{quick}"),
             Some(json!({ "name": "ready", "body": "Ready now" })),
-            Approve,
+            Templates,
         ),
         (
             Method::DELETE,
             format!("/api/v1/quick-messages/{quick}"),
             None,
-            Approve,
+            Templates,
         ),
         (
             Method::POST,
             "/api/v1/templates".into(),
             Some(json!({ "name": "matrix", "language": "en", "body": "hi" })),
-            Approve,
+            Templates,
         ),
         (
             Method::PUT,
             format!("/api/v1/templates/{template}"),
             Some(json!({ "name": "vehicle_ready", "language": "en_GB", "body": "Ready {{1}}" })),
-            Approve,
+            Templates,
         ),
         (
             Method::DELETE,
             format!("/api/v1/templates/{template}"),
             None,
-            Approve,
+            Templates,
         ),
         (Method::GET, "/api/v1/me".into(), None, SignedIn),
         (Method::GET, "/api/v1/settings/ai".into(), None, SignedIn),
@@ -158,6 +161,40 @@ fn endpoints(
             AiManage,
         ),
         (Method::GET, "/api/v1/analytics".into(), None, View),
+        (Method::GET, "/api/v1/roles".into(), None, RolesManage),
+        (
+            Method::POST,
+            "/api/v1/roles".into(),
+            Some(json!({ "name": "Matrix", "copy_of": 0 })),
+            RolesManage,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/roles/0".into(),
+            Some(json!({ "name": "Matrix" })),
+            RolesManage,
+        ),
+        (Method::DELETE, "/api/v1/roles/0".into(), None, RolesManage),
+        (Method::GET, "/api/v1/users".into(), None, UsersManage),
+        (
+            Method::POST,
+            "/api/v1/users".into(),
+            Some(json!({ "email": "matrix@fixture.test", "name": "Matrix", "role_id": 0 })),
+            UsersManage,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/users/0".into(),
+            Some(json!({ "active": true })),
+            UsersManage,
+        ),
+        (
+            Method::POST,
+            "/api/v1/users/0/password".into(),
+            None,
+            UsersManage,
+        ),
+        (Method::GET, "/api/v1/audit".into(), None, UsersManage),
         (
             Method::PUT,
             format!("/api/v1/messages/{inbound}/intent"),
@@ -202,12 +239,24 @@ async fn acc1_capability_matrix_covers_every_endpoint() {
     let users: &[(&str, &[Needs])] = &[
         ("frontdesk@fixture.test", &[SignedIn, View, Write]),
         ("trainee@fixture.test", &[SignedIn, View, Write]),
-        ("manager@fixture.test", &[SignedIn, View, Write, Approve]),
+        (
+            "manager@fixture.test",
+            &[SignedIn, View, Write, Approve, Templates],
+        ),
         ("viewer@fixture.test", &[SignedIn, View]),
         ("mechanic@fixture.test", &[SignedIn]),
         (
             "owner@fixture.test",
-            &[SignedIn, View, Write, Approve, AiManage],
+            &[
+                SignedIn,
+                View,
+                Write,
+                Approve,
+                AiManage,
+                Templates,
+                RolesManage,
+                UsersManage,
+            ],
         ),
     ];
     let anonymous = s.anonymous();

@@ -447,20 +447,16 @@ pub fn fixture(hash: &str) -> Dataset {
                 (
                     "manager@fixture.test",
                     "Manager",
-                    &[MessagesView, MessagesSend, MessagesApprove],
-                ),
-                ("viewer@fixture.test", "Viewer", &[MessagesView]),
-                ("mechanic@fixture.test", "Mechanic", &[]),
-                (
-                    "owner@fixture.test",
-                    "Owner",
                     &[
                         MessagesView,
                         MessagesSend,
                         MessagesApprove,
-                        SettingsAiManage,
+                        SettingsTemplatesManage,
                     ],
                 ),
+                ("viewer@fixture.test", "Viewer", &[MessagesView]),
+                ("mechanic@fixture.test", "Mechanic", &[]),
+                ("owner@fixture.test", "Owner", &Capability::ALL),
             ],
         ),
         customers: vec![
@@ -504,7 +500,12 @@ pub fn fixture(hash: &str) -> Dataset {
             &[(
                 "frontdesk@other.test",
                 "Front desk",
-                &[MessagesView, MessagesSend, MessagesApprove],
+                &[
+                    MessagesView,
+                    MessagesSend,
+                    MessagesApprove,
+                    SettingsTemplatesManage,
+                ],
             )],
         ),
         customers: vec![customer("Zed Zulu", "+447700900999")],

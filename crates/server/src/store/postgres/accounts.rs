@@ -110,7 +110,7 @@ pub(crate) async fn load_organisation(
 
 /// Ends every session of a user and tells every instance (NOTIFY `inbox_sessions`, delivered at
 /// commit); returns how many.
-async fn end_user_sessions(c: &mut PgConnection, user_id: Id) -> StoreResult<u64> {
+pub(crate) async fn end_user_sessions(c: &mut PgConnection, user_id: Id) -> StoreResult<u64> {
     let n = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *c)

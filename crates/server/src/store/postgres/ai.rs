@@ -80,10 +80,21 @@ impl AiStore for PgStore {
             intents.into_iter().map(|(id, l, c)| (id, (l, c))).unzip();
         let (labels, confidences): (Vec<&str>, Vec<f64>) = rest.into_iter().unzip();
         let mut tx = self.begin_any().await?;
+        // The organisations' locks first, in id order: their counters are written under them,
+        // as every other write does, so a rebuild never interleaves.
+        let orgs: Vec<Id> = sqlx::query_scalar(
+            "SELECT DISTINCT org_id FROM messages WHERE id = ANY($1) ORDER BY org_id",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        for org in orgs {
+            super::lock_org(&mut tx, org).await?;
+        }
         let set: Vec<(Id, i64, String, Option<String>)> = sqlx::query_as(
             "UPDATE messages m SET intent = u.label, intent_confidence = u.confidence
              FROM UNNEST($1::bigint[], $2::text[], $3::float8[]) AS u(id, label, confidence)
-             WHERE m.id = u.id AND m.intent IS NULL
+             WHERE m.id = u.id AND m.intent IS NULL AND m.direction = 'inbound'
              RETURNING m.org_id, m.created_at, m.intent, m.intent_correction",
         )
         .bind(ids)

@@ -285,33 +285,38 @@ impl AnalyticsStore for PgStore {
         let from =
             from.unwrap_or_else(|| from_epoch_day(first_counted.unwrap_or(to_day).min(to_day)));
         let from_day = epoch_day(from);
-        let daily_rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
-            "SELECT day, metric, key, n FROM analytics_daily
-             WHERE org_id = $1 AND metric IN ('inbound', 'intent') AND day BETWEEN $2 AND $3",
-        )
-        .bind(org)
-        .bind(from_day)
-        .bind(to_day)
-        .fetch_all(&mut *c)
-        .await?;
-        let daily = daily_rows
+        // One range of the primary key per metric: each figure reads only its own rows.
+        let mut daily = Vec::new();
+        for metric in [Metric::Inbound, Metric::Intent] {
+            let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+                "SELECT day, key, n FROM analytics_daily
+                 WHERE org_id = $1 AND metric = $2 AND day BETWEEN $3 AND $4",
+            )
+            .bind(org)
+            .bind(metric.as_str())
+            .bind(from_day)
+            .bind(to_day)
+            .fetch_all(&mut *c)
+            .await?;
+            daily.extend(rows.into_iter().map(|(day, key, n)| (day, metric, key, n)));
+        }
+        let mut totals = Vec::new();
+        for metric in Metric::ALL
             .into_iter()
-            .filter_map(|(day, metric, key, n)| Some((day, Metric::parse(&metric)?, key, n)))
-            .collect();
-        let total_rows: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT metric, key, sum(n)::bigint FROM analytics_daily
-             WHERE org_id = $1 AND metric NOT IN ('inbound', 'intent') AND day BETWEEN $2 AND $3
-             GROUP BY metric, key",
-        )
-        .bind(org)
-        .bind(from_day)
-        .bind(to_day)
-        .fetch_all(&mut *c)
-        .await?;
-        let totals = total_rows
-            .into_iter()
-            .filter_map(|(metric, key, n)| Some((Metric::parse(&metric)?, key, n)))
-            .collect();
+            .filter(|m| !matches!(m, Metric::Inbound | Metric::Intent))
+        {
+            let rows: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT key, sum(n)::bigint FROM analytics_daily
+                 WHERE org_id = $1 AND metric = $2 AND day BETWEEN $3 AND $4 GROUP BY key",
+            )
+            .bind(org)
+            .bind(metric.as_str())
+            .bind(from_day)
+            .bind(to_day)
+            .fetch_all(&mut *c)
+            .await?;
+            totals.extend(rows.into_iter().map(|(key, n)| (metric, key, n)));
+        }
         // All time has no period before it.
         let previous_total = if all_time {
             None

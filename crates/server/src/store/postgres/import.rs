@@ -307,6 +307,7 @@ impl ImportStore for PgStore {
         for o in &data.organisations {
             organisations.push(import_org(&mut tx, o, &self.secrets, now).await?);
         }
+        super::staff::ensure_system_roles(&mut tx).await?;
         for org in &organisations {
             super::lock_org(&mut tx, org.id).await?;
             super::analytics::rebuild(&mut tx, org.id).await?;

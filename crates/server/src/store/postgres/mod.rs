@@ -29,6 +29,7 @@ mod providers;
 mod routing;
 mod rows;
 mod settings;
+mod staff;
 mod thread;
 
 use std::borrow::Cow;
@@ -85,6 +86,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         7,
         "analytics",
         include_str!("../../../migrations/postgres/0007_analytics.sql"),
+    ),
+    (
+        8,
+        "roles",
+        include_str!("../../../migrations/postgres/0008_roles.sql"),
     ),
 ];
 

@@ -77,7 +77,11 @@ pub(crate) fn load_organisation(
 }
 
 /// Ends every session of a user and tells every server (`session_ends`); returns how many.
-fn end_user_sessions(tx: &Connection, user_id: Id, now: DateTime<Utc>) -> rusqlite::Result<u64> {
+pub(crate) fn end_user_sessions(
+    tx: &Connection,
+    user_id: Id,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<u64> {
     let n = tx
         .prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
         .execute([user_id])?;

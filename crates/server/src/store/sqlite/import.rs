@@ -250,6 +250,7 @@ impl ImportStore for SqliteStore {
                 .iter()
                 .map(|o| import_org(tx, o, &secrets, now))
                 .collect::<StoreResult<Vec<_>>>()?;
+            super::staff::ensure_system_roles(tx)?;
             for org in &organisations {
                 super::analytics::rebuild(tx, org.id)?;
             }

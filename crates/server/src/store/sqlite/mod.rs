@@ -18,6 +18,7 @@ mod routing;
 mod rows;
 mod session_ends;
 mod settings;
+mod staff;
 mod thread;
 
 use std::path::Path;
@@ -43,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0009_unknown_unlinked.sql"),
     include_str!("../../../migrations/sqlite/0010_intents_and_owner.sql"),
     include_str!("../../../migrations/sqlite/0011_analytics.sql"),
+    include_str!("../../../migrations/sqlite/0012_roles.sql"),
 ];
 
 pub struct SqliteStore {
