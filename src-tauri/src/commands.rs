@@ -1,8 +1,8 @@
 //! The commands the UI invokes (names and types: `inbox_core::desktop`). Each is a thin adapter:
 //! the engine does the work, the shell holds the session.
 
-use inbox_core::analytics::{Analytics, AnalyticsQuery};
-use inbox_core::api::{CallMoved, ConversationPage, ConversationQuery};
+use inbox_core::analytics::{Analytics, AnalyticsQuery, OpeningHours};
+use inbox_core::api::{AiSettings, CallMoved, ConversationPage, ConversationQuery};
 use inbox_core::desktop::{
     AppUpdate, AssignArgs, AttentionArgs, CallRef, CallView, ClientRef, CommandError,
     ConnectionState, ConversationHeader, ConversationRef, Draft, IdRef, IntentArgs, LinkArgs,
@@ -280,6 +280,30 @@ pub async fn save_csv(app: tauri::AppHandle, args: SaveCsv) -> Answer<String> {
         "{} already holds a thousand copies of {name}",
         dir.display()
     )))
+}
+
+#[tauri::command]
+pub async fn set_ai(shell: State<'_, Shell>, args: AiSettings) -> Answer<AiSettings> {
+    let r = shell.running().await?;
+    r.engine.set_ai(args.enabled).await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn opening_hours(shell: State<'_, Shell>) -> Answer<OpeningHours> {
+    let r = shell.running().await?;
+    r.engine.opening_hours().await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn set_opening_hours(
+    shell: State<'_, Shell>,
+    args: OpeningHours,
+) -> Answer<OpeningHours> {
+    let r = shell.running().await?;
+    r.engine
+        .set_opening_hours(&args)
+        .await
+        .map_err(command_error)
 }
 
 #[tauri::command]

@@ -25,6 +25,7 @@ pub fn row(id: Id, minutes: i64) -> ConversationSummary {
         context_badge: ContextBadge::General,
         work_order: None,
         needs_work_order_pick: false,
+        intent: None,
     }
 }
 

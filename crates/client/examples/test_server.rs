@@ -46,21 +46,14 @@ async fn main() -> anyhow::Result<()> {
                     Capability::MessagesView,
                     Capability::MessagesSend,
                     Capability::MessagesApprove,
+                    Capability::SettingsTemplatesManage,
                 ],
             ),
             user(
                 "trainee@engine.test",
                 &[Capability::MessagesView, Capability::MessagesSendGated],
             ),
-            user(
-                "owner@engine.test",
-                &[
-                    Capability::MessagesView,
-                    Capability::MessagesSend,
-                    Capability::MessagesApprove,
-                    Capability::SettingsAiManage,
-                ],
-            ),
+            user("owner@engine.test", &inbox_core::roles::OWNER_CAPABILITIES),
         ];
         let scale = Scale {
             customers: 30,

@@ -232,6 +232,23 @@ impl Engine {
         online(self.shared.api.analytics(q).await)
     }
 
+    /// AIA-1: the AI switch. Every desktop (this one too) follows through the
+    /// `organisation` event.
+    pub async fn set_ai(&self, enabled: bool) -> EngineResult<inbox_core::api::AiSettings> {
+        online(self.shared.api.set_ai(enabled).await)
+    }
+
+    pub async fn opening_hours(&self) -> EngineResult<inbox_core::analytics::OpeningHours> {
+        online(self.shared.api.opening_hours().await)
+    }
+
+    pub async fn set_opening_hours(
+        &self,
+        hours: &inbox_core::analytics::OpeningHours,
+    ) -> EngineResult<inbox_core::analytics::OpeningHours> {
+        online(self.shared.api.set_opening_hours(hours).await)
+    }
+
     /// SET-1: roles, read from the server each time (an admin page, always online).
     pub async fn roles(&self) -> EngineResult<Vec<inbox_core::roles::Role>> {
         online(self.shared.api.roles().await)

@@ -197,6 +197,26 @@ impl Api {
         Ok(self.get::<Me>("/api/v1/me").await?.user)
     }
 
+    /// AIA-1: turns AI on or off for the organisation.
+    pub async fn set_ai(&self, enabled: bool) -> ApiResult<inbox_core::api::AiSettings> {
+        let req = inbox_core::api::AiSettings { enabled };
+        self.call(Method::PUT, "/api/v1/settings/ai", Some(&req), true)
+            .await
+    }
+
+    /// AIA-1: the opening hours response times are measured in.
+    pub async fn opening_hours(&self) -> ApiResult<inbox_core::analytics::OpeningHours> {
+        self.get("/api/v1/settings/hours").await
+    }
+
+    pub async fn set_opening_hours(
+        &self,
+        hours: &inbox_core::analytics::OpeningHours,
+    ) -> ApiResult<inbox_core::analytics::OpeningHours> {
+        self.call(Method::PUT, "/api/v1/settings/hours", Some(hours), true)
+            .await
+    }
+
     /// SET-1: the organisation's roles.
     pub async fn roles(&self) -> ApiResult<Vec<Role>> {
         self.items("/api/v1/roles").await

@@ -550,6 +550,7 @@ mod tests {
             context_badge: ContextBadge::General,
             work_order: None,
             needs_work_order_pick: false,
+            intent: None,
         }
     }
 

@@ -92,6 +92,12 @@ pub mod cmd {
     pub const RESET_PASSWORD: &str = "reset_password";
     /// `()` → `Vec<AuditEntry>`: the newest entries (ACC-2).
     pub const AUDIT: &str = "audit";
+    /// `AiSettings` → `AiSettings`: the AI switch (AIA-1, `settings.ai.manage`).
+    pub const SET_AI: &str = "set_ai";
+    /// `()` → `OpeningHours` (AIA-1).
+    pub const OPENING_HOURS: &str = "opening_hours";
+    /// `OpeningHours` → `OpeningHours` (AIA-1, `settings.ai.manage`).
+    pub const SET_OPENING_HOURS: &str = "set_opening_hours";
     /// `AnalyticsQuery` → `Analytics`: the AI Analytics tab (AIA-1).
     pub const ANALYTICS: &str = "analytics";
     /// `SaveCsv` → `String`: writes a CSV export to the user's Downloads folder and answers
@@ -176,6 +182,9 @@ pub mod cmd {
         AUDIT,
         ANALYTICS,
         SAVE_CSV,
+        SET_AI,
+        OPENING_HOURS,
+        SET_OPENING_HOURS,
         APPROVE,
         REJECT,
         CALL,

@@ -175,6 +175,10 @@ pub struct ConversationSummary {
     pub work_order: Option<WorkOrderRef>,
     /// Several active work orders could apply: staff must pick one (RTE-3).
     pub needs_work_order_pick: bool,
+    /// What the customer's latest message asks for, as its thread shows it (AIA-1); None for
+    /// a conversation without one and while the organisation has AI off.
+    #[serde(default)]
+    pub intent: Option<crate::intent::Intent>,
 }
 
 impl ConversationSummary {

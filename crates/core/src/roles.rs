@@ -14,9 +14,20 @@ pub const TECHNICIAN: &str = "Technician";
 
 use Capability::*;
 
+/// Every capability but `messages.send_gated`, which only narrows `messages.send`.
+pub const OWNER_CAPABILITIES: [Capability; 7] = [
+    MessagesView,
+    MessagesSend,
+    MessagesApprove,
+    SettingsAiManage,
+    SettingsRolesManage,
+    SettingsUsersManage,
+    SettingsTemplatesManage,
+];
+
 /// The system roles, read-only: their names and what they may do.
 pub const SYSTEM_ROLES: [(&str, &[Capability]); 4] = [
-    (OWNER, &Capability::ALL),
+    (OWNER, &OWNER_CAPABILITIES),
     (
         MANAGER,
         &[
@@ -137,7 +148,9 @@ mod tests {
     #[test]
     fn set1_system_roles_owner_holds_every_capability_only_owner_administers() {
         let owner = system_role(OWNER).unwrap_or_default();
-        assert!(Capability::ALL.iter().all(|c| owner.has(*c)));
+        assert!(Capability::ALL
+            .iter()
+            .all(|c| owner.has(*c) || *c == MessagesSendGated));
         for (name, caps) in SYSTEM_ROLES.iter().skip(1) {
             for admin in [SettingsAiManage, SettingsRolesManage, SettingsUsersManage] {
                 assert!(!caps.contains(&admin), "{name} must not hold {admin}");

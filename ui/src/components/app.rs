@@ -111,14 +111,8 @@ pub fn screen(auth: &Auth, route: &Route) -> Screen {
         // NAV-2: the tab exists only while AI is on; a stale link leads to the inbox.
         Route::Analytics if s.organisation.ai_enabled => reader(Screen::Analytics),
         Route::Analytics => Screen::Redirect(Route::Messages),
-        Route::Settings => {
-            let (templates, roles, users) = crate::components::settings::administers(s);
-            if templates || roles || users {
-                Screen::Settings
-            } else {
-                Screen::Redirect(Route::Messages)
-            }
-        }
+        Route::Settings if crate::components::settings::Sections::of(s).any() => Screen::Settings,
+        Route::Settings => Screen::Redirect(Route::Messages),
         Route::Call { id } => reader(Screen::Call(*id)),
         Route::WorkOrder { id } => reader(Screen::WorkOrder(*id)),
     }

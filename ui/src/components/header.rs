@@ -25,10 +25,7 @@ impl Tabs {
             approvals: approver,
             analytics: session.organisation.ai_enabled
                 && session.user.capabilities.has(Capability::MessagesView),
-            settings: {
-                let (templates, roles, users) = crate::components::settings::administers(session);
-                templates || roles || users
-            },
+            settings: crate::components::settings::Sections::of(session).any(),
         }
     }
 }

@@ -70,6 +70,10 @@ pub fn ConversationRow(props: &RowProps) -> Html {
                             { context_label(row.context_badge) }
                         </span>
                     }
+                    if let Some(intent) = row.intent {
+                        <span class={classes!("intent-badge", intent.as_str())} data-intent={intent.as_str()}
+                            title={format!("The latest message: {}", intent.label())}>{ intent.label() }</span>
+                    }
                     if let Some(wo) = &row.work_order {
                         <span class="work-order">{ &wo.number }</span>
                     }
@@ -118,8 +122,21 @@ mod tests {
         assert!(html.contains(r#"alt="WhatsApp""#), "{html}");
         assert!(html.contains(r#"class="context-badge">Booking<"#), "{html}");
         assert!(open_tag(&html, "context-badge").contains(r#"data-context="booking""#));
+        assert!(
+            !html.contains("intent-badge"),
+            "no intent, no badge: {html}"
+        );
         // 10:05 BST: a time of today.
         assert!(html.contains(">10:05</time>"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn aia1_a_row_shows_what_the_latest_message_asks_for() {
+        let mut r = row(9, 5);
+        r.intent = Some(inbox_core::intent::Intent::QuoteQuestion);
+        let html = test_render::<ConversationRow>(props(r)).await;
+        let badge = open_tag(&html, "intent-badge");
+        assert!(badge.contains(r#"data-intent="quote_question""#), "{html}");
     }
 
     #[tokio::test]

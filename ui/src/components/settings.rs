@@ -3,6 +3,7 @@
 //! share lives here: keeping a list in the server's order after a save, and the delete dialog.
 
 pub mod admin;
+pub mod ai;
 pub mod quick_messages;
 pub mod roles;
 pub mod template_form;
@@ -63,19 +64,35 @@ pub struct SettingsPageProps {
     pub on_signed_out: Callback<Option<String>>,
 }
 
-/// What a session may administer here; the Settings tab shows when any is true.
-pub fn administers(session: &Session) -> (bool, bool, bool) {
-    let caps = &session.user.capabilities;
-    (
-        caps.has(Capability::SettingsTemplatesManage),
-        caps.has(Capability::SettingsRolesManage),
-        caps.has(Capability::SettingsUsersManage),
-    )
+/// The Settings sections a session may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sections {
+    pub templates: bool,
+    pub ai: bool,
+    pub roles: bool,
+    pub users: bool,
+}
+
+impl Sections {
+    pub fn of(session: &Session) -> Sections {
+        let caps = &session.user.capabilities;
+        Sections {
+            templates: caps.has(Capability::SettingsTemplatesManage),
+            ai: caps.has(Capability::SettingsAiManage),
+            roles: caps.has(Capability::SettingsRolesManage),
+            users: caps.has(Capability::SettingsUsersManage),
+        }
+    }
+
+    /// The Settings tab shows when any section would.
+    pub fn any(self) -> bool {
+        self.templates || self.ai || self.roles || self.users
+    }
 }
 
 #[function_component]
 pub fn SettingsPage(props: &SettingsPageProps) -> Html {
-    let (templates, roles, users) = administers(&props.session);
+    let sections = Sections::of(&props.session);
     let clock =
         crate::format::Clock::new(chrono::Utc::now(), &props.session.organisation.time_zone);
     html! {
@@ -86,14 +103,18 @@ pub fn SettingsPage(props: &SettingsPageProps) -> Html {
                 <p class="muted">{ "What staff can pick from when they reply, and who can do what." }</p>
             </div>
             <div class="settings-grid">
-                if templates {
+                if sections.templates {
                     <QuickMessages on_signed_out={props.on_signed_out.clone()} />
                     <Templates on_signed_out={props.on_signed_out.clone()} />
                 }
-                if roles {
+                if sections.ai {
+                    <ai::AiAndHours enabled={props.session.organisation.ai_enabled}
+                        on_signed_out={props.on_signed_out.clone()} />
+                }
+                if sections.roles {
                     <roles::Roles on_signed_out={props.on_signed_out.clone()} />
                 }
-                if users {
+                if sections.users {
                     <users::Users on_signed_out={props.on_signed_out.clone()} {clock} />
                 }
             </div>

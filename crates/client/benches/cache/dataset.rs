@@ -89,6 +89,7 @@ pub fn changes(org: OrgData, now: DateTime<Utc>) -> impl Iterator<Item = Change>
                 number: work_orders[w].number.clone(),
             }),
             needs_work_order_pick: conv.needs_work_order_pick,
+            intent: None,
         })];
         for item in conv.items {
             out.push(match item {

@@ -620,7 +620,7 @@ async fn set1_a_manager_edits_quick_messages_and_templates_and_the_front_desk_ca
     let front_desk = start_live(&server.base, &desk, desk_cache).await;
     let forbidden = (
         403,
-        "your role does not have the messages.approve capability".to_string(),
+        "your role does not have the settings.templates.manage capability".to_string(),
     );
     assert_eq!(
         refusal(front_desk.save_quick_message(None, "x", "y").await),

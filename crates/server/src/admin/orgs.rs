@@ -2,7 +2,7 @@
 //! is (the Owner; issue 16 gives roles their own administration).
 
 use chrono::Utc;
-use inbox_core::{Capability, CapabilitySet};
+use inbox_core::CapabilitySet;
 use serde_json::json;
 
 use crate::store::{NewOrganisation, NewUser, Store, StoreError};
@@ -19,13 +19,9 @@ pub struct NewGarage {
     pub owner_name: String,
 }
 
-/// Every capability except `messages.send_gated`, which only narrows `messages.send`.
+/// The system Owner role's capabilities.
 fn owner_capabilities() -> CapabilitySet {
-    CapabilitySet::new(
-        Capability::ALL
-            .into_iter()
-            .filter(|c| *c != Capability::MessagesSendGated),
-    )
+    CapabilitySet::new(inbox_core::roles::OWNER_CAPABILITIES)
 }
 
 fn required(what: &str, value: &str, max: usize) -> anyhow::Result<String> {

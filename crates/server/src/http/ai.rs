@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::Json;
 use inbox_core::analytics::report::build;
-use inbox_core::analytics::{Analytics, AnalyticsQuery};
+use inbox_core::analytics::{Analytics, AnalyticsQuery, OpeningHours};
 use inbox_core::api::{AiSettings, IntentCorrection};
 use inbox_core::{Capability, Message};
 
@@ -62,6 +62,32 @@ pub async fn analytics(
         .analytics_inputs(&caller.actor, from, to, per_staff)
         .await?;
     Ok(Json(build(inputs)))
+}
+
+/// The opening hours response times are measured in: any signed-in user may read them.
+pub async fn get_hours(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<OpeningHours>> {
+    Ok(Json(state.store.opening_hours(&caller.actor).await?))
+}
+
+/// Set with the AI switch's capability: they define what the analytics measure.
+pub async fn put_hours(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(hours): ApiJson<OpeningHours>,
+) -> AppResult<Json<OpeningHours>> {
+    caller.require(Capability::SettingsAiManage)?;
+    hours
+        .validate()
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
+    Ok(Json(
+        state
+            .store
+            .set_opening_hours(&caller.actor, hours, state.clock.now())
+            .await?,
+    ))
 }
 
 /// One click on a message's intent badge: anyone who may write to conversations.

@@ -79,6 +79,7 @@ pub fn app(state: AppState) -> Router {
         .route("/messages/{id}/intent", put(ai::correct_intent))
         .route("/settings/ai", get(ai::get_switch).put(ai::put_switch))
         .route("/analytics", get(ai::analytics))
+        .route("/settings/hours", get(ai::get_hours).put(ai::put_hours))
         .route("/roles", get(staff::roles).post(staff::create_role))
         .route(
             "/roles/{id}",

@@ -527,7 +527,7 @@ pub fn demo_dataset(seed: u64, now: DateTime<Utc>, password_hash: &str) -> Datas
                 "owner@demo.test",
                 "Olive Owner",
                 crate::admin::OWNER_ROLE,
-                &Capability::ALL,
+                &inbox_core::roles::OWNER_CAPABILITIES,
             ),
         ],
         password_hash,

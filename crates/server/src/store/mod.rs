@@ -865,6 +865,18 @@ pub trait AiStore: Send + Sync {
     async fn unclassified(&self, after: Id, limit: u32) -> StoreResult<Vec<(Id, String)>>;
     /// Stores the classifier's intents of messages that have none yet: (id, label, confidence).
     async fn set_intents(&self, intents: Vec<(Id, &'static str, f64)>) -> StoreResult<()>;
+    /// The organisation's opening hours (the default week until an admin sets them).
+    async fn opening_hours(
+        &self,
+        actor: &Actor,
+    ) -> StoreResult<inbox_core::analytics::OpeningHours>;
+    /// Sets them (already validated); audited; the analytics counters are recounted in them.
+    async fn set_opening_hours(
+        &self,
+        actor: &Actor,
+        hours: inbox_core::analytics::OpeningHours,
+        now: DateTime<Utc>,
+    ) -> StoreResult<inbox_core::analytics::OpeningHours>;
 }
 
 /// Bulk loading of a whole dataset (demo seed, benchmarks).

@@ -79,7 +79,11 @@ pub(crate) fn title(
 pub(crate) const SUMMARY_SELECT: &str = "
     SELECT c.id, c.customer_id, cu.name, c.caller_number, c.withheld, c.preview, c.last_channel,
            c.last_activity_at, c.unread_count, c.unresolved_calls, c.assignee_id, u.name,
-           c.context_badge, c.work_order_id, w.number, c.needs_work_order_pick
+           c.context_badge, c.work_order_id, w.number, c.needs_work_order_pick,
+           (SELECT coalesce(m.intent_correction, m.intent) FROM messages m
+            WHERE m.conversation_id = c.id AND m.direction = 'inbound'
+              AND (SELECT o.ai_enabled FROM organisations o WHERE o.id = c.org_id)
+            ORDER BY m.created_at DESC, m.id DESC LIMIT 1)
     FROM conversations c
     LEFT JOIN customers cu ON cu.id = c.customer_id
     LEFT JOIN users u ON u.id = c.assignee_id
@@ -106,6 +110,10 @@ pub(crate) fn summary<R: Cols + ?Sized>(r: &R) -> Result<ConversationSummary, R:
             _ => None,
         },
         needs_work_order_pick: r.flag(15)?,
+        intent: r
+            .opt_text(16)?
+            .as_deref()
+            .and_then(inbox_core::intent::Intent::parse),
     })
 }
 

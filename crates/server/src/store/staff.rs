@@ -21,8 +21,9 @@ pub mod refuse {
 #[async_trait]
 pub trait StaffStore: Send + Sync {
     /// Gives every organisation the four system roles with their capabilities (at open and
-    /// after an import). A role already named like a system role that can do something else
-    /// keeps its holders and capabilities under the name "<name> (custom)".
+    /// after an import). A role already named like a system role becomes it when that takes
+    /// nothing from its holders; one that could do something else keeps its holders and
+    /// capabilities under the name "<name> (custom)".
     async fn ensure_system_roles(&self, now: DateTime<Utc>) -> StoreResult<()>;
     /// The organisation's roles, system roles first.
     async fn roles(&self, actor: &Actor) -> StoreResult<Vec<Role>>;

@@ -98,7 +98,10 @@ async fn org_add_sets_up_a_garage_whose_owner_signs_in_with_every_capability() {
             "messages.view",
             "messages.send",
             "messages.approve",
-            "settings.ai.manage"
+            "settings.ai.manage",
+            "settings.roles.manage",
+            "settings.users.manage",
+            "settings.templates.manage"
         ])
     );
     let org = created["organisation"]["id"].as_i64().unwrap().to_string();

@@ -406,3 +406,44 @@ async fn aia1_analytics_need_ai_on_and_show_per_staff_figures_only_to_managers()
         .iter()
         .all(|w| !w["title"].as_str().unwrap().starts_with("07700 9007")));
 }
+
+#[tokio::test]
+async fn aia1_opening_hours_are_set_by_the_owner_and_the_figures_follow_them() {
+    let s = Server::start().await;
+    ai_on(&s).await;
+    the_week(&s).await;
+    let owner = s.login("owner@fixture.test").await;
+    let hours = owner.ok("/api/v1/settings/hours").await;
+    assert_eq!(
+        hours["days"][0],
+        json!({ "open": "08:00:00", "close": "17:30:00" })
+    );
+    assert_eq!(hours["days"][6], Value::Null);
+    assert_eq!(owner.ok(WEEK).await["first_response"]["median_minutes"], 40);
+
+    // Open till six on weekdays: Monday 17:20 → Tuesday 08:30 is now 40 + 30 minutes.
+    let day = json!({ "open": "08:00:00", "close": "18:00:00" });
+    let longer = json!({ "days": [day, day, day, day, day, null, null] });
+    let manager = s.login("manager@fixture.test").await;
+    let (status, _) = manager.put("/api/v1/settings/hours", longer.clone()).await;
+    assert_eq!(status, 403);
+    for bad in [
+        json!({ "days": [{ "open": "18:00:00", "close": "08:00:00" }, null, null, null, null, null, null] }),
+        json!({ "days": [null, null, null, null, null, null, null] }),
+        json!({ "days": [day] }),
+    ] {
+        let (status, body) = owner.put("/api/v1/settings/hours", bad.clone()).await;
+        assert_eq!(status, 422, "{bad}: {body}");
+    }
+    let (status, saved) = owner.put("/api/v1/settings/hours", longer.clone()).await;
+    assert_eq!((status.as_u16(), saved), (200, longer.clone()));
+    assert_eq!(manager.ok("/api/v1/settings/hours").await, longer);
+    let r = owner.ok(WEEK).await;
+    assert_eq!(
+        r["first_response"]["median_minutes"], 70,
+        "{}",
+        r["first_response"]
+    );
+    let audit = owner.ok("/api/v1/audit").await;
+    assert_eq!(audit["items"][0]["action"], "settings.hours");
+}

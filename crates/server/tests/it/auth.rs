@@ -19,7 +19,12 @@ async fn acc3_login_returns_token_user_capabilities_and_organisation() {
     assert_eq!(body["user"]["email"], "manager@fixture.test");
     assert_eq!(
         body["user"]["capabilities"],
-        json!(["messages.view", "messages.send", "messages.approve"])
+        json!([
+            "messages.view",
+            "messages.send",
+            "messages.approve",
+            "settings.templates.manage"
+        ])
     );
     assert_eq!(body["organisation"]["name"], "Fixture Garage");
     assert_eq!(body["organisation"]["time_zone"], "Europe/London");

@@ -81,7 +81,12 @@ async fn seed_demo_prints_the_fixed_summary_and_the_demo_users_can_sign_in() {
     );
     assert_eq!(
         caps("manager@demo.test"),
-        json!(["messages.view", "messages.send", "messages.approve"])
+        json!([
+            "messages.view",
+            "messages.send",
+            "messages.approve",
+            "settings.templates.manage"
+        ])
     );
     assert_eq!(caps("viewer@demo.test"), json!(["messages.view"]));
     assert_eq!(caps("mechanic@demo.test"), json!([]));

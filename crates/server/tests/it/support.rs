@@ -456,7 +456,11 @@ pub fn fixture(hash: &str) -> Dataset {
                 ),
                 ("viewer@fixture.test", "Viewer", &[MessagesView]),
                 ("mechanic@fixture.test", "Mechanic", &[]),
-                ("owner@fixture.test", "Owner", &Capability::ALL),
+                (
+                    "owner@fixture.test",
+                    "Owner",
+                    &inbox_core::roles::OWNER_CAPABILITIES,
+                ),
             ],
         ),
         customers: vec![

@@ -208,3 +208,25 @@ fn role_row(
         </li>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set1_capabilities_are_grouped_and_described() {
+        let g = groups();
+        assert_eq!(
+            g.iter().map(|(name, _)| *name).collect::<Vec<_>>(),
+            ["Messages", "Settings"]
+        );
+        assert_eq!(
+            g.iter().map(|(_, caps)| caps.len()).sum::<usize>(),
+            Capability::ALL.len()
+        );
+        assert!(g
+            .iter()
+            .flat_map(|(_, c)| c)
+            .all(|c| !c.description().is_empty()));
+    }
+}

@@ -218,3 +218,65 @@ pub fn AuditList(props: &AuditListProps) -> Html {
         </ol>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::components::test_render;
+
+    #[tokio::test]
+    async fn acc2_the_audit_log_says_who_did_what_newest_first() {
+        let at = Utc.with_ymd_and_hms(2026, 6, 17, 9, 30, 0).unwrap();
+        let html = test_render::<AuditList>(AuditListProps {
+            entries: vec![
+                AuditEntry {
+                    id: 2,
+                    at,
+                    by: Some("Olive Owner".into()),
+                    action: "user.disabled".into(),
+                    subject_type: "user".into(),
+                    subject_id: 7,
+                    detail: serde_json::json!({ "sessions_ended": 1 }),
+                },
+                AuditEntry {
+                    id: 1,
+                    at,
+                    by: None,
+                    action: "settings.ai".into(),
+                    subject_type: "organisation".into(),
+                    subject_id: 1,
+                    detail: serde_json::json!({ "enabled": true }),
+                },
+            ],
+            clock: Clock::new(at, "Europe/London"),
+        })
+        .await;
+        let disabled = html.find("user disabled").unwrap();
+        let switched = html.find("settings ai").unwrap();
+        assert!(disabled < switched, "{html}");
+        assert!(html.contains("Olive Owner") && html.contains("System"));
+        assert!(html.contains("sessions_ended"));
+    }
+
+    #[test]
+    fn acc2_a_one_time_password_is_handed_over_once_in_plain_words() {
+        let p = OneTimePassword {
+            user: StaffAccount {
+                id: 7,
+                email: "sam@garage.test".into(),
+                name: "Sam".into(),
+                role_id: 3,
+                role: "Service Advisor".into(),
+                active: true,
+                created_at: Utc::now(),
+            },
+            password: "k7Qm2pXz9WbT4r".into(),
+        };
+        assert_eq!(
+            handed_over(&p),
+            "Give Sam this one-time password: k7Qm2pXz9WbT4r (it will not be shown again)."
+        );
+    }
+}

@@ -38,6 +38,7 @@ pub(super) fn summary(id: Id, title: &str, at: DateTime<Utc>) -> ConversationSum
         context_badge: ContextBadge::General,
         work_order: None,
         needs_work_order_pick: false,
+        intent: None,
     }
 }
 

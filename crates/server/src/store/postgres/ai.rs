@@ -11,9 +11,10 @@ use super::accounts::load_organisation;
 use super::events::emit;
 use super::rows::load_message;
 use super::{analytics, audit, PgStore};
-use crate::store::analytics::relabel;
+use crate::store::analytics::{org_clock, relabel};
 use crate::store::rows::{from_ms, ms};
 use crate::store::{Actor, AiStore, StoreError, StoreResult};
+use inbox_core::analytics::OpeningHours;
 
 #[async_trait]
 impl AiStore for PgStore {
@@ -61,6 +62,47 @@ impl AiStore for PgStore {
         .await?;
         self.commit(tx).await?;
         Ok(organisation)
+    }
+
+    async fn opening_hours(&self, actor: &Actor) -> StoreResult<OpeningHours> {
+        let mut c = self.conn().await?;
+        let raw: Option<Option<String>> =
+            sqlx::query_scalar("SELECT opening_hours FROM organisations WHERE id = $1")
+                .bind(actor.org_id)
+                .fetch_optional(&mut *c)
+                .await?;
+        let raw = raw.ok_or(StoreError::NotFound)?;
+        Ok(org_clock("UTC", raw.as_deref()).hours)
+    }
+
+    async fn set_opening_hours(
+        &self,
+        actor: &Actor,
+        hours: OpeningHours,
+        now: DateTime<Utc>,
+    ) -> StoreResult<OpeningHours> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        let mut tx = self.begin(org).await?;
+        sqlx::query("UPDATE organisations SET opening_hours = $2 WHERE id = $1")
+            .bind(org)
+            .bind(serde_json::to_string(&hours)?)
+            .execute(&mut *tx)
+            .await?;
+        let detail = serde_json::to_value(hours)?;
+        audit(
+            &mut tx,
+            org,
+            Some(user),
+            "settings.hours",
+            ("organisation", org),
+            detail,
+            now,
+        )
+        .await?;
+        // Response times are measured in them: every counter is recounted.
+        analytics::rebuild(&mut tx, org).await?;
+        self.commit(tx).await?;
+        Ok(hours)
     }
 
     async fn unclassified(&self, after: Id, limit: u32) -> StoreResult<Vec<(Id, String)>> {
@@ -166,6 +208,8 @@ impl AiStore for PgStore {
         .await?;
         let message = load_message(&mut tx, org, message_id).await?;
         emit(&mut tx, org, now, &Change::Message(message.clone())).await?;
+        // Its row shows the latest message's intent.
+        super::events::emit_conversation(&mut tx, org, message.conversation_id, now).await?;
         self.commit(tx).await?;
         Ok(message)
     }

@@ -144,11 +144,13 @@ async fn ensure_org(c: &mut PgConnection, org: Id) -> StoreResult<()> {
                 .await?;
         match existing {
             Some((id, true)) => set_capabilities(c, id, &caps).await?,
-            Some((id, false)) if capabilities(c, id).await? == caps => {
+            // Its holders lose nothing by becoming the system role: it is theirs.
+            Some((id, false)) if capabilities(c, id).await?.iter().all(|x| caps.has(x)) => {
                 sqlx::query("UPDATE roles SET system = true WHERE id = $1")
                     .bind(id)
                     .execute(&mut *c)
                     .await?;
+                set_capabilities(c, id, &caps).await?;
             }
             other => {
                 if let Some((id, _)) = other {

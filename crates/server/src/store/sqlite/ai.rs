@@ -11,8 +11,9 @@ use super::accounts::load_organisation;
 use super::events::emit;
 use super::rows::load_message;
 use super::{analytics, audit, found, from_ms, ms, SqliteStore};
-use crate::store::analytics::relabel;
+use crate::store::analytics::{org_clock, relabel};
 use crate::store::{Actor, AiStore, StoreError, StoreResult};
+use inbox_core::analytics::OpeningHours;
 
 #[async_trait]
 impl AiStore for SqliteStore {
@@ -47,6 +48,46 @@ impl AiStore for SqliteStore {
             // Every desktop follows: its tabs, and its cached messages' intents.
             emit(tx, org, now, &Change::Organisation(organisation.clone()))?;
             Ok(organisation)
+        })
+        .await
+    }
+
+    async fn opening_hours(&self, actor: &Actor) -> StoreResult<OpeningHours> {
+        let org = actor.org_id;
+        self.read(move |c| {
+            let raw: Option<String> = found(
+                c.prepare_cached("SELECT opening_hours FROM organisations WHERE id = ?1")?
+                    .query_row([org], |r| r.get(0)),
+            )?;
+            Ok(org_clock("UTC", raw.as_deref()).hours)
+        })
+        .await
+    }
+
+    async fn set_opening_hours(
+        &self,
+        actor: &Actor,
+        hours: OpeningHours,
+        now: DateTime<Utc>,
+    ) -> StoreResult<OpeningHours> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        let json = serde_json::to_string(&hours)?;
+        self.write(move |tx| {
+            tx.prepare_cached("UPDATE organisations SET opening_hours = ?2 WHERE id = ?1")?
+                .execute(params![org, json])?;
+            let detail = serde_json::to_value(hours)?;
+            audit(
+                tx,
+                org,
+                Some(user),
+                "settings.hours",
+                ("organisation", org),
+                detail,
+                now,
+            )?;
+            // Response times are measured in them: every counter is recounted.
+            analytics::rebuild(tx, org)?;
+            Ok(hours)
         })
         .await
     }
@@ -126,6 +167,8 @@ impl AiStore for SqliteStore {
             )?;
             let message = load_message(tx, org, message_id)?;
             emit(tx, org, now, &Change::Message(message.clone()))?;
+            // Its row shows the latest message's intent.
+            super::events::emit_conversation(tx, org, message.conversation_id, now)?;
             Ok(message)
         })
         .await

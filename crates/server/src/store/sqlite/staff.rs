@@ -115,9 +115,11 @@ fn ensure_org(tx: &Connection, org: Id) -> rusqlite::Result<()> {
             .optional()?;
         match existing {
             Some((id, true)) => set_capabilities(tx, id, &caps)?,
-            Some((id, false)) if capabilities(tx, id)? == caps => {
+            // Its holders lose nothing by becoming the system role: it is theirs.
+            Some((id, false)) if capabilities(tx, id)?.iter().all(|c| caps.has(c)) => {
                 tx.prepare_cached("UPDATE roles SET system = 1 WHERE id = ?1")?
                     .execute([id])?;
+                set_capabilities(tx, id, &caps)?;
             }
             other => {
                 if let Some((id, _)) = other {
