@@ -29,13 +29,7 @@ use tokio::runtime::Runtime;
 const SEED: u64 = 20_250_604;
 
 /// The conversation list benchmark's scale: ~1,000,000 messages over two years.
-const FULL: Scale = Scale {
-    customers: 60_000,
-    work_orders: 6_000,
-    conversations: 100_000,
-    items_per_customer_conversation: 20,
-    days: 730,
-};
+const FULL: Scale = Scale::BENCH;
 
 /// Bumped when the generator, the importer or the counters change what a file holds.
 const DATA_VERSION: u32 = 1;

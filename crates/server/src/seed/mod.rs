@@ -56,6 +56,17 @@ impl Scale {
         items_per_customer_conversation: 14,
         days: 120,
     };
+
+    /// A big garage group for the benchmarks: 60,000 customers, each with one conversation of
+    /// up to 2 × 20 − 1 items, plus 40,000 unknown and withheld numbers with a few items each,
+    /// over two years: ~1,000,000 messages.
+    pub const BENCH: Scale = Scale {
+        customers: 60_000,
+        work_orders: 6_000,
+        conversations: 100_000,
+        items_per_customer_conversation: 20,
+        days: 730,
+    };
 }
 
 pub struct Generator {
