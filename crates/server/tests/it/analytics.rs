@@ -447,3 +447,37 @@ async fn aia1_opening_hours_are_set_by_the_owner_and_the_figures_follow_them() {
     let audit = owner.ok("/api/v1/audit").await;
     assert_eq!(audit["items"][0]["action"], "settings.hours");
 }
+
+#[tokio::test]
+async fn aia1_a_missed_call_moved_to_a_customer_is_called_back_there() {
+    let s = Server::start().await;
+    ai_on(&s).await;
+    // A missed call from an unknown number, moved to Alice's conversation, then answered there
+    // by a reply: a call-back, counted as a rebuild from history would count it.
+    // Today (17 June 2026): missed at 11:30, answered at noon, after everything else today.
+    let unknown = call(
+        &s,
+        "+447700900801",
+        CallOutcome::Missed,
+        now() - chrono::Duration::minutes(30),
+    )
+    .await;
+    let desk = s.login("frontdesk@fixture.test").await;
+    let call_id = desk.thread_items(unknown).await[0]["id"].as_i64().unwrap();
+    let (status, moved) = desk
+        .post(
+            &format!("/api/v1/calls/{call_id}/reassign"),
+            json!({ "destination": { "to": "customer", "customer_id": 1 }, "reason": "Alice's work phone" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    let alice = moved["to_conversation_id"].as_i64().unwrap();
+    reply(&s, user::FRONTDESK, alice, now(), false).await;
+    let manager = s.login("manager@fixture.test").await;
+    let today = "/api/v1/analytics?range=today";
+    let live = manager.ok(today).await;
+    assert_eq!(live["calls"]["callbacks"], 1, "{}", live["calls"]);
+    assert_eq!(live["calls"]["callback_median_minutes"], 30);
+    s.store.rebuild_analytics(1).await.unwrap();
+    assert_eq!(manager.ok(today).await, live);
+}

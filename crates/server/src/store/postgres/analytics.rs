@@ -99,15 +99,14 @@ type MessageRow = (
     Option<String>,
 );
 
-async fn history(
-    c: &mut PgConnection,
-    org: Id,
-) -> StoreResult<(Vec<HistoryItem>, Vec<HistoryDecision>)> {
-    let messages: Vec<MessageRow> = sqlx::query_as(
+/// The messages and calls a replay reads, in id order: an organisation's (`scope` "org_id")
+/// or one conversation's ("conversation_id").
+async fn items(c: &mut PgConnection, scope: &str, id: Id) -> StoreResult<Vec<HistoryItem>> {
+    let messages: Vec<MessageRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT conversation_id, created_at, direction, channel, author_id, intent, intent_correction
-         FROM messages WHERE org_id = $1 ORDER BY id",
-    )
-    .bind(org)
+         FROM messages WHERE {scope} = $1 ORDER BY id"
+    )))
+    .bind(id)
     .fetch_all(&mut *c)
     .await?;
     let mut items: Vec<HistoryItem> = messages
@@ -131,10 +130,10 @@ async fn history(
             },
         )
         .collect();
-    let calls: Vec<(Id, i64, String, String)> = sqlx::query_as(
-        "SELECT conversation_id, started_at, direction, outcome FROM calls WHERE org_id = $1 ORDER BY id",
-    )
-    .bind(org)
+    let calls: Vec<(Id, i64, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT conversation_id, started_at, direction, outcome FROM calls WHERE {scope} = $1 ORDER BY id"
+    )))
+    .bind(id)
     .fetch_all(&mut *c)
     .await?;
     items.extend(
@@ -149,6 +148,14 @@ async fn history(
                 },
             }),
     );
+    Ok(items)
+}
+
+async fn history(
+    c: &mut PgConnection,
+    org: Id,
+) -> StoreResult<(Vec<HistoryItem>, Vec<HistoryDecision>)> {
+    let items = items(c, "org_id", org).await?;
     let decisions: Vec<(i64, i64, bool)> = sqlx::query_as(
         "SELECT m.created_at, a.at, a.action = 'message.approved' FROM audit_log a
          JOIN messages m ON m.id = a.subject_id
@@ -168,6 +175,26 @@ async fn history(
         })
         .collect();
     Ok((items, decisions))
+}
+
+/// Works out these conversations' state again from their items, after something moved
+/// between them (a call reassigned): what waits and what awaits a call-back follows the items.
+pub(crate) async fn restate(
+    c: &mut PgConnection,
+    org: Id,
+    conversations: &[Id],
+) -> StoreResult<()> {
+    let clock = clock(c, org).await?;
+    for &conversation in conversations {
+        let (_, states) = replay(
+            &clock,
+            items(c, "conversation_id", conversation).await?,
+            &[],
+        );
+        let state = states.first().map(|(_, s)| *s).unwrap_or_default();
+        put_state(c, conversation, &state).await?;
+    }
+    Ok(())
 }
 
 /// Recounts one organisation inside the caller's transaction (which holds its lock, so no

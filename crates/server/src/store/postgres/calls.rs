@@ -226,6 +226,7 @@ impl CallStore for PgStore {
         system_note(&mut tx, org, dest, &to_note, Some(user), now).await?;
         refresh(&mut tx, from).await?;
         refresh(&mut tx, dest).await?;
+        super::analytics::restate(&mut tx, org, &[from, dest]).await?;
         audit(
             &mut tx,
             org,

@@ -79,17 +79,15 @@ pub(crate) fn record(
     Ok(())
 }
 
-/// Everything a rebuild reads, in id order.
-fn history(
-    conn: &Connection,
-    org: Id,
-) -> rusqlite::Result<(Vec<HistoryItem>, Vec<HistoryDecision>)> {
+/// The messages and calls a replay reads, in id order: an organisation's (`scope` "org_id")
+/// or one conversation's ("conversation_id").
+fn items(conn: &Connection, scope: &str, id: Id) -> rusqlite::Result<Vec<HistoryItem>> {
     let mut items = Vec::new();
-    let mut messages = conn.prepare(
+    let mut messages = conn.prepare(&format!(
         "SELECT conversation_id, created_at, direction, channel, author_id, intent, intent_correction
-         FROM messages WHERE org_id = ?1 ORDER BY id",
-    )?;
-    let mut rows = messages.query([org])?;
+         FROM messages WHERE {scope} = ?1 ORDER BY id"
+    ))?;
+    let mut rows = messages.query([id])?;
     while let Some(r) = rows.next()? {
         let direction: String = r.get(2)?;
         let kind = if direction == Direction::Inbound.as_str() {
@@ -111,10 +109,10 @@ fn history(
             kind,
         });
     }
-    let mut calls = conn.prepare(
-        "SELECT conversation_id, started_at, direction, outcome FROM calls WHERE org_id = ?1 ORDER BY id",
-    )?;
-    let mut rows = calls.query([org])?;
+    let mut calls = conn.prepare(&format!(
+        "SELECT conversation_id, started_at, direction, outcome FROM calls WHERE {scope} = ?1 ORDER BY id"
+    ))?;
+    let mut rows = calls.query([id])?;
     while let Some(r) = rows.next()? {
         let direction = Direction::parse(&r.get::<_, String>(2)?).unwrap_or(Direction::Inbound);
         let outcome = CallOutcome::parse(&r.get::<_, String>(3)?).unwrap_or(CallOutcome::Errored);
@@ -124,6 +122,15 @@ fn history(
             kind: HistoryKind::Call { direction, outcome },
         });
     }
+    Ok(items)
+}
+
+/// Everything a rebuild reads.
+fn history(
+    conn: &Connection,
+    org: Id,
+) -> rusqlite::Result<(Vec<HistoryItem>, Vec<HistoryDecision>)> {
+    let items = items(conn, "org_id", org)?;
     let decisions = conn
         .prepare(
             "SELECT m.created_at, a.at, a.action = 'message.approved' FROM audit_log a
@@ -141,6 +148,18 @@ fn history(
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok((items, decisions))
+}
+
+/// Works out these conversations' state again from their items, after something moved
+/// between them (a call reassigned): what waits and what awaits a call-back follows the items.
+pub(crate) fn restate(tx: &Connection, org: Id, conversations: &[Id]) -> StoreResult<()> {
+    let clock = clock(tx, org)?;
+    for &c in conversations {
+        let (_, states) = replay(&clock, items(tx, "conversation_id", c)?, &[]);
+        let state = states.first().map(|(_, s)| *s).unwrap_or_default();
+        put_state(tx, c, &state)?;
+    }
+    Ok(())
 }
 
 /// Recounts one organisation inside the caller's transaction.

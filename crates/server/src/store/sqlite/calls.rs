@@ -154,6 +154,7 @@ impl CallStore for SqliteStore {
             system_note(tx, org, dest, &to_note, Some(user), now)?;
             refresh(tx, from)?;
             refresh(tx, dest)?;
+            super::analytics::restate(tx, org, &[from, dest])?;
             audit(tx, org, Some(user), "call.reassigned", ("call", id),
                 serde_json::json!({ "from_conversation_id": from, "to_conversation_id": dest, "reason": reason }), now)?;
             let call = load_call(tx, org, id)?;
