@@ -190,6 +190,13 @@ async fn connection(
                         *offline_since = None;
                         shared.set_state(ConnectionState::Live);
                         shared.outbox_wake.notify_one();
+                        // A role changed while this desktop was closed (or by an upgrade):
+                        // what the user may do comes from the server on every connection.
+                        if let Ok(user) = shared.api.me().await {
+                            if user != shared.config.user {
+                                shared.publish(Update::Access { user });
+                            }
+                        }
                     }
                     Some(Control::ResyncRequired { reason, .. }) => {
                         tracing::info!(%reason, "the server asks for a resync");
@@ -362,6 +369,11 @@ async fn resync(shared: &Arc<Shared>) -> Result<i64, ApiError> {
             // the session's own record.
             if let Ok(organisation) = shared.api.organisation().await {
                 shared.publish(Update::Organisation { organisation });
+            }
+            // Likewise what this user may do (an `access` event missed while away, or an
+            // upgrade that changed the roles).
+            if let Ok(user) = shared.api.me().await {
+                shared.publish(Update::Access { user });
             }
             return Ok(seq);
         }

@@ -71,6 +71,8 @@ pub async fn add_organisation(
             StoreError::Conflict(m) => anyhow::anyhow!(m),
             e => anyhow::anyhow!(e),
         })?;
+    // The new garage's Owner role is the system one, beside the other three (SET-1).
+    store.ensure_system_roles(Utc::now()).await?;
     Ok(json!({
         "organisation": { "id": org_id, "name": name, "time_zone": time_zone },
         "owner": {

@@ -10,7 +10,7 @@ use inbox_core::roles::{
     role_name, AuditEntry, NewRole, NewStaff, OneTimePassword, Role, RoleUpdate, StaffAccount,
     StaffUpdate,
 };
-use inbox_core::{Capability, Id};
+use inbox_core::{Capability, CapabilitySet, Id};
 use rand::Rng;
 use serde::Deserialize;
 
@@ -18,6 +18,47 @@ use super::{ApiJson, ApiQuery, IdPath};
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::store::staff::covers;
+
+/// A role's capabilities, from the caller's organisation (404 for anyone else's).
+async fn role_capabilities(state: &AppState, caller: &Caller, id: Id) -> AppResult<CapabilitySet> {
+    state
+        .store
+        .roles(&caller.actor)
+        .await?
+        .into_iter()
+        .find(|r| r.id == id)
+        .map(|r| r.capabilities)
+        .ok_or(AppError::NotFound)
+}
+
+/// The capabilities of a user's current role.
+async fn user_capabilities(
+    state: &AppState,
+    caller: &Caller,
+    user: Id,
+) -> AppResult<CapabilitySet> {
+    let account = state
+        .store
+        .staff_accounts(&caller.actor)
+        .await?
+        .into_iter()
+        .find(|u| u.id == user)
+        .ok_or(AppError::NotFound)?;
+    role_capabilities(state, caller, account.role_id).await
+}
+
+/// Nobody gives, or changes someone holding, more than their own role allows: a user manager
+/// cannot make themselves Owner, nor reset an Owner's password.
+fn within(caller: &Caller, caps: &CapabilitySet) -> AppResult<()> {
+    if covers(&caller.actor.capabilities, caps) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
+            "that role can do more than yours: only someone who holds all of it may give it or change its holders".into(),
+        ))
+    }
+}
 
 pub async fn roles(
     State(state): State<AppState>,
@@ -36,6 +77,10 @@ pub async fn create_role(
 ) -> AppResult<(StatusCode, Json<Role>)> {
     caller.require(Capability::SettingsRolesManage)?;
     let name = role_name(&req.name).map_err(AppError::Invalid)?;
+    within(
+        &caller,
+        &role_capabilities(&state, &caller, req.copy_of).await?,
+    )?;
     let role = state
         .store
         .create_role(&caller.actor, name, req.copy_of, state.clock.now())
@@ -52,6 +97,10 @@ pub async fn update_role(
     caller.require(Capability::SettingsRolesManage)?;
     if let Some(name) = &req.name {
         req.name = Some(role_name(name).map_err(AppError::Invalid)?);
+    }
+    within(&caller, &role_capabilities(&state, &caller, id).await?)?;
+    if let Some(caps) = &req.capabilities {
+        within(&caller, caps)?;
     }
     Ok(Json(
         state
@@ -128,6 +177,10 @@ pub async fn create_user(
 ) -> AppResult<(StatusCode, Json<OneTimePassword>)> {
     caller.require(Capability::SettingsUsersManage)?;
     let (email, name) = check_staff(&req)?;
+    within(
+        &caller,
+        &role_capabilities(&state, &caller, req.role_id).await?,
+    )?;
     let password = one_time_password();
     let hash = hashed(password.clone()).await?;
     let user = state
@@ -154,6 +207,10 @@ pub async fn update_user(
     ApiJson(req): ApiJson<StaffUpdate>,
 ) -> AppResult<Json<StaffAccount>> {
     caller.require(Capability::SettingsUsersManage)?;
+    within(&caller, &user_capabilities(&state, &caller, id).await?)?;
+    if let Some(role) = req.role_id {
+        within(&caller, &role_capabilities(&state, &caller, role).await?)?;
+    }
     Ok(Json(
         state
             .store
@@ -169,6 +226,7 @@ pub async fn reset_password(
     IdPath(id): IdPath,
 ) -> AppResult<Json<OneTimePassword>> {
     caller.require(Capability::SettingsUsersManage)?;
+    within(&caller, &user_capabilities(&state, &caller, id).await?)?;
     let password = one_time_password();
     let hash = hashed(password.clone()).await?;
     let user = state

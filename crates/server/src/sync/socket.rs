@@ -151,6 +151,20 @@ impl Connection {
         )
     }
 
+    /// Whether the user may still read the conversations this socket streams: a role changed
+    /// under them (ACC-2) stops the stream at the next check.
+    async fn may_read(&self) -> anyhow::Result<bool> {
+        Ok(
+            crate::auth::session::resolve(&self.state, self.caller.token_hash)
+                .await?
+                .is_ok_and(|s| {
+                    s.user
+                        .capabilities
+                        .has(inbox_core::Capability::MessagesView)
+                }),
+        )
+    }
+
     async fn run(mut self, mut socket: WebSocket, mut receiver: broadcast::Receiver<Arc<Frame>>) {
         let end = match self.serve(&mut socket, &mut receiver).await {
             Ok(end) => end,
@@ -310,6 +324,9 @@ impl Connection {
                 _ = session_check.tick() => {
                     if !self.session_live().await? {
                         return Ok(End::Close { code: close_code::SESSION_EXPIRED, reason: "session_expired" });
+                    }
+                    if !self.may_read().await? {
+                        return Ok(End::Close { code: close_code::FORBIDDEN, reason: "forbidden" });
                     }
                 },
                 ended = self.session_ends.recv() => match ended {

@@ -194,6 +194,9 @@ async fn acc2_staff_are_added_given_roles_disabled_and_reset_and_every_change_is
     assert_eq!(event["type"], "access", "{event}");
     assert_eq!(event["data"]["user_ids"], json!([sam_id]));
     assert_eq!(sam.get("/api/v1/conversations").await.0, 403);
+    // And his socket stops streaming conversations at the next check.
+    let (_, code) = closed(&mut ws).await;
+    assert_eq!(code, Some(inbox_core::sync::close_code::FORBIDDEN));
     assert_eq!(sam.ok("/api/v1/me").await["user"]["role"], "Technician");
 
     // Disabled: his session ends now, and he cannot sign in.
@@ -291,4 +294,59 @@ async fn acc2_staff_are_added_given_roles_disabled_and_reset_and_every_change_is
         .get("/api/v1/audit")
         .await;
     assert_eq!(status, 403);
+}
+
+#[tokio::test]
+async fn acc2_nobody_gives_or_takes_over_more_than_their_own_role_allows() {
+    let s = Server::start().await;
+    let owner = s.login("owner@fixture.test").await;
+    let technician = role_id(&owner, "Technician").await;
+    let owner_role = role_id(&owner, "Owner").await;
+    let (_, role) = owner
+        .post(
+            "/api/v1/roles",
+            json!({ "name": "User admin", "copy_of": technician }),
+        )
+        .await;
+    let admin_role = role["id"].as_i64().unwrap();
+    let (status, _) = owner
+        .put(
+            &format!("/api/v1/roles/{admin_role}"),
+            json!({ "capabilities": ["settings.users.manage", "settings.roles.manage"] }),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, made) = owner
+        .post(
+            "/api/v1/users",
+            json!({ "email": "ua@fixture.test", "name": "Una Admin", "role_id": admin_role }),
+        )
+        .await;
+    let una_id = made["user"]["id"].as_i64().unwrap();
+    let una = s
+        .login_with("ua@fixture.test", made["password"].as_str().unwrap())
+        .await;
+    let me = owner.ok("/api/v1/me").await["user"]["id"].as_i64().unwrap();
+
+    for (what, status) in [
+        ("make herself Owner", una.put(&format!("/api/v1/users/{una_id}"), json!({ "role_id": owner_role })).await.0),
+        ("add an Owner", una.post("/api/v1/users", json!({ "email": "x@fixture.test", "name": "X", "role_id": owner_role })).await.0),
+        ("reset the Owner's password", una.post(&format!("/api/v1/users/{me}/password"), json!({})).await.0),
+        ("disable the Owner", una.put(&format!("/api/v1/users/{me}"), json!({ "active": false })).await.0),
+        ("copy the Owner role", una.post("/api/v1/roles", json!({ "name": "Mine", "copy_of": owner_role })).await.0),
+        (
+            "give her role the AI switch",
+            una.put(&format!("/api/v1/roles/{admin_role}"), json!({ "capabilities": ["settings.users.manage", "settings.roles.manage", "settings.ai.manage"] })).await.0,
+        ),
+    ] {
+        assert_eq!(status, 403, "she must not {what}");
+    }
+    // Within her own reach she works: a Technician added.
+    let (status, _) = una
+        .post(
+            "/api/v1/users",
+            json!({ "email": "tech@fixture.test", "name": "Tess", "role_id": technician }),
+        )
+        .await;
+    assert_eq!(status, 201);
 }

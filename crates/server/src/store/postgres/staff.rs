@@ -14,7 +14,7 @@ use super::accounts::end_user_sessions;
 use super::events::emit;
 use super::{audit, lock_org, PgStore, Tx};
 use crate::store::rows::{from_ms, ms};
-use crate::store::staff::refuse;
+use crate::store::staff::{adoptable, refuse};
 use crate::store::{Actor, StaffStore, StoreError, StoreResult};
 
 async fn capabilities(c: &mut PgConnection, role: Id) -> StoreResult<CapabilitySet> {
@@ -145,12 +145,23 @@ async fn ensure_org(c: &mut PgConnection, org: Id) -> StoreResult<()> {
         match existing {
             Some((id, true)) => set_capabilities(c, id, &caps).await?,
             // Its holders lose nothing by becoming the system role: it is theirs.
-            Some((id, false)) if capabilities(c, id).await?.iter().all(|x| caps.has(x)) => {
+            Some((id, false)) if adoptable(name, &capabilities(c, id).await?, &caps) => {
                 sqlx::query("UPDATE roles SET system = true WHERE id = $1")
                     .bind(id)
                     .execute(&mut *c)
                     .await?;
                 set_capabilities(c, id, &caps).await?;
+                let detail = serde_json::json!({ "name": name, "capabilities": caps });
+                audit(
+                    c,
+                    org,
+                    None,
+                    "role.made_system",
+                    ("role", id),
+                    detail,
+                    Utc::now(),
+                )
+                .await?;
             }
             other => {
                 if let Some((id, _)) = other {
@@ -176,9 +187,20 @@ async fn ensure_org(c: &mut PgConnection, org: Id) -> StoreResult<()> {
                     };
                     sqlx::query("UPDATE roles SET name = $2 WHERE id = $1")
                         .bind(id)
-                        .bind(renamed)
+                        .bind(&renamed)
                         .execute(&mut *c)
                         .await?;
+                    let detail = serde_json::json!({ "from": name, "to": renamed });
+                    audit(
+                        c,
+                        org,
+                        None,
+                        "role.renamed",
+                        ("role", id),
+                        detail,
+                        Utc::now(),
+                    )
+                    .await?;
                 }
                 let id: Id = sqlx::query_scalar(
                     "INSERT INTO roles (org_id, name, system) VALUES ($1, $2, true) RETURNING id",
@@ -195,25 +217,46 @@ async fn ensure_org(c: &mut PgConnection, org: Id) -> StoreResult<()> {
     // earliest active approver, else its earliest user; never one left without.
     let owned: Option<i32> = sqlx::query_scalar(
         "SELECT 1 FROM users u JOIN roles r ON r.id = u.role_id
-         WHERE u.org_id = $1 AND r.system AND r.name = $2 LIMIT 1",
+         WHERE u.org_id = $1 AND u.active AND r.system AND r.name = $2 LIMIT 1",
     )
     .bind(org)
     .bind(OWNER)
     .fetch_optional(&mut *c)
     .await?;
     if owned.is_none() {
-        sqlx::query(
-            "UPDATE users SET role_id = (SELECT id FROM roles WHERE org_id = $1 AND system AND name = $2)
-             WHERE id = (SELECT u.id FROM users u
-                         LEFT JOIN role_capabilities rc
-                                ON rc.role_id = u.role_id AND rc.capability = 'messages.approve'
-                         WHERE u.org_id = $1
-                         ORDER BY u.active DESC, rc.capability IS NULL, u.created_at, u.id LIMIT 1)",
+        let heir: Option<Id> = sqlx::query_scalar(
+            "SELECT u.id FROM users u
+             LEFT JOIN role_capabilities rc
+                    ON rc.role_id = u.role_id AND rc.capability = 'messages.approve'
+             WHERE u.org_id = $1 AND u.active
+             ORDER BY rc.capability IS NULL, u.created_at, u.id LIMIT 1",
         )
         .bind(org)
-        .bind(OWNER)
-        .execute(&mut *c)
+        .fetch_optional(&mut *c)
         .await?;
+        if let Some(heir) = heir {
+            sqlx::query(
+                "UPDATE users SET role_id = (SELECT id FROM roles WHERE org_id = $1 AND system AND name = $2)
+                 WHERE id = $3",
+            )
+            .bind(org)
+            .bind(OWNER)
+            .bind(heir)
+            .execute(&mut *c)
+            .await?;
+            let detail =
+                serde_json::json!({ "to": OWNER, "why": "the organisation had no active Owner" });
+            audit(
+                c,
+                org,
+                None,
+                "user.role_changed",
+                ("user", heir),
+                detail,
+                Utc::now(),
+            )
+            .await?;
+        }
     }
     Ok(())
 }
@@ -339,20 +382,24 @@ impl StaffStore for PgStore {
                 .await?;
             access_changed(&mut tx, org, holders, now).await?;
         }
-        let detail = serde_json::json!({
-            "name": { "from": old_name, "to": update.name },
-            "capabilities": update.capabilities,
-        });
-        audit(
-            &mut tx,
-            org,
-            Some(user),
-            "role.updated",
-            ("role", id),
-            detail,
-            now,
-        )
-        .await?;
+        let renamed = update.name.as_ref().is_some_and(|n| *n != old_name);
+        let recapped = update.capabilities.as_ref().is_some_and(|c| *c != before);
+        if renamed || recapped {
+            let detail = serde_json::json!({
+                "name": { "from": old_name, "to": update.name },
+                "capabilities": { "from": before, "to": update.capabilities },
+            });
+            audit(
+                &mut tx,
+                org,
+                Some(user),
+                "role.updated",
+                ("role", id),
+                detail,
+                now,
+            )
+            .await?;
+        }
         let role = load_role(&mut tx, org, id).await?;
         self.commit(tx).await?;
         Ok(role)
@@ -419,10 +466,11 @@ impl StaffStore for PgStore {
         let (org, user) = (actor.org_id, actor.user_id);
         let mut tx = self.begin(org).await?;
         let (_, role, _) = role_of(&mut tx, org, role_id).await?;
-        let taken: Option<i32> = sqlx::query_scalar("SELECT 1 FROM users WHERE email = $1")
-            .bind(&email)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let taken: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM users WHERE lower(email) = lower($1)")
+                .bind(&email)
+                .fetch_optional(&mut *tx)
+                .await?;
         if taken.is_some() {
             return Err(StoreError::Conflict(format!(
                 "a user with email {email} already exists"

@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::accounts::end_user_sessions;
 use super::events::emit;
 use super::{audit, found, from_ms, ms, SqliteStore};
-use crate::store::staff::refuse;
+use crate::store::staff::{adoptable, refuse};
 use crate::store::{Actor, StaffStore, StoreError, StoreResult};
 
 fn capabilities(conn: &Connection, role: Id) -> rusqlite::Result<CapabilitySet> {
@@ -116,10 +116,20 @@ fn ensure_org(tx: &Connection, org: Id) -> rusqlite::Result<()> {
         match existing {
             Some((id, true)) => set_capabilities(tx, id, &caps)?,
             // Its holders lose nothing by becoming the system role: it is theirs.
-            Some((id, false)) if capabilities(tx, id)?.iter().all(|c| caps.has(c)) => {
+            Some((id, false)) if adoptable(name, &capabilities(tx, id)?, &caps) => {
                 tx.prepare_cached("UPDATE roles SET system = 1 WHERE id = ?1")?
                     .execute([id])?;
                 set_capabilities(tx, id, &caps)?;
+                let detail = serde_json::json!({ "name": name, "capabilities": caps });
+                audit(
+                    tx,
+                    org,
+                    None,
+                    "role.made_system",
+                    ("role", id),
+                    detail,
+                    Utc::now(),
+                )?;
             }
             other => {
                 if let Some((id, _)) = other {
@@ -142,6 +152,16 @@ fn ensure_org(tx: &Connection, org: Id) -> rusqlite::Result<()> {
                     };
                     tx.prepare_cached("UPDATE roles SET name = ?2 WHERE id = ?1")?
                         .execute(params![id, renamed])?;
+                    let detail = serde_json::json!({ "from": name, "to": renamed });
+                    audit(
+                        tx,
+                        org,
+                        None,
+                        "role.renamed",
+                        ("role", id),
+                        detail,
+                        Utc::now(),
+                    )?;
                 }
                 tx.prepare_cached("INSERT INTO roles (org_id, name, system) VALUES (?1, ?2, 1)")?
                     .execute(params![org, name])?;
@@ -155,20 +175,39 @@ fn ensure_org(tx: &Connection, org: Id) -> rusqlite::Result<()> {
     let owned = tx
         .prepare_cached(
             "SELECT 1 FROM users u JOIN roles r ON r.id = u.role_id
-             WHERE u.org_id = ?1 AND r.system AND r.name = ?2 LIMIT 1",
+             WHERE u.org_id = ?1 AND u.active AND r.system AND r.name = ?2 LIMIT 1",
         )?
         .query_row(params![org, OWNER], |_| Ok(()))
         .optional()?;
     if owned.is_none() {
-        tx.prepare_cached(
-            "UPDATE users SET role_id = (SELECT id FROM roles WHERE org_id = ?1 AND system AND name = ?2)
-             WHERE id = (SELECT u.id FROM users u
-                         LEFT JOIN role_capabilities rc
-                                ON rc.role_id = u.role_id AND rc.capability = 'messages.approve'
-                         WHERE u.org_id = ?1
-                         ORDER BY u.active DESC, rc.capability IS NULL, u.created_at, u.id LIMIT 1)",
-        )?
-        .execute(params![org, OWNER])?;
+        let heir: Option<Id> = tx
+            .prepare_cached(
+                "SELECT u.id FROM users u
+                 LEFT JOIN role_capabilities rc
+                        ON rc.role_id = u.role_id AND rc.capability = 'messages.approve'
+                 WHERE u.org_id = ?1 AND u.active
+                 ORDER BY rc.capability IS NULL, u.created_at, u.id LIMIT 1",
+            )?
+            .query_row([org], |r| r.get(0))
+            .optional()?;
+        if let Some(heir) = heir {
+            tx.prepare_cached(
+                "UPDATE users SET role_id = (SELECT id FROM roles WHERE org_id = ?1 AND system AND name = ?2)
+                 WHERE id = ?3",
+            )?
+            .execute(params![org, OWNER, heir])?;
+            let detail =
+                serde_json::json!({ "to": OWNER, "why": "the organisation had no active Owner" });
+            audit(
+                tx,
+                org,
+                None,
+                "user.role_changed",
+                ("user", heir),
+                detail,
+                Utc::now(),
+            )?;
+        }
     }
     Ok(())
 }
@@ -280,19 +319,23 @@ impl StaffStore for SqliteStore {
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 access_changed(tx, org, holders, now)?;
             }
-            let detail = serde_json::json!({
-                "name": { "from": old_name, "to": update.name },
-                "capabilities": update.capabilities,
-            });
-            audit(
-                tx,
-                org,
-                Some(user),
-                "role.updated",
-                ("role", id),
-                detail,
-                now,
-            )?;
+            let renamed = update.name.as_ref().is_some_and(|n| *n != old_name);
+            let recapped = update.capabilities.as_ref().is_some_and(|c| *c != before);
+            if renamed || recapped {
+                let detail = serde_json::json!({
+                    "name": { "from": old_name, "to": update.name },
+                    "capabilities": { "from": before, "to": update.capabilities },
+                });
+                audit(
+                    tx,
+                    org,
+                    Some(user),
+                    "role.updated",
+                    ("role", id),
+                    detail,
+                    now,
+                )?;
+            }
             load_role(tx, org, id)
         })
         .await
