@@ -119,8 +119,13 @@ async fn connection(
     );
     let mut ws = match connect.await {
         Err(_) => return End::Lost("connecting timed out".into()),
-        Ok(Err(tungstenite::Error::Http(res))) if res.status() == 401 || res.status() == 403 => {
+        Ok(Err(tungstenite::Error::Http(res))) if res.status() == 401 => {
             return End::SignedOut(format!("the server refused the session ({})", res.status()));
+        }
+        // Signed in, but not to read conversations (a role changed under the user, ACC-1): the
+        // app shows the dashboard; the socket is tried again later, in case the role comes back.
+        Ok(Err(tungstenite::Error::Http(res))) if res.status() == 403 => {
+            return End::Lost("this user may not read conversations (403)".into());
         }
         Ok(Err(e)) => return End::Lost(e.to_string()),
         Ok(Ok((ws, _))) => ws,

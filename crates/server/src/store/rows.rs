@@ -80,13 +80,12 @@ pub(crate) const SUMMARY_SELECT: &str = "
     SELECT c.id, c.customer_id, cu.name, c.caller_number, c.withheld, c.preview, c.last_channel,
            c.last_activity_at, c.unread_count, c.unresolved_calls, c.assignee_id, u.name,
            c.context_badge, c.work_order_id, w.number, c.needs_work_order_pick,
-           CASE WHEN o.ai_enabled THEN
+           CASE WHEN (SELECT o.ai_enabled FROM organisations o WHERE o.id = c.org_id) THEN
                (SELECT coalesce(m.intent_correction, m.intent) FROM messages m
                 WHERE m.conversation_id = c.id AND m.direction = 'inbound'
                 ORDER BY m.created_at DESC, m.id DESC LIMIT 1)
            END
     FROM conversations c
-    JOIN organisations o ON o.id = c.org_id
     LEFT JOIN customers cu ON cu.id = c.customer_id
     LEFT JOIN users u ON u.id = c.assignee_id
     LEFT JOIN work_orders w ON w.id = c.work_order_id";
