@@ -259,8 +259,8 @@ enum PortalCommand {
 #[derive(Args)]
 #[command(group(ArgGroup::new("which").required(true).args(["token", "customer_id"])))]
 struct PortalRevoke {
-    /// The token itself, as the customer holds it.
-    #[arg(long, conflicts_with_all = ["org", "customer_id"])]
+    /// The token itself, as the customer holds it (it may begin with `-`).
+    #[arg(long, allow_hyphen_values = true, conflicts_with_all = ["org", "customer_id"])]
     token: Option<String>,
     /// Organisation id (with --customer-id).
     #[arg(long, requires = "customer_id")]
@@ -779,4 +779,23 @@ async fn add_user(database_url: &str, u: UserAdd) -> anyhow::Result<()> {
         })?;
     println!("{}", serde_json::json!({ "id": id, "email": u.email }));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One portal token in 64 begins with `-` (URL-safe base64); the admin pastes it as is.
+    #[test]
+    fn a_portal_token_may_begin_with_a_hyphen() {
+        let cli = Cli::try_parse_from(["inbox-server", "portal", "revoke", "--token", "-gAbc"])
+            .expect("parses");
+        let Command::Portal {
+            command: PortalCommand::Revoke(p),
+        } = cli.command
+        else {
+            panic!("not portal revoke");
+        };
+        assert_eq!(p.token.as_deref(), Some("-gAbc"));
+    }
 }
