@@ -136,6 +136,72 @@ pub struct AiSettings {
     pub enabled: bool,
 }
 
+/// `GET /api/v1/settings/ai/model`: the organisation's optional language model (AIA-1), an
+/// OpenAI-compatible chat-completions endpoint. The key never leaves the server.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LanguageModelSettings {
+    /// The endpoint's base (`…/v1`) or its full `…/chat/completions` URL; empty: none.
+    pub url: String,
+    pub model: String,
+    pub key_set: bool,
+}
+
+/// `PUT /api/v1/settings/ai/model`. An empty URL and model turn the language model off; `key`
+/// absent keeps the stored key, empty removes it (Ollama needs none).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LanguageModelUpdate {
+    pub url: String,
+    pub model: String,
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// Longest language model URL, model name and key.
+pub const MODEL_URL_MAX: usize = 512;
+pub const MODEL_NAME_MAX: usize = 128;
+pub const MODEL_KEY_MAX: usize = 1024;
+
+impl LanguageModelUpdate {
+    /// Trimmed, or why it cannot be stored.
+    pub fn validate(self) -> Result<LanguageModelUpdate, String> {
+        let url = self.url.trim().to_string();
+        let model = self.model.trim().to_string();
+        let key = self.key.map(|k| k.trim().to_string());
+        if url.is_empty() != model.is_empty() {
+            return Err("give both the URL and the model name, or neither to turn it off".into());
+        }
+        if !url.is_empty() {
+            let rest = url
+                .strip_prefix("https://")
+                .or_else(|| url.strip_prefix("http://"))
+                .ok_or("the URL must begin with https:// or http://")?;
+            let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+            if host.is_empty() || url.len() > MODEL_URL_MAX || url.chars().any(char::is_whitespace)
+            {
+                return Err(format!(
+                    "the URL must name a host, without spaces, in at most {MODEL_URL_MAX} characters"
+                ));
+            }
+            if host.contains('@') {
+                return Err("put the key in the key field, not in the URL".into());
+            }
+            if model.len() > MODEL_NAME_MAX || model.chars().any(char::is_control) {
+                return Err(format!(
+                    "the model name must be at most {MODEL_NAME_MAX} characters"
+                ));
+            }
+        }
+        if let Some(k) = &key {
+            if k.len() > MODEL_KEY_MAX || k.chars().any(char::is_whitespace) {
+                return Err(format!(
+                    "the key must be one word of at most {MODEL_KEY_MAX} characters"
+                ));
+            }
+        }
+        Ok(LanguageModelUpdate { url, model, key })
+    }
+}
+
 /// `PUT /api/v1/messages/{id}/intent`: a staff member's label for an inbound message (AIA-1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IntentCorrection {
@@ -207,6 +273,38 @@ pub struct ErrorDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aia1_a_language_model_is_checked_before_it_is_stored() {
+        let m = |url: &str, model: &str, key: Option<&str>| {
+            LanguageModelUpdate {
+                url: url.into(),
+                model: model.into(),
+                key: key.map(Into::into),
+            }
+            .validate()
+        };
+        let ok = m(
+            " http://127.0.0.1:11434/v1 ",
+            " llama3.1:8b ",
+            Some(" sk-1 "),
+        )
+        .unwrap();
+        assert_eq!(
+            (ok.url.as_str(), ok.model.as_str(), ok.key.as_deref()),
+            ("http://127.0.0.1:11434/v1", "llama3.1:8b", Some("sk-1"))
+        );
+        assert!(m("", "", None).is_ok(), "both empty: off");
+        assert!(m("https://api.example.com/v1", "", None).is_err());
+        assert!(m("", "gpt-4o-mini", None).is_err());
+        assert!(m("ftp://x/v1", "m", None).is_err());
+        assert!(m("https:///v1", "m", None).is_err());
+        assert!(m("https://user:sk@host/v1", "m", None)
+            .unwrap_err()
+            .contains("key field"));
+        assert!(m("https://host/v1", "m", Some("two words")).is_err());
+        assert!(m(&format!("https://h/{}", "a".repeat(600)), "m", None).is_err());
+    }
 
     #[test]
     fn voi6_call_destination_wire_shape() {

@@ -10,6 +10,7 @@ pub mod dispatch;
 pub mod error;
 pub mod http;
 pub mod intent_backfill;
+pub mod language_model;
 pub mod limit;
 pub mod providers;
 pub mod releases;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{ArgGroup, Args, Parser, Subcommand};
+use inbox_core::api::LanguageModelUpdate;
 use inbox_core::{Capability, CapabilitySet};
 use inbox_server::config::{default_database_url, redact_url, DEFAULT_LISTEN};
 use inbox_server::dispatch::Dispatcher;
@@ -248,6 +249,21 @@ struct ProviderSet {
     /// The phone an inbound call rings before voicemail.
     #[arg(long)]
     voice_forward_to: Option<String>,
+    /// A language model (AIA-1): an OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1
+    /// for Ollama. Empty, with an empty --ai-model, turns it off.
+    #[arg(long, requires = "ai_model")]
+    ai_model_url: Option<String>,
+    /// The model's name at that endpoint, e.g. llama3.1:8b.
+    #[arg(long, requires = "ai_model_url")]
+    ai_model: Option<String>,
+    /// The endpoint's API key, if it needs one (empty removes it).
+    #[arg(
+        long,
+        env = "INBOX_AI_MODEL_KEY",
+        hide_env_values = true,
+        requires = "ai_model_url"
+    )]
+    ai_model_key: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -360,6 +376,11 @@ async fn main() -> anyhow::Result<()> {
                 whatsapp_phone_number_id: p.whatsapp_phone_number_id,
                 whatsapp_access_token: p.whatsapp_access_token,
                 voice_forward_to: p.voice_forward_to,
+                ai_model: p.ai_model_url.map(|url| LanguageModelUpdate {
+                    url,
+                    model: p.ai_model.unwrap_or_default(),
+                    key: p.ai_model_key,
+                }),
             };
             println!(
                 "{}",

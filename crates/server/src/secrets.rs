@@ -1,8 +1,9 @@
-//! Provider secrets at rest (issue 5): Twilio auth tokens and WhatsApp access tokens are sealed
-//! with ChaCha20-Poly1305 under a server key before they reach the database, so a copy of the
-//! database alone does not hold them. The key comes from `INBOX_SECRET_KEY` (base64 of 32 bytes)
-//! or, failing that, a key file created beside the database (mode 0600) on first start: back it
-//! up with the database; without it the provider secrets must be entered again.
+//! Provider secrets at rest (issue 5): Twilio auth tokens, WhatsApp access tokens and language
+//! model keys (issue 16) are sealed with ChaCha20-Poly1305 under a server key before they reach
+//! the database, so a copy of the database alone does not hold them. The key comes from
+//! `INBOX_SECRET_KEY` (base64 of 32 bytes) or, failing that, a key file created beside the
+//! database (mode 0600) on first start: back it up with the database; without it the provider
+//! secrets must be entered again.
 //!
 //! Each sealed value is bound to its organisation and field (issue 13): both are the AEAD's
 //! associated data, so a value copied into another organisation's row, or into another column,
@@ -27,16 +28,23 @@ const BOUND: &str = "v2:";
 pub enum Field {
     TwilioAuthToken,
     WhatsappAccessToken,
+    /// The key of the organisation's language model endpoint (AIA-1).
+    AiModelKey,
 }
 
 impl Field {
-    pub const ALL: [Field; 2] = [Field::TwilioAuthToken, Field::WhatsappAccessToken];
+    pub const ALL: [Field; 3] = [
+        Field::TwilioAuthToken,
+        Field::WhatsappAccessToken,
+        Field::AiModelKey,
+    ];
 
     /// The `provider_settings` column that holds it.
     pub fn column(self) -> &'static str {
         match self {
             Field::TwilioAuthToken => "twilio_auth_token",
             Field::WhatsappAccessToken => "whatsapp_access_token",
+            Field::AiModelKey => "ai_model_key",
         }
     }
 
@@ -45,6 +53,7 @@ impl Field {
         match self {
             Field::TwilioAuthToken => "--twilio-auth-token",
             Field::WhatsappAccessToken => "--whatsapp-access-token",
+            Field::AiModelKey => "--ai-model-key",
         }
     }
 }
@@ -54,6 +63,7 @@ impl std::fmt::Display for Field {
         f.write_str(match self {
             Field::TwilioAuthToken => "Twilio auth token",
             Field::WhatsappAccessToken => "WhatsApp access token",
+            Field::AiModelKey => "language model key",
         })
     }
 }

@@ -17,6 +17,8 @@ pub struct ProviderInput {
     pub whatsapp_phone_number_id: Option<String>,
     pub whatsapp_access_token: Option<String>,
     pub voice_forward_to: Option<String>,
+    /// The language model (AIA-1): URL and model name, and the key if given.
+    pub ai_model: Option<inbox_core::api::LanguageModelUpdate>,
 }
 
 fn twilio_sid(s: &str) -> anyhow::Result<String> {
@@ -87,15 +89,21 @@ fn validate(i: ProviderInput) -> anyhow::Result<ProviderUpdate> {
                 }
             })
             .transpose()?,
+        ai_model: i
+            .ai_model
+            .map(|m| m.validate().map_err(|e| anyhow::anyhow!(e)))
+            .transpose()?,
+        by: None,
     };
     let nothing = u.twilio_account_sid.is_none()
         && u.twilio_auth_token.is_none()
         && u.twilio_numbers.is_none()
         && u.whatsapp_phone_number_id.is_none()
         && u.whatsapp_access_token.is_none()
-        && u.voice_forward_to.is_none();
+        && u.voice_forward_to.is_none()
+        && u.ai_model.is_none();
     if nothing {
-        anyhow::bail!("nothing to set: give at least one of --twilio-account-sid, --twilio-auth-token, --twilio-numbers, --whatsapp-phone-number-id, --whatsapp-access-token, --voice-forward-to");
+        anyhow::bail!("nothing to set: give at least one of --twilio-account-sid, --twilio-auth-token, --twilio-numbers, --whatsapp-phone-number-id, --whatsapp-access-token, --voice-forward-to, --ai-model-url with --ai-model");
     }
     Ok(u)
 }
@@ -136,8 +144,14 @@ pub async fn set_providers(
         ),
         None => "WhatsApp not configured".into(),
     };
+    let model = store.language_model_settings(org_id).await?;
+    let model = match (model.url.is_empty(), model.key_set) {
+        (true, _) => "no language model".to_string(),
+        (false, true) => format!("language model {} at {} with a key", model.model, model.url),
+        (false, false) => format!("language model {} at {}", model.model, model.url),
+    };
     Ok(format!(
-        "organisation {org_id} ({}): {twilio}; {whatsapp}",
+        "organisation {org_id} ({}): {twilio}; {whatsapp}; {model}",
         org.name
     ))
 }

@@ -5,13 +5,14 @@ use axum::extract::State;
 use axum::Json;
 use inbox_core::analytics::report::build;
 use inbox_core::analytics::{Analytics, AnalyticsQuery, OpeningHours};
-use inbox_core::api::{AiSettings, IntentCorrection};
+use inbox_core::api::{AiSettings, IntentCorrection, LanguageModelSettings, LanguageModelUpdate};
 use inbox_core::{Capability, Message};
 
 use super::{ApiJson, ApiQuery, IdPath};
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use crate::store::ProviderUpdate;
 
 /// Any signed-in user may read the switch: the desktop shows or hides the Analytics tab by it.
 pub async fn get_switch(caller: Caller) -> Json<AiSettings> {
@@ -34,6 +35,46 @@ pub async fn put_switch(
     Ok(Json(AiSettings {
         enabled: org.ai_enabled,
     }))
+}
+
+/// The organisation's language model as Settings shows it (never its key): for whoever may
+/// change it.
+pub async fn get_model(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> AppResult<Json<LanguageModelSettings>> {
+    caller.require(Capability::SettingsAiManage)?;
+    Ok(Json(
+        state
+            .store
+            .language_model_settings(caller.actor.org_id)
+            .await?,
+    ))
+}
+
+/// Sets, changes or removes it (empty URL and model); the key is sealed; audited. Messages are
+/// sent to it only while AI is on.
+pub async fn put_model(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<LanguageModelUpdate>,
+) -> AppResult<Json<LanguageModelSettings>> {
+    caller.require(Capability::SettingsAiManage)?;
+    let update = req.validate().map_err(AppError::Invalid)?;
+    let org = caller.actor.org_id;
+    state
+        .store
+        .set_provider_settings(
+            org,
+            ProviderUpdate {
+                ai_model: Some(update),
+                by: Some(caller.actor.user_id),
+                ..ProviderUpdate::default()
+            },
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Json(state.store.language_model_settings(org).await?))
 }
 
 fn ai_off() -> AppError {

@@ -32,6 +32,7 @@ use crate::state::AppState;
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 pub fn app(state: AppState) -> Router {
+    crate::language_model::start(std::sync::Arc::clone(&state.store), state.clock.clone());
     let api = Router::new()
         .route("/auth/login", post(accounts::login))
         .route("/auth/logout", post(accounts::logout))
@@ -78,6 +79,7 @@ pub fn app(state: AppState) -> Router {
         .route("/messages/{id}/retry", post(thread::retry))
         .route("/messages/{id}/intent", put(ai::correct_intent))
         .route("/settings/ai", get(ai::get_switch).put(ai::put_switch))
+        .route("/settings/ai/model", get(ai::get_model).put(ai::put_model))
         .route("/analytics", get(ai::analytics))
         .route("/settings/hours", get(ai::get_hours).put(ai::put_hours))
         .route("/roles", get(staff::roles).post(staff::create_role))

@@ -4,6 +4,7 @@
 
 pub mod analytics;
 pub mod dataset;
+pub mod language_model;
 pub mod postgres;
 pub(crate) mod rows;
 pub mod search;
@@ -590,6 +591,10 @@ pub struct ProviderUpdate {
     pub whatsapp_phone_number_id: Option<String>,
     pub whatsapp_access_token: Option<String>,
     pub voice_forward_to: Option<String>,
+    /// The language model (AIA-1), already validated.
+    pub ai_model: Option<inbox_core::api::LanguageModelUpdate>,
+    /// Who made the change, for the audit log (None: the command line).
+    pub by: Option<Id>,
 }
 
 impl std::fmt::Debug for ProviderUpdate {
@@ -605,6 +610,14 @@ impl std::fmt::Debug for ProviderUpdate {
                 &redacted(&self.whatsapp_access_token),
             )
             .field("voice_forward_to", &self.voice_forward_to)
+            .field(
+                "ai_model",
+                &self
+                    .ai_model
+                    .as_ref()
+                    .map(|m| (&m.url, &m.model, redacted(&m.key))),
+            )
+            .field("by", &self.by)
             .finish()
     }
 }
@@ -902,6 +915,7 @@ pub trait Store:
     + AiStore
     + AnalyticsStore
     + StaffStore
+    + language_model::LanguageModelStore
 {
 }
 
@@ -920,6 +934,7 @@ impl<T> Store for T where
         + AiStore
         + AnalyticsStore
         + StaffStore
+        + language_model::LanguageModelStore
 {
 }
 

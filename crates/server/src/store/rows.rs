@@ -177,10 +177,12 @@ pub(crate) fn message<R: Cols + ?Sized>(r: &R) -> Result<Message, R::Error> {
 /// on (it is decided here, with no network), and shown only while it has.
 pub(crate) fn inbound_intent(body: &str) -> (&'static str, f64) {
     let c = inbox_core::intent::classify(body);
-    (
-        c.intent.as_str(),
-        (f64::from(c.confidence) * 1000.0).round() / 1000.0,
-    )
+    (c.intent.as_str(), confidence(c))
+}
+
+/// A classification's confidence as stored: to three places.
+pub(crate) fn confidence(c: inbox_core::intent::Classification) -> f64 {
+    (f64::from(c.confidence) * 1000.0).round() / 1000.0
 }
 
 /// [`inbound_intent`] on the blocking pool: the classifier is CPU work (and trains on first

@@ -182,7 +182,7 @@ async fn org_add_sets_up_a_garage_whose_owner_signs_in_with_every_capability() {
     ));
     assert_eq!(
         set.trim(),
-        format!("organisation {org} (Hill Street Garage): Twilio account {TWILIO_SID} with numbers [+441632960001]; WhatsApp phone number id {WA_PHONE_NUMBER_ID}")
+        format!("organisation {org} (Hill Street Garage): Twilio account {TWILIO_SID} with numbers [+441632960001]; WhatsApp phone number id {WA_PHONE_NUMBER_ID}; no language model")
     );
     let unknown = fails(run(
         &url,

@@ -16,6 +16,7 @@ mod dispatch;
 mod exactly_once;
 mod instances;
 mod isolation;
+mod language_model;
 mod limits;
 mod list;
 mod matrix;

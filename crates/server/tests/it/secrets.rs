@@ -226,7 +226,7 @@ async fn secrets_sealed_before_the_binding_are_resealed_on_migrate() {
     ));
     assert_eq!(
         set.trim(),
-        format!("organisation 1 (Keyed Garage): Twilio account {TWILIO_SID} with numbers [{GARAGE_NUMBER}]; WhatsApp phone number id {WA_PHONE_NUMBER_ID}")
+        format!("organisation 1 (Keyed Garage): Twilio account {TWILIO_SID} with numbers [{GARAGE_NUMBER}]; WhatsApp phone number id {WA_PHONE_NUMBER_ID}; no language model")
     );
     // Migrating again changes nothing.
     ok(run(&db.url, &["migrate"], &[(k, &v)], ""));

@@ -52,6 +52,18 @@ impl AiStore for PgStore {
             now,
         )
         .await?;
+        if enabled {
+            // What came while it was off never goes to a language model.
+            sqlx::query(
+                "UPDATE provider_settings SET ai_model_cursor = (SELECT coalesce(max(id), 0) FROM messages),
+                        ai_model_since = $2
+                 WHERE org_id = $1",
+            )
+            .bind(org)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+        }
         // Every desktop follows: its tabs, and its cached messages' intents.
         emit(
             &mut tx,

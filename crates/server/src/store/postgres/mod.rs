@@ -23,6 +23,7 @@ mod directory;
 mod dispatch;
 mod events;
 mod import;
+mod language_model;
 mod listen;
 mod messages;
 mod providers;
@@ -91,6 +92,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "roles",
         include_str!("../../../migrations/postgres/0008_roles.sql"),
+    ),
+    (
+        9,
+        "language_model",
+        include_str!("../../../migrations/postgres/0009_language_model.sql"),
     ),
 ];
 

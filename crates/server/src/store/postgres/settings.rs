@@ -139,10 +139,40 @@ pub(super) async fn set_provider_settings(
         }
         changed.push("twilio_numbers");
     }
+    if let Some(m) = &u.ai_model {
+        if let Some(key) = &m.key {
+            let field = Field::AiModelKey;
+            set(
+                c,
+                org_id,
+                field.column(),
+                &secrets.seal(key, org_id, field)?,
+            )
+            .await?;
+            changed.push(field.column());
+        }
+        // A new endpoint sees only what arrives from now on.
+        let moved = sqlx::query(
+            "UPDATE provider_settings SET ai_model_url = nullif($2, ''), ai_model_name = nullif($3, ''),
+                    ai_model_cursor = (SELECT coalesce(max(id), 0) FROM messages),
+                    ai_model_since = $4
+             WHERE org_id = $1 AND (coalesce(ai_model_url, '') <> $2 OR coalesce(ai_model_name, '') <> $3)",
+        )
+        .bind(org_id)
+        .bind(&m.url)
+        .bind(&m.model)
+        .bind(ms(now))
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+        if moved > 0 {
+            changed.push("ai_model");
+        }
+    }
     audit(
         c,
         org_id,
-        None,
+        u.by,
         "provider.updated",
         ("organisation", org_id),
         serde_json::json!({ "changed": changed }),

@@ -45,6 +45,15 @@ impl AiStore for SqliteStore {
                 serde_json::json!({ "enabled": enabled }),
                 now,
             )?;
+            if enabled {
+                // What came while it was off never goes to a language model.
+                tx.prepare_cached(
+                    "UPDATE provider_settings SET ai_model_cursor = (SELECT coalesce(max(id), 0) FROM messages),
+                            ai_model_since = ?2
+                     WHERE org_id = ?1",
+                )?
+                .execute(params![org, ms(now)])?;
+            }
             // Every desktop follows: its tabs, and its cached messages' intents.
             emit(tx, org, now, &Change::Organisation(organisation.clone()))?;
             Ok(organisation)

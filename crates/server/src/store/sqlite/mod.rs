@@ -12,6 +12,7 @@ mod directory;
 mod dispatch;
 mod events;
 mod import;
+mod language_model;
 mod messages;
 mod providers;
 mod routing;
@@ -45,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0010_intents_and_owner.sql"),
     include_str!("../../../migrations/sqlite/0011_analytics.sql"),
     include_str!("../../../migrations/sqlite/0012_roles.sql"),
+    include_str!("../../../migrations/sqlite/0013_language_model.sql"),
 ];
 
 pub struct SqliteStore {

@@ -89,6 +89,26 @@ pub(super) fn set_provider_settings(
     if let Some(to) = &u.voice_forward_to {
         set("voice_forward_to", to)?;
     }
+    if let Some(m) = &u.ai_model {
+        if let Some(key) = &m.key {
+            set(
+                Field::AiModelKey.column(),
+                &secrets.seal(key, org_id, Field::AiModelKey)?,
+            )?;
+        }
+        // A new endpoint sees only what arrives from now on.
+        let moved = tx
+            .prepare_cached(
+                "UPDATE provider_settings SET ai_model_url = nullif(?2, ''), ai_model_name = nullif(?3, ''),
+                        ai_model_cursor = (SELECT coalesce(max(id), 0) FROM messages),
+                        ai_model_since = ?4
+                 WHERE org_id = ?1 AND (coalesce(ai_model_url, '') <> ?2 OR coalesce(ai_model_name, '') <> ?3)",
+            )?
+            .execute(params![org_id, m.url, m.model, ms(now)])?;
+        if moved > 0 {
+            changed.push("ai_model".into());
+        }
+    }
     if let Some(numbers) = &u.twilio_numbers {
         for n in numbers {
             held_elsewhere(
@@ -110,7 +130,7 @@ pub(super) fn set_provider_settings(
     audit(
         tx,
         org_id,
-        None,
+        u.by,
         "provider.updated",
         ("organisation", org_id),
         serde_json::json!({ "changed": changed }),
