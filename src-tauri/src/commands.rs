@@ -2,7 +2,10 @@
 //! the engine does the work, the shell holds the session.
 
 use inbox_core::analytics::{Analytics, AnalyticsQuery, OpeningHours};
-use inbox_core::api::{AiSettings, CallMoved, ConversationPage, ConversationQuery};
+use inbox_core::api::{
+    AiSettings, CallMoved, ConversationPage, ConversationQuery, LanguageModelSettings,
+    LanguageModelUpdate,
+};
 use inbox_core::desktop::{
     AppUpdate, AssignArgs, AttentionArgs, CallRef, CallView, ClientRef, CommandError,
     ConnectionState, ConversationHeader, ConversationRef, Draft, IdRef, IntentArgs, LinkArgs,
@@ -302,6 +305,24 @@ pub async fn set_opening_hours(
     let r = shell.running().await?;
     r.engine
         .set_opening_hours(&args)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn language_model(shell: State<'_, Shell>) -> Answer<LanguageModelSettings> {
+    let r = shell.running().await?;
+    r.engine.language_model().await.map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn set_language_model(
+    shell: State<'_, Shell>,
+    args: LanguageModelUpdate,
+) -> Answer<LanguageModelSettings> {
+    let r = shell.running().await?;
+    r.engine
+        .set_language_model(&args)
         .await
         .map_err(command_error)
 }

@@ -97,6 +97,8 @@ fn main() -> ExitCode {
             commands::set_ai,
             commands::opening_hours,
             commands::set_opening_hours,
+            commands::language_model,
+            commands::set_language_model,
             commands::roles,
             commands::create_role,
             commands::update_role,

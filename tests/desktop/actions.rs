@@ -360,7 +360,28 @@ async fn a_role_change_reaches_an_open_app_and_a_disabled_user_is_signed_out() {
     admin
         .wait("#audit-list li[data-action=\"user.disabled\"]")
         .await;
+    // AIA-1: the Owner points the garage at its own language model; the key is kept sealed
+    // on the server and the form shows only that one is saved.
+    admin.fill("#model-url", "http://127.0.0.1:11434/v1").await;
+    admin.fill("#model-name", "llama3.1:8b").await;
+    admin.fill("#model-key", "sk-e2e-secret").await;
+    admin.click("#save-model").await;
+    admin
+        .wait_text("#language-model .admin-notice", "the saved model", |t| {
+            t.contains("llama3.1:8b")
+        })
+        .await;
+    let model = stack.get(&owner, "/settings/ai/model").await;
+    assert_eq!(
+        model,
+        json!({ "url": "http://127.0.0.1:11434/v1", "model": "llama3.1:8b", "key_set": true })
+    );
+    assert_eq!(admin.value("#model-key").await.as_deref(), Some(""));
+    admin.wait("#model-key[placeholder^=\"Saved\"]").await;
     admin.screenshots("settings-admin").await;
+    admin.click("#remove-model").await;
+    admin.wait_gone("#remove-model").await;
+    assert_eq!(stack.get(&owner, "/settings/ai/model").await["url"], "");
     admin.quit().await;
 }
 

@@ -249,6 +249,18 @@ impl Engine {
         online(self.shared.api.set_opening_hours(hours).await)
     }
 
+    /// AIA-1: the language model's settings, read from the server each time (an admin page).
+    pub async fn language_model(&self) -> EngineResult<inbox_core::api::LanguageModelSettings> {
+        online(self.shared.api.language_model().await)
+    }
+
+    pub async fn set_language_model(
+        &self,
+        update: &inbox_core::api::LanguageModelUpdate,
+    ) -> EngineResult<inbox_core::api::LanguageModelSettings> {
+        online(self.shared.api.set_language_model(update).await)
+    }
+
     /// SET-1: roles, read from the server each time (an admin page, always online).
     pub async fn roles(&self) -> EngineResult<Vec<inbox_core::roles::Role>> {
         online(self.shared.api.roles().await)

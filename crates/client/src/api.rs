@@ -217,6 +217,19 @@ impl Api {
             .await
     }
 
+    /// AIA-1: the organisation's language model (never its key).
+    pub async fn language_model(&self) -> ApiResult<inbox_core::api::LanguageModelSettings> {
+        self.get("/api/v1/settings/ai/model").await
+    }
+
+    pub async fn set_language_model(
+        &self,
+        update: &inbox_core::api::LanguageModelUpdate,
+    ) -> ApiResult<inbox_core::api::LanguageModelSettings> {
+        self.call(Method::PUT, "/api/v1/settings/ai/model", Some(update), true)
+            .await
+    }
+
     /// SET-1: the organisation's roles.
     pub async fn roles(&self) -> ApiResult<Vec<Role>> {
         self.items("/api/v1/roles").await

@@ -98,6 +98,10 @@ pub mod cmd {
     pub const OPENING_HOURS: &str = "opening_hours";
     /// `OpeningHours` → `OpeningHours` (AIA-1, `settings.ai.manage`).
     pub const SET_OPENING_HOURS: &str = "set_opening_hours";
+    /// `()` → `LanguageModelSettings` (AIA-1, `settings.ai.manage`).
+    pub const LANGUAGE_MODEL: &str = "language_model";
+    /// `LanguageModelUpdate` → `LanguageModelSettings` (AIA-1, `settings.ai.manage`).
+    pub const SET_LANGUAGE_MODEL: &str = "set_language_model";
     /// `AnalyticsQuery` → `Analytics`: the AI Analytics tab (AIA-1).
     pub const ANALYTICS: &str = "analytics";
     /// `SaveCsv` → `String`: writes a CSV export to the user's Downloads folder and answers
@@ -185,6 +189,8 @@ pub mod cmd {
         SET_AI,
         OPENING_HOURS,
         SET_OPENING_HOURS,
+        LANGUAGE_MODEL,
+        SET_LANGUAGE_MODEL,
         APPROVE,
         REJECT,
         CALL,

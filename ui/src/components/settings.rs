@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod ai;
+pub mod model;
 pub mod quick_messages;
 pub mod roles;
 pub mod template_form;

@@ -160,6 +160,18 @@ fn endpoints(
             Some(json!({ "enabled": true })),
             AiManage,
         ),
+        (
+            Method::GET,
+            "/api/v1/settings/ai/model".into(),
+            None,
+            AiManage,
+        ),
+        (
+            Method::PUT,
+            "/api/v1/settings/ai/model".into(),
+            Some(json!({ "url": "", "model": "" })),
+            AiManage,
+        ),
         (Method::GET, "/api/v1/analytics".into(), None, View),
         (Method::GET, "/api/v1/roles".into(), None, RolesManage),
         (

@@ -137,3 +137,13 @@ pub fn Notice(props: &NoticeProps) -> Html {
         None => Html::default(),
     }
 }
+
+/// Keeps a text field's value in `state` as the user types.
+pub fn input(state: &UseStateHandle<String>) -> Callback<InputEvent> {
+    let state = state.clone();
+    Callback::from(move |e: InputEvent| {
+        if let Some(i) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
+            state.set(i.value());
+        }
+    })
+}

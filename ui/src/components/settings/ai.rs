@@ -135,7 +135,8 @@ pub fn AiAndHours(props: &AiSettingsProps) -> Html {
                 <input id="ai-switch" type="checkbox" checked={props.enabled} onchange={on_switch} />
                 <span>{ "AI intents and analytics" }</span>
             </label>
-            <p class="muted">{ "Classifies each customer message on this server (nothing leaves it) and shows the AI Analytics tab to everyone who reads the inbox." }</p>
+            <p class="muted">{ "Classifies each customer message on this server (nothing leaves it unless you add a language model below) and shows the AI Analytics tab to everyone who reads the inbox." }</p>
+            <super::model::LanguageModel on_signed_out={on_signed_out.clone()} />
             if let Some(h) = *hours {
                 <form id="opening-hours" onsubmit={on_save}>
                     <table class="figures hours-table">

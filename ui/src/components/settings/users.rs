@@ -5,10 +5,10 @@
 use inbox_core::desktop::{cmd, IdRef, UserEdit};
 use inbox_core::roles::{AuditEntry, NewStaff, OneTimePassword, Role, StaffAccount, StaffUpdate};
 use inbox_core::Id;
-use web_sys::{HtmlInputElement, HtmlSelectElement};
+use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::admin::{use_admin_list, Notice};
+use super::admin::{input, use_admin_list, Notice};
 use crate::format::Clock;
 use crate::ipc;
 
@@ -16,15 +16,6 @@ use crate::ipc;
 pub struct UsersProps {
     pub on_signed_out: Callback<Option<String>>,
     pub clock: Clock,
-}
-
-fn input(state: &UseStateHandle<String>) -> Callback<InputEvent> {
-    let state = state.clone();
-    Callback::from(move |e: InputEvent| {
-        if let Some(i) = e.target_dyn_into::<HtmlInputElement>() {
-            state.set(i.value());
-        }
-    })
 }
 
 /// "Give Sam this one-time password: …" after an add or a reset.
