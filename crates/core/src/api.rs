@@ -146,14 +146,25 @@ pub struct LanguageModelSettings {
     pub key_set: bool,
 }
 
-/// `PUT /api/v1/settings/ai/model`. An empty URL and model turn the language model off; `key`
-/// absent keeps the stored key, empty removes it (Ollama needs none).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// `PUT /api/v1/settings/ai/model`. An empty URL and model turn the language model off (and
+/// remove its key); `key` absent keeps the stored key for the same URL, empty removes it (Ollama
+/// needs none).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LanguageModelUpdate {
     pub url: String,
     pub model: String,
     #[serde(default)]
     pub key: Option<String>,
+}
+
+impl std::fmt::Debug for LanguageModelUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LanguageModelUpdate")
+            .field("url", &self.url)
+            .field("model", &self.model)
+            .field("key", &self.key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// Longest language model URL, model name and key.
@@ -176,7 +187,9 @@ impl LanguageModelUpdate {
                 .or_else(|| url.strip_prefix("http://"))
                 .ok_or("the URL must begin with https:// or http://")?;
             let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-            if host.is_empty() || url.len() > MODEL_URL_MAX || url.chars().any(char::is_whitespace)
+            if host.is_empty()
+                || url.chars().count() > MODEL_URL_MAX
+                || url.chars().any(char::is_whitespace)
             {
                 return Err(format!(
                     "the URL must name a host, without spaces, in at most {MODEL_URL_MAX} characters"
@@ -185,14 +198,14 @@ impl LanguageModelUpdate {
             if host.contains('@') {
                 return Err("put the key in the key field, not in the URL".into());
             }
-            if model.len() > MODEL_NAME_MAX || model.chars().any(char::is_control) {
+            if model.chars().count() > MODEL_NAME_MAX || model.chars().any(char::is_control) {
                 return Err(format!(
                     "the model name must be at most {MODEL_NAME_MAX} characters"
                 ));
             }
         }
         if let Some(k) = &key {
-            if k.len() > MODEL_KEY_MAX || k.chars().any(char::is_whitespace) {
+            if k.chars().count() > MODEL_KEY_MAX || k.chars().any(char::is_whitespace) {
                 return Err(format!(
                     "the key must be one word of at most {MODEL_KEY_MAX} characters"
                 ));

@@ -256,13 +256,9 @@ struct ProviderSet {
     /// The model's name at that endpoint, e.g. llama3.1:8b.
     #[arg(long, requires = "ai_model_url")]
     ai_model: Option<String>,
-    /// The endpoint's API key, if it needs one (empty removes it).
-    #[arg(
-        long,
-        env = "INBOX_AI_MODEL_KEY",
-        hide_env_values = true,
-        requires = "ai_model_url"
-    )]
+    /// The endpoint's API key, if it needs one (empty removes it); else INBOX_AI_MODEL_KEY when
+    /// --ai-model-url is given. Without either, a new URL drops the stored key.
+    #[arg(long, requires = "ai_model_url")]
     ai_model_key: Option<String>,
 }
 
@@ -379,7 +375,11 @@ async fn main() -> anyhow::Result<()> {
                 ai_model: p.ai_model_url.map(|url| LanguageModelUpdate {
                     url,
                     model: p.ai_model.unwrap_or_default(),
-                    key: p.ai_model_key,
+                    // Read here, not by clap: an exported key must not make every other
+                    // `provider set` require --ai-model-url.
+                    key: p
+                        .ai_model_key
+                        .or_else(|| std::env::var("INBOX_AI_MODEL_KEY").ok()),
                 }),
             };
             println!(
@@ -636,6 +636,7 @@ async fn serve(
     tracing::info!(releases = %places.releases_dir.display(), "desktop updates folder");
     state.releases = Some(Arc::new(Releases::new(places.releases_dir)));
     state.spool = Some(spool);
+    inbox_server::language_model::start(Arc::clone(&state.store), state.clock.clone());
     spool::start_replay(state.clone(), std::time::Duration::from_secs(5));
     let app = inbox_server::app(state);
     starting.ready(app.clone());

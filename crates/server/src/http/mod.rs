@@ -32,7 +32,6 @@ use crate::state::AppState;
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 pub fn app(state: AppState) -> Router {
-    crate::language_model::start(std::sync::Arc::clone(&state.store), state.clock.clone());
     let api = Router::new()
         .route("/auth/login", post(accounts::login))
         .route("/auth/logout", post(accounts::logout))

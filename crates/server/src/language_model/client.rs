@@ -18,7 +18,7 @@ pub const TEXT_MAX: usize = 4_000;
 pub const SUMMARY_MAX: usize = 200;
 
 /// Why the model's answer was not used.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, thiserror::Error, PartialEq)]
 pub enum ModelError {
     #[error("no answer within {} s", DEADLINE.as_secs_f32())]
     Timeout,
@@ -30,6 +30,8 @@ pub enum ModelError {
     Refused(String),
     #[error("the answer was not usable: {0}")]
     Garbage(String),
+    #[error("the model was unsure ({0:.2}, under the label's threshold)")]
+    Unsure(f32),
 }
 
 /// The chat-completions URL of an endpoint given as its base (`…/v1`) or in full.
@@ -62,7 +64,10 @@ impl Default for ModelClient {
             .timeout(DEADLINE)
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .unwrap_or_default();
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "the language model client could not be built as configured");
+                reqwest::Client::default()
+            });
         ModelClient { http }
     }
 }
@@ -172,7 +177,7 @@ fn content(bytes: &[u8]) -> Result<String, ModelError> {
 }
 
 /// `{"intent": …, "confidence": …}`, also inside a code fence or after a sentence; a label
-/// under its threshold becomes `unknown`, as the local classifier's does.
+/// under its threshold is no answer.
 pub fn parse_intent(answer: &str) -> Result<Classification, ModelError> {
     let json = match (answer.find('{'), answer.rfind('}')) {
         (Some(a), Some(b)) if a < b => &answer[a..=b],
@@ -192,10 +197,8 @@ pub fn parse_intent(answer: &str) -> Result<Classification, ModelError> {
         .ok_or_else(|| ModelError::Garbage("no confidence from 0 to 1".into()))?
         as f32;
     if confidence < threshold(intent) {
-        return Ok(Classification {
-            intent: Intent::Unknown,
-            confidence,
-        });
+        // Not sure is no answer: the local label stands.
+        return Err(ModelError::Unsure(confidence));
     }
     Ok(Classification { intent, confidence })
 }
@@ -240,8 +243,11 @@ mod tests {
             parse_intent("```json\n{\"intent\": \"booking_request\", \"confidence\": 0.92}\n```")
                 .unwrap();
         assert_eq!((c.intent, c.confidence), (Intent::BookingRequest, 0.92));
-        let low = parse_intent(r#"{"intent":"spam","confidence":0.35}"#).unwrap();
-        assert_eq!(low.intent, Intent::Unknown, "spam needs 0.4");
+        assert_eq!(
+            parse_intent(r#"{"intent":"spam","confidence":0.35}"#),
+            Err(ModelError::Unsure(0.35)),
+            "spam needs 0.4"
+        );
         for bad in [
             "booking_request",
             r#"{"intent":"book_it","confidence":0.9}"#,

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use inbox_core::{Direction, Id};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::client::{ModelClient, ModelError};
+use super::client::{ModelClient, ModelError, TEXT_MAX};
 use crate::clock::Clock;
 use crate::store::language_model::{ModelEndpoint, SummaryOf};
 use crate::store::{Store, StoreResult};
@@ -22,145 +22,202 @@ pub const THREAD_TAKE: u32 = 30;
 /// Calls in a row that fail to connect or time out before the rest of a batch is skipped.
 const FAILURES_BEFORE_SKIP: u32 = 2;
 
-/// Per organisation: whether a drain is running, and whether news came in while it was.
+/// Per organisation with a drain running: whether news came in while it ran.
 type Running = Arc<Mutex<HashMap<Id, bool>>>;
 
-/// Starts the worker; it stops when the store's announcements end.
+struct Worker {
+    store: Arc<dyn Store>,
+    clock: Clock,
+    client: ModelClient,
+    running: Running,
+}
+
+/// Starts the worker: it drains every organisation with a model at once (work left by a
+/// restart), then each organisation the store announces; it stops when the announcements end.
 pub fn start(store: Arc<dyn Store>, clock: Clock) {
     let mut changes = store.changes();
-    let running: Running = Arc::default();
-    let client = Arc::new(ModelClient::default());
+    let worker = Arc::new(Worker {
+        store,
+        clock,
+        client: ModelClient::default(),
+        running: Arc::default(),
+    });
     tokio::spawn(async move {
+        worker.wake_all().await;
         loop {
-            let org = match changes.recv().await {
-                Ok(org) => org,
-                // Missed announcements: the next one drains everything since the cursor.
-                Err(RecvError::Lagged(_)) => continue,
+            match changes.recv().await {
+                Ok(org) => worker.wake(org),
+                // Announcements were missed: look at every organisation with a model.
+                Err(RecvError::Lagged(_)) => worker.wake_all().await,
                 Err(RecvError::Closed) => return,
-            };
-            {
-                let Ok(mut r) = running.lock() else { return };
-                if let Some(again) = r.get_mut(&org) {
-                    *again = true;
-                    continue;
-                }
-                r.insert(org, false);
             }
-            let (store, clock, client, running) = (
-                Arc::clone(&store),
-                clock.clone(),
-                Arc::clone(&client),
-                Arc::clone(&running),
-            );
-            tokio::spawn(async move {
-                loop {
-                    if let Err(e) = drain(store.as_ref(), &clock, &client, org).await {
-                        tracing::warn!(org, error = %e, "language model work could not be read or stored");
-                    }
-                    let Ok(mut r) = running.lock() else { return };
-                    if r.get(&org) == Some(&true) {
-                        r.insert(org, false);
-                        continue;
-                    }
-                    r.remove(&org);
-                    return;
-                }
-            });
         }
     });
 }
 
-/// Gives the model everything the organisation has waiting.
-async fn drain(store: &dyn Store, clock: &Clock, client: &ModelClient, org: Id) -> StoreResult<()> {
-    loop {
-        let Some(endpoint) = store.language_model(org).await? else {
-            return Ok(());
-        };
-        let work = store.claim_model_work(org, BATCH).await?;
-        if work.is_empty() {
-            return Ok(());
-        }
-        let mut calls = Calls::default();
-        let mut threads = BTreeSet::new();
-        for m in work.messages {
-            threads.insert(m.conversation_id);
-            if clock.now() - m.at > STALE || calls.skipping() {
-                continue;
+/// Takes an organisation out of the running map if its drain ends by a panic.
+struct Draining {
+    running: Running,
+    org: Id,
+    armed: bool,
+}
+
+impl Drop for Draining {
+    fn drop(&mut self) {
+        if self.armed {
+            if let Ok(mut r) = self.running.lock() {
+                r.remove(&self.org);
             }
-            if let Some(intent) = calls.note(org, client.intent(&endpoint, &m.body).await) {
-                store.refine_intent(org, m.id, intent, clock.now()).await?;
-            }
-        }
-        for v in work.voicemails {
-            if clock.now() - v.at > STALE || calls.skipping() {
-                continue;
-            }
-            if let Some(text) = calls.note(org, client.summary(&endpoint, &v.transcript).await) {
-                store
-                    .add_summary(
-                        org,
-                        v.conversation_id,
-                        SummaryOf::Voicemail,
-                        &text,
-                        clock.now(),
-                    )
-                    .await?;
-            }
-        }
-        for conversation in threads {
-            if calls.skipping() {
-                break;
-            }
-            summarise_thread(
-                store,
-                clock,
-                client,
-                &endpoint,
-                &mut calls,
-                org,
-                conversation,
-            )
-            .await?;
         }
     }
 }
 
-async fn summarise_thread(
-    store: &dyn Store,
-    clock: &Clock,
-    client: &ModelClient,
-    endpoint: &ModelEndpoint,
-    calls: &mut Calls,
-    org: Id,
-    conversation: Id,
-) -> StoreResult<()> {
-    let Some(thread) = store
-        .thread_to_summarise(org, conversation, LONG_THREAD, THREAD_TAKE)
-        .await?
-    else {
-        return Ok(());
-    };
-    let text = thread
-        .lines
-        .iter()
-        .map(|(d, body)| {
-            let who = match d {
-                Direction::Inbound => "Customer",
-                Direction::Outbound => "Garage",
-            };
-            format!("{who}: {body}")
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    if let Some(summary) = calls.note(org, client.summary(endpoint, &text).await) {
-        let of = SummaryOf::Thread {
-            through: thread.through,
-        };
-        store
-            .add_summary(org, conversation, of, &summary, clock.now())
-            .await?;
+impl Worker {
+    async fn wake_all(self: &Arc<Self>) {
+        match self.store.model_organisations().await {
+            Ok(orgs) => orgs.into_iter().for_each(|org| self.wake(org)),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not list the organisations with a language model")
+            }
+        }
     }
-    Ok(())
+
+    /// One drain per organisation at a time; news during a drain runs it once more after.
+    fn wake(self: &Arc<Self>, org: Id) {
+        {
+            let Ok(mut r) = self.running.lock() else {
+                return;
+            };
+            if let Some(again) = r.get_mut(&org) {
+                *again = true;
+                return;
+            }
+            r.insert(org, false);
+        }
+        let worker = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut guard = Draining {
+                running: Arc::clone(&worker.running),
+                org,
+                armed: true,
+            };
+            loop {
+                if let Err(e) = worker.drain(org).await {
+                    tracing::warn!(org, error = %e, "language model work could not be read or stored");
+                }
+                let Ok(mut r) = worker.running.lock() else {
+                    return;
+                };
+                if r.get(&org) == Some(&true) {
+                    r.insert(org, false);
+                    continue;
+                }
+                // Removed under the same lock a wake-up checks: none is lost.
+                r.remove(&org);
+                guard.armed = false;
+                return;
+            }
+        });
+    }
+
+    /// Gives the model everything the organisation has waiting.
+    async fn drain(&self, org: Id) -> StoreResult<()> {
+        let (store, clock, client) = (self.store.as_ref(), &self.clock, &self.client);
+        loop {
+            let Some(endpoint) = store.language_model(org).await? else {
+                return Ok(());
+            };
+            let work = store.claim_model_work(org, BATCH).await?;
+            if work.is_empty() {
+                return Ok(());
+            }
+            let mut calls = Calls::default();
+            let mut threads = BTreeSet::new();
+            for m in work.messages {
+                if clock.now() - m.at > STALE || calls.skipping() {
+                    continue;
+                }
+                threads.insert(m.conversation_id);
+                if let Some(intent) = calls.note(org, client.intent(&endpoint, &m.body).await) {
+                    store.refine_intent(org, m.id, intent, clock.now()).await?;
+                }
+            }
+            for v in work.voicemails {
+                if clock.now() - v.at > STALE || calls.skipping() {
+                    continue;
+                }
+                if let Some(text) = calls.note(org, client.summary(&endpoint, &v.transcript).await)
+                {
+                    let (conversation, now) = (v.conversation_id, clock.now());
+                    store
+                        .add_summary(org, conversation, SummaryOf::Voicemail, &text, now)
+                        .await?;
+                }
+            }
+            for conversation in threads {
+                if calls.skipping() {
+                    break;
+                }
+                self.summarise_thread(&endpoint, &mut calls, org, conversation)
+                    .await?;
+            }
+        }
+    }
+
+    async fn summarise_thread(
+        &self,
+        endpoint: &ModelEndpoint,
+        calls: &mut Calls,
+        org: Id,
+        conversation: Id,
+    ) -> StoreResult<()> {
+        let Some(thread) = self
+            .store
+            .claim_thread(org, conversation, LONG_THREAD, THREAD_TAKE)
+            .await?
+        else {
+            return Ok(());
+        };
+        let lines: Vec<String> = thread
+            .lines
+            .iter()
+            .map(|(d, body)| {
+                let who = match d {
+                    Direction::Inbound => "Customer",
+                    Direction::Outbound => "Garage",
+                };
+                format!("{who}: {body}")
+            })
+            .collect();
+        let text = latest_within(&lines, TEXT_MAX);
+        if let Some(summary) = calls.note(org, self.client.summary(endpoint, &text).await) {
+            self.store
+                .add_summary(
+                    org,
+                    conversation,
+                    SummaryOf::Thread,
+                    &summary,
+                    self.clock.now(),
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// The newest lines that fit in `max` characters, oldest first (the newest alone if it does
+/// not fit; the client cuts it).
+fn latest_within(lines: &[String], max: usize) -> String {
+    let mut total = 0;
+    let mut from = lines.len();
+    for (i, line) in lines.iter().enumerate().rev() {
+        total += line.chars().count() + 1;
+        if total > max && from < lines.len() {
+            break;
+        }
+        from = i;
+    }
+    lines[from..].join("\n")
 }
 
 /// Outcomes of one batch's calls: an endpoint that is down costs its deadline once or twice,
@@ -191,5 +248,36 @@ impl Calls {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aia1_a_thread_keeps_its_newest_lines_within_the_limit() {
+        let lines: Vec<String> = ["old one", "middle", "newest"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(latest_within(&lines, 100), "old one\nmiddle\nnewest");
+        assert_eq!(latest_within(&lines, 15), "middle\nnewest");
+        assert_eq!(latest_within(&lines, 3), "newest", "the newest alone");
+        assert_eq!(latest_within(&[], 10), "");
+    }
+
+    #[test]
+    fn aia1_two_dead_calls_in_a_row_skip_the_rest_of_a_batch_and_one_answer_resets() {
+        let mut c = Calls::default();
+        assert!(c.note::<()>(1, Err(ModelError::Timeout)).is_none());
+        assert!(!c.skipping());
+        c.note::<()>(1, Err(ModelError::Garbage("x".into())));
+        c.note::<()>(1, Err(ModelError::Unreachable("x".into())));
+        assert!(!c.skipping(), "garbage is an answer: the endpoint is up");
+        c.note::<()>(1, Err(ModelError::Timeout));
+        assert!(c.skipping());
+        assert_eq!(c.note(1, Ok(3)), Some(3));
+        assert!(!c.skipping());
     }
 }

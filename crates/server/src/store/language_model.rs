@@ -59,10 +59,9 @@ impl ModelWork {
     }
 }
 
-/// The latest stretch of a long thread, oldest first, and the newest message it reaches.
+/// The latest stretch of a long thread, oldest first.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreadText {
-    pub through: Id,
     pub lines: Vec<(Direction, String)>,
 }
 
@@ -70,10 +69,7 @@ pub struct ThreadText {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SummaryOf {
     Voicemail,
-    /// The thread up to and including this message.
-    Thread {
-        through: Id,
-    },
+    Thread,
 }
 
 #[async_trait]
@@ -81,6 +77,8 @@ pub trait LanguageModelStore: Send + Sync {
     /// The endpoint the worker calls for the organisation: None unless one is configured and AI
     /// is on.
     async fn language_model(&self, org_id: Id) -> StoreResult<Option<ModelEndpoint>>;
+    /// Organisations with a language model configured (AI on or not).
+    async fn model_organisations(&self) -> StoreResult<Vec<Id>>;
     /// As Settings shows it (never the key).
     async fn language_model_settings(&self, org_id: Id) -> StoreResult<LanguageModelSettings>;
     /// Takes up to `limit` inbound messages that arrived after the model was configured and
@@ -89,7 +87,8 @@ pub trait LanguageModelStore: Send + Sync {
     /// instance never takes them too.
     async fn claim_model_work(&self, org_id: Id, limit: u32) -> StoreResult<ModelWork>;
     /// The model's label for an inbound message, unless a staff member corrected it; counted in
-    /// the analytics and sent to every desktop. False when it was corrected or is unknown.
+    /// the analytics and sent to every desktop. False when it was corrected, is unknown, or
+    /// already says that.
     async fn refine_intent(
         &self,
         org_id: Id,
@@ -97,17 +96,18 @@ pub trait LanguageModelStore: Send + Sync {
         intent: Classification,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
-    /// The latest `take` messages of a conversation once `every` or more have arrived since its
-    /// last summary; None otherwise.
-    async fn thread_to_summarise(
+    /// Once `every` or more messages have arrived in a conversation since its last summary (or
+    /// since the model was set or AI turned on), takes its latest `take` messages of that time
+    /// for a summary, and marks them taken in the same transaction: one instance summarises a
+    /// stretch once, even when the model then fails. None otherwise.
+    async fn claim_thread(
         &self,
         org_id: Id,
         conversation_id: Id,
         every: u32,
         take: u32,
     ) -> StoreResult<Option<ThreadText>>;
-    /// Writes a summary into the thread as a system note. A thread summary is written once per
-    /// stretch: false when another one already covers it.
+    /// Writes a summary into the thread as a system note.
     async fn add_summary(
         &self,
         org_id: Id,
@@ -115,13 +115,50 @@ pub trait LanguageModelStore: Send + Sync {
         of: SummaryOf,
         text: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<()>;
 }
 
 /// The note a summary becomes.
 pub(crate) fn summary_note(of: SummaryOf, text: &str) -> String {
     match of {
         SummaryOf::Voicemail => format!("Voicemail summary (AI): {text}"),
-        SummaryOf::Thread { .. } => format!("Thread summary (AI): {text}"),
+        SummaryOf::Thread => format!("Thread summary (AI): {text}"),
+    }
+}
+
+/// The key a language model update stores, if it changes it: the one given; else none when the
+/// model is removed or moved to another URL (a key is never sent anywhere it was not given for).
+pub(crate) fn model_key<'a>(
+    update: &'a inbox_core::api::LanguageModelUpdate,
+    stored_url: Option<&str>,
+) -> Option<&'a str> {
+    match &update.key {
+        Some(key) => Some(key),
+        None if update.url.is_empty() || stored_url.unwrap_or_default() != update.url => Some(""),
+        None => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use inbox_core::api::LanguageModelUpdate;
+
+    #[test]
+    fn aia1_a_key_is_kept_only_for_the_url_it_was_given_for() {
+        let u = |url: &str, key: Option<&str>| LanguageModelUpdate {
+            url: url.into(),
+            model: "m".into(),
+            key: key.map(Into::into),
+        };
+        let at = Some("https://a.test/v1");
+        assert_eq!(model_key(&u("https://a.test/v1", None), at), None, "kept");
+        assert_eq!(
+            model_key(&u("https://b.test/v1", None), at),
+            Some(""),
+            "moved"
+        );
+        assert_eq!(model_key(&u("", None), at), Some(""), "removed");
+        assert_eq!(model_key(&u("https://b.test/v1", Some("k")), at), Some("k"));
     }
 }

@@ -184,6 +184,51 @@ async fn org_add_sets_up_a_garage_whose_owner_signs_in_with_every_capability() {
         set.trim(),
         format!("organisation {org} (Hill Street Garage): Twilio account {TWILIO_SID} with numbers [+441632960001]; WhatsApp phone number id {WA_PHONE_NUMBER_ID}; no language model")
     );
+    // AIA-1: its language model, the key from the environment; an exported key does not get in
+    // the way of setting anything else.
+    let key = [("INBOX_AI_MODEL_KEY", "sk-hill")];
+    let model = ok(run(
+        &url,
+        &[
+            "provider",
+            "set",
+            "--org",
+            &org,
+            "--ai-model-url",
+            "http://127.0.0.1:11434/v1",
+            "--ai-model",
+            "llama3.1:8b",
+        ],
+        &key,
+        "",
+    ));
+    assert!(
+        model
+            .trim()
+            .ends_with("language model llama3.1:8b at http://127.0.0.1:11434/v1 with a key"),
+        "{model}"
+    );
+    let other = ok(run(
+        &url,
+        &[
+            "provider",
+            "set",
+            "--org",
+            &org,
+            "--voice-forward-to",
+            "+447700900123",
+        ],
+        &key,
+        "",
+    ));
+    assert!(other.contains("with a key"), "{other}");
+    let half = fails(run(
+        &url,
+        &["provider", "set", "--org", &org, "--ai-model-key", "sk-1"],
+        &[],
+        "",
+    ));
+    assert!(half.contains("--ai-model-url"), "{half}");
     let unknown = fails(run(
         &url,
         &[

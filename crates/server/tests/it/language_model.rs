@@ -19,10 +19,17 @@ use crate::webhooks::{sid, sms, twilio};
 /// What the fake endpoint was asked: (authorization header, model, system prompt, user text).
 type Asked = Arc<Mutex<Vec<(String, String, String, String)>>>;
 
+/// The fake's state: what it was asked, and the intent it answers.
+#[derive(Clone, Default)]
+struct Fake {
+    asked: Asked,
+    label: Arc<Mutex<String>>,
+}
+
 /// A chat-completions endpoint whose answer depends on the text it is given.
-async fn fake_model() -> (String, Asked) {
+async fn fake_model() -> (String, Fake) {
     async fn complete(
-        State(asked): State<Asked>,
+        State(Fake { asked, label }): State<Fake>,
         headers: HeaderMap,
         Json(req): Json<Value>,
     ) -> (axum::http::StatusCode, String) {
@@ -73,7 +80,8 @@ async fn fake_model() -> (String, Asked) {
             );
         }
         let answer = if system.contains("label messages") {
-            "```json\n{\"intent\": \"escalation_request\", \"confidence\": 0.91}\n```".to_string()
+            let label = label.lock().unwrap().clone();
+            format!("```json\n{{\"intent\": \"{label}\", \"confidence\": 0.91}}\n```")
         } else if user.contains("exhaust") {
             "Alice's exhaust is blowing; she wants a call back.".to_string()
         } else {
@@ -81,14 +89,25 @@ async fn fake_model() -> (String, Asked) {
         };
         (axum::http::StatusCode::OK, say(&answer))
     }
-    let asked = Asked::default();
+    let fake = Fake::default();
+    *fake.label.lock().unwrap() = "escalation_request".into();
     let app = Router::new()
         .route("/v1/chat/completions", post(complete))
-        .with_state(Arc::clone(&asked));
+        .with_state(fake.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, asked)
+    (url, fake)
+}
+
+/// How many times the fake was asked to label this text.
+fn asked_to_label(fake: &Fake, text: &str) -> usize {
+    fake.asked
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, _, system, user)| system.contains("label messages") && user == text)
+        .count()
 }
 
 async fn alice_texts(s: &Server, n: u64, body: &str) {
@@ -168,7 +187,7 @@ async fn configure(s: &Server, url: &str) -> Client {
 #[tokio::test]
 async fn aia1_the_owner_configures_a_model_whose_key_is_sealed_and_which_refines_intents() {
     let s = Server::start().await;
-    let (url, asked) = fake_model().await;
+    let (url, fake) = fake_model().await;
 
     // Only `settings.ai.manage` reads or sets it; the answer never holds the key.
     let manager = s.login("manager@fixture.test").await;
@@ -207,7 +226,6 @@ async fn aia1_the_owner_configures_a_model_whose_key_is_sealed_and_which_refines
         label_when(&frontdesk, early, |l| !l.is_empty()).await,
         "booking_request"
     );
-    assert!(asked.lock().unwrap().is_empty(), "AI was off when it came");
 
     // The key is sealed at rest, bound to the organisation.
     let (stored, _) =
@@ -234,18 +252,29 @@ async fn aia1_the_owner_configures_a_model_whose_key_is_sealed_and_which_refines
         label_when(&frontdesk, text, |l| l == "escalation_request").await,
         "escalation_request"
     );
-    let (auth, model, system, user) = asked.lock().unwrap()[0].clone();
+    let (auth, model, system, user) = fake.asked.lock().unwrap()[0].clone();
     assert_eq!(auth, "Bearer sk-fixture-123");
     assert_eq!(model, "garage-llm");
     assert!(
         system.contains("status_inquiry") && user == text,
         "{system} / {user}"
     );
+    assert_eq!(asked_to_label(&fake, early), 0, "AI was off when it came");
     // The refined label is what the analytics count.
     let a = frontdesk.ok("/api/v1/analytics?range=today").await;
-    assert!(
-        a["intents"].to_string().contains("escalation_request"),
-        "{}",
+    let count = |label: &str| {
+        a["intents"]["mix"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["label"] == label)
+            .map_or(0, |c| c["count"].as_i64().unwrap())
+    };
+    assert_eq!(count("escalation_request"), 1, "{}", a["intents"]);
+    assert_eq!(
+        count("booking_request"),
+        1,
+        "the early one: {}",
         a["intents"]
     );
 
@@ -265,16 +294,25 @@ async fn aia1_the_owner_configures_a_model_whose_key_is_sealed_and_which_refines
         )
         .await;
     assert_eq!(status, 200);
+    // The model is asked about it again (the cursor put back) and now says spam.
+    *fake.label.lock().unwrap() = "spam".into();
     s.db.execute("UPDATE provider_settings SET ai_model_cursor = 0 WHERE org_id = 1")
         .await;
     alice_texts(&s, 2103, "and one more thing").await;
-    label_when(&frontdesk, "and one more thing", |l| {
-        l == "escalation_request"
-    })
-    .await;
     assert_eq!(
-        label_when(&frontdesk, text, |_| true).await,
-        "booking_request"
+        label_when(&frontdesk, "and one more thing", |l| l == "spam").await,
+        "spam"
+    );
+    assert_eq!(asked_to_label(&fake, text), 2);
+    let (stored, correction) =
+        s.db.two_texts(&format!(
+            "SELECT intent, intent_correction FROM messages WHERE id = {id}"
+        ))
+        .await;
+    assert_eq!(
+        (stored.as_str(), correction.as_str()),
+        ("escalation_request", "booking_request"),
+        "the corrected message was left as it was"
     );
 
     // Turned off, it is removed with its key, and messages stay with the local label.
@@ -288,14 +326,14 @@ async fn aia1_the_owner_configures_a_model_whose_key_is_sealed_and_which_refines
         (status.as_u16(), body),
         (200, json!({ "url": "", "model": "", "key_set": false }))
     );
-    let calls = asked.lock().unwrap().len();
+    let calls = fake.asked.lock().unwrap().len();
     alice_texts(&s, 2104, "is it ready yet").await;
     assert_eq!(
         label_when(&frontdesk, "is it ready yet", |l| !l.is_empty()).await,
         "status_inquiry"
     );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(asked.lock().unwrap().len(), calls);
+    assert_eq!(fake.asked.lock().unwrap().len(), calls);
     let (changes, by) =
         s.db.two_texts(
             "SELECT detail, CAST(user_id AS TEXT) FROM audit_log
@@ -309,7 +347,7 @@ async fn aia1_the_owner_configures_a_model_whose_key_is_sealed_and_which_refines
 #[tokio::test]
 async fn aia1_a_slow_broken_garbled_or_refusing_model_leaves_the_local_label() {
     let s = Server::start().await;
-    let (url, asked) = fake_model().await;
+    let (url, fake) = fake_model().await;
     configure(&s, &url).await;
     let frontdesk = s.login("frontdesk@fixture.test").await;
     let cases = [
@@ -338,13 +376,13 @@ async fn aia1_a_slow_broken_garbled_or_refusing_model_leaves_the_local_label() {
             "{text}"
         );
     }
-    assert_eq!(asked.lock().unwrap().len(), cases.len() + 1);
+    assert_eq!(fake.asked.lock().unwrap().len(), cases.len() + 1);
 }
 
 #[tokio::test]
 async fn aia1_voicemails_and_long_threads_get_a_one_line_summary_note() {
     let s = Server::start().await;
-    let (url, _asked) = fake_model().await;
+    let (url, fake) = fake_model().await;
     configure(&s, &url).await;
     let frontdesk = s.login("frontdesk@fixture.test").await;
 
@@ -389,7 +427,8 @@ async fn aia1_voicemails_and_long_threads_get_a_one_line_summary_note() {
         vec!["Voicemail summary (AI): Alice's exhaust is blowing; she wants a call back."]
     );
 
-    // Twelve more messages make a long thread: summarised once, not once per message.
+    // Twelve messages since the model was set make a long thread: summarised once, not once
+    // per message, from those twelve only (nothing from before the model was set).
     for n in 0..12 {
         alice_texts(&s, 2310 + n, &format!("any news on the corsa? ({n})")).await;
     }
@@ -398,14 +437,58 @@ async fn aia1_voicemails_and_long_threads_get_a_one_line_summary_note() {
         first,
         vec!["Thread summary (AI): Alice keeps asking when the Corsa will be ready."]
     );
-    label_when(&frontdesk, "any news on the corsa? (11)", |l| {
-        l == "escalation_request"
-    })
-    .await;
+    assert_eq!(
+        label_when(&frontdesk, "any news on the corsa? (11)", |l| {
+            l == "escalation_request"
+        })
+        .await,
+        "escalation_request"
+    );
+    let read = fake
+        .asked
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, _, system, user)| system.contains("summaries") && user.contains("corsa"))
+        .map(|(_, _, _, user)| user.clone())
+        .collect::<Vec<_>>();
+    assert_eq!(read.len(), 1, "{read:?}");
+    assert_eq!(read[0].lines().count(), 12, "{}", read[0]);
+    assert!(read[0]
+        .lines()
+        .all(|l| l.starts_with("Customer: any news on the corsa?")));
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(notes(&frontdesk, "Thread summary (AI):", 0).await.len(), 1);
     assert_eq!(
         notes(&frontdesk, "Voicemail summary (AI):", 0).await.len(),
         1
     );
+}
+
+#[tokio::test]
+async fn aia1_two_server_instances_ask_the_model_once_per_message() {
+    let s = Server::start().await;
+    let peer = s.peer().await;
+    let (url, fake) = fake_model().await;
+    configure(&s, &url).await;
+    let frontdesk = s.login("frontdesk@fixture.test").await;
+    // Half the webhooks reach each instance, as behind a load balancer.
+    let texts: Vec<String> = (0..6)
+        .map(|n| format!("is the golf ready yet ({n})"))
+        .collect();
+    for (n, text) in texts.iter().enumerate() {
+        let at = if n % 2 == 0 { &s } else { &peer };
+        alice_texts(at, 2400 + n as u64, text).await;
+    }
+    for text in &texts {
+        assert_eq!(
+            label_when(&frontdesk, text, |l| l == "escalation_request").await,
+            "escalation_request",
+            "{text}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for text in &texts {
+        assert_eq!(asked_to_label(&fake, text), 1, "{text}");
+    }
 }

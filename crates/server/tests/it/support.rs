@@ -612,6 +612,7 @@ impl Server {
         state.providers.whatsapp_app_secret = Some(WA_APP_SECRET.into());
         state.providers.whatsapp_verify_token = Some(WA_VERIFY_TOKEN.into());
         configure(&mut state);
+        inbox_server::language_model::start(Arc::clone(&state.store), state.clock.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {

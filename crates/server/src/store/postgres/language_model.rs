@@ -18,7 +18,7 @@ use crate::store::language_model::{
     VoicemailText,
 };
 use crate::store::rows::{confidence, from_ms};
-use crate::store::StoreResult;
+use crate::store::{StoreError, StoreResult};
 
 type ModelRow = (Option<String>, Option<String>, Option<String>);
 
@@ -52,6 +52,14 @@ impl LanguageModelStore for PgStore {
         Ok(Some(ModelEndpoint { url, model, key }))
     }
 
+    async fn model_organisations(&self) -> StoreResult<Vec<Id>> {
+        Ok(sqlx::query_scalar(
+            "SELECT org_id FROM provider_settings WHERE ai_model_url IS NOT NULL ORDER BY org_id",
+        )
+        .fetch_all(&mut *self.conn().await?)
+        .await?)
+    }
+
     async fn language_model_settings(&self, org_id: Id) -> StoreResult<LanguageModelSettings> {
         let mut c = self.conn().await?;
         let (url, model, key) = model_row(&mut c, org_id).await?.unwrap_or_default();
@@ -63,6 +71,20 @@ impl LanguageModelStore for PgStore {
     }
 
     async fn claim_model_work(&self, org_id: Id, limit: u32) -> StoreResult<ModelWork> {
+        // Most announcements find nothing new: a read says so without the organisation's lock.
+        let pending: Option<bool> = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM messages m WHERE m.id > p.ai_model_cursor AND m.org_id = p.org_id
+                                                     AND m.direction = 'inbound')
+                 OR EXISTS (SELECT 1 FROM calls k WHERE k.org_id = p.org_id AND NOT k.summarised
+                                                   AND k.transcript IS NOT NULL AND k.started_at >= p.ai_model_since)
+             FROM provider_settings p WHERE p.org_id = $1 AND p.ai_model_url IS NOT NULL",
+        )
+        .bind(org_id)
+        .fetch_optional(&mut *self.conn().await?)
+        .await?;
+        if pending != Some(true) {
+            return Ok(ModelWork::default());
+        }
         let mut tx = self.begin(org_id).await?;
         let Some((cursor, since)) = sqlx::query_as::<_, (Id, i64)>(
             "SELECT ai_model_cursor, ai_model_since FROM provider_settings
@@ -138,9 +160,10 @@ impl LanguageModelStore for PgStore {
         let label = intent.intent.as_str();
         let row: Option<(Option<String>, i64)> = sqlx::query_as(
             "UPDATE messages m SET intent = $3, intent_confidence = $4
-             FROM (SELECT id, intent FROM messages WHERE id = $1 FOR UPDATE) old
+             FROM (SELECT id, intent, intent_confidence FROM messages WHERE id = $1 FOR UPDATE) old
              WHERE m.id = old.id AND m.org_id = $2 AND m.direction = 'inbound'
                    AND m.intent_correction IS NULL
+                   AND (old.intent IS DISTINCT FROM $3 OR old.intent_confidence IS DISTINCT FROM $4)
              RETURNING old.intent, m.created_at",
         )
         .bind(message_id)
@@ -150,6 +173,7 @@ impl LanguageModelStore for PgStore {
         .fetch_optional(&mut *tx)
         .await?;
         let Some((was, at)) = row else {
+            self.commit(tx).await?;
             return Ok(false);
         };
         if let Some(fact) = relabel(from_ms(at), (was.as_deref(), None), (Some(label), None)) {
@@ -162,45 +186,57 @@ impl LanguageModelStore for PgStore {
         Ok(true)
     }
 
-    async fn thread_to_summarise(
+    async fn claim_thread(
         &self,
         org_id: Id,
         conversation_id: Id,
         every: u32,
         take: u32,
     ) -> StoreResult<Option<ThreadText>> {
-        let mut c = self.conn().await?;
-        let Some(through): Option<Id> = sqlx::query_scalar(
-            "SELECT summarised_through FROM conversations WHERE id = $1 AND org_id = $2",
+        let mut tx = self.begin(org_id).await?;
+        let Some((through, floor)): Option<(Id, Id)> = sqlx::query_as(
+            "SELECT c.summarised_through, p.ai_model_floor
+             FROM conversations c JOIN provider_settings p ON p.org_id = c.org_id
+             WHERE c.id = $1 AND c.org_id = $2 FOR UPDATE OF c",
         )
         .bind(conversation_id)
         .bind(org_id)
-        .fetch_optional(&mut *c)
+        .fetch_optional(&mut *tx)
         .await?
         else {
+            self.commit(tx).await?;
             return Ok(None);
         };
+        let start = through.max(floor);
         let since: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM messages WHERE conversation_id = $1 AND id > $2",
         )
         .bind(conversation_id)
-        .bind(through)
-        .fetch_one(&mut *c)
+        .bind(start)
+        .fetch_one(&mut *tx)
         .await?;
         if since < i64::from(every) {
+            self.commit(tx).await?;
             return Ok(None);
         }
         let mut latest: Vec<(Id, String, String)> = sqlx::query_as(
-            "SELECT id, direction, body FROM messages WHERE conversation_id = $1
-             ORDER BY created_at DESC, id DESC LIMIT $2",
+            "SELECT id, direction, body FROM messages WHERE conversation_id = $1 AND id > $2
+             ORDER BY created_at DESC, id DESC LIMIT $3",
         )
         .bind(conversation_id)
+        .bind(floor)
         .bind(i64::from(take))
-        .fetch_all(&mut *c)
+        .fetch_all(&mut *tx)
         .await?;
         latest.reverse();
+        let newest = latest.iter().map(|l| l.0).max().unwrap_or(start);
+        sqlx::query("UPDATE conversations SET summarised_through = $2 WHERE id = $1")
+            .bind(conversation_id)
+            .bind(newest)
+            .execute(&mut *tx)
+            .await?;
+        self.commit(tx).await?;
         Ok(Some(ThreadText {
-            through: latest.iter().map(|l| l.0).max().unwrap_or(through),
             lines: latest
                 .into_iter()
                 .filter_map(|(_, d, body)| Some((Direction::parse(&d)?, body)))
@@ -215,43 +251,26 @@ impl LanguageModelStore for PgStore {
         of: SummaryOf,
         text: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<()> {
         let mut tx = self.begin(org_id).await?;
-        let ours = match of {
-            SummaryOf::Voicemail => sqlx::query_scalar::<_, i32>(
-                "SELECT 1 FROM conversations WHERE id = $1 AND org_id = $2",
-            )
-            .bind(conversation_id)
-            .bind(org_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some(),
-            SummaryOf::Thread { through } => {
-                sqlx::query(
-                    "UPDATE conversations SET summarised_through = $3
-                     WHERE id = $1 AND org_id = $2 AND summarised_through < $3",
-                )
+        let ours: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM conversations WHERE id = $1 AND org_id = $2")
                 .bind(conversation_id)
                 .bind(org_id)
-                .bind(through)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    > 0
-            }
-        };
-        if ours {
-            system_note(
-                &mut tx,
-                org_id,
-                conversation_id,
-                &summary_note(of, text),
-                None,
-                now,
-            )
-            .await?;
+                .fetch_optional(&mut *tx)
+                .await?;
+        if ours.is_none() {
+            return Err(StoreError::NotFound);
         }
-        self.commit(tx).await?;
-        Ok(ours)
+        system_note(
+            &mut tx,
+            org_id,
+            conversation_id,
+            &summary_note(of, text),
+            None,
+            now,
+        )
+        .await?;
+        self.commit(tx).await
     }
 }

@@ -7,6 +7,7 @@ use sqlx::PgConnection;
 
 use super::{audit, exists};
 use crate::secrets::{Field, SecretBox};
+use crate::store::language_model::model_key;
 use crate::store::rows::{from_ms, ms};
 use crate::store::{
     upgrade_values, PortalRevoke, PortalToken, ProviderUpdate, SecretsReport, StoreError,
@@ -140,7 +141,12 @@ pub(super) async fn set_provider_settings(
         changed.push("twilio_numbers");
     }
     if let Some(m) = &u.ai_model {
-        if let Some(key) = &m.key {
+        let url: Option<String> =
+            sqlx::query_scalar("SELECT ai_model_url FROM provider_settings WHERE org_id = $1")
+                .bind(org_id)
+                .fetch_one(&mut *c)
+                .await?;
+        if let Some(key) = model_key(m, url.as_deref()) {
             let field = Field::AiModelKey;
             set(
                 c,
@@ -154,6 +160,7 @@ pub(super) async fn set_provider_settings(
         // A new endpoint sees only what arrives from now on.
         let moved = sqlx::query(
             "UPDATE provider_settings SET ai_model_url = nullif($2, ''), ai_model_name = nullif($3, ''),
+                    ai_model_floor = (SELECT coalesce(max(id), 0) FROM messages),
                     ai_model_cursor = (SELECT coalesce(max(id), 0) FROM messages),
                     ai_model_since = $4
              WHERE org_id = $1 AND (coalesce(ai_model_url, '') <> $2 OR coalesce(ai_model_name, '') <> $3)",
@@ -187,19 +194,18 @@ pub(super) async fn upgrade_secrets(
 ) -> StoreResult<SecretsReport> {
     // Instances starting together re-seal once: the first holds the rows, the others then find
     // them current.
-    let rows: Vec<(Id, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT org_id, twilio_auth_token, whatsapp_access_token FROM provider_settings FOR UPDATE",
-    )
-    .fetch_all(&mut *c)
-    .await?;
+    sqlx::query("SELECT 1 FROM provider_settings FOR UPDATE")
+        .execute(&mut *c)
+        .await?;
     let mut values = Vec::new();
-    for (org, twilio, whatsapp) in rows {
-        if let Some(v) = twilio {
-            values.push((org, Field::TwilioAuthToken, v));
-        }
-        if let Some(v) = whatsapp {
-            values.push((org, Field::WhatsappAccessToken, v));
-        }
+    for field in Field::ALL {
+        let column = field.column();
+        let rows: Vec<(Id, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT org_id, {column} FROM provider_settings WHERE {column} IS NOT NULL"
+        )))
+        .fetch_all(&mut *c)
+        .await?;
+        values.extend(rows.into_iter().map(|(org, v)| (org, field, v)));
     }
     let (writes, report) = upgrade_values(secrets, values)?;
     for (org, field, sealed) in writes {

@@ -48,7 +48,8 @@ impl AiStore for SqliteStore {
             if enabled {
                 // What came while it was off never goes to a language model.
                 tx.prepare_cached(
-                    "UPDATE provider_settings SET ai_model_cursor = (SELECT coalesce(max(id), 0) FROM messages),
+                    "UPDATE provider_settings SET ai_model_floor = (SELECT coalesce(max(id), 0) FROM messages),
+                            ai_model_cursor = (SELECT coalesce(max(id), 0) FROM messages),
                             ai_model_since = ?2
                      WHERE org_id = ?1",
                 )?

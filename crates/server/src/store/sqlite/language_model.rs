@@ -10,7 +10,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::events::{emit, emit_conversation};
 use super::rows::load_message;
-use super::{analytics, from_ms, system_note, SqliteStore};
+use super::{analytics, found, from_ms, system_note, SqliteStore};
 use crate::secrets::Field;
 use crate::store::analytics::relabel;
 use crate::store::language_model::{
@@ -28,6 +28,20 @@ fn model_row(c: &Connection, org: Id) -> rusqlite::Result<Option<ModelRow>> {
     )?
     .query_row([org], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
     .optional()
+}
+
+/// Whether the organisation has a message past its cursor or a voicemail to summarise.
+fn pending(c: &Connection, org: Id) -> rusqlite::Result<bool> {
+    c.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM messages m WHERE m.id > p.ai_model_cursor AND m.org_id = p.org_id
+                                                 AND m.direction = 'inbound')
+             OR EXISTS (SELECT 1 FROM calls k WHERE k.org_id = p.org_id AND k.summarised = 0
+                                               AND k.transcript IS NOT NULL AND k.started_at >= p.ai_model_since)
+         FROM provider_settings p WHERE p.org_id = ?1 AND p.ai_model_url IS NOT NULL",
+    )?
+    .query_row([org], |r| r.get(0))
+    .optional()
+    .map(|p| p.unwrap_or(false))
 }
 
 #[async_trait]
@@ -49,6 +63,17 @@ impl LanguageModelStore for SqliteStore {
         .await
     }
 
+    async fn model_organisations(&self) -> StoreResult<Vec<Id>> {
+        self.read(|c| {
+            Ok(c.prepare_cached(
+                "SELECT org_id FROM provider_settings WHERE ai_model_url IS NOT NULL ORDER BY org_id",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<Id>>>()?)
+        })
+        .await
+    }
+
     async fn language_model_settings(&self, org_id: Id) -> StoreResult<LanguageModelSettings> {
         self.read(move |c| {
             let (url, model, key) = model_row(c, org_id)?.unwrap_or_default();
@@ -62,6 +87,10 @@ impl LanguageModelStore for SqliteStore {
     }
 
     async fn claim_model_work(&self, org_id: Id, limit: u32) -> StoreResult<ModelWork> {
+        // Most announcements find nothing new: a read says so without taking the writer.
+        if !self.read(move |c| Ok(pending(c, org_id)?)).await? {
+            return Ok(ModelWork::default());
+        }
         self.write(move |tx| {
             let Some((cursor, since)) = tx
                 .prepare_cached(
@@ -130,6 +159,12 @@ impl LanguageModelStore for SqliteStore {
                 return Ok(false);
             };
             let label = intent.intent.as_str();
+            let old_confidence: Option<f64> = tx
+                .prepare_cached("SELECT intent_confidence FROM messages WHERE id = ?1")?
+                .query_row([message_id], |r| r.get(0))?;
+            if was.as_deref() == Some(label) && old_confidence == Some(confidence(intent)) {
+                return Ok(false);
+            }
             let changed = tx
                 .prepare_cached(
                     "UPDATE messages SET intent = ?3, intent_confidence = ?4
@@ -151,50 +186,57 @@ impl LanguageModelStore for SqliteStore {
         .await
     }
 
-    async fn thread_to_summarise(
+    async fn claim_thread(
         &self,
         org_id: Id,
         conversation_id: Id,
         every: u32,
         take: u32,
     ) -> StoreResult<Option<ThreadText>> {
-        self.read(move |c| {
-            let Some(through) = c
+        self.write(move |tx| {
+            let Some(start) = tx
                 .prepare_cached(
-                    "SELECT summarised_through FROM conversations WHERE id = ?1 AND org_id = ?2",
+                    "SELECT max(c.summarised_through, p.ai_model_floor)
+                     FROM conversations c JOIN provider_settings p ON p.org_id = c.org_id
+                     WHERE c.id = ?1 AND c.org_id = ?2",
                 )?
                 .query_row([conversation_id, org_id], |r| r.get::<_, Id>(0))
                 .optional()?
             else {
                 return Ok(None);
             };
-            let since: u32 = c
+            let since: u32 = tx
                 .prepare_cached(
                     "SELECT count(*) FROM messages WHERE conversation_id = ?1 AND id > ?2",
                 )?
-                .query_row([conversation_id, through], |r| r.get(0))?;
+                .query_row([conversation_id, start], |r| r.get(0))?;
             if since < every {
                 return Ok(None);
             }
-            let mut latest = c
+            let floor: Id = tx
+                .prepare_cached("SELECT ai_model_floor FROM provider_settings WHERE org_id = ?1")?
+                .query_row([org_id], |r| r.get(0))?;
+            let mut latest = tx
                 .prepare_cached(
-                    "SELECT id, direction, body FROM messages WHERE conversation_id = ?1
-                     ORDER BY created_at DESC, id DESC LIMIT ?2",
+                    "SELECT id, direction, body FROM messages WHERE conversation_id = ?1 AND id > ?2
+                     ORDER BY created_at DESC, id DESC LIMIT ?3",
                 )?
-                .query_map(params![conversation_id, take], |r| {
+                .query_map(params![conversation_id, floor, take], |r| {
                     Ok((
                         r.get::<_, Id>(0)?,
-                        Direction::parse(&r.get::<_, String>(1)?),
+                        r.get::<_, String>(1)?,
                         r.get::<_, String>(2)?,
                     ))
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             latest.reverse();
+            let through = latest.iter().map(|l| l.0).max().unwrap_or(start);
+            tx.prepare_cached("UPDATE conversations SET summarised_through = ?2 WHERE id = ?1")?
+                .execute([conversation_id, through])?;
             Ok(Some(ThreadText {
-                through: latest.iter().map(|l| l.0).max().unwrap_or(through),
                 lines: latest
                     .into_iter()
-                    .filter_map(|(_, d, body)| Some((d?, body)))
+                    .filter_map(|(_, d, body)| Some((Direction::parse(&d)?, body)))
                     .collect(),
             }))
         })
@@ -208,28 +250,15 @@ impl LanguageModelStore for SqliteStore {
         of: SummaryOf,
         text: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<bool> {
+    ) -> StoreResult<()> {
         let body = summary_note(of, text);
         self.write(move |tx| {
-            let ours = match of {
-                SummaryOf::Voicemail => tx
-                    .prepare_cached("SELECT 1 FROM conversations WHERE id = ?1 AND org_id = ?2")?
-                    .query_row([conversation_id, org_id], |_| Ok(()))
-                    .optional()?
-                    .is_some(),
-                SummaryOf::Thread { through } => {
-                    tx.prepare_cached(
-                        "UPDATE conversations SET summarised_through = ?3
-                         WHERE id = ?1 AND org_id = ?2 AND summarised_through < ?3",
-                    )?
-                    .execute(params![conversation_id, org_id, through])?
-                        > 0
-                }
-            };
-            if ours {
-                system_note(tx, org_id, conversation_id, &body, None, now)?;
-            }
-            Ok(ours)
+            found(
+                tx.prepare_cached("SELECT 1 FROM conversations WHERE id = ?1 AND org_id = ?2")?
+                    .query_row([conversation_id, org_id], |_| Ok(())),
+            )?;
+            system_note(tx, org_id, conversation_id, &body, None, now)?;
+            Ok(())
         })
         .await
     }

@@ -7,6 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{audit, found, from_ms, ms};
 use crate::secrets::{Field, SecretBox};
+use crate::store::language_model::model_key;
 use crate::store::{
     upgrade_values, PortalRevoke, PortalToken, ProviderUpdate, SecretsReport, StoreError,
     StoreResult,
@@ -90,7 +91,10 @@ pub(super) fn set_provider_settings(
         set("voice_forward_to", to)?;
     }
     if let Some(m) = &u.ai_model {
-        if let Some(key) = &m.key {
+        let url: Option<String> = tx
+            .prepare_cached("SELECT ai_model_url FROM provider_settings WHERE org_id = ?1")?
+            .query_row([org_id], |r| r.get(0))?;
+        if let Some(key) = model_key(m, url.as_deref()) {
             set(
                 Field::AiModelKey.column(),
                 &secrets.seal(key, org_id, Field::AiModelKey)?,
@@ -100,6 +104,7 @@ pub(super) fn set_provider_settings(
         let moved = tx
             .prepare_cached(
                 "UPDATE provider_settings SET ai_model_url = nullif(?2, ''), ai_model_name = nullif(?3, ''),
+                        ai_model_floor = (SELECT coalesce(max(id), 0) FROM messages),
                         ai_model_cursor = (SELECT coalesce(max(id), 0) FROM messages),
                         ai_model_since = ?4
                  WHERE org_id = ?1 AND (coalesce(ai_model_url, '') <> ?2 OR coalesce(ai_model_name, '') <> ?3)",
