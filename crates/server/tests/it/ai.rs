@@ -17,7 +17,7 @@ async fn item(c: &Client, conversation: i64, body: &str) -> Value {
 }
 
 /// Alice texts the garage (a signed Twilio webhook, accepted).
-async fn alice_texts(s: &Server, n: u64, body: &str) {
+pub(crate) async fn alice_texts(s: &Server, n: u64, body: &str) {
     let (status, text) = twilio(
         s,
         "/webhooks/twilio/sms",

@@ -13,8 +13,9 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
+use crate::ai::alice_texts;
 use crate::support::{conv::*, *};
-use crate::webhooks::{sid, sms, twilio};
+use crate::webhooks::{sid, twilio};
 
 /// What the fake endpoint was asked: (authorization header, model, system prompt, user text).
 type Asked = Arc<Mutex<Vec<(String, String, String, String)>>>;
@@ -108,17 +109,6 @@ fn asked_to_label(fake: &Fake, text: &str) -> usize {
         .iter()
         .filter(|(_, _, system, user)| system.contains("label messages") && user == text)
         .count()
-}
-
-async fn alice_texts(s: &Server, n: u64, body: &str) {
-    let (status, text) = twilio(
-        s,
-        "/webhooks/twilio/sms",
-        &sms(&sid("SM", n), ALICE_PHONE, body),
-        Some(TWILIO_TOKEN),
-    )
-    .await;
-    assert_eq!(status, 200, "{text}");
 }
 
 /// The label of the thread item with this body, once `until` holds for it (or after 15 s).
