@@ -31,6 +31,7 @@ pub fn row(id: Id, minutes: i64) -> ConversationSummary {
 
 pub fn message(id: Id, minutes: i64, direction: Direction, status: DeliveryStatus) -> ThreadItem {
     ThreadItem::Message(Message {
+        attachments: Vec::new(),
         id,
         conversation_id: 1,
         direction,

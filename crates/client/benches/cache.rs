@@ -337,6 +337,7 @@ impl Batches {
             let row = &mut self.rows[index];
             let body = format!("Is my car ready yet? Ref {}", self.next_message);
             let message = Message {
+                attachments: Vec::new(),
                 id: self.next_message,
                 conversation_id: row.id,
                 direction: Direction::Inbound,

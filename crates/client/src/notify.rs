@@ -114,6 +114,7 @@ mod tests {
 
     fn msg(conversation_id: Id, direction: Direction, read: bool) -> Message {
         Message {
+            attachments: Vec::new(),
             id: conversation_id * 10,
             conversation_id,
             direction,

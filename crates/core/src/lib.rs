@@ -11,6 +11,7 @@ pub mod compose;
 pub mod desktop;
 pub mod intent;
 pub mod limits;
+pub mod media;
 pub mod model;
 pub mod phone;
 pub mod preview;

@@ -9,7 +9,7 @@ use crate::whatsapp::WindowState;
 
 pub type Id = i64;
 
-macro_rules! wire_enum {
+macro_rules! wire_enum_impl {
     ($(#[$meta:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -34,6 +34,7 @@ macro_rules! wire_enum {
         }
     };
 }
+pub(crate) use wire_enum_impl as wire_enum;
 
 wire_enum!(
     /// How a message or call reached us or left us (LST-10 icons: portal grey, WhatsApp green,
@@ -240,6 +241,9 @@ pub struct Message {
     /// organisation has AI off.
     #[serde(default)]
     pub intent: Option<crate::intent::MessageIntent>,
+    /// Photos, documents and voice notes (issue 17); always present on the wire, oldest first.
+    #[serde(default)]
+    pub attachments: Vec<crate::media::Attachment>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -136,6 +136,7 @@ async fn main() {
             .ingest_message(
                 org_id,
                 NewInbound {
+                    attachments: Vec::new(),
                     channel: Channel::Sms,
                     from_number: Some("+447700900001".into()),
                     customer_id: None,

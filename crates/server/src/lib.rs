@@ -12,6 +12,7 @@ pub mod http;
 pub mod intent_backfill;
 pub mod language_model;
 pub mod limit;
+pub mod media;
 pub mod providers;
 pub mod releases;
 pub mod secrets;

@@ -30,6 +30,11 @@ struct Cli {
     /// database, else in the platform data directory).
     #[arg(long, env = "INBOX_RELEASES_DIR", global = true)]
     releases_dir: Option<std::path::PathBuf>,
+    /// Where messages' photos, documents and voice notes are stored (default: a `media` folder
+    /// beside the SQLite database, else in the platform data directory). Back it up with the
+    /// database.
+    #[arg(long, env = "INBOX_MEDIA_DIR", global = true)]
+    media_dir: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -312,6 +317,9 @@ async fn main() -> anyhow::Result<()> {
     let releases_dir = cli
         .releases_dir
         .unwrap_or_else(|| releases::default_dir(&database_url));
+    let media_dir = cli
+        .media_dir
+        .unwrap_or_else(|| releases::beside_database(&database_url, "media"));
     match cli.command {
         Command::Serve {
             listen,
@@ -331,6 +339,7 @@ async fn main() -> anyhow::Result<()> {
             let places = Places {
                 spool_dir: &spool_dir,
                 releases_dir: &releases_dir,
+                media_dir: &media_dir,
             };
             serve(&database_url, &listen, limits, places, providers, edges).await
         }
@@ -482,6 +491,7 @@ fn read_password() -> anyhow::Result<String> {
 struct Places<'a> {
     spool_dir: &'a std::path::Path,
     releases_dir: &'a std::path::Path,
+    media_dir: &'a std::path::Path,
 }
 
 /// Time limits of `serve`.
@@ -637,6 +647,15 @@ async fn serve(
     state.releases = Some(Arc::new(Releases::new(places.releases_dir)));
     state.spool = Some(spool);
     inbox_server::language_model::start(Arc::clone(&state.store), state.clock.clone());
+    tracing::info!(media = %places.media_dir.display(), "messages' files folder");
+    let blobs = Arc::new(inbox_server::media::Blobs::new(places.media_dir));
+    state.blobs = Some(Arc::clone(&blobs));
+    inbox_server::media::start(
+        Arc::clone(&state.store),
+        state.clock.clone(),
+        blobs,
+        &state.providers,
+    );
     spool::start_replay(state.clone(), std::time::Duration::from_secs(5));
     let app = inbox_server::app(state);
     starting.ready(app.clone());

@@ -405,14 +405,19 @@ fn sync_dir(dir: &Path) {
 /// Where releases live by default: a `releases` folder beside a SQLite database, else in the
 /// platform data directory.
 pub fn default_dir(database_url: &str) -> PathBuf {
+    beside_database(database_url, "releases")
+}
+
+/// A folder named `name` beside a SQLite database, else in the platform data directory.
+pub fn beside_database(database_url: &str, name: &str) -> PathBuf {
     database_url
         .strip_prefix("sqlite://")
         .map(|rest| rest.split('?').next().unwrap_or(rest))
         .map(Path::new)
         .and_then(Path::parent)
         .filter(|p| !p.as_os_str().is_empty())
-        .map(|p| p.join("releases"))
-        .unwrap_or_else(|| crate::config::data_dir().join("releases"))
+        .map(|p| p.join(name))
+        .unwrap_or_else(|| crate::config::data_dir().join(name))
 }
 
 #[cfg(test)]

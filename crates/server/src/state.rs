@@ -37,6 +37,8 @@ pub struct AppState {
     pub spool: Option<Arc<crate::webhooks::spool::Spool>>,
     /// DSK-1: the desktop updates on offer (`INBOX_RELEASES_DIR`); None: nothing is offered.
     pub releases: Option<Arc<crate::releases::Releases>>,
+    /// Issue 17: where messages' files are stored (`INBOX_MEDIA_DIR`); None: none are served.
+    pub blobs: Option<Arc<crate::media::Blobs>>,
 }
 
 /// Portal posts: a burst of 10, then one every 6 seconds (10 a minute).
@@ -64,6 +66,7 @@ impl AppState {
             list_budget: crate::store::LIST_BUDGET,
             spool: None,
             releases: None,
+            blobs: None,
         }
     }
 }

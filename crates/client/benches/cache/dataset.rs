@@ -108,6 +108,7 @@ pub fn changes(org: OrgData, now: DateTime<Utc>) -> impl Iterator<Item = Change>
                         .filter(|_| direction == Direction::Outbound)
                         .map(|u| staff[u].clone());
                     Change::Message(Message {
+                        attachments: Vec::new(),
                         id: message_id,
                         conversation_id: id,
                         direction,

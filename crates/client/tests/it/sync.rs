@@ -226,6 +226,7 @@ async fn ingest(server: &ServerProc, org: i64, from: &str, sid: &str, body: &str
         .ingest_message(
             org,
             NewInbound {
+                attachments: Vec::new(),
                 channel: inbox_core::Channel::Sms,
                 from_number: Some(from.into()),
                 customer_id: None,

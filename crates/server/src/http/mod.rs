@@ -8,6 +8,7 @@ mod calls;
 mod catalog;
 mod conversations;
 mod directory;
+mod media;
 mod staff;
 mod thread;
 mod updates;
@@ -79,6 +80,8 @@ pub fn app(state: AppState) -> Router {
         .route("/messages/{id}/intent", put(ai::correct_intent))
         .route("/settings/ai", get(ai::get_switch).put(ai::put_switch))
         .route("/settings/ai/model", get(ai::get_model).put(ai::put_model))
+        .route("/media/{id}", get(media::file))
+        .route("/media/{id}/thumbnail", get(media::thumbnail))
         .route("/analytics", get(ai::analytics))
         .route("/settings/hours", get(ai::get_hours).put(ai::put_hours))
         .route("/roles", get(staff::roles).post(staff::create_role))

@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod dataset;
 pub mod language_model;
+pub mod media;
 pub mod postgres;
 pub(crate) mod rows;
 pub mod search;
@@ -175,6 +176,8 @@ pub struct NewInbound {
     pub provider: String,
     pub provider_id: String,
     pub at: DateTime<Utc>,
+    /// Its photos, documents and voice notes, to be fetched after the webhook is answered.
+    pub attachments: Vec<media::NewAttachment>,
 }
 
 /// A call reported by the voice provider, before routing.
@@ -916,6 +919,7 @@ pub trait Store:
     + AnalyticsStore
     + StaffStore
     + language_model::LanguageModelStore
+    + media::MediaStore
 {
 }
 
@@ -935,6 +939,7 @@ impl<T> Store for T where
         + AnalyticsStore
         + StaffStore
         + language_model::LanguageModelStore
+        + media::MediaStore
 {
 }
 

@@ -123,7 +123,7 @@ pub(crate) const MESSAGE_SELECT: &str = "
            m.template_params, m.status, m.author_id, u.name, m.sender_name, m.client_id, m.error,
            m.created_at, m.updated_at, m.read_at,
            CASE WHEN o.ai_enabled THEN coalesce(m.intent_correction, m.intent) END,
-           m.intent_confidence, m.intent_correction IS NOT NULL
+           m.intent_confidence, m.intent_correction IS NOT NULL, m.attachments
     FROM messages m
     JOIN organisations o ON o.id = m.org_id
     LEFT JOIN users u ON u.id = m.author_id";
@@ -168,6 +168,10 @@ pub(crate) fn message<R: Cols + ?Sized>(r: &R) -> Result<Message, R::Error> {
                 })
             }
             None => None,
+        },
+        attachments: {
+            let json = r.text(19)?;
+            serde_json::from_str(&json).map_err(|_| r.bad(19, json))?
         },
     })
 }

@@ -4,6 +4,7 @@
 //! signature is a 403 and stores nothing. Input the provider cannot fix gets a 4xx with a reason
 //! (never a 5xx, which providers retry for days); a repeated delivery changes nothing.
 
+pub mod media;
 pub mod portal;
 pub mod spool;
 pub mod twilio;

@@ -125,6 +125,7 @@ pub async fn post(
                 provider: "portal".into(),
                 provider_id,
                 at: state.clock.now(),
+                attachments: Vec::new(),
             },
         )
         .await?;

@@ -1,6 +1,7 @@
 //! Twilio webhooks: form-encoded, verified with `X-Twilio-Signature` over the public URL we
 //! configured plus the sorted POST parameters, keyed by the auth token of the `AccountSid`.
 
+use crate::store::media::MediaSource;
 use axum::body::Bytes;
 use axum::extract::{OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -121,18 +122,18 @@ pub async fn sms(
     } else {
         Channel::Sms
     };
-    let mut text = msg.body.clone();
-    for m in &msg.media {
-        if !text.is_empty() {
-            text.push('\n');
-        }
-        text.push_str(&format!("[Attachment {}: {}]", m.content_type, m.url));
-    }
+    let attachments = super::media::attachments(
+        msg.media
+            .iter()
+            .map(|m| (m.content_type.as_str(), None, m.url.as_str())),
+        MediaSource::Twilio,
+    );
     let inbound = NewInbound {
         channel,
         from_number: number(&msg.from),
         customer_id: None,
-        body: text,
+        body: msg.body.clone(),
+        attachments,
         provider: "twilio".into(),
         provider_id: msg.message_sid.clone(),
         // Its first arrival, when this is a replay from the spool.

@@ -2,6 +2,7 @@
 //! `X-Hub-Signature-256` (HMAC-SHA256 of the raw body with the app secret). One notification can
 //! carry many messages and statuses for several numbers; each is routed by `phone_number_id`.
 
+use crate::store::media::MediaSource;
 use std::collections::HashMap;
 
 use axum::body::Bytes;
@@ -84,11 +85,27 @@ pub async fn notification(
             .filter(|t| *t > 0)
             .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
             .unwrap_or_else(|| super::spool::received_at(&state));
+        // A photo, document, voice note or sticker is an attachment, its caption the text.
+        let (body, attachments) = match &m.media_id {
+            Some(media_id) => (
+                m.caption.clone().unwrap_or_default(),
+                super::media::attachments(
+                    [(
+                        m.mime_type.as_deref().unwrap_or_default(),
+                        m.file_name.as_deref(),
+                        media_id.as_str(),
+                    )],
+                    MediaSource::Whatsapp,
+                ),
+            ),
+            None => (m.text.clone(), Vec::new()),
+        };
         let inbound = NewInbound {
             channel: Channel::Whatsapp,
             from_number: Some(phone::normalize(&raw).unwrap_or(raw)),
             customer_id: None,
-            body: m.text.clone(),
+            body,
+            attachments,
             provider: "whatsapp".into(),
             provider_id: m.id.clone(),
             at,

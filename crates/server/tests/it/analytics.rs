@@ -42,6 +42,7 @@ async fn text(
         .ingest_message(
             1,
             NewInbound {
+                attachments: Vec::new(),
                 channel,
                 from_number: Some(from.into()),
                 customer_id: None,

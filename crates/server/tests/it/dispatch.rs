@@ -336,6 +336,7 @@ async fn opening_a_whatsapp_thread_sends_the_read_receipt_when_switched_on() {
         .ingest_message(
             1,
             inbox_server::store::NewInbound {
+                attachments: Vec::new(),
                 channel: inbox_core::Channel::Whatsapp,
                 from_number: Some("+447700900102".into()),
                 customer_id: None,
@@ -400,6 +401,7 @@ async fn thr7_reopening_a_read_whatsapp_thread_sends_no_second_receipt() {
         .ingest_message(
             1,
             inbox_server::store::NewInbound {
+                attachments: Vec::new(),
                 channel: inbox_core::Channel::Whatsapp,
                 from_number: Some("+447700900102".into()),
                 customer_id: None,

@@ -20,6 +20,7 @@ mod language_model;
 mod limits;
 mod list;
 mod matrix;
+mod media;
 mod portal;
 mod secrets;
 mod sessions;

@@ -173,6 +173,9 @@ fn endpoints(
             AiManage,
         ),
         (Method::GET, "/api/v1/analytics".into(), None, View),
+        // An id that is nobody's: 404 for those who may read files, 403 before that.
+        (Method::GET, "/api/v1/media/0".into(), None, View),
+        (Method::GET, "/api/v1/media/0/thumbnail".into(), None, View),
         (Method::GET, "/api/v1/roles".into(), None, RolesManage),
         (
             Method::POST,

@@ -613,6 +613,18 @@ impl Server {
         state.providers.whatsapp_verify_token = Some(WA_VERIFY_TOKEN.into());
         configure(&mut state);
         inbox_server::language_model::start(Arc::clone(&state.store), state.clock.clone());
+        if state.blobs.is_none() {
+            let dir = std::env::temp_dir().join(format!("inbox-media-{}", rand::random::<u64>()));
+            state.blobs = Some(Arc::new(inbox_server::media::Blobs::new(dir)));
+        }
+        if let Some(blobs) = &state.blobs {
+            inbox_server::media::start(
+                Arc::clone(&state.store),
+                state.clock.clone(),
+                Arc::clone(blobs),
+                &state.providers,
+            );
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {

@@ -57,6 +57,7 @@ pub(super) fn message(
     at: DateTime<Utc>,
 ) -> Message {
     Message {
+        attachments: Vec::new(),
         id,
         conversation_id,
         direction,

@@ -31,6 +31,10 @@ pub struct WaInbound {
     pub text: String,
     pub media_id: Option<String>,
     pub mime_type: Option<String>,
+    /// A media message's caption (its text when the file is shown as an attachment).
+    pub caption: Option<String>,
+    /// A document's file name.
+    pub file_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -175,6 +179,10 @@ impl Message {
             text: self.display_text(),
             media_id: media.and_then(|m| m.id.clone()),
             mime_type: media.and_then(|m| m.mime_type.clone()),
+            caption: self.caption(),
+            file_name: media
+                .and_then(|m| non_empty(&m.filename))
+                .map(str::to_string),
         }
     }
 

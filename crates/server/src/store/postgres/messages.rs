@@ -1,10 +1,12 @@
 //! Messages: replies with idempotency keys (CMP-1, CMP-3), the Approval Queue (APQ-1), and
 //! inbound messages routed into conversations (RTE-1 … RTE-3).
 
+use crate::store::media::{files, searchable};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::analytics::Fact;
 use inbox_core::intent::Intent;
+use inbox_core::media::row_text;
 use inbox_core::preview::message_preview;
 use inbox_core::sync::Change;
 use inbox_core::{ApprovalItem, Channel, DeliveryStatus, Id, Message};
@@ -339,6 +341,7 @@ impl MessageStore for PgStore {
         .bind(confidence)
         .fetch_one(&mut *tx)
         .await?;
+        super::media::insert(&mut tx, org_id, id, &msg.attachments, msg.at).await?;
         let inbound = Fact::Inbound {
             at: msg.at,
             channel: msg.channel,
@@ -358,7 +361,7 @@ impl MessageStore for PgStore {
              WHERE id = $1",
         )
         .bind(conversation_id)
-        .bind(message_preview(&msg.body))
+        .bind(message_preview(&row_text(&msg.body, &files(&msg.attachments))))
         .bind(msg.channel.as_str())
         .bind(whatsapp_at)
         .bind(ms(msg.at))
@@ -379,7 +382,7 @@ impl MessageStore for PgStore {
             id,
             org_id,
             conversation_id,
-            &msg.body,
+            &searchable(&msg.body, &msg.attachments),
         )
         .await?;
         apply_routing(&mut tx, org_id, conversation_id, &msg.body, msg.at).await?;

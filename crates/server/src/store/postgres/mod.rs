@@ -25,6 +25,7 @@ mod events;
 mod import;
 mod language_model;
 mod listen;
+mod media;
 mod messages;
 mod providers;
 mod routing;
@@ -97,6 +98,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         9,
         "language_model",
         include_str!("../../../migrations/postgres/0009_language_model.sql"),
+    ),
+    (
+        10,
+        "media",
+        include_str!("../../../migrations/postgres/0010_media.sql"),
     ),
 ];
 

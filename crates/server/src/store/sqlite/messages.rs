@@ -18,10 +18,12 @@ use super::{
     activity_kind, audit, ensure_conversation, found, fts_kind, fts_put, ms, record_activity,
     SqliteStore,
 };
+use crate::store::media::{files, searchable};
 use crate::store::rows::classify_inbound;
 use crate::store::{
     Actor, Ingested, MessageStore, NewInbound, NewOutbound, StoreError, StoreResult,
 };
+use inbox_core::media::row_text;
 
 fn by_client_id(conn: &Connection, org: Id, client_id: &str) -> StoreResult<Option<Message>> {
     Ok(conn
@@ -245,6 +247,7 @@ impl MessageStore for SqliteStore {
             )?
             .execute(params![org_id, conversation_id, msg.channel.as_str(), msg.body, sender, msg.provider, msg.provider_id, ms(msg.at), intent, confidence])?;
             let id = tx.last_insert_rowid();
+            super::media::insert(tx, org_id, id, &msg.attachments, msg.at)?;
             let inbound = Fact::Inbound { at: msg.at, channel: msg.channel, intent: Intent::parse(intent), corrected: false };
             analytics::record(tx, org_id, Some(conversation_id), inbound)?;
             let whatsapp_at = (msg.channel == Channel::Whatsapp).then(|| ms(msg.at));
@@ -257,11 +260,11 @@ impl MessageStore for SqliteStore {
                         last_inbound_whatsapp_at = max(coalesce(last_inbound_whatsapp_at, 0), coalesce(?4, 0))
                  WHERE id = ?1",
             )?
-            .execute(params![conversation_id, message_preview(&msg.body), msg.channel.as_str(), whatsapp_at, ms(msg.at)])?;
+            .execute(params![conversation_id, message_preview(&row_text(&msg.body, &files(&msg.attachments))), msg.channel.as_str(), whatsapp_at, ms(msg.at)])?;
             tx.prepare_cached("UPDATE conversations SET last_inbound_whatsapp_at = NULL WHERE id = ?1 AND last_inbound_whatsapp_at = 0")?
                 .execute([conversation_id])?;
             record_activity(tx, org_id, conversation_id, msg.at, activity_kind::MESSAGE, id)?;
-            fts_put(tx, fts_kind::MESSAGE, id, org_id, conversation_id, &msg.body)?;
+            fts_put(tx, fts_kind::MESSAGE, id, org_id, conversation_id, &searchable(&msg.body, &msg.attachments))?;
             apply_routing(tx, org_id, conversation_id, &msg.body, msg.at)?;
             emit(tx, org_id, msg.at, &Change::Message(load_message(tx, org_id, id)?))?;
             emit_conversation(tx, org_id, conversation_id, msg.at)?;

@@ -13,6 +13,7 @@ mod dispatch;
 mod events;
 mod import;
 mod language_model;
+mod media;
 mod messages;
 mod providers;
 mod routing;
@@ -47,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0011_analytics.sql"),
     include_str!("../../../migrations/sqlite/0012_roles.sql"),
     include_str!("../../../migrations/sqlite/0013_language_model.sql"),
+    include_str!("../../../migrations/sqlite/0014_media.sql"),
 ];
 
 pub struct SqliteStore {

@@ -1,0 +1,176 @@
+//! The download queue's worker: claims due downloads, fetches, checks, stores, and records how
+//! each ended; a failure that may pass is retried with backoff, then given up as failed, shown
+//! in the thread as "could not be downloaded".
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use inbox_core::media::{self, Kind, Refused, MESSAGE_MAX};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::fetch::{AllowList, FetchError, Fetched, Fetcher};
+use super::thumbnail::thumbnail;
+use super::Blobs;
+use crate::clock::Clock;
+use crate::providers::ProviderConfig;
+use crate::store::media::{backoff, Download, Downloaded, MediaSource, ATTEMPTS_MAX};
+use crate::store::Store;
+
+/// Downloads in flight at once.
+const PARALLEL: u32 = 4;
+/// How often the queue is looked at without news (retries coming due).
+const TICK: Duration = Duration::from_secs(2);
+
+struct Worker {
+    store: Arc<dyn Store>,
+    clock: Clock,
+    blobs: Arc<Blobs>,
+    fetcher: Fetcher,
+    whatsapp_api_base: String,
+}
+
+/// Starts the worker; it stops when the store's announcements end.
+pub fn start(store: Arc<dyn Store>, clock: Clock, blobs: Arc<Blobs>, providers: &ProviderConfig) {
+    let mut changes = store.changes();
+    let worker = Arc::new(Worker {
+        store,
+        clock,
+        blobs,
+        fetcher: Fetcher::new(AllowList::for_providers(providers)),
+        whatsapp_api_base: providers.whatsapp_api_base.clone(),
+    });
+    tokio::spawn(async move {
+        loop {
+            worker.drain().await;
+            tokio::select! {
+                r = changes.recv() => if matches!(r, Err(RecvError::Closed)) { return },
+                () = tokio::time::sleep(TICK) => {}
+            }
+        }
+    });
+}
+
+impl Worker {
+    async fn drain(self: &Arc<Self>) {
+        loop {
+            let due = match self.store.claim_downloads(self.clock.now(), PARALLEL).await {
+                Ok(d) => d,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not read the media download queue");
+                    return;
+                }
+            };
+            if due.is_empty() {
+                return;
+            }
+            join_all(due.into_iter().map(|d| {
+                let worker = Arc::clone(self);
+                async move { worker.download(d).await }
+            }))
+            .await;
+        }
+    }
+
+    async fn download(&self, d: Download) {
+        let outcome = match self.fetch(&d).await {
+            Ok(f) => self.keep(&d, f).await,
+            Err(e) if e.transient && d.attempts < ATTEMPTS_MAX => Downloaded::Retry {
+                error: e.reason,
+                at: self.clock.now() + backoff(d.attempts),
+            },
+            Err(e) => Downloaded::Failed {
+                error: format!("Could not be downloaded: {}", e.reason),
+            },
+        };
+        if let Downloaded::Retry { error, .. } | Downloaded::Failed { error } = &outcome {
+            tracing::warn!(attachment = d.id, org = d.org_id, attempts = d.attempts, %error, "a media download did not succeed");
+        }
+        if let Err(e) = self
+            .store
+            .finish_download(d.id, outcome, self.clock.now())
+            .await
+        {
+            // The claim runs out and the download is tried again.
+            tracing::warn!(attachment = d.id, error = %e, "could not record a media download");
+        }
+    }
+
+    async fn fetch(&self, d: &Download) -> Result<Fetched, FetchError> {
+        let unconfigured = || FetchError {
+            reason: "the provider account is not configured".into(),
+            transient: false,
+        };
+        let store_error = |e: crate::store::StoreError| FetchError {
+            reason: e.to_string(),
+            transient: true,
+        };
+        match d.source {
+            MediaSource::Twilio => {
+                let a = self
+                    .store
+                    .twilio_account_of(d.org_id)
+                    .await
+                    .map_err(store_error)?
+                    .ok_or_else(unconfigured)?;
+                self.fetcher
+                    .twilio(&d.source_ref, &a.account_sid, &a.auth_token)
+                    .await
+            }
+            MediaSource::Whatsapp => {
+                let a = self
+                    .store
+                    .whatsapp_account_of(d.org_id)
+                    .await
+                    .map_err(store_error)?
+                    .filter(|a| !a.access_token.is_empty())
+                    .ok_or_else(unconfigured)?;
+                self.fetcher
+                    .whatsapp(&self.whatsapp_api_base, &d.source_ref, &a.access_token)
+                    .await
+            }
+        }
+    }
+
+    /// Checks a fetched file against the limits and stores it.
+    async fn keep(&self, d: &Download, f: Fetched) -> Downloaded {
+        let content_type = f.content_type.unwrap_or_else(|| d.content_type.clone());
+        let kind = match media::kind(&content_type) {
+            Ok(k) => k,
+            Err(refused) => {
+                return Downloaded::Failed {
+                    error: refused.to_string(),
+                }
+            }
+        };
+        let size = f.bytes.len() as u64;
+        if d.message_bytes + size > MESSAGE_MAX {
+            return Downloaded::Failed {
+                error: Refused::MessageTooLarge.to_string(),
+            };
+        }
+        let sha256 = match self.blobs.put(&f.bytes).await {
+            Ok(sha) => sha,
+            Err(e) => {
+                // A full disk passes: keep the download queued.
+                return Downloaded::Retry {
+                    error: format!("storing the file failed: {e}"),
+                    at: self.clock.now() + backoff(d.attempts),
+                };
+            }
+        };
+        let has_thumbnail = kind == Kind::Photo && {
+            let (bytes, t) = (f.bytes, content_type.clone());
+            match tokio::task::spawn_blocking(move || thumbnail(&bytes, &t)).await {
+                Ok(Some(jpeg)) => self.blobs.put_thumbnail(&sha256, &jpeg).await.is_ok(),
+                _ => false,
+            }
+        };
+        Downloaded::Ready {
+            sha256,
+            size,
+            content_type,
+            has_thumbnail,
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Attachments in the store (issue 17): the rows a message's files are, the download queue they
+//! form until their files are stored, and the JSON a message carries for them.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use inbox_core::media::{Attachment, AttachmentStatus};
+use inbox_core::Id;
+
+use super::StoreResult;
+
+/// How long a claimed download is held before another worker may take it again.
+pub const DOWNLOAD_LEASE: chrono::Duration = chrono::Duration::minutes(2);
+
+/// Where a provider's file is fetched from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaSource {
+    /// `source_ref` is the `MediaUrl{N}` of an MMS (fetched with the account's credentials).
+    Twilio,
+    /// `source_ref` is a Graph API media id (its URL is asked for with the access token).
+    Whatsapp,
+}
+
+impl MediaSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaSource::Twilio => "twilio",
+            MediaSource::Whatsapp => "whatsapp",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MediaSource> {
+        match s {
+            "twilio" => Some(MediaSource::Twilio),
+            "whatsapp" => Some(MediaSource::Whatsapp),
+            _ => None,
+        }
+    }
+}
+
+/// A file an inbound message names, before anything is fetched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    pub content_type: String,
+    pub file_name: String,
+    pub source: MediaSource,
+    pub source_ref: String,
+    /// Refused from what the webhook said (a video, a fifth file): stored as failed at once,
+    /// with this reason, and never fetched.
+    pub refused: Option<String>,
+}
+
+/// A download the worker has claimed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Download {
+    pub id: Id,
+    pub org_id: Id,
+    pub message_id: Id,
+    pub content_type: String,
+    pub source: MediaSource,
+    pub source_ref: String,
+    /// Including this one.
+    pub attempts: u32,
+    /// Bytes already stored for the message's other files (the 25 MB a message).
+    pub message_bytes: u64,
+}
+
+/// How a download ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Downloaded {
+    Ready {
+        sha256: String,
+        size: u64,
+        content_type: String,
+        has_thumbnail: bool,
+    },
+    /// Try again at `at`.
+    Retry {
+        error: String,
+        at: DateTime<Utc>,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+/// A stored attachment, for the media routes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAttachment {
+    pub message_id: Id,
+    pub conversation_id: Id,
+    pub content_type: String,
+    pub file_name: String,
+    pub status: AttachmentStatus,
+    pub sha256: Option<String>,
+    pub has_thumbnail: bool,
+}
+
+#[async_trait]
+pub trait MediaStore: Send + Sync {
+    /// Takes up to `limit` downloads that are due, oldest first, and holds them for
+    /// [`DOWNLOAD_LEASE`] (counting the attempt), so no other worker takes them meanwhile.
+    async fn claim_downloads(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Download>>;
+    /// Records how a download ended; the message's `attachments` and a `message` event follow.
+    async fn finish_download(
+        &self,
+        id: Id,
+        outcome: Downloaded,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// An attachment of the organisation, or None (another organisation's is None too).
+    async fn attachment(&self, org_id: Id, id: Id) -> StoreResult<Option<StoredAttachment>>;
+}
+
+/// One attachment row as the JSON of a message lists it.
+pub(crate) type AttachmentRow = (Id, String, String, i64, String, Option<String>);
+
+/// The `attachments` JSON of a message from its rows (in position order).
+pub(crate) fn attachments_json(rows: Vec<AttachmentRow>) -> StoreResult<String> {
+    let list: Vec<Attachment> = rows
+        .into_iter()
+        .map(
+            |(id, content_type, file_name, size, status, error)| Attachment {
+                id,
+                content_type,
+                file_name,
+                size: u64::try_from(size).unwrap_or_default(),
+                status: AttachmentStatus::parse(&status).unwrap_or(AttachmentStatus::Failed),
+                error,
+            },
+        )
+        .collect();
+    Ok(serde_json::to_string(&list)?)
+}
+
+/// The next try after `attempts` failed ones: 10 s, doubling, at most an hour.
+pub fn backoff(attempts: u32) -> chrono::Duration {
+    chrono::Duration::seconds(10 * 2_i64.pow(attempts.saturating_sub(1).min(9)))
+        .min(chrono::Duration::hours(1))
+}
+
+/// Attempts before a file that keeps failing to download is given up.
+pub const ATTEMPTS_MAX: u32 = 8;
+
+/// (content type, file name) of each file, for the row preview.
+pub(crate) fn files(list: &[NewAttachment]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|a| (a.content_type.clone(), a.file_name.clone()))
+        .collect()
+}
+
+/// What search indexes for a message: its text (a photo's caption) and its files' names.
+pub(crate) fn searchable(body: &str, list: &[NewAttachment]) -> String {
+    let mut text = body.to_string();
+    for a in list {
+        text.push(' ');
+        text.push_str(&a.file_name);
+    }
+    text
+}

@@ -1,0 +1,209 @@
+//! Attachments on SQLite (issue 17).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use inbox_core::media::AttachmentStatus;
+use inbox_core::sync::Change;
+use inbox_core::Id;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::events::emit;
+use super::rows::load_message;
+use super::{ms, SqliteStore};
+use crate::store::media::{
+    attachments_json, Download, Downloaded, MediaSource, MediaStore, NewAttachment,
+    StoredAttachment, DOWNLOAD_LEASE,
+};
+use crate::store::StoreResult;
+
+/// Stores a new message's attachments (pending, or failed when refused) and its JSON.
+pub(super) fn insert(
+    tx: &Connection,
+    org: Id,
+    message: Id,
+    files: &[NewAttachment],
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    if files.is_empty() {
+        return Ok(());
+    }
+    for (position, f) in files.iter().enumerate() {
+        let (status, due) = match f.refused {
+            Some(_) => ("failed", None),
+            None => ("pending", Some(ms(at))),
+        };
+        tx.prepare_cached(
+            "INSERT INTO attachments (org_id, message_id, position, content_type, file_name, status, error,
+                                      source, source_ref, next_attempt_at, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?
+        .execute(params![
+            org,
+            message,
+            position as i64,
+            f.content_type,
+            f.file_name,
+            status,
+            f.refused,
+            f.source.as_str(),
+            f.source_ref,
+            due,
+            ms(at)
+        ])?;
+    }
+    refresh(tx, message)
+}
+
+/// Rewrites a message's `attachments` JSON from its rows.
+fn refresh(tx: &Connection, message: Id) -> StoreResult<()> {
+    let rows = tx
+        .prepare_cached(
+            "SELECT id, content_type, file_name, size, status, error FROM attachments
+             WHERE message_id = ?1 ORDER BY position, id",
+        )?
+        .query_map([message], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    tx.prepare_cached("UPDATE messages SET attachments = ?2 WHERE id = ?1")?
+        .execute(params![message, attachments_json(rows)?])?;
+    Ok(())
+}
+
+#[async_trait]
+impl MediaStore for SqliteStore {
+    async fn claim_downloads(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Download>> {
+        self.write(move |tx| {
+            let due = tx
+                .prepare_cached(
+                    "SELECT a.id, a.org_id, a.message_id, a.content_type, a.source, a.source_ref, a.attempts,
+                            (SELECT coalesce(sum(b.size), 0) FROM attachments b
+                             WHERE b.message_id = a.message_id AND b.status = 'ready')
+                     FROM attachments a
+                     WHERE a.status = 'pending' AND a.next_attempt_at <= ?1
+                     ORDER BY a.next_attempt_at, a.id LIMIT ?2",
+                )?
+                .query_map(params![ms(now), limit], |r| {
+                    Ok((
+                        r.get::<_, Id>(0)?,
+                        r.get::<_, Id>(1)?,
+                        r.get::<_, Id>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, i64>(6)?,
+                        r.get::<_, i64>(7)?,
+                    ))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut claimed = Vec::with_capacity(due.len());
+            for (id, org_id, message_id, content_type, source, source_ref, attempts, bytes) in due
+            {
+                tx.prepare_cached(
+                    "UPDATE attachments SET attempts = attempts + 1, next_attempt_at = ?2 WHERE id = ?1",
+                )?
+                .execute(params![id, ms(now + DOWNLOAD_LEASE)])?;
+                let Some(source) = MediaSource::parse(&source) else {
+                    continue;
+                };
+                claimed.push(Download {
+                    id,
+                    org_id,
+                    message_id,
+                    content_type,
+                    source,
+                    source_ref,
+                    attempts: u32::try_from(attempts + 1).unwrap_or(u32::MAX),
+                    message_bytes: u64::try_from(bytes).unwrap_or_default(),
+                });
+            }
+            Ok(claimed)
+        })
+        .await
+    }
+
+    async fn finish_download(
+        &self,
+        id: Id,
+        outcome: Downloaded,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.write(move |tx| {
+            let Some((org, message)) = tx
+                .prepare_cached(
+                    "SELECT org_id, message_id FROM attachments WHERE id = ?1 AND status = 'pending'",
+                )?
+                .query_row([id], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, Id>(1)?)))
+                .optional()?
+            else {
+                return Ok(());
+            };
+            match &outcome {
+                Downloaded::Ready {
+                    sha256,
+                    size,
+                    content_type,
+                    has_thumbnail,
+                } => {
+                    tx.prepare_cached(
+                        "UPDATE attachments SET status = 'ready', sha256 = ?2, size = ?3, content_type = ?4,
+                                has_thumbnail = ?5, error = NULL, next_attempt_at = NULL
+                         WHERE id = ?1",
+                    )?
+                    .execute(params![id, sha256, *size as i64, content_type, has_thumbnail])?;
+                }
+                Downloaded::Retry { error, at } => {
+                    // A retry changes nothing a desktop shows.
+                    tx.prepare_cached(
+                        "UPDATE attachments SET error = ?2, next_attempt_at = ?3 WHERE id = ?1",
+                    )?
+                    .execute(params![id, error, ms(*at)])?;
+                    return Ok(());
+                }
+                Downloaded::Failed { error } => {
+                    tx.prepare_cached(
+                        "UPDATE attachments SET status = 'failed', error = ?2, next_attempt_at = NULL
+                         WHERE id = ?1",
+                    )?
+                    .execute(params![id, error])?;
+                }
+            }
+            refresh(tx, message)?;
+            emit(tx, org, now, &Change::Message(load_message(tx, org, message)?))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn attachment(&self, org_id: Id, id: Id) -> StoreResult<Option<StoredAttachment>> {
+        self.read(move |c| {
+            Ok(c.prepare_cached(
+                "SELECT a.message_id, m.conversation_id, a.content_type, a.file_name, a.status,
+                        a.sha256, a.has_thumbnail
+                 FROM attachments a JOIN messages m ON m.id = a.message_id
+                 WHERE a.id = ?1 AND a.org_id = ?2",
+            )?
+            .query_row([id, org_id], |r| {
+                Ok(StoredAttachment {
+                    message_id: r.get(0)?,
+                    conversation_id: r.get(1)?,
+                    content_type: r.get(2)?,
+                    file_name: r.get(3)?,
+                    status: AttachmentStatus::parse(&r.get::<_, String>(4)?)
+                        .unwrap_or(AttachmentStatus::Failed),
+                    sha256: r.get(5)?,
+                    has_thumbnail: r.get(6)?,
+                })
+            })
+            .optional()?)
+        })
+        .await
+    }
+}
