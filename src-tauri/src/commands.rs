@@ -10,8 +10,8 @@ use inbox_core::desktop::{
     AppUpdate, AssignArgs, AttentionArgs, CallRef, CallView, ClientRef, CommandError,
     ConnectionState, ConversationHeader, ConversationRef, Draft, IdRef, IntentArgs, LinkArgs,
     MessageRef, NoteArgs, OpenView, OutboxEntry, Preferences, ReassignArgs, RejectArgs, ReplyArgs,
-    RoleEdit, SaveCsv, SaveQuickMessage, SaveTemplate, SearchArgs, Session, SignIn, ThreadRequest,
-    ThreadView, UserEdit, WorkOrderArgs, WorkOrderView,
+    RoleEdit, SaveAttachment, SaveCsv, SaveQuickMessage, SaveTemplate, SearchArgs, Session, SignIn,
+    ThreadRequest, ThreadView, UserEdit, WorkOrderArgs, WorkOrderView,
 };
 use inbox_core::roles::{AuditEntry, NewRole, NewStaff, OneTimePassword, Role, StaffAccount};
 use inbox_core::{
@@ -236,53 +236,40 @@ pub async fn analytics(shell: State<'_, Shell>, args: AnalyticsQuery) -> Answer<
 
 #[tauri::command]
 pub async fn save_csv(app: tauri::AppHandle, args: SaveCsv) -> Answer<String> {
-    use tauri::Manager;
-    let refuse = CommandError::new;
     let name = args.file_name.trim();
-    let plain = !name.starts_with('.')
-        && name.ends_with(".csv")
-        && !name.chars().any(|c| {
-            c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|')
-        });
-    if !plain {
-        return Err(refuse(format!("{name:?} is not a plain CSV file name")));
+    if !name.ends_with(".csv") || crate::downloads::plain(name) != name {
+        return Err(CommandError::new(format!(
+            "{name:?} is not a plain CSV file name"
+        )));
     }
-    // A desktop without XDG user folders set up still has a home with a Downloads folder.
-    let dir = app
-        .path()
-        .download_dir()
-        .or_else(|_| app.path().home_dir().map(|h| h.join("Downloads")))
-        .map_err(|e| refuse(format!("there is no Downloads folder: {e}")))?;
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| refuse(format!("could not make {}: {e}", dir.display())))?;
-    // Never over an existing file: "name (2).csv", "name (3).csv", … as browsers do.
-    let stem = name.trim_end_matches(".csv");
-    for n in 1..1000 {
-        let file = if n == 1 {
-            name.to_string()
-        } else {
-            format!("{stem} ({n}).csv")
-        };
-        let path = dir.join(file);
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut f) => {
-                use std::io::Write;
-                f.write_all(args.contents.as_bytes())
-                    .map_err(|e| refuse(format!("could not write {}: {e}", path.display())))?;
-                return Ok(path.display().to_string());
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(refuse(format!("could not write {}: {e}", path.display()))),
-        }
-    }
-    Err(refuse(format!(
-        "{} already holds a thousand copies of {name}",
-        dir.display()
-    )))
+    crate::downloads::save(&app, name, args.contents.as_bytes())
+        .map(|p| p.display().to_string())
+        .map_err(CommandError::new)
+}
+
+/// Issue 17: a message's file, saved to Downloads under its own name (never over a file).
+#[tauri::command]
+pub async fn save_attachment(
+    app: tauri::AppHandle,
+    shell: State<'_, Shell>,
+    args: SaveAttachment,
+) -> Answer<String> {
+    let r = shell.running().await?;
+    let file = r
+        .engine
+        .attachment(args.id, inbox_client::files::Variant::Original)
+        .await
+        .map_err(command_error)?;
+    drop(r);
+    let name = crate::downloads::plain(&args.file_name);
+    let name = if name.is_empty() {
+        format!("file-{}", args.id)
+    } else {
+        name
+    };
+    crate::downloads::save(&app, &name, &file.bytes)
+        .map(|p| p.display().to_string())
+        .map_err(CommandError::new)
 }
 
 #[tauri::command]

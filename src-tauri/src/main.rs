@@ -8,6 +8,8 @@
 mod app_id;
 mod badge;
 mod commands;
+mod downloads;
+mod files;
 mod links;
 mod notifications;
 mod session;
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         // No files are touched here: a second launch builds this too before the plugin ends it.
         .manage(Shell::new(config))
         .manage(updates::Updates::default())
+        .register_asynchronous_uri_scheme_protocol(files::SCHEME, files::handle)
         .invoke_handler(tauri::generate_handler![
             commands::session,
             commands::sign_in,
@@ -110,6 +113,7 @@ fn main() -> ExitCode {
             commands::audit,
             commands::analytics,
             commands::save_csv,
+            commands::save_attachment,
             commands::approve,
             commands::reject,
             commands::call,

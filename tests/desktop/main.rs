@@ -11,6 +11,7 @@ mod actions;
 mod inbox;
 mod installed;
 mod list;
+mod media;
 mod security;
 mod thread;
 mod updates;

@@ -261,6 +261,35 @@ impl Engine {
         online(self.shared.api.set_language_model(update).await)
     }
 
+    /// Issue 17: a message's file or thumbnail, from this computer when it was fetched before,
+    /// else from the server (then kept, under the cap, for offline reading).
+    pub async fn attachment(
+        &self,
+        id: inbox_core::Id,
+        variant: crate::files::Variant,
+    ) -> EngineResult<crate::files::File> {
+        let files = std::sync::Arc::clone(&self.shared.files);
+        let kept = tokio::task::spawn_blocking(move || files.get(id, variant))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        if let Some(file) = kept {
+            return Ok(file);
+        }
+        let thumbnail = variant == crate::files::Variant::Thumbnail;
+        let file = self
+            .shared
+            .api
+            .media(id, thumbnail)
+            .await
+            .map_err(|e| match e {
+                ApiError::Unreachable(_) => EngineError::FileOffline,
+                other => EngineError::Api(other),
+            })?;
+        let (files, keep) = (std::sync::Arc::clone(&self.shared.files), file.clone());
+        let _ = tokio::task::spawn_blocking(move || files.put(id, variant, &keep)).await;
+        Ok(file)
+    }
+
     /// SET-1: roles, read from the server each time (an admin page, always online).
     pub async fn roles(&self) -> EngineResult<Vec<inbox_core::roles::Role>> {
         online(self.shared.api.roles().await)

@@ -494,25 +494,63 @@ impl Api {
                 .await
                 .map_err(|e| ApiError::Failed(format!("unreadable answer: {e}")));
         }
-        let text = res.text().await.unwrap_or_default();
-        let (code, message) = match serde_json::from_str::<ErrorBody>(&text) {
-            Ok(b) => (b.error.code, b.error.message),
-            Err(_) => (status.as_str().to_string(), text),
+        Err(refusal(status, res.text().await.unwrap_or_default()))
+    }
+
+    /// Issue 17: a message's file or its thumbnail, as bytes with its media type.
+    pub async fn media(&self, id: Id, thumbnail: bool) -> ApiResult<crate::files::File> {
+        let path = if thumbnail {
+            format!("/api/v1/media/{id}/thumbnail")
+        } else {
+            format!("/api/v1/media/{id}")
         };
-        Err(match status {
-            StatusCode::UNAUTHORIZED => ApiError::Unauthorized(message),
-            s if s.is_server_error()
-                || s == StatusCode::TOO_MANY_REQUESTS
-                || s == StatusCode::REQUEST_TIMEOUT =>
-            {
-                ApiError::Failed(format!("{s}: {message}"))
-            }
-            s => ApiError::Refused {
-                status: s.as_u16(),
-                code,
-                message,
-            },
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| ApiError::Unreachable(with_causes(&e)))?;
+        let status = res.status();
+        if !status.is_success() {
+            return Err(refusal(status, res.text().await.unwrap_or_default()));
+        }
+        let content_type = res
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let bytes = res
+            .bytes()
+            .await
+            .map_err(|e| ApiError::Unreachable(with_causes(&e)))?;
+        Ok(crate::files::File {
+            bytes: bytes.to_vec(),
+            content_type,
         })
+    }
+}
+
+/// The error a refused or failed answer is, from its status and body.
+fn refusal(status: StatusCode, text: String) -> ApiError {
+    let (code, message) = match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(b) => (b.error.code, b.error.message),
+        Err(_) => (status.as_str().to_string(), text),
+    };
+    match status {
+        StatusCode::UNAUTHORIZED => ApiError::Unauthorized(message),
+        s if s.is_server_error()
+            || s == StatusCode::TOO_MANY_REQUESTS
+            || s == StatusCode::REQUEST_TIMEOUT =>
+        {
+            ApiError::Failed(format!("{s}: {message}"))
+        }
+        s => ApiError::Refused {
+            status: s.as_u16(),
+            code,
+            message,
+        },
     }
 }
 

@@ -45,6 +45,8 @@ pub struct EngineConfig {
     /// How to reach the server (TLS trust for REST and the WebSocket). None: the system's
     /// certificate store plus `GARAGE_INBOX_EXTRA_CA` ([`Transport::from_env`]).
     pub transport: Option<Transport>,
+    /// Issue 17: the most bytes of messages' files kept on this computer.
+    pub files_cap: u64,
 }
 
 impl EngineConfig {
@@ -68,6 +70,7 @@ impl EngineConfig {
             heartbeat_timeout: Duration::from_secs(60),
             apply_delay: Duration::ZERO,
             transport: None,
+            files_cap: crate::files::DEFAULT_CAP,
         }
     }
 }
@@ -95,6 +98,11 @@ pub enum EngineError {
     Unconfirmed(String),
     #[error("the engine stopped")]
     Stopped,
+    /// Issue 17: a file never fetched on this computer, asked for while the server is away.
+    #[error(
+        "This file has not been opened on this computer yet, so it cannot be shown while offline."
+    )]
+    FileOffline,
 }
 
 pub type EngineResult<T> = Result<T, EngineError>;
@@ -114,6 +122,8 @@ pub(crate) struct Shared {
     attention: Mutex<Attention>,
     /// The server's "load earlier" cursor per conversation thread.
     server_thread_cursor: Mutex<HashMap<Id, Option<String>>>,
+    /// Issue 17: messages' files fetched once, kept for offline reading.
+    pub(crate) files: Arc<crate::files::FileCache>,
 }
 
 impl Shared {
@@ -195,8 +205,14 @@ impl Engine {
         let cache = tokio::task::spawn_blocking(move || Cache::open(&path))
             .await
             .map_err(|_| EngineError::Stopped)??;
+        let (dir, cap) = (config.cache_path.with_extension("files"), config.files_cap);
+        let files = tokio::task::spawn_blocking(move || crate::files::FileCache::open(dir, cap))
+            .await
+            .map_err(|_| EngineError::Stopped)?
+            .map_err(|e| EngineError::Invalid(format!("the files folder cannot be opened: {e}")))?;
         let (updates, first) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
+            files: Arc::new(files),
             cache: Arc::new(Mutex::new(cache)),
             api: Api::new(&config.server, &config.token, &transport),
             transport,

@@ -10,6 +10,7 @@ pub mod api;
 pub mod cache;
 pub mod connection;
 pub mod engine;
+pub mod files;
 pub mod keystore;
 pub mod media;
 pub mod notify;

@@ -43,7 +43,7 @@ pub fn decide(
             out.push(Notification::Message {
                 conversation_id: m.conversation_id,
                 title: title(m.conversation_id),
-                body: message_preview(&m.body),
+                body: message_preview(&inbox_core::media::text_of(&m.body, &m.attachments)),
             });
         }
     }

@@ -287,6 +287,20 @@ async fn apply(
         // Widens the receive→apply window for crash tests.
         tokio::time::sleep(shared.config.apply_delay).await;
     }
+    // Issue 17: the thumbnails of photos that just became ready are fetched for offline use.
+    let thumbs: Vec<inbox_core::Id> = events
+        .iter()
+        .filter_map(|e| match &e.change {
+            Change::Message(m) => Some(m),
+            _ => None,
+        })
+        .flat_map(|m| m.attachments.iter())
+        .filter(|a| crate::files::has_thumbnail(a))
+        .map(|a| a.id)
+        .collect();
+    if !thumbs.is_empty() {
+        tokio::spawn(crate::files::prefetch(Arc::clone(shared), thumbs));
+    }
     let mut applied = shared.cache(move |c| c.apply_events(&events)).await?;
     // ACC-2: this user's role changed: what they may do comes from the server, now.
     if applied.access.contains(&shared.config.user.id) {

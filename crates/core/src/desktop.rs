@@ -107,6 +107,8 @@ pub mod cmd {
     /// `SaveCsv` → `String`: writes a CSV export to the user's Downloads folder and answers
     /// its path (AIA-1).
     pub const SAVE_CSV: &str = "save_csv";
+    /// `SaveAttachment` → the saved path (issue 17).
+    pub const SAVE_ATTACHMENT: &str = "save_attachment";
     /// `MessageRef` → `Message`: approved, queued for sending (APQ-1).
     pub const APPROVE: &str = "approve";
     /// `RejectArgs` → `Message`: rejected, the reason shown to its author (APQ-1).
@@ -186,6 +188,7 @@ pub mod cmd {
         AUDIT,
         ANALYTICS,
         SAVE_CSV,
+        SAVE_ATTACHMENT,
         SET_AI,
         OPENING_HOURS,
         SET_OPENING_HOURS,
@@ -310,6 +313,13 @@ pub struct UserEdit {
 pub struct SaveCsv {
     pub file_name: String,
     pub contents: String,
+}
+
+/// A message's file to save to Downloads under its name (issue 17).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveAttachment {
+    pub id: Id,
+    pub file_name: String,
 }
 
 /// A correction of an inbound message's intent (AIA-1).

@@ -144,6 +144,15 @@ pub fn row_text(body: &str, files: &[(String, String)]) -> String {
     }
 }
 
+/// [`row_text`] for a stored message's attachments (a notification's text, say).
+pub fn text_of(body: &str, attachments: &[Attachment]) -> String {
+    let files: Vec<(String, String)> = attachments
+        .iter()
+        .map(|a| (a.content_type.clone(), a.file_name.clone()))
+        .collect();
+    row_text(body, &files)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -93,6 +93,9 @@ pub struct SimConfig {
     pub customers: bool,
     pub max_events: Option<u64>,
     pub delays: Delays,
+    /// Issue 17: the base the simulator's MMS media URLs name, its own address (the server's
+    /// `INBOX_TWILIO_API_BASE`); None: Twilio's, as a real MMS names.
+    pub media_base: Option<String>,
 }
 
 impl std::fmt::Debug for SimConfig {
@@ -111,6 +114,7 @@ impl std::fmt::Debug for SimConfig {
             .field("customers", &self.customers)
             .field("max_events", &self.max_events)
             .field("delays", &self.delays)
+            .field("media_base", &self.media_base)
             .finish()
     }
 }
@@ -130,6 +134,7 @@ impl SimConfig {
             customers: true,
             max_events: None,
             delays: Delays::default(),
+            media_base: None,
         }
     }
 

@@ -46,7 +46,12 @@ impl Customers {
         let sid = random::sid(rng, if photo.is_some() { "MM" } else { "SM" });
         let media: Vec<Media> = photo
             .map(|t| Media {
-                url: media_url(&account.account_sid, &sid, &random::sid(rng, "ME")),
+                url: media_url(
+                    self.sim.config.media_base.as_deref(),
+                    &account.account_sid,
+                    &sid,
+                    &random::sid(rng, "ME"),
+                ),
                 content_type: t.to_string(),
             })
             .into_iter()

@@ -10,6 +10,7 @@ pub mod calls;
 pub mod config;
 pub mod customers;
 pub mod events;
+pub mod media;
 pub mod meta_api;
 pub mod meta_payloads;
 pub mod random;
@@ -48,6 +49,12 @@ pub fn router(sim: Arc<Sim>) -> Router {
             "/{version}/{phone_number_id}/messages",
             post(meta_api::messages),
         )
+        .route(
+            "/2010-04-01/Accounts/{account_sid}/Messages/{message}/Media/{media}",
+            get(media::mms),
+        )
+        .route("/{version}/{media_id}", get(media::info))
+        .route("/sim/media/{media_id}", get(media::file))
         .route("/healthz", get(|| async { "ok" }))
         .route("/sim/faults", post(admin::set_fault).get(admin::faults_met))
         .route("/sim/sent", get(admin::sent))

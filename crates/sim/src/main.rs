@@ -16,12 +16,13 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let config = SimConfig::from_cli(&cli)?;
+    let mut config = SimConfig::from_cli(&cli)?;
     let summary = Summary::load(&cli.summary)?;
     let listener = tokio::net::TcpListener::bind(&cli.listen)
         .await
         .with_context(|| format!("binding {}", cli.listen))?;
     let address = listener.local_addr()?;
+    config.media_base = Some(format!("http://{address}"));
     tracing::info!(
         %address,
         server = %config.server,

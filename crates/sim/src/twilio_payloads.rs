@@ -29,9 +29,16 @@ pub struct Media {
     pub content_type: String,
 }
 
-/// The media resource URL Twilio gives an MMS attachment.
-pub fn media_url(account_sid: &str, message_sid: &str, media_sid: &str) -> String {
-    format!("https://api.twilio.com/{API_VERSION}/Accounts/{account_sid}/Messages/{message_sid}/Media/{media_sid}")
+/// The media resource URL Twilio gives an MMS attachment, on `base` (Twilio's API host, or the
+/// simulator's own, which serves it).
+pub fn media_url(
+    base: Option<&str>,
+    account_sid: &str,
+    message_sid: &str,
+    media_sid: &str,
+) -> String {
+    let base = base.unwrap_or("https://api.twilio.com");
+    format!("{base}/{API_VERSION}/Accounts/{account_sid}/Messages/{message_sid}/Media/{media_sid}")
 }
 
 /// `POST /webhooks/twilio/sms`: an SMS (`SM…`) or, with media, an MMS (`MM…`) from `from`.
@@ -201,7 +208,7 @@ mod tests {
         );
         assert!(get(&sms, "MediaUrl0").is_none());
         let media = [Media {
-            url: media_url("AC1", "MM1", "ME1"),
+            url: media_url(None, "AC1", "MM1", "ME1"),
             content_type: "image/jpeg".into(),
         }];
         let mms = inbound_message("AC1", "MM1", "+447700900001", "+441632960001", "", &media);

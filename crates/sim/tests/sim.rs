@@ -44,11 +44,9 @@ async fn customers_reach_the_inbox_and_replies_come_back_delivered() {
         .await
     );
     let mms = w.thread(&w.conversation("dashlight").await).await;
-    assert!(
-        mms[0]["body"]
-            .as_str()
-            .unwrap()
-            .contains("[Attachment image/jpeg: https://api.twilio.com/"),
+    assert_eq!(mms[0]["body"], "Photo of the Dashlight", "{}", mms[0]);
+    assert_eq!(
+        mms[0]["attachments"][0]["content_type"], "image/jpeg",
         "{}",
         mms[0]
     );

@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use inbox_sim::callbacks::Poster;
+use inbox_sim::meta_payloads::{inbound_notification, Business, Content, Inbound};
 use inbox_sim::twilio_payloads::inbound_message;
 use serde_json::{json, Value};
 
@@ -253,6 +254,41 @@ impl Stack {
         assert!(
             answer.ok(),
             "the SMS webhook was refused: {}",
+            answer.status
+        );
+    }
+}
+
+impl Stack {
+    /// Issue 17: a customer sends the first garage a WhatsApp photo with a caption, signed as
+    /// Meta signs it; the server fetches the file from the simulator's Graph API.
+    pub async fn inbound_whatsapp_photo(&self, from_digits: &str, caption: &str) {
+        let org = &self.seed["organisations"][0];
+        let business = Business {
+            phone_number_id: org["whatsapp"]["phone_number_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+            display_phone_number: "441632960001".into(),
+        };
+        let message = Inbound {
+            wa_id: from_digits.into(),
+            profile_name: "Photo Customer".into(),
+            id: format!("wamid.E2E{:016x}", rand::random::<u64>()),
+            timestamp: chrono::Utc::now().timestamp(),
+            content: Content::Image {
+                media_id: format!("{}", rand::random::<u32>() as u64 + 100_000_000_000),
+                sha256: "0".repeat(64),
+                caption: Some(caption.into()),
+            },
+        };
+        let poster = Poster::new(&self.url, &self.url, Some(APP_SECRET.into()));
+        let answer = poster
+            .meta(&inbound_notification(&business, &message))
+            .await;
+        assert!(
+            answer.ok(),
+            "the WhatsApp webhook was refused: {}",
             answer.status
         );
     }

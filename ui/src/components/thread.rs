@@ -195,7 +195,12 @@ pub fn Bubble(props: &BubbleProps) -> Html {
                     { intent_badge(m.id, intent, props.on_correct_intent.as_ref()) }
                 }
             </header>
-            <p class="bubble-body">{ body }</p>
+            if !body.is_empty() || m.attachments.is_empty() {
+                <p class="bubble-body">{ body }</p>
+            }
+            if !m.attachments.is_empty() {
+                <crate::components::attachments::Attachments attachments={m.attachments.clone()} />
+            }
             <footer class="bubble-foot">
                 <span class={classes!("status-pill", m.status.as_str())} data-status={m.status.as_str()}>
                     // A customer's message was received; delivery states belong to replies.
