@@ -11,6 +11,7 @@ pub fn plain(name: &str) -> String {
     let cleaned: String = name
         .trim()
         .chars()
+        .filter(|c| c.is_control() || !inbox_core::media::is_hidden(*c))
         .map(|c| {
             if c.is_control() || matches!(c, '/' | '\\' | ':' | '*' | '?' | '"' | '<' | '>' | '|') {
                 '_'
@@ -20,7 +21,22 @@ pub fn plain(name: &str) -> String {
         })
         .take(150)
         .collect();
-    cleaned.trim_start_matches('.').trim().to_string()
+    let cleaned = cleaned.trim_start_matches('.').trim().to_string();
+    // Windows keeps these names for devices, with any extension.
+    let stem = cleaned
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let reserved = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || (stem.len() == 4
+            && (stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.ends_with(|c: char| c.is_ascii_digit()));
+    if reserved {
+        format!("_{cleaned}")
+    } else {
+        cleaned
+    }
 }
 
 /// Writes `bytes` as `name` in Downloads (or the next free "name (n).ext"); returns the path.
@@ -74,5 +90,8 @@ mod tests {
         assert_eq!(plain(".bashrc"), "bashrc");
         assert_eq!(plain("V5C: Ford?.pdf"), "V5C_ Ford_.pdf");
         assert_eq!(plain("quote.csv"), "quote.csv");
+        assert_eq!(plain("NUL.pdf"), "_NUL.pdf");
+        assert_eq!(plain("com1.txt"), "_com1.txt");
+        assert_eq!(plain("a\u{202E}b.pdf"), "ab.pdf");
     }
 }

@@ -38,6 +38,11 @@ pub fn handle<R: Runtime>(
 ) {
     let app = ctx.app_handle().clone();
     let path = request.uri().path().to_string();
+    let range = request
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     tauri::async_runtime::spawn(async move {
         let Some((variant, id)) = parse(&path) else {
             return responder.respond(status(StatusCode::NOT_FOUND, "no such file"));
@@ -47,16 +52,48 @@ pub fn handle<R: Runtime>(
             return responder.respond(status(StatusCode::UNAUTHORIZED, "signed out"));
         };
         let response = match running.engine.attachment(id, variant).await {
-            Ok(file) => Response::builder()
-                .status(StatusCode::OK)
-                .header(header::CONTENT_TYPE, file.content_type)
-                .header("X-Content-Type-Options", "nosniff")
-                .body(file.bytes)
-                .unwrap_or_default(),
+            Ok(file) => ranged(file, range.as_deref()),
             Err(e) => status(StatusCode::NOT_FOUND, &e.to_string()),
         };
         responder.respond(response);
     });
+}
+
+/// `bytes=START-END`, `bytes=START-` or `bytes=-SUFFIX` of a file of `len` bytes, inclusive;
+/// None for anything else (the whole file is sent).
+pub fn byte_range(header: &str, len: usize) -> Option<(usize, usize)> {
+    let spec = header.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') || len == 0 {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", suffix) => {
+            let n: usize = suffix.parse().ok()?;
+            (len.checked_sub(n.min(len))?, len - 1)
+        }
+        (s, "") => (s.parse().ok()?, len - 1),
+        (s, e) => (s.parse().ok()?, e.parse::<usize>().ok()?.min(len - 1)),
+    };
+    (start <= end && start < len).then_some((start, end))
+}
+
+/// The file, or the part a media element asked for (WebKit's audio player asks in ranges and
+/// expects 206 answers).
+fn ranged(file: inbox_client::files::File, range: Option<&str>) -> Response<Vec<u8>> {
+    let len = file.bytes.len();
+    let builder = Response::builder()
+        .header(header::CONTENT_TYPE, file.content_type)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header("X-Content-Type-Options", "nosniff");
+    match range.and_then(|r| byte_range(r, len)) {
+        Some((start, end)) => builder
+            .status(StatusCode::PARTIAL_CONTENT)
+            .header(header::CONTENT_RANGE, format!("bytes {start}-{end}/{len}"))
+            .body(file.bytes[start..=end].to_vec()),
+        None => builder.status(StatusCode::OK).body(file.bytes),
+    }
+    .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -70,5 +107,27 @@ mod tests {
         assert_eq!(parse("/file/0"), None);
         assert_eq!(parse("/file/../../etc"), None);
         assert_eq!(parse("/other/1"), None);
+    }
+
+    #[test]
+    fn a_media_element_gets_the_range_it_asks_for() {
+        assert_eq!(byte_range("bytes=0-", 100), Some((0, 99)));
+        assert_eq!(byte_range("bytes=10-19", 100), Some((10, 19)));
+        assert_eq!(byte_range("bytes=90-500", 100), Some((90, 99)));
+        assert_eq!(byte_range("bytes=-10", 100), Some((90, 99)));
+        assert_eq!(byte_range("bytes=100-", 100), None);
+        assert_eq!(byte_range("bytes=5-1", 100), None);
+        assert_eq!(byte_range("bytes=0-1,5-6", 100), None);
+        assert_eq!(byte_range("items=0-1", 100), None);
+        let part = ranged(
+            inbox_client::files::File {
+                bytes: (0u8..100).collect(),
+                content_type: "audio/ogg".into(),
+            },
+            Some("bytes=10-19"),
+        );
+        assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(part.headers()[header::CONTENT_RANGE], "bytes 10-19/100");
+        assert_eq!(part.body(), &(10u8..20).collect::<Vec<_>>());
     }
 }

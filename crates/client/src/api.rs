@@ -508,6 +508,8 @@ impl Api {
             .http
             .get(format!("{}{path}", self.base))
             .bearer_auth(&self.token)
+            // A 10 MB file on a slow line takes longer than the usual request.
+            .timeout(std::time::Duration::from_secs(120))
             .send()
             .await
             .map_err(|e| ApiError::Unreachable(with_causes(&e)))?;

@@ -205,11 +205,15 @@ impl Engine {
         let cache = tokio::task::spawn_blocking(move || Cache::open(&path))
             .await
             .map_err(|_| EngineError::Stopped)??;
-        let (dir, cap) = (config.cache_path.with_extension("files"), config.files_cap);
-        let files = tokio::task::spawn_blocking(move || crate::files::FileCache::open(dir, cap))
-            .await
-            .map_err(|_| EngineError::Stopped)?
-            .map_err(|e| EngineError::Invalid(format!("the files folder cannot be opened: {e}")))?;
+        let (dir, cap) = (crate::files::beside(&config.cache_path), config.files_cap);
+        let server = config.server.clone();
+        let files =
+            tokio::task::spawn_blocking(move || crate::files::FileCache::open(dir, cap, &server))
+                .await
+                .map_err(|_| EngineError::Stopped)?
+                .map_err(|e| {
+                    EngineError::Invalid(format!("the files folder cannot be opened: {e}"))
+                })?;
         let (updates, first) = broadcast::channel(1024);
         let shared = Arc::new(Shared {
             files: Arc::new(files),

@@ -12,6 +12,14 @@ use inbox_core::Id;
 /// The default cap on the files kept.
 pub const DEFAULT_CAP: u64 = 500 * 1024 * 1024;
 
+/// The folder of a cache's files: beside it, removed with it (sign-out, another user).
+pub fn beside(cache: &Path) -> PathBuf {
+    cache.with_extension("files")
+}
+
+/// The file in the folder naming the server its files came from.
+const SERVER_FILE: &str = "server";
+
 /// Which of an attachment's two files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Variant {
@@ -81,19 +89,30 @@ fn parse_name(name: &str) -> Option<(Id, Variant, String)> {
 }
 
 impl FileCache {
-    /// Opens (creating) the folder and indexes what it holds, oldest use first by mtime.
-    pub fn open(dir: impl Into<PathBuf>, cap: u64) -> std::io::Result<FileCache> {
+    /// Opens (creating) the folder of `server`'s files and indexes what it holds, oldest use
+    /// first by mtime. Files another server's ids named are dropped: ids are per server.
+    pub fn open(dir: impl Into<PathBuf>, cap: u64, server: &str) -> std::io::Result<FileCache> {
         let dir = dir.into();
+        let named = std::fs::read_to_string(dir.join(SERVER_FILE)).ok();
+        if named.as_deref() != Some(server) {
+            match std::fs::remove_dir_all(&dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
         std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(SERVER_FILE), server)?;
         let mut found = Vec::new();
         for e in std::fs::read_dir(&dir)?.flatten() {
             let name = e.file_name().to_string_lossy().to_string();
-            let Some((id, variant, _)) = parse_name(&name) else {
-                // A half-written file from a crash.
+            if name == SERVER_FILE {
+                continue;
+            }
+            let (Some((id, variant, _)), Ok(meta)) = (parse_name(&name), e.metadata()) else {
+                // A half-written file from a crash, or one that cannot be read.
                 let _ = std::fs::remove_file(e.path());
                 continue;
             };
-            let meta = e.metadata()?;
             found.push((meta.modified().ok(), id, variant, name, meta.len()));
         }
         found.sort_by_key(|f| f.0);
@@ -106,9 +125,14 @@ impl FileCache {
             index.clock += 1;
             index.total += size;
             let used = index.clock;
-            index
+            // Two files for one key (a type changed): the newer stays.
+            if let Some(old) = index
                 .entries
-                .insert((id, variant), Entry { name, size, used });
+                .insert((id, variant), Entry { name, size, used })
+            {
+                index.total -= old.size;
+                let _ = std::fs::remove_file(dir.join(old.name));
+            }
         }
         let cache = FileCache {
             dir,
@@ -126,6 +150,14 @@ impl FileCache {
     /// Bytes kept.
     pub fn total(&self) -> u64 {
         self.index.lock().map(|i| i.total).unwrap_or_default()
+    }
+
+    /// Whether a file is kept (without reading it or marking it used).
+    pub fn contains(&self, id: Id, variant: Variant) -> bool {
+        self.index
+            .lock()
+            .map(|i| i.entries.contains_key(&(id, variant)))
+            .unwrap_or(false)
     }
 
     /// A kept file, marked as just used.
@@ -156,7 +188,9 @@ impl FileCache {
     /// Keeps a file, then lets the least recently used go until the total is under the cap.
     pub fn put(&self, id: Id, variant: Variant, file: &File) -> std::io::Result<()> {
         let name = format!("{id}.{}.{}", variant.tag(), encode_type(&file.content_type));
-        let tmp = self.dir.join(format!(".{name}.tmp"));
+        let tmp = self
+            .dir
+            .join(format!(".{name}.{}.tmp", rand::random::<u64>()));
         std::fs::write(&tmp, &file.bytes)?;
         std::fs::rename(&tmp, self.dir.join(&name))?;
         if let Ok(mut index) = self.index.lock() {
@@ -225,11 +259,7 @@ const PREFETCH_MAX: usize = 50;
 /// Fetches thumbnails not kept yet, so a thread seen live shows its photos offline later.
 pub(crate) async fn prefetch(shared: std::sync::Arc<crate::engine::Shared>, ids: Vec<Id>) {
     for id in ids.into_iter().take(PREFETCH_MAX) {
-        let files = std::sync::Arc::clone(&shared.files);
-        let kept = tokio::task::spawn_blocking(move || files.get(id, Variant::Thumbnail).is_some())
-            .await
-            .unwrap_or(false);
-        if kept {
+        if shared.files.contains(id, Variant::Thumbnail) {
             continue;
         }
         match shared.api.media(id, true).await {
@@ -258,7 +288,7 @@ mod tests {
     #[test]
     fn files_are_kept_under_the_cap_least_recently_used_first_and_survive_a_restart() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = FileCache::open(dir.path(), 250).unwrap();
+        let cache = FileCache::open(dir.path(), 250, "https://a.test").unwrap();
         cache
             .put(1, Variant::Thumbnail, &file(100, "image/jpeg"))
             .unwrap();
@@ -278,7 +308,7 @@ mod tests {
         assert_eq!(cache.total(), 200);
         drop(cache);
 
-        let again = FileCache::open(dir.path(), 250).unwrap();
+        let again = FileCache::open(dir.path(), 250, "https://a.test").unwrap();
         assert_eq!(again.total(), 200);
         let pdf = again.get(3, Variant::Original).unwrap();
         assert_eq!(
@@ -290,7 +320,28 @@ mod tests {
         assert_eq!(again.total(), 100);
         // A smaller cap lets the oldest go at once.
         drop(again);
-        assert_eq!(FileCache::open(dir.path(), 50).unwrap().total(), 0);
+        assert_eq!(
+            FileCache::open(dir.path(), 50, "https://a.test")
+                .unwrap()
+                .total(),
+            0
+        );
+    }
+
+    #[test]
+    fn another_server_s_files_are_never_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = FileCache::open(dir.path(), 1000, "https://a.test").unwrap();
+        a.put(5, Variant::Thumbnail, &file(10, "image/jpeg"))
+            .unwrap();
+        assert!(a.contains(5, Variant::Thumbnail));
+        drop(a);
+        let b = FileCache::open(dir.path(), 1000, "https://b.test").unwrap();
+        assert!(
+            b.get(5, Variant::Thumbnail).is_none(),
+            "id 5 there is another file"
+        );
+        assert_eq!(b.total(), 0);
     }
 
     #[test]

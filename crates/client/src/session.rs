@@ -237,6 +237,12 @@ fn remove_cache(cache: &Path) -> bool {
         name.push(suffix);
         gone &= remove(Path::new(&name));
     }
+    // Issue 17: the messages' files kept beside it go with it.
+    match std::fs::remove_dir_all(crate::files::beside(cache)) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(_) => gone = false,
+    }
     if gone {
         remove(&marker(cache));
     }

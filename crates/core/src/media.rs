@@ -89,19 +89,50 @@ pub fn kind(content_type: &str) -> Result<Kind, Refused> {
     }
 }
 
-/// A file name for a file that came without one: `photo-2.jpg`, `document-1.pdf`.
+/// Characters that change how text reads without being seen: controls, and the bidirectional
+/// and zero-width formatting marks ("invoice\u{202E}fdp.exe" reads as "invoiceexe.pdf").
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}')
+}
+
+/// The extension a file of this type is saved with.
+pub fn extension(content_type: &str) -> Option<&'static str> {
+    Some(match essence(content_type).as_str() {
+        "image/jpeg" | "image/jpg" => "jpg",
+        "image/png" => "png",
+        "image/webp" => "webp",
+        "image/heic" | "image/heif" => "heic",
+        "application/pdf" => "pdf",
+        "audio/ogg" | "audio/opus" => "ogg",
+        "audio/mpeg" | "audio/mp3" => "mp3",
+        "audio/amr" => "amr",
+        "audio/mp4" | "audio/aac" | "audio/x-m4a" => "m4a",
+        _ => return None,
+    })
+}
+
+/// A file's name: the sender's (without a path or hidden characters, ending in its type's
+/// extension, so "quote.pdf.exe" sent as a PDF is saved as "quote.pdf.exe.pdf"), or one made
+/// from its kind for a file that came without one: `photo-2.jpg`, `document-1.pdf`.
 pub fn file_name(given: Option<&str>, content_type: &str, position: usize) -> String {
     let given = given
-        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or_default().trim())
-        .filter(|n| !n.is_empty())
+        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or_default())
         .map(|n| {
             n.chars()
-                .filter(|c| !c.is_control())
+                .filter(|c| !is_hidden(*c))
                 .take(200)
                 .collect::<String>()
-        });
-    if let Some(n) = given.filter(|n| !n.is_empty()) {
-        return n;
+        })
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
+    if let Some(n) = given {
+        let lower = n.to_ascii_lowercase();
+        return match extension(content_type) {
+            Some("jpg") if lower.ends_with(".jpg") || lower.ends_with(".jpeg") => n,
+            Some(ext) if !lower.ends_with(&format!(".{ext}")) => format!("{n}.{ext}"),
+            _ => n,
+        };
     }
     let t = essence(content_type);
     let (stem, ext) = match t.as_str() {
@@ -208,5 +239,14 @@ mod tests {
         assert_eq!(file_name(Some("  "), "image/jpeg", 1), "photo-2.jpg");
         assert_eq!(file_name(None, "audio/ogg", 0), "voice-note-1.ogg");
         assert_eq!(file_name(None, "text/x-weird", 2), "file-3.bin");
+        assert_eq!(
+            file_name(Some("quote.pdf.exe"), "application/pdf", 0),
+            "quote.pdf.exe.pdf"
+        );
+        assert_eq!(
+            file_name(Some("invoice\u{202E}fdp.exe"), "application/pdf", 0),
+            "invoicefdp.exe.pdf"
+        );
+        assert_eq!(file_name(Some("IMG_1.JPEG"), "image/jpeg", 0), "IMG_1.JPEG");
     }
 }

@@ -103,12 +103,17 @@ pub fn Attachments(props: &AttachmentsProps) -> Html {
                     <span class="attachment-error">{ a.error.clone().unwrap_or_else(|| "Could not be downloaded".into()) }</span>
                 </div>
             },
-            AttachmentStatus::Ready if kind == Some(Kind::VoiceNote) => html! {
-                <div class="attachment voice" data-attachment-id={a.id.to_string()}>
-                    <span class="attachment-name">{ "Voice note" }</span>
-                    <audio controls=true preload="metadata" src={media_url("file", a.id)} aria-label={format!("Voice note {name}")} />
-                </div>
-            },
+            AttachmentStatus::Ready if kind == Some(Kind::VoiceNote) => {
+                let onclick = save.reform({ let a = a.clone(); move |_: MouseEvent| a.clone() });
+                html! {
+                    <div class="attachment voice" data-attachment-id={a.id.to_string()}>
+                        <span class="attachment-name">{ "Voice note" }</span>
+                        <audio controls=true preload="metadata" src={media_url("file", a.id)} aria-label={format!("Voice note {name}")} />
+                        // Some formats (AMR) play in no webview: saved, the computer's player opens them.
+                        <button type="button" class="button-link save-voice" {onclick}>{ "Save" }</button>
+                    </div>
+                }
+            }
             AttachmentStatus::Ready => {
                 let label = match kind {
                     Some(Kind::Pdf) => "PDF",
@@ -139,10 +144,16 @@ pub fn Attachments(props: &AttachmentsProps) -> Html {
                             missing.set(m);
                         }};
                         if missing.contains(&a.id) {
+                            // Not on this computer and the server not reachable (or no
+                            // thumbnail): still a file that can be saved once it is.
+                            let onclick = save.reform({ let a = a.clone(); move |_: MouseEvent| a.clone() });
                             html! {
-                                <div class="attachment photo unavailable" data-attachment-id={a.id.to_string()} role="note">
-                                    { "Photo not available offline" }
-                                </div>
+                                <button type="button" class="attachment photo unavailable" data-attachment-id={a.id.to_string()}
+                                    {onclick} title="Save to Downloads">
+                                    <span class="attachment-kind">{ "Photo" }</span>
+                                    <span class="attachment-name">{ &a.file_name }</span>
+                                    <span class="attachment-note">{ "Not shown: not on this computer yet" }</span>
+                                </button>
                             }
                         } else {
                             html! {
@@ -191,6 +202,16 @@ pub struct ViewerProps {
 #[function_component]
 pub fn Viewer(props: &ViewerProps) -> Html {
     let zoomed = use_state(|| false);
+    let node = use_node_ref();
+    {
+        // Keys work at once: the dialog takes the focus when it opens.
+        let node = node.clone();
+        use_effect_with((), move |_| {
+            if let Some(el) = node.cast::<web_sys::HtmlElement>() {
+                let _ = el.focus();
+            }
+        });
+    }
     let Some(photo) = props.photos.get(props.index).cloned() else {
         return Html::default();
     };
@@ -211,7 +232,7 @@ pub fn Viewer(props: &ViewerProps) -> Html {
     };
     html! {
         <div id="photo-viewer" class="viewer" role="dialog" aria-modal="true" aria-label={photo.file_name.clone()}
-            tabindex="0" {onkeydown}>
+            tabindex="0" {onkeydown} ref={node}>
             <div class="viewer-bar">
                 <span class="viewer-name">{ &photo.file_name }</span>
                 <span class="viewer-count">{ format!("{} of {n}", i + 1) }</span>

@@ -9,16 +9,19 @@ use reqwest::{StatusCode, Url};
 
 use crate::providers::ProviderConfig;
 
-/// Twilio sends its media URLs to its file host; Meta answers with a lookaside URL.
-pub const DOCUMENTED_HOSTS: [&str; 4] = [
+/// Twilio sends its media URLs to its file hosts.
+pub const TWILIO_HOSTS: [&str; 3] = [
     "https://api.twilio.com",
     "https://media.twiliocdn.com",
     "https://mms.twiliocdn.com",
-    "https://lookaside.fbsbx.com",
 ];
+/// Meta answers a media id with a lookaside URL.
+pub const META_HOSTS: [&str; 1] = ["https://lookaside.fbsbx.com"];
 
 /// How long one file may take.
 const TIMEOUT: Duration = Duration::from_secs(60);
+/// Redirects followed at most.
+const HOPS: usize = 5;
 
 /// (scheme, host, port) of each origin files may come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,10 +36,14 @@ fn origin(url: &Url) -> Option<(String, String, u16)> {
 }
 
 impl AllowList {
-    /// The configured API bases and the providers' documented media hosts.
-    pub fn for_providers(p: &ProviderConfig) -> AllowList {
-        let bases = [p.twilio_api_base.as_str(), p.whatsapp_api_base.as_str()];
-        AllowList::of(bases.into_iter().chain(DOCUMENTED_HOSTS))
+    /// Where Twilio's files may come from: the configured API base and Twilio's media hosts.
+    pub fn twilio(p: &ProviderConfig) -> AllowList {
+        AllowList::of([p.twilio_api_base.as_str()].into_iter().chain(TWILIO_HOSTS))
+    }
+
+    /// Where WhatsApp's files may come from: the configured Graph base and Meta's media host.
+    pub fn whatsapp(p: &ProviderConfig) -> AllowList {
+        AllowList::of([p.whatsapp_api_base.as_str()].into_iter().chain(META_HOSTS))
     }
 
     pub fn of<'a>(urls: impl IntoIterator<Item = &'a str>) -> AllowList {
@@ -82,41 +89,43 @@ pub struct Fetched {
     pub content_type: Option<String>,
 }
 
+/// How a request proves who asks: sent only to the origin it was first addressed to.
+#[derive(Clone, Copy)]
+enum Auth<'a> {
+    Basic(&'a str, &'a str),
+    Bearer(&'a str),
+}
+
 pub struct Fetcher {
-    http: reqwest::Client,
-    allow: AllowList,
+    /// None when the client could not be built: nothing is fetched (never an unchecked client).
+    http: Option<reqwest::Client>,
+    twilio: AllowList,
+    whatsapp: AllowList,
 }
 
 impl Fetcher {
-    pub fn new(allow: AllowList) -> Fetcher {
-        let hops = allow.clone();
+    pub fn new(providers: &ProviderConfig) -> Fetcher {
+        // Redirects are followed here, hop by hop, so each is checked and credentials never
+        // leave the origin they were meant for.
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(TIMEOUT)
-            // Each hop is checked; credentials are not sent on to another host (reqwest drops
-            // them when the host changes).
-            .redirect(Policy::custom(move |attempt| {
-                if attempt.previous().len() >= 5 {
-                    attempt.error("too many redirects")
-                } else if hops.allows(attempt.url()) {
-                    attempt.follow()
-                } else {
-                    attempt.error("redirected outside the providers' media hosts")
-                }
-            }))
+            .redirect(Policy::none())
             .build()
-            .unwrap_or_else(|e| {
-                tracing::error!(error = %e, "the media client could not be built as configured");
-                reqwest::Client::default()
-            });
-        Fetcher { http, allow }
+            .map_err(|e| tracing::error!(error = %e, "the media client could not be built; no file will be fetched"))
+            .ok();
+        Fetcher {
+            http,
+            twilio: AllowList::twilio(providers),
+            whatsapp: AllowList::whatsapp(providers),
+        }
     }
 
     /// An MMS file, with the Twilio account's credentials.
     pub async fn twilio(&self, url: &str, sid: &str, token: &str) -> Result<Fetched, FetchError> {
-        let url = self.checked(url)?;
-        self.file(self.http.get(url).basic_auth(sid, Some(token)))
-            .await
+        let url = checked(&self.twilio, url)?;
+        let res = self.get(&self.twilio, url, Auth::Basic(sid, token)).await?;
+        file(res).await
     }
 
     /// A WhatsApp file: its URL from the Graph API, then the file, both with the access token.
@@ -129,18 +138,11 @@ impl Fetcher {
         if media_id.is_empty() || !media_id.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(FetchError::permanent("not a WhatsApp media id"));
         }
-        let meta = self.checked(&format!("{}/{media_id}", api_base.trim_end_matches('/')))?;
-        let res = self
-            .http
-            .get(meta)
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(transport)?;
-        let status = res.status();
-        if !status.is_success() {
-            return Err(by_status(status));
-        }
+        let meta = checked(
+            &self.whatsapp,
+            &format!("{}/{media_id}", api_base.trim_end_matches('/')),
+        )?;
+        let res = self.get(&self.whatsapp, meta, Auth::Bearer(token)).await?;
         let info: serde_json::Value = res
             .json()
             .await
@@ -148,68 +150,112 @@ impl Fetcher {
         let url = info["url"]
             .as_str()
             .ok_or_else(|| FetchError::permanent("the media answer had no URL"))?;
-        let url = self.checked(url)?;
-        let mut fetched = self.file(self.http.get(url).bearer_auth(token)).await?;
+        let url = checked(&self.whatsapp, url)?;
+        let res = self.get(&self.whatsapp, url, Auth::Bearer(token)).await?;
+        let mut fetched = file(res).await?;
         if fetched.content_type.is_none() {
             fetched.content_type = info["mime_type"].as_str().map(str::to_string);
         }
         Ok(fetched)
     }
 
-    fn checked(&self, url: &str) -> Result<Url, FetchError> {
-        let url = Url::parse(url).map_err(|_| FetchError::permanent("not a URL"))?;
-        if !self.allow.allows(&url) {
-            return Err(FetchError::permanent(
-                "not one of the providers' media hosts; never fetched",
-            ));
+    /// GETs `url`, following redirects within `allow`; the credentials go only to the first
+    /// request's origin. A non-2xx final answer is an error.
+    async fn get(
+        &self,
+        allow: &AllowList,
+        url: Url,
+        auth: Auth<'_>,
+    ) -> Result<reqwest::Response, FetchError> {
+        let http = self.http.as_ref().ok_or_else(|| {
+            FetchError::permanent("the server cannot fetch files (no HTTP client)")
+        })?;
+        let first = url.origin();
+        let mut url = url;
+        for _ in 0..=HOPS {
+            let mut req = http.get(url.clone());
+            if url.origin() == first {
+                req = match auth {
+                    Auth::Basic(user, password) => req.basic_auth(user, Some(password)),
+                    Auth::Bearer(token) => req.bearer_auth(token),
+                };
+            }
+            let res = req.send().await.map_err(transport)?;
+            let status = res.status();
+            if status.is_redirection() {
+                let next = res
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| url.join(l).ok())
+                    .ok_or_else(|| FetchError::permanent("a redirect without a location"))?;
+                if !allow.allows(&next) {
+                    return Err(FetchError::permanent(
+                        "redirected outside the provider's media hosts; not followed",
+                    ));
+                }
+                url = next;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(by_status(status));
+            }
+            return Ok(res);
         }
-        Ok(url)
+        Err(FetchError::permanent("too many redirects"))
     }
+}
 
-    async fn file(&self, req: reqwest::RequestBuilder) -> Result<Fetched, FetchError> {
-        let mut res = req.send().await.map_err(transport)?;
-        let status = res.status();
-        if !status.is_success() {
-            return Err(by_status(status));
-        }
-        if res.content_length().is_some_and(|n| n > FILE_MAX) {
+fn checked(allow: &AllowList, url: &str) -> Result<Url, FetchError> {
+    let url = Url::parse(url).map_err(|_| FetchError::permanent("not a URL"))?;
+    if !allow.allows(&url) {
+        return Err(FetchError::permanent(
+            "not one of the provider's media hosts; never fetched",
+        ));
+    }
+    Ok(url)
+}
+
+/// Reads a file answer within the size limit.
+async fn file(mut res: reqwest::Response) -> Result<Fetched, FetchError> {
+    if res.content_length().is_some_and(|n| n > FILE_MAX) {
+        return Err(FetchError::permanent(
+            inbox_core::media::Refused::TooLarge.to_string(),
+        ));
+    }
+    let content_type = res
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(inbox_core::media::essence)
+        .filter(|t| !t.is_empty() && t != "application/octet-stream");
+    let mut bytes = Vec::new();
+    while let Some(chunk) = res.chunk().await.map_err(transport)? {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() as u64 > FILE_MAX {
             return Err(FetchError::permanent(
                 inbox_core::media::Refused::TooLarge.to_string(),
             ));
         }
-        let content_type = res
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(inbox_core::media::essence)
-            .filter(|t| !t.is_empty() && t != "application/octet-stream");
-        let mut bytes = Vec::new();
-        while let Some(chunk) = res.chunk().await.map_err(transport)? {
-            bytes.extend_from_slice(&chunk);
-            if bytes.len() as u64 > FILE_MAX {
-                return Err(FetchError::permanent(
-                    inbox_core::media::Refused::TooLarge.to_string(),
-                ));
-            }
-        }
-        Ok(Fetched {
-            bytes,
-            content_type,
-        })
     }
+    Ok(Fetched {
+        bytes,
+        content_type,
+    })
 }
 
 fn transport(e: reqwest::Error) -> FetchError {
-    if e.is_redirect() {
-        FetchError::permanent("redirected outside the providers' media hosts")
-    } else {
-        FetchError::transient(e.without_url().to_string())
-    }
+    FetchError::transient(e.without_url().to_string())
 }
 
 fn by_status(status: StatusCode) -> FetchError {
     let reason = format!("the provider answered HTTP {}", status.as_u16());
-    if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+    // 401/403 pass once an operator sets the account's credentials right: retried too.
+    if status.is_server_error()
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::UNAUTHORIZED
+        || status == StatusCode::FORBIDDEN
+    {
         FetchError::transient(reason)
     } else {
         FetchError::permanent(reason)

@@ -5,7 +5,7 @@
 
 use std::io::Cursor;
 
-use image::{ImageFormat, ImageReader, Limits};
+use image::{ImageDecoder, ImageFormat, ImageReader, Limits};
 
 /// The longest side of a thumbnail, in pixels.
 pub const SIDE: u32 = 320;
@@ -25,7 +25,11 @@ pub fn thumbnail(bytes: &[u8], content_type: &str) -> Option<Vec<u8>> {
     limits.max_image_height = Some(12_000);
     limits.max_alloc = Some(256 * 1024 * 1024);
     reader.limits(limits);
-    let image = reader.decode().ok()?;
+    // A phone keeps a photo's rotation in EXIF, which the re-encode drops: turn it upright first.
+    let mut decoder = reader.into_decoder().ok()?;
+    let orientation = decoder.orientation().ok()?;
+    let mut image = image::DynamicImage::from_decoder(decoder).ok()?;
+    image.apply_orientation(orientation);
     let small = image.thumbnail(SIDE, SIDE).into_rgb8();
     let mut out = Cursor::new(Vec::new());
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 80)

@@ -9,7 +9,7 @@ use futures_util::future::join_all;
 use inbox_core::media::{self, Kind, Refused, MESSAGE_MAX};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::fetch::{AllowList, FetchError, Fetched, Fetcher};
+use super::fetch::{FetchError, Fetched, Fetcher};
 use super::thumbnail::thumbnail;
 use super::Blobs;
 use crate::clock::Clock;
@@ -37,7 +37,7 @@ pub fn start(store: Arc<dyn Store>, clock: Clock, blobs: Arc<Blobs>, providers: 
         store,
         clock,
         blobs,
-        fetcher: Fetcher::new(AllowList::for_providers(providers)),
+        fetcher: Fetcher::new(providers),
         whatsapp_api_base: providers.whatsapp_api_base.clone(),
     });
     tokio::spawn(async move {
@@ -73,12 +73,30 @@ impl Worker {
     }
 
     async fn download(&self, d: Download) {
+        // Claimed again and again without an end (the process died on it): given up.
+        if d.attempts > ATTEMPTS_MAX {
+            let error = "Could not be downloaded: it failed too many times".to_string();
+            let _ = self
+                .store
+                .finish_download(
+                    d.id,
+                    d.attempts,
+                    Downloaded::Failed { error },
+                    self.clock.now(),
+                )
+                .await;
+            return;
+        }
         let outcome = match self.fetch(&d).await {
             Ok(f) => self.keep(&d, f).await,
             Err(e) if e.transient && d.attempts < ATTEMPTS_MAX => Downloaded::Retry {
                 error: e.reason,
                 at: self.clock.now() + backoff(d.attempts),
             },
+            // Over the limit is a refusal, said as the other refusals are.
+            Err(e) if e.reason == Refused::TooLarge.to_string() => {
+                Downloaded::Failed { error: e.reason }
+            }
             Err(e) => Downloaded::Failed {
                 error: format!("Could not be downloaded: {}", e.reason),
             },
@@ -88,7 +106,7 @@ impl Worker {
         }
         if let Err(e) = self
             .store
-            .finish_download(d.id, outcome, self.clock.now())
+            .finish_download(d.id, d.attempts, outcome, self.clock.now())
             .await
         {
             // The claim runs out and the download is tried again.
@@ -151,12 +169,17 @@ impl Worker {
         }
         let sha256 = match self.blobs.put(&f.bytes).await {
             Ok(sha) => sha,
-            Err(e) => {
-                // A full disk passes: keep the download queued.
+            // A full disk passes: keep the download queued, as for any passing failure.
+            Err(e) if d.attempts < ATTEMPTS_MAX => {
                 return Downloaded::Retry {
                     error: format!("storing the file failed: {e}"),
                     at: self.clock.now() + backoff(d.attempts),
                 };
+            }
+            Err(e) => {
+                return Downloaded::Failed {
+                    error: format!("Could not be stored: {e}"),
+                }
             }
         };
         let has_thumbnail = kind == Kind::Photo && {

@@ -8,8 +8,9 @@ use inbox_core::Id;
 
 use super::StoreResult;
 
-/// How long a claimed download is held before another worker may take it again.
-pub const DOWNLOAD_LEASE: chrono::Duration = chrono::Duration::minutes(2);
+/// How long a claimed download is held before another worker may take it again: more than a
+/// WhatsApp download's two requests at their timeout, with storing and the thumbnail.
+pub const DOWNLOAD_LEASE: chrono::Duration = chrono::Duration::minutes(5);
 
 /// Where a provider's file is fetched from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,10 +101,13 @@ pub trait MediaStore: Send + Sync {
     /// Takes up to `limit` downloads that are due, oldest first, and holds them for
     /// [`DOWNLOAD_LEASE`] (counting the attempt), so no other worker takes them meanwhile.
     async fn claim_downloads(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Download>>;
-    /// Records how a download ended; the message's `attachments` and a `message` event follow.
+    /// Records how a download ended, unless its claim ran out and another worker holds it now
+    /// (`attempts` is the claim's); the message's `attachments` and a `message` event follow. A
+    /// file that would take its message over 25 MB is recorded as failed instead.
     async fn finish_download(
         &self,
         id: Id,
+        attempts: u32,
         outcome: Downloaded,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
@@ -156,4 +160,19 @@ pub(crate) fn searchable(body: &str, list: &[NewAttachment]) -> String {
         text.push_str(&a.file_name);
     }
     text
+}
+
+/// A ready file that would take its message's stored files over 25 MB is failed instead.
+pub(crate) fn over_message_max(outcome: Downloaded, stored: i64) -> Downloaded {
+    match outcome {
+        Downloaded::Ready { size, .. }
+            if u64::try_from(stored).unwrap_or_default() + size
+                > inbox_core::media::MESSAGE_MAX =>
+        {
+            Downloaded::Failed {
+                error: inbox_core::media::Refused::MessageTooLarge.to_string(),
+            }
+        }
+        other => other,
+    }
 }

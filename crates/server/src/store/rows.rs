@@ -278,6 +278,13 @@ pub(crate) fn unresolved_outcomes() -> String {
         .join(", ")
 }
 
+/// A stored message's text for its row: its body, else what its files are (LST-10).
+pub(crate) fn row_text(body: String, attachments_json: &str) -> String {
+    let files: Vec<inbox_core::media::Attachment> =
+        serde_json::from_str(attachments_json).unwrap_or_default();
+    inbox_core::media::text_of(&body, &files)
+}
+
 /// A conversation's preview and channel after a call left or joined it: the newest message or
 /// call for the preview; for the channel, how the customer last reached us, the newer of their
 /// last inbound message and the last call (as `dataset::derive`).

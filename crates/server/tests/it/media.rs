@@ -35,6 +35,8 @@ struct Fake {
     hits: Arc<AtomicUsize>,
     /// Answers 503 this many more times on `/flaky`.
     flaky: Arc<AtomicUsize>,
+    /// A URL on another origin, where `/away` redirects.
+    elsewhere: Arc<std::sync::Mutex<String>>,
 }
 
 /// Twilio's media URLs (basic auth) and Meta's Graph API and lookaside host (bearer).
@@ -73,6 +75,22 @@ async fn fake_provider() -> (String, Fake) {
             "exe" => (
                 [(header::CONTENT_TYPE, "application/x-msdownload")],
                 b"MZ".to_vec(),
+            )
+                .into_response(),
+            "big" => (
+                [(header::CONTENT_TYPE, "application/pdf")],
+                vec![b'%'; 9 * 1024 * 1024],
+            )
+                .into_response(),
+            "huge" => (
+                [(header::CONTENT_TYPE, "application/pdf")],
+                vec![b'%'; 11 * 1024 * 1024],
+            )
+                .into_response(),
+            // Elsewhere: an origin that is not the provider's.
+            "away" => (
+                StatusCode::FOUND,
+                [(header::LOCATION, f.elsewhere.lock().unwrap().clone())],
             )
                 .into_response(),
             _ => StatusCode::NOT_FOUND.into_response(),
@@ -425,4 +443,70 @@ async fn a_whatsapp_photo_is_fetched_through_the_graph_api_with_its_caption_as_t
     );
     // Search finds it by its caption and its file name.
     assert_eq!(frontdesk.ids("q=dent").await.0, vec![BOB]);
+}
+
+#[tokio::test]
+async fn limits_hold_and_a_redirect_off_the_provider_s_hosts_is_not_followed() {
+    let (base, fake) = fake_provider().await;
+    // Another origin, which must never be asked for anything.
+    let (other, other_fake) = fake_provider().await;
+    *fake.elsewhere.lock().unwrap() =
+        format!("{other}/2010-04-01/Accounts/{TWILIO_SID}/Messages/MM3/Media/photo");
+    let (s, _, _) = start(&base).await;
+    let frontdesk = s.login("frontdesk@fixture.test").await;
+    let url =
+        |name: &str| format!("{base}/2010-04-01/Accounts/{TWILIO_SID}/Messages/MM3/Media/{name}");
+    let files = [
+        (url("big"), "application/pdf"),
+        (url("big"), "application/pdf"),
+        (url("big"), "application/pdf"),
+        (url("away"), "image/jpeg"),
+    ];
+    let params = mms(&sid("MM", 1703), "Three quotes", &files);
+    let refs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        twilio(&s, "/webhooks/twilio/sms", &refs, Some(TWILIO_TOKEN))
+            .await
+            .0,
+        200
+    );
+    let m = settled(&frontdesk, ALICE, "Three quotes").await;
+    let a = m["attachments"].as_array().unwrap();
+    let errors: Vec<&str> = a.iter().filter_map(|a| a["error"].as_str()).collect();
+    assert_eq!(
+        a.iter().filter(|a| a["status"] == "ready").count(),
+        2,
+        "{m}"
+    );
+    assert!(errors.contains(&"Over 25 MB in one message"), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.contains("redirected outside")),
+        "{errors:?}"
+    );
+    assert_eq!(
+        other_fake.hits.load(Ordering::SeqCst),
+        0,
+        "the other origin was never asked"
+    );
+
+    let params = mms(
+        &sid("MM", 1704),
+        "Too big",
+        &[(url("huge"), "application/pdf")],
+    );
+    let refs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        twilio(&s, "/webhooks/twilio/sms", &refs, Some(TWILIO_TOKEN))
+            .await
+            .0,
+        200
+    );
+    let m = settled(&frontdesk, ALICE, "Too big").await;
+    assert_eq!(m["attachments"][0]["error"], "Over 10 MB", "{m}");
 }

@@ -14,7 +14,7 @@ use super::{
     activity_kind, audit, exists, fts_kind, record_activity, search_put, system_note, PgStore,
 };
 use crate::store::dataset::call_summary;
-use crate::store::rows::{ms, refreshed_preview, unresolved_outcomes};
+use crate::store::rows::{ms, refreshed_preview, row_text, unresolved_outcomes};
 use crate::store::{Actor, CallStore, Ingested, NewCall, StoreError, StoreResult};
 
 /// Recomputes a conversation's derived columns from its rows, after a call left or joined it.
@@ -31,12 +31,13 @@ pub(crate) async fn refresh(c: &mut PgConnection, conversation_id: Id) -> StoreR
         .bind(conversation_id)
         .execute(&mut *c)
         .await?;
-    let message: Option<(i64, String)> = sqlx::query_as(
-        "SELECT created_at, body FROM messages WHERE conversation_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+    let message: Option<(i64, String, String)> = sqlx::query_as(
+        "SELECT created_at, body, attachments FROM messages WHERE conversation_id = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
     )
     .bind(conversation_id)
     .fetch_optional(&mut *c)
     .await?;
+    let message = message.map(|(at, body, files)| (at, row_text(body, &files)));
     let inbound: Option<(i64, String)> = sqlx::query_as(
         "SELECT created_at, channel FROM messages WHERE conversation_id = $1 AND direction = 'inbound' ORDER BY created_at DESC, id DESC LIMIT 1",
     )

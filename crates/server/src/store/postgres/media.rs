@@ -11,8 +11,8 @@ use super::events::emit;
 use super::rows::load_message;
 use super::{PgStore, Tx};
 use crate::store::media::{
-    attachments_json, AttachmentRow, Download, Downloaded, MediaSource, MediaStore, NewAttachment,
-    StoredAttachment, DOWNLOAD_LEASE,
+    attachments_json, over_message_max, AttachmentRow, Download, Downloaded, MediaSource,
+    MediaStore, NewAttachment, StoredAttachment, DOWNLOAD_LEASE,
 };
 use crate::store::rows::ms;
 use crate::store::StoreResult;
@@ -118,6 +118,7 @@ impl MediaStore for PgStore {
     async fn finish_download(
         &self,
         id: Id,
+        attempts: u32,
         outcome: Downloaded,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
@@ -133,6 +134,24 @@ impl MediaStore for PgStore {
             return Ok(());
         };
         let mut tx = self.begin(org).await?;
+        // Still this worker's claim (under the organisation's lock, so it stays so).
+        let held: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM attachments WHERE id = $1 AND status = 'pending' AND attempts = $2",
+        )
+        .bind(id)
+        .bind(i64::from(attempts))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if held.is_none() {
+            return self.commit(tx).await;
+        }
+        let stored: i64 = sqlx::query_scalar(
+            "SELECT coalesce(sum(size), 0)::bigint FROM attachments WHERE message_id = $1 AND status = 'ready'",
+        )
+        .bind(message)
+        .fetch_one(&mut *tx)
+        .await?;
+        let outcome = over_message_max(outcome, stored);
         let changed = match &outcome {
             Downloaded::Ready {
                 sha256,

@@ -14,7 +14,7 @@ use super::{
     activity_kind, audit, found, fts_kind, fts_put, ms, record_activity, system_note, SqliteStore,
 };
 use crate::store::dataset::call_summary;
-use crate::store::rows::{refreshed_preview, unresolved_outcomes};
+use crate::store::rows::{refreshed_preview, row_text, unresolved_outcomes};
 use crate::store::{Actor, CallStore, Ingested, NewCall, StoreError, StoreResult};
 use inbox_core::sync::Change;
 
@@ -32,8 +32,8 @@ pub(crate) fn refresh(tx: &Connection, conversation_id: Id) -> StoreResult<()> {
     // Preview: the newest message or call. Channel: how the customer last reached us, which
     // is the newer of their last inbound message and the last call (as `dataset::derive`).
     let message: Option<(i64, String)> = tx
-        .prepare_cached("SELECT created_at, body FROM messages WHERE conversation_id = ?1 ORDER BY created_at DESC, id DESC LIMIT 1")?
-        .query_row([conversation_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .prepare_cached("SELECT created_at, body, attachments FROM messages WHERE conversation_id = ?1 ORDER BY created_at DESC, id DESC LIMIT 1")?
+        .query_row([conversation_id], |r| Ok((r.get(0)?, row_text(r.get(1)?, &r.get::<_, String>(2)?))))
         .optional()?;
     let inbound: Option<(i64, String)> = tx
         .prepare_cached("SELECT created_at, channel FROM messages WHERE conversation_id = ?1 AND direction = 'inbound' ORDER BY created_at DESC, id DESC LIMIT 1")?

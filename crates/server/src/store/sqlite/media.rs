@@ -11,8 +11,8 @@ use super::events::emit;
 use super::rows::load_message;
 use super::{ms, SqliteStore};
 use crate::store::media::{
-    attachments_json, Download, Downloaded, MediaSource, MediaStore, NewAttachment,
-    StoredAttachment, DOWNLOAD_LEASE,
+    attachments_json, over_message_max, Download, Downloaded, MediaSource, MediaStore,
+    NewAttachment, StoredAttachment, DOWNLOAD_LEASE,
 };
 use crate::store::StoreResult;
 
@@ -132,19 +132,27 @@ impl MediaStore for SqliteStore {
     async fn finish_download(
         &self,
         id: Id,
+        attempts: u32,
         outcome: Downloaded,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         self.write(move |tx| {
             let Some((org, message)) = tx
                 .prepare_cached(
-                    "SELECT org_id, message_id FROM attachments WHERE id = ?1 AND status = 'pending'",
+                    "SELECT org_id, message_id FROM attachments
+                     WHERE id = ?1 AND status = 'pending' AND attempts = ?2",
                 )?
-                .query_row([id], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, Id>(1)?)))
+                .query_row(params![id, attempts], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, Id>(1)?)))
                 .optional()?
             else {
                 return Ok(());
             };
+            let stored: i64 = tx
+                .prepare_cached(
+                    "SELECT coalesce(sum(size), 0) FROM attachments WHERE message_id = ?1 AND status = 'ready'",
+                )?
+                .query_row([message], |r| r.get(0))?;
+            let outcome = over_message_max(outcome, stored);
             match &outcome {
                 Downloaded::Ready {
                     sha256,
