@@ -270,15 +270,25 @@ mod tests {
     fn only_the_configured_bases_and_documented_hosts_are_allowed() {
         let mut p = ProviderConfig::new("https://inbox.example");
         p.twilio_api_base = "http://127.0.0.1:8787".into();
-        let a = AllowList::for_providers(&p);
+        let a = AllowList::twilio(&p);
+        let w = AllowList::whatsapp(&p);
         let ok = |u: &str| a.allows(&Url::parse(u).unwrap());
+        let wa = |u: &str| w.allows(&Url::parse(u).unwrap());
         assert!(ok(
             "http://127.0.0.1:8787/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
         ));
-        assert!(ok("https://graph.facebook.com/v23.0/123"));
-        assert!(ok(
+        assert!(wa("https://graph.facebook.com/v23.0/123"));
+        assert!(wa(
             "https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1"
         ));
+        assert!(
+            !ok("https://lookaside.fbsbx.com/x"),
+            "Twilio's credentials never go to Meta"
+        );
+        assert!(
+            !wa("http://127.0.0.1:8787/x"),
+            "nor WhatsApp's to Twilio's base"
+        );
         assert!(ok("https://api.twilio.com:443/x"));
         assert!(!ok("http://127.0.0.1:8788/x"), "another port");
         assert!(!ok("http://api.twilio.com/x"), "another scheme");
