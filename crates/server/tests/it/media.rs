@@ -181,6 +181,17 @@ fn mms<'a>(
     p
 }
 
+/// Alice sends the garage an MMS (signed as Twilio signs it, accepted).
+async fn send_mms(s: &Server, message_sid: &str, body: &str, files: &[(String, &str)]) {
+    let params = mms(message_sid, body, files);
+    let refs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let (status, text) = twilio(s, "/webhooks/twilio/sms", &refs, Some(TWILIO_TOKEN)).await;
+    assert_eq!(status, 200, "{text}");
+}
+
 /// The message with this body once every attachment has settled (or after 20 s).
 async fn settled(c: &Client, conversation: i64, body: &str) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -229,13 +240,7 @@ async fn an_mms_s_photos_are_fetched_after_the_webhook_stored_once_and_served_to
         (url("clip"), "video/mp4"),
         ("https://evil.example/steal".to_string(), "image/jpeg"),
     ];
-    let params = mms(&sid("MM", 1701), "This light came on", &files);
-    let refs: Vec<(&str, &str)> = params
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    let (status, _) = twilio(&s, "/webhooks/twilio/sms", &refs, Some(TWILIO_TOKEN)).await;
-    assert_eq!(status, 200);
+    send_mms(&s, &sid("MM", 1701), "This light came on", &files).await;
 
     let m = settled(&frontdesk, ALICE, "This light came on").await;
     let a = m["attachments"].as_array().unwrap().clone();
@@ -337,17 +342,7 @@ async fn a_download_that_fails_is_retried_and_one_that_cannot_succeed_is_shown_a
         (url("gone"), "image/jpeg"),
         (url("exe"), "image/jpeg"),
     ];
-    let params = mms(&sid("MM", 1702), "", &files);
-    let refs: Vec<(&str, &str)> = params
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    assert_eq!(
-        twilio(&s, "/webhooks/twilio/sms", &refs, Some(TWILIO_TOKEN))
-            .await
-            .0,
-        200
-    );
+    send_mms(&s, &sid("MM", 1702), "", &files).await;
 
     // The row names the files when the message has no text (LST-10).
     let rows = frontdesk.ok("/api/v1/conversations?range=all_time").await;
@@ -462,17 +457,7 @@ async fn limits_hold_and_a_redirect_off_the_provider_s_hosts_is_not_followed() {
         (url("big"), "application/pdf"),
         (url("away"), "image/jpeg"),
     ];
-    let params = mms(&sid("MM", 1703), "Three quotes", &files);
-    let refs: Vec<(&str, &str)> = params
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    assert_eq!(
-        twilio(&s, "/webhooks/twilio/sms", &refs, Some(TWILIO_TOKEN))
-            .await
-            .0,
-        200
-    );
+    send_mms(&s, &sid("MM", 1703), "Three quotes", &files).await;
     let m = settled(&frontdesk, ALICE, "Three quotes").await;
     let a = m["attachments"].as_array().unwrap();
     let errors: Vec<&str> = a.iter().filter_map(|a| a["error"].as_str()).collect();
@@ -492,21 +477,13 @@ async fn limits_hold_and_a_redirect_off_the_provider_s_hosts_is_not_followed() {
         "the other origin was never asked"
     );
 
-    let params = mms(
+    send_mms(
+        &s,
         &sid("MM", 1704),
         "Too big",
         &[(url("huge"), "application/pdf")],
-    );
-    let refs: Vec<(&str, &str)> = params
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
-    assert_eq!(
-        twilio(&s, "/webhooks/twilio/sms", &refs, Some(TWILIO_TOKEN))
-            .await
-            .0,
-        200
-    );
+    )
+    .await;
     let m = settled(&frontdesk, ALICE, "Too big").await;
     assert_eq!(m["attachments"][0]["error"], "Over 10 MB", "{m}");
 }
