@@ -364,7 +364,10 @@ async fn a_download_that_fails_is_retried_and_one_that_cannot_succeed_is_shown_a
             .into_iter()
             .find(|i| i["attachments"].as_array().is_some_and(|a| a.len() == 3))
             .unwrap();
-        if m["attachments"][1]["status"] == "failed" || tokio::time::Instant::now() > deadline {
+        // The two that cannot succeed have ended (they are fetched side by side).
+        let ended =
+            m["attachments"][1]["status"] == "failed" && m["attachments"][2]["status"] == "failed";
+        if ended || tokio::time::Instant::now() > deadline {
             break m;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
