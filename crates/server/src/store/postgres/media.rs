@@ -76,6 +76,16 @@ async fn refresh(c: &mut PgConnection, message: Id) -> StoreResult<()> {
 impl MediaStore for PgStore {
     async fn claim_downloads(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Download>> {
         type Due = (Id, Id, Id, String, String, String, i64, i64);
+        // The worker looks on every write: a read says "nothing due" without a transaction.
+        let due: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM attachments WHERE status = 'pending' AND next_attempt_at <= $1)",
+        )
+        .bind(ms(now))
+        .fetch_one(&mut *self.conn().await?)
+        .await?;
+        if !due {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin_any().await?;
         // Several instances claim side by side: each skips what another holds.
         let due: Vec<Due> = sqlx::query_as(

@@ -80,6 +80,18 @@ fn refresh(tx: &Connection, message: Id) -> StoreResult<()> {
 #[async_trait]
 impl MediaStore for SqliteStore {
     async fn claim_downloads(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Download>> {
+        // The worker looks on every write: a read says "nothing due" without taking the writer.
+        let due: bool = self
+            .read(move |c| {
+                Ok(c.prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM attachments WHERE status = 'pending' AND next_attempt_at <= ?1)",
+                )?
+                .query_row([ms(now)], |r| r.get(0))?)
+            })
+            .await?;
+        if !due {
+            return Ok(Vec::new());
+        }
         self.write(move |tx| {
             let due = tx
                 .prepare_cached(
