@@ -101,6 +101,7 @@ pub fn outbox(client_id: &str, state: OutboxState) -> OutboxEntry {
         channel: Some(Channel::Sms),
         created_at: at(100),
         state,
+        files: Vec::new(),
     }
 }
 

@@ -498,6 +498,35 @@ impl Api {
     }
 
     /// Issue 17: a message's file or its thumbnail, as bytes with its media type.
+    /// Issue 17: uploads a file for a reply to carry (`POST /api/v1/media`).
+    pub async fn upload(
+        &self,
+        bytes: Vec<u8>,
+        content_type: &str,
+        file_name: &str,
+    ) -> ApiResult<inbox_core::media::Attachment> {
+        let res = self
+            .http
+            .post(format!("{}/api/v1/media", self.base))
+            .query(&[("file_name", file_name)])
+            .bearer_auth(&self.token)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .timeout(std::time::Duration::from_secs(120))
+            .body(bytes)
+            .send()
+            .await
+            .map_err(|e| ApiError::Unreachable(with_causes(&e)))?;
+        let status = res.status();
+        let text = res
+            .text()
+            .await
+            .map_err(|e| ApiError::Unreachable(with_causes(&e)))?;
+        if !status.is_success() {
+            return Err(refusal(status, text));
+        }
+        serde_json::from_str(&text).map_err(|e| ApiError::Failed(format!("an upload's answer: {e}")))
+    }
+
     pub async fn media(&self, id: Id, thumbnail: bool) -> ApiResult<crate::files::File> {
         let path = if thumbnail {
             format!("/api/v1/media/{id}/thumbnail")

@@ -20,7 +20,7 @@ use tokio::sync::{broadcast, watch, Notify};
 use crate::api::{Api, ApiError};
 use crate::cache::{
     parse_list_cursor, thread_key, Cache, CacheError, LocalQuery, LocalScope, OutboxEntry,
-    OutboxState,
+    OutboxFile, OutboxState,
 };
 use crate::connection::ConnectionState;
 use crate::notify::Attention;
@@ -431,20 +431,54 @@ impl Engine {
         template: Option<TemplateUse>,
         channel: Option<Channel>,
     ) -> EngineResult<OutboxEntry> {
-        if body.as_deref().map(str::trim).is_none_or(str::is_empty) && template.is_none() {
+        self.reply_with_files(conversation_id, body, template, channel, Vec::new())
+            .await
+    }
+
+    /// Queues a reply with photos or documents (issue 17): checked here as the server will
+    /// check them, stored with their bytes at once, uploaded and sent when the server is
+    /// reachable, so a photo written offline goes out with its reply on reconnect.
+    pub async fn reply_with_files(
+        &self,
+        conversation_id: Id,
+        body: Option<String>,
+        template: Option<TemplateUse>,
+        channel: Option<Channel>,
+        files: Vec<NewFile>,
+    ) -> EngineResult<OutboxEntry> {
+        let empty = body.as_deref().map(str::trim).is_none_or(str::is_empty);
+        if empty && template.is_none() && files.is_empty() {
             return Err(EngineError::Invalid("the message is empty".into()));
         }
+        check_files(&files)?;
+        let (described, bytes): (Vec<OutboxFile>, Vec<Vec<u8>>) = files
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let content_type = inbox_core::media::essence(&f.content_type);
+                let file = OutboxFile {
+                    file_name: inbox_core::media::file_name(Some(&f.file_name), &content_type, i),
+                    size: f.bytes.len() as u64,
+                    content_type,
+                    uploaded: None,
+                };
+                (file, f.bytes)
+            })
+            .unzip();
         let entry = OutboxEntry {
             client_id: new_client_id(),
             conversation_id,
-            body,
+            body: if empty && template.is_none() { None } else { body },
             template,
             channel,
             created_at: Utc::now(),
             state: OutboxState::Queued,
+            files: described,
         };
         let stored = entry.clone();
-        self.shared.cache(move |c| c.outbox_add(&stored)).await?;
+        self.shared
+            .cache(move |c| c.outbox_add_with_files(&stored, &bytes))
+            .await?;
         self.shared.publish(Update::Outbox { conversation_id });
         self.shared.outbox_wake.notify_one();
         Ok(entry)
@@ -598,4 +632,37 @@ mod tests {
         assert_eq!(ids, vec![1, 3, 2], "newest first, each once");
         assert_eq!(local.counts.all, 3, "the server's all-time counts win");
     }
+}
+
+/// A file the user attached to a reply: picked, dropped or pasted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewFile {
+    pub file_name: String,
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The server's limits, checked before anything is queued: 4 files, 10 MB each, 25 MB in all,
+/// photos, PDFs and voice notes only.
+fn check_files(files: &[NewFile]) -> EngineResult<()> {
+    use inbox_core::media::{kind, Refused, FILES_MAX, FILE_MAX, MESSAGE_MAX};
+    let refuse = |r: Refused| EngineError::Invalid(r.to_string());
+    if files.len() > FILES_MAX {
+        return Err(refuse(Refused::TooMany));
+    }
+    let mut total = 0;
+    for f in files {
+        kind(&f.content_type).map_err(refuse)?;
+        if f.bytes.is_empty() {
+            return Err(EngineError::Invalid(format!("{} is empty", f.file_name)));
+        }
+        if f.bytes.len() as u64 > FILE_MAX {
+            return Err(refuse(Refused::TooLarge));
+        }
+        total += f.bytes.len() as u64;
+    }
+    if total > MESSAGE_MAX {
+        return Err(refuse(Refused::MessageTooLarge));
+    }
+    Ok(())
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use inbox_core::api::ComposeRequest;
-use inbox_core::ThreadItem;
+use inbox_core::desktop::OutboxEntry;
+use inbox_core::{Id, Message, ThreadItem};
 
 use crate::api::ApiError;
 use crate::cache::OutboxState;
@@ -47,15 +48,24 @@ async fn drain(shared: &Arc<Shared>) -> Result<(), Stop> {
         .await
         .map_err(|_| Stop::Unreachable)?;
     for entry in pending {
-        let req = ComposeRequest {
-            client_id: entry.client_id.clone(),
-            body: entry.body.clone(),
-            template: entry.template.clone(),
-            channel: entry.channel,
-        };
         let client_id = entry.client_id.clone();
-        match shared.api.compose(entry.conversation_id, &req).await {
+        let result = match upload_files(shared, &entry).await {
+            Ok(attachments) => {
+                let req = ComposeRequest {
+                    client_id: entry.client_id.clone(),
+                    body: entry.body.clone(),
+                    template: entry.template.clone(),
+                    channel: entry.channel,
+                    attachments,
+                };
+                shared.api.compose(entry.conversation_id, &req).await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
             Ok(message) => {
+                // The files just sent are this desktop's already: kept for offline reading.
+                keep_sent_files(shared, &entry, &message).await;
                 // The server's copy replaces the local one now; its event later changes nothing.
                 let cid = client_id.clone();
                 shared
@@ -88,4 +98,54 @@ async fn drain(shared: &Arc<Shared>) -> Result<(), Stop> {
         });
     }
     Ok(())
+}
+
+/// Uploads the entry's files not yet on the server (each once: its id is kept as soon as the
+/// server has it), and returns every file's attachment id in order.
+async fn upload_files(shared: &Arc<Shared>, entry: &OutboxEntry) -> Result<Vec<Id>, ApiError> {
+    let mut ids = Vec::with_capacity(entry.files.len());
+    for (position, f) in entry.files.iter().enumerate() {
+        if let Some(id) = f.uploaded {
+            ids.push(id);
+            continue;
+        }
+        let cid = entry.client_id.clone();
+        let bytes = shared
+            .cache(move |c| c.outbox_file(&cid, position))
+            .await
+            .map_err(|e| ApiError::Failed(format!("reading a queued file: {e}")))?
+            .ok_or_else(|| ApiError::Failed(format!("{} is no longer queued", f.file_name)))?;
+        let uploaded = shared
+            .api
+            .upload(bytes, &f.content_type, &f.file_name)
+            .await?;
+        let (cid, id) = (entry.client_id.clone(), uploaded.id);
+        shared
+            .cache(move |c| c.outbox_file_uploaded(&cid, position, id))
+            .await
+            .map_err(|e| ApiError::Failed(format!("recording an upload: {e}")))?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
+
+/// Puts the bytes of the files a reply just carried into the file cache under their attachment
+/// ids, so the thread shows them at once and offline without fetching them back.
+async fn keep_sent_files(shared: &Arc<Shared>, entry: &OutboxEntry, message: &Message) {
+    for (position, (f, a)) in entry.files.iter().zip(&message.attachments).enumerate() {
+        let cid = entry.client_id.clone();
+        let Ok(Some(bytes)) = shared.cache(move |c| c.outbox_file(&cid, position)).await else {
+            continue;
+        };
+        let file = crate::files::File {
+            bytes,
+            content_type: f.content_type.clone(),
+        };
+        let files = Arc::clone(&shared.files);
+        let id = a.id;
+        let _ = tokio::task::spawn_blocking(move || {
+            files.put(id, crate::files::Variant::Original, &file)
+        })
+        .await;
+    }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
+use inbox_core::media::AttachmentStatus;
 use inbox_core::sync::{Change, Control, Event, ServerFrame, PROTOCOL_VERSION};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
@@ -300,6 +301,16 @@ async fn apply(
         .collect();
     if !thumbs.is_empty() {
         tokio::spawn(crate::files::prefetch(Arc::clone(shared), thumbs));
+    }
+    // A file removed on the server (a V5C, a bank card) leaves this computer too: a failed
+    // attachment has no file anywhere.
+    for m in events.iter().filter_map(|e| match &e.change {
+        Change::Message(m) => Some(m),
+        _ => None,
+    }) {
+        for a in m.attachments.iter().filter(|a| a.status == AttachmentStatus::Failed) {
+            shared.files.remove(a.id);
+        }
     }
     let mut applied = shared.cache(move |c| c.apply_events(&events)).await?;
     // ACC-2: this user's role changed: what they may do comes from the server, now.

@@ -106,6 +106,9 @@ pub struct ComposeRequest {
     pub template: Option<TemplateUse>,
     /// Defaults to the conversation's reply channel (the customer's last, SMS for voice).
     pub channel: Option<Channel>,
+    /// Files uploaded with `POST /api/v1/media`, in the order they are shown (issue 17).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Id>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

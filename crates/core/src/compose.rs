@@ -68,6 +68,8 @@ pub enum ComposeError {
     UnknownTemplate(String),
     #[error(transparent)]
     FieldTooLong(#[from] crate::limits::TooLong),
+    #[error("a template cannot carry files; send the photo once the customer has replied")]
+    TemplateWithFiles,
     #[error("template {name:?} takes {expected} parameters, {given} given")]
     TemplateParams {
         name: String,
@@ -85,7 +87,8 @@ pub struct ValidReply {
 }
 
 /// Checks a reply against the conversation: channel availability, the WhatsApp window (CMP-2),
-/// templates and their parameters, and length limits.
+/// templates and their parameters, and length limits. A reply with `files` attached may have
+/// no text; a template carries none.
 pub fn validate_reply(
     channels: &[Channel],
     requested: Option<Channel>,
@@ -93,18 +96,23 @@ pub fn validate_reply(
     template: Option<&TemplateUse>,
     window: WindowState,
     templates: &[WhatsappTemplate],
+    files: usize,
 ) -> Result<ValidReply, ComposeError> {
     let channel = match requested {
         Some(c) if channels.contains(&c) => c,
         Some(c) => return Err(ComposeError::ChannelUnavailable(c)),
         None => *channels.first().ok_or(ComposeError::NoReplyChannel)?,
     };
+    let body = match (body, template) {
+        (None, None) if files > 0 => Some(""),
+        _ => body,
+    };
     match (body, template) {
         (Some(_), Some(_)) => Err(ComposeError::BodyAndTemplate),
         (None, None) => Err(ComposeError::Empty),
         (Some(text), None) => {
             let text = text.trim();
-            if text.is_empty() {
+            if text.is_empty() && files == 0 {
                 return Err(ComposeError::Empty);
             }
             let len = text.chars().count();
@@ -124,6 +132,9 @@ pub fn validate_reply(
         (None, Some(t)) => {
             if channel != Channel::Whatsapp {
                 return Err(ComposeError::TemplateNotWhatsapp);
+            }
+            if files > 0 {
+                return Err(ComposeError::TemplateWithFiles);
             }
             // Checked before the name is looked up or echoed, and before anything is rendered.
             crate::limits::check("template.name", &t.name, crate::template::NAME_MAX)?;
@@ -212,7 +223,15 @@ mod tests {
         };
         assert!(reply_channels(withheld).is_empty());
         assert_eq!(
-            validate_reply(&[], None, Some("hi"), None, WindowState::NeverOpened, &[]),
+            validate_reply(
+                &[],
+                None,
+                Some("hi"),
+                None,
+                WindowState::NeverOpened,
+                &[],
+                0
+            ),
             Err(ComposeError::NoReplyChannel)
         );
     }
@@ -222,21 +241,28 @@ mod tests {
         let chans = [Channel::Whatsapp, Channel::Sms];
         let closed = WindowState::Expired { closed_at: t0() };
         assert_eq!(
-            validate_reply(&chans, None, Some("hello"), None, closed, &tpl()),
+            validate_reply(&chans, None, Some("hello"), None, closed, &tpl(), 0),
             Err(ComposeError::WindowClosed)
         );
         let use_ = TemplateUse {
             name: "vehicle_ready".into(),
             params: vec!["Sam".into()],
         };
-        let ok = validate_reply(&chans, None, None, Some(&use_), closed, &tpl()).unwrap();
+        let ok = validate_reply(&chans, None, None, Some(&use_), closed, &tpl(), 0).unwrap();
         assert_eq!(ok.body, "Hi Sam, your vehicle is ready.");
         let open = WindowState::Open { closes_at: t0() };
-        assert!(validate_reply(&chans, None, Some("hello"), None, open, &tpl()).is_ok());
+        assert!(validate_reply(&chans, None, Some("hello"), None, open, &tpl(), 0).is_ok());
         // SMS is unaffected by the WhatsApp window.
-        assert!(
-            validate_reply(&chans, Some(Channel::Sms), Some("hi"), None, closed, &tpl()).is_ok()
-        );
+        assert!(validate_reply(
+            &chans,
+            Some(Channel::Sms),
+            Some("hi"),
+            None,
+            closed,
+            &tpl(),
+            0
+        )
+        .is_ok());
     }
 
     #[test]
@@ -248,7 +274,7 @@ mod tests {
             params: vec!["x".repeat(600_000)],
         };
         assert_eq!(
-            validate_reply(&chans, None, None, Some(&huge), w, &tpl())
+            validate_reply(&chans, None, None, Some(&huge), w, &tpl(), 0)
                 .unwrap_err()
                 .to_string(),
             "template.params[0] is 600000 characters; the limit is 1024"
@@ -258,7 +284,7 @@ mod tests {
             params: vec![],
         };
         assert!(matches!(
-            validate_reply(&chans, None, None, Some(&long_name), w, &tpl()),
+            validate_reply(&chans, None, None, Some(&long_name), w, &tpl(), 0),
             Err(ComposeError::FieldTooLong(_))
         ));
         // Within each parameter's limit, the whole text still has WhatsApp's limit.
@@ -272,7 +298,7 @@ mod tests {
             params: vec!["y".repeat(1_000); 5],
         };
         assert!(matches!(
-            validate_reply(&chans, None, None, Some(&five), w, &many),
+            validate_reply(&chans, None, None, Some(&five), w, &many, 0),
             Err(ComposeError::TooLong {
                 len: 5000,
                 max: 4096,
@@ -286,16 +312,16 @@ mod tests {
         let chans = [Channel::Sms];
         let w = WindowState::NeverOpened;
         assert_eq!(
-            validate_reply(&chans, None, Some("  "), None, w, &[]),
+            validate_reply(&chans, None, Some("  "), None, w, &[], 0),
             Err(ComposeError::Empty)
         );
         let long = "x".repeat(1601);
         assert!(matches!(
-            validate_reply(&chans, None, Some(&long), None, w, &[]),
+            validate_reply(&chans, None, Some(&long), None, w, &[], 0),
             Err(ComposeError::TooLong { max: 1600, .. })
         ));
         assert_eq!(
-            validate_reply(&chans, Some(Channel::Voice), Some("hi"), None, w, &[]),
+            validate_reply(&chans, Some(Channel::Voice), Some("hi"), None, w, &[], 0),
             Err(ComposeError::ChannelUnavailable(Channel::Voice))
         );
         let use_ = TemplateUse {
@@ -303,12 +329,33 @@ mod tests {
             params: vec![],
         };
         assert_eq!(
-            validate_reply(&[Channel::Whatsapp], None, None, Some(&use_), w, &tpl()),
+            validate_reply(&[Channel::Whatsapp], None, None, Some(&use_), w, &tpl(), 0),
             Err(ComposeError::TemplateParams {
                 name: "vehicle_ready".into(),
                 expected: 1,
                 given: 0
             })
+        );
+    }
+
+    #[test]
+    fn a_reply_with_files_needs_no_text_but_a_template_takes_none() {
+        let w = WindowState::NeverOpened;
+        let ok = validate_reply(&[Channel::Sms], None, None, None, w, &[], 1).unwrap();
+        assert_eq!(ok.body, "");
+        assert!(validate_reply(&[Channel::Sms], None, Some(" "), None, w, &[], 2).is_ok());
+        // Files on WhatsApp still need the window open.
+        assert_eq!(
+            validate_reply(&[Channel::Whatsapp], None, None, None, w, &tpl(), 1),
+            Err(ComposeError::WindowClosed)
+        );
+        let use_ = TemplateUse {
+            name: "vehicle_ready".into(),
+            params: vec!["Focus".into()],
+        };
+        assert_eq!(
+            validate_reply(&[Channel::Whatsapp], None, None, Some(&use_), w, &tpl(), 1),
+            Err(ComposeError::TemplateWithFiles)
         );
     }
 }

@@ -582,6 +582,20 @@ pub struct OutboxEntry {
     pub channel: Option<Channel>,
     pub created_at: DateTime<Utc>,
     pub state: OutboxState,
+    /// Photos and documents it carries (issue 17); their bytes wait in the cache with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<OutboxFile>,
+}
+
+/// A file on a reply in the outbox: uploaded on the way out, once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxFile {
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    /// The server's attachment id once uploaded (`POST /api/v1/media`).
+    #[serde(default)]
+    pub uploaded: Option<Id>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -58,6 +58,8 @@ pub enum Refused {
     MessageTooLarge,
     #[error("More than 4 files in one message")]
     TooMany,
+    #[error("Not a real {0} file")]
+    NotWhatItSays(String),
 }
 
 /// The media type without parameters, lower case (`image/jpeg; charset=x` → `image/jpeg`).
@@ -79,7 +81,7 @@ pub fn kind(content_type: &str) -> Result<Kind, Refused> {
         }
         "application/pdf" => Ok(Kind::Pdf),
         "audio/ogg" | "audio/opus" | "audio/mpeg" | "audio/mp3" | "audio/amr" | "audio/mp4"
-        | "audio/aac" | "audio/x-m4a" => Ok(Kind::VoiceNote),
+        | "audio/aac" | "audio/x-m4a" | "audio/m4a" => Ok(Kind::VoiceNote),
         _ if t.starts_with("video/") => Err(Refused::Video),
         _ => Err(Refused::Type(if t.is_empty() {
             "Unknown".into()
@@ -107,7 +109,7 @@ pub fn extension(content_type: &str) -> Option<&'static str> {
         "audio/ogg" | "audio/opus" => "ogg",
         "audio/mpeg" | "audio/mp3" => "mp3",
         "audio/amr" => "amr",
-        "audio/mp4" | "audio/aac" | "audio/x-m4a" => "m4a",
+        "audio/mp4" | "audio/aac" | "audio/x-m4a" | "audio/m4a" => "m4a",
         _ => return None,
     })
 }

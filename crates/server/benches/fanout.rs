@@ -137,6 +137,7 @@ async fn main() {
                 org_id,
                 NewInbound {
                     attachments: Vec::new(),
+                    uploads: Vec::new(),
                     channel: Channel::Sms,
                     from_number: Some("+447700900001".into()),
                     customer_id: None,

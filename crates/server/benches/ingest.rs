@@ -129,6 +129,7 @@ async fn main() {
                 org,
                 inbox_server::store::NewInbound {
                     attachments: Vec::new(),
+                    uploads: Vec::new(),
                     channel: inbox_core::Channel::Sms,
                     from_number: Some(format!("+447700900{:03}", i % 997)),
                     customer_id: None,

@@ -14,11 +14,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use inbox_core::media::{self, Attachment, AttachmentStatus};
 use inbox_core::{CapabilitySet, Channel, DeliveryStatus, TemplateUse};
 
 use crate::clock::Clock;
+use crate::media::links::{self, CUSTOMER_LINK, PROVIDER_LINK};
+use crate::media::Blobs;
 use crate::providers::twilio::TwilioSender;
-use crate::providers::whatsapp::{Content, WhatsappSender};
+use crate::providers::whatsapp::{self, Content, WhatsappSender};
 use crate::providers::{Accepted, ProviderConfig, SendError, SEND_TIMEOUT};
 use crate::store::{Actor, OutboundJob, Store, TwilioAccount, WhatsappAccount};
 
@@ -39,6 +42,9 @@ pub struct Dispatcher {
     clock: Clock,
     twilio: TwilioSender,
     whatsapp: WhatsappSender,
+    /// Where replies' files are read from (issue 17); None: a reply with files cannot go out
+    /// on WhatsApp, which needs the bytes.
+    blobs: Option<Arc<Blobs>>,
     /// Base delay of the retry backoff (doubles per attempt, capped at 15 minutes).
     pub retry_base: Duration,
     /// How long a claim lasts; tests shorten it.
@@ -69,6 +75,7 @@ impl Dispatcher {
             store,
             config,
             clock,
+            blobs: None,
             retry_base: Duration::from_secs(5),
             lease: LEASE,
             record_pause: Duration::from_millis(500),
@@ -79,6 +86,12 @@ impl Dispatcher {
     pub fn with_send_timeout(mut self, timeout: Duration) -> Dispatcher {
         self.twilio = TwilioSender::new(&self.config.twilio_api_base, timeout);
         self.whatsapp = WhatsappSender::new(&self.config.whatsapp_api_base, timeout);
+        self
+    }
+
+    /// Reads replies' files from `blobs`.
+    pub fn with_blobs(mut self, blobs: Arc<Blobs>) -> Dispatcher {
+        self.blobs = Some(blobs);
         self
     }
 
@@ -286,9 +299,35 @@ impl Dispatcher {
                 let callback = self
                     .config
                     .url(&format!("/webhooks/twilio/status?message={}", m.id));
+                let files = ready_files(m);
+                let (body, media) = if files.is_empty() {
+                    (m.body.clone(), Vec::new())
+                } else if mms_reaches(&to) {
+                    let urls = files.iter().map(|a| self.link(a, PROVIDER_LINK));
+                    (m.body.clone(), urls.collect())
+                } else {
+                    // Twilio sends MMS only in the US, Canada and Australia: elsewhere the
+                    // text carries a short-lived link to each file.
+                    let lines = files.iter().map(|a| {
+                        let label =
+                            media::preview(&[(a.content_type.clone(), a.file_name.clone())]);
+                        format!("{label}: {}", self.link(a, CUSTOMER_LINK))
+                    });
+                    let lines: Vec<String> = lines.collect();
+                    let body = [m.body.trim()]
+                        .into_iter()
+                        .filter(|b| !b.is_empty())
+                        .map(str::to_string)
+                        .chain(lines)
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    (body, Vec::new())
+                };
                 Ok((
                     "twilio",
-                    self.twilio.send(&account, &to, &m.body, &callback).await?,
+                    self.twilio
+                        .send(&account, &to, &body, &media, &callback)
+                        .await?,
                 ))
             }
             Outgoing::Whatsapp {
@@ -301,6 +340,9 @@ impl Dispatcher {
                         template: t,
                         language,
                     },
+                    None if !ready_files(m).is_empty() => {
+                        return Ok(("whatsapp", self.whatsapp_files(job, &account, &to).await?));
+                    }
                     None => Content::Text(&m.body),
                 };
                 Ok((
@@ -309,6 +351,84 @@ impl Dispatcher {
                 ))
             }
         }
+    }
+
+    /// The public URL of a signed link to a reply's file, working for `ttl`.
+    fn link(&self, a: &Attachment, ttl: chrono::Duration) -> String {
+        let token = links::sign(&self.store.link_key(), a.id, self.clock.now() + ttl);
+        self.config.url(&format!("/m/{token}"))
+    }
+
+    /// A WhatsApp reply with files: each file is uploaded to the Cloud API's media endpoint,
+    /// then sent as its own message, the text as the first file's caption where WhatsApp takes
+    /// one (else as a text before them). The first send is the reply's provider id; once it is
+    /// accepted, a later part that fails leaves the reply `unknown` rather than sending it all
+    /// again.
+    async fn whatsapp_files(
+        &self,
+        job: &OutboundJob,
+        account: &WhatsappAccount,
+        to: &str,
+    ) -> Result<Accepted, SendError> {
+        let m = &job.message;
+        let blobs = self.blobs.as_ref().ok_or_else(|| {
+            SendError::permanent("this server keeps no files, so the photo cannot be sent")
+        })?;
+        let mut uploaded = Vec::new();
+        for a in ready_files(m) {
+            let stored = self
+                .store
+                .attachment(job.org_id, a.id)
+                .await
+                .map_err(store_error)?
+                .and_then(|s| s.sha256)
+                .ok_or_else(|| SendError::permanent(format!("{} was removed", a.file_name)))?;
+            let bytes = blobs.get(&stored).await.map_err(|e| {
+                SendError::transient(format!("reading {} failed: {e}", a.file_name))
+            })?;
+            let id = self
+                .whatsapp
+                .upload_media(account, bytes, &a.content_type, &a.file_name)
+                .await?;
+            uploaded.push((a, id));
+        }
+        let caption_fits = |a: &Attachment| {
+            !m.body.trim().is_empty()
+                && m.body.chars().count() <= whatsapp::CAPTION_MAX
+                && whatsapp::media_kind(&a.content_type) != "audio"
+        };
+        let text_first =
+            !m.body.trim().is_empty() && !uploaded.first().is_some_and(|(a, _)| caption_fits(a));
+        let mut parts: Vec<Content<'_>> = Vec::new();
+        if text_first {
+            parts.push(Content::Text(&m.body));
+        }
+        for (i, (a, id)) in uploaded.iter().enumerate() {
+            let caption = (i == 0 && !text_first && caption_fits(a)).then_some(m.body.as_str());
+            parts.push(Content::Media {
+                kind: whatsapp::media_kind(&a.content_type),
+                id,
+                caption,
+                file_name: &a.file_name,
+            });
+        }
+        let total = parts.len();
+        let mut first: Option<Accepted> = None;
+        for (i, part) in parts.into_iter().enumerate() {
+            match self.whatsapp.send(account, to, part, m.id).await {
+                Ok(a) => {
+                    first.get_or_insert(a);
+                }
+                Err(e) if first.is_none() => return Err(e),
+                Err(e) => {
+                    return Err(SendError::ambiguous(format!(
+                        "WhatsApp took {i} of the {total} parts of this reply, then refused: {}",
+                        e.reason
+                    )))
+                }
+            }
+        }
+        first.ok_or_else(|| SendError::permanent("nothing to send"))
     }
 
     async fn template_language(&self, job: &OutboundJob, name: &str) -> Result<String, SendError> {
@@ -326,6 +446,19 @@ impl Dispatcher {
             .map(|t| t.language)
             .ok_or_else(|| SendError::permanent(format!("the template {name:?} no longer exists")))
     }
+}
+
+/// The files of a reply that can go out (a removed one cannot).
+fn ready_files(m: &inbox_core::Message) -> Vec<&Attachment> {
+    m.attachments
+        .iter()
+        .filter(|a| a.status == AttachmentStatus::Ready)
+        .collect()
+}
+
+/// Whether Twilio delivers MMS to this number: the US and Canada (+1) and Australia (+61).
+fn mms_reaches(to: &str) -> bool {
+    to.starts_with("+1") || to.starts_with("+61")
 }
 
 fn store_error(e: crate::store::StoreError) -> SendError {

@@ -611,11 +611,16 @@ async fn serve(
         whatsapp_read_receipts: p.whatsapp_read_receipts,
     };
     tracing::info!(providers = ?state.providers, "provider configuration");
-    Arc::new(Dispatcher::new(
-        Arc::clone(&store),
-        state.providers.clone(),
-        state.clock.clone(),
-    ))
+    tracing::info!(media = %places.media_dir.display(), "messages' files folder");
+    let blobs = Arc::new(inbox_server::media::Blobs::new(places.media_dir));
+    Arc::new(
+        Dispatcher::new(
+            Arc::clone(&store),
+            state.providers.clone(),
+            state.clock.clone(),
+        )
+        .with_blobs(Arc::clone(&blobs)),
+    )
     .start();
     Arc::new(StatusLookup::new(
         Arc::clone(&store),
@@ -647,8 +652,6 @@ async fn serve(
     state.releases = Some(Arc::new(Releases::new(places.releases_dir)));
     state.spool = Some(spool);
     inbox_server::language_model::start(Arc::clone(&state.store), state.clock.clone());
-    tracing::info!(media = %places.media_dir.display(), "messages' files folder");
-    let blobs = Arc::new(inbox_server::media::Blobs::new(places.media_dir));
     state.blobs = Some(Arc::clone(&blobs));
     inbox_server::media::start(
         Arc::clone(&state.store),

@@ -95,6 +95,9 @@ pub enum Upgrade {
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: ChaCha20Poly1305,
+    /// Signs links to messages' files (issue 17): derived from the key, so every instance
+    /// sharing the key checks every other's links.
+    link_key: [u8; 32],
 }
 
 impl std::fmt::Debug for SecretBox {
@@ -110,9 +113,18 @@ fn binding(org: Id, field: Field) -> Vec<u8> {
 
 impl SecretBox {
     pub fn new(key: [u8; 32]) -> SecretBox {
+        use hmac::Mac;
+        let mut mac = crate::media::links::hmac(&key);
+        mac.update(b"garage-inbox media links");
         SecretBox {
             cipher: ChaCha20Poly1305::new(Key::from_slice(&key)),
+            link_key: mac.finalize().into_bytes().into(),
         }
+    }
+
+    /// The key that signs links to messages' files; never the key that seals secrets.
+    pub fn link_key(&self) -> [u8; 32] {
+        self.link_key
     }
 
     /// The key from `INBOX_SECRET_KEY`, else from `key_file` (created if missing).

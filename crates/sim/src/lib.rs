@@ -13,6 +13,7 @@ pub mod events;
 pub mod media;
 pub mod meta_api;
 pub mod meta_payloads;
+pub mod outbound_media;
 pub mod random;
 pub mod state;
 pub mod summary;
@@ -48,6 +49,10 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route(
             "/{version}/{phone_number_id}/messages",
             post(meta_api::messages),
+        )
+        .route(
+            "/{version}/{phone_number_id}/media",
+            post(outbound_media::upload),
         )
         .route(
             "/2010-04-01/Accounts/{account_sid}/Messages/{message}/Media/{media}",

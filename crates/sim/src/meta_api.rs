@@ -20,8 +20,13 @@ use crate::state::{SendFault, Sent, Sim};
 /// A validated request to the messages endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    /// A text or template send to `to`; `summary` is the text or `template:<name>`.
-    Send { to: String, summary: String },
+    /// A text, template or file send to `to`; `summary` is the text, `template:<name>` or a
+    /// file's caption, and `media` the file's (kind, media id).
+    Send {
+        to: String,
+        summary: String,
+        media: Option<(String, String)>,
+    },
     /// Mark an inbound message read.
     MarkRead { message_id: String },
 }
@@ -62,6 +67,7 @@ pub fn validate(body: &Value) -> Result<Request, Refusal> {
             format!("Recipient phone number {to} is not valid"),
         ));
     }
+    let mut media = None;
     let summary = match body["type"].as_str().unwrap_or("text") {
         "text" => body["text"]["body"]
             .as_str()
@@ -80,6 +86,17 @@ pub fn validate(body: &Value) -> Result<Request, Refusal> {
             }
             format!("template:{name}")
         }
+        kind @ ("image" | "document" | "audio") => {
+            let id = body[kind]["id"]
+                .as_str()
+                .filter(|i| !i.is_empty())
+                .ok_or_else(|| invalid(format!("The parameter {kind}['id'] is required.")))?;
+            media = Some((kind.to_string(), id.to_string()));
+            body[kind]["caption"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        }
         other => {
             return Err((
                 400,
@@ -92,6 +109,7 @@ pub fn validate(body: &Value) -> Result<Request, Refusal> {
     Ok(Request::Send {
         to: to.to_string(),
         summary,
+        media,
     })
 }
 
@@ -141,13 +159,24 @@ pub async fn messages(
     let Ok(json) = serde_json::from_slice::<Value>(&body) else {
         return refuse(&sim, invalid("The request body is not JSON."));
     };
-    let (to, summary) = match validate(&json) {
+    let (to, summary, media) = match validate(&json) {
         Ok(Request::MarkRead { message_id }) => {
             tracing::info!(%version, %phone_number_id, %message_id, "fake WhatsApp: marked read");
             return Json(json!({ "success": true })).into_response();
         }
-        Ok(Request::Send { to, summary }) => (to, summary),
+        Ok(Request::Send { to, summary, media }) => (to, summary, media),
         Err(r) => return refuse(&sim, r),
+    };
+    // A file goes by the media id of an upload the simulator took.
+    let media = match media {
+        Some((kind, id)) => match crate::outbound_media::uploaded(&sim, &id) {
+            Some(file) => vec![format!("{kind} {file}")],
+            None => {
+                let why = format!("Unknown media id {id}");
+                return refuse(&sim, (400, 131053, "Media upload error", why));
+            }
+        },
+        None => Vec::new(),
     };
     let fault = sim.take_fault();
     if fault == SendFault::Error {
@@ -170,6 +199,7 @@ pub async fn messages(
         final_status: None,
         status: "accepted".into(),
         error_code: None,
+        media,
     });
     if sim.poster.has_app_secret() {
         tokio::spawn(play_statuses(
@@ -267,7 +297,8 @@ mod tests {
             validate(&text).unwrap(),
             Request::Send {
                 to: "+447700900001".into(),
-                summary: "Ready".into()
+                summary: "Ready".into(),
+                media: None
             }
         );
         let template = json!({ "messaging_product": "whatsapp", "to": "+447700900001", "type": "template", "template": { "name": "vehicle_ready", "language": { "code": "en_GB" } } });
@@ -275,7 +306,17 @@ mod tests {
             validate(&template).unwrap(),
             Request::Send {
                 to: "+447700900001".into(),
-                summary: "template:vehicle_ready".into()
+                summary: "template:vehicle_ready".into(),
+                media: None
+            }
+        );
+        let photo = json!({ "messaging_product": "whatsapp", "to": "+447700900001", "type": "image", "image": { "id": "123", "caption": "Your pads" } });
+        assert_eq!(
+            validate(&photo).unwrap(),
+            Request::Send {
+                to: "+447700900001".into(),
+                summary: "Your pads".into(),
+                media: Some(("image".into(), "123".into()))
             }
         );
         let read =

@@ -36,6 +36,8 @@ pub struct Sent {
     pub status: String,
     /// The error code of a failed send, for the lookup.
     pub error_code: Option<String>,
+    /// The files it carried, as the simulator received them: `image/png 1234 bytes`.
+    pub media: Vec<String>,
 }
 
 /// How many sends are remembered (for lookups and lists): more than a fault campaign sends.
@@ -54,6 +56,8 @@ pub struct Sim {
     ledger: Mutex<Vec<(String, String, String)>>,
     /// The fault the next sends meet, and how many more sends meet it.
     fault: Mutex<(SendFault, u32)>,
+    /// Files uploaded to the fake WhatsApp media endpoint: media id → `type size bytes`.
+    pub(crate) uploads: Mutex<std::collections::HashMap<String, String>>,
     /// How many sends met each fault since start (`GET /sim/faults`): what a campaign injected,
     /// as opposed to what it armed.
     met: Mutex<std::collections::BTreeMap<SendFault, u64>>,
@@ -93,6 +97,7 @@ impl Sim {
             ledger: Mutex::new(Vec::new()),
             fault: Mutex::new((SendFault::None, 0)),
             met: Mutex::default(),
+            uploads: Mutex::default(),
             poster,
             summary,
             config,
@@ -134,10 +139,14 @@ impl Sim {
     }
 
     pub(crate) fn record_sent(&self, s: Sent) {
+        let mut body = s.body.clone();
+        for m in &s.media {
+            body.push_str(&format!(" [media {m}]"));
+        }
         self.ledger.lock().unwrap_or_else(|e| e.into_inner()).push((
             s.provider.to_string(),
             s.id.clone(),
-            s.body.clone(),
+            body,
         ));
         let mut sent = self.sent.lock().unwrap_or_else(|e| e.into_inner());
         if sent.len() >= SENT_KEPT {

@@ -48,6 +48,8 @@ pub struct NewMessage {
     pub from: String,
     pub body: String,
     pub status_callback: Option<String>,
+    /// The MMS's `MediaUrl`s, which the simulator fetches as Twilio does.
+    pub media_urls: Vec<String>,
 }
 
 fn looks_like_address(s: &str) -> bool {
@@ -99,6 +101,11 @@ pub fn validate(
         from,
         body,
         status_callback: get("StatusCallback"),
+        media_urls: params
+            .iter()
+            .filter(|(n, _)| n == "MediaUrl")
+            .map(|(_, v)| v.clone())
+            .collect(),
     })
 }
 
@@ -138,6 +145,13 @@ pub async fn create_message(
         tracing::warn!("fake Twilio: injected 503");
         return refuse(503, 20500, "Service Unavailable (injected)");
     }
+    let media = match crate::outbound_media::fetch_all(&sim, &msg.media_urls).await {
+        Ok(m) => m,
+        Err(why) => {
+            tracing::warn!(%why, "fake Twilio: a MediaUrl could not be fetched");
+            return refuse(400, 21620, &format!("Invalid media URL(s): {why}"));
+        }
+    };
     let message_sid = sim.with_rng(|r| random::sid(r, "SM"));
     let at = chrono::Utc::now();
     let resource = message_resource(&message_sid, &sid, &msg.from, &msg.to, &msg.body, at);
@@ -153,6 +167,7 @@ pub async fn create_message(
         final_status: None,
         status: "queued".into(),
         error_code: None,
+        media,
     });
     match msg.status_callback.clone() {
         Some(callback) => {

@@ -254,3 +254,156 @@ async fn random_customers_are_all_accepted() {
         "conversations active today: {before} → {after}"
     );
 }
+
+/// Issue 17, CMP-1: a reply's photo leaves the server whole on every channel. A UK mobile gets
+/// a text with a short-lived signed link (Twilio sends MMS only to the US, Canada and
+/// Australia), a US number gets a real MMS whose `MediaUrl` the fake Twilio fetches, and
+/// WhatsApp gets the file uploaded to the Cloud API and sent as an image with its caption.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reply_photos_go_by_link_by_mms_and_on_whatsapp() {
+    let w = world().await;
+    let c = &w.customers;
+    let mut rng = StdRng::seed_from_u64(3);
+    let photo = inbox_sim::media::photo("brake-pads");
+    assert!(
+        c.sms(
+            &mut rng,
+            "+447700900931",
+            "Can I see the Numbat's pads?",
+            None
+        )
+        .await
+    );
+    assert!(
+        c.sms(&mut rng, "+15555550123", "Send the Bilby photos", None)
+            .await
+    );
+    let wa = WhatsappMessage::Text("Photo of the Wallaby please".into());
+    assert!(c.whatsapp(&mut rng, "+447700900932", "Sam Lee", &wa).await);
+
+    // UK: the text carries a link, and the link opens the photo in a phone's browser.
+    let uk = w.conversation("numbat").await;
+    let up = w.upload(photo.clone(), "image/jpeg", "pads.jpg").await;
+    assert_eq!(
+        (up["status"].as_str(), up["file_name"].as_str()),
+        (Some("ready"), Some("pads.jpg"))
+    );
+    let (status, reply) = w
+        .post(
+            &format!("/api/v1/conversations/{}/messages", uk["id"]),
+            json!({ "client_id": "media-uk", "body": "Worn, as you can see", "channel": "sms", "attachments": [up["id"]] }),
+        )
+        .await;
+    assert_eq!(status, 201, "{reply}");
+    assert_eq!(reply["attachments"][0]["id"], up["id"]);
+    let m = w
+        .wait_status(&uk, &reply["id"], &["delivered", "failed"])
+        .await;
+    assert_eq!(m["status"], "delivered", "{m}");
+    let sent = w.sim.sent();
+    let text = sent
+        .iter()
+        .find(|s| s.body.starts_with("Worn, as you can see"))
+        .expect("the fake Twilio API got it");
+    assert!(text.media.is_empty(), "no MMS to a UK mobile");
+    let link = text
+        .body
+        .lines()
+        .find_map(|l| l.strip_prefix("Photo: "))
+        .unwrap_or_else(|| panic!("a link in {:?}", text.body));
+    let path = link
+        .strip_prefix("https://inbox.sim.test")
+        .expect("on the public URL");
+    assert!(path.starts_with("/m/"), "{link}");
+    let res = w
+        .http
+        .get(format!("{}{path}", w.server))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "image/jpeg");
+    assert!(res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("inline"));
+    assert_eq!(res.bytes().await.unwrap().to_vec(), photo);
+    let forged = w
+        .http
+        .get(format!(
+            "{}/m/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            w.server
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 404);
+
+    // US: a real MMS, fetched by the fake Twilio from the signed MediaUrl.
+    let us = w.conversation("bilby").await;
+    let up = w.upload(photo.clone(), "image/jpeg", "pads.jpg").await;
+    let (status, reply) = w
+        .post(
+            &format!("/api/v1/conversations/{}/messages", us["id"]),
+            json!({ "client_id": "media-us", "channel": "sms", "attachments": [up["id"]] }),
+        )
+        .await;
+    assert_eq!(status, 201, "a photo needs no text: {reply}");
+    let m = w
+        .wait_status(&us, &reply["id"], &["delivered", "failed"])
+        .await;
+    assert_eq!(m["status"], "delivered", "{m}");
+    let mms = w
+        .sim
+        .sent()
+        .into_iter()
+        .find(|s| s.to == "+15555550123")
+        .unwrap();
+    assert_eq!(mms.media, vec![format!("image/jpeg {} bytes", photo.len())]);
+    assert!(!mms.body.contains("/m/"), "{}", mms.body);
+
+    // WhatsApp: uploaded to the Cloud API, then sent as an image with the text as caption.
+    let wa = w.conversation("wallaby").await;
+    let up = w.upload(photo.clone(), "image/jpeg", "pads.jpg").await;
+    let (status, reply) = w
+        .post(
+            &format!("/api/v1/conversations/{}/messages", wa["id"]),
+            json!({ "client_id": "media-wa", "body": "Here you go", "channel": "whatsapp", "attachments": [up["id"]] }),
+        )
+        .await;
+    assert_eq!(status, 201, "{reply}");
+    let last = w.wait_final("Here you go").await;
+    let m = w.wait_status(&wa, &reply["id"], &[&last]).await;
+    assert!(m["status"] == "read" || m["status"] == "delivered", "{m}");
+    let at_meta = w
+        .sim
+        .sent()
+        .into_iter()
+        .find(|s| s.body == "Here you go")
+        .unwrap();
+    assert_eq!(
+        at_meta.media,
+        vec![format!("image image/jpeg {} bytes", photo.len())]
+    );
+
+    // The same photo three times is stored once.
+    let files = walk(&w.media_dir());
+    assert_eq!(
+        files.iter().filter(|p| !p.contains("thumbs")).count(),
+        1,
+        "{files:?}"
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p.display().to_string());
+        }
+    }
+    out
+}

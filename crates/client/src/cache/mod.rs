@@ -28,7 +28,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use apply::Applied;
 pub use list::{encode_list_cursor, parse_list_cursor, LocalQuery, LocalScope};
-pub use outbox::{OutboxEntry, OutboxState};
+pub use outbox::{OutboxEntry, OutboxFile, OutboxState};
 pub use thread::{thread_key, THREAD_CALL, THREAD_MESSAGE, THREAD_NOTE};
 
 /// The local cache. One connection; every write is one transaction.

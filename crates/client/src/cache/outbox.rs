@@ -7,7 +7,7 @@ use rusqlite::{params, OptionalExtension};
 
 use super::{ms, Cache, CacheResult};
 
-pub use inbox_core::desktop::{OutboxEntry, OutboxState};
+pub use inbox_core::desktop::{OutboxEntry, OutboxFile, OutboxState};
 
 fn decode(rows: Vec<String>) -> CacheResult<Vec<OutboxEntry>> {
     rows.iter()
@@ -77,9 +77,71 @@ impl Cache {
     }
 
     pub fn outbox_remove(&mut self, client_id: &str) -> CacheResult<()> {
-        self.conn
-            .prepare_cached("DELETE FROM outbox WHERE client_id = ?1")?
+        let tx = self.conn.transaction()?;
+        tx.prepare_cached("DELETE FROM outbox WHERE client_id = ?1")?
             .execute([client_id])?;
+        tx.prepare_cached("DELETE FROM outbox_files WHERE client_id = ?1")?
+            .execute([client_id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Queues an entry with the bytes of its files (in the order of `entry.files`), at once.
+    pub fn outbox_add_with_files(
+        &mut self,
+        entry: &OutboxEntry,
+        bytes: &[Vec<u8>],
+    ) -> CacheResult<()> {
+        let tx = self.conn.transaction()?;
+        let added = tx
+            .prepare_cached(
+                "INSERT INTO outbox (client_id, conversation_id, created_at, queued, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (client_id) DO NOTHING",
+            )?
+            .execute(params![
+                entry.client_id,
+                entry.conversation_id,
+                ms(entry.created_at),
+                entry.state == OutboxState::Queued,
+                serde_json::to_string(entry)?,
+            ])?;
+        if added > 0 {
+            for (position, b) in bytes.iter().enumerate() {
+                tx.prepare_cached(
+                    "INSERT INTO outbox_files (client_id, position, bytes) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![entry.client_id, position as i64, b])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The bytes of an outbox entry's file, if it is still queued.
+    pub fn outbox_file(&self, client_id: &str, position: usize) -> CacheResult<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT bytes FROM outbox_files WHERE client_id = ?1 AND position = ?2")?
+            .query_row(params![client_id, position as i64], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Records that an entry's file is on the server as attachment `id`.
+    pub fn outbox_file_uploaded(&mut self, client_id: &str, position: usize, id: Id) -> CacheResult<()> {
+        let tx = self.conn.transaction()?;
+        let data: Option<String> = tx
+            .prepare_cached("SELECT data FROM outbox WHERE client_id = ?1")?
+            .query_row([client_id], |r| r.get(0))
+            .optional()?;
+        if let Some(data) = data {
+            let mut entry: OutboxEntry = serde_json::from_str(&data)?;
+            if let Some(f) = entry.files.get_mut(position) {
+                f.uploaded = Some(id);
+            }
+            tx.prepare_cached("UPDATE outbox SET data = ?2 WHERE client_id = ?1")?
+                .execute(params![client_id, serde_json::to_string(&entry)?])?;
+        }
+        tx.commit()?;
         Ok(())
     }
 }

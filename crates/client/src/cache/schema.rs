@@ -6,7 +6,10 @@ use rusqlite::Connection;
 use super::{CacheError, CacheResult};
 
 /// Migration n (1-based) brings the schema from version n-1 to n. Append only.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_cache.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_cache.sql"),
+    include_str!("../../migrations/0002_outbox_files.sql"),
+];
 
 /// What a resync replaces: everything the server sends (rows, threads, reference data), but not
 /// the desktop's settings or its outbox.
@@ -39,6 +42,7 @@ pub(super) const ALL_TABLES: &[&str] = &[
     "staff",
     "settings",
     "outbox",
+    "outbox_files",
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> CacheResult<()> {

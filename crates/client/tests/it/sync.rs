@@ -227,6 +227,7 @@ async fn ingest(server: &ServerProc, org: i64, from: &str, sid: &str, body: &str
             org,
             NewInbound {
                 attachments: Vec::new(),
+                uploads: Vec::new(),
                 channel: inbox_core::Channel::Sms,
                 from_number: Some(from.into()),
                 customer_id: None,

@@ -8,7 +8,7 @@ mod calls;
 mod catalog;
 mod conversations;
 mod directory;
-mod media;
+pub(crate) mod media;
 mod staff;
 mod thread;
 mod updates;
@@ -80,7 +80,8 @@ pub fn app(state: AppState) -> Router {
         .route("/messages/{id}/intent", put(ai::correct_intent))
         .route("/settings/ai", get(ai::get_switch).put(ai::put_switch))
         .route("/settings/ai/model", get(ai::get_model).put(ai::put_model))
-        .route("/media/{id}", get(media::file))
+        .route("/media/{id}", get(media::file).delete(media::remove))
+        .route("/portal/media/{id}", get(media::portal_file))
         .route("/media/{id}/thumbnail", get(media::thumbnail))
         .route("/analytics", get(ai::analytics))
         .route("/settings/hours", get(ai::get_hours).put(ai::put_hours))
@@ -127,19 +128,35 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             crate::webhooks::spool::durable,
         ));
+    // Files come in on their own routes, with their own body limit and a longer timeout (10 MB
+    // over a garage's uplink); every other route keeps 1 MiB and 30 s.
+    let uploads = Router::new()
+        .route("/api/v1/media", post(media::upload))
+        .route("/api/v1/portal/media", post(media::portal_upload))
+        .layer(axum::extract::DefaultBodyLimit::max(media::UPLOAD_LIMIT))
+        .layer(RequestBodyLimitLayer::new(media::UPLOAD_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            UPLOAD_TIMEOUT,
+        ));
     Router::new()
         .nest("/api/v1", api)
         .nest("/webhooks", webhooks)
+        .route("/m/{token}", get(media::link))
         .route("/healthz", get(|| async { "ok" }))
-        .fallback(|| async { AppError::NotFound })
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(30),
         ))
+        .merge(uploads)
+        .fallback(|| async { AppError::NotFound })
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
+
+/// How long an upload may take to arrive.
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// `Json` whose rejections are the project's errors: 413 for an oversized body, 422 with the
 /// parser's reason for anything malformed.

@@ -94,14 +94,18 @@ pub async fn compose(
         req.template.as_ref(),
         detail.whatsapp_window,
         &templates,
+        req.attachments.len(),
     )
     .map_err(|e| AppError::Invalid(e.to_string()))?;
+    let owner = crate::store::media::UploadOwner::Staff(caller.actor.user_id);
+    super::media::check_uploads(&state, caller.actor.org_id, owner, &req.attachments).await?;
     let msg = NewOutbound {
         client_id: client_id.to_string(),
         channel: reply.channel,
         body: reply.body,
         template: reply.template,
         needs_approval: caps.replies_need_approval(),
+        attachments: req.attachments,
     };
     let (message, created) = state
         .store

@@ -64,6 +64,17 @@ impl Blobs {
         tokio::fs::read(self.file(sha256)?).await
     }
 
+    /// Removes a file and its thumbnail; one already gone is not an error.
+    pub async fn delete(&self, sha256: &str) -> std::io::Result<()> {
+        for path in [self.file(sha256)?, self.thumb(sha256)?] {
+            match tokio::fs::remove_file(path).await {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
     pub async fn get_thumbnail(&self, sha256: &str) -> std::io::Result<Vec<u8>> {
         tokio::fs::read(self.thumb(sha256)?).await
     }

@@ -5,6 +5,8 @@
 
 pub mod blobs;
 pub mod fetch;
+pub mod keep;
+pub mod links;
 pub mod thumbnail;
 mod worker;
 

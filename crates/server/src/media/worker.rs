@@ -6,19 +6,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use inbox_core::media::{self, Kind, Refused, MESSAGE_MAX};
+use inbox_core::media::{Refused, MESSAGE_MAX};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::fetch::{FetchError, Fetched, Fetcher};
-use super::thumbnail::thumbnail;
+use super::keep::{keep, NotKept};
 use super::Blobs;
 use crate::clock::Clock;
 use crate::providers::ProviderConfig;
-use crate::store::media::{backoff, Download, Downloaded, MediaSource, ATTEMPTS_MAX};
+use crate::store::media::{backoff, Download, Downloaded, MediaSource, ATTEMPTS_MAX, UPLOAD_KEPT};
 use crate::store::Store;
 
 /// Downloads in flight at once.
 const PARALLEL: u32 = 4;
+/// How often uploads that no message took are looked for.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 /// How often the queue is looked at without news (retries coming due).
 const TICK: Duration = Duration::from_secs(2);
 
@@ -41,7 +43,12 @@ pub fn start(store: Arc<dyn Store>, clock: Clock, blobs: Arc<Blobs>, providers: 
         whatsapp_api_base: providers.whatsapp_api_base.clone(),
     });
     tokio::spawn(async move {
+        let mut swept: Option<std::time::Instant> = None;
         loop {
+            if swept.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
+                worker.sweep_uploads().await;
+                swept = Some(std::time::Instant::now());
+            }
             worker.drain().await;
             tokio::select! {
                 r = changes.recv() => if matches!(r, Err(RecvError::Closed)) { return },
@@ -52,6 +59,22 @@ pub fn start(store: Arc<dyn Store>, clock: Clock, blobs: Arc<Blobs>, providers: 
 }
 
 impl Worker {
+    /// Forgets uploads no message took within a day, and deletes their files unless another
+    /// attachment holds the same file.
+    async fn sweep_uploads(&self) {
+        let before = self.clock.now() - UPLOAD_KEPT;
+        match self.store.sweep_uploads(before).await {
+            Ok(orphans) => {
+                for sha in orphans {
+                    if let Err(e) = self.blobs.delete(&sha).await {
+                        tracing::warn!(error = %e, "an unsent upload's file could not be deleted");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not sweep unsent uploads"),
+        }
+    }
+
     async fn drain(self: &Arc<Self>) {
         loop {
             let due = match self.store.claim_downloads(self.clock.now(), PARALLEL).await {
@@ -152,48 +175,30 @@ impl Worker {
 
     /// Checks a fetched file against the limits and stores it.
     async fn keep(&self, d: &Download, f: Fetched) -> Downloaded {
-        let content_type = f.content_type.unwrap_or_else(|| d.content_type.clone());
-        let kind = match media::kind(&content_type) {
-            Ok(k) => k,
-            Err(refused) => {
-                return Downloaded::Failed {
-                    error: refused.to_string(),
-                }
-            }
-        };
-        let size = f.bytes.len() as u64;
-        if d.message_bytes + size > MESSAGE_MAX {
+        let claimed = f.content_type.unwrap_or_else(|| d.content_type.clone());
+        if d.message_bytes + f.bytes.len() as u64 > MESSAGE_MAX {
             return Downloaded::Failed {
                 error: Refused::MessageTooLarge.to_string(),
             };
         }
-        let sha256 = match self.blobs.put(&f.bytes).await {
-            Ok(sha) => sha,
+        match keep(&self.blobs, f.bytes, &claimed).await {
+            Ok(k) => Downloaded::Ready {
+                sha256: k.sha256,
+                size: k.size,
+                content_type: k.content_type,
+                has_thumbnail: k.has_thumbnail,
+            },
+            Err(NotKept::Refused(r)) => Downloaded::Failed {
+                error: r.to_string(),
+            },
             // A full disk passes: keep the download queued, as for any passing failure.
-            Err(e) if d.attempts < ATTEMPTS_MAX => {
-                return Downloaded::Retry {
-                    error: format!("storing the file failed: {e}"),
-                    at: self.clock.now() + backoff(d.attempts),
-                };
-            }
-            Err(e) => {
-                return Downloaded::Failed {
-                    error: format!("Could not be stored: {e}"),
-                }
-            }
-        };
-        let has_thumbnail = kind == Kind::Photo && {
-            let (bytes, t) = (f.bytes, content_type.clone());
-            match tokio::task::spawn_blocking(move || thumbnail(&bytes, &t)).await {
-                Ok(Some(jpeg)) => self.blobs.put_thumbnail(&sha256, &jpeg).await.is_ok(),
-                _ => false,
-            }
-        };
-        Downloaded::Ready {
-            sha256,
-            size,
-            content_type,
-            has_thumbnail,
+            Err(e @ NotKept::Storage(_)) if d.attempts < ATTEMPTS_MAX => Downloaded::Retry {
+                error: e.to_string(),
+                at: self.clock.now() + backoff(d.attempts),
+            },
+            Err(NotKept::Storage(e)) => Downloaded::Failed {
+                error: format!("Could not be stored: {e}"),
+            },
         }
     }
 }

@@ -83,12 +83,14 @@ impl TwilioSender {
         }
     }
 
-    /// Sends `body` from the account's first number to `to` (E.164, or `whatsapp:+…`).
+    /// Sends `body` from the account's first number to `to` (E.164, or `whatsapp:+…`), with a
+    /// `MediaUrl` for each of `media` (an MMS; Twilio fetches each URL).
     pub async fn send(
         &self,
         account: &TwilioAccount,
         to: &str,
         body: &str,
+        media: &[String],
         status_callback: &str,
     ) -> Result<Accepted, SendError> {
         let from = account
@@ -108,12 +110,17 @@ impl TwilioSender {
             .http
             .post(url)
             .basic_auth(&account.account_sid, Some(&account.auth_token))
-            .form(&[
-                ("To", to),
-                ("From", from.as_str()),
-                ("Body", body),
-                ("StatusCallback", status_callback),
-            ])
+            .form(
+                &[
+                    ("To", to),
+                    ("From", from.as_str()),
+                    ("Body", body),
+                    ("StatusCallback", status_callback),
+                ]
+                .into_iter()
+                .chain(media.iter().map(|u| ("MediaUrl", u.as_str())))
+                .collect::<Vec<_>>(),
+            )
             .send()
             .await
             .map_err(|e| unreachable("Twilio", &e))?;

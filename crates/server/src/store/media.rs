@@ -84,11 +84,52 @@ pub enum Downloaded {
     },
 }
 
+/// Whose an upload is until a message takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadOwner {
+    /// A member of staff (`POST /api/v1/media`), for their replies.
+    Staff(Id),
+    /// A portal customer (their id), for their own messages.
+    Portal(Id),
+}
+
+/// A file uploaded and stored, before a message takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUpload {
+    pub owner: UploadOwner,
+    pub content_type: String,
+    pub file_name: String,
+    pub size: u64,
+    pub sha256: String,
+    pub has_thumbnail: bool,
+}
+
+/// What removing an attachment left behind.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Removed {
+    /// The message that carried it, now showing it removed (None for an upload never sent).
+    pub message: Option<inbox_core::Message>,
+    /// The stored file, when nothing else refers to it any more: the caller deletes it.
+    pub orphan: Option<String>,
+}
+
+/// How long an upload that no message took is kept.
+pub const UPLOAD_KEPT: chrono::Duration = chrono::Duration::hours(24);
+
 /// A stored attachment, for the media routes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredAttachment {
-    pub message_id: Id,
-    pub conversation_id: Id,
+    /// None for an upload no message has taken yet.
+    pub message_id: Option<Id>,
+    /// The message's conversation.
+    pub conversation_id: Option<Id>,
+    /// The customer of the message's conversation, or the portal customer who uploaded it.
+    pub customer_id: Option<Id>,
+    /// The member of staff who uploaded it.
+    pub uploaded_by: Option<Id>,
+    /// Its message's direction and delivery status (what a portal customer may see).
+    pub message: Option<(inbox_core::Direction, inbox_core::DeliveryStatus)>,
+    pub size: u64,
     pub content_type: String,
     pub file_name: String,
     pub status: AttachmentStatus,
@@ -113,6 +154,53 @@ pub trait MediaStore: Send + Sync {
     ) -> StoreResult<()>;
     /// An attachment of the organisation, or None (another organisation's is None too).
     async fn attachment(&self, org_id: Id, id: Id) -> StoreResult<Option<StoredAttachment>>;
+    /// The organisation an attachment belongs to: only for a signed link, whose signature is
+    /// the caller's authority.
+    async fn attachment_org(&self, id: Id) -> StoreResult<Option<Id>>;
+    /// Records an uploaded file (already stored, so `ready`), for a message to take later.
+    async fn add_upload(
+        &self,
+        org_id: Id,
+        upload: NewUpload,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Attachment>;
+    /// Removes a sensitive file (a bank card, a V5C): the attachment stays in its message as
+    /// failed, "Removed by …", without its file; the audit log records who did it.
+    async fn remove_attachment(
+        &self,
+        actor: &super::Actor,
+        id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Removed>;
+    /// Forgets uploads that no message took before `before`; returns the stored files nothing
+    /// refers to any more, for the caller to delete.
+    async fn sweep_uploads(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>>;
+    /// The key that signs links to files, shared by every instance on this database's key.
+    fn link_key(&self) -> [u8; 32];
+}
+
+/// Why an upload cannot go on a message: not there, not the sender's, or taken already.
+pub(crate) fn not_yours(id: Id) -> super::StoreError {
+    super::StoreError::Invalid(format!(
+        "attachment {id} is not a file you uploaded, or it is on another message already"
+    ))
+}
+
+/// An upload as a message will carry it.
+pub(crate) fn uploaded(id: Id, u: NewUpload) -> Attachment {
+    Attachment {
+        id,
+        content_type: u.content_type,
+        size: u.size,
+        file_name: u.file_name,
+        status: AttachmentStatus::Ready,
+        error: None,
+    }
+}
+
+/// The text a removed attachment shows instead of its file.
+pub(crate) fn removed_by(name: &str) -> String {
+    format!("Removed by {name}")
 }
 
 /// One attachment row as the JSON of a message lists it.
@@ -153,11 +241,11 @@ pub(crate) fn files(list: &[NewAttachment]) -> Vec<(String, String)> {
 }
 
 /// What search indexes for a message: its text (a photo's caption) and its files' names.
-pub(crate) fn searchable(body: &str, list: &[NewAttachment]) -> String {
+pub(crate) fn searchable(body: &str, files: &[(String, String)]) -> String {
     let mut text = body.to_string();
-    for a in list {
+    for (_, name) in files {
         text.push(' ');
-        text.push_str(&a.file_name);
+        text.push_str(name);
     }
     text
 }
@@ -175,4 +263,15 @@ pub(crate) fn over_message_max(outcome: Downloaded, stored: i64) -> Downloaded {
         }
         other => other,
     }
+}
+
+/// A message's direction and status as stored, read back.
+pub(crate) fn message_state(
+    direction: Option<String>,
+    status: Option<String>,
+) -> Option<(inbox_core::Direction, inbox_core::DeliveryStatus)> {
+    Some((
+        inbox_core::Direction::parse(&direction?)?,
+        inbox_core::DeliveryStatus::parse(&status?)?,
+    ))
 }

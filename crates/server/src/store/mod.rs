@@ -162,6 +162,8 @@ pub struct NewOutbound {
     pub body: String,
     pub template: Option<TemplateUse>,
     pub needs_approval: bool,
+    /// The author's uploads it carries, in order (`POST /api/v1/media`).
+    pub attachments: Vec<Id>,
 }
 
 /// An inbound message from a provider or the portal, before routing.
@@ -178,6 +180,8 @@ pub struct NewInbound {
     pub at: DateTime<Utc>,
     /// Its photos, documents and voice notes, to be fetched after the webhook is answered.
     pub attachments: Vec<media::NewAttachment>,
+    /// A portal customer's uploads it carries, in order.
+    pub uploads: Vec<Id>,
 }
 
 /// A call reported by the voice provider, before routing.

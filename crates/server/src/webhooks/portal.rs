@@ -57,9 +57,13 @@ impl axum::extract::FromRequestParts<AppState> for PortalCustomer {
 
 #[derive(Debug, Deserialize)]
 pub struct PortalPost {
+    #[serde(default)]
     pub body: String,
     /// The portal's idempotency key; a repeat is stored once.
     pub client_id: Option<String>,
+    /// Files uploaded with `POST /api/v1/portal/media`, in order (issue 17).
+    #[serde(default)]
+    pub attachments: Vec<Id>,
 }
 
 #[derive(Debug, Serialize)]
@@ -69,6 +73,8 @@ pub struct PortalMessage {
     pub body: String,
     pub sender_name: String,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Read with `GET /api/v1/portal/media/{id}`.
+    pub attachments: Vec<inbox_core::media::Attachment>,
 }
 
 impl From<Message> for PortalMessage {
@@ -79,6 +85,7 @@ impl From<Message> for PortalMessage {
             body: m.body,
             sender_name: m.sender_name,
             created_at: m.created_at,
+            attachments: m.attachments,
         }
     }
 }
@@ -101,9 +108,11 @@ pub async fn post(
             retry_after: crate::limit::retry_after_secs(wait),
         })?;
     let body = req.body.trim();
-    if body.is_empty() {
+    if body.is_empty() && req.attachments.is_empty() {
         return Err(AppError::Invalid("the message is empty".into()));
     }
+    let owner = crate::store::media::UploadOwner::Portal(who.customer_id);
+    crate::http::media::check_uploads(&state, who.org_id, owner, &req.attachments).await?;
     limits::check("body", body, limits::PORTAL_BODY_MAX)?;
     let provider_id = match req.client_id.as_deref().map(str::trim) {
         Some("") => return Err(AppError::Invalid("client_id must not be empty".into())),
@@ -126,6 +135,7 @@ pub async fn post(
                 provider_id,
                 at: state.clock.now(),
                 attachments: Vec::new(),
+                uploads: req.attachments,
             },
         )
         .await?;
@@ -148,10 +158,15 @@ pub async fn post(
 /// queued or failed never reached the customer, so the portal never shows them; notes and calls
 /// are internal.
 pub fn customer_sees(m: &Message) -> bool {
-    match m.direction {
+    customer_sees_as(m.direction, m.status)
+}
+
+/// [`customer_sees`] for a message's direction and status.
+pub fn customer_sees_as(direction: Direction, status: DeliveryStatus) -> bool {
+    match direction {
         Direction::Inbound => true,
         Direction::Outbound => matches!(
-            m.status,
+            status,
             DeliveryStatus::Sent | DeliveryStatus::Delivered | DeliveryStatus::Read
         ),
     }

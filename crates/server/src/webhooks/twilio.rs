@@ -134,6 +134,7 @@ pub async fn sms(
         customer_id: None,
         body: msg.body.clone(),
         attachments,
+        uploads: Vec::new(),
         provider: "twilio".into(),
         provider_id: msg.message_sid.clone(),
         // Its first arrival, when this is a replay from the spool.

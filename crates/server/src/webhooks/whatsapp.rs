@@ -106,6 +106,7 @@ pub async fn notification(
             customer_id: None,
             body,
             attachments,
+            uploads: Vec::new(),
             provider: "whatsapp".into(),
             provider_id: m.id.clone(),
             at,

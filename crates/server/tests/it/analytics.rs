@@ -43,6 +43,7 @@ async fn text(
             1,
             NewInbound {
                 attachments: Vec::new(),
+                uploads: Vec::new(),
                 channel,
                 from_number: Some(from.into()),
                 customer_id: None,
@@ -74,6 +75,7 @@ async fn reply(s: &Server, who: Id, conversation: Id, when: DateTime<Utc>, gated
                 body: "Thanks, we'll be in touch".into(),
                 template: None,
                 needs_approval: gated,
+                attachments: Vec::new(),
             },
             when,
         )

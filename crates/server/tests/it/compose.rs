@@ -105,6 +105,7 @@ async fn cmp2_whatsapp_outside_the_window_takes_templates_only() {
             1,
             inbox_server::store::NewInbound {
                 attachments: Vec::new(),
+                uploads: Vec::new(),
                 channel: inbox_core::Channel::Whatsapp,
                 from_number: Some("+447700900102".into()),
                 customer_id: None,

@@ -337,6 +337,7 @@ async fn opening_a_whatsapp_thread_sends_the_read_receipt_when_switched_on() {
             1,
             inbox_server::store::NewInbound {
                 attachments: Vec::new(),
+                uploads: Vec::new(),
                 channel: inbox_core::Channel::Whatsapp,
                 from_number: Some("+447700900102".into()),
                 customer_id: None,
@@ -402,6 +403,7 @@ async fn thr7_reopening_a_read_whatsapp_thread_sends_no_second_receipt() {
             1,
             inbox_server::store::NewInbound {
                 attachments: Vec::new(),
+                uploads: Vec::new(),
                 channel: inbox_core::Channel::Whatsapp,
                 from_number: Some("+447700900102".into()),
                 customer_id: None,

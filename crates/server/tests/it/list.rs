@@ -98,6 +98,7 @@ async fn lst9_new_inbound_activity_moves_a_conversation_into_today() {
             1,
             inbox_server::store::NewInbound {
                 attachments: Vec::new(),
+                uploads: Vec::new(),
                 channel: inbox_core::Channel::Sms,
                 from_number: Some("+447700900105".into()),
                 customer_id: None,

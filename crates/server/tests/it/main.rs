@@ -31,5 +31,6 @@ mod sync;
 mod thread;
 mod throttle;
 mod updates;
+mod uploads;
 mod voice;
 mod webhooks;

@@ -176,6 +176,9 @@ fn endpoints(
         // An id that is nobody's: 404 for those who may read files, 403 before that.
         (Method::GET, "/api/v1/media/0".into(), None, View),
         (Method::GET, "/api/v1/media/0/thumbnail".into(), None, View),
+        (Method::DELETE, "/api/v1/media/0".into(), None, View),
+        // A JSON body is no file: 422 for those who may upload.
+        (Method::POST, "/api/v1/media".into(), Some(json!({})), Write),
         (Method::GET, "/api/v1/roles".into(), None, RolesManage),
         (
             Method::POST,

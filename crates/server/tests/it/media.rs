@@ -20,7 +20,7 @@ use crate::support::{conv::*, *};
 use crate::webhooks::{sid, twilio, whatsapp};
 
 /// A small real photo.
-fn png() -> Vec<u8> {
+pub(crate) fn png() -> Vec<u8> {
     let img = image::RgbImage::from_fn(640, 480, |x, y| {
         image::Rgb([(x / 3) as u8, (y / 2) as u8, 120])
     });
@@ -212,7 +212,7 @@ async fn settled(c: &Client, conversation: i64, body: &str) -> Value {
     }
 }
 
-async fn get_raw(c: &Client, path: &str) -> (u16, HeaderMap, Vec<u8>) {
+pub(crate) async fn get_raw(c: &Client, path: &str) -> (u16, HeaderMap, Vec<u8>) {
     let res = reqwest::Client::new()
         .get(format!("{}{path}", c.base))
         .bearer_auth(c.token.as_deref().unwrap())

@@ -179,6 +179,7 @@ async fn rte2_rte3_inbound_routing_links_one_work_order_or_asks_to_pick() {
     let c = s.login("frontdesk@fixture.test").await;
     let msg = |from: &str, id: &str| NewInbound {
         attachments: Vec::new(),
+        uploads: Vec::new(),
         channel: inbox_core::Channel::Sms,
         from_number: Some(from.into()),
         customer_id: None,

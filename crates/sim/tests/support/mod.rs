@@ -62,11 +62,14 @@ pub async fn world() -> World {
     state.providers.whatsapp_api_base = format!("{sim_base}/v23.0");
     state.providers.whatsapp_app_secret = Some(APP_SECRET.into());
     state.providers.whatsapp_verify_token = Some("sim-test-verify".into());
+    let blobs = Arc::new(inbox_server::media::Blobs::new(dir.path().join("media")));
+    state.blobs = Some(Arc::clone(&blobs));
     let mut dispatcher = Dispatcher::new(
         Arc::clone(&store),
         state.providers.clone(),
         state.clock.clone(),
-    );
+    )
+    .with_blobs(blobs);
     dispatcher.retry_base = Duration::from_millis(50);
     Arc::new(dispatcher).start();
     tokio::spawn(async move { axum::serve(server_listener, app(state)).await.unwrap() });
@@ -137,6 +140,27 @@ impl World {
             res.status().as_u16(),
             res.json().await.unwrap_or(Value::Null),
         )
+    }
+
+    /// Where the server keeps messages' files.
+    pub fn media_dir(&self) -> std::path::PathBuf {
+        self._dir.path().join("media")
+    }
+
+    /// Uploads a file as staff do before attaching it to a reply (issue 17).
+    pub async fn upload(&self, bytes: Vec<u8>, content_type: &str, name: &str) -> Value {
+        let res = self
+            .http
+            .post(format!("{}/api/v1/media", self.server))
+            .query(&[("file_name", name)])
+            .bearer_auth(&self.token)
+            .header("content-type", content_type)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "upload {name}");
+        res.json().await.unwrap()
     }
 
     /// The conversation a search finds first.

@@ -212,6 +212,7 @@ fn entry(client_id: &str, conversation_id: Id, minute: i64) -> OutboxEntry {
         channel: Some(Channel::Sms),
         created_at: t(0, 9) + Duration::minutes(minute),
         state: OutboxState::Queued,
+        files: Vec::new(),
     }
 }
 

@@ -124,6 +124,7 @@ fn seeded() -> Cache {
             channel: None,
             created_at: at(0, n),
             state: OutboxState::Queued,
+            files: Vec::new(),
         })
         .unwrap();
     }

@@ -18,6 +18,7 @@ fn entry(client_id: &str, minute: i64) -> OutboxEntry {
         channel: None,
         created_at: t(0, 9) + Duration::minutes(minute),
         state: OutboxState::Queued,
+        files: Vec::new(),
     }
 }
 

@@ -2,20 +2,21 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use inbox_core::media::AttachmentStatus;
+use inbox_core::media::{Attachment, AttachmentStatus};
 use inbox_core::sync::Change;
 use inbox_core::Id;
 use sqlx::PgConnection;
 
 use super::events::emit;
 use super::rows::load_message;
-use super::{PgStore, Tx};
+use super::{audit, PgStore, Tx};
 use crate::store::media::{
-    attachments_json, over_message_max, AttachmentRow, Download, Downloaded, MediaSource,
-    MediaStore, NewAttachment, StoredAttachment, DOWNLOAD_LEASE,
+    attachments_json, message_state, not_yours, over_message_max, removed_by, uploaded,
+    AttachmentRow, Download, Downloaded, MediaSource, MediaStore, NewAttachment, NewUpload,
+    Removed, StoredAttachment, UploadOwner, DOWNLOAD_LEASE,
 };
 use crate::store::rows::ms;
-use crate::store::StoreResult;
+use crate::store::{Actor, StoreError, StoreResult};
 
 /// Stores a new message's attachments (pending, or failed when refused) and its JSON.
 pub(super) async fn insert(
@@ -53,6 +54,46 @@ pub(super) async fn insert(
         .await?;
     }
     refresh(tx, message).await
+}
+
+/// Puts the owner's uploads `ids` on a new message, after its first `after` files; returns
+/// (content type, file name) of each, for the row preview and search.
+pub(super) async fn attach(
+    tx: &mut Tx,
+    org: Id,
+    message: Id,
+    owner: UploadOwner,
+    ids: &[Id],
+    after: usize,
+) -> StoreResult<Vec<(String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (by, customer) = match owner {
+        UploadOwner::Staff(u) => (Some(u), None),
+        UploadOwner::Portal(c) => (None, Some(c)),
+    };
+    let mut files = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let file: (String, String) = sqlx::query_as(
+            "UPDATE attachments SET message_id = $3, position = $4
+             WHERE id = $1 AND org_id = $2 AND message_id IS NULL AND status = 'ready'
+               AND uploaded_by IS NOT DISTINCT FROM $5 AND upload_customer IS NOT DISTINCT FROM $6
+             RETURNING content_type, file_name",
+        )
+        .bind(id)
+        .bind(org)
+        .bind(message)
+        .bind((after + i) as i64)
+        .bind(by)
+        .bind(customer)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| not_yours(*id))?;
+        files.push(file);
+    }
+    refresh(tx, message).await?;
+    Ok(files)
 }
 
 /// Rewrites a message's `attachments` JSON from its rows.
@@ -213,10 +254,27 @@ impl MediaStore for PgStore {
     }
 
     async fn attachment(&self, org_id: Id, id: Id) -> StoreResult<Option<StoredAttachment>> {
-        let row: Option<(Id, Id, String, String, String, Option<String>, bool)> = sqlx::query_as(
-            "SELECT a.message_id, m.conversation_id, a.content_type, a.file_name, a.status,
-                    a.sha256, a.has_thumbnail
-             FROM attachments a JOIN messages m ON m.id = a.message_id
+        type Row = (
+            Option<Id>,
+            Option<Id>,
+            Option<Id>,
+            Option<Id>,
+            i64,
+            String,
+            String,
+            String,
+            Option<String>,
+            bool,
+            Option<String>,
+            Option<String>,
+        );
+        let row: Option<Row> = sqlx::query_as(
+            "SELECT a.message_id, m.conversation_id, coalesce(v.customer_id, a.upload_customer),
+                    a.uploaded_by, a.size, a.content_type, a.file_name, a.status, a.sha256,
+                    a.has_thumbnail, m.direction, m.status
+             FROM attachments a
+             LEFT JOIN messages m ON m.id = a.message_id
+             LEFT JOIN conversations v ON v.id = m.conversation_id
              WHERE a.id = $1 AND a.org_id = $2",
         )
         .bind(id)
@@ -227,22 +285,168 @@ impl MediaStore for PgStore {
             |(
                 message_id,
                 conversation_id,
+                customer_id,
+                uploaded_by,
+                size,
                 content_type,
                 file_name,
                 status,
                 sha256,
                 has_thumbnail,
-            )| {
-                StoredAttachment {
-                    message_id,
-                    conversation_id,
-                    content_type,
-                    file_name,
-                    status: AttachmentStatus::parse(&status).unwrap_or(AttachmentStatus::Failed),
-                    sha256,
-                    has_thumbnail,
-                }
+                direction,
+                message_status,
+            )| StoredAttachment {
+                message_id,
+                conversation_id,
+                customer_id,
+                uploaded_by,
+                size: u64::try_from(size).unwrap_or_default(),
+                content_type,
+                file_name,
+                status: AttachmentStatus::parse(&status).unwrap_or(AttachmentStatus::Failed),
+                sha256,
+                has_thumbnail,
+                message: message_state(direction, message_status),
             },
         ))
     }
+
+    async fn attachment_org(&self, id: Id) -> StoreResult<Option<Id>> {
+        Ok(
+            sqlx::query_scalar("SELECT org_id FROM attachments WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *self.conn().await?)
+                .await?,
+        )
+    }
+
+    async fn add_upload(
+        &self,
+        org_id: Id,
+        upload: NewUpload,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Attachment> {
+        let (by, customer) = match upload.owner {
+            UploadOwner::Staff(u) => (Some(u), None),
+            UploadOwner::Portal(c) => (None, Some(c)),
+        };
+        let id: Id = sqlx::query_scalar(
+            "INSERT INTO attachments (org_id, position, content_type, file_name, size, status, source,
+                                      source_ref, sha256, has_thumbnail, created_at, uploaded_by,
+                                      upload_customer)
+             VALUES ($1, 0, $2, $3, $4, 'ready', 'upload', '', $5, $6, $7, $8, $9)
+             RETURNING id",
+        )
+        .bind(org_id)
+        .bind(&upload.content_type)
+        .bind(&upload.file_name)
+        .bind(upload.size as i64)
+        .bind(&upload.sha256)
+        .bind(upload.has_thumbnail)
+        .bind(ms(now))
+        .bind(by)
+        .bind(customer)
+        .fetch_one(&mut *self.conn().await?)
+        .await?;
+        Ok(uploaded(id, upload))
+    }
+
+    async fn remove_attachment(
+        &self,
+        actor: &Actor,
+        id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Removed> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        let mut tx = self.begin(org).await?;
+        let (message, sha256, file_name): (Option<Id>, Option<String>, String) = sqlx::query_as(
+            "SELECT message_id, sha256, file_name FROM attachments WHERE id = $1 AND org_id = $2",
+        )
+        .bind(id)
+        .bind(org)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let name: String = sqlx::query_scalar("SELECT name FROM users WHERE id = $1")
+            .bind(user)
+            .fetch_one(&mut *tx)
+            .await?;
+        match message {
+            Some(_) => {
+                sqlx::query(
+                    "UPDATE attachments SET status = 'failed', error = $2, sha256 = NULL, size = 0,
+                        has_thumbnail = false, next_attempt_at = NULL
+                 WHERE id = $1",
+                )
+                .bind(id)
+                .bind(removed_by(&name))
+                .execute(&mut *tx)
+                .await?
+            }
+            None => {
+                sqlx::query("DELETE FROM attachments WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?
+            }
+        };
+        audit(
+            &mut tx,
+            org,
+            Some(user),
+            "attachment.removed",
+            ("attachment", id),
+            serde_json::json!({ "file_name": file_name, "message_id": message }),
+            now,
+        )
+        .await?;
+        let message = match message {
+            Some(m) => {
+                refresh(&mut tx, m).await?;
+                let loaded = load_message(&mut tx, org, m).await?;
+                emit(&mut tx, org, now, &Change::Message(loaded.clone())).await?;
+                Some(loaded)
+            }
+            None => None,
+        };
+        // Under the organisation's lock; another organisation's identical file is counted too.
+        let orphan = match sha256 {
+            Some(sha) if !referenced(&mut tx, &sha).await? => Some(sha),
+            _ => None,
+        };
+        self.commit(tx).await?;
+        Ok(Removed { message, orphan })
+    }
+
+    fn link_key(&self) -> [u8; 32] {
+        self.secrets.link_key()
+    }
+
+    async fn sweep_uploads(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>> {
+        let mut tx = self.begin_any().await?;
+        let gone: Vec<Option<String>> = sqlx::query_scalar(
+            "DELETE FROM attachments WHERE message_id IS NULL AND created_at < $1 RETURNING sha256",
+        )
+        .bind(ms(before))
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut orphans: Vec<String> = Vec::new();
+        for sha in gone.into_iter().flatten() {
+            if !orphans.contains(&sha) && !referenced(&mut tx, &sha).await? {
+                orphans.push(sha);
+            }
+        }
+        self.commit(tx).await?;
+        Ok(orphans)
+    }
+}
+
+/// Whether any attachment still refers to a stored file.
+async fn referenced(c: &mut PgConnection, sha256: &str) -> StoreResult<bool> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM attachments WHERE sha256 = $1)")
+            .bind(sha256)
+            .fetch_one(&mut *c)
+            .await?,
+    )
 }

@@ -1,7 +1,7 @@
 //! Messages: replies with idempotency keys (CMP-1, CMP-3), the Approval Queue (APQ-1), and
 //! inbound messages routed into conversations (RTE-1 … RTE-3).
 
-use crate::store::media::{files, searchable};
+use crate::store::media::{files, searchable, UploadOwner};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::analytics::Fact;
@@ -159,6 +159,8 @@ impl MessageStore for PgStore {
         .bind(ms(now))
         .fetch_one(&mut *tx)
         .await?;
+        let owner = UploadOwner::Staff(user);
+        let files = super::media::attach(&mut tx, org, id, owner, &msg.attachments, 0).await?;
         let reply = Fact::Reply {
             at: now,
             staff: Some(user),
@@ -169,7 +171,7 @@ impl MessageStore for PgStore {
         }
         sqlx::query("UPDATE conversations SET preview = $2 WHERE id = $1")
             .bind(conversation_id)
-            .bind(message_preview(&msg.body))
+            .bind(message_preview(&row_text(&msg.body, &files)))
             .execute(&mut *tx)
             .await?;
         record_activity(
@@ -187,7 +189,7 @@ impl MessageStore for PgStore {
             id,
             org,
             conversation_id,
-            &msg.body,
+            &searchable(&msg.body, &files),
         )
         .await?;
         let message = load_message(&mut tx, org, id).await?;
@@ -342,6 +344,14 @@ impl MessageStore for PgStore {
         .fetch_one(&mut *tx)
         .await?;
         super::media::insert(&mut tx, org_id, id, &msg.attachments, msg.at).await?;
+        let mut files = files(&msg.attachments);
+        if let Some(customer) = msg.customer_id {
+            let owner = UploadOwner::Portal(customer);
+            let after = files.len();
+            files.extend(
+                super::media::attach(&mut tx, org_id, id, owner, &msg.uploads, after).await?,
+            );
+        }
         let inbound = Fact::Inbound {
             at: msg.at,
             channel: msg.channel,
@@ -361,7 +371,7 @@ impl MessageStore for PgStore {
              WHERE id = $1",
         )
         .bind(conversation_id)
-        .bind(message_preview(&row_text(&msg.body, &files(&msg.attachments))))
+        .bind(message_preview(&row_text(&msg.body, &files)))
         .bind(msg.channel.as_str())
         .bind(whatsapp_at)
         .bind(ms(msg.at))
@@ -382,7 +392,7 @@ impl MessageStore for PgStore {
             id,
             org_id,
             conversation_id,
-            &searchable(&msg.body, &msg.attachments),
+            &searchable(&msg.body, &files),
         )
         .await?;
         apply_routing(&mut tx, org_id, conversation_id, &msg.body, msg.at).await?;

@@ -104,6 +104,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "media",
         include_str!("../../../migrations/postgres/0010_media.sql"),
     ),
+    (
+        11,
+        "uploads",
+        include_str!("../../../migrations/postgres/0011_uploads.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

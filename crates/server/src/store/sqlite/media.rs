@@ -2,19 +2,20 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use inbox_core::media::AttachmentStatus;
+use inbox_core::media::{Attachment, AttachmentStatus};
 use inbox_core::sync::Change;
 use inbox_core::Id;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::events::emit;
 use super::rows::load_message;
-use super::{ms, SqliteStore};
+use super::{audit, ms, SqliteStore};
 use crate::store::media::{
-    attachments_json, over_message_max, Download, Downloaded, MediaSource, MediaStore,
-    NewAttachment, StoredAttachment, DOWNLOAD_LEASE,
+    attachments_json, message_state, not_yours, over_message_max, removed_by, uploaded, Download,
+    Downloaded, MediaSource, MediaStore, NewAttachment, NewUpload, Removed, StoredAttachment,
+    UploadOwner, DOWNLOAD_LEASE,
 };
-use crate::store::StoreResult;
+use crate::store::{Actor, StoreError, StoreResult};
 
 /// Stores a new message's attachments (pending, or failed when refused) and its JSON.
 pub(super) fn insert(
@@ -52,6 +53,44 @@ pub(super) fn insert(
         ])?;
     }
     refresh(tx, message)
+}
+
+/// Puts the owner's uploads `ids` on a new message, after its first `after` files; returns
+/// (content type, file name) of each, for the row preview and search.
+pub(super) fn attach(
+    tx: &Connection,
+    org: Id,
+    message: Id,
+    owner: UploadOwner,
+    ids: &[Id],
+    after: usize,
+) -> StoreResult<Vec<(String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (by, customer) = match owner {
+        UploadOwner::Staff(u) => (Some(u), None),
+        UploadOwner::Portal(c) => (None, Some(c)),
+    };
+    let mut files = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let file = tx
+            .prepare_cached(
+                "UPDATE attachments SET message_id = ?3, position = ?4
+                 WHERE id = ?1 AND org_id = ?2 AND message_id IS NULL AND status = 'ready'
+                   AND uploaded_by IS ?5 AND upload_customer IS ?6
+                 RETURNING content_type, file_name",
+            )?
+            .query_row(
+                params![id, org, message, (after + i) as i64, by, customer],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()?
+            .ok_or_else(|| not_yours(*id))?;
+        files.push(file);
+    }
+    refresh(tx, message)?;
+    Ok(files)
 }
 
 /// Rewrites a message's `attachments` JSON from its rows.
@@ -205,25 +244,164 @@ impl MediaStore for SqliteStore {
     async fn attachment(&self, org_id: Id, id: Id) -> StoreResult<Option<StoredAttachment>> {
         self.read(move |c| {
             Ok(c.prepare_cached(
-                "SELECT a.message_id, m.conversation_id, a.content_type, a.file_name, a.status,
-                        a.sha256, a.has_thumbnail
-                 FROM attachments a JOIN messages m ON m.id = a.message_id
+                "SELECT a.message_id, m.conversation_id, coalesce(v.customer_id, a.upload_customer),
+                        a.uploaded_by, a.size, a.content_type, a.file_name, a.status, a.sha256,
+                        a.has_thumbnail, m.direction, m.status
+                 FROM attachments a
+                 LEFT JOIN messages m ON m.id = a.message_id
+                 LEFT JOIN conversations v ON v.id = m.conversation_id
                  WHERE a.id = ?1 AND a.org_id = ?2",
             )?
             .query_row([id, org_id], |r| {
                 Ok(StoredAttachment {
                     message_id: r.get(0)?,
                     conversation_id: r.get(1)?,
-                    content_type: r.get(2)?,
-                    file_name: r.get(3)?,
-                    status: AttachmentStatus::parse(&r.get::<_, String>(4)?)
+                    customer_id: r.get(2)?,
+                    uploaded_by: r.get(3)?,
+                    size: u64::try_from(r.get::<_, i64>(4)?).unwrap_or_default(),
+                    content_type: r.get(5)?,
+                    file_name: r.get(6)?,
+                    status: AttachmentStatus::parse(&r.get::<_, String>(7)?)
                         .unwrap_or(AttachmentStatus::Failed),
-                    sha256: r.get(5)?,
-                    has_thumbnail: r.get(6)?,
+                    sha256: r.get(8)?,
+                    has_thumbnail: r.get(9)?,
+                    message: message_state(r.get(10)?, r.get(11)?),
                 })
             })
             .optional()?)
         })
         .await
     }
+
+    async fn attachment_org(&self, id: Id) -> StoreResult<Option<Id>> {
+        self.read(move |c| {
+            Ok(
+                c.prepare_cached("SELECT org_id FROM attachments WHERE id = ?1")?
+                    .query_row([id], |r| r.get(0))
+                    .optional()?,
+            )
+        })
+        .await
+    }
+
+    async fn add_upload(
+        &self,
+        org_id: Id,
+        upload: NewUpload,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Attachment> {
+        self.write(move |tx| {
+            let (by, customer) = match upload.owner {
+                UploadOwner::Staff(u) => (Some(u), None),
+                UploadOwner::Portal(c) => (None, Some(c)),
+            };
+            tx.prepare_cached(
+                "INSERT INTO attachments (org_id, position, content_type, file_name, size, status, source,
+                                          source_ref, sha256, has_thumbnail, created_at, uploaded_by,
+                                          upload_customer)
+                 VALUES (?1, 0, ?2, ?3, ?4, 'ready', 'upload', '', ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                org_id,
+                upload.content_type,
+                upload.file_name,
+                upload.size as i64,
+                upload.sha256,
+                upload.has_thumbnail,
+                ms(now),
+                by,
+                customer
+            ])?;
+            Ok(uploaded(tx.last_insert_rowid(), upload))
+        })
+        .await
+    }
+
+    async fn remove_attachment(
+        &self,
+        actor: &Actor,
+        id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Removed> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(move |tx| {
+            let (message, sha256, file_name): (Option<Id>, Option<String>, String) = tx
+                .prepare_cached(
+                    "SELECT message_id, sha256, file_name FROM attachments WHERE id = ?1 AND org_id = ?2",
+                )?
+                .query_row([id, org], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?
+                .ok_or(StoreError::NotFound)?;
+            let name: String = tx
+                .prepare_cached("SELECT name FROM users WHERE id = ?1")?
+                .query_row([user], |r| r.get(0))?;
+            match message {
+                Some(_) => tx
+                    .prepare_cached(
+                        "UPDATE attachments SET status = 'failed', error = ?2, sha256 = NULL, size = 0,
+                                has_thumbnail = 0, next_attempt_at = NULL
+                         WHERE id = ?1",
+                    )?
+                    .execute(params![id, removed_by(&name)])?,
+                None => tx
+                    .prepare_cached("DELETE FROM attachments WHERE id = ?1")?
+                    .execute([id])?,
+            };
+            audit(
+                tx,
+                org,
+                Some(user),
+                "attachment.removed",
+                ("attachment", id),
+                serde_json::json!({ "file_name": file_name, "message_id": message }),
+                now,
+            )?;
+            let message = match message {
+                Some(m) => {
+                    refresh(tx, m)?;
+                    let loaded = load_message(tx, org, m)?;
+                    emit(tx, org, now, &Change::Message(loaded.clone()))?;
+                    Some(loaded)
+                }
+                None => None,
+            };
+            let orphan = match sha256 {
+                Some(sha) if !referenced(tx, &sha)? => Some(sha),
+                _ => None,
+            };
+            Ok(Removed { message, orphan })
+        })
+        .await
+    }
+
+    fn link_key(&self) -> [u8; 32] {
+        self.secrets.link_key()
+    }
+
+    async fn sweep_uploads(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>> {
+        self.write(move |tx| {
+            let gone = tx
+                .prepare_cached(
+                    "DELETE FROM attachments WHERE message_id IS NULL AND created_at < ?1
+                     RETURNING sha256",
+                )?
+                .query_map([ms(before)], |r| r.get::<_, Option<String>>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut orphans: Vec<String> = Vec::new();
+            for sha in gone.into_iter().flatten() {
+                if !orphans.contains(&sha) && !referenced(tx, &sha)? {
+                    orphans.push(sha);
+                }
+            }
+            Ok(orphans)
+        })
+        .await
+    }
+}
+
+/// Whether any attachment still refers to a stored file.
+fn referenced(tx: &Connection, sha256: &str) -> StoreResult<bool> {
+    Ok(tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM attachments WHERE sha256 = ?1)")?
+        .query_row([sha256], |r| r.get(0))?)
 }

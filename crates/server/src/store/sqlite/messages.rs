@@ -18,7 +18,7 @@ use super::{
     activity_kind, audit, ensure_conversation, found, fts_kind, fts_put, ms, record_activity,
     SqliteStore,
 };
-use crate::store::media::{files, searchable};
+use crate::store::media::{files, searchable, UploadOwner};
 use crate::store::rows::classify_inbound;
 use crate::store::{
     Actor, Ingested, MessageStore, NewInbound, NewOutbound, StoreError, StoreResult,
@@ -122,14 +122,15 @@ impl MessageStore for SqliteStore {
             .execute(params![org, conversation_id, msg.channel.as_str(), msg.body, template_name, template_params,
                 status.as_str(), user, author, msg.client_id, ms(now)])?;
             let id = tx.last_insert_rowid();
+            let files = super::media::attach(tx, org, id, UploadOwner::Staff(user), &msg.attachments, 0)?;
             analytics::record(tx, org, Some(conversation_id), Fact::Reply { at: now, staff: Some(user) })?;
             if !msg.needs_approval {
                 enqueue(tx, org, id, now)?;
             }
             tx.prepare_cached("UPDATE conversations SET preview = ?2 WHERE id = ?1")?
-                .execute(params![conversation_id, message_preview(&msg.body)])?;
+                .execute(params![conversation_id, message_preview(&row_text(&msg.body, &files))])?;
             record_activity(tx, org, conversation_id, now, activity_kind::MESSAGE, id)?;
-            fts_put(tx, fts_kind::MESSAGE, id, org, conversation_id, &msg.body)?;
+            fts_put(tx, fts_kind::MESSAGE, id, org, conversation_id, &searchable(&msg.body, &files))?;
             let message = load_message(tx, org, id)?;
             emit(tx, org, now, &Change::Message(message.clone()))?;
             emit_conversation(tx, org, conversation_id, now)?;
@@ -248,6 +249,10 @@ impl MessageStore for SqliteStore {
             .execute(params![org_id, conversation_id, msg.channel.as_str(), msg.body, sender, msg.provider, msg.provider_id, ms(msg.at), intent, confidence])?;
             let id = tx.last_insert_rowid();
             super::media::insert(tx, org_id, id, &msg.attachments, msg.at)?;
+            let mut files = files(&msg.attachments);
+            if let Some(customer) = msg.customer_id {
+                files.extend(super::media::attach(tx, org_id, id, UploadOwner::Portal(customer), &msg.uploads, files.len())?);
+            }
             let inbound = Fact::Inbound { at: msg.at, channel: msg.channel, intent: Intent::parse(intent), corrected: false };
             analytics::record(tx, org_id, Some(conversation_id), inbound)?;
             let whatsapp_at = (msg.channel == Channel::Whatsapp).then(|| ms(msg.at));
@@ -260,11 +265,11 @@ impl MessageStore for SqliteStore {
                         last_inbound_whatsapp_at = max(coalesce(last_inbound_whatsapp_at, 0), coalesce(?4, 0))
                  WHERE id = ?1",
             )?
-            .execute(params![conversation_id, message_preview(&row_text(&msg.body, &files(&msg.attachments))), msg.channel.as_str(), whatsapp_at, ms(msg.at)])?;
+            .execute(params![conversation_id, message_preview(&row_text(&msg.body, &files)), msg.channel.as_str(), whatsapp_at, ms(msg.at)])?;
             tx.prepare_cached("UPDATE conversations SET last_inbound_whatsapp_at = NULL WHERE id = ?1 AND last_inbound_whatsapp_at = 0")?
                 .execute([conversation_id])?;
             record_activity(tx, org_id, conversation_id, msg.at, activity_kind::MESSAGE, id)?;
-            fts_put(tx, fts_kind::MESSAGE, id, org_id, conversation_id, &searchable(&msg.body, &msg.attachments))?;
+            fts_put(tx, fts_kind::MESSAGE, id, org_id, conversation_id, &searchable(&msg.body, &files))?;
             apply_routing(tx, org_id, conversation_id, &msg.body, msg.at)?;
             emit(tx, org_id, msg.at, &Change::Message(load_message(tx, org_id, id)?))?;
             emit_conversation(tx, org_id, conversation_id, msg.at)?;

@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0012_roles.sql"),
     include_str!("../../../migrations/sqlite/0013_language_model.sql"),
     include_str!("../../../migrations/sqlite/0014_media.sql"),
+    include_str!("../../../migrations/sqlite/0015_uploads.sql"),
 ];
 
 pub struct SqliteStore {
