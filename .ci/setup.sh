@@ -79,6 +79,17 @@ if $for_tests; then
     python3 -m pip install --quiet --disable-pip-version-check ziglang==0.13.0 \
       || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages ziglang==0.13.0
   fi
+
+  # Issue 17: moto's S3 server, the bucket of the server's media tests (tests/it/media_s3.rs,
+  # which fail without it). Pinned; the `server` extra brings what `moto_server` runs on.
+  if [ "$(python3 -c 'import moto; print(moto.__version__)' 2>/dev/null)" != "5.2.1" ] \
+    || ! command -v moto_server >/dev/null 2>&1; then
+    say "installing moto[server] 5.2.1 (pip)"
+    python3 -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.1' \
+      || python3 -m pip install --quiet --disable-pip-version-check --break-system-packages 'moto[server]==5.2.1'
+    # A pyenv Python puts new commands on PATH through its shims, made on a rehash.
+    if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+  fi
 fi
 
 # cargo-nextest is used when present; without it `cargo xtask ci` falls back to cargo test.

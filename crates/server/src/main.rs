@@ -11,6 +11,7 @@ use inbox_core::api::LanguageModelUpdate;
 use inbox_core::{Capability, CapabilitySet};
 use inbox_server::config::{default_database_url, redact_url, DEFAULT_LISTEN};
 use inbox_server::dispatch::Dispatcher;
+use inbox_server::media::blobs::{Blobs, S3Settings, DEFAULT_S3_REGION};
 use inbox_server::providers::ProviderConfig;
 use inbox_server::releases::{self, Releases};
 use inbox_server::status_lookup::StatusLookup;
@@ -35,6 +36,18 @@ struct Cli {
     /// database.
     #[arg(long, env = "INBOX_MEDIA_DIR", global = true)]
     media_dir: Option<std::path::PathBuf>,
+    /// Keep messages' files in this S3-compatible bucket instead of the media folder, so that
+    /// several server instances share them. Credentials: AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY (or the rest of the standard AWS environment).
+    #[arg(long, env = "INBOX_MEDIA_S3_BUCKET", global = true)]
+    media_s3_bucket: Option<String>,
+    /// The bucket's endpoint when it is not AWS itself (MinIO, Garage, R2…), such as
+    /// http://127.0.0.1:9000; addressed path-style.
+    #[arg(long, env = "INBOX_MEDIA_S3_ENDPOINT", global = true)]
+    media_s3_endpoint: Option<String>,
+    /// The bucket's region.
+    #[arg(long, env = "INBOX_MEDIA_S3_REGION", global = true, default_value = DEFAULT_S3_REGION)]
+    media_s3_region: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -320,6 +333,12 @@ async fn main() -> anyhow::Result<()> {
     let media_dir = cli
         .media_dir
         .unwrap_or_else(|| releases::beside_database(&database_url, "media"));
+    let media_s3 = cli.media_s3_bucket.map(|bucket| S3Settings {
+        bucket,
+        region: cli.media_s3_region,
+        endpoint: cli.media_s3_endpoint,
+        credentials: None,
+    });
     match cli.command {
         Command::Serve {
             listen,
@@ -340,6 +359,7 @@ async fn main() -> anyhow::Result<()> {
                 spool_dir: &spool_dir,
                 releases_dir: &releases_dir,
                 media_dir: &media_dir,
+                media_s3,
             };
             serve(&database_url, &listen, limits, places, providers, edges).await
         }
@@ -492,6 +512,8 @@ struct Places<'a> {
     spool_dir: &'a std::path::Path,
     releases_dir: &'a std::path::Path,
     media_dir: &'a std::path::Path,
+    /// A bucket for messages' files instead of `media_dir` (issue 17).
+    media_s3: Option<S3Settings>,
 }
 
 /// Time limits of `serve`.
@@ -611,8 +633,26 @@ async fn serve(
         whatsapp_read_receipts: p.whatsapp_read_receipts,
     };
     tracing::info!(providers = ?state.providers, "provider configuration");
-    tracing::info!(media = %places.media_dir.display(), "messages' files folder");
-    let blobs = Arc::new(inbox_server::media::Blobs::new(places.media_dir));
+    let blobs = match places.media_s3 {
+        Some(s3) => {
+            tracing::info!(
+                bucket = %s3.bucket,
+                endpoint = s3.endpoint.as_deref().unwrap_or("AWS"),
+                region = %s3.region,
+                "messages' files in an S3 bucket"
+            );
+            Blobs::s3(s3).map_err(|e| anyhow::anyhow!("INBOX_MEDIA_S3_*: {e}"))?
+        }
+        None => {
+            tracing::info!(media = %places.media_dir.display(), "messages' files folder");
+            Blobs::new(places.media_dir)
+        }
+    };
+    blobs
+        .check()
+        .await
+        .map_err(|e| anyhow::anyhow!("messages' files: {e}"))?;
+    let blobs = Arc::new(blobs);
     Arc::new(
         Dispatcher::new(
             Arc::clone(&store),

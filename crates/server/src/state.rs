@@ -37,7 +37,8 @@ pub struct AppState {
     pub spool: Option<Arc<crate::webhooks::spool::Spool>>,
     /// DSK-1: the desktop updates on offer (`INBOX_RELEASES_DIR`); None: nothing is offered.
     pub releases: Option<Arc<crate::releases::Releases>>,
-    /// Issue 17: where messages' files are stored (`INBOX_MEDIA_DIR`); None: none are served.
+    /// Issue 17: where messages' files are stored (`INBOX_MEDIA_DIR` or `INBOX_MEDIA_S3_BUCKET`);
+    /// None: none are served.
     pub blobs: Option<Arc<crate::media::Blobs>>,
 }
 

@@ -21,6 +21,7 @@ mod limits;
 mod list;
 mod matrix;
 mod media;
+mod media_s3;
 mod portal;
 mod secrets;
 mod sessions;

@@ -30,9 +30,9 @@ pub(crate) fn png() -> Vec<u8> {
 }
 
 #[derive(Clone, Default)]
-struct Fake {
+pub(crate) struct Fake {
     base: Arc<std::sync::Mutex<String>>,
-    hits: Arc<AtomicUsize>,
+    pub(crate) hits: Arc<AtomicUsize>,
     /// Answers 503 this many more times on `/flaky`.
     flaky: Arc<AtomicUsize>,
     /// A URL on another origin, where `/away` redirects.
@@ -40,7 +40,7 @@ struct Fake {
 }
 
 /// Twilio's media URLs (basic auth) and Meta's Graph API and lookaside host (bearer).
-async fn fake_provider() -> (String, Fake) {
+pub(crate) async fn fake_provider() -> (String, Fake) {
     async fn twilio_media(
         State(f): State<Fake>,
         Path(name): Path<String>,
@@ -182,7 +182,7 @@ fn mms<'a>(
 }
 
 /// Alice sends the garage an MMS (signed as Twilio signs it, accepted).
-async fn send_mms(s: &Server, message_sid: &str, body: &str, files: &[(String, &str)]) {
+pub(crate) async fn send_mms(s: &Server, message_sid: &str, body: &str, files: &[(String, &str)]) {
     let params = mms(message_sid, body, files);
     let refs: Vec<(&str, &str)> = params
         .iter()
@@ -193,7 +193,7 @@ async fn send_mms(s: &Server, message_sid: &str, body: &str, files: &[(String, &
 }
 
 /// The message with this body once every attachment has settled (or after 20 s).
-async fn settled(c: &Client, conversation: i64, body: &str) -> Value {
+pub(crate) async fn settled(c: &Client, conversation: i64, body: &str) -> Value {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let m = c
