@@ -20,6 +20,8 @@ use inbox_core::{
 };
 use tauri::{AppHandle, State};
 
+use inbox_client::engine::NewFile;
+
 use crate::shell::{command_error, Shell};
 use crate::updates::Updates;
 
@@ -128,9 +130,27 @@ pub async fn conversation_detail(
 
 #[tauri::command]
 pub async fn send_reply(shell: State<'_, Shell>, args: ReplyArgs) -> Answer<OutboxEntry> {
+    use base64::Engine as _;
+    let mut files = Vec::with_capacity(args.files.len());
+    for f in args.files {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(&f.base64)
+            .map_err(|_| CommandError::new(format!("{} could not be read", f.file_name)))?;
+        files.push(NewFile {
+            file_name: f.file_name,
+            content_type: f.content_type,
+            bytes,
+        });
+    }
     let r = shell.running().await?;
     r.engine
-        .reply(args.conversation_id, args.body, args.template, args.channel)
+        .reply_with_files(
+            args.conversation_id,
+            args.body,
+            args.template,
+            args.channel,
+            files,
+        )
         .await
         .map_err(command_error)
 }

@@ -77,3 +77,79 @@ async fn a_whatsapp_photo_shows_inline_opens_in_the_viewer_and_stays_readable_of
     app.screenshot("photo-offline").await;
     app.quit().await;
 }
+
+/// Issue 17, CMP-1: a photo pasted into a reply shows as a preview, leaves with the reply, is
+/// fetched by the simulator's Twilio as a real MMS (a US number), and comes back into the
+/// thread as the reply's photo.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pasted_photo_goes_out_with_the_reply_as_an_mms() {
+    use base64::Engine as _;
+    let stack = Stack::start().await;
+    let token = stack.token(DESK).await;
+    let app = signed_in(&stack, "media-paste", DESK).await;
+    stack
+        .inbound_sms("+15555550199", "Can you show me the worn pads?")
+        .await;
+    let conversation = eventually("the US customer's conversation", WAIT, || async {
+        stack
+            .conversations(&token)
+            .await
+            .into_iter()
+            .find(|c| c["preview"] == "Can you show me the worn pads?")
+            .and_then(|c| c["id"].as_i64())
+    })
+    .await;
+    app.go(&format!(
+        "/messages?range=all_time&conversation={conversation}"
+    ))
+    .await;
+    app.wait("#composer-text").await;
+    let photo = inbox_sim::media::photo("worn-pads");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&photo);
+    // What a paste of a screenshot puts on the clipboard: a file without a name of its own.
+    app.js(
+        "const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+         const dt = new DataTransfer();
+         dt.items.add(new File([bytes], 'image.png', { type: 'image/jpeg' }));
+         const e = new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true });
+         document.querySelector('#composer-text').dispatchEvent(e);",
+        vec![serde_json::json!(b64)],
+    )
+    .await;
+    app.wait("#composer-files .composer-file-preview").await;
+    eventually("the preview drawn", WAIT, || async {
+        loaded(&app, "#composer-files .composer-file-preview")
+            .await
+            .then_some(())
+    })
+    .await;
+    app.fill("#composer-text", "These are yours: 2mm left")
+        .await;
+    app.screenshots("photo-pasted").await;
+    app.click("#send").await;
+    app.wait_gone("#composer-files").await;
+
+    // The simulator's Twilio fetched the photo from the server's signed MediaUrl.
+    let sent = eventually("the MMS at the simulator", WAIT, || async {
+        stack.sim_sent().await.into_iter().find(|s| {
+            s["body"]
+                .as_str()
+                .is_some_and(|b| b.starts_with("These are yours: 2mm left"))
+        })
+    })
+    .await;
+    let body = sent["body"].as_str().unwrap();
+    assert!(
+        body.contains(&format!("[media image/jpeg {} bytes]", photo.len())),
+        "{body}"
+    );
+    // In the thread, the reply carries its photo, drawn from this computer's copy.
+    let thumb = ".bubble.outbound .attachment.photo img";
+    app.wait(thumb).await;
+    eventually("the reply's photo drawn", WAIT, || async {
+        loaded(&app, thumb).await.then_some(())
+    })
+    .await;
+    app.screenshots("photo-sent").await;
+    app.quit().await;
+}

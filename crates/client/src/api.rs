@@ -524,7 +524,8 @@ impl Api {
         if !status.is_success() {
             return Err(refusal(status, text));
         }
-        serde_json::from_str(&text).map_err(|e| ApiError::Failed(format!("an upload's answer: {e}")))
+        serde_json::from_str(&text)
+            .map_err(|e| ApiError::Failed(format!("an upload's answer: {e}")))
     }
 
     pub async fn media(&self, id: Id, thumbnail: bool) -> ApiResult<crate::files::File> {

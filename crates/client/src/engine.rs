@@ -468,7 +468,11 @@ impl Engine {
         let entry = OutboxEntry {
             client_id: new_client_id(),
             conversation_id,
-            body: if empty && template.is_none() { None } else { body },
+            body: if empty && template.is_none() {
+                None
+            } else {
+                body
+            },
             template,
             channel,
             created_at: Utc::now(),

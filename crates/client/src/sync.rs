@@ -308,7 +308,11 @@ async fn apply(
         Change::Message(m) => Some(m),
         _ => None,
     }) {
-        for a in m.attachments.iter().filter(|a| a.status == AttachmentStatus::Failed) {
+        for a in m
+            .attachments
+            .iter()
+            .filter(|a| a.status == AttachmentStatus::Failed)
+        {
             shared.files.remove(a.id);
         }
     }

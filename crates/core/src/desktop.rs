@@ -286,6 +286,18 @@ pub struct ReplyArgs {
     pub body: Option<String>,
     pub template: Option<TemplateUse>,
     pub channel: Option<Channel>,
+    /// Photos and documents picked, dropped or pasted (issue 17).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<ReplyFile>,
+}
+
+/// A file attached in the composer, on its way to the engine's outbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyFile {
+    pub file_name: String,
+    pub content_type: String,
+    /// The bytes, in standard base64 (the IPC carries JSON).
+    pub base64: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

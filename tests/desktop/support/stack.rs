@@ -294,6 +294,14 @@ impl Stack {
     }
 }
 
+impl Stack {
+    /// Issue 17: what the simulator's fake provider APIs accepted (`GET /sim/sent`).
+    pub async fn sim_sent(&self) -> Vec<Value> {
+        let v = call(self.http.get(format!("{}/sim/sent", self.sim_url))).await;
+        v["sent"].as_array().cloned().unwrap_or_default()
+    }
+}
+
 impl Drop for Stack {
     fn drop(&mut self) {
         self.kill_server();

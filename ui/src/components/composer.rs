@@ -9,9 +9,11 @@ use inbox_core::desktop::{cmd, ConversationRef, Draft, NoteArgs, OutboxEntry, Re
 use inbox_core::{
     CapabilitySet, Channel, ConversationDetail, Note, QuickMessage, TemplateUse, WhatsappTemplate,
 };
+use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
+use crate::components::attach::{self, Picked, PickedFiles};
 use crate::compose::{insert_quick, length_hint, matching, reply_mode, slash_query, ReplyMode};
 use crate::format::channel_label;
 use crate::ipc;
@@ -55,12 +57,14 @@ pub fn Composer(props: &ComposerProps) -> Html {
     let error = use_state(|| None::<String>);
     let sending = use_state(|| false);
     let picker_open = use_state(|| false);
+    // Issue 17: photos and documents waiting to go with the reply.
+    let files = use_state(Vec::<Picked>::new);
     // Typed since the conversation opened: a draft read late must not overwrite it.
     let typed = use_mut_ref(|| false);
 
     // A conversation opens: its draft comes back, the catalog is read.
     {
-        let (typed, note_text) = (typed.clone(), note_text.clone());
+        let (typed, note_text, files) = (typed.clone(), note_text.clone(), files.clone());
         let (text, channel, sms_chosen, template, params, error, catalog, mode) = (
             text.clone(),
             channel.clone(),
@@ -82,6 +86,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
             mode.set(Mode::Reply);
             *typed.borrow_mut() = false;
             note_text.set(String::new());
+            files.set(Vec::new());
             wasm_bindgen_futures::spawn_local(async move {
                 let r = ConversationRef {
                     conversation_id: id,
@@ -132,6 +137,64 @@ pub fn Composer(props: &ComposerProps) -> Html {
             text.set(value);
         })
     };
+    // Files picked, dropped or pasted join the reply, within the limits.
+    let add_files = {
+        let (files, error) = (files.clone(), error.clone());
+        Callback::from(move |list: web_sys::FileList| {
+            let (files, error) = (files.clone(), error.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                let picked = attach::read(list).await;
+                let (next, refused) = attach::add(&files, picked);
+                files.set(next);
+                error.set(refused);
+            });
+        })
+    };
+    let on_pick = {
+        let add_files = add_files.clone();
+        Callback::from(move |e: Event| {
+            let input = e.target_unchecked_into::<HtmlInputElement>();
+            if let Some(list) = input.files() {
+                add_files.emit(list);
+            }
+            // The same file can be picked again after it is removed.
+            input.set_value("");
+        })
+    };
+    let on_paste = {
+        let add_files = add_files.clone();
+        Callback::from(move |e: Event| {
+            let Ok(e) = e.dyn_into::<web_sys::ClipboardEvent>() else {
+                return;
+            };
+            let list = e.clipboard_data().and_then(|d| d.files());
+            if let Some(list) = list.filter(|l| l.length() > 0) {
+                e.prevent_default();
+                add_files.emit(list);
+            }
+        })
+    };
+    let on_drop = {
+        let add_files = add_files.clone();
+        Callback::from(move |e: DragEvent| {
+            let list = e.data_transfer().and_then(|d| d.files());
+            if let Some(list) = list.filter(|l| l.length() > 0) {
+                e.prevent_default();
+                add_files.emit(list);
+            }
+        })
+    };
+    let on_remove_file = {
+        let files = files.clone();
+        Callback::from(move |i: usize| {
+            let mut next = (*files).clone();
+            if i < next.len() {
+                next.remove(i);
+            }
+            files.set(next);
+        })
+    };
+
     let on_note_text = {
         let note_text = note_text.clone();
         Callback::from(move |e: InputEvent| {
@@ -191,6 +254,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
             sending.clone(),
             mode.clone(),
         );
+        let files = files.clone();
         let (save_draft, on_signed_out, reply) = (
             save_draft.clone(),
             props.on_signed_out.clone(),
@@ -228,18 +292,20 @@ pub fn Composer(props: &ComposerProps) -> Html {
                             params: (*params).clone(),
                         }),
                         channel: Some(Channel::Whatsapp),
+                        files: Vec::new(),
                     })
                 }
                 (Mode::Reply, ReplyMode::FreeText) => {
-                    if body.is_empty() {
+                    if body.is_empty() && files.is_empty() {
                         error.set(Some("Write a message first.".into()));
                         return;
                     }
                     Send::Reply(ReplyArgs {
                         conversation_id,
-                        body: Some(body),
+                        body: (!body.is_empty()).then_some(body),
                         template: None,
                         channel: chosen,
+                        files: files.iter().map(Picked::to_reply_file).collect(),
                     })
                 }
                 _ => return,
@@ -253,7 +319,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
                 sending.clone(),
             );
             let (save_draft, on_signed_out) = (save_draft.clone(), on_signed_out.clone());
-            let note_text = note_text.clone();
+            let (note_text, files) = (note_text.clone(), files.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let result = match &request {
                     Send::Reply(r) => ipc::call::<_, OutboxEntry>(cmd::SEND_REPLY, r)
@@ -269,6 +335,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
                             note_text.set(String::new());
                         } else {
                             text.set(String::new());
+                            files.set(Vec::new());
                             template.set(None);
                             params.set(Vec::new());
                             save_draft(String::new());
@@ -360,7 +427,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
                 <textarea id="composer-text" class="composer-text" rows="3"
                     placeholder={format!("Reply by {} — Ctrl+Enter sends, / inserts a quick message", chosen.map(channel_label).unwrap_or("message"))}
                     aria-label="Reply" value={(*text).clone()} oninput={on_text.clone()}
-                    onkeydown={on_key.clone()} />
+                    onkeydown={on_key.clone()} onpaste={on_paste.clone()} />
                 if let Some((len, max)) = chosen.and_then(|c| length_hint(&text, c)) {
                     <span class={classes!("length-hint", (len > max).then_some("over"))}>
                         { format!("{len} / {max}") }
@@ -376,7 +443,8 @@ pub fn Composer(props: &ComposerProps) -> Html {
     };
     html! {
         <form id="composer" class="composer" data-mode={if *mode == Mode::Note { "note" } else { "reply" }}
-            onsubmit={on_submit}>
+            onsubmit={on_submit} ondrop={on_drop}
+            ondragover={Callback::from(|e: DragEvent| e.prevent_default())}>
             if can_note {
                 <div class="composer-tabs" role="tablist">
                     <button id="mode-reply" type="button" role="tab" aria-selected={(*mode == Mode::Reply).to_string()}
@@ -408,6 +476,9 @@ pub fn Composer(props: &ComposerProps) -> Html {
                     </p>
                 }
                 { reply_body }
+                if matches!(reply, ReplyMode::FreeText) {
+                    <PickedFiles files={(*files).clone()} on_remove={on_remove_file} />
+                }
                 if *picker_open && matches!(reply, ReplyMode::FreeText) {
                     <ul id="quick-picker" class="quick-picker" role="listbox" aria-label="Quick messages">
                         if quick_shown.is_empty() {
@@ -432,6 +503,11 @@ pub fn Composer(props: &ComposerProps) -> Html {
             }
             <div class="composer-actions">
                 if *mode == Mode::Reply && matches!(reply, ReplyMode::FreeText) {
+                    <label id="attach" class="button-link attach-button" title="Attach a photo or PDF (or paste or drop one)">
+                        { "Attach" }
+                        <input id="attach-input" type="file" multiple=true accept={attach::ACCEPT}
+                            class="visually-hidden" onchange={on_pick} />
+                    </label>
                     <button id="open-quick-messages" type="button" class="button-link" onclick={toggle_picker}>
                         { "Quick messages" }
                     </button>

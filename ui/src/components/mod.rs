@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod app;
 pub mod approvals;
+pub mod attach;
 pub mod attachments;
 pub mod attention;
 pub mod banners;

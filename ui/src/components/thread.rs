@@ -325,7 +325,19 @@ fn outbox_bubble(e: &OutboxEntry, clock: Clock, on_discard: Option<&Callback<Str
                 }
                 <time datetime={e.created_at.to_rfc3339()}>{ clock.item_time(e.created_at) }</time>
             </header>
-            <p class="bubble-body">{ body }</p>
+            if !body.is_empty() || e.files.is_empty() {
+                <p class="bubble-body">{ body }</p>
+            }
+            if !e.files.is_empty() {
+                <ul class="outbox-files">
+                    { for e.files.iter().map(|f| html! {
+                        <li class="attachment-card" data-name={f.file_name.clone()}>
+                            { inbox_core::media::preview(&[(f.content_type.clone(), f.file_name.clone())]) }
+                            { format!(" · {}", f.file_name) }
+                        </li>
+                    }) }
+                </ul>
+            }
             <footer class="bubble-foot">
                 <span class={classes!("status-pill", status)} data-status={status}>{ label }</span>
                 if let (OutboxState::Refused { .. }, Some(discard)) = (&e.state, on_discard) {

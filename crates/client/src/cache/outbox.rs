@@ -121,13 +121,20 @@ impl Cache {
     pub fn outbox_file(&self, client_id: &str, position: usize) -> CacheResult<Option<Vec<u8>>> {
         Ok(self
             .conn
-            .prepare_cached("SELECT bytes FROM outbox_files WHERE client_id = ?1 AND position = ?2")?
+            .prepare_cached(
+                "SELECT bytes FROM outbox_files WHERE client_id = ?1 AND position = ?2",
+            )?
             .query_row(params![client_id, position as i64], |r| r.get(0))
             .optional()?)
     }
 
     /// Records that an entry's file is on the server as attachment `id`.
-    pub fn outbox_file_uploaded(&mut self, client_id: &str, position: usize, id: Id) -> CacheResult<()> {
+    pub fn outbox_file_uploaded(
+        &mut self,
+        client_id: &str,
+        position: usize,
+        id: Id,
+    ) -> CacheResult<()> {
         let tx = self.conn.transaction()?;
         let data: Option<String> = tx
             .prepare_cached("SELECT data FROM outbox WHERE client_id = ?1")?

@@ -29,6 +29,13 @@ pub(crate) fn png() -> Vec<u8> {
     out.into_inner()
 }
 
+/// A PDF of `size` bytes (its header, then padding).
+fn pdf_of(size: usize) -> Vec<u8> {
+    let mut v = b"%PDF-1.7\n".to_vec();
+    v.resize(size, b'%');
+    v
+}
+
 #[derive(Clone, Default)]
 pub(crate) struct Fake {
     base: Arc<std::sync::Mutex<String>>,
@@ -79,12 +86,12 @@ pub(crate) async fn fake_provider() -> (String, Fake) {
                 .into_response(),
             "big" => (
                 [(header::CONTENT_TYPE, "application/pdf")],
-                vec![b'%'; 9 * 1024 * 1024],
+                pdf_of(9 * 1024 * 1024),
             )
                 .into_response(),
             "huge" => (
                 [(header::CONTENT_TYPE, "application/pdf")],
-                vec![b'%'; 11 * 1024 * 1024],
+                pdf_of(11 * 1024 * 1024),
             )
                 .into_response(),
             // Elsewhere: an origin that is not the provider's.
@@ -379,7 +386,8 @@ async fn a_download_that_fails_is_retried_and_one_that_cannot_succeed_is_shown_a
     );
     assert_eq!(
         m["attachments"][2]["error"],
-        "application/x-msdownload files are not accepted"
+        "application/vnd.microsoft.portable-executable files are not accepted",
+        "what the bytes are, not what the provider called them"
     );
     let id = m["attachments"][0]["id"].as_i64().unwrap();
     let (status, body) = frontdesk.get(&format!("/api/v1/media/{id}")).await;
