@@ -1,6 +1,6 @@
 //! A real `inbox-server` for the engine's tests, as its own process so a test can kill it
 //! (SIGKILL) and start it again on the same port and database. Seeds a small garage on first
-//! start, with fast sync timers. Usage: test_server <db-path> <listen-addr>
+//! start, with fast sync timers, and keeps messages' files beside the database. Usage: test_server <db-path> <listen-addr>
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -77,6 +77,10 @@ async fn main() -> anyhow::Result<()> {
     let mut state = AppState::new(Arc::clone(&store));
     state.sync.heartbeat = Duration::from_millis(500);
     state.sync.session_check = Duration::from_millis(300);
+    // Messages' files beside the database, kept across restarts like the database.
+    state.blobs = Some(Arc::new(inbox_server::media::Blobs::new(format!(
+        "{db}.media"
+    ))));
     let listener = tokio::net::TcpListener::bind(&listen).await?;
     println!("listening {}", listener.local_addr()?);
     axum::serve(listener, app(state)).await?;

@@ -53,7 +53,7 @@ pub fn add(have: &[Picked], more: Vec<Picked>) -> (Vec<Picked>, Option<String>) 
 }
 
 /// Reads files from a file list (the dialog, a drop, a paste). A pasted screenshot has no
-/// name: it is called `screenshot.png`.
+/// name of its own (WebKit calls it `image.png`): it is called `screenshot.png` (or `.jpg`).
 pub async fn read(list: web_sys::FileList) -> Vec<Picked> {
     let mut out = Vec::new();
     for i in 0..list.length() {
@@ -61,7 +61,12 @@ pub async fn read(list: web_sys::FileList) -> Vec<Picked> {
         let file = gloo_file::File::from(f);
         let content_type = media::essence(&file.raw_mime_type());
         let name = match file.name() {
-            n if n.trim().is_empty() || n == "image.png" => "screenshot.png".to_string(),
+            n if n.trim().is_empty() || n == "image.png" => {
+                format!(
+                    "screenshot.{}",
+                    media::extension(&content_type).unwrap_or("png")
+                )
+            }
             n => n,
         };
         let size = file.size();

@@ -147,6 +147,90 @@ async fn dsk5_an_offline_reply_survives_a_restart_and_is_sent_exactly_once() {
     engine.shutdown().await;
 }
 
+/// Issue 17: a reply with a photo written offline survives a restart, is sent once with its
+/// photo on reconnect, and the photo stays readable here when the server goes again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dsk5_an_offline_reply_with_a_photo_is_sent_once_with_it() {
+    let (_dir, mut server, desk, cache_path) = desk().await;
+    let engine = start_live(&server.base, &desk, cache_path.clone()).await;
+    let convs = engine_conversations(&engine).await;
+    let target = convs.iter().find(|c| c.customer_id.is_some()).unwrap().id;
+    server.kill();
+
+    // A JPEG's signature is what the server checks; the rest need not draw.
+    let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0];
+    photo.resize(40_000, 7);
+    let file = |name: &str, t: &str, bytes: Vec<u8>| inbox_client::engine::NewFile {
+        file_name: name.into(),
+        content_type: t.into(),
+        bytes,
+    };
+    // Refused here as the server would refuse it, before anything is queued.
+    let refused = engine
+        .reply_with_files(
+            target,
+            None,
+            None,
+            None,
+            vec![file("clip.mp4", "video/mp4", vec![1; 10])],
+        )
+        .await;
+    assert!(refused.unwrap_err().to_string().contains("Video"));
+    let entry = engine
+        .reply_with_files(
+            target,
+            None,
+            None,
+            Some(inbox_core::Channel::Sms),
+            vec![file("pads.jpg", "image/jpeg", photo.clone())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(entry.files[0].file_name, "pads.jpg");
+    assert_eq!(entry.files[0].size, photo.len() as u64);
+    engine.shutdown().await;
+    let engine = Engine::start(engine_config(&server.base, &desk, cache_path.clone()))
+        .await
+        .unwrap();
+    let pending = engine.outbox(target).await.unwrap();
+    assert_eq!(pending[0].files.len(), 1, "the photo waits with its reply");
+
+    server.restart();
+    live(&engine).await;
+    eventually("the outbox drains", Duration::from_secs(20), || async {
+        engine.outbox(target).await.unwrap().is_empty()
+    })
+    .await;
+    let thread = get(
+        &server.base,
+        &desk.token,
+        &format!("/api/v1/conversations/{target}/messages"),
+    )
+    .await;
+    let sent: Vec<&serde_json::Value> = thread["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["client_id"] == entry.client_id.as_str())
+        .collect();
+    assert_eq!(sent.len(), 1, "sent exactly once");
+    let a = &sent[0]["attachments"][0];
+    assert_eq!(
+        (a["status"].as_str(), a["size"].as_u64()),
+        (Some("ready"), Some(photo.len() as u64))
+    );
+    let id = a["id"].as_i64().unwrap();
+
+    // The server goes again: the photo just sent is on this computer already.
+    server.kill();
+    let kept = engine
+        .attachment(id, inbox_client::files::Variant::Original)
+        .await
+        .unwrap();
+    assert_eq!(kept.bytes, photo);
+    engine.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dsk5_a_refused_reply_stays_with_the_reason() {
     let (_dir, server, desk, cache_path) = desk().await;
