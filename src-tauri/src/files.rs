@@ -1,7 +1,8 @@
 //! The `media:` protocol (issue 17): the webview loads messages' photos, thumbnails and voice
-//! notes from the engine (`media://localhost/thumb/{id}`, `…/file/{id}`; on Windows
-//! `http://media.localhost/…`), which keeps them on this computer for offline reading. The
-//! webview never fetches from the server itself, so the CSP names no remote origin for media.
+//! notes, and calls' recordings, from the engine (`media://localhost/thumb/{id}`, `…/file/{id}`,
+//! `…/recording/{call id}`; on Windows `http://media.localhost/…`), which keeps them on this
+//! computer for offline reading. The webview never fetches from the server or a provider
+//! itself, so the CSP names no remote origin for media.
 
 use inbox_client::files::Variant;
 use tauri::http::{header, Request, Response, StatusCode};
@@ -11,12 +12,13 @@ use crate::shell::Shell;
 
 pub const SCHEME: &str = "media";
 
-/// `/thumb/12` or `/file/12`.
+/// `/thumb/12`, `/file/12` or `/recording/7` (a call).
 pub fn parse(path: &str) -> Option<(Variant, inbox_core::Id)> {
     let mut parts = path.trim_start_matches('/').splitn(2, '/');
     let variant = match parts.next()? {
         "thumb" => Variant::Thumbnail,
         "file" => Variant::Original,
+        "recording" => Variant::Recording,
         _ => return None,
     };
     let id = parts.next()?.parse().ok().filter(|id: &i64| *id > 0)?;

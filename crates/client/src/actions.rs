@@ -261,8 +261,9 @@ impl Engine {
         online(self.shared.api.set_language_model(update).await)
     }
 
-    /// Issue 17: a message's file or thumbnail, from this computer when it was fetched before,
-    /// else from the server (then kept, under the cap, for offline reading).
+    /// Issue 17: a message's file or thumbnail, or a call's recording, from this computer when
+    /// it was fetched before, else from the server (then kept, under the cap, for offline
+    /// reading).
     pub async fn attachment(
         &self,
         id: inbox_core::Id,
@@ -275,11 +276,10 @@ impl Engine {
         if let Some(file) = kept {
             return Ok(file);
         }
-        let thumbnail = variant == crate::files::Variant::Thumbnail;
         let file = self
             .shared
             .api
-            .media(id, thumbnail)
+            .media(id, variant)
             .await
             .map_err(|e| match e {
                 ApiError::Unreachable(_) => EngineError::FileOffline,

@@ -528,11 +528,17 @@ impl Api {
             .map_err(|e| ApiError::Failed(format!("an upload's answer: {e}")))
     }
 
-    pub async fn media(&self, id: Id, thumbnail: bool) -> ApiResult<crate::files::File> {
-        let path = if thumbnail {
-            format!("/api/v1/media/{id}/thumbnail")
-        } else {
-            format!("/api/v1/media/{id}")
+    /// A message's file or thumbnail, or a call's recording (under the call's id).
+    pub async fn media(
+        &self,
+        id: Id,
+        variant: crate::files::Variant,
+    ) -> ApiResult<crate::files::File> {
+        use crate::files::Variant;
+        let path = match variant {
+            Variant::Thumbnail => format!("/api/v1/media/{id}/thumbnail"),
+            Variant::Original => format!("/api/v1/media/{id}"),
+            Variant::Recording => format!("/api/v1/calls/{id}/recording"),
         };
         let res = self
             .http

@@ -25,6 +25,8 @@ const SERVER_FILE: &str = "server";
 pub enum Variant {
     Thumbnail,
     Original,
+    /// A call's recording, under the call's id (VOI-8).
+    Recording,
 }
 
 impl Variant {
@@ -32,6 +34,7 @@ impl Variant {
         match self {
             Variant::Thumbnail => "thumb",
             Variant::Original => "file",
+            Variant::Recording => "rec",
         }
     }
 }
@@ -83,6 +86,7 @@ fn parse_name(name: &str) -> Option<(Id, Variant, String)> {
     let variant = match parts.next()? {
         "thumb" => Variant::Thumbnail,
         "file" => Variant::Original,
+        "rec" => Variant::Recording,
         _ => return None,
     };
     Some((id, variant, decode_type(parts.next()?)))
@@ -262,7 +266,7 @@ pub(crate) async fn prefetch(shared: std::sync::Arc<crate::engine::Shared>, ids:
         if shared.files.contains(id, Variant::Thumbnail) {
             continue;
         }
-        match shared.api.media(id, true).await {
+        match shared.api.media(id, Variant::Thumbnail).await {
             Ok(file) => {
                 let files = std::sync::Arc::clone(&shared.files);
                 let _ =

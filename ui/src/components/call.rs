@@ -282,9 +282,11 @@ pub fn CallDetail(props: &CallDetailProps) -> Html {
                 <h3 id="recording-title">{ "Recording" }</h3>
                 if props.view.recording_unavailable {
                     <p id="recording-unavailable" class="muted">{ "Recording unavailable" }</p>
-                } else if let Some(url) = &c.recording_url {
-                    <audio id="recording" controls=true preload="metadata" src={url.clone()}>
-                        <a href={url.clone()}>{ "Download the recording" }</a>
+                } else if c.recording_url.is_some() {
+                    // Through the engine, which fetches it from the server and keeps it here.
+                    <audio id="recording" controls=true preload="metadata"
+                        src={crate::components::attachments::media_url("recording", c.id)}>
+                        { "This computer cannot play the recording." }
                     </audio>
                     if let Some(secs) = c.recording_secs {
                         <p class="recording-length muted">{ format!("Length {}", format::duration(secs)) }</p>
@@ -389,8 +391,9 @@ mod tests {
         assert!(html.contains(r#"id="call-outcome">Voicemail<"#), "{html}");
         let audio = open_tag(&html, "<audio");
         assert!(audio.contains("controls"), "{audio}");
+        // Issue 17: through the engine, never from the provider.
         assert!(
-            audio.contains(r#"src="https://api.twilio.example/rec/RE1""#),
+            audio.contains(r#"src="media://localhost/recording/137""#),
             "{audio}"
         );
         assert!(html.contains("Length 38s"), "{html}");

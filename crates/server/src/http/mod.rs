@@ -55,6 +55,7 @@ pub fn app(state: AppState) -> Router {
         .route("/approvals/{id}/approve", post(approvals::approve))
         .route("/approvals/{id}/reject", post(approvals::reject))
         .route("/calls/{id}", get(calls::get_one))
+        .route("/calls/{id}/recording", get(calls::recording))
         .route("/calls/{id}/reassign", post(calls::reassign))
         .route("/calls/{id}/resolve", post(calls::resolve))
         .route("/customers", get(directory::customers))

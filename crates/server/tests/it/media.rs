@@ -498,3 +498,85 @@ async fn limits_hold_and_a_redirect_off_the_provider_s_hosts_is_not_followed() {
     let m = settled(&frontdesk, ALICE, "Too big").await;
     assert_eq!(m["attachments"][0]["error"], "Over 10 MB", "{m}");
 }
+
+/// VOI-8, issue 17: a call's recording reaches the desktop through the server, fetched with the
+/// account's credentials from the provider's allow-listed origin only; never another garage's.
+#[tokio::test]
+async fn voi8_a_recording_is_fetched_for_the_garage_from_the_provider_only() {
+    let (base, fake) = fake_provider().await;
+    let (s, _, _) = start(&base).await;
+    let frontdesk = s.login("frontdesk@fixture.test").await;
+    let voice = |call_sid: &str, url: &str| -> Vec<(String, String)> {
+        vec![
+            ("CallSid".into(), call_sid.into()),
+            ("AccountSid".into(), TWILIO_SID.into()),
+            ("RecordingSid".into(), sid("RE", 9)),
+            ("RecordingUrl".into(), url.into()),
+            ("RecordingStatus".into(), "completed".into()),
+            ("RecordingDuration".into(), "12".into()),
+        ]
+    };
+    let mut calls = Vec::new();
+    for (n, url) in [
+        (
+            1,
+            format!("{base}/2010-04-01/Accounts/{TWILIO_SID}/Messages/MM1/Media/photo"),
+        ),
+        (2, "https://evil.example/rec.mp3".to_string()),
+    ] {
+        let call_sid = sid("CA", 900 + n);
+        let ring: Vec<(&str, &str)> = vec![
+            ("CallSid", &call_sid),
+            ("AccountSid", TWILIO_SID),
+            ("From", ALICE_PHONE),
+            ("To", GARAGE_NUMBER),
+            ("CallStatus", "ringing"),
+            ("Direction", "inbound"),
+            ("ApiVersion", "2010-04-01"),
+        ];
+        assert_eq!(
+            twilio(&s, "/webhooks/twilio/voice", &ring, Some(TWILIO_TOKEN))
+                .await
+                .0,
+            200
+        );
+        let rec = voice(&call_sid, &url);
+        let refs: Vec<(&str, &str)> = rec.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let (status, _) = twilio(
+            &s,
+            "/webhooks/twilio/voice/recording",
+            &refs,
+            Some(TWILIO_TOKEN),
+        )
+        .await;
+        assert_eq!(status, 200);
+        let id = frontdesk
+            .thread_items(ALICE)
+            .await
+            .into_iter()
+            .find(|i| i["type"] == "call" && i["recording_url"] == url.as_str())
+            .and_then(|i| i["id"].as_i64())
+            .unwrap();
+        calls.push(id);
+    }
+    let before = fake.hits.load(Ordering::SeqCst);
+    let (status, headers, bytes) =
+        get_raw(&frontdesk, &format!("/api/v1/calls/{}/recording", calls[0])).await;
+    assert_eq!(status, 200);
+    assert_eq!(bytes, png(), "fetched with the account's credentials");
+    assert_eq!(headers[header::CONTENT_TYPE], "image/png");
+    assert_eq!(fake.hits.load(Ordering::SeqCst), before + 1);
+    // A recording URL off the provider's hosts is never fetched.
+    let (status, _, _) =
+        get_raw(&frontdesk, &format!("/api/v1/calls/{}/recording", calls[1])).await;
+    assert_eq!(status, 503);
+    assert_eq!(fake.hits.load(Ordering::SeqCst), before + 1);
+    // Another garage's staff cannot have it; a call without a recording has none.
+    let other = s.login("frontdesk@other.test").await;
+    assert_eq!(
+        get_raw(&other, &format!("/api/v1/calls/{}/recording", calls[0]))
+            .await
+            .0,
+        404
+    );
+}
