@@ -162,6 +162,15 @@ pub async fn retry_message(shell: State<'_, Shell>, args: MessageRef) -> Answer<
 }
 
 #[tauri::command]
+pub async fn remove_attachment(shell: State<'_, Shell>, args: IdRef) -> Answer<Option<Message>> {
+    let r = shell.running().await?;
+    r.engine
+        .remove_attachment(args.id)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
 pub async fn correct_intent(shell: State<'_, Shell>, args: IntentArgs) -> Answer<Message> {
     let r = shell.running().await?;
     r.engine

@@ -87,6 +87,7 @@ fn main() -> ExitCode {
             commands::conversation_detail,
             commands::send_reply,
             commands::retry_message,
+            commands::remove_attachment,
             commands::correct_intent,
             commands::discard_reply,
             commands::add_note,

@@ -116,6 +116,17 @@ impl Engine {
         Ok(m)
     }
 
+    /// Issue 17: removes a sensitive file on the server and from this computer; the message
+    /// that carried it now shows it removed.
+    pub async fn remove_attachment(&self, id: inbox_core::Id) -> EngineResult<Option<Message>> {
+        let m = online(self.shared.api.remove_attachment(id).await)?;
+        self.shared.files.remove(id);
+        if let Some(m) = &m {
+            self.store_answer(vec![Change::Message(m.clone())]).await?;
+        }
+        Ok(m)
+    }
+
     /// AIA-1: a staff member corrects an inbound message's intent; the answer updates the cache.
     pub async fn correct_intent(
         &self,

@@ -498,6 +498,12 @@ impl Api {
     }
 
     /// Issue 17: a message's file or its thumbnail, as bytes with its media type.
+    /// Issue 17: removes a sensitive file; the message that carried it, if any.
+    pub async fn remove_attachment(&self, id: Id) -> ApiResult<Option<Message>> {
+        self.call::<Option<Message>, ()>(Method::DELETE, &format!("/api/v1/media/{id}"), None, true)
+            .await
+    }
+
     /// Issue 17: uploads a file for a reply to carry (`POST /api/v1/media`).
     pub async fn upload(
         &self,

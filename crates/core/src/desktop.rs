@@ -54,6 +54,9 @@ pub mod cmd {
     pub const SEND_REPLY: &str = "send_reply";
     /// `MessageRef` → `Message`: a failed message goes back to the send queue (CMP-4).
     pub const RETRY_MESSAGE: &str = "retry_message";
+    /// `IdRef` (an attachment) → `Option<Message>`: a sensitive file removed everywhere, audited
+    /// (issue 17; needs `messages.approve`).
+    pub const REMOVE_ATTACHMENT: &str = "remove_attachment";
     /// `IntentArgs` → `Message`: a staff member's label for an inbound message (AIA-1).
     pub const CORRECT_INTENT: &str = "correct_intent";
     /// `ClientRef` → `()`: drops a refused reply from the outbox.
@@ -167,6 +170,7 @@ pub mod cmd {
         DETAIL,
         SEND_REPLY,
         RETRY_MESSAGE,
+        REMOVE_ATTACHMENT,
         CORRECT_INTENT,
         DISCARD_REPLY,
         ADD_NOTE,

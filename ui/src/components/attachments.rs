@@ -57,6 +57,9 @@ fn viewable(a: &Attachment) -> bool {
 #[derive(Properties, PartialEq)]
 pub struct AttachmentsProps {
     pub attachments: Vec<Attachment>,
+    /// Removing a sensitive file (issue 17), for those who may (`messages.approve`).
+    #[prop_or_default]
+    pub on_remove: Option<Callback<Id>>,
 }
 
 #[function_component]
@@ -174,7 +177,11 @@ pub fn Attachments(props: &AttachmentsProps) -> Html {
                 <Viewer photos={photos.clone()} index={i.min(photos.len().saturating_sub(1))}
                     on_close={{ let open = open.clone(); Callback::from(move |_| open.set(None)) }}
                     on_move={{ let open = open.clone(); Callback::from(move |j| open.set(Some(j))) }}
-                    on_save={save.clone()} />
+                    on_save={save.clone()}
+                    on_remove={props.on_remove.clone().map(|r| {
+                        let open = open.clone();
+                        Callback::from(move |id| { open.set(None); r.emit(id) })
+                    })} />
             }
         </div>
     }
@@ -196,6 +203,8 @@ pub struct ViewerProps {
     pub on_close: Callback<()>,
     pub on_move: Callback<usize>,
     pub on_save: Callback<Attachment>,
+    #[prop_or_default]
+    pub on_remove: Option<Callback<Id>>,
 }
 
 /// One photo at full size over the window: zoom, previous and next, download, close (Escape).
@@ -230,6 +239,18 @@ pub fn Viewer(props: &ViewerProps) -> Html {
         let zoomed = zoomed.clone();
         move |_: MouseEvent| zoomed.set(!*zoomed)
     };
+    // Removing is for good (a V5C, a bank card): asked twice, never on one click.
+    let confirming = use_state(|| false);
+    let remove = props.on_remove.clone().map(|r| {
+        let (confirming, id) = (confirming.clone(), photo.id);
+        Callback::from(move |_: MouseEvent| {
+            if *confirming {
+                r.emit(id);
+            } else {
+                confirming.set(true);
+            }
+        })
+    });
     html! {
         <div id="photo-viewer" class="viewer" role="dialog" aria-modal="true" aria-label={photo.file_name.clone()}
             tabindex="0" {onkeydown} ref={node}>
@@ -245,6 +266,12 @@ pub fn Viewer(props: &ViewerProps) -> Html {
                 </button>
                 <button type="button" id="viewer-save" class="button"
                     onclick={props.on_save.reform({ let p = photo.clone(); move |_: MouseEvent| p.clone() })}>{ "Download" }</button>
+                if let Some(onclick) = remove {
+                    <button type="button" id="viewer-remove" class="button danger" {onclick}
+                        title="Remove this file from the server and every desktop (audited)">
+                        { if *confirming { "Remove for everyone?" } else { "Remove" } }
+                    </button>
+                }
                 <button type="button" id="viewer-close" class="button" onclick={move |_: MouseEvent| on_close.emit(())}>{ "Close" }</button>
             </div>
             <div class={classes!("viewer-stage", zoomed.then_some("zoomed"))} onclick={toggle_zoom}>
@@ -270,9 +297,12 @@ mod tests {
     }
 
     async fn render(attachments: Vec<Attachment>) -> String {
-        yew::ServerRenderer::<Attachments>::with_props(move || AttachmentsProps { attachments })
-            .render()
-            .await
+        yew::ServerRenderer::<Attachments>::with_props(move || AttachmentsProps {
+            attachments,
+            on_remove: None,
+        })
+        .render()
+        .await
     }
 
     #[tokio::test]
@@ -309,5 +339,25 @@ mod tests {
         assert_eq!(size_label(0), "");
         assert_eq!(size_label(1), "1 KB");
         assert_eq!(size_label(2_500_000), "2.4 MB");
+    }
+
+    async fn viewer(on_remove: Option<Callback<Id>>) -> String {
+        crate::components::test_render::<Viewer>(ViewerProps {
+            photos: vec![a(1, "image/jpeg", AttachmentStatus::Ready)],
+            index: 0,
+            on_close: Callback::noop(),
+            on_move: Callback::noop(),
+            on_save: Callback::noop(),
+            on_remove,
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn only_those_who_may_remove_a_file_see_remove_in_the_viewer() {
+        assert!(!viewer(None).await.contains("viewer-remove"));
+        let html = viewer(Some(Callback::noop())).await;
+        assert!(html.contains(r#"id="viewer-remove""#), "{html}");
+        assert!(html.contains(">Remove<"), "asked before it is done: {html}");
     }
 }

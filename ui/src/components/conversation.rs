@@ -6,10 +6,10 @@ use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use inbox_core::desktop::{
-    cmd, ClientRef, ConversationRef, IntentArgs, LinkArgs, MessageRef, OpenView, Session,
+    cmd, ClientRef, ConversationRef, IdRef, IntentArgs, LinkArgs, MessageRef, OpenView, Session,
 };
 use inbox_core::intent::Intent;
-use inbox_core::{ConversationDetail, Id, Message, WorkOrder};
+use inbox_core::{Capability, ConversationDetail, Id, Message, WorkOrder};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -104,6 +104,23 @@ pub fn ConversationPane(props: &ConversationPaneProps) -> Html {
                     Ok(m) => {
                         action_error.set(None);
                         on_touched.emit(m.conversation_id);
+                    }
+                    Err(e) => action_error.set(Some(e.message)),
+                }
+            });
+        })
+    };
+    let on_remove_file = {
+        let (action_error, on_touched) = (action_error.clone(), props.on_touched.clone());
+        Callback::from(move |id: Id| {
+            let (action_error, on_touched) = (action_error.clone(), on_touched.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match ipc::call::<_, Option<Message>>(cmd::REMOVE_ATTACHMENT, &IdRef { id }).await {
+                    Ok(m) => {
+                        action_error.set(None);
+                        if let Some(m) = m {
+                            on_touched.emit(m.conversation_id);
+                        }
                     }
                     Err(e) => action_error.set(Some(e.message)),
                 }
@@ -209,6 +226,7 @@ pub fn ConversationPane(props: &ConversationPaneProps) -> Html {
                     on_back={props.on_back.clone()} on_load_earlier={props.on_load_earlier.clone()}
                     {header_actions} on_retry={Some(on_retry)} on_discard={Some(on_discard)}
                     on_correct_intent={caps.can_write().then_some(on_correct_intent)}
+                    on_remove_file={caps.has(Capability::MessagesApprove).then_some(on_remove_file)}
                     on_open_call={Some(on_open_call)} />
                 if let Some(text) = &*copied {
                     <p id="link-copied" class="toast" role="status">{ text }</p>

@@ -37,6 +37,9 @@ pub struct ThreadProps {
     /// AIA-1: a staff member corrects an inbound message's intent.
     #[prop_or_default]
     pub on_correct_intent: Option<Callback<(Id, Intent)>>,
+    /// Issue 17: a manager removes a sensitive file.
+    #[prop_or_default]
+    pub on_remove_file: Option<Callback<Id>>,
 }
 
 #[function_component]
@@ -116,7 +119,7 @@ fn thread_item(item: &ThreadItem, props: &ThreadProps) -> Html {
     match item {
         ThreadItem::Message(m) => {
             html! { <Bubble key={format!("m{}", m.id)} message={m.clone()} {clock} on_retry={props.on_retry.clone()}
-            on_correct_intent={props.on_correct_intent.clone()} /> }
+            on_correct_intent={props.on_correct_intent.clone()} on_remove_file={props.on_remove_file.clone()} /> }
         }
         ThreadItem::Call(c) => {
             html! { <CallCard key={format!("c{}", c.id)} call={c.clone()} {clock} on_open={props.on_open_call.clone()} /> }
@@ -133,6 +136,8 @@ pub struct BubbleProps {
     pub on_retry: Option<Callback<Id>>,
     #[prop_or_default]
     pub on_correct_intent: Option<Callback<(Id, Intent)>>,
+    #[prop_or_default]
+    pub on_remove_file: Option<Callback<Id>>,
 }
 
 /// What an inbound message asks for (AIA-1), as a pill. With a correction callback it is a
@@ -199,7 +204,8 @@ pub fn Bubble(props: &BubbleProps) -> Html {
                 <p class="bubble-body">{ body }</p>
             }
             if !m.attachments.is_empty() {
-                <crate::components::attachments::Attachments attachments={m.attachments.clone()} />
+                <crate::components::attachments::Attachments attachments={m.attachments.clone()}
+                    on_remove={props.on_remove_file.clone()} />
             }
             <footer class="bubble-foot">
                 <span class={classes!("status-pill", m.status.as_str())} data-status={m.status.as_str()}>
@@ -412,6 +418,7 @@ mod tests {
             on_load_earlier: Callback::noop(),
             header_actions: html! { <button id="copy-link">{ "Copy link" }</button> },
             on_retry: Some(Callback::noop()),
+            on_remove_file: None,
             on_discard: Some(Callback::noop()),
             on_open_call: Some(Callback::noop()),
             on_correct_intent: Some(Callback::noop()),
@@ -476,6 +483,7 @@ mod tests {
             },
             clock: Clock::new(at(60), "Europe/London"),
             on_retry: None,
+            on_remove_file: None,
             on_correct_intent: None,
         })
         .await;

@@ -177,7 +177,12 @@ fn endpoints(
         (Method::GET, "/api/v1/media/0".into(), None, View),
         (Method::GET, "/api/v1/media/0/thumbnail".into(), None, View),
         (Method::DELETE, "/api/v1/media/0".into(), None, View),
-        (Method::GET, format!("/api/v1/calls/{call}/recording"), None, View),
+        (
+            Method::GET,
+            format!("/api/v1/calls/{call}/recording"),
+            None,
+            View,
+        ),
         // A JSON body is no file: 422 for those who may upload.
         (Method::POST, "/api/v1/media".into(), Some(json!({})), Write),
         (Method::GET, "/api/v1/roles".into(), None, RolesManage),
