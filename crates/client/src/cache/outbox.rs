@@ -18,19 +18,7 @@ fn decode(rows: Vec<String>) -> CacheResult<Vec<OutboxEntry>> {
 impl Cache {
     /// Queues an entry; a duplicate client_id is a no-op (the first entry stands).
     pub fn outbox_add(&mut self, entry: &OutboxEntry) -> CacheResult<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO outbox (client_id, conversation_id, created_at, queued, data)
-                 VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (client_id) DO NOTHING",
-            )?
-            .execute(params![
-                entry.client_id,
-                entry.conversation_id,
-                ms(entry.created_at),
-                entry.state == OutboxState::Queued,
-                serde_json::to_string(entry)?,
-            ])?;
-        Ok(())
+        self.outbox_add_with_files(entry, &[])
     }
 
     /// Entries still to send, oldest first.
@@ -86,7 +74,8 @@ impl Cache {
         Ok(())
     }
 
-    /// Queues an entry with the bytes of its files (in the order of `entry.files`), at once.
+    /// Queues an entry with the bytes of its files (in the order of `entry.files`), at once; a
+    /// duplicate client_id is a no-op.
     pub fn outbox_add_with_files(
         &mut self,
         entry: &OutboxEntry,

@@ -321,7 +321,7 @@ async fn an_mms_s_photos_are_fetched_after_the_webhook_stored_once_and_served_to
     );
 }
 
-fn walk(dir: &std::path::Path) -> Vec<String> {
+pub(crate) fn walk(dir: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {

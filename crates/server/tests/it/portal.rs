@@ -7,7 +7,7 @@ use crate::dispatch::{dispatcher, start_fake};
 use crate::support::*;
 
 /// A portal token for the fixture's portal customer, Carol.
-async fn carol_token(s: &Server, staff: &Client) -> String {
+pub(crate) async fn carol_token(s: &Server, staff: &Client) -> String {
     let carol = staff
         .ok(&format!("/api/v1/conversations/{}", conv::CAROL))
         .await["customer_id"]

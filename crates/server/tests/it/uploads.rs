@@ -7,7 +7,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::media::{get_raw, png};
+use crate::media::{get_raw, png, walk};
 use crate::support::{conv::*, *};
 
 /// Uploads `bytes` as `content_type` with the bearer `token` to `path`.
@@ -287,14 +287,7 @@ async fn a_manager_removes_a_sensitive_file_everywhere_and_it_is_audited() {
 async fn a_portal_customer_uploads_for_their_own_thread_and_reads_only_its_files() {
     let s = Server::start().await;
     let manager = s.login("manager@fixture.test").await;
-    let carol = manager.ok(&format!("/api/v1/conversations/{CAROL}")).await["customer_id"]
-        .as_i64()
-        .unwrap();
-    let token = inbox_server::auth::token::generate();
-    s.store
-        .create_portal_token(1, carol, inbox_server::auth::token::hash(&token), now())
-        .await
-        .unwrap();
+    let token = crate::portal::carol_token(&s, &manager).await;
     let (status, up) = upload_to(
         &s,
         "/api/v1/portal/media",
@@ -387,17 +380,4 @@ async fn a_portal_customer_uploads_for_their_own_thread_and_reads_only_its_files
         .await
         .unwrap();
     assert_eq!(portal_get(mine, other).await, 404);
-}
-
-fn walk(dir: &std::path::Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p.display().to_string());
-        }
-    }
-    out
 }
