@@ -76,6 +76,19 @@ async fn drain(shared: &Arc<Shared>) -> Result<(), Stop> {
                     .await
                     .map_err(|_| Stop::Unreachable)?;
             }
+            // An upload the server forgot (a reply held offline for more than a day): its
+            // files go up again on the next pass, once.
+            Err(ApiError::Refused { ref message, .. })
+                if message.contains("is not a file you uploaded")
+                    && entry.files.iter().any(|f| f.uploaded.is_some()) =>
+            {
+                let cid = client_id.clone();
+                shared
+                    .cache(move |c| c.outbox_files_reupload(&cid))
+                    .await
+                    .map_err(|_| Stop::Unreachable)?;
+                return Err(Stop::Unreachable);
+            }
             Err(e @ (ApiError::Refused { .. } | ApiError::Address(_))) => {
                 let reason = match e {
                     ApiError::Refused { message, .. } => message,

@@ -278,6 +278,20 @@ enum Followed {
     Organisation,
 }
 
+/// A file removed on the server (a V5C, a bank card) leaves this computer too: a failed
+/// attachment has no file anywhere.
+fn forget_removed<'a>(shared: &Shared, messages: impl Iterator<Item = &'a inbox_core::Message>) {
+    for m in messages {
+        for a in m
+            .attachments
+            .iter()
+            .filter(|a| a.status == AttachmentStatus::Failed)
+        {
+            shared.files.remove(a.id);
+        }
+    }
+}
+
 /// Applies a batch to the cache with its cursor, then tells the UI and the notification policy.
 async fn apply(
     shared: &Arc<Shared>,
@@ -302,20 +316,13 @@ async fn apply(
     if !thumbs.is_empty() {
         tokio::spawn(crate::files::prefetch(Arc::clone(shared), thumbs));
     }
-    // A file removed on the server (a V5C, a bank card) leaves this computer too: a failed
-    // attachment has no file anywhere.
-    for m in events.iter().filter_map(|e| match &e.change {
-        Change::Message(m) => Some(m),
-        _ => None,
-    }) {
-        for a in m
-            .attachments
-            .iter()
-            .filter(|a| a.status == AttachmentStatus::Failed)
-        {
-            shared.files.remove(a.id);
-        }
-    }
+    forget_removed(
+        shared,
+        events.iter().filter_map(|e| match &e.change {
+            Change::Message(m) => Some(m),
+            _ => None,
+        }),
+    );
     let mut applied = shared.cache(move |c| c.apply_events(&events)).await?;
     // ACC-2: this user's role changed: what they may do comes from the server, now.
     if applied.access.contains(&shared.config.user.id) {
@@ -391,6 +398,14 @@ async fn resync(shared: &Arc<Shared>) -> Result<i64, ApiError> {
         // position, replaying whatever changed while paging (events are idempotent upserts).
         let seq = *first_seq.get_or_insert(page.seq);
         after = page.next_after;
+        // A file removed while this desktop was away leaves it too.
+        forget_removed(
+            shared,
+            page.items.iter().filter_map(|i| match i {
+                inbox_core::ThreadItem::Message(m) => Some(m),
+                _ => None,
+            }),
+        );
         shared
             .cache(move |c| c.apply_snapshot_page(&page, first, last))
             .await

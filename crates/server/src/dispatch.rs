@@ -347,7 +347,9 @@ impl Dispatcher {
                 };
                 Ok((
                     "whatsapp",
-                    self.whatsapp.send(&account, &to, content, m.id).await?,
+                    self.whatsapp
+                        .send(&account, &to, content, Some(m.id))
+                        .await?,
                 ))
             }
         }
@@ -415,7 +417,9 @@ impl Dispatcher {
         let total = parts.len();
         let mut first: Option<Accepted> = None;
         for (i, part) in parts.into_iter().enumerate() {
-            match self.whatsapp.send(account, to, part, m.id).await {
+            // Only the first part carries our reference: its statuses are the reply's.
+            let reference = (i == 0).then_some(m.id);
+            match self.whatsapp.send(account, to, part, reference).await {
                 Ok(a) => {
                     first.get_or_insert(a);
                 }
@@ -455,6 +459,15 @@ fn ready_files(m: &inbox_core::Message) -> Vec<&Attachment> {
         .filter(|a| a.status == AttachmentStatus::Ready)
         .collect()
 }
+
+/// Characters a file's link line takes in an SMS (`Photo: <base>/m/<token>` and a newline).
+pub fn link_line_len(content_type: &str, file_name: &str, public_url_chars: usize) -> usize {
+    let label = media::preview(&[(content_type.to_string(), file_name.to_string())]);
+    label.chars().count() + ": ".len() + public_url_chars + "/m/".len() + LINK_TOKEN_CHARS + 1
+}
+
+/// Characters of a link's token (32 bytes, base64 without padding).
+const LINK_TOKEN_CHARS: usize = 43;
 
 /// Whether Twilio delivers MMS to this number: the US and Canada (+1) and Australia (+61).
 fn mms_reaches(to: &str) -> bool {

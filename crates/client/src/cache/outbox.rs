@@ -117,6 +117,25 @@ impl Cache {
             .optional()?)
     }
 
+    /// Forgets an entry's uploads (the server no longer has them): they go up again.
+    pub fn outbox_files_reupload(&mut self, client_id: &str) -> CacheResult<()> {
+        let tx = self.conn.transaction()?;
+        let data: Option<String> = tx
+            .prepare_cached("SELECT data FROM outbox WHERE client_id = ?1")?
+            .query_row([client_id], |r| r.get(0))
+            .optional()?;
+        if let Some(data) = data {
+            let mut entry: OutboxEntry = serde_json::from_str(&data)?;
+            for f in &mut entry.files {
+                f.uploaded = None;
+            }
+            tx.prepare_cached("UPDATE outbox SET data = ?2 WHERE client_id = ?1")?
+                .execute(params![client_id, serde_json::to_string(&entry)?])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Records that an entry's file is on the server as attachment `id`.
     pub fn outbox_file_uploaded(
         &mut self,

@@ -215,6 +215,9 @@ pub(super) fn message(
     if let Some(client_id) = &m.client_id {
         conn.prepare_cached("DELETE FROM outbox WHERE client_id = ?1")?
             .execute([client_id])?;
+        // Its files' bytes with it: the server has them now.
+        conn.prepare_cached("DELETE FROM outbox_files WHERE client_id = ?1")?
+            .execute([client_id])?;
     }
     if let Some((_, _, _, updated, data, _)) = &old {
         let stale = source == Source::Fetched && ms(m.updated_at) <= *updated;

@@ -2,9 +2,10 @@
 -- attachments before they belong to a message: `message_id` is null until a reply or a portal
 -- message takes them. `uploaded_by` (a user) or `upload_customer` (a portal customer) says
 -- whose they are, so nobody attaches another's upload. SQLite cannot drop a NOT NULL, so the
--- table is built again (nothing references it).
+-- table is built again (nothing references it), with ids that are never reused: an upload can be
+-- forgotten, and a desktop's stale id must never name someone's newer file (as on PostgreSQL).
 CREATE TABLE attachments_new (
-    id                  INTEGER PRIMARY KEY,
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
     org_id              INTEGER NOT NULL REFERENCES organisations(id) ON DELETE CASCADE,
     message_id          INTEGER REFERENCES messages(id) ON DELETE CASCADE,
     position            INTEGER NOT NULL,

@@ -193,6 +193,7 @@ async fn take_upload(
             });
         }
     };
+    let sha256 = kept.sha256.clone();
     let upload = NewUpload {
         owner,
         file_name: media::file_name(file_name, &kept.content_type, 0),
@@ -201,10 +202,19 @@ async fn take_upload(
         sha256: kept.sha256,
         has_thumbnail: kept.has_thumbnail,
     };
-    Ok(state
+    let attachment = state
         .store
         .add_upload(org_id, upload, state.clock.now())
-        .await?)
+        .await?;
+    // A removal of the last other copy may have deleted the file between storing it and
+    // recording it: now that this upload refers to it, it is written again if so.
+    if !blobs.exists(&sha256).await.unwrap_or(true) {
+        blobs
+            .put(&body)
+            .await
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("storing an upload again: {e}")))?;
+    }
+    Ok(attachment)
 }
 
 /// `POST /api/v1/media?file_name=…`: the body is the file, `Content-Type` its type (checked
@@ -223,14 +233,15 @@ pub async fn upload(
     Ok((StatusCode::CREATED, Json(a)))
 }
 
-/// A message's `attachments`: at most 4, each once, each the owner's own upload not on another
-/// message, 25 MB together.
+/// A message's `attachments`: at most 4, each once, each the owner's own upload, 25 MB
+/// together. Whether one is on another message already is the store's to say, in the write that
+/// takes it, after a repeated post (the same client id) has been answered with its message.
 pub async fn check_uploads(
     state: &AppState,
     org_id: Id,
     owner: UploadOwner,
     ids: &[Id],
-) -> AppResult<()> {
+) -> AppResult<Vec<StoredAttachment>> {
     let owns = |a: &StoredAttachment| match owner {
         UploadOwner::Staff(u) => a.uploaded_by == Some(u),
         UploadOwner::Portal(c) => a.uploaded_by.is_none() && a.customer_id == Some(c),
@@ -239,6 +250,7 @@ pub async fn check_uploads(
         return Err(AppError::Invalid(Refused::TooMany.to_string()));
     }
     let mut total = 0;
+    let mut found = Vec::with_capacity(ids.len());
     for (i, id) in ids.iter().enumerate() {
         if ids[..i].contains(id) {
             return Err(AppError::Invalid(format!(
@@ -249,14 +261,15 @@ pub async fn check_uploads(
             .store
             .attachment(org_id, *id)
             .await?
-            .filter(|a| a.message_id.is_none() && owns(a))
+            .filter(owns)
             .ok_or_else(|| AppError::from(crate::store::media::not_yours(*id)))?;
         total += a.size;
+        found.push(a);
     }
     if total > MESSAGE_MAX {
         return Err(AppError::Invalid(Refused::MessageTooLarge.to_string()));
     }
-    Ok(())
+    Ok(found)
 }
 
 /// `DELETE /api/v1/media/{id}`: a sensitive file (a bank card, a V5C) is removed from the
@@ -301,6 +314,17 @@ pub async fn portal_upload(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> AppResult<(StatusCode, Json<Attachment>)> {
+    // Issue 13's limit for portal posts covers their files too: a token cannot fill the disk.
+    state
+        .portal_posts
+        .take(
+            &format!("{}:{}", who.org_id, who.customer_id),
+            std::time::Instant::now(),
+        )
+        .map_err(|wait| AppError::RateLimited {
+            message: "too many files in a short time; wait a moment".into(),
+            retry_after: crate::limit::retry_after_secs(wait),
+        })?;
     let owner = UploadOwner::Portal(who.customer_id);
     let name = q.file_name.as_deref();
     let a = take_upload(&state, who.org_id, owner, name, &headers, body).await?;
@@ -356,9 +380,15 @@ pub async fn link(State(state): State<AppState>, Path(token): Path<String>) -> R
     };
     let inline = |name: &str| disposition_as("inline", name);
     match stored(&state, found) {
-        Ok((a, sha, blobs)) => original(a, &sha, &blobs, inline)
-            .await
-            .unwrap_or_else(IntoResponse::into_response),
+        Ok((a, sha, blobs)) => match original(a, &sha, &blobs, inline).await {
+            Ok(mut res) => {
+                // A phone must not keep a file that may be removed (a V5C sent by mistake).
+                res.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                res
+            }
+            Err(e) => e.into_response(),
+        },
         Err(_) => AppError::NotFound.into_response(),
     }
 }

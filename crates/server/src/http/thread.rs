@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use inbox_core::api::{ComposeRequest, NoteRequest, ThreadPage, ThreadQuery};
 use inbox_core::compose::validate_reply;
-use inbox_core::{limits, Capability, Message, Note};
+use inbox_core::{limits, Capability, Channel, Message, Note};
 
 use super::{ApiJson, ApiQuery, IdPath};
 use crate::auth::Caller;
@@ -98,7 +98,23 @@ pub async fn compose(
     )
     .map_err(|e| AppError::Invalid(e.to_string()))?;
     let owner = crate::store::media::UploadOwner::Staff(caller.actor.user_id);
-    super::media::check_uploads(&state, caller.actor.org_id, owner, &req.attachments).await?;
+    let files =
+        super::media::check_uploads(&state, caller.actor.org_id, owner, &req.attachments).await?;
+    if reply.channel == Channel::Sms && !files.is_empty() {
+        // Where MMS does not reach, each file goes as a link line in the text: it must fit.
+        let base = state.providers.public_url.chars().count();
+        let links: usize = files
+            .iter()
+            .map(|a| crate::dispatch::link_line_len(&a.content_type, &a.file_name, base))
+            .sum();
+        let len = reply.body.chars().count() + links;
+        let max = inbox_core::compose::max_body_chars(Channel::Sms);
+        if len > max {
+            return Err(AppError::Invalid(format!(
+                "with a link to each file this text would be {len} characters, over the {max} an SMS takes; shorten it or send fewer files"
+            )));
+        }
+    }
     let msg = NewOutbound {
         client_id: client_id.to_string(),
         channel: reply.channel,

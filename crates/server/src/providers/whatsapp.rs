@@ -169,11 +169,13 @@ impl WhatsappSender {
         account: &WhatsappAccount,
         to: &str,
         content: Content<'_>,
-        reference: Id,
+        reference: Option<Id>,
     ) -> Result<Accepted, SendError> {
         let url = format!("{}/{}/messages", self.base, account.phone_number_id);
         let mut body = Self::body(to, &content);
-        body["biz_opaque_callback_data"] = json!(callback_data(reference));
+        if let Some(reference) = reference {
+            body["biz_opaque_callback_data"] = json!(callback_data(reference));
+        }
         let res = self
             .http
             .post(url)

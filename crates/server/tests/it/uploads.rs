@@ -186,6 +186,21 @@ async fn cmp1_staff_upload_a_photo_and_a_reply_carries_it() {
         )
         .await;
     assert_eq!(status, 422);
+    // An SMS must fit with a link line for each file (where MMS does not reach).
+    let (status, e) = reply(
+        &frontdesk,
+        "up-10",
+        json!({ "body": "x".repeat(1590), "attachments": [second["id"]] }),
+    )
+    .await;
+    assert_eq!(status, 422, "{e}");
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("link to each file"),
+        "{e}"
+    );
     // Nothing refused took the upload: it still goes on a reply.
     let (status, m) = reply(
         &frontdesk,
@@ -323,6 +338,14 @@ async fn a_portal_customer_uploads_for_their_own_thread_and_reads_only_its_files
     let (status, posted) =
         post(json!({ "client_id": "c2", "body": "", "attachments": [up["id"]] })).await;
     assert_eq!(status, 201, "{posted}");
+    // The portal posting again (a lost answer) gets the same message, not an error.
+    let (status, again) =
+        post(json!({ "client_id": "c2", "body": "", "attachments": [up["id"]] })).await;
+    assert_eq!(
+        (status.as_u16(), &again["id"]),
+        (200, &posted["id"]),
+        "{again}"
+    );
 
     // Staff see it in the thread; the customer reads it back, nobody else does.
     let item = manager
