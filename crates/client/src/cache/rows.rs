@@ -187,6 +187,16 @@ type Held = (Id, i64, i64, String, Option<String>);
 /// A message: (conversation, document number, created, updated, JSON, body).
 type HeldMessage = (Id, i64, i64, i64, String, Option<String>);
 
+/// What the search index holds of a message: its text and its files' names.
+fn searched(body: &str, files: &[inbox_core::media::Attachment]) -> String {
+    let mut text = body.to_string();
+    for f in files {
+        text.push(' ');
+        text.push_str(&f.file_name);
+    }
+    text
+}
+
 pub(super) fn message(
     conn: &Connection,
     m: &Message,
@@ -254,12 +264,21 @@ pub(super) fn message(
         .as_ref()
         .map(|o| o.0)
         .filter(|c| *c != m.conversation_id);
-    let text_changed = old.as_ref().is_none_or(|o| o.5.as_deref() != Some(&m.body));
+    // Issue 17: a message is found by its files' names too ("V5C", "quote.pdf").
+    let text = searched(&m.body, &m.attachments);
+    let old_text = old.as_ref().and_then(|o| {
+        let body = o.5.as_deref()?;
+        let files = serde_json::from_str::<Message>(&o.4)
+            .map(|old| old.attachments)
+            .unwrap_or_default();
+        Some(searched(body, &files))
+    });
+    let text_changed = old_text.as_deref() != Some(text.as_str());
     if text_changed || moved_from.is_some() {
-        if let Some((from, _, _, _, _, Some(text))) = &old {
-            d.unindex(search::key(*from, doc)?, text);
+        if let (Some((from, ..)), Some(old_text)) = (&old, &old_text) {
+            d.unindex(search::key(*from, doc)?, old_text);
         }
-        d.index(search::key(m.conversation_id, doc)?, &m.body);
+        d.index(search::key(m.conversation_id, doc)?, &text);
     }
     if let Some((from, _, created, ..)) = &old {
         if moved_from.is_some() || *created != ms(m.created_at) {

@@ -426,3 +426,29 @@ fn lst2_search_answers_alike_for_few_and_many_matches() {
     assert_eq!(second.next_cursor, None);
     assert_eq!(second.counts.all, 60);
 }
+
+/// Issue 17: a message is found by its files' names, and no longer once its file is renamed away.
+#[test]
+fn lst2_search_finds_messages_by_their_files_names() {
+    let mut c = searchable();
+    let mut log = Log {
+        seq: c.cursor().unwrap().unwrap_or(0),
+    };
+    let mut with_file = message(11, 2, Direction::Inbound, "", t(-1, 9));
+    with_file.attachments = vec![inbox_core::media::Attachment {
+        id: 5,
+        content_type: "application/pdf".into(),
+        size: 1000,
+        file_name: "V5C-logbook.pdf".into(),
+        status: inbox_core::media::AttachmentStatus::Ready,
+        error: None,
+    }];
+    apply(&mut c, &mut log, vec![Change::Message(with_file.clone())]);
+    assert_eq!(search_ids(&c, "logbook"), vec![2]);
+    // The same message again, its file now called something else: the old name is gone.
+    with_file.attachments[0].file_name = "document-1.pdf".into();
+    with_file.updated_at = t(-1, 10);
+    apply(&mut c, &mut log, vec![Change::Message(with_file)]);
+    assert_eq!(search_ids(&c, "logbook"), Vec::<Id>::new());
+    assert_eq!(search_ids(&c, "document"), vec![2]);
+}
