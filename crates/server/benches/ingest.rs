@@ -1,5 +1,6 @@
 //! Webhook ingest rate (issue 5): signed Twilio SMS webhooks posted over loopback to a real server,
-//! each verified, parsed, routed to its conversation and stored with its sync event. Requests are
+//! each verified, parsed, routed to its conversation and stored with its sync event; text only
+//! and MMS with two photos side by side (issue 17). Requests are
 //! signed before the clock starts. Run:
 //! `cargo bench -p inbox-server --bench ingest [-- MESSAGES CONCURRENCY]`; on PostgreSQL with
 //! `INBOX_BENCH_POSTGRES_URL=postgres://…/postgres`, over two instances (requests alternate
@@ -54,69 +55,65 @@ async fn main() {
         urls.push(format!("{base}/webhooks/twilio/sms"));
     }
 
-    // Senders: the demo's customers (07700 900000…) and some unknown numbers.
-    let requests: Vec<(String, String, String)> = (0..total)
-        .map(|i| {
-            let url = urls[i % instances].clone();
-            let params: Vec<(String, String)> = vec![
-                ("MessageSid".into(), format!("SM{:032x}", i + 1)),
-                ("AccountSid".into(), sid.clone()),
-                ("From".into(), format!("+447700900{:03}", i % 997)),
-                ("To".into(), number.clone()),
-                (
-                    "Body".into(),
-                    format!("Load test message {i}: is my car ready for collection?"),
-                ),
-                ("NumMedia".into(), "0".into()),
-                ("ApiVersion".into(), "2010-04-01".into()),
-            ];
-            let signature = twilio_signature::sign(&url, &params, &token);
-            let body = params
-                .iter()
-                .map(|(k, v)| format!("{k}={}", form(v)))
-                .collect::<Vec<_>>()
-                .join("&");
-            (url, body, signature)
-        })
-        .collect();
+    // Senders: the demo's customers (07700 900000…) and some unknown numbers. Issue 17: text
+    // only and MMS with two photos, batch after batch side by side in this one run (the files are
+    // queued for download after the answer, so the two should ingest alike).
+    let make = |i: usize, media: bool| {
+        let url = urls[i % instances].clone();
+        let mut params: Vec<(String, String)> = vec![
+            ("MessageSid".into(), format!("SM{:032x}", i + 1)),
+            ("AccountSid".into(), sid.clone()),
+            ("From".into(), format!("+447700900{:03}", i % 997)),
+            ("To".into(), number.clone()),
+            (
+                "Body".into(),
+                format!("Load test message {i}: is my car ready for collection?"),
+            ),
+            ("NumMedia".into(), if media { "2" } else { "0" }.into()),
+            ("ApiVersion".into(), "2010-04-01".into()),
+        ];
+        if media {
+            for n in 0..2 {
+                params.push((
+                    format!("MediaUrl{n}"),
+                    format!("https://api.twilio.com/2010-04-01/Accounts/{sid}/Messages/MM{i:030x}/Media/ME{n}"),
+                ));
+                params.push((format!("MediaContentType{n}"), "image/jpeg".into()));
+            }
+        }
+        let signature = twilio_signature::sign(&url, &params, &token);
+        let body = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", form(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        (url, body, signature)
+    };
 
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()
         .unwrap();
-    let queue = Arc::new(tokio::sync::Mutex::new(requests.into_iter()));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (http, queue) = (http.clone(), Arc::clone(&queue));
-        workers.push(tokio::spawn(async move {
-            let mut ok = 0usize;
-            loop {
-                let next = queue.lock().await.next();
-                let Some((url, body, signature)) = next else {
-                    return ok;
-                };
-                let res = http
-                    .post(&url)
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .header("x-twilio-signature", signature)
-                    .body(body)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(res.status(), 200);
-                ok += 1;
-            }
-        }));
+    const ROUNDS: usize = 3;
+    let batch = total / (2 * ROUNDS);
+    let mut rates: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+    let mut next = 0;
+    for _ in 0..ROUNDS {
+        for media in [false, true] {
+            let requests: Vec<_> = (next..next + batch).map(|i| make(i, media)).collect();
+            next += batch;
+            let (ok, took) = post_all(&http, requests, concurrency).await;
+            rates[usize::from(media)].push(ok as f64 / took.as_secs_f64());
+        }
     }
-    let mut ok = 0;
-    for w in workers {
-        ok += w.await.unwrap();
-    }
-    let took = started.elapsed();
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (text, mms) = (median(&mut rates[0]), median(&mut rates[1]));
     println!(
-        "ingest: {ok} signed SMS webhooks, {concurrency} concurrent, in {took:.2?}: {:.0} messages/s ({label}, verified, routed, stored with sync events)",
-        ok as f64 / took.as_secs_f64()
+        "ingest: signed SMS webhooks, {concurrency} concurrent, {ROUNDS} batches of {batch} each way: median {text:.0} messages/s text only, {mms:.0} messages/s with two photos each (ratio {:.2}) ({label}, verified, routed, stored with sync events; files queued for download)",
+        mms / text
     );
 
     // The store alone, one message after another: how much of the above is the database.
@@ -160,4 +157,42 @@ fn form(v: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Posts every request with `concurrency` workers; how many were answered 200, and how long.
+async fn post_all(
+    http: &reqwest::Client,
+    requests: Vec<(String, String, String)>,
+    concurrency: usize,
+) -> (usize, std::time::Duration) {
+    let queue = Arc::new(tokio::sync::Mutex::new(requests.into_iter()));
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for _ in 0..concurrency {
+        let (http, queue) = (http.clone(), Arc::clone(&queue));
+        workers.push(tokio::spawn(async move {
+            let mut ok = 0usize;
+            loop {
+                let next = queue.lock().await.next();
+                let Some((url, body, signature)) = next else {
+                    return ok;
+                };
+                let res = http
+                    .post(&url)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .header("x-twilio-signature", signature)
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(res.status(), 200);
+                ok += 1;
+            }
+        }));
+    }
+    let mut ok = 0;
+    for w in workers {
+        ok += w.await.unwrap();
+    }
+    (ok, started.elapsed())
 }

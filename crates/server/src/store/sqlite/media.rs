@@ -11,13 +11,14 @@ use super::events::emit;
 use super::rows::load_message;
 use super::{audit, ms, SqliteStore};
 use crate::store::media::{
-    attachments_json, message_state, not_yours, over_message_max, removed_by, uploaded, Download,
-    Downloaded, MediaSource, MediaStore, NewAttachment, NewUpload, Removed, StoredAttachment,
-    UploadOwner, DOWNLOAD_LEASE,
+    attachments_json, message_state, not_yours, over_message_max, removed_by, uploaded,
+    AttachmentRow, Download, Downloaded, MediaSource, MediaStore, NewAttachment, NewUpload,
+    Removed, StoredAttachment, UploadOwner, DOWNLOAD_LEASE,
 };
 use crate::store::{Actor, StoreError, StoreResult};
 
-/// Stores a new message's attachments (pending, or failed when refused) and its JSON.
+/// Stores a new message's attachments (pending, or failed when refused) and its JSON, written
+/// from what was inserted (no read back: this is on every webhook with files).
 pub(super) fn insert(
     tx: &Connection,
     org: Id,
@@ -28,6 +29,7 @@ pub(super) fn insert(
     if files.is_empty() {
         return Ok(());
     }
+    let mut rows: Vec<AttachmentRow> = Vec::with_capacity(files.len());
     for (position, f) in files.iter().enumerate() {
         let (status, due) = match f.refused {
             Some(_) => ("failed", None),
@@ -51,8 +53,18 @@ pub(super) fn insert(
             due,
             ms(at)
         ])?;
+        rows.push((
+            tx.last_insert_rowid(),
+            f.content_type.clone(),
+            f.file_name.clone(),
+            0,
+            status.to_string(),
+            f.refused.clone(),
+        ));
     }
-    refresh(tx, message)
+    tx.prepare_cached("UPDATE messages SET attachments = ?2 WHERE id = ?1")?
+        .execute(params![message, attachments_json(rows)?])?;
+    Ok(())
 }
 
 /// Puts the owner's uploads `ids` on a new message, after its first `after` files; returns
