@@ -137,13 +137,19 @@ pub fn Composer(props: &ComposerProps) -> Html {
             text.set(value);
         })
     };
-    // Files picked, dropped or pasted join the reply, within the limits.
+    // Files picked, dropped or pasted join the reply, within the limits; a file still being
+    // read when another conversation opens is dropped, never added to that one.
+    let shown = use_mut_ref(|| conversation_id);
+    *shown.borrow_mut() = conversation_id;
     let add_files = {
-        let (files, error) = (files.clone(), error.clone());
+        let (files, error, shown) = (files.clone(), error.clone(), shown.clone());
         Callback::from(move |list: web_sys::FileList| {
-            let (files, error) = (files.clone(), error.clone());
+            let (files, error, shown) = (files.clone(), error.clone(), shown.clone());
             wasm_bindgen_futures::spawn_local(async move {
                 let picked = attach::read(list).await;
+                if *shown.borrow() != conversation_id {
+                    return;
+                }
                 let (next, refused) = attach::add(&files, picked);
                 files.set(next);
                 error.set(refused);
