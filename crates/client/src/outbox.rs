@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use inbox_core::api::ComposeRequest;
 use inbox_core::desktop::OutboxEntry;
-use inbox_core::{Id, Message, ThreadItem};
+use inbox_core::{Id, ThreadItem};
 
 use crate::api::ApiError;
 use crate::cache::OutboxState;
@@ -64,8 +64,6 @@ async fn drain(shared: &Arc<Shared>) -> Result<(), Stop> {
         };
         match result {
             Ok(message) => {
-                // The files just sent are this desktop's already: kept for offline reading.
-                keep_sent_files(shared, &entry, &message).await;
                 // The server's copy replaces the local one now; its event later changes nothing.
                 let cid = client_id.clone();
                 shared
@@ -130,8 +128,19 @@ async fn upload_files(shared: &Arc<Shared>, entry: &OutboxEntry) -> Result<Vec<I
             .ok_or_else(|| ApiError::Failed(format!("{} is no longer queued", f.file_name)))?;
         let uploaded = shared
             .api
-            .upload(bytes, &f.content_type, &f.file_name)
+            .upload(bytes.clone(), &f.content_type, &f.file_name)
             .await?;
+        // The file is this desktop's already: kept under its attachment id (the reply's file
+        // keeps the upload's id), so the thread shows it at once and offline.
+        let file = crate::files::File {
+            bytes,
+            content_type: uploaded.content_type.clone(),
+        };
+        let (files, id) = (Arc::clone(&shared.files), uploaded.id);
+        let _ = tokio::task::spawn_blocking(move || {
+            files.put(id, crate::files::Variant::Original, &file)
+        })
+        .await;
         let (cid, id) = (entry.client_id.clone(), uploaded.id);
         shared
             .cache(move |c| c.outbox_file_uploaded(&cid, position, id))
@@ -140,25 +149,4 @@ async fn upload_files(shared: &Arc<Shared>, entry: &OutboxEntry) -> Result<Vec<I
         ids.push(id);
     }
     Ok(ids)
-}
-
-/// Puts the bytes of the files a reply just carried into the file cache under their attachment
-/// ids, so the thread shows them at once and offline without fetching them back.
-async fn keep_sent_files(shared: &Arc<Shared>, entry: &OutboxEntry, message: &Message) {
-    for (position, (f, a)) in entry.files.iter().zip(&message.attachments).enumerate() {
-        let cid = entry.client_id.clone();
-        let Ok(Some(bytes)) = shared.cache(move |c| c.outbox_file(&cid, position)).await else {
-            continue;
-        };
-        let file = crate::files::File {
-            bytes,
-            content_type: f.content_type.clone(),
-        };
-        let files = Arc::clone(&shared.files);
-        let id = a.id;
-        let _ = tokio::task::spawn_blocking(move || {
-            files.put(id, crate::files::Variant::Original, &file)
-        })
-        .await;
-    }
 }
