@@ -45,6 +45,15 @@ impl Cache {
 
     /// Moves an entry to `state`; an unknown client_id is a no-op (it was reconciled).
     pub fn outbox_set_state(&mut self, client_id: &str, state: &OutboxState) -> CacheResult<()> {
+        self.outbox_update(client_id, |e| e.state = state.clone())
+    }
+
+    /// Changes a queued entry in place; an unknown client_id is a no-op (it was reconciled).
+    fn outbox_update(
+        &mut self,
+        client_id: &str,
+        change: impl FnOnce(&mut OutboxEntry),
+    ) -> CacheResult<()> {
         let tx = self.conn.transaction()?;
         let data: Option<String> = tx
             .prepare_cached("SELECT data FROM outbox WHERE client_id = ?1")?
@@ -52,7 +61,7 @@ impl Cache {
             .optional()?;
         if let Some(data) = data {
             let mut entry: OutboxEntry = serde_json::from_str(&data)?;
-            entry.state = state.clone();
+            change(&mut entry);
             tx.prepare_cached("UPDATE outbox SET queued = ?2, data = ?3 WHERE client_id = ?1")?
                 .execute(params![
                     client_id,
@@ -119,21 +128,11 @@ impl Cache {
 
     /// Forgets an entry's uploads (the server no longer has them): they go up again.
     pub fn outbox_files_reupload(&mut self, client_id: &str) -> CacheResult<()> {
-        let tx = self.conn.transaction()?;
-        let data: Option<String> = tx
-            .prepare_cached("SELECT data FROM outbox WHERE client_id = ?1")?
-            .query_row([client_id], |r| r.get(0))
-            .optional()?;
-        if let Some(data) = data {
-            let mut entry: OutboxEntry = serde_json::from_str(&data)?;
-            for f in &mut entry.files {
+        self.outbox_update(client_id, |e| {
+            for f in &mut e.files {
                 f.uploaded = None;
             }
-            tx.prepare_cached("UPDATE outbox SET data = ?2 WHERE client_id = ?1")?
-                .execute(params![client_id, serde_json::to_string(&entry)?])?;
-        }
-        tx.commit()?;
-        Ok(())
+        })
     }
 
     /// Records that an entry's file is on the server as attachment `id`.
@@ -143,20 +142,10 @@ impl Cache {
         position: usize,
         id: Id,
     ) -> CacheResult<()> {
-        let tx = self.conn.transaction()?;
-        let data: Option<String> = tx
-            .prepare_cached("SELECT data FROM outbox WHERE client_id = ?1")?
-            .query_row([client_id], |r| r.get(0))
-            .optional()?;
-        if let Some(data) = data {
-            let mut entry: OutboxEntry = serde_json::from_str(&data)?;
-            if let Some(f) = entry.files.get_mut(position) {
+        self.outbox_update(client_id, |e| {
+            if let Some(f) = e.files.get_mut(position) {
                 f.uploaded = Some(id);
             }
-            tx.prepare_cached("UPDATE outbox SET data = ?2 WHERE client_id = ?1")?
-                .execute(params![client_id, serde_json::to_string(&entry)?])?;
-        }
-        tx.commit()?;
-        Ok(())
+        })
     }
 }

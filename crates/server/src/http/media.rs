@@ -315,16 +315,7 @@ pub async fn portal_upload(
     body: Result<Bytes, BytesRejection>,
 ) -> AppResult<(StatusCode, Json<Attachment>)> {
     // Issue 13's limit for portal posts covers their files too: a token cannot fill the disk.
-    state
-        .portal_posts
-        .take(
-            &format!("{}:{}", who.org_id, who.customer_id),
-            std::time::Instant::now(),
-        )
-        .map_err(|wait| AppError::RateLimited {
-            message: "too many files in a short time; wait a moment".into(),
-            retry_after: crate::limit::retry_after_secs(wait),
-        })?;
+    who.take_a_post(&state, "files")?;
     let owner = UploadOwner::Portal(who.customer_id);
     let name = q.file_name.as_deref();
     let a = take_upload(&state, who.org_id, owner, name, &headers, body).await?;

@@ -55,6 +55,23 @@ impl axum::extract::FromRequestParts<AppState> for PortalCustomer {
     }
 }
 
+impl PortalCustomer {
+    /// Issue 13: posts (messages and their files) per portal customer, whichever of their
+    /// tokens they use; `what` names them in the refusal.
+    pub fn take_a_post(&self, state: &AppState, what: &str) -> AppResult<()> {
+        state
+            .portal_posts
+            .take(
+                &format!("{}:{}", self.org_id, self.customer_id),
+                std::time::Instant::now(),
+            )
+            .map_err(|wait| AppError::RateLimited {
+                message: format!("too many {what} in a short time; wait a moment"),
+                retry_after: crate::limit::retry_after_secs(wait),
+            })
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct PortalPost {
     #[serde(default)]
@@ -96,17 +113,7 @@ pub async fn post(
     who: PortalCustomer,
     ApiJson(req): ApiJson<PortalPost>,
 ) -> AppResult<(StatusCode, Json<serde_json::Value>)> {
-    // Issue 13: per portal customer, whichever of their tokens they use.
-    state
-        .portal_posts
-        .take(
-            &format!("{}:{}", who.org_id, who.customer_id),
-            std::time::Instant::now(),
-        )
-        .map_err(|wait| AppError::RateLimited {
-            message: "too many messages in a short time; wait a moment".into(),
-            retry_after: crate::limit::retry_after_secs(wait),
-        })?;
+    who.take_a_post(&state, "messages")?;
     let body = req.body.trim();
     if body.is_empty() && req.attachments.is_empty() {
         return Err(AppError::Invalid("the message is empty".into()));
