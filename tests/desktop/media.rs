@@ -2,6 +2,8 @@
 //! a thumbnail the engine fetched; the viewer opens it at full size; with the server killed, the
 //! photo of a thread seen before still shows from this computer.
 
+use inbox_sim::media::File;
+
 use crate::support::{eventually, signed_in, App, Stack, WAIT};
 
 const DESK: &str = "frontdesk@demo.test";
@@ -24,7 +26,11 @@ async fn a_whatsapp_photo_shows_inline_opens_in_the_viewer_and_stays_readable_of
     let app = signed_in(&stack, "media-photo", DESK).await;
     let sent_at = std::time::Instant::now();
     stack
-        .inbound_whatsapp_photo("447700900777", "The dashboard light this morning")
+        .inbound_whatsapp_file(
+            "447700900777",
+            File::Photo,
+            Some("The dashboard light this morning"),
+        )
         .await;
     let conversation = eventually("the photo's conversation", WAIT, || async {
         stack

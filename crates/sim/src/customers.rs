@@ -10,12 +10,35 @@ use tokio::task::JoinSet;
 
 use crate::calls::{self, CallPlan};
 use crate::events::{plan, Channels, Event, WhatsappMessage};
+use crate::media::File;
 use crate::meta_payloads::{inbound_notification, Business, Content, Inbound};
 use crate::random;
 use crate::state::Sim;
 use crate::summary::Organisation;
 use crate::texts;
 use crate::twilio_payloads::{inbound_message, media_url, Media};
+
+/// A WhatsApp file as Meta announces it: a media id the simulator serves, and a digest.
+fn media(
+    rng: &mut StdRng,
+    file: File,
+    caption: &Option<String>,
+    filename: Option<&String>,
+) -> Content {
+    Content::Media {
+        file,
+        media_id: file.whatsapp_id(rng),
+        sha256: format!(
+            "{:016x}{:016x}{:016x}{:016x}",
+            rng.gen::<u64>(),
+            rng.gen::<u64>(),
+            rng.gen::<u64>(),
+            rng.gen::<u64>()
+        ),
+        caption: caption.clone(),
+        filename: filename.cloned(),
+    }
+}
 
 /// Plays customer events for one organisation.
 #[derive(Clone)]
@@ -38,21 +61,21 @@ impl Customers {
         }
     }
 
-    /// An inbound SMS (an MMS when `photo` gives a content type) to the garage's number.
-    pub async fn sms(&self, rng: &mut StdRng, from: &str, body: &str, photo: Option<&str>) -> bool {
+    /// An inbound SMS (an MMS when it carries a file) to the garage's number.
+    pub async fn sms(&self, rng: &mut StdRng, from: &str, body: &str, file: Option<File>) -> bool {
         let (Some(account), Some(to)) = (self.org.twilio.as_ref(), self.org.garage_number()) else {
             return false;
         };
-        let sid = random::sid(rng, if photo.is_some() { "MM" } else { "SM" });
-        let media: Vec<Media> = photo
-            .map(|t| Media {
+        let sid = random::sid(rng, if file.is_some() { "MM" } else { "SM" });
+        let media: Vec<Media> = file
+            .map(|f| Media {
                 url: media_url(
                     self.sim.config.media_base.as_deref(),
                     &account.account_sid,
                     &sid,
-                    &random::sid(rng, "ME"),
+                    &f.mark(&random::sid(rng, "ME")),
                 ),
-                content_type: t.to_string(),
+                content_type: f.content_type().to_string(),
             })
             .into_iter()
             .collect();
@@ -66,7 +89,7 @@ impl Customers {
                 &account.auth_token,
             )
             .await;
-        tracing::info!(kind = if photo.is_some() { "mms" } else { "sms" }, %from, %sid, http = a.status, text = %body, "customer texted");
+        tracing::info!(kind = if file.is_some() { "mms" } else { "sms" }, %from, %sid, http = a.status, text = %body, "customer texted");
         a.ok()
     }
 
@@ -93,19 +116,11 @@ impl Customers {
         };
         let content = match message {
             WhatsappMessage::Text(t) => Content::Text(t.clone()),
-            WhatsappMessage::Photo { caption } => Content::Image {
-                media_id: rng
-                    .gen_range(100_000_000_000_000u64..999_999_999_999_999)
-                    .to_string(),
-                sha256: format!(
-                    "{:016x}{:016x}{:016x}{:016x}",
-                    rng.gen::<u64>(),
-                    rng.gen::<u64>(),
-                    rng.gen::<u64>(),
-                    rng.gen::<u64>()
-                ),
-                caption: caption.clone(),
-            },
+            WhatsappMessage::Photo { caption } => media(rng, File::Photo, caption, None),
+            WhatsappMessage::Document { filename, caption } => {
+                media(rng, File::Pdf, caption, Some(filename))
+            }
+            WhatsappMessage::VoiceNote => media(rng, File::VoiceNote, &None, None),
             WhatsappMessage::Button(i) => {
                 let (id, title) = texts::BUTTONS
                     .get(*i)
@@ -163,7 +178,7 @@ impl Customers {
     /// Plays one event; true if the server accepted every request of it.
     pub async fn play(&self, event: &Event, rng: &mut StdRng) -> bool {
         match event {
-            Event::Sms { from, body, photo } => self.sms(rng, from, body, photo.as_deref()).await,
+            Event::Sms { from, body, media } => self.sms(rng, from, body, *media).await,
             Event::Whatsapp {
                 from,
                 name,

@@ -1,22 +1,23 @@
-//! What the simulated customers do next: SMS (sometimes MMS), WhatsApp (text, photos, button
-//! replies), portal messages and calls, in proportions like a UK garage's inbox. Chosen by
+//! What the simulated customers do next: SMS (sometimes MMS with a photo, a PDF or a voice
+//! note), WhatsApp (text, photos, documents, voice notes, button replies), portal messages and calls, in proportions like a UK garage's inbox. Chosen by
 //! [`plan`] from a seeded RNG, so a seed replays the same traffic. Pure.
 
 use rand::rngs::StdRng;
 use rand::Rng;
 
 use crate::calls::CallPlan;
+use crate::media::File;
 use crate::random::{customer_number, pick, profile_name, WITHHELD_CALLERS};
 use crate::texts;
 
 /// One customer action.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
-    /// An SMS, or an MMS with a photo of this content type.
+    /// An SMS, or an MMS with a file.
     Sms {
         from: String,
         body: String,
-        photo: Option<String>,
+        media: Option<File>,
     },
     Whatsapp {
         from: String,
@@ -40,6 +41,12 @@ pub enum WhatsappMessage {
     Photo {
         caption: Option<String>,
     },
+    /// A PDF with its file name.
+    Document {
+        filename: String,
+        caption: Option<String>,
+    },
+    VoiceNote,
     /// The index into [`texts::BUTTONS`].
     Button(usize),
 }
@@ -79,26 +86,35 @@ pub fn plan(rng: &mut StdRng, channels: Channels) -> Option<Event> {
     Some(match kind {
         0 => {
             let from = customer_number(rng);
-            let photo = rng
-                .gen_bool(0.12)
-                .then(|| pick(rng, texts::MEDIA_TYPES).to_string());
-            let body = if photo.is_some() && rng.gen_bool(0.4) {
+            let media = rng.gen_bool(0.12).then(|| match rng.gen_range(0..100) {
+                0..=79 => File::Photo,
+                80..=91 => File::Pdf,
+                _ => File::VoiceNote,
+            });
+            let body = if media.is_some() && rng.gen_bool(0.4) {
                 String::new()
             } else {
                 pick(rng, texts::TEXTS).to_string()
             };
-            Event::Sms { from, body, photo }
+            Event::Sms { from, body, media }
         }
         1 => {
             let from = customer_number(rng);
             let name = profile_name(rng);
             let message = match rng.gen_range(0..100) {
                 0..=79 => WhatsappMessage::Text(pick(rng, texts::TEXTS).to_string()),
-                80..=91 => WhatsappMessage::Photo {
+                80..=88 => WhatsappMessage::Photo {
                     caption: rng
                         .gen_bool(0.7)
                         .then(|| pick(rng, texts::CAPTIONS).to_string()),
                 },
+                89..=90 => WhatsappMessage::Document {
+                    filename: pick(rng, texts::DOCUMENTS).to_string(),
+                    caption: rng
+                        .gen_bool(0.5)
+                        .then(|| pick(rng, texts::DOCUMENT_CAPTIONS).to_string()),
+                },
+                91..=93 => WhatsappMessage::VoiceNote,
                 _ => WhatsappMessage::Button(rng.gen_range(0..texts::BUTTONS.len())),
             };
             Event::Whatsapp {
@@ -161,7 +177,36 @@ mod tests {
         let es = events(11, ALL, 2000);
         let count = |f: fn(&Event) -> bool| es.iter().filter(|e| f(e)).count();
         let sms = count(|e| matches!(e, Event::Sms { .. }));
-        let mms = count(|e| matches!(e, Event::Sms { photo: Some(_), .. }));
+        let mms = count(|e| matches!(e, Event::Sms { media: Some(_), .. }));
+        let mms_pdf = count(|e| {
+            matches!(
+                e,
+                Event::Sms {
+                    media: Some(File::Pdf),
+                    ..
+                }
+            )
+        });
+        let mms_voice = count(|e| {
+            matches!(
+                e,
+                Event::Sms {
+                    media: Some(File::VoiceNote),
+                    ..
+                }
+            )
+        });
+        assert!(mms_pdf > 0 && mms_voice > 0 && mms_pdf + mms_voice < mms / 2);
+        let wa_files = count(|e| {
+            matches!(
+                e,
+                Event::Whatsapp {
+                    message: WhatsappMessage::Document { .. } | WhatsappMessage::VoiceNote,
+                    ..
+                }
+            )
+        });
+        assert!(wa_files > 0, "documents and voice notes on WhatsApp");
         let wa = count(|e| matches!(e, Event::Whatsapp { .. }));
         let portal = count(|e| matches!(e, Event::Portal { .. }));
         let calls = count(|e| matches!(e, Event::Call { .. }));
@@ -213,7 +258,7 @@ mod tests {
             "withheld callers"
         );
         assert!(es.iter().all(|e| match e {
-            Event::Sms { body, photo, .. } => !body.is_empty() || photo.is_some(),
+            Event::Sms { body, media, .. } => !body.is_empty() || media.is_some(),
             Event::Portal { index, .. } => *index < 3,
             _ => true,
         }));

@@ -4,6 +4,8 @@
 
 use serde_json::{json, Value};
 
+use crate::media::File;
+
 /// The WhatsApp Business Account id notifications are filed under.
 pub const WABA_ID: &str = "102290129340398";
 
@@ -11,11 +13,14 @@ pub const WABA_ID: &str = "102290129340398";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Content {
     Text(String),
-    /// A photo: media id, SHA-256 (hex) and an optional caption.
-    Image {
+    /// A photo, a document or a voice note: media id, SHA-256 (hex), an optional caption (not
+    /// on a voice note) and, for a document, its file name.
+    Media {
+        file: File,
         media_id: String,
         sha256: String,
         caption: Option<String>,
+        filename: Option<String>,
     },
     /// A tap on one of the garage's reply buttons, answering `context_id`.
     Button {
@@ -69,17 +74,30 @@ pub fn inbound_notification(business: &Business, m: &Inbound) -> Value {
             message["type"] = json!("text");
             message["text"] = json!({ "body": body });
         }
-        Content::Image {
+        Content::Media {
+            file,
             media_id,
             sha256,
             caption,
+            filename,
         } => {
-            message["type"] = json!("image");
-            let mut image = json!({ "mime_type": "image/jpeg", "sha256": sha256, "id": media_id });
+            let (kind, mime_type) = match file {
+                File::Photo => ("image", "image/jpeg"),
+                File::Pdf => ("document", "application/pdf"),
+                File::VoiceNote => ("audio", "audio/ogg; codecs=opus"),
+            };
+            message["type"] = json!(kind);
+            let mut media = json!({ "mime_type": mime_type, "sha256": sha256, "id": media_id });
             if let Some(c) = caption {
-                image["caption"] = json!(c);
+                media["caption"] = json!(c);
             }
-            message["image"] = image;
+            if let Some(f) = filename {
+                media["filename"] = json!(f);
+            }
+            if *file == File::VoiceNote {
+                media["voice"] = json!(true);
+            }
+            message[kind] = media;
         }
         Content::Button {
             id,
@@ -232,16 +250,46 @@ mod tests {
     fn images_and_button_replies_are_typed_objects() {
         let img = inbound_notification(
             &business(),
-            &inbound(Content::Image {
+            &inbound(Content::Media {
+                file: File::Photo,
                 media_id: "123".into(),
                 sha256: "ab".into(),
                 caption: Some("This light".into()),
+                filename: None,
             }),
         );
         let m = &img["entry"][0]["changes"][0]["value"]["messages"][0];
         assert_eq!(m["type"], "image");
         assert_eq!(m["image"]["caption"], "This light");
         assert_eq!(m["image"]["mime_type"], "image/jpeg");
+        let doc = inbound_notification(
+            &business(),
+            &inbound(Content::Media {
+                file: File::Pdf,
+                media_id: "127".into(),
+                sha256: "ab".into(),
+                caption: None,
+                filename: Some("MOT certificate.pdf".into()),
+            }),
+        );
+        let m = &doc["entry"][0]["changes"][0]["value"]["messages"][0];
+        assert_eq!(m["type"], "document");
+        assert_eq!(m["document"]["filename"], "MOT certificate.pdf");
+        assert_eq!(m["document"]["mime_type"], "application/pdf");
+        let voice = inbound_notification(
+            &business(),
+            &inbound(Content::Media {
+                file: File::VoiceNote,
+                media_id: "128".into(),
+                sha256: "ab".into(),
+                caption: None,
+                filename: None,
+            }),
+        );
+        let m = &voice["entry"][0]["changes"][0]["value"]["messages"][0];
+        assert_eq!(m["type"], "audio");
+        assert_eq!(m["audio"]["voice"], true);
+        assert_eq!(m["audio"]["mime_type"], "audio/ogg; codecs=opus");
         let b = inbound_notification(
             &business(),
             &inbound(Content::Button {

@@ -64,8 +64,21 @@ pub const TRANSCRIPTS: &[&str] = &[
     "Hello, my car's broken down on the ring road, do you do recovery? Please call me as soon as you can.",
 ];
 
-/// Media types customers attach to an MMS.
-pub const MEDIA_TYPES: &[&str] = &["image/jpeg", "image/png"];
+/// The names of the PDFs customers send.
+pub const DOCUMENTS: &[&str] = &[
+    "MOT certificate.pdf",
+    "Insurance claim form.pdf",
+    "Quote from Fast Fit.pdf",
+    "V5C logbook.pdf",
+    "Warranty booklet.pdf",
+];
+
+/// What customers write on a PDF.
+pub const DOCUMENT_CAPTIONS: &[&str] = &[
+    "Here's the form the insurer sent",
+    "The other garage's quote, can you beat it?",
+    "Last year's MOT",
+];
 
 #[cfg(test)]
 mod tests {

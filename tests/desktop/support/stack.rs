@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use inbox_sim::callbacks::Poster;
+use inbox_sim::media::File;
 use inbox_sim::meta_payloads::{inbound_notification, Business, Content, Inbound};
 use inbox_sim::twilio_payloads::inbound_message;
 use serde_json::{json, Value};
@@ -260,9 +261,15 @@ impl Stack {
 }
 
 impl Stack {
-    /// Issue 17: a customer sends the first garage a WhatsApp photo with a caption, signed as
-    /// Meta signs it; the server fetches the file from the simulator's Graph API.
-    pub async fn inbound_whatsapp_photo(&self, from_digits: &str, caption: &str) {
+    /// Issue 17: a customer sends the first garage a WhatsApp file (a photo with a caption, a
+    /// voice note), signed as Meta signs it; the server fetches the file from the simulator's
+    /// Graph API.
+    pub async fn inbound_whatsapp_file(
+        &self,
+        from_digits: &str,
+        file: File,
+        caption: Option<&str>,
+    ) {
         let org = &self.seed["organisations"][0];
         let business = Business {
             phone_number_id: org["whatsapp"]["phone_number_id"]
@@ -273,13 +280,15 @@ impl Stack {
         };
         let message = Inbound {
             wa_id: from_digits.into(),
-            profile_name: "Photo Customer".into(),
+            profile_name: "Media Customer".into(),
             id: format!("wamid.E2E{:016x}", rand::random::<u64>()),
             timestamp: chrono::Utc::now().timestamp(),
-            content: Content::Image {
-                media_id: format!("{}", rand::random::<u32>() as u64 + 100_000_000_000),
+            content: Content::Media {
+                file,
+                media_id: file.whatsapp_id(&mut rand::thread_rng()),
                 sha256: "0".repeat(64),
-                caption: Some(caption.into()),
+                caption: caption.map(str::to_string),
+                filename: None,
             },
         };
         let poster = Poster::new(&self.url, &self.url, Some(APP_SECRET.into()));

@@ -32,6 +32,9 @@ pub enum NotKept {
 pub fn content_type(bytes: &[u8], claimed: &str) -> Result<(String, Kind), Refused> {
     let sniffed = infer::get(bytes).map(|t| match t.mime_type() {
         "audio/m4a" => "audio/mp4",
+        // Opus in an Ogg file (a WhatsApp voice note): named by its container, as WebKit and
+        // WhatsApp's upload expect.
+        "audio/opus" => "audio/ogg",
         "image/heif" if claimed.eq_ignore_ascii_case("image/heic") => "image/heic",
         other => other,
     });
@@ -83,6 +86,14 @@ mod tests {
         );
         let pdf = b"%PDF-1.7\n";
         assert_eq!(content_type(pdf, "image/jpeg").unwrap().1, Kind::Pdf);
+        // A WhatsApp voice note: Opus in Ogg, named by its container.
+        let mut ogg = b"OggS".to_vec();
+        ogg.resize(28, 0);
+        ogg.extend_from_slice(b"OpusHead\x01\x01\x38\x01\x80\xbb\0\0\0\0");
+        assert_eq!(
+            content_type(&ogg, "audio/ogg; codecs=opus").unwrap(),
+            ("audio/ogg".to_string(), Kind::VoiceNote)
+        );
         // An executable named as a photo is refused.
         let exe = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff";
         assert!(content_type(exe, "image/jpeg").is_err());

@@ -64,6 +64,13 @@ pub async fn world() -> World {
     state.providers.whatsapp_verify_token = Some("sim-test-verify".into());
     let blobs = Arc::new(inbox_server::media::Blobs::new(dir.path().join("media")));
     state.blobs = Some(Arc::clone(&blobs));
+    // Customers' files are fetched from the simulator's provider APIs.
+    inbox_server::media::start(
+        Arc::clone(&store),
+        state.clock.clone(),
+        Arc::clone(&blobs),
+        &state.providers,
+    );
     let mut dispatcher = Dispatcher::new(
         Arc::clone(&store),
         state.providers.clone(),
@@ -79,6 +86,7 @@ pub async fn world() -> World {
     config.app_secret = Some(APP_SECRET.into());
     config.failure_rate = 0.0;
     config.seed = 42;
+    config.media_base = Some(sim_base.clone());
     config.rate = 25.0;
     config.max_events = Some(16);
     config.delays = Delays {
