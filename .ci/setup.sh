@@ -19,10 +19,14 @@ fi
 
 # System packages: a C compiler (rusqlite builds SQLite from source), pkg-config, the libraries
 # the desktop app links (WebKitGTK, GTK, …; see BUILD.md), and what the end-to-end tests run
-# (Xvfb, D-Bus, WebKitWebDriver, a Secret Service, a notification server).
+# (Xvfb, D-Bus, WebKitWebDriver, a Secret Service, a notification server). Voice notes and call
+# recordings play through GStreamer: Ogg, Opus and the audio sinks are in plugins-base and
+# -good; with no sound server under Xvfb, autoaudiosink falls back to a fake sink that still
+# plays in real time, which the voice-note end-to-end test relies on.
 packages=(build-essential pkg-config libssl-dev
   libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev
   libsoup-3.0-dev libjavascriptcoregtk-4.1-dev libdbus-1-dev
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   xvfb xauth dbus dbus-x11 webkit2gtk-driver gnome-keyring dunst)
 # What only the tests need (`.ci/run` sets INBOX_SETUP_FOR=tests; the demo does without).
 for_tests=false

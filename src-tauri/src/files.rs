@@ -2,7 +2,8 @@
 //! notes, and calls' recordings, from the engine (`media://localhost/thumb/{id}`, `…/file/{id}`,
 //! `…/recording/{call id}`; on Windows `http://media.localhost/…`), which keeps them on this
 //! computer for offline reading. The webview never fetches from the server or a provider
-//! itself, so the CSP names no remote origin for media.
+//! itself, so the CSP names no remote origin for media. Audio is fetched by the page and
+//! played from a `blob:` URL (see the UI's `player`), so only the app's page may read a file.
 
 use inbox_client::files::Variant;
 use tauri::http::{header, Request, Response, StatusCode};
@@ -11,6 +12,20 @@ use tauri::{Manager, Runtime, UriSchemeContext, UriSchemeResponder};
 use crate::shell::Shell;
 
 pub const SCHEME: &str = "media";
+
+/// The app's own page on each platform. Audio is fetched from it (WebKitGTK's player cannot
+/// read `media:` itself), which is a cross-origin request that only the page may make.
+const APP_ORIGINS: [&str; 3] = [
+    "tauri://localhost",
+    "http://tauri.localhost",
+    "https://tauri.localhost",
+];
+
+/// The `Access-Control-Allow-Origin` for a request from `origin`: only the app's own page.
+pub fn allowed_origin(origin: Option<&str>) -> Option<&'static str> {
+    let origin = origin?;
+    APP_ORIGINS.into_iter().find(|o| *o == origin)
+}
 
 /// `/thumb/12`, `/file/12` or `/recording/7` (a call).
 pub fn parse(path: &str) -> Option<(Variant, inbox_core::Id)> {
@@ -45,6 +60,12 @@ pub fn handle<R: Runtime>(
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let origin = allowed_origin(
+        request
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok()),
+    );
     tauri::async_runtime::spawn(async move {
         let Some((variant, id)) = parse(&path) else {
             return responder.respond(status(StatusCode::NOT_FOUND, "no such file"));
@@ -53,10 +74,16 @@ pub fn handle<R: Runtime>(
         let Ok(running) = shell.running().await else {
             return responder.respond(status(StatusCode::UNAUTHORIZED, "signed out"));
         };
-        let response = match running.engine.attachment(id, variant).await {
+        let mut response = match running.engine.attachment(id, variant).await {
             Ok(file) => ranged(file, range.as_deref()),
             Err(e) => status(StatusCode::NOT_FOUND, &e.to_string()),
         };
+        if let Some(origin) = origin {
+            response.headers_mut().insert(
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                header::HeaderValue::from_static(origin),
+            );
+        }
         responder.respond(response);
     });
 }
@@ -109,6 +136,21 @@ mod tests {
         assert_eq!(parse("/file/0"), None);
         assert_eq!(parse("/file/../../etc"), None);
         assert_eq!(parse("/other/1"), None);
+    }
+
+    #[test]
+    fn only_the_apps_own_page_may_fetch_a_file() {
+        assert_eq!(
+            allowed_origin(Some("tauri://localhost")),
+            Some("tauri://localhost")
+        );
+        assert_eq!(
+            allowed_origin(Some("http://tauri.localhost")),
+            Some("http://tauri.localhost")
+        );
+        assert_eq!(allowed_origin(Some("https://evil.example")), None);
+        assert_eq!(allowed_origin(Some("null")), None);
+        assert_eq!(allowed_origin(None), None);
     }
 
     #[test]

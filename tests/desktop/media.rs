@@ -166,3 +166,59 @@ async fn a_pasted_photo_goes_out_with_the_reply_as_an_mms() {
     app.screenshots("photo-sent").await;
     app.quit().await;
 }
+
+/// Issue 17: a customer's WhatsApp voice note plays in the thread (WebKit's GStreamer decodes
+/// the Ogg Opus file the engine serves); the row says "Voice note" (LST-10).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_whatsapp_voice_note_plays_in_the_thread() {
+    let stack = Stack::start().await;
+    let token = stack.token(DESK).await;
+    let app = signed_in(&stack, "media-voice", DESK).await;
+    stack
+        .inbound_whatsapp_file("447700900778", File::VoiceNote, None)
+        .await;
+    let conversation = eventually("the voice note's conversation", WAIT, || async {
+        stack
+            .conversations(&token)
+            .await
+            .into_iter()
+            .find(|c| c["preview"] == "Voice note" && c["last_channel"] == "whatsapp")
+            .and_then(|c| c["id"].as_i64())
+    })
+    .await;
+    app.go(&format!(
+        "/messages?range=all_time&conversation={conversation}"
+    ))
+    .await;
+    let audio = ".bubble .attachment.voice audio";
+    app.wait(audio).await;
+    let state = |script: String| {
+        let app = &app;
+        async move { app.js(&script, vec![serde_json::json!(audio)]).await }
+    };
+    const OR_ERROR: &str = "const a = document.querySelector(arguments[0]); \
+        if (a.error) { return 'error ' + a.error.code + ': ' + a.error.message; }";
+    eventually("the voice note ready to play", WAIT, || async {
+        let r = state(format!("{OR_ERROR} return a.readyState;")).await;
+        assert!(!r.is_string(), "the player failed: {r}");
+        r.as_f64().filter(|r| *r >= 1.0)
+    })
+    .await;
+    state(format!("{OR_ERROR} a.play(); return null;")).await;
+    eventually("the voice note playing", WAIT, || async {
+        let t = state(format!("{OR_ERROR} return a.currentTime;")).await;
+        assert!(!t.is_string(), "the player failed: {t}");
+        t.as_f64().filter(|t| *t > 0.0)
+    })
+    .await;
+    app.screenshots("voice-note").await;
+    // It plays to its end: the simulator's note is three seconds long.
+    let played = eventually("the voice note played to its end", WAIT, || async {
+        let t = state(format!("{OR_ERROR} return a.ended ? a.currentTime : null;")).await;
+        assert!(!t.is_string(), "the player failed: {t}");
+        t.as_f64()
+    })
+    .await;
+    assert!((2.5..3.5).contains(&played), "played {played} s");
+    app.quit().await;
+}

@@ -11,6 +11,7 @@ use inbox_core::media::{self, Attachment, AttachmentStatus, Kind};
 use inbox_core::Id;
 use yew::prelude::*;
 
+use crate::components::player::Player;
 use crate::ipc;
 
 /// Where the webview asks the engine for a file: `media://localhost/…`, or on Windows (whose
@@ -111,7 +112,7 @@ pub fn Attachments(props: &AttachmentsProps) -> Html {
                 html! {
                     <div class="attachment voice" data-attachment-id={a.id.to_string()}>
                         <span class="attachment-name">{ "Voice note" }</span>
-                        <audio controls=true preload="metadata" src={media_url("file", a.id)} aria-label={format!("Voice note {name}")} />
+                        <Player src={media_url("file", a.id)} label={format!("Voice note {name}")} />
                         // Some formats (AMR) play in no webview: saved, the computer's player opens them.
                         <button type="button" class="button-link save-voice" {onclick}>{ "Save" }</button>
                     </div>
@@ -324,7 +325,7 @@ mod tests {
         );
         assert!(html.contains("photo-grid several"), "{html}");
         assert!(
-            html.contains(r#"src="media://localhost/file/4""#),
+            html.contains(r#"data-src="media://localhost/file/4""#),
             "a voice note plays: {html}"
         );
         assert!(html.contains("Downloading photo…"), "{html}");

@@ -14,6 +14,7 @@ use yew::prelude::*;
 use crate::components::app::unless_signed_out;
 use crate::components::header::Section;
 use crate::components::page::{data_changed, failure, use_reread_on_update, Load, PageFrame};
+use crate::components::player::Player;
 use crate::components::{ChannelIcon, NavLink};
 use crate::format::{self, outcome_label, Clock};
 use crate::ipc;
@@ -284,10 +285,10 @@ pub fn CallDetail(props: &CallDetailProps) -> Html {
                     <p id="recording-unavailable" class="muted">{ "Recording unavailable" }</p>
                 } else if c.recording_url.is_some() {
                     // Through the engine, which fetches it from the server and keeps it here.
-                    <audio id="recording" controls=true preload="metadata"
+                    <Player id="recording" label="Recording of the call"
                         src={crate::components::attachments::media_url("recording", c.id)}>
                         { "This computer cannot play the recording." }
-                    </audio>
+                    </Player>
                     if let Some(secs) = c.recording_secs {
                         <p class="recording-length muted">{ format!("Length {}", format::duration(secs)) }</p>
                     }
@@ -393,7 +394,7 @@ mod tests {
         assert!(audio.contains("controls"), "{audio}");
         // Issue 17: through the engine, never from the provider.
         assert!(
-            audio.contains(r#"src="media://localhost/recording/137""#),
+            audio.contains(r#"data-src="media://localhost/recording/137""#),
             "{audio}"
         );
         assert!(html.contains("Length 38s"), "{html}");

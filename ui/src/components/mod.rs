@@ -20,6 +20,7 @@ pub mod list;
 pub mod login;
 pub mod messages;
 pub mod page;
+pub mod player;
 pub mod row;
 pub mod settings;
 pub mod sidebar;
