@@ -9,9 +9,10 @@ use inbox_core::api::{
 use inbox_core::desktop::{
     AppUpdate, AssignArgs, AttentionArgs, CallRef, CallView, ClientRef, CommandError,
     ConnectionState, ConversationHeader, ConversationRef, Draft, IdRef, IntentArgs, LinkArgs,
-    MessageRef, NoteArgs, OpenView, OutboxEntry, Preferences, ReassignArgs, RejectArgs, ReplyArgs,
-    RoleEdit, SaveAttachment, SaveCsv, SaveQuickMessage, SaveTemplate, SearchArgs, Session, SignIn,
-    ThreadRequest, ThreadView, UserEdit, WorkOrderArgs, WorkOrderView,
+    MessageRef, NoteArgs, OfflineFiles, OfflineFilesCap, OpenView, OutboxEntry, Preferences,
+    ReassignArgs, RejectArgs, ReplyArgs, RoleEdit, SaveAttachment, SaveCsv, SaveQuickMessage,
+    SaveTemplate, SearchArgs, Session, SignIn, ThreadRequest, ThreadView, UserEdit, WorkOrderArgs,
+    WorkOrderView,
 };
 use inbox_core::roles::{AuditEntry, NewRole, NewStaff, OneTimePassword, Role, StaffAccount};
 use inbox_core::{
@@ -166,6 +167,23 @@ pub async fn remove_attachment(shell: State<'_, Shell>, args: IdRef) -> Answer<O
     let r = shell.running().await?;
     r.engine
         .remove_attachment(args.id)
+        .await
+        .map_err(command_error)
+}
+
+#[tauri::command]
+pub async fn offline_files(shell: State<'_, Shell>) -> Answer<OfflineFiles> {
+    Ok(shell.running().await?.engine.offline_files())
+}
+
+#[tauri::command]
+pub async fn set_offline_files(
+    shell: State<'_, Shell>,
+    args: OfflineFilesCap,
+) -> Answer<OfflineFiles> {
+    let r = shell.running().await?;
+    r.engine
+        .set_offline_files(args)
         .await
         .map_err(command_error)
 }

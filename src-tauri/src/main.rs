@@ -88,6 +88,8 @@ fn main() -> ExitCode {
             commands::send_reply,
             commands::retry_message,
             commands::remove_attachment,
+            commands::offline_files,
+            commands::set_offline_files,
             commands::correct_intent,
             commands::discard_reply,
             commands::add_note,

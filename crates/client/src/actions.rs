@@ -272,6 +272,37 @@ impl Engine {
         online(self.shared.api.set_language_model(update).await)
     }
 
+    /// Issue 17: the space messages' files take on this computer, and the most they may.
+    pub fn offline_files(&self) -> inbox_core::desktop::OfflineFiles {
+        inbox_core::desktop::OfflineFiles {
+            used_bytes: self.shared.files.total(),
+            cap_bytes: self.shared.files.cap(),
+        }
+    }
+
+    /// Issue 17: a new cap on the files kept, remembered for the next start; the least
+    /// recently used files beyond it are deleted now.
+    pub async fn set_offline_files(
+        &self,
+        cap: inbox_core::desktop::OfflineFilesCap,
+    ) -> EngineResult<inbox_core::desktop::OfflineFiles> {
+        if !inbox_core::desktop::OfflineFilesCap::CHOICES.contains(&cap.cap_bytes) {
+            return Err(EngineError::Invalid(format!(
+                "{} bytes is not one of the sizes offered for offline files",
+                cap.cap_bytes
+            )));
+        }
+        let value = cap.cap_bytes.to_string();
+        self.shared
+            .cache(move |c| c.set_setting(crate::files::CAP_KEY, &value))
+            .await?;
+        let files = std::sync::Arc::clone(&self.shared.files);
+        tokio::task::spawn_blocking(move || files.set_cap(cap.cap_bytes))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        Ok(self.offline_files())
+    }
+
     /// Issue 17: a message's file or thumbnail, or a call's recording, from this computer when
     /// it was fetched before, else from the server (then kept, under the cap, for offline
     /// reading).

@@ -45,7 +45,8 @@ pub struct EngineConfig {
     /// How to reach the server (TLS trust for REST and the WebSocket). None: the system's
     /// certificate store plus `GARAGE_INBOX_EXTRA_CA` ([`Transport::from_env`]).
     pub transport: Option<Transport>,
-    /// Issue 17: the most bytes of messages' files kept on this computer.
+    /// Issue 17: the most bytes of messages' files kept on this computer, unless the user chose
+    /// another in Settings (kept in the cache).
     pub files_cap: u64,
 }
 
@@ -205,7 +206,9 @@ impl Engine {
         let cache = tokio::task::spawn_blocking(move || Cache::open(&path))
             .await
             .map_err(|_| EngineError::Stopped)??;
-        let (dir, cap) = (crate::files::beside(&config.cache_path), config.files_cap);
+        let stored = cache.setting(crate::files::CAP_KEY)?;
+        let cap = crate::files::chosen_cap(stored.as_deref(), config.files_cap);
+        let dir = crate::files::beside(&config.cache_path);
         let server = config.server.clone();
         let files =
             tokio::task::spawn_blocking(move || crate::files::FileCache::open(dir, cap, &server))

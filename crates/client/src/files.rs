@@ -5,12 +5,24 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use inbox_core::Id;
 
 /// The default cap on the files kept.
-pub const DEFAULT_CAP: u64 = 500 * 1024 * 1024;
+pub const DEFAULT_CAP: u64 = inbox_core::desktop::OfflineFilesCap::DEFAULT;
+
+/// The cache setting holding the cap a user chose (bytes).
+pub const CAP_KEY: &str = "files.cap";
+
+/// The cap to open with: the one chosen on this computer if it is still offered, else `default`.
+pub fn chosen_cap(stored: Option<&str>, default: u64) -> u64 {
+    stored
+        .and_then(|s| s.parse().ok())
+        .filter(|c| inbox_core::desktop::OfflineFilesCap::CHOICES.contains(c))
+        .unwrap_or(default)
+}
 
 /// The folder of a cache's files: beside it, removed with it (sign-out, another user).
 pub fn beside(cache: &Path) -> PathBuf {
@@ -60,7 +72,7 @@ struct Index {
 
 pub struct FileCache {
     dir: PathBuf,
-    cap: u64,
+    cap: AtomicU64,
     index: Mutex<Index>,
 }
 
@@ -140,7 +152,7 @@ impl FileCache {
         }
         let cache = FileCache {
             dir,
-            cap,
+            cap: AtomicU64::new(cap),
             index: Mutex::new(index),
         };
         cache.evict();
@@ -149,6 +161,17 @@ impl FileCache {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The most bytes kept.
+    pub fn cap(&self) -> u64 {
+        self.cap.load(Ordering::Relaxed)
+    }
+
+    /// A new cap; the least recently used files beyond it are deleted now.
+    pub fn set_cap(&self, cap: u64) {
+        self.cap.store(cap, Ordering::Relaxed);
+        self.evict();
     }
 
     /// Bytes kept.
@@ -236,7 +259,7 @@ impl FileCache {
         let Ok(mut index) = self.index.lock() else {
             return;
         };
-        while index.total > self.cap {
+        while index.total > self.cap() {
             let Some((&key, _)) = index.entries.iter().min_by_key(|(_, e)| e.used) else {
                 break;
             };
@@ -330,6 +353,29 @@ mod tests {
                 .total(),
             0
         );
+    }
+
+    #[test]
+    fn a_smaller_cap_deletes_the_least_recently_used_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = FileCache::open(dir.path().join("f"), 1000, "https://a").unwrap();
+        for id in 1..=3 {
+            cache
+                .put(id, Variant::Original, &file(300, "image/jpeg"))
+                .unwrap();
+        }
+        assert!(cache.get(1, Variant::Original).is_some(), "1 used last");
+        cache.set_cap(650);
+        assert_eq!((cache.cap(), cache.total()), (650, 600));
+        assert!(
+            !cache.contains(2, Variant::Original),
+            "the least recently used went"
+        );
+        assert!(cache.contains(1, Variant::Original) && cache.contains(3, Variant::Original));
+        assert_eq!(chosen_cap(Some("104857600"), 7), 104_857_600);
+        assert_eq!(chosen_cap(Some("12345"), 7), 7, "not a size offered");
+        assert_eq!(chosen_cap(Some("lots"), 7), 7);
+        assert_eq!(chosen_cap(None, 7), 7);
     }
 
     #[test]

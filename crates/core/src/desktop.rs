@@ -112,6 +112,11 @@ pub mod cmd {
     pub const SAVE_CSV: &str = "save_csv";
     /// `SaveAttachment` → the saved path (issue 17).
     pub const SAVE_ATTACHMENT: &str = "save_attachment";
+    /// `()` → `OfflineFiles`: the space messages' files take on this computer, and its cap.
+    pub const OFFLINE_FILES: &str = "offline_files";
+    /// `OfflineFilesCap` → `OfflineFiles`: a new cap; the least recently used files beyond it
+    /// go at once.
+    pub const SET_OFFLINE_FILES: &str = "set_offline_files";
     /// `MessageRef` → `Message`: approved, queued for sending (APQ-1).
     pub const APPROVE: &str = "approve";
     /// `RejectArgs` → `Message`: rejected, the reason shown to its author (APQ-1).
@@ -193,6 +198,8 @@ pub mod cmd {
         ANALYTICS,
         SAVE_CSV,
         SAVE_ATTACHMENT,
+        OFFLINE_FILES,
+        SET_OFFLINE_FILES,
         SET_AI,
         OPENING_HOURS,
         SET_OPENING_HOURS,
@@ -336,6 +343,34 @@ pub struct SaveCsv {
 pub struct SaveAttachment {
     pub id: Id,
     pub file_name: String,
+}
+
+/// Messages' files kept on this computer for reading offline (issue 17): what they take and
+/// the most they may.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfflineFiles {
+    pub used_bytes: u64,
+    pub cap_bytes: u64,
+}
+
+/// A new cap on the files kept, one of [`OfflineFilesCap::CHOICES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfflineFilesCap {
+    pub cap_bytes: u64,
+}
+
+impl OfflineFilesCap {
+    const MB: u64 = 1024 * 1024;
+    /// What a user picks from: 100 MB to 5 GB; 500 MB unless changed.
+    pub const CHOICES: [u64; 6] = [
+        100 * Self::MB,
+        250 * Self::MB,
+        500 * Self::MB,
+        1024 * Self::MB,
+        2048 * Self::MB,
+        5120 * Self::MB,
+    ];
+    pub const DEFAULT: u64 = 500 * Self::MB;
 }
 
 /// A correction of an inbound message's intent (AIA-1).

@@ -111,8 +111,7 @@ pub fn screen(auth: &Auth, route: &Route) -> Screen {
         // NAV-2: the tab exists only while AI is on; a stale link leads to the inbox.
         Route::Analytics if s.organisation.ai_enabled => reader(Screen::Analytics),
         Route::Analytics => Screen::Redirect(Route::Messages),
-        Route::Settings if crate::components::settings::Sections::of(s).any() => Screen::Settings,
-        Route::Settings => Screen::Redirect(Route::Messages),
+        Route::Settings => Screen::Settings,
         Route::Call { id } => reader(Screen::Call(*id)),
         Route::WorkOrder { id } => reader(Screen::WorkOrder(*id)),
     }
@@ -301,7 +300,7 @@ mod tests {
     }
 
     #[test]
-    fn apq1_and_set1_pages_are_for_approvers_and_admins_only() {
+    fn apq1_the_approval_queue_is_for_approvers_and_settings_for_everyone() {
         let approver = signed_in(vec![
             Capability::MessagesView,
             Capability::MessagesApprove,
@@ -312,13 +311,12 @@ mod tests {
         let owner_only = signed_in(vec![Capability::SettingsRolesManage]);
         assert_eq!(screen(&owner_only, &Route::Settings), Screen::Settings);
         let desk = signed_in(vec![Capability::MessagesView, Capability::MessagesSend]);
-        for route in [Route::Approvals, Route::Settings] {
-            assert_eq!(
-                screen(&desk, &route),
-                Screen::Redirect(Route::Messages),
-                "{route:?}"
-            );
-        }
+        assert_eq!(
+            screen(&desk, &Route::Approvals),
+            Screen::Redirect(Route::Messages)
+        );
+        // Issue 17: This computer's offline files are everyone's to size.
+        assert_eq!(screen(&desk, &Route::Settings), Screen::Settings);
     }
 
     #[test]

@@ -25,7 +25,8 @@ impl Tabs {
             approvals: approver,
             analytics: session.organisation.ai_enabled
                 && session.user.capabilities.has(Capability::MessagesView),
-            settings: crate::components::settings::Sections::of(session).any(),
+            // Everyone has This computer (the offline files); admins have their sections too.
+            settings: true,
         }
     }
 }
@@ -146,8 +147,9 @@ mod tests {
             Tabs {
                 approvals: false,
                 analytics: false,
-                settings: false,
-            }
+                settings: true,
+            },
+            "issue 17: everyone sets how much this computer keeps offline"
         );
         let manager = Tabs::for_session(&session(
             vec![
@@ -161,13 +163,12 @@ mod tests {
             manager, ALL,
             "SET-1: managers administer quick messages and templates"
         );
-        // An approver without any settings capability has no Settings tab; an admin of users
-        // alone has one.
+        // An approver without any settings capability still has Settings (This computer).
         let approver = Tabs::for_session(&session(
             vec![Capability::MessagesView, Capability::MessagesApprove],
             false,
         ));
-        assert!(approver.approvals && !approver.settings);
+        assert!(approver.approvals && approver.settings);
         let admin = Tabs::for_session(&session(vec![Capability::SettingsUsersManage], false));
         assert!(admin.settings && !admin.approvals && !admin.analytics);
     }

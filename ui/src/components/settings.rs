@@ -1,6 +1,8 @@
-//! `/settings` (SET-1), for approvers: the organisation's quick messages (`quick_messages`) and
-//! WhatsApp templates (`templates`), each listed with New, Edit and Delete. What both sections
-//! share lives here: keeping a list in the server's order after a save, and the delete dialog.
+//! `/settings` (SET-1): for everyone, This computer (`this_computer`: the offline files); for
+//! managers, the organisation's quick messages (`quick_messages`) and WhatsApp templates
+//! (`templates`), each listed with New, Edit and Delete; the AI switch, roles and users for
+//! those who administer them. What the lists share lives here: keeping a list in the server's
+//! order after a save, and the delete dialog.
 
 pub mod admin;
 pub mod ai;
@@ -9,6 +11,7 @@ pub mod quick_messages;
 pub mod roles;
 pub mod template_form;
 pub mod templates;
+pub mod this_computer;
 pub mod users;
 
 use std::rc::Rc;
@@ -84,11 +87,6 @@ impl Sections {
             users: caps.has(Capability::SettingsUsersManage),
         }
     }
-
-    /// The Settings tab shows when any section would.
-    pub fn any(self) -> bool {
-        self.templates || self.ai || self.roles || self.users
-    }
 }
 
 #[function_component]
@@ -101,9 +99,14 @@ pub fn SettingsPage(props: &SettingsPageProps) -> Html {
             on_signed_out={props.on_signed_out.clone()} section={Section::Settings} class="settings-page">
             <div class="page-heading">
                 <h2>{ "Settings" }</h2>
-                <p class="muted">{ "What staff can pick from when they reply, and who can do what." }</p>
+                <p class="muted">{ if sections.templates || sections.ai || sections.roles || sections.users {
+                    "This computer, what staff can pick from when they reply, and who can do what."
+                } else {
+                    "What this computer keeps for reading offline."
+                } }</p>
             </div>
             <div class="settings-grid">
+                <this_computer::ThisComputer on_signed_out={props.on_signed_out.clone()} />
                 if sections.templates {
                     <QuickMessages on_signed_out={props.on_signed_out.clone()} />
                     <Templates on_signed_out={props.on_signed_out.clone()} />

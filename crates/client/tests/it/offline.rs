@@ -296,3 +296,66 @@ async fn acc3_sign_out_wipes_the_cache() {
     assert_eq!(res.status(), 401);
     let _ = json!({});
 }
+
+/// Issue 17: the cap on the files kept here is picked from the sizes offered (Settings › This
+/// computer), is kept over a restart, and is reported beside the space the files take.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_offline_files_cap_is_chosen_and_kept_over_a_restart() {
+    use inbox_core::desktop::{OfflineFiles, OfflineFilesCap};
+    const MB: u64 = 1024 * 1024;
+    let (_dir, server, desk, cache_path) = desk().await;
+    let engine = start_live(&server.base, &desk, cache_path.clone()).await;
+    assert_eq!(
+        engine.offline_files(),
+        OfflineFiles {
+            used_bytes: 0,
+            cap_bytes: 500 * MB
+        }
+    );
+    let odd = engine
+        .set_offline_files(OfflineFilesCap { cap_bytes: 12_345 })
+        .await
+        .unwrap_err();
+    assert!(odd.to_string().contains("not one of the sizes"), "{odd}");
+    let chosen = engine
+        .set_offline_files(OfflineFilesCap {
+            cap_bytes: 100 * MB,
+        })
+        .await
+        .unwrap();
+    assert_eq!(chosen.cap_bytes, 100 * MB);
+
+    // A file opened once counts against it.
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    pdf.resize(30_000, b' ');
+    let uploaded: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/v1/media?file_name=quote.pdf", server.base))
+        .bearer_auth(&desk.token)
+        .header("content-type", "application/pdf")
+        .body(pdf.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = uploaded["id"].as_i64().expect("uploaded");
+    engine
+        .attachment(id, inbox_client::files::Variant::Original)
+        .await
+        .unwrap();
+    assert_eq!(engine.offline_files().used_bytes, pdf.len() as u64);
+    engine.shutdown().await;
+
+    let engine = Engine::start(engine_config(&server.base, &desk, cache_path))
+        .await
+        .unwrap();
+    assert_eq!(
+        engine.offline_files(),
+        OfflineFiles {
+            used_bytes: pdf.len() as u64,
+            cap_bytes: 100 * MB
+        }
+    );
+    engine.shutdown().await;
+}
