@@ -371,6 +371,7 @@ mod tests {
             language: "en_GB".into(),
             body: "Hi {{1}}, your vehicle {{2}} is ready for collection.".into(),
             param_count: 2,
+            header: None,
         }
     }
 
