@@ -4,7 +4,7 @@
 use inbox_core::analytics::{Analytics, AnalyticsQuery, OpeningHours};
 use inbox_core::api::{
     AiSettings, CallMoved, ConversationPage, ConversationQuery, LanguageModelSettings,
-    LanguageModelUpdate,
+    LanguageModelUpdate, TemplateInput,
 };
 use inbox_core::desktop::{
     AppUpdate, AssignArgs, AttentionArgs, CallRef, CallView, ClientRef, CommandError,
@@ -521,7 +521,15 @@ pub async fn save_template(
 ) -> Answer<WhatsappTemplate> {
     let r = shell.running().await?;
     r.engine
-        .save_template(args.id, &args.name, &args.language, &args.body)
+        .save_template(
+            args.id,
+            &TemplateInput {
+                name: args.name,
+                language: args.language,
+                body: args.body,
+                header: args.header,
+            },
+        )
         .await
         .map_err(command_error)
 }

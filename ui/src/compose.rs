@@ -1,9 +1,12 @@
 //! The composer's rules, pure so they are tested natively (CMP-1 … CMP-6, VOI-5): what the
 //! composer offers for a conversation and channel, and quick messages typed as `/name`.
 
-use inbox_core::compose::max_body_chars;
+use inbox_core::compose::{check_template_files, max_body_chars, ComposeError};
 use inbox_core::whatsapp::WindowState;
-use inbox_core::{CapabilitySet, Channel, ConversationDetail, QuickMessage, ThreadItem};
+use inbox_core::{
+    CapabilitySet, Channel, ConversationDetail, QuickMessage, TemplateHeader, ThreadItem,
+    WhatsappTemplate,
+};
 
 /// What the reply side of the composer offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +46,45 @@ pub fn reply_mode(
         return ReplyMode::TemplatesOnly;
     }
     ReplyMode::FreeText
+}
+
+/// CMP-2: what the template picker says a template needs besides its text.
+pub fn template_needs(t: &WhatsappTemplate) -> Option<&'static str> {
+    t.header.map(|h| match h {
+        TemplateHeader::Image => "Needs a photo",
+        TemplateHeader::Document => "Needs a PDF",
+    })
+}
+
+/// CMP-2: why a template reply cannot be sent yet, in plain words (Send stays disabled), or
+/// None when it can: a template is chosen, and it carries exactly the one file of the kind its
+/// media header names (`files` are the attached files' content types), or none without a
+/// header. The rule is core's, as the server applies it.
+pub fn template_blocked(template: Option<&WhatsappTemplate>, files: &[&str]) -> Option<String> {
+    let Some(t) = template else {
+        return Some("Choose a template to send.".into());
+    };
+    let noun = |h: TemplateHeader| match h {
+        TemplateHeader::Image => "photo",
+        TemplateHeader::Document => "PDF",
+    };
+    match check_template_files(t, files).err()? {
+        ComposeError::TemplateWithFiles(_) => {
+            Some("This template sends no files: remove the attached files.".into())
+        }
+        ComposeError::TemplateNeedsFile { header, .. } => {
+            Some(format!("Attach the {} this template sends.", noun(header)))
+        }
+        ComposeError::TemplateOneFile { header, .. } => Some(format!(
+            "This template sends one {}: remove the others.",
+            noun(header)
+        )),
+        ComposeError::TemplateFileKind { header, .. } => Some(format!(
+            "This template sends a {}: replace the attached file with one.",
+            header.file_noun()
+        )),
+        other => Some(other.to_string()),
+    }
 }
 
 /// "12 / 1600" when a reply nears or passes its channel's limit, else None.
@@ -203,6 +245,55 @@ mod tests {
         assert_eq!(
             insert_quick("Hi Sam,", &quick[1]),
             "Hi Sam, Your car is ready."
+        );
+    }
+
+    fn template(header: Option<TemplateHeader>) -> WhatsappTemplate {
+        WhatsappTemplate {
+            id: 1,
+            name: "brake_pads_photo".into(),
+            language: "en_GB".into(),
+            body: "Hi {{1}}, here are your brake pads.".into(),
+            param_count: 1,
+            header,
+        }
+    }
+
+    #[test]
+    fn cmp2_a_header_template_says_what_it_needs_and_blocks_until_it_has_it() {
+        let image = template(Some(TemplateHeader::Image));
+        let pdf = template(Some(TemplateHeader::Document));
+        let plain = template(None);
+        assert_eq!(template_needs(&image), Some("Needs a photo"));
+        assert_eq!(template_needs(&pdf), Some("Needs a PDF"));
+        assert_eq!(template_needs(&plain), None);
+
+        assert_eq!(
+            template_blocked(None, &[]).as_deref(),
+            Some("Choose a template to send.")
+        );
+        assert_eq!(
+            template_blocked(Some(&image), &[]).as_deref(),
+            Some("Attach the photo this template sends.")
+        );
+        assert_eq!(template_blocked(Some(&image), &["image/jpeg"]), None);
+        assert_eq!(
+            template_blocked(Some(&image), &["application/pdf"]).as_deref(),
+            Some("This template sends a photo (JPEG, PNG or WebP): replace the attached file with one.")
+        );
+        assert_eq!(
+            template_blocked(Some(&image), &["image/png", "image/png"]).as_deref(),
+            Some("This template sends one photo: remove the others.")
+        );
+        assert_eq!(
+            template_blocked(Some(&pdf), &[]).as_deref(),
+            Some("Attach the PDF this template sends.")
+        );
+        assert_eq!(template_blocked(Some(&pdf), &["application/pdf"]), None);
+        assert_eq!(template_blocked(Some(&plain), &[]), None);
+        assert_eq!(
+            template_blocked(Some(&plain), &["image/png"]).as_deref(),
+            Some("This template sends no files: remove the attached files.")
         );
     }
 

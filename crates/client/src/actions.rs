@@ -533,20 +533,13 @@ impl Engine {
             .await
     }
 
-    /// SET-1: creates (`id` None) or edits a WhatsApp template.
+    /// SET-1: creates (`id` None) or edits a WhatsApp template, with its media header (CMP-2).
     pub async fn save_template(
         &self,
         id: Option<Id>,
-        name: &str,
-        language: &str,
-        body: &str,
+        input: &TemplateInput,
     ) -> EngineResult<WhatsappTemplate> {
-        let input = TemplateInput {
-            name: name.to_string(),
-            language: language.to_string(),
-            body: body.to_string(),
-        };
-        let t = online(self.shared.api.save_template(id, &input).await)?;
+        let t = online(self.shared.api.save_template(id, input).await)?;
         self.store_answer(vec![Change::Template(t.clone())]).await?;
         Ok(t)
     }

@@ -260,6 +260,9 @@ pub struct TemplateInput {
     pub name: String,
     pub language: String,
     pub body: String,
+    /// CMP-2: the media header (`image` | `document`); absent or null for none.
+    #[serde(default)]
+    pub header: Option<crate::model::TemplateHeader>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

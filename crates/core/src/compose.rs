@@ -1,7 +1,7 @@
 //! What a reply may be (CMP-1 … CMP-5, VOI-5): the channels a conversation can be answered on,
 //! and whether a composed reply fits the chosen channel.
 
-use crate::model::{Channel, TemplateUse, WhatsappTemplate};
+use crate::model::{Channel, TemplateHeader, TemplateUse, WhatsappTemplate};
 use crate::whatsapp::WindowState;
 
 /// Longest text each channel accepts (Twilio: 1600 characters; WhatsApp: 4096).
@@ -68,8 +68,25 @@ pub enum ComposeError {
     UnknownTemplate(String),
     #[error(transparent)]
     FieldTooLong(#[from] crate::limits::TooLong),
-    #[error("a template cannot carry files; send the photo once the customer has replied")]
-    TemplateWithFiles,
+    #[error("the template {0:?} carries no files; send the photo once the customer has replied, or use a template with a photo or PDF header")]
+    TemplateWithFiles(String),
+    #[error("the template {name:?} needs one {} attached", .header.file_noun())]
+    TemplateNeedsFile {
+        name: String,
+        header: TemplateHeader,
+    },
+    #[error("the template {name:?} takes exactly one {}; {given} files are attached", .header.file_noun())]
+    TemplateOneFile {
+        name: String,
+        header: TemplateHeader,
+        given: usize,
+    },
+    #[error("the template {name:?} needs a {}, not a {content_type} file", .header.file_noun())]
+    TemplateFileKind {
+        name: String,
+        header: TemplateHeader,
+        content_type: String,
+    },
     #[error("template {name:?} takes {expected} parameters, {given} given")]
     TemplateParams {
         name: String,
@@ -86,9 +103,38 @@ pub struct ValidReply {
     pub template: Option<TemplateUse>,
 }
 
+/// CMP-2: the files a template takes. One with a media header carries exactly one file of its
+/// kind (`files` are the attached files' content types, as stored); one without carries none.
+pub fn check_template_files(
+    template: &WhatsappTemplate,
+    files: &[&str],
+) -> Result<(), ComposeError> {
+    let name = || template.name.clone();
+    match (template.header, files) {
+        (None, []) => Ok(()),
+        (None, _) => Err(ComposeError::TemplateWithFiles(name())),
+        (Some(header), []) => Err(ComposeError::TemplateNeedsFile {
+            name: name(),
+            header,
+        }),
+        (Some(header), [one]) if header.accepts(one) => Ok(()),
+        (Some(header), [one]) => Err(ComposeError::TemplateFileKind {
+            name: name(),
+            header,
+            content_type: crate::media::essence(one),
+        }),
+        (Some(header), many) => Err(ComposeError::TemplateOneFile {
+            name: name(),
+            header,
+            given: many.len(),
+        }),
+    }
+}
+
 /// Checks a reply against the conversation: channel availability, the WhatsApp window (CMP-2),
-/// templates and their parameters, and length limits. A reply with `files` attached may have
-/// no text; a template carries none.
+/// templates, their parameters and files, and length limits. `files` are the content types of
+/// the files attached: a reply with files may have no text; a template takes only the one file
+/// its media header names ([`check_template_files`]).
 pub fn validate_reply(
     channels: &[Channel],
     requested: Option<Channel>,
@@ -96,7 +142,7 @@ pub fn validate_reply(
     template: Option<&TemplateUse>,
     window: WindowState,
     templates: &[WhatsappTemplate],
-    files: usize,
+    files: &[&str],
 ) -> Result<ValidReply, ComposeError> {
     let channel = match requested {
         Some(c) if channels.contains(&c) => c,
@@ -104,7 +150,7 @@ pub fn validate_reply(
         None => *channels.first().ok_or(ComposeError::NoReplyChannel)?,
     };
     let body = match (body, template) {
-        (None, None) if files > 0 => Some(""),
+        (None, None) if !files.is_empty() => Some(""),
         _ => body,
     };
     match (body, template) {
@@ -112,7 +158,7 @@ pub fn validate_reply(
         (None, None) => Err(ComposeError::Empty),
         (Some(text), None) => {
             let text = text.trim();
-            if text.is_empty() && files == 0 {
+            if text.is_empty() && files.is_empty() {
                 return Err(ComposeError::Empty);
             }
             let len = text.chars().count();
@@ -132,9 +178,6 @@ pub fn validate_reply(
         (None, Some(t)) => {
             if channel != Channel::Whatsapp {
                 return Err(ComposeError::TemplateNotWhatsapp);
-            }
-            if files > 0 {
-                return Err(ComposeError::TemplateWithFiles);
             }
             // Checked before the name is looked up or echoed, and before anything is rendered.
             crate::limits::check("template.name", &t.name, crate::template::NAME_MAX)?;
@@ -156,6 +199,7 @@ pub fn validate_reply(
                     given: t.params.len(),
                 });
             }
+            check_template_files(found, files)?;
             let body = found.render(&t.params);
             let len = body.chars().count();
             let max = max_body_chars(channel);
@@ -187,6 +231,7 @@ mod tests {
             language: "en_GB".into(),
             body: "Hi {{1}}, your vehicle is ready.".into(),
             param_count: 1,
+            header: None,
         }]
     }
 
@@ -230,7 +275,7 @@ mod tests {
                 None,
                 WindowState::NeverOpened,
                 &[],
-                0
+                &[]
             ),
             Err(ComposeError::NoReplyChannel)
         );
@@ -241,17 +286,17 @@ mod tests {
         let chans = [Channel::Whatsapp, Channel::Sms];
         let closed = WindowState::Expired { closed_at: t0() };
         assert_eq!(
-            validate_reply(&chans, None, Some("hello"), None, closed, &tpl(), 0),
+            validate_reply(&chans, None, Some("hello"), None, closed, &tpl(), &[]),
             Err(ComposeError::WindowClosed)
         );
         let use_ = TemplateUse {
             name: "vehicle_ready".into(),
             params: vec!["Sam".into()],
         };
-        let ok = validate_reply(&chans, None, None, Some(&use_), closed, &tpl(), 0).unwrap();
+        let ok = validate_reply(&chans, None, None, Some(&use_), closed, &tpl(), &[]).unwrap();
         assert_eq!(ok.body, "Hi Sam, your vehicle is ready.");
         let open = WindowState::Open { closes_at: t0() };
-        assert!(validate_reply(&chans, None, Some("hello"), None, open, &tpl(), 0).is_ok());
+        assert!(validate_reply(&chans, None, Some("hello"), None, open, &tpl(), &[]).is_ok());
         // SMS is unaffected by the WhatsApp window.
         assert!(validate_reply(
             &chans,
@@ -260,7 +305,7 @@ mod tests {
             None,
             closed,
             &tpl(),
-            0
+            &[]
         )
         .is_ok());
     }
@@ -274,7 +319,7 @@ mod tests {
             params: vec!["x".repeat(600_000)],
         };
         assert_eq!(
-            validate_reply(&chans, None, None, Some(&huge), w, &tpl(), 0)
+            validate_reply(&chans, None, None, Some(&huge), w, &tpl(), &[])
                 .unwrap_err()
                 .to_string(),
             "template.params[0] is 600000 characters; the limit is 1024"
@@ -284,7 +329,7 @@ mod tests {
             params: vec![],
         };
         assert!(matches!(
-            validate_reply(&chans, None, None, Some(&long_name), w, &tpl(), 0),
+            validate_reply(&chans, None, None, Some(&long_name), w, &tpl(), &[]),
             Err(ComposeError::FieldTooLong(_))
         ));
         // Within each parameter's limit, the whole text still has WhatsApp's limit.
@@ -298,7 +343,7 @@ mod tests {
             params: vec!["y".repeat(1_000); 5],
         };
         assert!(matches!(
-            validate_reply(&chans, None, None, Some(&five), w, &many, 0),
+            validate_reply(&chans, None, None, Some(&five), w, &many, &[]),
             Err(ComposeError::TooLong {
                 len: 5000,
                 max: 4096,
@@ -312,16 +357,16 @@ mod tests {
         let chans = [Channel::Sms];
         let w = WindowState::NeverOpened;
         assert_eq!(
-            validate_reply(&chans, None, Some("  "), None, w, &[], 0),
+            validate_reply(&chans, None, Some("  "), None, w, &[], &[]),
             Err(ComposeError::Empty)
         );
         let long = "x".repeat(1601);
         assert!(matches!(
-            validate_reply(&chans, None, Some(&long), None, w, &[], 0),
+            validate_reply(&chans, None, Some(&long), None, w, &[], &[]),
             Err(ComposeError::TooLong { max: 1600, .. })
         ));
         assert_eq!(
-            validate_reply(&chans, Some(Channel::Voice), Some("hi"), None, w, &[], 0),
+            validate_reply(&chans, Some(Channel::Voice), Some("hi"), None, w, &[], &[]),
             Err(ComposeError::ChannelUnavailable(Channel::Voice))
         );
         let use_ = TemplateUse {
@@ -329,7 +374,15 @@ mod tests {
             params: vec![],
         };
         assert_eq!(
-            validate_reply(&[Channel::Whatsapp], None, None, Some(&use_), w, &tpl(), 0),
+            validate_reply(
+                &[Channel::Whatsapp],
+                None,
+                None,
+                Some(&use_),
+                w,
+                &tpl(),
+                &[]
+            ),
             Err(ComposeError::TemplateParams {
                 name: "vehicle_ready".into(),
                 expected: 1,
@@ -341,12 +394,29 @@ mod tests {
     #[test]
     fn a_reply_with_files_needs_no_text_but_a_template_takes_none() {
         let w = WindowState::NeverOpened;
-        let ok = validate_reply(&[Channel::Sms], None, None, None, w, &[], 1).unwrap();
+        let ok = validate_reply(&[Channel::Sms], None, None, None, w, &[], &["image/png"]).unwrap();
         assert_eq!(ok.body, "");
-        assert!(validate_reply(&[Channel::Sms], None, Some(" "), None, w, &[], 2).is_ok());
+        assert!(validate_reply(
+            &[Channel::Sms],
+            None,
+            Some(" "),
+            None,
+            w,
+            &[],
+            &["image/png", "application/pdf"]
+        )
+        .is_ok());
         // Files on WhatsApp still need the window open.
         assert_eq!(
-            validate_reply(&[Channel::Whatsapp], None, None, None, w, &tpl(), 1),
+            validate_reply(
+                &[Channel::Whatsapp],
+                None,
+                None,
+                None,
+                w,
+                &tpl(),
+                &["image/png"]
+            ),
             Err(ComposeError::WindowClosed)
         );
         let use_ = TemplateUse {
@@ -354,8 +424,124 @@ mod tests {
             params: vec!["Focus".into()],
         };
         assert_eq!(
-            validate_reply(&[Channel::Whatsapp], None, None, Some(&use_), w, &tpl(), 1),
-            Err(ComposeError::TemplateWithFiles)
+            validate_reply(
+                &[Channel::Whatsapp],
+                None,
+                None,
+                Some(&use_),
+                w,
+                &tpl(),
+                &["image/png"]
+            ),
+            Err(ComposeError::TemplateWithFiles("vehicle_ready".into()))
         );
+    }
+
+    fn with_header(header: TemplateHeader) -> Vec<WhatsappTemplate> {
+        vec![
+            WhatsappTemplate {
+                id: 2,
+                name: "brake_pads_photo".into(),
+                body: "Hi {{1}}, here is the photo of your brake pads.".into(),
+                header: Some(header),
+                ..tpl()[0].clone()
+            },
+            tpl()[0].clone(),
+        ]
+    }
+
+    fn photo_use() -> TemplateUse {
+        TemplateUse {
+            name: "brake_pads_photo".into(),
+            params: vec!["Sam".into()],
+        }
+    }
+
+    #[test]
+    fn cmp2_a_media_header_template_takes_exactly_one_file_of_its_kind() {
+        let chans = [Channel::Whatsapp];
+        let closed = WindowState::Expired { closed_at: t0() };
+        let image = with_header(TemplateHeader::Image);
+        let send = |files: &[&str], templates: &[WhatsappTemplate]| {
+            validate_reply(
+                &chans,
+                None,
+                None,
+                Some(&photo_use()),
+                closed,
+                templates,
+                files,
+            )
+        };
+        // Outside the window, an image-header template goes with one photo.
+        for photo in ["image/jpeg", "image/png", "image/webp"] {
+            let ok = send(&[photo], &image).unwrap();
+            assert_eq!(ok.body, "Hi Sam, here is the photo of your brake pads.");
+            assert_eq!(ok.template, Some(photo_use()));
+        }
+        assert_eq!(
+            send(&[], &image),
+            Err(ComposeError::TemplateNeedsFile {
+                name: "brake_pads_photo".into(),
+                header: TemplateHeader::Image
+            })
+        );
+        let wrong = send(&["application/pdf"], &image).unwrap_err();
+        assert_eq!(
+            wrong.to_string(),
+            "the template \"brake_pads_photo\" needs a photo (JPEG, PNG or WebP), not a application/pdf file"
+        );
+        assert!(matches!(
+            send(&["image/png", "image/png"], &image),
+            Err(ComposeError::TemplateOneFile { given: 2, .. })
+        ));
+        // A document header takes a PDF and nothing else.
+        let document = with_header(TemplateHeader::Document);
+        assert!(send(&["application/pdf"], &document).is_ok());
+        assert!(matches!(
+            send(&["image/jpeg"], &document),
+            Err(ComposeError::TemplateFileKind {
+                header: TemplateHeader::Document,
+                ..
+            })
+        ));
+        assert_eq!(
+            send(&[], &document).unwrap_err().to_string(),
+            "the template \"brake_pads_photo\" needs one PDF attached"
+        );
+    }
+
+    #[test]
+    fn cmp2_a_template_without_header_still_takes_no_files_and_free_text_is_unchanged() {
+        let chans = [Channel::Whatsapp, Channel::Sms];
+        let closed = WindowState::Expired { closed_at: t0() };
+        let templates = with_header(TemplateHeader::Image);
+        let plain = TemplateUse {
+            name: "vehicle_ready".into(),
+            params: vec!["Sam".into()],
+        };
+        let reply = |t: Option<&TemplateUse>, body: Option<&str>, ch, files: &[&str]| {
+            validate_reply(&chans, ch, body, t, closed, &templates, files)
+        };
+        assert!(reply(Some(&plain), None, None, &[]).is_ok());
+        assert_eq!(
+            reply(Some(&plain), None, None, &["image/png"]),
+            Err(ComposeError::TemplateWithFiles("vehicle_ready".into()))
+        );
+        // Free text with files: the window still rules WhatsApp; SMS takes any kind.
+        assert_eq!(
+            reply(None, None, None, &["image/png"]),
+            Err(ComposeError::WindowClosed)
+        );
+        assert!(reply(
+            None,
+            Some("pads"),
+            Some(Channel::Sms),
+            &["application/pdf", "image/png"]
+        )
+        .is_ok());
+        // The direct check agrees with the reply's.
+        assert_eq!(check_template_files(&templates[1], &[]), Ok(()));
+        assert_eq!(check_template_files(&templates[0], &["image/png"]), Ok(()));
     }
 }

@@ -476,6 +476,9 @@ pub struct SaveTemplate {
     pub language: String,
     /// `{{1}}`, `{{2}}` … are the parameters.
     pub body: String,
+    /// CMP-2: a photo or PDF header; None for a text-only template.
+    #[serde(default)]
+    pub header: Option<crate::model::TemplateHeader>,
 }
 
 /// What was typed in a conversation's composer and not sent yet.

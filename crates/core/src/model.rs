@@ -309,6 +309,41 @@ pub struct WhatsappTemplate {
     pub language: String,
     pub body: String,
     pub param_count: u32,
+    /// The media header the template was approved with, if any: each send then carries exactly
+    /// one file of that kind (CMP-2). Absent or null in older JSON: no header.
+    #[serde(default)]
+    pub header: Option<TemplateHeader>,
+}
+
+wire_enum!(
+    /// A template's media header (CMP-2): a photo ("here are your brake pads") or a PDF ("your
+    /// invoice is attached") sent above the text.
+    TemplateHeader { Image = "image", Document = "document" }
+);
+
+impl TemplateHeader {
+    /// Whether a file of this type can be the header: a JPEG, PNG or WebP photo for an image
+    /// header, a PDF for a document header.
+    pub fn accepts(self, content_type: &str) -> bool {
+        let t = crate::media::essence(content_type);
+        match self {
+            TemplateHeader::Image => {
+                matches!(
+                    t.as_str(),
+                    "image/jpeg" | "image/jpg" | "image/png" | "image/webp"
+                )
+            }
+            TemplateHeader::Document => t == "application/pdf",
+        }
+    }
+
+    /// What the header takes, in words for the front desk.
+    pub fn file_noun(self) -> &'static str {
+        match self {
+            TemplateHeader::Image => "photo (JPEG, PNG or WebP)",
+            TemplateHeader::Document => "PDF",
+        }
+    }
 }
 
 impl WhatsappTemplate {
@@ -389,6 +424,7 @@ mod tests {
             language: "en_GB".into(),
             body: "Hi {{1}}, your MOT for {{2}} is due.".into(),
             param_count: 2,
+            header: None,
         };
         assert_eq!(WhatsappTemplate::count_params(&t.body), 2);
         assert_eq!(
@@ -405,6 +441,40 @@ mod tests {
             ..t
         };
         assert_eq!(odd.render(&["A".into()]), "{{ {{9}} {{1}");
+    }
+
+    #[test]
+    fn cmp2_a_template_header_is_optional_on_the_wire() {
+        let old = r#"{"id":1,"name":"n","language":"en","body":"b","param_count":0}"#;
+        let t: WhatsappTemplate = serde_json::from_str(old).unwrap();
+        assert_eq!(t.header, None);
+        let null =
+            r#"{"id":1,"name":"n","language":"en","body":"b","param_count":0,"header":null}"#;
+        assert_eq!(serde_json::from_str::<WhatsappTemplate>(null).unwrap(), t);
+        let doc = WhatsappTemplate {
+            header: Some(TemplateHeader::Document),
+            ..t
+        };
+        let v = serde_json::to_value(&doc).unwrap();
+        assert_eq!(v["header"], "document");
+        assert_eq!(serde_json::from_value::<WhatsappTemplate>(v).unwrap(), doc);
+        assert!(serde_json::from_str::<TemplateHeader>(r#""video""#).is_err());
+    }
+
+    #[test]
+    fn cmp2_a_header_takes_photos_or_pdfs_only() {
+        use TemplateHeader::{Document, Image};
+        for t in ["image/jpeg", "image/png", "IMAGE/WEBP; q=1"] {
+            assert!(Image.accepts(t), "{t}");
+            assert!(!Document.accepts(t), "{t}");
+        }
+        assert!(Document.accepts("application/pdf"));
+        assert!(!Image.accepts("application/pdf"));
+        assert!(
+            !Image.accepts("image/heic"),
+            "WhatsApp does not show HEIC headers"
+        );
+        assert!(!Image.accepts("audio/ogg") && !Document.accepts("audio/ogg"));
     }
 
     #[test]

@@ -15,13 +15,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use inbox_core::media::{self, Attachment, AttachmentStatus};
-use inbox_core::{CapabilitySet, Channel, DeliveryStatus, TemplateUse};
+use inbox_core::{
+    CapabilitySet, Channel, DeliveryStatus, TemplateHeader, TemplateUse, WhatsappTemplate,
+};
 
 use crate::clock::Clock;
 use crate::media::links::{self, CUSTOMER_LINK, PROVIDER_LINK};
 use crate::media::Blobs;
 use crate::providers::twilio::TwilioSender;
-use crate::providers::whatsapp::{self, Content, WhatsappSender};
+use crate::providers::whatsapp::{self, Content, HeaderMedia, WhatsappSender};
 use crate::providers::{Accepted, ProviderConfig, SendError, SEND_TIMEOUT};
 use crate::store::{Actor, OutboundJob, Store, TwilioAccount, WhatsappAccount};
 
@@ -63,7 +65,8 @@ enum Outgoing {
     Whatsapp {
         account: WhatsappAccount,
         to: String,
-        template: Option<(TemplateUse, String)>,
+        /// The template used and, as the organisation has it now, its language and header.
+        template: Option<(TemplateUse, WhatsappTemplate)>,
     },
 }
 
@@ -265,7 +268,7 @@ impl Dispatcher {
                         SendError::permanent("WhatsApp is not set up for this garage")
                     })?;
                 let template = match &m.template {
-                    Some(t) => Some((t.clone(), self.template_language(job, &t.name).await?)),
+                    Some(t) => Some((t.clone(), self.template_named(job, &t.name).await?)),
                     None => None,
                 };
                 Ok(Outgoing::Whatsapp {
@@ -335,10 +338,20 @@ impl Dispatcher {
                 to,
                 template,
             } => {
+                // A media header's file is uploaded first, exactly as a plain reply's files are.
+                let header = match &template {
+                    Some((_, found)) => self.template_header(job, &account, found).await?,
+                    None => None,
+                };
                 let content = match &template {
-                    Some((t, language)) => Content::Template {
+                    Some((t, found)) => Content::Template {
                         template: t,
-                        language,
+                        language: &found.language,
+                        header: header.as_ref().map(|(kind, a, id)| HeaderMedia {
+                            kind: *kind,
+                            id,
+                            file_name: &a.file_name,
+                        }),
                     },
                     None if !ready_files(m).is_empty() => {
                         return Ok(("whatsapp", self.whatsapp_files(job, &account, &to).await?));
@@ -373,27 +386,7 @@ impl Dispatcher {
         to: &str,
     ) -> Result<Accepted, SendError> {
         let m = &job.message;
-        let blobs = self.blobs.as_ref().ok_or_else(|| {
-            SendError::permanent("this server keeps no files, so the photo cannot be sent")
-        })?;
-        let mut uploaded = Vec::new();
-        for a in ready_files(m) {
-            let stored = self
-                .store
-                .attachment(job.org_id, a.id)
-                .await
-                .map_err(store_error)?
-                .and_then(|s| s.sha256)
-                .ok_or_else(|| SendError::permanent(format!("{} was removed", a.file_name)))?;
-            let bytes = blobs.get(&stored).await.map_err(|e| {
-                SendError::transient(format!("reading {} failed: {e}", a.file_name))
-            })?;
-            let id = self
-                .whatsapp
-                .upload_media(account, bytes, &a.content_type, &a.file_name)
-                .await?;
-            uploaded.push((a, id));
-        }
+        let uploaded = self.upload_files(job, account, ready_files(m)).await?;
         let caption_fits = |a: &Attachment| {
             !m.body.trim().is_empty()
                 && m.body.chars().count() <= whatsapp::CAPTION_MAX
@@ -435,7 +428,65 @@ impl Dispatcher {
         first.ok_or_else(|| SendError::permanent("nothing to send"))
     }
 
-    async fn template_language(&self, job: &OutboundJob, name: &str) -> Result<String, SendError> {
+    /// Uploads each file to the Cloud API's media endpoint, returning it with its media id.
+    async fn upload_files<'m>(
+        &self,
+        job: &OutboundJob,
+        account: &WhatsappAccount,
+        files: Vec<&'m Attachment>,
+    ) -> Result<Vec<(&'m Attachment, String)>, SendError> {
+        let blobs = self.blobs.as_ref().ok_or_else(|| {
+            SendError::permanent("this server keeps no files, so the photo cannot be sent")
+        })?;
+        let mut uploaded = Vec::with_capacity(files.len());
+        for a in files {
+            let stored = self
+                .store
+                .attachment(job.org_id, a.id)
+                .await
+                .map_err(store_error)?
+                .and_then(|s| s.sha256)
+                .ok_or_else(|| SendError::permanent(format!("{} was removed", a.file_name)))?;
+            let bytes = blobs.get(&stored).await.map_err(|e| {
+                SendError::transient(format!("reading {} failed: {e}", a.file_name))
+            })?;
+            let id = self
+                .whatsapp
+                .upload_media(account, bytes, &a.content_type, &a.file_name)
+                .await?;
+            uploaded.push((a, id));
+        }
+        Ok(uploaded)
+    }
+
+    /// CMP-2: a template with a media header goes with its one file, uploaded; one without
+    /// goes with none. Compose checked both, but the template (or the file) may have changed
+    /// since, and a reply must not go out without the file it names, nor with one dropped.
+    async fn template_header<'m>(
+        &self,
+        job: &'m OutboundJob,
+        account: &WhatsappAccount,
+        template: &WhatsappTemplate,
+    ) -> Result<Option<(TemplateHeader, &'m Attachment, String)>, SendError> {
+        let files = ready_files(&job.message);
+        let types: Vec<&str> = files.iter().map(|a| a.content_type.as_str()).collect();
+        inbox_core::compose::check_template_files(template, &types)
+            .map_err(|e| SendError::permanent(e.to_string()))?;
+        let Some(kind) = template.header else {
+            return Ok(None);
+        };
+        let mut uploaded = self.upload_files(job, account, files).await?;
+        let (a, id) = uploaded
+            .pop()
+            .ok_or_else(|| SendError::permanent("the template's file is missing"))?;
+        Ok(Some((kind, a, id)))
+    }
+
+    async fn template_named(
+        &self,
+        job: &OutboundJob,
+        name: &str,
+    ) -> Result<WhatsappTemplate, SendError> {
         // Templates are read with the organisation's scope only.
         let actor = Actor {
             org_id: job.org_id,
@@ -447,7 +498,6 @@ impl Dispatcher {
         templates
             .into_iter()
             .find(|t| t.name == name)
-            .map(|t| t.language)
             .ok_or_else(|| SendError::permanent(format!("the template {name:?} no longer exists")))
     }
 }

@@ -1,7 +1,9 @@
 //! The fake WhatsApp Cloud API: `POST /{version}/{phone_number_id}/messages`. Checks the bearer
-//! token is there and the body is a text or template send (or a mark-as-read), answers like
-//! Graph, then plays the handset: `sent` → `delivered` → `read` statuses (or `failed` with
-//! 131026) posted to the server's `/webhooks/whatsapp`, signed with the app secret.
+//! token is there and the body is a text, file or template send (or a mark-as-read), answers
+//! like Graph, then plays the handset: `sent` → `delivered` → `read` statuses (or `failed` with
+//! 131026) posted to the server's `/webhooks/whatsapp`, signed with the app secret. A file, and
+//! a template's image or document header (CMP-2), goes by the media id of an upload the
+//! simulator took.
 
 use std::sync::Arc;
 
@@ -21,7 +23,8 @@ use crate::state::{SendFault, Sent, Sim};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     /// A text, template or file send to `to`; `summary` is the text, `template:<name>` or a
-    /// file's caption, and `media` the file's (kind, media id).
+    /// file's caption, and `media` the file's (kind, media id): a file send's, or a template's
+    /// header.
     Send {
         to: String,
         summary: String,
@@ -84,6 +87,7 @@ pub fn validate(body: &Value) -> Result<Request, Refusal> {
                     "The parameter template['language']['code'] is required.",
                 ));
             }
+            media = header_media(&body["template"])?;
             format!("template:{name}")
         }
         kind @ ("image" | "document" | "audio") => {
@@ -111,6 +115,27 @@ pub fn validate(body: &Value) -> Result<Request, Refusal> {
         summary,
         media,
     })
+}
+
+/// A template's header file (CMP-2): the `image` or `document` parameter of its `header`
+/// component, by the media id of an upload. Text headers carry no file.
+fn header_media(template: &Value) -> Result<Option<(String, String)>, Refusal> {
+    let headers = template["components"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["type"] == "header");
+    for p in headers.flat_map(|c| c["parameters"].as_array().into_iter().flatten()) {
+        if let Some(kind @ ("image" | "document")) = p["type"].as_str() {
+            let id = p[kind]["id"].as_str().filter(|i| !i.is_empty()).ok_or_else(|| {
+                invalid(format!(
+                    "The parameter template['components'][header]['parameters'][0]['{kind}']['id'] is required (this simulator takes header media by id)."
+                ))
+            })?;
+            return Ok(Some((kind.to_string(), id.to_string())));
+        }
+    }
+    Ok(None)
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -167,7 +192,7 @@ pub async fn messages(
         Ok(Request::Send { to, summary, media }) => (to, summary, media),
         Err(r) => return refuse(&sim, r),
     };
-    // A file goes by the media id of an upload the simulator took.
+    // A file, or a template's header file, goes by the media id of an upload the simulator took.
     let media = match media {
         Some((kind, id)) => match crate::outbound_media::uploaded(&sim, &id) {
             Some(file) => vec![format!("{kind} {file}")],
@@ -370,6 +395,44 @@ mod tests {
             code(json!({ "messaging_product": "whatsapp", "status": "read" })),
             100
         );
+    }
+
+    #[test]
+    fn cmp2_a_template_header_names_its_media_by_id() {
+        let with = |header: Value| {
+            json!({ "messaging_product": "whatsapp", "to": "+447700900001", "type": "template",
+                    "template": { "name": "brake_pads_photo", "language": { "code": "en_GB" },
+                                  "components": [header, { "type": "body", "parameters": [{ "type": "text", "text": "Sam" }] }] } })
+        };
+        let image = with(
+            json!({ "type": "header", "parameters": [{ "type": "image", "image": { "id": "77" } }] }),
+        );
+        assert_eq!(
+            validate(&image).unwrap(),
+            Request::Send {
+                to: "+447700900001".into(),
+                summary: "template:brake_pads_photo".into(),
+                media: Some(("image".into(), "77".into()))
+            }
+        );
+        let document = with(
+            json!({ "type": "header", "parameters": [{ "type": "document", "document": { "id": "78", "filename": "INV-7.pdf" } }] }),
+        );
+        assert!(matches!(
+            validate(&document).unwrap(),
+            Request::Send { media: Some((ref k, ref id)), .. } if k == "document" && id == "78"
+        ));
+        let by_link = with(
+            json!({ "type": "header", "parameters": [{ "type": "image", "image": { "link": "https://x.test/a.jpg" } }] }),
+        );
+        assert_eq!(validate(&by_link).unwrap_err().1, 100);
+        let text = with(
+            json!({ "type": "header", "parameters": [{ "type": "text", "text": "Invoice" }] }),
+        );
+        assert!(matches!(
+            validate(&text).unwrap(),
+            Request::Send { media: None, .. }
+        ));
     }
 
     #[test]

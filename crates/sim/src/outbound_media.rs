@@ -1,6 +1,7 @@
 //! Files in the garage's replies (issue 17), as the providers take them: Twilio fetches each
 //! `MediaUrl` of an MMS from the server (a signed link), and the WhatsApp Cloud API takes an
-//! upload at `POST /{version}/{phone_number_id}/media` and sends it by its media id. The
+//! upload at `POST /{version}/{phone_number_id}/media` and sends it by its media id, as a file
+//! message or as a template's image or document header (CMP-2). The
 //! simulator really fetches and receives the bytes, so a reply's photo is known to have left
 //! the server whole; `GET /sim/sent` lists each as `[media image/png 1234 bytes]`.
 

@@ -239,3 +239,95 @@ async fn injected_send_faults_refuse_or_delay_and_the_ledger_counts_every_send()
     );
     assert_eq!(fault("bogus", 1).await, 422);
 }
+
+/// CMP-2: a template's image or document header names an upload the fake Cloud API took; it is
+/// recorded with the send like any outbound file, and an id it never issued is refused with
+/// Graph's media error (131053) and nothing is sent.
+#[tokio::test]
+async fn cmp2_a_template_header_goes_by_an_uploaded_media_id_and_an_unknown_one_is_refused() {
+    let summary = Summary::parse(
+        r#"{ "organisations": [{ "id": 1, "name": "G",
+            "whatsapp": { "phone_number_id": "100000000000001" } }] }"#,
+    )
+    .unwrap();
+    let mut config = SimConfig::new("http://127.0.0.1:9");
+    config.customers = false;
+    let sim = Sim::new(config, summary);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("{}/v23.0/100000000000001", {
+        let a = listener.local_addr().unwrap();
+        format!("http://{a}")
+    });
+    tokio::spawn(inbox_sim::serve_apis(
+        listener,
+        Arc::clone(&sim),
+        std::future::pending(),
+    ));
+    let http = reqwest::Client::new();
+    let pdf = b"%PDF-1.7\n%%EOF\n".to_vec();
+    let form = reqwest::multipart::Form::new()
+        .text("messaging_product", "whatsapp")
+        .text("type", "application/pdf")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(pdf.clone())
+                .file_name("INV-7.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        );
+    let up: Value = http
+        .post(format!("{base}/media"))
+        .bearer_auth("EAAG")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let media_id = up["id"].as_str().expect("a media id").to_string();
+    let template = |id: &str| {
+        json!({ "messaging_product": "whatsapp", "recipient_type": "individual",
+                "to": "+447700900001", "type": "template",
+                "template": { "name": "invoice_ready", "language": { "code": "en_GB" },
+                    "components": [
+                        { "type": "header", "parameters": [{ "type": "document",
+                            "document": { "id": id, "filename": "INV-7.pdf" } }] },
+                        { "type": "body", "parameters": [{ "type": "text", "text": "Sam" }] }
+                    ] } })
+    };
+    let send = |body: Value| {
+        let (http, url) = (http.clone(), format!("{base}/messages"));
+        async move {
+            let res = http
+                .post(url)
+                .bearer_auth("EAAG")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, e) = send(template("999")).await;
+    assert_eq!(status, 400, "{e}");
+    assert_eq!(e["error"]["code"], 131053, "{e}");
+    assert!(
+        sim.sent().is_empty(),
+        "nothing sent with an unknown media id"
+    );
+
+    let (status, ok) = send(template(&media_id)).await;
+    assert_eq!(status, 200, "{ok}");
+    assert!(ok["messages"][0]["id"]
+        .as_str()
+        .unwrap()
+        .starts_with("wamid."));
+    let sent = sim.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].body, "template:invoice_ready");
+    assert_eq!(
+        sent[0].media,
+        vec![format!("document application/pdf {} bytes", pdf.len())]
+    );
+}

@@ -396,6 +396,68 @@ async fn reply_photos_go_by_link_by_mms_and_on_whatsapp() {
     );
 }
 
+/// Issue 17, CMP-2: a template approved with an image header goes out through the server's
+/// dispatcher to the fake Cloud API as one template message whose header names the uploaded
+/// photo, and the handset's statuses come back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cmp2_an_image_header_template_reaches_the_fake_cloud_api_with_its_photo() {
+    let w = world().await;
+    let mut rng = StdRng::seed_from_u64(4);
+    let wa = WhatsappMessage::Text("Are the Quoll's pads worn?".into());
+    assert!(
+        w.customers
+            .whatsapp(&mut rng, "+447700900933", "Jo Quinn", &wa)
+            .await
+    );
+    let conv = w.conversation("quoll").await;
+
+    let login: serde_json::Value = w
+        .http
+        .post(format!("{}/api/v1/auth/login", w.server))
+        .json(&json!({ "email": "manager@demo.test", "password": "demo-password" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let res = w
+        .http
+        .post(format!("{}/api/v1/templates", w.server))
+        .bearer_auth(login["token"].as_str().unwrap())
+        .json(&json!({ "name": "brake_pads_photo", "language": "en_GB",
+                       "body": "Hi {{1}}, here is the photo of your brake pads.", "header": "image" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+
+    let photo = inbox_sim::media::photo("brake-pads");
+    let up = w.upload(photo.clone(), "image/jpeg", "pads.jpg").await;
+    let (status, reply) = w
+        .post(
+            &format!("/api/v1/conversations/{}/messages", conv["id"]),
+            json!({ "client_id": "tpl-photo", "channel": "whatsapp", "attachments": [up["id"]],
+                    "template": { "name": "brake_pads_photo", "params": ["Jo"] } }),
+        )
+        .await;
+    assert_eq!(status, 201, "{reply}");
+    let last = w.wait_final("template:brake_pads_photo").await;
+    let m = w.wait_status(&conv, &reply["id"], &[&last]).await;
+    assert!(m["status"] == "read" || m["status"] == "delivered", "{m}");
+    let at_meta: Vec<_> = w
+        .sim
+        .sent()
+        .into_iter()
+        .filter(|s| s.to == "+447700900933")
+        .collect();
+    assert_eq!(at_meta.len(), 1, "one WhatsApp message");
+    assert_eq!(
+        at_meta[0].media,
+        vec![format!("image image/jpeg {} bytes", photo.len())]
+    );
+}
+
 fn walk(dir: &std::path::Path) -> Vec<String> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {

@@ -14,7 +14,10 @@ use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use crate::components::attach::{self, Picked, PickedFiles};
-use crate::compose::{insert_quick, length_hint, matching, reply_mode, slash_query, ReplyMode};
+use crate::compose::{
+    insert_quick, length_hint, matching, reply_mode, slash_query, template_blocked, template_needs,
+    ReplyMode,
+};
 use crate::format::channel_label;
 use crate::ipc;
 use crate::state::ThreadState;
@@ -250,8 +253,23 @@ pub fn Composer(props: &ComposerProps) -> Html {
         *sms_chosen,
     );
 
+    // CMP-2: the template chosen, and why it cannot go yet (its header's file is missing).
+    let picked_template = (*template)
+        .as_ref()
+        .and_then(|n| catalog.templates.iter().find(|t| &t.name == n))
+        .cloned();
+    let needs_file = picked_template.as_ref().and_then(|t| t.header).is_some();
+    let blocked = match reply {
+        ReplyMode::TemplatesOnly => {
+            let kinds: Vec<&str> = files.iter().map(|f| f.content_type.as_str()).collect();
+            template_blocked(picked_template.as_ref(), &kinds)
+        }
+        _ => None,
+    };
+
     let send = {
         let note_text = note_text.clone();
+        let blocked = blocked.clone();
         let (text, template, params, error, sending, mode) = (
             text.clone(),
             template.clone(),
@@ -286,10 +304,14 @@ pub fn Composer(props: &ComposerProps) -> Html {
                     })
                 }
                 (Mode::Reply, ReplyMode::TemplatesOnly) => {
+                    if let Some(why) = blocked.clone() {
+                        error.set(Some(why));
+                        return;
+                    }
                     let Some(name) = (*template).clone() else {
-                        error.set(Some("Choose a template to send.".into()));
                         return;
                     };
+                    // CMP-2: a media header's one file goes with the template.
                     Send::Reply(ReplyArgs {
                         conversation_id,
                         body: None,
@@ -298,7 +320,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
                             params: (*params).clone(),
                         }),
                         channel: Some(Channel::Whatsapp),
-                        files: Vec::new(),
+                        files: files.iter().map(Picked::to_reply_file).collect(),
                     })
                 }
                 (Mode::Reply, ReplyMode::FreeText) => {
@@ -415,7 +437,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
         },
         ReplyMode::TemplatesOnly => html! {
             <TemplatePicker templates={catalog.templates.clone()} selected={(*template).clone()}
-                params={(*params).clone()}
+                params={(*params).clone()} blocked={blocked.clone()}
                 on_select={{
                     let (template, params) = (template.clone(), params.clone());
                     Callback::from(move |(name, count): (Option<String>, usize)| {
@@ -482,7 +504,7 @@ pub fn Composer(props: &ComposerProps) -> Html {
                     </p>
                 }
                 { reply_body }
-                if matches!(reply, ReplyMode::FreeText) {
+                if matches!(reply, ReplyMode::FreeText) || !files.is_empty() {
                     <PickedFiles files={(*files).clone()} on_remove={on_remove_file} />
                 }
                 if *picker_open && matches!(reply, ReplyMode::FreeText) {
@@ -512,18 +534,26 @@ pub fn Composer(props: &ComposerProps) -> Html {
                     <label id="attach" class="button-link attach-button" title="Attach a photo or PDF (or paste or drop one)">
                         { "Attach" }
                         <input id="attach-input" type="file" multiple=true accept={attach::ACCEPT}
-                            class="visually-hidden" onchange={on_pick} />
+                            class="visually-hidden" onchange={on_pick.clone()} />
                     </label>
                     <button id="open-quick-messages" type="button" class="button-link" onclick={toggle_picker}>
                         { "Quick messages" }
                     </button>
+                }
+                if *mode == Mode::Reply && matches!(reply, ReplyMode::TemplatesOnly) && needs_file {
+                    <label id="attach" class="button-link attach-button" title="Attach the file this template sends">
+                        { "Attach" }
+                        <input id="attach-input" type="file" accept={attach::ACCEPT}
+                            class="visually-hidden" onchange={on_pick} />
+                    </label>
                 }
                 if gated && *mode == Mode::Reply {
                     <span class="muted gated-hint">{ "Replies wait in the Approval Queue until an approver sends them." }</span>
                 }
                 if sendable {
                     <button id={if *mode == Mode::Note { "add-note" } else { "send" }} type="submit"
-                        class="button primary" disabled={*sending}>
+                        class="button primary" disabled={*sending || (*mode == Mode::Reply && blocked.is_some())}
+                        title={(*mode == Mode::Reply).then(|| blocked.clone()).flatten()}>
                         { match (*mode, *sending) {
                             (_, true) => "Sending…",
                             (Mode::Note, false) => "Add note",
@@ -547,6 +577,9 @@ pub struct TemplatePickerProps {
     pub templates: Vec<WhatsappTemplate>,
     pub selected: Option<String>,
     pub params: Vec<String>,
+    /// Why Send is disabled (CMP-2: a header's file is missing or of the wrong kind), if it is.
+    #[prop_or_default]
+    pub blocked: Option<String>,
     /// The template picked (None: none) and its parameter count.
     pub on_select: Callback<(Option<String>, usize)>,
     pub on_params: Callback<Vec<String>>,
@@ -578,7 +611,10 @@ pub fn TemplatePicker(props: &TemplatePickerProps) -> Html {
                     <option value="" selected={picked.is_none()}>{ "Choose a template…" }</option>
                     { for props.templates.iter().map(|t| html! {
                         <option value={t.name.clone()} selected={picked.is_some_and(|p| p.id == t.id)}>
-                            { format!("{} ({})", t.name, t.language) }
+                            { match template_needs(t) {
+                                Some(needs) => format!("{} ({}) · {needs}", t.name, t.language),
+                                None => format!("{} ({})", t.name, t.language),
+                            } }
                         </option>
                     }) }
                 </select>
@@ -600,7 +636,15 @@ pub fn TemplatePicker(props: &TemplatePickerProps) -> Html {
                         }
                     }) }
                 </div>
+                if let Some(needs) = template_needs(t) {
+                    <p id="template-needs" class="composer-note">
+                        { format!("{needs}: Attach it below; the customer sees it above the text.") }
+                    </p>
+                }
                 <p id="template-preview" class="template-preview">{ t.render(&props.params) }</p>
+            }
+            if let Some(why) = &props.blocked {
+                <p id="send-blocked" class="muted" aria-live="polite">{ why }</p>
             }
         </div>
     }
@@ -619,11 +663,13 @@ mod tests {
             language: "en_GB".into(),
             body: "Hi {{1}}, your vehicle {{2}} is ready for collection.".into(),
             param_count: 2,
+            header: None,
         }];
         let html = test_render::<TemplatePicker>(TemplatePickerProps {
             templates,
             selected: Some("vehicle_ready".into()),
             params: vec!["Amelia".into(), "MO22 TNT".into()],
+            blocked: None,
             on_select: Callback::noop(),
             on_params: Callback::noop(),
         })
@@ -631,5 +677,58 @@ mod tests {
         assert!(html.contains("vehicle_ready (en_GB)"), "{html}");
         assert_eq!(html.matches(r#"class="template-param""#).count(), 2);
         assert!(html.contains("Hi Amelia, your vehicle MO22 TNT is ready for collection."));
+    }
+
+    #[tokio::test]
+    async fn cmp2_the_picker_says_a_template_needs_a_photo_and_why_send_waits() {
+        let pads = WhatsappTemplate {
+            id: 2,
+            name: "brake_pads_photo".into(),
+            language: "en_GB".into(),
+            body: "Hi {{1}}, here is the photo of your brake pads.".into(),
+            param_count: 1,
+            header: Some(inbox_core::TemplateHeader::Image),
+        };
+        let invoice = WhatsappTemplate {
+            id: 3,
+            name: "invoice_ready".into(),
+            header: Some(inbox_core::TemplateHeader::Document),
+            ..pads.clone()
+        };
+        let templates = vec![pads.clone(), invoice.clone()];
+        let blocked = crate::compose::template_blocked(Some(&pads), &[]);
+        let html = test_render::<TemplatePicker>(TemplatePickerProps {
+            templates: templates.clone(),
+            selected: Some("brake_pads_photo".into()),
+            params: vec!["Sam".into()],
+            blocked,
+            on_select: Callback::noop(),
+            on_params: Callback::noop(),
+        })
+        .await;
+        assert!(
+            html.contains("brake_pads_photo (en_GB) · Needs a photo"),
+            "{html}"
+        );
+        assert!(
+            html.contains("invoice_ready (en_GB) · Needs a PDF"),
+            "{html}"
+        );
+        assert!(html.contains(r#"id="template-needs""#), "{html}");
+        assert!(
+            html.contains("Attach the photo this template sends."),
+            "the reason Send is disabled: {html}"
+        );
+        // With the photo attached nothing holds Send back.
+        let html = test_render::<TemplatePicker>(TemplatePickerProps {
+            templates,
+            selected: Some("brake_pads_photo".into()),
+            params: vec!["Sam".into()],
+            blocked: crate::compose::template_blocked(Some(&pads), &["image/jpeg"]),
+            on_select: Callback::noop(),
+            on_params: Callback::noop(),
+        })
+        .await;
+        assert!(!html.contains(r#"id="send-blocked""#), "{html}");
     }
 }

@@ -192,6 +192,7 @@ mod tests {
             language: language.into(),
             body: String::new(),
             param_count: 0,
+            header: None,
         };
         let mut templates = vec![t(1, "vehicle_ready", "en_GB")];
         upsert(&mut templates, t(2, "vehicle_ready", "cy_GB"));

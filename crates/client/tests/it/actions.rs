@@ -10,10 +10,14 @@ use std::time::Duration;
 use inbox_client::api::ApiError;
 use inbox_client::cache::Cache;
 use inbox_client::{Engine, EngineError};
-use inbox_core::api::{CallDestination, ConversationQuery, ListFilter, LoginResponse};
+use inbox_core::api::{
+    CallDestination, ConversationQuery, ListFilter, LoginResponse, TemplateInput,
+};
 use inbox_core::desktop::Draft;
 use inbox_core::range::RangePreset;
-use inbox_core::{Channel, ConversationSummary, DeliveryStatus, Id, Message, NoteKind, ThreadItem};
+use inbox_core::{
+    Channel, ConversationSummary, DeliveryStatus, Id, Message, NoteKind, TemplateHeader, ThreadItem,
+};
 
 use crate::support::*;
 
@@ -556,6 +560,16 @@ async fn voi7_voi6_voi8_calls_open_resolve_and_move_with_both_rows_at_once() {
     engine.shutdown().await;
 }
 
+/// The `service_due` template in en_GB with this text and header.
+fn template(body: &str, header: Option<TemplateHeader>) -> TemplateInput {
+    TemplateInput {
+        name: "service_due".into(),
+        language: "en_GB".into(),
+        body: body.into(),
+        header,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set1_a_manager_edits_quick_messages_and_templates_and_the_front_desk_cannot() {
     let (dir, server, desk, desk_cache) = desk().await;
@@ -589,24 +603,24 @@ async fn set1_a_manager_edits_quick_messages_and_templates_and_the_front_desk_ca
     let t = manager
         .save_template(
             None,
-            "service_due",
-            "en_GB",
-            "Hi {{1}}, your {{2}} is due a service.",
+            &template("Hi {{1}}, your {{2}} is due a service.", None),
         )
         .await
         .unwrap();
-    assert_eq!(t.param_count, 2);
+    assert_eq!((t.param_count, t.header), (2, None));
     assert!(manager.templates().await.unwrap().contains(&t));
     let edited = manager
         .save_template(
             Some(t.id),
-            "service_due",
-            "en_GB",
-            "Hi {{1}}, a service is due.",
+            &template(
+                "Hi {{1}}, a service is due.",
+                Some(TemplateHeader::Document),
+            ),
         )
         .await
         .unwrap();
     assert_eq!(edited.param_count, 1);
+    assert_eq!(edited.header, Some(TemplateHeader::Document), "CMP-2");
     let list = manager.templates().await.unwrap();
     assert!(list.contains(&edited) && !list.contains(&t));
     manager.delete_template(t.id).await.unwrap();
@@ -627,7 +641,7 @@ async fn set1_a_manager_edits_quick_messages_and_templates_and_the_front_desk_ca
         forbidden
     );
     assert_eq!(
-        refusal(front_desk.save_template(None, "x", "en", "y").await),
+        refusal(front_desk.save_template(None, &template("y", None)).await),
         forbidden
     );
     let existing = manager.templates().await.unwrap()[0].id;

@@ -231,6 +231,93 @@ async fn dsk5_an_offline_reply_with_a_photo_is_sent_once_with_it() {
     engine.shutdown().await;
 }
 
+/// Issue 17, CMP-2: a WhatsApp template with an image header, written offline with its photo,
+/// survives a restart and goes out once on reconnect as the template with that photo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cmp2_an_offline_template_reply_carries_its_header_photo_through_the_outbox() {
+    let (_dir, mut server, desk, cache_path) = desk().await;
+    let manager = login(&server.base, "manager@engine.test").await;
+    let (status, t) = post(
+        &server.base,
+        &manager.token,
+        "/api/v1/templates",
+        json!({ "name": "brake_pads_photo", "language": "en_GB",
+                "body": "Hi {{1}}, here is the photo of your brake pads.", "header": "image" }),
+    )
+    .await;
+    assert_eq!(status, 201, "{t}");
+    let engine = start_live(&server.base, &desk, cache_path.clone()).await;
+    let target = engine_conversations(&engine)
+        .await
+        .iter()
+        .find(|c| c.last_channel == inbox_core::Channel::Whatsapp)
+        .expect("a WhatsApp conversation")
+        .id;
+    server.kill();
+
+    let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16, b'J', b'F', b'I', b'F', 0];
+    photo.resize(30_000, 7);
+    let entry = engine
+        .reply_with_files(
+            target,
+            None,
+            Some(inbox_core::TemplateUse {
+                name: "brake_pads_photo".into(),
+                params: vec!["Sam".into()],
+            }),
+            Some(inbox_core::Channel::Whatsapp),
+            vec![inbox_client::engine::NewFile {
+                file_name: "pads.jpg".into(),
+                content_type: "image/jpeg".into(),
+                bytes: photo.clone(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(entry.files.len(), 1);
+    engine.shutdown().await;
+    let engine = Engine::start(engine_config(&server.base, &desk, cache_path.clone()))
+        .await
+        .unwrap();
+    let pending = engine.outbox(target).await.unwrap();
+    assert_eq!(
+        (pending[0].template.is_some(), pending[0].files.len()),
+        (true, 1),
+        "the template waits with its photo"
+    );
+
+    server.restart();
+    live(&engine).await;
+    eventually("the outbox drains", Duration::from_secs(20), || async {
+        engine.outbox(target).await.unwrap().is_empty()
+    })
+    .await;
+    let thread = get(
+        &server.base,
+        &desk.token,
+        &format!("/api/v1/conversations/{target}/messages"),
+    )
+    .await;
+    let sent: Vec<&serde_json::Value> = thread["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["client_id"] == entry.client_id.as_str())
+        .collect();
+    assert_eq!(sent.len(), 1, "sent exactly once");
+    assert_eq!(sent[0]["template"]["name"], "brake_pads_photo");
+    assert_eq!(
+        sent[0]["body"],
+        "Hi Sam, here is the photo of your brake pads."
+    );
+    let a = &sent[0]["attachments"][0];
+    assert_eq!(
+        (a["content_type"].as_str(), a["size"].as_u64()),
+        (Some("image/jpeg"), Some(photo.len() as u64))
+    );
+    engine.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dsk5_a_refused_reply_stays_with_the_reason() {
     let (_dir, server, desk, cache_path) = desk().await;

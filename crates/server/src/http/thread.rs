@@ -87,6 +87,12 @@ pub async fn compose(
         Some(_) => state.store.templates(&caller.actor).await?,
         None => Vec::new(),
     };
+    let owner = crate::store::media::UploadOwner::Staff(caller.actor.user_id);
+    let files =
+        super::media::check_uploads(&state, caller.actor.org_id, owner, &req.attachments).await?;
+    // The rules see each file as stored (its type read from its bytes), not as the desktop
+    // described it: a template's header takes only its own kind (CMP-2).
+    let kinds: Vec<&str> = files.iter().map(|a| a.content_type.as_str()).collect();
     let reply = validate_reply(
         &detail.reply_channels,
         req.channel,
@@ -94,12 +100,9 @@ pub async fn compose(
         req.template.as_ref(),
         detail.whatsapp_window,
         &templates,
-        req.attachments.len(),
+        &kinds,
     )
     .map_err(|e| AppError::Invalid(e.to_string()))?;
-    let owner = crate::store::media::UploadOwner::Staff(caller.actor.user_id);
-    let files =
-        super::media::check_uploads(&state, caller.actor.org_id, owner, &req.attachments).await?;
     if reply.channel == Channel::Sms && !files.is_empty() {
         // Where MMS does not reach, each file goes as a link line in the text: it must fit.
         let base = state.providers.public_url.chars().count();

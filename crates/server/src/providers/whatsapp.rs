@@ -3,7 +3,7 @@
 //! object whose numeric `code` says what went wrong.
 
 use inbox_core::providers::status::{error_reason, is_transient};
-use inbox_core::{Id, TemplateUse};
+use inbox_core::{Id, TemplateHeader, TemplateUse};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -43,6 +43,8 @@ pub enum Content<'a> {
     Template {
         template: &'a TemplateUse,
         language: &'a str,
+        /// The file of a template approved with a media header (CMP-2).
+        header: Option<HeaderMedia<'a>>,
     },
     /// A file uploaded with [`WhatsappSender::upload_media`].
     Media {
@@ -52,6 +54,27 @@ pub enum Content<'a> {
         caption: Option<&'a str>,
         file_name: &'a str,
     },
+}
+
+/// A template's header file, uploaded with [`WhatsappSender::upload_media`] (CMP-2).
+pub struct HeaderMedia<'a> {
+    pub kind: TemplateHeader,
+    pub id: &'a str,
+    /// Shown with a document header; WhatsApp has no name for an image.
+    pub file_name: &'a str,
+}
+
+impl HeaderMedia<'_> {
+    /// The `header` component: `{ "type": "image", "image": { "id" } }`, or a document with its
+    /// `filename`.
+    fn component(&self) -> Value {
+        let kind = self.kind.as_str();
+        let mut media = json!({ "id": self.id });
+        if self.kind == TemplateHeader::Document {
+            media["filename"] = json!(self.file_name);
+        }
+        json!({ "type": "header", "parameters": [{ "type": kind, kind: media }] })
+    }
 }
 
 /// Longest caption WhatsApp takes on an image or a document.
@@ -82,15 +105,24 @@ impl WhatsappSender {
                 "messaging_product": "whatsapp", "recipient_type": "individual", "to": to,
                 "type": "text", "text": { "body": text, "preview_url": false }
             }),
-            Content::Template { template, language } => {
+            Content::Template {
+                template,
+                language,
+                header,
+            } => {
                 let params: Vec<Value> = template
                     .params
                     .iter()
                     .map(|p| json!({ "type": "text", "text": p }))
                     .collect();
                 let mut t = json!({ "name": template.name, "language": { "code": language } });
+                let mut components: Vec<Value> =
+                    header.iter().map(HeaderMedia::component).collect();
                 if !params.is_empty() {
-                    t["components"] = json!([{ "type": "body", "parameters": params }]);
+                    components.push(json!({ "type": "body", "parameters": params }));
+                }
+                if !components.is_empty() {
+                    t["components"] = json!(components);
                 }
                 json!({ "messaging_product": "whatsapp", "recipient_type": "individual", "to": to, "type": "template", "template": t })
             }

@@ -349,9 +349,18 @@ pub(crate) fn template_fields(
         .map_err(|e| crate::store::StoreError::Invalid(e.to_string()))
 }
 
-/// What the audit log keeps of a template change.
+/// What the audit log keeps of a template change (the header only where there is one).
 pub(crate) fn template_audit(t: &inbox_core::WhatsappTemplate) -> serde_json::Value {
-    serde_json::json!({ "name": t.name, "language": t.language })
+    let mut v = serde_json::json!({ "name": t.name, "language": t.language });
+    if let Some(h) = t.header {
+        v["header"] = serde_json::json!(h.as_str());
+    }
+    v
+}
+
+/// A template's `header` column (CMP-2); the column's CHECK admits only the two kinds.
+pub(crate) fn template_header(raw: Option<String>) -> Option<inbox_core::TemplateHeader> {
+    raw.as_deref().and_then(inbox_core::TemplateHeader::parse)
 }
 
 /// The `data` of a change as the log stores it (the `type` has its own column).

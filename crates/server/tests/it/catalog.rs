@@ -107,7 +107,8 @@ async fn set1_templates_are_created_edited_and_deleted_by_managers() {
     assert_eq!(
         created,
         json!({ "id": id, "name": "mot_reminder", "language": "en_GB",
-                "body": "Hi {{1}}, the MOT for {{2}} is due.", "param_count": 2 })
+                "body": "Hi {{1}}, the MOT for {{2}} is due.", "param_count": 2,
+                "header": null })
     );
     let (status, res) = manager
         .post(

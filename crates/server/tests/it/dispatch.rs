@@ -28,6 +28,8 @@ pub(crate) struct Fake {
     pub sids: Mutex<HashMap<String, String>>,
     /// Message ids looked up (`GET …/Messages/{sid}.json`), in order.
     pub lookups: Mutex<Vec<String>>,
+    /// Files uploaded to the Graph media endpoint: (media id, declared type, file name, size).
+    pub media: Mutex<Vec<(String, String, String, usize)>>,
 }
 
 async fn twilio_messages(
@@ -112,6 +114,34 @@ async fn meta_messages(
     )
 }
 
+/// `POST /{version}/{phone_number_id}/media`: a multipart upload answered with a media id.
+async fn meta_media(
+    State(fake): State<Arc<Fake>>,
+    Path(pnid): Path<String>,
+    mut form: axum::extract::Multipart,
+) -> Json<Value> {
+    assert_eq!(pnid, WA_PHONE_NUMBER_ID);
+    let mut product = None;
+    let mut file = None;
+    while let Some(field) = form.next_field().await.unwrap() {
+        let name = field.name().unwrap_or_default().to_string();
+        let declared = field.content_type().unwrap_or_default().to_string();
+        let file_name = field.file_name().unwrap_or_default().to_string();
+        let bytes = field.bytes().await.unwrap();
+        match name.as_str() {
+            "messaging_product" => product = Some(String::from_utf8_lossy(&bytes).into_owned()),
+            "file" => file = Some((declared, file_name, bytes.len())),
+            _ => {}
+        }
+    }
+    assert_eq!(product.as_deref(), Some("whatsapp"));
+    let (declared, file_name, size) = file.expect("a file part");
+    let mut media = fake.media.lock().unwrap();
+    let id = format!("MEDIA{}", media.len() + 1);
+    media.push((id.clone(), declared, file_name, size));
+    Json(json!({ "id": id }))
+}
+
 pub(crate) async fn start_fake() -> (String, Arc<Fake>) {
     let fake = Arc::new(Fake::default());
     let app = Router::new()
@@ -124,6 +154,7 @@ pub(crate) async fn start_fake() -> (String, Arc<Fake>) {
             axum::routing::get(twilio_lookup),
         )
         .route("/v23.0/{pnid}/messages", post(meta_messages))
+        .route("/v23.0/{pnid}/media", post(meta_media))
         .with_state(Arc::clone(&fake));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());

@@ -29,6 +29,7 @@ mod slow_clients;
 mod spool;
 mod staff;
 mod sync;
+mod template_media;
 mod thread;
 mod throttle;
 mod updates;

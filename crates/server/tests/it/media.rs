@@ -30,7 +30,7 @@ pub(crate) fn png() -> Vec<u8> {
 }
 
 /// A PDF of `size` bytes (its header, then padding).
-fn pdf_of(size: usize) -> Vec<u8> {
+pub(crate) fn pdf_of(size: usize) -> Vec<u8> {
     let mut v = b"%PDF-1.7\n".to_vec();
     v.resize(size, b'%');
     v

@@ -36,6 +36,8 @@ pub struct Server {
     pub base: String,
     pub store: Arc<dyn Store>,
     pub db: Arc<TestDb>,
+    /// Where this server keeps files, for a dispatcher that sends them.
+    pub blobs: Option<Arc<inbox_server::media::Blobs>>,
 }
 
 /// Whether this run is against PostgreSQL (`INBOX_TEST_BACKEND=postgres`).
@@ -627,12 +629,18 @@ impl Server {
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
+        let blobs = state.blobs.clone();
         tokio::spawn(async move {
             inbox_server::serve::serve(listener, app(state), serve, std::future::pending())
                 .await
                 .unwrap()
         });
-        Server { base, store, db }
+        Server {
+            base,
+            store,
+            db,
+            blobs,
+        }
     }
 
     pub fn anonymous(&self) -> Client {

@@ -32,7 +32,7 @@ async fn upload_to(
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn upload(
+pub(crate) async fn upload(
     c: &Client,
     s: &Server,
     bytes: Vec<u8>,

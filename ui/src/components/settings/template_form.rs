@@ -1,8 +1,27 @@
-//! The template editor's rules (SET-1): a body's `{{n}}` parameters, and what Save may send —
-//! all fields given, parameters numbered from `{{1}}` without gaps.
+//! The template editor's rules (SET-1): a body's `{{n}}` parameters, the media header (CMP-2),
+//! and what Save may send — all fields given, parameters numbered from `{{1}}` without gaps.
 
 use inbox_core::desktop::SaveTemplate;
-use inbox_core::{Id, WhatsappTemplate};
+use inbox_core::{Id, TemplateHeader, WhatsappTemplate};
+
+/// The header choices the form offers: (value of the select, label, header).
+pub const HEADERS: [(&str, &str, Option<TemplateHeader>); 3] = [
+    ("none", "None (text only)", None),
+    ("image", "Image (a photo)", Some(TemplateHeader::Image)),
+    (
+        "document",
+        "Document (a PDF)",
+        Some(TemplateHeader::Document),
+    ),
+];
+
+/// The header a select value names; anything unknown is none.
+pub fn header_from(value: &str) -> Option<TemplateHeader> {
+    HEADERS
+        .iter()
+        .find(|(v, _, _)| *v == value)
+        .and_then(|(_, _, h)| *h)
+}
 
 /// The language a new template starts with.
 pub const DEFAULT_LANGUAGE: &str = "en_GB";
@@ -49,6 +68,8 @@ pub struct TemplateForm {
     pub name: String,
     pub language: String,
     pub body: String,
+    /// CMP-2: the media header Meta approved the template with.
+    pub header: Option<TemplateHeader>,
 }
 
 impl Default for TemplateForm {
@@ -58,6 +79,7 @@ impl Default for TemplateForm {
             name: String::new(),
             language: DEFAULT_LANGUAGE.into(),
             body: String::new(),
+            header: None,
         }
     }
 }
@@ -69,6 +91,7 @@ impl TemplateForm {
             name: t.name.clone(),
             language: t.language.clone(),
             body: t.body.clone(),
+            header: t.header,
         }
     }
 
@@ -99,6 +122,7 @@ impl TemplateForm {
             name: name.to_string(),
             language: language.to_string(),
             body: body.to_string(),
+            header: self.header,
         })
     }
 }
@@ -151,6 +175,26 @@ mod tests {
         );
         f.language = " ".into();
         assert!(f.validate().unwrap_err().contains("language"));
+    }
+
+    #[test]
+    fn cmp2_the_form_keeps_the_media_header_through_edit_and_save() {
+        assert_eq!(TemplateForm::default().header, None);
+        let t = WhatsappTemplate {
+            id: 4,
+            name: "invoice_ready".into(),
+            language: "en_GB".into(),
+            body: "Hi {{1}}, your invoice is attached.".into(),
+            param_count: 1,
+            header: Some(TemplateHeader::Document),
+        };
+        let mut f = TemplateForm::edit(&t);
+        assert_eq!(f.validate().unwrap().header, Some(TemplateHeader::Document));
+        f.header = header_from("image");
+        assert_eq!(f.validate().unwrap().header, Some(TemplateHeader::Image));
+        f.header = header_from("none");
+        assert_eq!(f.validate().unwrap().header, None);
+        assert_eq!(header_from("video"), None);
     }
 
     #[test]

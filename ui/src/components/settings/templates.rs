@@ -4,10 +4,10 @@
 
 use inbox_core::desktop::{cmd, IdRef};
 use inbox_core::{Id, WhatsappTemplate};
-use web_sys::{HtmlInputElement, HtmlTextAreaElement};
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
-use super::template_form::{pieces, Piece, TemplateForm};
+use super::template_form::{header_from, pieces, Piece, TemplateForm, HEADERS};
 use super::{upsert, DeleteDialog};
 use crate::components::app::unless_signed_out;
 use crate::components::page::{failure, Load};
@@ -252,6 +252,9 @@ pub fn TemplateList(props: &TemplateListProps) -> Html {
                                 <span class="entry-name template-name">{ &t.name }</span>
                                 <span class="language">{ &t.language }</span>
                                 <span class="param-count muted">{ params_label(t.param_count) }</span>
+                                if let Some(needs) = crate::compose::template_needs(t) {
+                                    <span class="template-header muted">{ needs }</span>
+                                }
                             </div>
                             <p class="entry-body">{ marked(&t.body) }</p>
                         </div>
@@ -326,6 +329,23 @@ pub fn TemplateEditor(props: &TemplateEditorProps) -> Html {
                         oninput={field(|f, v| f.language = v)} />
                 </div>
             </div>
+            <div class="form-field">
+                <label for="tpl-header">{ "Header" }</label>
+                <select id="tpl-header" aria-describedby="tpl-header-hint" onchange={{
+                    let (f, change) = (f.clone(), props.on_change.clone());
+                    Callback::from(move |e: Event| {
+                        let value = e.target_unchecked_into::<HtmlSelectElement>().value();
+                        change.emit(TemplateForm { header: header_from(&value), ..f.clone() });
+                    })
+                }}>
+                    { for HEADERS.iter().map(|(value, label, h)| html! {
+                        <option value={*value} selected={f.header == *h}>{ *label }</option>
+                    }) }
+                </select>
+                <p id="tpl-header-hint" class="hint muted">
+                    { "As Meta approved it: with a photo or PDF header, each reply with this template sends one such file." }
+                </p>
+            </div>
             <label for="tpl-body">{ "Text" }</label>
             <textarea id="tpl-body" rows="3" required=true aria-describedby="tpl-hint"
                 value={f.body.clone()} oninput={field(|f, v| f.body = v)}
@@ -371,6 +391,7 @@ mod tests {
             language: "en_GB".into(),
             body: "Hi {{1}}, your vehicle {{2}} is ready for collection.".into(),
             param_count: 2,
+            header: None,
         }
     }
 
@@ -421,6 +442,10 @@ mod tests {
         assert!(preview.contains(r#"data-param="1""#), "{preview}");
         assert!(html.contains(r#"id="save-template""#), "{html}");
         assert!(html.contains(r#"class="form-error""#), "{html}");
+        assert!(
+            open_tag(&html, r#"value="none""#).contains("selected"),
+            "CMP-2: no header by default: {html}"
+        );
 
         let html = test_render::<TemplateEditor>(TemplateEditorProps {
             form: TemplateForm::default(),
@@ -436,5 +461,42 @@ mod tests {
             html.contains("Saving…") && !html.contains("form-error"),
             "{html}"
         );
+    }
+
+    #[tokio::test]
+    async fn cmp2_the_editor_offers_none_image_or_document_and_the_list_says_what_it_needs() {
+        let invoice = WhatsappTemplate {
+            header: Some(inbox_core::TemplateHeader::Document),
+            ..ready()
+        };
+        let html = test_render::<TemplateEditor>(TemplateEditorProps {
+            form: TemplateForm::edit(&invoice),
+            busy: false,
+            error: None,
+            on_change: Callback::noop(),
+            on_save: Callback::noop(),
+            on_cancel: Callback::noop(),
+        })
+        .await;
+        assert!(html.contains(r#"id="tpl-header""#), "{html}");
+        for label in ["None (text only)", "Image (a photo)", "Document (a PDF)"] {
+            assert!(html.contains(label), "{label}: {html}");
+        }
+        assert!(
+            open_tag(&html, r#"value="document""#).contains("selected"),
+            "{html}"
+        );
+        assert!(
+            !open_tag(&html, r#"value="none""#).contains("selected"),
+            "{html}"
+        );
+
+        let html = test_render::<TemplateList>(TemplateListProps {
+            items: vec![invoice, ready()],
+            on_edit: Callback::noop(),
+            on_delete: Callback::noop(),
+        })
+        .await;
+        assert_eq!(html.matches("Needs a PDF").count(), 1, "{html}");
     }
 }

@@ -310,6 +310,7 @@ fn set1_reference_data_follows_its_events() {
         language: "en_GB".into(),
         body: "Hi {{1}}".into(),
         param_count: 1,
+        header: None,
     };
     let customer = Customer {
         id: 9,
@@ -362,6 +363,7 @@ fn set1_a_deleted_template_leaves_the_cache_and_its_name_can_return() {
         language: language.into(),
         body: "Hi {{1}}".into(),
         param_count: 1,
+        header: None,
     };
     c.apply_events(&[
         log.ev(Change::Template(t(1, "vehicle_ready", "en_GB"))),

@@ -99,6 +99,7 @@ fn change() -> impl Strategy<Value = Change> {
                 language: "en".into(),
                 body: "b".into(),
                 param_count: 0,
+                header: None,
             })
         }),
         (5..7i64).prop_map(|id| Change::Staff(staff(id))),

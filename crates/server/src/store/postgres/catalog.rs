@@ -9,7 +9,9 @@ use sqlx::PgConnection;
 
 use super::events::emit;
 use super::{audit, PgStore};
-use crate::store::rows::{ms, quick_message_fields, template_audit, template_fields};
+use crate::store::rows::{
+    ms, quick_message_fields, template_audit, template_fields, template_header,
+};
 use crate::store::{Actor, CatalogStore, StoreError, StoreResult};
 
 async fn load(c: &mut PgConnection, org: Id, id: Id) -> StoreResult<QuickMessage> {
@@ -33,18 +35,21 @@ fn duplicate_name(e: sqlx::Error, name: &str) -> StoreError {
     }
 }
 
-type TemplateRow = (Id, String, String, String, i64);
+type TemplateRow = (Id, String, String, String, i64, Option<String>);
 
 const TEMPLATE_SELECT: &str =
-    "SELECT id, name, language, body, param_count FROM whatsapp_templates";
+    "SELECT id, name, language, body, param_count, header FROM whatsapp_templates";
 
-fn template((id, name, language, body, params): TemplateRow) -> StoreResult<WhatsappTemplate> {
+fn template(
+    (id, name, language, body, params, header): TemplateRow,
+) -> StoreResult<WhatsappTemplate> {
     Ok(WhatsappTemplate {
         id,
         name,
         language,
         body,
         param_count: u32::try_from(params).map_err(anyhow::Error::from)?,
+        header: template_header(header),
     })
 }
 
@@ -180,14 +185,15 @@ impl CatalogStore for PgStore {
         let org = actor.org_id;
         let mut tx = self.begin(org).await?;
         let id: Id = sqlx::query_scalar(
-            "INSERT INTO whatsapp_templates (org_id, name, language, body, param_count)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO whatsapp_templates (org_id, name, language, body, param_count, header)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(org)
         .bind(&v.name)
         .bind(&v.language)
         .bind(&v.body)
         .bind(i64::from(v.param_count))
+        .bind(input.header.map(|h| h.as_str()))
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| duplicate_template(e, &v.name, &v.language))?;
@@ -219,7 +225,8 @@ impl CatalogStore for PgStore {
         let mut tx = self.begin(org).await?;
         load_template(&mut tx, org, id).await?;
         sqlx::query(
-            "UPDATE whatsapp_templates SET name = $3, language = $4, body = $5, param_count = $6
+            "UPDATE whatsapp_templates SET name = $3, language = $4, body = $5, param_count = $6,
+                 header = $7
              WHERE id = $1 AND org_id = $2",
         )
         .bind(id)
@@ -228,6 +235,7 @@ impl CatalogStore for PgStore {
         .bind(&v.language)
         .bind(&v.body)
         .bind(i64::from(v.param_count))
+        .bind(input.header.map(|h| h.as_str()))
         .execute(&mut *tx)
         .await
         .map_err(|e| duplicate_template(e, &v.name, &v.language))?;

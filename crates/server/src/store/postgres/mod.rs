@@ -109,6 +109,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "uploads",
         include_str!("../../../migrations/postgres/0011_uploads.sql"),
     ),
+    (
+        12,
+        "template_headers",
+        include_str!("../../../migrations/postgres/0012_template_headers.sql"),
+    ),
 ];
 
 fn migrator() -> Migrator {

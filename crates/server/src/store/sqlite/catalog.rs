@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, ErrorCode};
 
 use super::events::emit;
 use super::{audit, found, ms, SqliteStore};
-use crate::store::rows::{template_audit, template_fields};
+use crate::store::rows::{template_audit, template_fields, template_header};
 use crate::store::{Actor, CatalogStore, StoreError, StoreResult};
 use inbox_core::sync::Change;
 
@@ -40,7 +40,7 @@ fn duplicate_name(e: rusqlite::Error, name: &str) -> StoreError {
 }
 
 const TEMPLATE_SELECT: &str =
-    "SELECT id, name, language, body, param_count FROM whatsapp_templates";
+    "SELECT id, name, language, body, param_count, header FROM whatsapp_templates";
 
 fn template_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WhatsappTemplate> {
     Ok(WhatsappTemplate {
@@ -49,6 +49,7 @@ fn template_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WhatsappTemplate> {
         language: r.get(2)?,
         body: r.get(3)?,
         param_count: r.get(4)?,
+        header: template_header(r.get(5)?),
     })
 }
 
@@ -164,13 +165,21 @@ impl CatalogStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<WhatsappTemplate> {
         let v = template_fields(input)?;
+        let header = input.header.map(|h| h.as_str());
         let (org, user) = (actor.org_id, actor.user_id);
         self.write(move |tx| {
             tx.prepare_cached(
-                "INSERT INTO whatsapp_templates (org_id, name, language, body, param_count)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO whatsapp_templates (org_id, name, language, body, param_count, header)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
-            .execute(params![org, v.name, v.language, v.body, v.param_count])
+            .execute(params![
+                org,
+                v.name,
+                v.language,
+                v.body,
+                v.param_count,
+                header
+            ])
             .map_err(|e| duplicate_template(e, &v.name, &v.language))?;
             let t = load_template(tx, org, tx.last_insert_rowid())?;
             audit(
@@ -196,14 +205,16 @@ impl CatalogStore for SqliteStore {
         now: DateTime<Utc>,
     ) -> StoreResult<WhatsappTemplate> {
         let v = template_fields(input)?;
+        let header = input.header.map(|h| h.as_str());
         let (org, user) = (actor.org_id, actor.user_id);
         self.write(move |tx| {
             load_template(tx, org, id)?;
             tx.prepare_cached(
-                "UPDATE whatsapp_templates SET name = ?3, language = ?4, body = ?5, param_count = ?6
+                "UPDATE whatsapp_templates SET name = ?3, language = ?4, body = ?5, param_count = ?6,
+                     header = ?7
                  WHERE id = ?1 AND org_id = ?2",
             )?
-            .execute(params![id, org, v.name, v.language, v.body, v.param_count])
+            .execute(params![id, org, v.name, v.language, v.body, v.param_count, header])
             .map_err(|e| duplicate_template(e, &v.name, &v.language))?;
             let t = load_template(tx, org, id)?;
             audit(

@@ -50,6 +50,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0013_language_model.sql"),
     include_str!("../../../migrations/sqlite/0014_media.sql"),
     include_str!("../../../migrations/sqlite/0015_uploads.sql"),
+    include_str!("../../../migrations/sqlite/0016_template_headers.sql"),
 ];
 
 pub struct SqliteStore {
