@@ -279,7 +279,7 @@ mod tests {
         assert_eq!(template_blocked(Some(&image), &["image/jpeg"]), None);
         assert_eq!(
             template_blocked(Some(&image), &["application/pdf"]).as_deref(),
-            Some("This template sends a photo (JPEG, PNG or WebP): replace the attached file with one.")
+            Some("This template sends a photo (JPEG or PNG): replace the attached file with one.")
         );
         assert_eq!(
             template_blocked(Some(&image), &["image/png", "image/png"]).as_deref(),

@@ -474,11 +474,13 @@ mod tests {
             )
         };
         // Outside the window, an image-header template goes with one photo.
-        for photo in ["image/jpeg", "image/png", "image/webp"] {
+        for photo in ["image/jpeg", "image/png"] {
             let ok = send(&[photo], &image).unwrap();
             assert_eq!(ok.body, "Hi Sam, here is the photo of your brake pads.");
             assert_eq!(ok.template, Some(photo_use()));
         }
+        // WhatsApp takes only JPEG and PNG in an image header.
+        assert!(send(&["image/webp"], &image).is_err());
         assert_eq!(
             send(&[], &image),
             Err(ComposeError::TemplateNeedsFile {
@@ -489,7 +491,7 @@ mod tests {
         let wrong = send(&["application/pdf"], &image).unwrap_err();
         assert_eq!(
             wrong.to_string(),
-            "the template \"brake_pads_photo\" needs a photo (JPEG, PNG or WebP), not a application/pdf file"
+            "the template \"brake_pads_photo\" needs a photo (JPEG or PNG), not a application/pdf file"
         );
         assert!(matches!(
             send(&["image/png", "image/png"], &image),

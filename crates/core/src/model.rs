@@ -322,16 +322,13 @@ wire_enum!(
 );
 
 impl TemplateHeader {
-    /// Whether a file of this type can be the header: a JPEG, PNG or WebP photo for an image
-    /// header, a PDF for a document header.
+    /// Whether a file of this type can be the header: a JPEG or PNG photo for an image header
+    /// (WhatsApp takes no other image type there), a PDF for a document header.
     pub fn accepts(self, content_type: &str) -> bool {
         let t = crate::media::essence(content_type);
         match self {
             TemplateHeader::Image => {
-                matches!(
-                    t.as_str(),
-                    "image/jpeg" | "image/jpg" | "image/png" | "image/webp"
-                )
+                matches!(t.as_str(), "image/jpeg" | "image/jpg" | "image/png")
             }
             TemplateHeader::Document => t == "application/pdf",
         }
@@ -340,7 +337,7 @@ impl TemplateHeader {
     /// What the header takes, in words for the front desk.
     pub fn file_noun(self) -> &'static str {
         match self {
-            TemplateHeader::Image => "photo (JPEG, PNG or WebP)",
+            TemplateHeader::Image => "photo (JPEG or PNG)",
             TemplateHeader::Document => "PDF",
         }
     }
@@ -464,10 +461,14 @@ mod tests {
     #[test]
     fn cmp2_a_header_takes_photos_or_pdfs_only() {
         use TemplateHeader::{Document, Image};
-        for t in ["image/jpeg", "image/png", "IMAGE/WEBP; q=1"] {
+        for t in ["image/jpeg", "IMAGE/PNG; q=1"] {
             assert!(Image.accepts(t), "{t}");
             assert!(!Document.accepts(t), "{t}");
         }
+        assert!(
+            !Image.accepts("image/webp"),
+            "WhatsApp takes only JPEG and PNG headers"
+        );
         assert!(Document.accepts("application/pdf"));
         assert!(!Image.accepts("application/pdf"));
         assert!(

@@ -223,7 +223,7 @@ async fn cmp2_a_header_template_without_its_one_file_of_the_right_kind_is_refuse
     assert_eq!(status, 422, "{e}");
     assert_eq!(
         message(&e),
-        r#"the template "brake_pads_photo" needs one photo (JPEG, PNG or WebP) attached"#
+        r#"the template "brake_pads_photo" needs one photo (JPEG or PNG) attached"#
     );
 
     // The kind is the stored file's, read from its bytes, not what the desktop said.
@@ -233,7 +233,7 @@ async fn cmp2_a_header_template_without_its_one_file_of_the_right_kind_is_refuse
     assert_eq!(status, 422, "{e}");
     assert_eq!(
         message(&e),
-        r#"the template "brake_pads_photo" needs a photo (JPEG, PNG or WebP), not a application/pdf file"#
+        r#"the template "brake_pads_photo" needs a photo (JPEG or PNG), not a application/pdf file"#
     );
 
     let (_, a) = upload(&frontdesk, &s, png(), "image/png", "a.png").await;
