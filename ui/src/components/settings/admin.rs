@@ -138,6 +138,27 @@ pub fn Notice(props: &NoticeProps) -> Html {
     }
 }
 
+/// Asks the shell `command` (no arguments) as a section is shown: the answer goes to `done`; a
+/// refusal is said as `what` and the reason, and a session the server ended signs out.
+pub fn read_once<T: DeserializeOwned + 'static>(
+    command: &'static str,
+    what: &'static str,
+    said: UseStateHandle<Option<Said>>,
+    on_signed_out: Callback<Option<String>>,
+    done: impl FnOnce(T) + 'static,
+) {
+    wasm_bindgen_futures::spawn_local(async move {
+        match ipc::call::<_, T>(command, &()).await {
+            Ok(answer) => done(answer),
+            Err(e) => {
+                if let Some(m) = unless_signed_out(e, &on_signed_out) {
+                    said.set(Some(Said::Refused(failure(what, &m))));
+                }
+            }
+        }
+    });
+}
+
 /// Keeps a text field's value in `state` as the user types.
 pub fn input(state: &UseStateHandle<String>) -> Callback<InputEvent> {
     let state = state.clone();

@@ -9,7 +9,7 @@ use inbox_core::desktop::cmd;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use super::admin::{Notice, Said};
+use super::admin::{read_once, Notice, Said};
 use crate::components::app::unless_signed_out;
 use crate::components::page::failure;
 use crate::ipc;
@@ -48,19 +48,13 @@ pub fn AiAndHours(props: &AiSettingsProps) -> Html {
     {
         let (hours, said, on_signed_out) = (hours.clone(), said.clone(), on_signed_out.clone());
         use_effect_with((), move |_| {
-            wasm_bindgen_futures::spawn_local(async move {
-                match ipc::call::<_, OpeningHours>(cmd::OPENING_HOURS, &()).await {
-                    Ok(h) => hours.set(Some(h)),
-                    Err(e) => {
-                        if let Some(m) = unless_signed_out(e, &on_signed_out) {
-                            said.set(Some(Said::Refused(failure(
-                                "Could not read the opening hours",
-                                &m,
-                            ))));
-                        }
-                    }
-                }
-            });
+            read_once(
+                cmd::OPENING_HOURS,
+                "Could not read the opening hours",
+                said,
+                on_signed_out,
+                move |h: OpeningHours| hours.set(Some(h)),
+            )
         });
     }
     let on_switch = {

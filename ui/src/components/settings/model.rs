@@ -7,7 +7,7 @@ use inbox_core::api::{LanguageModelSettings, LanguageModelUpdate};
 use inbox_core::desktop::cmd;
 use yew::prelude::*;
 
-use super::admin::{input, Notice, Said};
+use super::admin::{input, read_once, Notice, Said};
 use crate::components::app::unless_signed_out;
 use crate::components::page::failure;
 use crate::ipc;
@@ -52,19 +52,13 @@ pub fn LanguageModel(props: &LanguageModelProps) -> Html {
     {
         let (shown, said, on_signed_out) = (shown.clone(), said.clone(), on_signed_out.clone());
         use_effect_with((), move |_| {
-            wasm_bindgen_futures::spawn_local(async move {
-                match ipc::call::<_, LanguageModelSettings>(cmd::LANGUAGE_MODEL, &()).await {
-                    Ok(s) => shown(s),
-                    Err(e) => {
-                        if let Some(m) = unless_signed_out(e, &on_signed_out) {
-                            said.set(Some(Said::Refused(failure(
-                                "Could not read the language model settings",
-                                &m,
-                            ))));
-                        }
-                    }
-                }
-            });
+            read_once(
+                cmd::LANGUAGE_MODEL,
+                "Could not read the language model settings",
+                said,
+                on_signed_out,
+                move |s: LanguageModelSettings| shown(s),
+            )
         });
     }
     let save = {

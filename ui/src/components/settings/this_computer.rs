@@ -6,7 +6,7 @@ use inbox_core::desktop::{cmd, OfflineFiles, OfflineFilesCap};
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 
-use super::admin::{Notice, Said};
+use super::admin::{read_once, Notice, Said};
 use crate::components::app::unless_signed_out;
 use crate::components::attachments::size_label;
 use crate::components::page::failure;
@@ -46,19 +46,13 @@ pub fn ThisComputer(props: &ThisComputerProps) -> Html {
     {
         let (files, said, on_signed_out) = (files.clone(), said.clone(), on_signed_out.clone());
         use_effect_with((), move |_| {
-            wasm_bindgen_futures::spawn_local(async move {
-                match ipc::call::<_, OfflineFiles>(cmd::OFFLINE_FILES, &()).await {
-                    Ok(f) => files.set(Some(f)),
-                    Err(e) => {
-                        if let Some(m) = unless_signed_out(e, &on_signed_out) {
-                            said.set(Some(Said::Refused(failure(
-                                "Could not read the offline files",
-                                &m,
-                            ))));
-                        }
-                    }
-                }
-            });
+            read_once(
+                cmd::OFFLINE_FILES,
+                "Could not read the offline files",
+                said,
+                on_signed_out,
+                move |f: OfflineFiles| files.set(Some(f)),
+            )
         });
     }
     let on_cap = {
