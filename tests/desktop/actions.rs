@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::support::{bins, eventually, server_counts, signed_in, wait_badges, App, Stack};
+use crate::support::{bins, eventually, server_counts, signed_in, wait_badges, App, Stack, WAIT};
 
 const DESK: &str = "frontdesk@demo.test";
 const TRAINEE: &str = "trainee@demo.test";
@@ -145,6 +145,84 @@ async fn whatsapp_outside_the_window_offers_templates_only() {
     app.select("#reply-channel", "sms").await;
     app.wait("#composer-text").await;
     assert_eq!(app.count("#window-expired").await, 0);
+    app.quit().await;
+}
+
+/// CMP-2, issue 17: outside the window, a template with a photo header asks for its photo: Send
+/// waits with the reason until one is dropped on the composer, then one WhatsApp template goes
+/// to the simulator's Cloud API with the photo uploaded as its header.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_photo_header_template_waits_for_its_photo_and_goes_with_it() {
+    use base64::Engine as _;
+    let stack = Stack::start().await;
+    let manager = stack.token(MANAGER).await;
+    stack
+        .post(
+            &manager,
+            "/templates",
+            json!({
+                "name": "brake_pads_photo",
+                "language": "en_GB",
+                "body": "Hi {{1}}, here is the photo of your brake pads.",
+                "header": "image",
+            }),
+        )
+        .await;
+    let token = stack.token(DESK).await;
+    let c = stack
+        .find_conversation(&token, |d| {
+            d["reply_channels"][0] == "whatsapp" && d["whatsapp_window"]["state"] != "open"
+        })
+        .await;
+    let app = signed_in(&stack, "template-photo", DESK).await;
+    open_conversation(&app, id(&c)).await;
+    app.wait("#window-expired").await;
+    app.select("#template-picker", "brake_pads_photo").await;
+    app.fill(".template-param[data-index=\"0\"]", "Sam").await;
+    let why = app
+        .wait_text("#send-blocked", "why Send waits", |t| !t.is_empty())
+        .await;
+    assert!(why.to_lowercase().contains("photo"), "{why}");
+    assert!(app.attr("#send", "disabled").await.is_some(), "Send waits");
+
+    // A photo dropped on the composer.
+    let photo = inbox_sim::media::photo("brake-pads-header");
+    let b64 = base64::engine::general_purpose::STANDARD.encode(&photo);
+    app.js(
+        "const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+         const dt = new DataTransfer();
+         dt.items.add(new File([bytes], 'pads.jpg', { type: 'image/jpeg' }));
+         const e = new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true });
+         document.querySelector('#composer').dispatchEvent(e);",
+        vec![json!(b64)],
+    )
+    .await;
+    app.wait("#composer-files .composer-file-preview").await;
+    app.until("Send to be ready", || async {
+        app.attr("#send", "disabled").await.is_none().then_some(())
+    })
+    .await;
+    app.screenshots("template-photo-header").await;
+    app.click("#send").await;
+    let body = "Hi Sam, here is the photo of your brake pads.";
+    bubble_with(&app, body).await;
+    let sent = eventually(
+        "the template at the simulator's Cloud API",
+        WAIT,
+        || async {
+            stack
+                .sim_sent()
+                .await
+                .into_iter()
+                .find(|s| s.to_string().contains("brake_pads_photo") || s["body"] == body)
+        },
+    )
+    .await;
+    assert!(
+        sent.to_string()
+            .contains(&format!("image/jpeg {} bytes", photo.len())),
+        "the photo went as the header: {sent}"
+    );
     app.quit().await;
 }
 
