@@ -206,6 +206,14 @@ async fn a_whatsapp_voice_note_plays_in_the_thread() {
     })
     .await;
     // Timed by the page: when play was asked, and when the player said it had ended.
+    // Its length, read from the whole file before it plays: three seconds.
+    let known = eventually("the voice note's length known", WAIT, || async {
+        let d = state(format!("{OR_ERROR} return a.duration;")).await;
+        assert!(!d.is_string(), "the player failed: {d}");
+        d.as_f64().filter(|d| d.is_finite() && *d > 0.0)
+    })
+    .await;
+    assert!((2.5..3.5).contains(&known), "length {known} s");
     state(format!(
         "{OR_ERROR} window.playAsked = performance.now(); \
          a.addEventListener('ended', () => {{ window.playEnded = performance.now(); }}); \
@@ -219,9 +227,7 @@ async fn a_whatsapp_voice_note_plays_in_the_thread() {
     })
     .await;
     app.screenshots("voice-note").await;
-    // It plays to its end, in real time: the simulator's note is three seconds long. (Before
-    // playing, WebKit guesses the length of an Ogg file it cannot seek from a blob, about half;
-    // it knows better once played.)
+    // It plays to its end, in real time.
     let played = eventually("the voice note played to its end", WAIT, || async {
         let t = state(format!(
             "{OR_ERROR} return window.playEnded ? \

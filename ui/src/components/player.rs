@@ -1,7 +1,9 @@
 //! A voice note or a call's recording that plays (issue 17, VOI-8). WebKitGTK's media player
 //! cannot read a custom scheme (WebKit bug 146351: GStreamer has no source for `media:`), so
 //! the file is fetched from the engine's `media:` protocol as any request is, and played from a
-//! `blob:` URL that is revoked when the player goes. The same path serves every platform.
+//! `blob:` URL that is revoked when the player goes. The same path serves every platform. The
+//! file is then all here, so the player reads it all (`preload="auto"`): with only its
+//! metadata, GStreamer guesses an Ogg voice note's length from its start, about half of it.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -44,7 +46,7 @@ pub fn player(props: &PlayerProps) -> Html {
     }
     match &*loaded {
         Loaded::Ready(url) => html! {
-            <audio id={props.id.clone()} controls=true preload="metadata" src={url.to_string()}
+            <audio id={props.id.clone()} controls=true preload="auto" src={url.to_string()}
                 aria-label={props.label.clone()}>
                 { props.children.clone() }
             </audio>
