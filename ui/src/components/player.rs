@@ -35,15 +35,21 @@ enum Loaded {
 #[function_component(Player)]
 pub fn player(props: &PlayerProps) -> Html {
     let loaded = use_state(|| Loaded::Fetching);
+    // Bumped by "Try again": the same file asked for once more (the network is back, say).
+    let attempt = use_state(|| 0u32);
     {
         let loaded = loaded.clone();
-        use_effect_with(props.src.clone(), move |src| {
+        use_effect_with((props.src.clone(), *attempt), move |(src, _)| {
             let gone = Rc::new(Cell::new(false));
             loaded.set(Loaded::Fetching);
             fetch(src.clone(), loaded, Rc::clone(&gone));
             move || gone.set(true)
         });
     }
+    let retry = {
+        let attempt = attempt.clone();
+        Callback::from(move |_: MouseEvent| attempt.set(attempt.wrapping_add(1)))
+    };
     match &*loaded {
         Loaded::Ready(url) => html! {
             <audio id={props.id.clone()} controls=true preload="auto" src={url.to_string()}
@@ -57,7 +63,8 @@ pub fn player(props: &PlayerProps) -> Html {
         },
         Loaded::Unavailable => html! {
             <span id={props.id.clone()} class="player-unavailable muted" role="note">
-                { "Not available: this computer is offline and has no copy" }
+                { "Could not be loaded: offline with no copy on this computer, or removed. " }
+                <button type="button" class="button-link player-retry" onclick={retry}>{ "Try again" }</button>
             </span>
         },
     }
