@@ -196,25 +196,9 @@ async fn dsk5_an_offline_reply_with_a_photo_is_sent_once_with_it() {
     assert_eq!(pending[0].files.len(), 1, "the photo waits with its reply");
 
     server.restart();
-    live(&engine).await;
-    eventually("the outbox drains", Duration::from_secs(20), || async {
-        engine.outbox(target).await.unwrap().is_empty()
-    })
-    .await;
-    let thread = get(
-        &server.base,
-        &desk.token,
-        &format!("/api/v1/conversations/{target}/messages"),
-    )
-    .await;
-    let sent: Vec<&serde_json::Value> = thread["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["client_id"] == entry.client_id.as_str())
-        .collect();
-    assert_eq!(sent.len(), 1, "sent exactly once");
-    let a = &sent[0]["attachments"][0];
+    let sent =
+        sent_once_on_reconnect(&engine, &server.base, &desk.token, target, &entry.client_id).await;
+    let a = &sent["attachments"][0];
     assert_eq!(
         (a["status"].as_str(), a["size"].as_u64()),
         (Some("ready"), Some(photo.len() as u64))
@@ -287,30 +271,14 @@ async fn cmp2_an_offline_template_reply_carries_its_header_photo_through_the_out
     );
 
     server.restart();
-    live(&engine).await;
-    eventually("the outbox drains", Duration::from_secs(20), || async {
-        engine.outbox(target).await.unwrap().is_empty()
-    })
-    .await;
-    let thread = get(
-        &server.base,
-        &desk.token,
-        &format!("/api/v1/conversations/{target}/messages"),
-    )
-    .await;
-    let sent: Vec<&serde_json::Value> = thread["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["client_id"] == entry.client_id.as_str())
-        .collect();
-    assert_eq!(sent.len(), 1, "sent exactly once");
-    assert_eq!(sent[0]["template"]["name"], "brake_pads_photo");
+    let sent =
+        sent_once_on_reconnect(&engine, &server.base, &desk.token, target, &entry.client_id).await;
+    assert_eq!(sent["template"]["name"], "brake_pads_photo");
     assert_eq!(
-        sent[0]["body"],
+        sent["body"],
         "Hi Sam, here is the photo of your brake pads."
     );
-    let a = &sent[0]["attachments"][0];
+    let a = &sent["attachments"][0];
     assert_eq!(
         (a["content_type"].as_str(), a["size"].as_u64()),
         (Some("image/jpeg"), Some(photo.len() as u64))
@@ -445,4 +413,34 @@ async fn the_offline_files_cap_is_chosen_and_kept_over_a_restart() {
         }
     );
     engine.shutdown().await;
+}
+
+/// Once the engine is live again and its outbox for `target` has drained: the one message the
+/// server holds with `client_id` (a reply queued offline is sent exactly once).
+async fn sent_once_on_reconnect(
+    engine: &Engine,
+    base: &str,
+    token: &str,
+    target: inbox_core::Id,
+    client_id: &str,
+) -> serde_json::Value {
+    live(engine).await;
+    eventually("the outbox drains", Duration::from_secs(20), || async {
+        engine.outbox(target).await.unwrap().is_empty()
+    })
+    .await;
+    let thread = get(
+        base,
+        token,
+        &format!("/api/v1/conversations/{target}/messages"),
+    )
+    .await;
+    let sent: Vec<&serde_json::Value> = thread["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["client_id"] == client_id)
+        .collect();
+    assert_eq!(sent.len(), 1, "sent exactly once");
+    sent[0].clone()
 }
