@@ -4,10 +4,12 @@
 
 pub mod analytics;
 pub mod dataset;
+pub(crate) mod db;
 pub mod language_model;
 pub mod media;
 pub mod postgres;
 pub(crate) mod rows;
+pub(crate) mod scripts;
 pub mod search;
 pub mod sqlite;
 pub mod staff;

@@ -41,11 +41,16 @@ pub(crate) trait Cols {
     fn time(&self, i: usize) -> Result<chrono::DateTime<chrono::Utc>, Self::Error> {
         Ok(from_ms(self.int(i)?))
     }
+}
 
-    fn parsed<T>(&self, i: usize, f: fn(&str) -> Option<T>) -> Result<T, Self::Error> {
-        let s = self.text(i)?;
-        f(&s).ok_or_else(|| self.bad(i, s))
-    }
+/// A text column parsed into a domain value; an unknown value is the row's error.
+pub(crate) fn parsed<R: Cols + ?Sized, T>(
+    r: &R,
+    i: usize,
+    f: fn(&str) -> Option<T>,
+) -> Result<T, R::Error> {
+    let s = r.text(i)?;
+    f(&s).ok_or_else(|| r.bad(i, s))
 }
 
 pub(crate) fn ms(t: chrono::DateTime<chrono::Utc>) -> i64 {
@@ -100,12 +105,12 @@ pub(crate) fn summary<R: Cols + ?Sized>(r: &R) -> Result<ConversationSummary, R:
         caller_number: caller,
         withheld,
         preview: r.text(5)?,
-        last_channel: r.parsed(6, Channel::parse)?,
+        last_channel: parsed(r, 6, Channel::parse)?,
         last_activity_at: r.time(7)?,
         unread_count: r.count(8)?,
         unresolved_calls: r.count(9)?,
         assignee: staff(r.opt_int(10)?, r.opt_text(11)?),
-        context_badge: r.parsed(12, ContextBadge::parse)?,
+        context_badge: parsed(r, 12, ContextBadge::parse)?,
         work_order: match (r.opt_int(13)?, r.opt_text(14)?) {
             (Some(id), Some(number)) => Some(WorkOrderRef { id, number }),
             _ => None,
@@ -142,11 +147,11 @@ pub(crate) fn message<R: Cols + ?Sized>(r: &R) -> Result<Message, R::Error> {
     Ok(Message {
         id: r.int(0)?,
         conversation_id: r.int(1)?,
-        direction: r.parsed(2, Direction::parse)?,
-        channel: r.parsed(3, Channel::parse)?,
+        direction: parsed(r, 2, Direction::parse)?,
+        channel: parsed(r, 3, Channel::parse)?,
         body: r.text(4)?,
         template,
-        status: r.parsed(7, DeliveryStatus::parse)?,
+        status: parsed(r, 7, DeliveryStatus::parse)?,
         author: staff(r.opt_int(8)?, r.opt_text(9)?),
         sender_name: r.text(10)?,
         client_id: r.opt_text(11)?,
@@ -218,13 +223,13 @@ pub(crate) const CALL_SELECT: &str = "
     FROM calls";
 
 pub(crate) fn call<R: Cols + ?Sized>(r: &R) -> Result<Call, R::Error> {
-    let outcome = r.parsed(3, CallOutcome::parse)?;
+    let outcome = parsed(r, 3, CallOutcome::parse)?;
     let duration_secs = r.count(5)?;
     let recording_secs = r.opt_count(7)?;
     Ok(Call {
         id: r.int(0)?,
         conversation_id: r.int(1)?,
-        direction: r.parsed(2, Direction::parse)?,
+        direction: parsed(r, 2, Direction::parse)?,
         outcome,
         from_number: r.opt_text(4)?,
         duration_secs,
@@ -245,7 +250,7 @@ pub(crate) fn note<R: Cols + ?Sized>(r: &R) -> Result<Note, R::Error> {
     Ok(Note {
         id: r.int(0)?,
         conversation_id: r.int(1)?,
-        kind: r.parsed(2, NoteKind::parse)?,
+        kind: parsed(r, 2, NoteKind::parse)?,
         body: r.text(3)?,
         author: staff(r.opt_int(4)?, r.opt_text(5)?),
         created_at: r.time(6)?,
@@ -260,7 +265,7 @@ pub(crate) fn work_order<R: Cols + ?Sized>(r: &R) -> Result<WorkOrder, R::Error>
     Ok(WorkOrder {
         id: r.int(0)?,
         number: r.text(1)?,
-        status: r.parsed(2, WorkOrderStatus::parse)?,
+        status: parsed(r, 2, WorkOrderStatus::parse)?,
         vehicle_registration: r.text(3)?,
         description: r.text(4)?,
         customer_id: r.int(5)?,

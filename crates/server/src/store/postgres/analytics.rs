@@ -6,88 +6,19 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use inbox_core::analytics::report::{previous_period, Inputs, Waiting, WaitingItem, WAITING_SHOWN};
-use inbox_core::analytics::rollup::{apply, epoch_day, from_epoch_day, Metric};
-use inbox_core::analytics::{ConversationState, Fact, OrgClock};
+use inbox_core::analytics::rollup::{epoch_day, from_epoch_day, Metric};
 use inbox_core::{CallOutcome, Channel, Direction, Id};
 use sqlx::PgConnection;
 
 use super::rows::party_name;
 use super::PgStore;
 use crate::store::analytics::{
-    corrected, org_clock, replay, shown, HistoryDecision, HistoryItem, HistoryKind,
-    ANALYTICS_VERSION,
+    corrected, replay, shown, HistoryDecision, HistoryItem, HistoryKind, ANALYTICS_VERSION,
 };
 use crate::store::rows::{from_ms, ms};
 use crate::store::{Actor, AnalyticsStore, StoreResult};
 
-async fn clock(c: &mut PgConnection, org: Id) -> StoreResult<OrgClock> {
-    let (tz, hours): (String, Option<String>) =
-        sqlx::query_as("SELECT time_zone, opening_hours FROM organisations WHERE id = $1")
-            .bind(org)
-            .fetch_one(c)
-            .await?;
-    Ok(org_clock(&tz, hours.as_deref()))
-}
-
-async fn put_state(
-    c: &mut PgConnection,
-    conversation: Id,
-    s: &ConversationState,
-) -> StoreResult<()> {
-    sqlx::query("UPDATE conversations SET awaiting_since = $2, missed_call_at = $3 WHERE id = $1")
-        .bind(conversation)
-        .bind(s.awaiting_since.map(ms))
-        .bind(s.missed_call_at.map(ms))
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
-/// Moves the counters one write changes, inside that write's transaction (which holds the
-/// organisation's lock). `conversation` is None for facts that do not depend on a
-/// conversation's state (approvals, intents).
-pub(crate) async fn record(
-    c: &mut PgConnection,
-    org: Id,
-    conversation: Option<Id>,
-    fact: Fact,
-) -> StoreResult<()> {
-    let clock = clock(c, org).await?;
-    let before = match conversation {
-        Some(id) => {
-            let (awaiting, missed): (Option<i64>, Option<i64>) = sqlx::query_as(
-                "SELECT awaiting_since, missed_call_at FROM conversations WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_one(&mut *c)
-            .await?;
-            ConversationState {
-                awaiting_since: awaiting.map(from_ms),
-                missed_call_at: missed.map(from_ms),
-            }
-        }
-        None => ConversationState::default(),
-    };
-    let mut after = before;
-    let deltas = apply(&clock, &mut after, &fact);
-    if let Some(id) = conversation.filter(|_| after != before) {
-        put_state(c, id, &after).await?;
-    }
-    for d in deltas {
-        sqlx::query(
-            "INSERT INTO analytics_daily (org_id, metric, day, key, n) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (org_id, metric, day, key) DO UPDATE SET n = analytics_daily.n + excluded.n",
-        )
-        .bind(org)
-        .bind(d.metric.as_str())
-        .bind(d.day)
-        .bind(d.key)
-        .bind(d.n)
-        .execute(&mut *c)
-        .await?;
-    }
-    Ok(())
-}
+pub(crate) use crate::store::scripts::analytics::{clock, put_state, record};
 
 type MessageRow = (
     Id,

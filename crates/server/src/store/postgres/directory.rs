@@ -31,7 +31,7 @@ impl DirectoryStore for PgStore {
         .await?;
         let mut customers = Vec::with_capacity(ids.len());
         for id in ids {
-            customers.push(load_customer(&mut c, org, id).await?);
+            customers.push(load_customer(&mut *c, org, id).await?);
         }
         Ok(customers)
     }

@@ -4,58 +4,15 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use inbox_core::sync::{Change, Event, Snapshot};
+use inbox_core::sync::{Event, Snapshot};
 use inbox_core::Id;
 use sqlx::PgConnection;
 
 use super::rows::{self, SUMMARY_SELECT};
-use super::{PgStore, Tx, CHANNEL};
-use crate::store::rows::{decode_event, event_data, ms};
+use super::PgStore;
+use crate::store::rows::{decode_event, ms};
+pub(crate) use crate::store::scripts::{emit, emit_conversation};
 use crate::store::{Actor, CatalogStore, LogBounds, StoreError, StoreResult, SyncStore};
-
-/// Appends a change to the organisation's log; returns its sequence number.
-pub(crate) async fn emit(
-    tx: &mut Tx,
-    org: Id,
-    at: DateTime<Utc>,
-    change: &Change,
-) -> StoreResult<i64> {
-    let seq: i64 = sqlx::query_scalar(
-        "UPDATE organisations SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq",
-    )
-    .bind(org)
-    .fetch_one(&mut **tx)
-    .await?;
-    sqlx::query("INSERT INTO events (org_id, seq, type, data, at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(org)
-        .bind(seq)
-        .bind(change.type_name())
-        .bind(event_data(change)?)
-        .bind(ms(at))
-        .execute(&mut **tx)
-        .await?;
-    if !tx.touched.contains(&org) {
-        tx.touched.push(org);
-        sqlx::query("SELECT pg_notify($1, $2)")
-            .bind(CHANNEL)
-            .bind(format!("{org} {}", tx.instance))
-            .execute(&mut **tx)
-            .await?;
-    }
-    Ok(seq)
-}
-
-/// Emits a conversation's current row.
-pub(crate) async fn emit_conversation(
-    tx: &mut Tx,
-    org: Id,
-    id: Id,
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
-    let summary = rows::load_summary(tx, org, id).await?;
-    emit(tx, org, at, &Change::Conversation(summary)).await?;
-    Ok(())
-}
 
 async fn bounds(c: &mut PgConnection, org: Id) -> StoreResult<LogBounds> {
     let (floor, head): (i64, i64) =
@@ -126,7 +83,7 @@ impl SyncStore for PgStore {
                     .items,
             );
             if let Some(cid) = conv.customer_id {
-                customers.push(rows::load_customer(&mut tx, org, cid).await?);
+                customers.push(rows::load_customer(&mut *tx, org, cid).await?);
             }
         }
         tx.commit().await?;

@@ -8,6 +8,7 @@ use sqlx::PgConnection;
 
 use super::accounts::{insert_organisation, insert_user};
 use super::routing::title_search_text;
+use super::Tx;
 use super::{activity_kind, fts_kind, search_put, PgStore};
 use crate::secrets::Field;
 use crate::store::dataset::{
@@ -36,7 +37,7 @@ async fn activity(
 }
 
 async fn import_org(
-    c: &mut PgConnection,
+    c: &mut Tx,
     o: &OrgData,
     secrets: &crate::secrets::SecretBox,
     now: DateTime<Utc>,
@@ -49,7 +50,7 @@ async fn import_org(
     // The imported rows are not in the log: a client must start from a snapshot (seq 1).
     sqlx::query("UPDATE organisations SET event_seq = 1, event_floor = 1 WHERE id = $1")
         .bind(org)
-        .execute(&mut *c)
+        .execute(&mut **c)
         .await?;
     let p = &o.providers;
     sqlx::query(
@@ -63,13 +64,13 @@ async fn import_org(
     .bind(&p.whatsapp_phone_number_id)
     .bind(seal(secrets, &p.whatsapp_access_token, org, Field::WhatsappAccessToken)?)
     .bind(&p.voice_forward_to)
-    .execute(&mut *c)
+    .execute(&mut **c)
     .await?;
     for n in &p.twilio_numbers {
         sqlx::query("INSERT INTO org_numbers (e164, org_id) VALUES ($1, $2)")
             .bind(n)
             .bind(org)
-            .execute(&mut *c)
+            .execute(&mut **c)
             .await?;
     }
     let mut users = Vec::new();
@@ -98,7 +99,7 @@ async fn import_org(
         .bind(&cu.name)
         .bind(&cu.email)
         .bind(ms(now))
-        .fetch_one(&mut *c)
+        .fetch_one(&mut **c)
         .await?;
         for (pos, e164) in cu.phones.iter().enumerate() {
             sqlx::query(
@@ -108,7 +109,7 @@ async fn import_org(
             .bind(org)
             .bind(e164)
             .bind(pos as i64)
-            .execute(&mut *c)
+            .execute(&mut **c)
             .await?;
         }
         customers.push(id);
@@ -126,7 +127,7 @@ async fn import_org(
         .bind(&w.description)
         .bind(customers[w.customer])
         .bind(ms(now))
-        .fetch_one(&mut *c)
+        .fetch_one(&mut **c)
         .await?;
         work_orders.push(id);
     }
@@ -136,7 +137,7 @@ async fn import_org(
             .bind(name)
             .bind(body)
             .bind(ms(now))
-            .execute(&mut *c)
+            .execute(&mut **c)
             .await?;
     }
     for (name, language, body) in &o.templates {
@@ -146,7 +147,7 @@ async fn import_org(
             .bind(language)
             .bind(body)
             .bind(i64::from(inbox_core::WhatsappTemplate::count_params(body)))
-            .execute(&mut *c)
+            .execute(&mut **c)
             .await?;
     }
 
@@ -180,7 +181,7 @@ async fn import_org(
         .bind(i64::from(d.unresolved_calls))
         .bind(d.last_inbound_whatsapp_at.map(ms))
         .bind(ms(created))
-        .fetch_one(&mut *c)
+        .fetch_one(&mut **c)
         .await?;
         let title = title_search_text(c, cid).await?;
         search_put(c, fts_kind::TITLE, cid, org, cid, &title).await?;
@@ -220,7 +221,7 @@ async fn import_org(
                     .bind(error)
                     .bind(intent)
                     .bind(confidence)
-                    .fetch_one(&mut *c)
+                    .fetch_one(&mut **c)
                     .await?;
                     activity(c, org, cid, *at, activity_kind::MESSAGE, id).await?;
                     search_put(c, fts_kind::MESSAGE, id, org, cid, body).await?;
@@ -256,7 +257,7 @@ async fn import_org(
                     .bind(transcript)
                     .bind(*resolved)
                     .bind(ms(*at))
-                    .fetch_one(&mut *c)
+                    .fetch_one(&mut **c)
                     .await?;
                     activity(c, org, cid, *at, activity_kind::CALL, id).await?;
                     if let Some(t) = transcript {
@@ -279,7 +280,7 @@ async fn import_org(
                     .bind(body)
                     .bind(author.map(|u| users[u].id))
                     .bind(ms(*at))
-                    .fetch_one(&mut *c)
+                    .fetch_one(&mut **c)
                     .await?;
                     activity(c, org, cid, *at, activity_kind::NOTE, id).await?;
                 }

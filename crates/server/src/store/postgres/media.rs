@@ -9,109 +9,15 @@ use sqlx::PgConnection;
 
 use super::events::emit;
 use super::rows::load_message;
-use super::{audit, PgStore, Tx};
+use super::{audit, PgStore};
 use crate::store::media::{
-    attachments_json, message_state, not_yours, over_message_max, removed_by, uploaded,
-    AttachmentRow, Download, Downloaded, MediaSource, MediaStore, NewAttachment, NewUpload,
-    Removed, StoredAttachment, UploadOwner, DOWNLOAD_LEASE,
+    message_state, over_message_max, removed_by, uploaded, Download, Downloaded, MediaSource,
+    MediaStore, NewUpload, Removed, StoredAttachment, UploadOwner, DOWNLOAD_LEASE,
 };
 use crate::store::rows::ms;
 use crate::store::{Actor, StoreError, StoreResult};
 
-/// Stores a new message's attachments (pending, or failed when refused) and its JSON.
-pub(super) async fn insert(
-    tx: &mut Tx,
-    org: Id,
-    message: Id,
-    files: &[NewAttachment],
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
-    if files.is_empty() {
-        return Ok(());
-    }
-    for (position, f) in files.iter().enumerate() {
-        let (status, due) = match f.refused {
-            Some(_) => ("failed", None),
-            None => ("pending", Some(ms(at))),
-        };
-        sqlx::query(
-            "INSERT INTO attachments (org_id, message_id, position, content_type, file_name, status, error,
-                                      source, source_ref, next_attempt_at, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(org)
-        .bind(message)
-        .bind(position as i64)
-        .bind(&f.content_type)
-        .bind(&f.file_name)
-        .bind(status)
-        .bind(&f.refused)
-        .bind(f.source.as_str())
-        .bind(&f.source_ref)
-        .bind(due)
-        .bind(ms(at))
-        .execute(&mut **tx)
-        .await?;
-    }
-    refresh(tx, message).await
-}
-
-/// Puts the owner's uploads `ids` on a new message, after its first `after` files; returns
-/// (content type, file name) of each, for the row preview and search.
-pub(super) async fn attach(
-    tx: &mut Tx,
-    org: Id,
-    message: Id,
-    owner: UploadOwner,
-    ids: &[Id],
-    after: usize,
-) -> StoreResult<Vec<(String, String)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (by, customer) = match owner {
-        UploadOwner::Staff(u) => (Some(u), None),
-        UploadOwner::Portal(c) => (None, Some(c)),
-    };
-    let mut files = Vec::with_capacity(ids.len());
-    for (i, id) in ids.iter().enumerate() {
-        let file: (String, String) = sqlx::query_as(
-            "UPDATE attachments SET message_id = $3, position = $4
-             WHERE id = $1 AND org_id = $2 AND message_id IS NULL AND status = 'ready'
-               AND uploaded_by IS NOT DISTINCT FROM $5 AND upload_customer IS NOT DISTINCT FROM $6
-             RETURNING content_type, file_name",
-        )
-        .bind(id)
-        .bind(org)
-        .bind(message)
-        .bind((after + i) as i64)
-        .bind(by)
-        .bind(customer)
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or_else(|| not_yours(*id))?;
-        files.push(file);
-    }
-    refresh(tx, message).await?;
-    Ok(files)
-}
-
-/// Rewrites a message's `attachments` JSON from its rows.
-async fn refresh(c: &mut PgConnection, message: Id) -> StoreResult<()> {
-    let rows: Vec<AttachmentRow> = sqlx::query_as(
-        "SELECT id, content_type, file_name, size, status, error FROM attachments
-         WHERE message_id = $1 ORDER BY position, id",
-    )
-    .bind(message)
-    .fetch_all(&mut *c)
-    .await?;
-    sqlx::query("UPDATE messages SET attachments = $2 WHERE id = $1")
-        .bind(message)
-        .bind(attachments_json(rows)?)
-        .execute(&mut *c)
-        .await?;
-    Ok(())
-}
+pub(super) use crate::store::scripts::media::{attach, refresh};
 
 #[async_trait]
 impl MediaStore for PgStore {

@@ -1,24 +1,23 @@
 //! Messages: replies with idempotency keys (CMP-1, CMP-3), the Approval Queue (APQ-1), and
 //! inbound messages routed into conversations (RTE-1 … RTE-3).
 
-use crate::store::media::{files, searchable, UploadOwner};
+use crate::store::media::{searchable, UploadOwner};
 use async_trait::async_trait;
+
+use crate::store::scripts;
 use chrono::{DateTime, Utc};
 use inbox_core::analytics::Fact;
-use inbox_core::intent::Intent;
 use inbox_core::media::row_text;
 use inbox_core::preview::message_preview;
 use inbox_core::sync::Change;
-use inbox_core::{ApprovalItem, Channel, DeliveryStatus, Id, Message};
+use inbox_core::{ApprovalItem, DeliveryStatus, Id, Message};
 use sqlx::PgConnection;
 
 use super::analytics;
 use super::events::{emit, emit_conversation};
-use super::routing::{apply_routing, conversation_for, party_for, sender_name};
 use super::rows::{self, load_message, MESSAGE_SELECT};
 use super::{
-    activity_kind, audit, ensure_conversation, exists, fts_kind, record_activity, search_put,
-    PgStore, Tx,
+    activity_kind, audit, ensure_conversation, fts_kind, record_activity, search_put, PgStore, Tx,
 };
 use crate::store::rows::{classify_inbound, ms};
 use crate::store::{
@@ -212,7 +211,7 @@ impl MessageStore for PgStore {
         )?;
         let mut items = Vec::with_capacity(messages.len());
         for message in messages {
-            let conversation_title = rows::party_name(&mut c, message.conversation_id).await?;
+            let conversation_title = rows::party_name(&mut *c, message.conversation_id).await?;
             items.push(ApprovalItem {
                 message,
                 conversation_title,
@@ -298,112 +297,11 @@ impl MessageStore for PgStore {
         // Decided before the transaction, which holds the organisation's lock.
         let (intent, confidence) = classify_inbound(&msg.body).await;
         let mut tx = self.begin(org_id).await?;
-        let seen: Option<(Id, Id)> = sqlx::query_as(
-            "SELECT id, conversation_id FROM messages WHERE org_id = $1 AND provider = $2 AND provider_id = $3",
-        )
-        .bind(org_id)
-        .bind(&msg.provider)
-        .bind(&msg.provider_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some((item_id, conversation_id)) = seen {
-            return Ok(Ingested {
-                conversation_id,
-                item_id,
-                created: false,
-            });
+        let ingested =
+            scripts::messages::ingest(&mut tx, org_id, &msg, (intent, confidence)).await?;
+        if ingested.created {
+            self.commit(tx).await?;
         }
-        if let Some(customer) = msg.customer_id {
-            exists(
-                &mut tx,
-                "SELECT 1 FROM customers WHERE id = $1 AND org_id = $2",
-                customer,
-                org_id,
-            )
-            .await?;
-        }
-        let party = party_for(&mut tx, org_id, msg.customer_id, msg.from_number.as_deref()).await?;
-        let (conversation_id, _) =
-            conversation_for(&mut tx, org_id, &party, msg.channel, msg.at).await?;
-        let sender = sender_name(&mut tx, &party).await?;
-        let id: Id = sqlx::query_scalar(
-            "INSERT INTO messages (org_id, conversation_id, direction, channel, body, status, sender_name,
-                                   provider, provider_id, created_at, updated_at, intent, intent_confidence)
-             VALUES ($1, $2, 'inbound', $3, $4, 'delivered', $5, $6, $7, $8, $8, $9, $10) RETURNING id",
-        )
-        .bind(org_id)
-        .bind(conversation_id)
-        .bind(msg.channel.as_str())
-        .bind(&msg.body)
-        .bind(sender)
-        .bind(&msg.provider)
-        .bind(&msg.provider_id)
-        .bind(ms(msg.at))
-        .bind(intent)
-        .bind(confidence)
-        .fetch_one(&mut *tx)
-        .await?;
-        super::media::insert(&mut tx, org_id, id, &msg.attachments, msg.at).await?;
-        let mut files = files(&msg.attachments);
-        if let Some(customer) = msg.customer_id {
-            let owner = UploadOwner::Portal(customer);
-            let after = files.len();
-            files.extend(
-                super::media::attach(&mut tx, org_id, id, owner, &msg.uploads, after).await?,
-            );
-        }
-        let inbound = Fact::Inbound {
-            at: msg.at,
-            channel: msg.channel,
-            intent: Intent::parse(intent),
-            corrected: false,
-        };
-        analytics::record(&mut tx, org_id, Some(conversation_id), inbound).await?;
-        let whatsapp_at = (msg.channel == Channel::Whatsapp).then(|| ms(msg.at));
-        sqlx::query(
-            // A late webhook for an older message must not replace the newer preview.
-            "UPDATE conversations SET
-                    preview = CASE WHEN $5 >= last_activity_at THEN $2 ELSE preview END,
-                    last_channel = CASE WHEN $5 >= last_activity_at THEN $3 ELSE last_channel END,
-                    unread_count = unread_count + 1,
-                    last_inbound_whatsapp_at = CASE WHEN $4::bigint IS NULL THEN last_inbound_whatsapp_at
-                        ELSE greatest(last_inbound_whatsapp_at, $4::bigint) END
-             WHERE id = $1",
-        )
-        .bind(conversation_id)
-        .bind(message_preview(&row_text(&msg.body, &files)))
-        .bind(msg.channel.as_str())
-        .bind(whatsapp_at)
-        .bind(ms(msg.at))
-        .execute(&mut *tx)
-        .await?;
-        record_activity(
-            &mut tx,
-            org_id,
-            conversation_id,
-            msg.at,
-            activity_kind::MESSAGE,
-            id,
-        )
-        .await?;
-        search_put(
-            &mut tx,
-            fts_kind::MESSAGE,
-            id,
-            org_id,
-            conversation_id,
-            &searchable(&msg.body, &files),
-        )
-        .await?;
-        apply_routing(&mut tx, org_id, conversation_id, &msg.body, msg.at).await?;
-        let message = load_message(&mut tx, org_id, id).await?;
-        emit(&mut tx, org_id, msg.at, &Change::Message(message)).await?;
-        emit_conversation(&mut tx, org_id, conversation_id, msg.at).await?;
-        self.commit(tx).await?;
-        Ok(Ingested {
-            conversation_id,
-            item_id: id,
-            created: true,
-        })
+        Ok(ingested)
     }
 }

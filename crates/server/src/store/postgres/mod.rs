@@ -19,6 +19,7 @@ mod analytics;
 mod calls;
 mod catalog;
 mod conversations;
+mod db;
 mod directory;
 mod dispatch;
 mod events;
@@ -37,13 +38,11 @@ mod thread;
 use std::borrow::Cow;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use inbox_core::Id;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, SqlStr};
 
-use super::rows::ms;
 use super::{StoreError, StoreResult};
 
 /// The channel instances notify each other on; the payload is `"<org id> <instance id>"`.
@@ -277,21 +276,6 @@ pub(crate) async fn lock_org(c: &mut PgConnection, org: Id) -> StoreResult<()> {
     Ok(())
 }
 
-/// NotFound unless the conversation belongs to the organisation.
-pub(crate) async fn ensure_conversation(
-    c: &mut PgConnection,
-    org_id: Id,
-    id: Id,
-) -> StoreResult<()> {
-    exists(
-        c,
-        "SELECT 1 FROM conversations WHERE id = $1 AND org_id = $2",
-        id,
-        org_id,
-    )
-    .await
-}
-
 /// NotFound unless the query (two id parameters) finds a row.
 pub(crate) async fn exists(
     c: &mut PgConnection,
@@ -309,119 +293,11 @@ pub(crate) async fn exists(
 }
 
 pub(crate) use super::rows::activity_kind;
-
-/// Records activity on a conversation and moves its last-activity time forward.
-pub(crate) async fn record_activity(
-    c: &mut PgConnection,
-    org_id: Id,
-    conversation_id: Id,
-    at: DateTime<Utc>,
-    kind: &str,
-    ref_id: Id,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO activity (org_id, conversation_id, at, kind, ref_id) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(org_id)
-    .bind(conversation_id)
-    .bind(ms(at))
-    .bind(kind)
-    .bind(ref_id)
-    .execute(&mut *c)
-    .await?;
-    sqlx::query(
-        "UPDATE conversations SET last_activity_at = greatest(last_activity_at, $2) WHERE id = $1",
-    )
-    .bind(conversation_id)
-    .bind(ms(at))
-    .execute(&mut *c)
-    .await?;
-    Ok(())
-}
-
-pub(crate) async fn audit(
-    c: &mut PgConnection,
-    org_id: Id,
-    user_id: Option<Id>,
-    action: &str,
-    subject: (&str, Id),
-    detail: serde_json::Value,
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (org_id, user_id, action, subject_type, subject_id, detail, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(org_id)
-    .bind(user_id)
-    .bind(action)
-    .bind(subject.0)
-    .bind(subject.1)
-    .bind(detail.to_string())
-    .bind(ms(at))
-    .execute(c)
-    .await?;
-    Ok(())
-}
+pub(crate) use super::scripts::{
+    audit, ensure_conversation, index as search_put, record_activity, system_note,
+};
 
 pub(crate) use super::rows::fts_kind;
-
-/// Indexes (or re-indexes) a searchable text; see `search_docs` in the migration.
-pub(crate) async fn search_put(
-    c: &mut PgConnection,
-    kind: i64,
-    source_id: Id,
-    org_id: Id,
-    conversation_id: Id,
-    text: &str,
-) -> StoreResult<()> {
-    let id = source_id * 4 + kind;
-    let terms = super::search::index_terms(text);
-    if terms.is_empty() {
-        sqlx::query("DELETE FROM search_docs WHERE id = $1")
-            .bind(id)
-            .execute(c)
-            .await?;
-        return Ok(());
-    }
-    sqlx::query(
-        "INSERT INTO search_docs (id, org_id, conversation_id, terms) VALUES ($1, $2, $3, array_to_tsvector($4))
-         ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, conversation_id = excluded.conversation_id, terms = excluded.terms",
-    )
-    .bind(id)
-    .bind(org_id)
-    .bind(conversation_id)
-    .bind(terms)
-    .execute(c)
-    .await?;
-    Ok(())
-}
-
-/// A system entry in a thread (THR-8): work order linked, call moved.
-pub(crate) async fn system_note(
-    tx: &mut Tx,
-    org_id: Id,
-    conversation_id: Id,
-    body: &str,
-    author_id: Option<Id>,
-    at: DateTime<Utc>,
-) -> StoreResult<Id> {
-    let id: Id = sqlx::query_scalar(
-        "INSERT INTO notes (org_id, conversation_id, kind, body, author_id, created_at)
-         VALUES ($1, $2, 'system', $3, $4, $5) RETURNING id",
-    )
-    .bind(org_id)
-    .bind(conversation_id)
-    .bind(body)
-    .bind(author_id)
-    .bind(ms(at))
-    .fetch_one(&mut **tx)
-    .await?;
-    record_activity(tx, org_id, conversation_id, at, activity_kind::NOTE, id).await?;
-    let note = rows::load_note(tx, id).await?;
-    events::emit(tx, org_id, at, &inbox_core::sync::Change::Note(note)).await?;
-    Ok(id)
-}
 
 /// Scratch databases for tests and benchmarks: one fresh database per run on a cluster reached
 /// through its maintenance database's URL (e.g. `postgres://postgres@127.0.0.1:54329/postgres`).

@@ -336,7 +336,7 @@ impl ProviderStore for PgStore {
                 .fetch_optional(&mut *c)
                 .await?;
         match id {
-            Some(id) => Ok(Some(load_call(&mut c, org_id, id).await?)),
+            Some(id) => Ok(Some(load_call(&mut *c, org_id, id).await?)),
             None => Ok(None),
         }
     }

@@ -107,7 +107,7 @@ fn audit_user(
     action: &str,
     detail: serde_json::Value,
     now: DateTime<Utc>,
-) -> rusqlite::Result<()> {
+) -> StoreResult<()> {
     super::audit(tx, org_id, None, action, ("user", user_id), detail, now)
 }
 

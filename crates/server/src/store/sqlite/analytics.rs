@@ -11,72 +11,32 @@ use inbox_core::analytics::{ConversationState, Fact, OrgClock};
 use inbox_core::{CallOutcome, Channel, Direction, Id};
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::db::Lite;
 use super::rows::party_name;
-use super::{from_ms, ms, SqliteStore};
+use super::{from_ms, SqliteStore};
 use crate::store::analytics::{
-    corrected, org_clock, replay, shown, HistoryDecision, HistoryItem, HistoryKind,
-    ANALYTICS_VERSION,
+    corrected, replay, shown, HistoryDecision, HistoryItem, HistoryKind, ANALYTICS_VERSION,
 };
+use crate::store::db::now;
+use crate::store::scripts::analytics as shared;
 use crate::store::{Actor, AnalyticsStore, StoreResult};
 
-fn clock(conn: &Connection, org: Id) -> rusqlite::Result<OrgClock> {
-    conn.prepare_cached("SELECT time_zone, opening_hours FROM organisations WHERE id = ?1")?
-        .query_row([org], |r| {
-            Ok(org_clock(
-                &r.get::<_, String>(0)?,
-                r.get::<_, Option<String>>(1)?.as_deref(),
-            ))
-        })
+fn clock(conn: &Connection, org: Id) -> StoreResult<OrgClock> {
+    now(shared::clock(&mut Lite::new(conn), org))
 }
 
-fn state(conn: &Connection, conversation: Id) -> rusqlite::Result<ConversationState> {
-    conn.prepare_cached("SELECT awaiting_since, missed_call_at FROM conversations WHERE id = ?1")?
-        .query_row([conversation], |r| {
-            Ok(ConversationState {
-                awaiting_since: r.get::<_, Option<i64>>(0)?.map(from_ms),
-                missed_call_at: r.get::<_, Option<i64>>(1)?.map(from_ms),
-            })
-        })
+fn put_state(conn: &Connection, conversation: Id, s: &ConversationState) -> StoreResult<()> {
+    now(shared::put_state(&mut Lite::new(conn), conversation, s))
 }
 
-fn put_state(conn: &Connection, conversation: Id, s: &ConversationState) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "UPDATE conversations SET awaiting_since = ?2, missed_call_at = ?3 WHERE id = ?1",
-    )?
-    .execute(params![
-        conversation,
-        s.awaiting_since.map(ms),
-        s.missed_call_at.map(ms)
-    ])?;
-    Ok(())
-}
-
-/// Moves the counters one write changes, inside that write's transaction. `conversation` is
-/// None for facts that do not depend on a conversation's state (approvals, intents).
+/// Moves the counters one write changes (`scripts::analytics::record`).
 pub(crate) fn record(
     tx: &Connection,
     org: Id,
     conversation: Option<Id>,
     fact: Fact,
 ) -> StoreResult<()> {
-    let clock = clock(tx, org)?;
-    let before = match conversation {
-        Some(c) => state(tx, c)?,
-        None => ConversationState::default(),
-    };
-    let mut after = before;
-    let deltas = inbox_core::analytics::rollup::apply(&clock, &mut after, &fact);
-    if let Some(c) = conversation.filter(|_| after != before) {
-        put_state(tx, c, &after)?;
-    }
-    let mut bump = tx.prepare_cached(
-        "INSERT INTO analytics_daily (org_id, metric, day, key, n) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (org_id, metric, day, key) DO UPDATE SET n = n + excluded.n",
-    )?;
-    for d in deltas {
-        bump.execute(params![org, d.metric.as_str(), d.day, d.key, d.n])?;
-    }
-    Ok(())
+    now(shared::record(&mut Lite::new(tx), org, conversation, fact))
 }
 
 /// The messages and calls a replay reads, in id order: an organisation's (`scope` "org_id")

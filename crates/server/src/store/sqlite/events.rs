@@ -10,8 +10,11 @@ use inbox_core::sync::{Change, Event, Snapshot};
 use inbox_core::Id;
 use rusqlite::{params, Connection};
 
+use super::db::Lite;
 use super::rows::{self, SUMMARY_SELECT};
 use super::{ms, SqliteStore};
+use crate::store::db::now;
+use crate::store::scripts;
 use crate::store::{Actor, CatalogStore, LogBounds, StoreResult, SyncStore};
 
 thread_local! {
@@ -28,25 +31,19 @@ pub(crate) fn take_touched() -> Vec<Id> {
     })
 }
 
-/// Appends a change to the organisation's log; returns its sequence number.
+/// Appends a change to the organisation's log (`scripts::emit`).
 pub(crate) fn emit(
     tx: &Connection,
     org: Id,
     at: DateTime<Utc>,
     change: &Change,
 ) -> StoreResult<i64> {
-    let seq: i64 = tx
-        .prepare_cached(
-            "UPDATE organisations SET event_seq = event_seq + 1 WHERE id = ?1 RETURNING event_seq",
-        )?
-        .query_row([org], |r| r.get(0))?;
-    let data = crate::store::rows::event_data(change)?;
-    tx.prepare_cached(
-        "INSERT INTO events (org_id, seq, type, data, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![org, seq, change.type_name(), data, ms(at)])?;
+    now(scripts::emit(&mut Lite::new(tx), org, at, change))
+}
+
+/// Notes that the organisation's log grew in the transaction running on this thread.
+pub(crate) fn touch(org: Id) {
     TOUCHED.with(|t| t.borrow_mut().push(org));
-    Ok(seq)
 }
 
 /// Emits a conversation's current row.
@@ -56,9 +53,7 @@ pub(crate) fn emit_conversation(
     id: Id,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
-    let summary = rows::load_summary(tx, org, id)?;
-    emit(tx, org, at, &Change::Conversation(summary))?;
-    Ok(())
+    now(scripts::emit_conversation(&mut Lite::new(tx), org, id, at))
 }
 
 fn bounds(conn: &Connection, org: Id) -> StoreResult<LogBounds> {

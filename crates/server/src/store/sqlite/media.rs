@@ -7,68 +7,19 @@ use inbox_core::sync::Change;
 use inbox_core::Id;
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::db::Lite;
 use super::events::emit;
 use super::rows::load_message;
 use super::{audit, ms, SqliteStore};
+use crate::store::db::now;
 use crate::store::media::{
-    attachments_json, message_state, not_yours, over_message_max, removed_by, uploaded,
-    AttachmentRow, Download, Downloaded, MediaSource, MediaStore, NewAttachment, NewUpload,
-    Removed, StoredAttachment, UploadOwner, DOWNLOAD_LEASE,
+    message_state, over_message_max, removed_by, uploaded, Download, Downloaded, MediaSource,
+    MediaStore, NewUpload, Removed, StoredAttachment, UploadOwner, DOWNLOAD_LEASE,
 };
+use crate::store::scripts::media as shared;
 use crate::store::{Actor, StoreError, StoreResult};
 
-/// Stores a new message's attachments (pending, or failed when refused) and its JSON, written
-/// from what was inserted (no read back: this is on every webhook with files).
-pub(super) fn insert(
-    tx: &Connection,
-    org: Id,
-    message: Id,
-    files: &[NewAttachment],
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
-    if files.is_empty() {
-        return Ok(());
-    }
-    let mut rows: Vec<AttachmentRow> = Vec::with_capacity(files.len());
-    for (position, f) in files.iter().enumerate() {
-        let (status, due) = match f.refused {
-            Some(_) => ("failed", None),
-            None => ("pending", Some(ms(at))),
-        };
-        tx.prepare_cached(
-            "INSERT INTO attachments (org_id, message_id, position, content_type, file_name, status, error,
-                                      source, source_ref, next_attempt_at, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        )?
-        .execute(params![
-            org,
-            message,
-            position as i64,
-            f.content_type,
-            f.file_name,
-            status,
-            f.refused,
-            f.source.as_str(),
-            f.source_ref,
-            due,
-            ms(at)
-        ])?;
-        rows.push((
-            tx.last_insert_rowid(),
-            f.content_type.clone(),
-            f.file_name.clone(),
-            0,
-            status.to_string(),
-            f.refused.clone(),
-        ));
-    }
-    tx.prepare_cached("UPDATE messages SET attachments = ?2 WHERE id = ?1")?
-        .execute(params![message, attachments_json(rows)?])?;
-    Ok(())
-}
-
-/// Puts the owner's uploads `ids` on a new message, after its first `after` files; returns
-/// (content type, file name) of each, for the row preview and search.
+/// Puts the owner's uploads on a new message (`scripts::media::attach`).
 pub(super) fn attach(
     tx: &Connection,
     org: Id,
@@ -77,55 +28,19 @@ pub(super) fn attach(
     ids: &[Id],
     after: usize,
 ) -> StoreResult<Vec<(String, String)>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let (by, customer) = match owner {
-        UploadOwner::Staff(u) => (Some(u), None),
-        UploadOwner::Portal(c) => (None, Some(c)),
-    };
-    let mut files = Vec::with_capacity(ids.len());
-    for (i, id) in ids.iter().enumerate() {
-        let file = tx
-            .prepare_cached(
-                "UPDATE attachments SET message_id = ?3, position = ?4
-                 WHERE id = ?1 AND org_id = ?2 AND message_id IS NULL AND status = 'ready'
-                   AND uploaded_by IS ?5 AND upload_customer IS ?6
-                 RETURNING content_type, file_name",
-            )?
-            .query_row(
-                params![id, org, message, (after + i) as i64, by, customer],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-            )
-            .optional()?
-            .ok_or_else(|| not_yours(*id))?;
-        files.push(file);
-    }
-    refresh(tx, message)?;
-    Ok(files)
+    now(shared::attach(
+        &mut Lite::new(tx),
+        org,
+        message,
+        owner,
+        ids,
+        after,
+    ))
 }
 
 /// Rewrites a message's `attachments` JSON from its rows.
 fn refresh(tx: &Connection, message: Id) -> StoreResult<()> {
-    let rows = tx
-        .prepare_cached(
-            "SELECT id, content_type, file_name, size, status, error FROM attachments
-             WHERE message_id = ?1 ORDER BY position, id",
-        )?
-        .query_map([message], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    tx.prepare_cached("UPDATE messages SET attachments = ?2 WHERE id = ?1")?
-        .execute(params![message, attachments_json(rows)?])?;
-    Ok(())
+    now(shared::refresh(&mut Lite::new(tx), message))
 }
 
 #[async_trait]

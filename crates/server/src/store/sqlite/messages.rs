@@ -2,23 +2,24 @@
 //! inbound messages routed into conversations (RTE-1 … RTE-3).
 
 use async_trait::async_trait;
+
+use super::db::Lite;
+use crate::store::db::now;
+use crate::store::scripts;
 use chrono::{DateTime, Utc};
 use inbox_core::analytics::Fact;
-use inbox_core::intent::Intent;
 use inbox_core::preview::message_preview;
 use inbox_core::sync::Change;
-use inbox_core::{ApprovalItem, Channel, DeliveryStatus, Id, Message};
+use inbox_core::{ApprovalItem, DeliveryStatus, Id, Message};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::analytics;
 use super::events::{emit, emit_conversation};
-use super::routing::{apply_routing, conversation_for, party_for, sender_name};
 use super::rows::{self, load_message, MESSAGE_SELECT};
 use super::{
-    activity_kind, audit, ensure_conversation, found, fts_kind, fts_put, ms, record_activity,
-    SqliteStore,
+    activity_kind, audit, ensure_conversation, fts_kind, fts_put, ms, record_activity, SqliteStore,
 };
-use crate::store::media::{files, searchable, UploadOwner};
+use crate::store::media::{searchable, UploadOwner};
 use crate::store::rows::classify_inbound;
 use crate::store::{
     Actor, Ingested, MessageStore, NewInbound, NewOutbound, StoreError, StoreResult,
@@ -226,54 +227,13 @@ impl MessageStore for SqliteStore {
         // Decided before the write, so the single writer never waits on the classifier.
         let (intent, confidence) = classify_inbound(&msg.body).await;
         self.write(move |tx| {
-            let seen = tx
-                .prepare_cached(
-                    "SELECT id, conversation_id FROM messages WHERE org_id = ?1 AND provider = ?2 AND provider_id = ?3",
-                )?
-                .query_row(params![org_id, msg.provider, msg.provider_id], |r| Ok((r.get::<_, Id>(0)?, r.get::<_, Id>(1)?)))
-                .optional()?;
-            if let Some((item_id, conversation_id)) = seen {
-                return Ok(Ingested { conversation_id, item_id, created: false });
-            }
-            if let Some(c) = msg.customer_id {
-                found(tx.prepare_cached("SELECT 1 FROM customers WHERE id = ?1 AND org_id = ?2")?.query_row([c, org_id], |_| Ok(())))?;
-            }
-            let party = party_for(tx, org_id, msg.customer_id, msg.from_number.as_deref())?;
-            let (conversation_id, _) = conversation_for(tx, org_id, &party, msg.channel, msg.at)?;
-            let sender = sender_name(tx, &party)?;
-            tx.prepare_cached(
-                "INSERT INTO messages (org_id, conversation_id, direction, channel, body, status, sender_name,
-                                       provider, provider_id, created_at, updated_at, intent, intent_confidence)
-                 VALUES (?1, ?2, 'inbound', ?3, ?4, 'delivered', ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
-            )?
-            .execute(params![org_id, conversation_id, msg.channel.as_str(), msg.body, sender, msg.provider, msg.provider_id, ms(msg.at), intent, confidence])?;
-            let id = tx.last_insert_rowid();
-            super::media::insert(tx, org_id, id, &msg.attachments, msg.at)?;
-            let mut files = files(&msg.attachments);
-            if let Some(customer) = msg.customer_id {
-                files.extend(super::media::attach(tx, org_id, id, UploadOwner::Portal(customer), &msg.uploads, files.len())?);
-            }
-            let inbound = Fact::Inbound { at: msg.at, channel: msg.channel, intent: Intent::parse(intent), corrected: false };
-            analytics::record(tx, org_id, Some(conversation_id), inbound)?;
-            let whatsapp_at = (msg.channel == Channel::Whatsapp).then(|| ms(msg.at));
-            tx.prepare_cached(
-                // A late webhook for an older message must not replace the newer preview.
-                "UPDATE conversations SET
-                        preview = CASE WHEN ?5 >= last_activity_at THEN ?2 ELSE preview END,
-                        last_channel = CASE WHEN ?5 >= last_activity_at THEN ?3 ELSE last_channel END,
-                        unread_count = unread_count + 1,
-                        last_inbound_whatsapp_at = max(coalesce(last_inbound_whatsapp_at, 0), coalesce(?4, 0))
-                 WHERE id = ?1",
-            )?
-            .execute(params![conversation_id, message_preview(&row_text(&msg.body, &files)), msg.channel.as_str(), whatsapp_at, ms(msg.at)])?;
-            tx.prepare_cached("UPDATE conversations SET last_inbound_whatsapp_at = NULL WHERE id = ?1 AND last_inbound_whatsapp_at = 0")?
-                .execute([conversation_id])?;
-            record_activity(tx, org_id, conversation_id, msg.at, activity_kind::MESSAGE, id)?;
-            fts_put(tx, fts_kind::MESSAGE, id, org_id, conversation_id, &searchable(&msg.body, &files))?;
-            apply_routing(tx, org_id, conversation_id, &msg.body, msg.at)?;
-            emit(tx, org_id, msg.at, &Change::Message(load_message(tx, org_id, id)?))?;
-            emit_conversation(tx, org_id, conversation_id, msg.at)?;
-            Ok(Ingested { conversation_id, item_id: id, created: true })
+            let intent = (intent, confidence);
+            now(scripts::messages::ingest(
+                &mut Lite::new(tx),
+                org_id,
+                &msg,
+                intent,
+            ))
         })
         .await
     }

@@ -8,6 +8,7 @@ mod analytics;
 mod calls;
 mod catalog;
 mod conversations;
+pub(crate) mod db;
 mod directory;
 mod dispatch;
 mod events;
@@ -29,9 +30,11 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use inbox_core::Id;
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{params, Connection, OptionalExtension, Transaction, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use super::{StoreError, StoreResult};
+use super::db::now;
+use super::{scripts, StoreError, StoreResult};
+use db::Lite;
 
 /// Migrations in order; `PRAGMA user_version` records how many have run.
 const MIGRATIONS: &[&str] = &[
@@ -135,7 +138,8 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -32000;",
     )?;
-    conn.set_prepared_statement_cache_capacity(64);
+    conn.set_prepared_statement_cache_capacity(128);
+    db::add_functions(conn)?;
     Ok(())
 }
 
@@ -269,18 +273,17 @@ pub(crate) fn found<T>(r: rusqlite::Result<T>) -> StoreResult<T> {
     }
 }
 
-/// NotFound unless the conversation belongs to the organisation.
-pub(crate) fn ensure_conversation(conn: &Connection, org_id: Id, id: Id) -> StoreResult<()> {
-    let exists = conn
-        .prepare_cached("SELECT 1 FROM conversations WHERE id = ?1 AND org_id = ?2")?
-        .query_row(params![id, org_id], |_| Ok(()))
-        .optional()?;
-    exists.ok_or(StoreError::NotFound)
-}
-
 pub(crate) use crate::store::rows::{activity_kind, fts_kind};
 
-/// Records activity on a conversation and moves its last-activity time forward.
+/// The shared scripts (`store::scripts`) called from a SQLite transaction's closure.
+pub(crate) fn ensure_conversation(conn: &Connection, org_id: Id, id: Id) -> StoreResult<()> {
+    now(scripts::ensure_conversation(
+        &mut Lite::new(conn),
+        org_id,
+        id,
+    ))
+}
+
 pub(crate) fn record_activity(
     tx: &Connection,
     org_id: Id,
@@ -288,16 +291,16 @@ pub(crate) fn record_activity(
     at: DateTime<Utc>,
     kind: &str,
     ref_id: Id,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO activity (org_id, conversation_id, at, kind, ref_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![org_id, conversation_id, ms(at), kind, ref_id])?;
-    tx.prepare_cached(
-        "UPDATE conversations SET last_activity_at = max(last_activity_at, ?2) WHERE id = ?1",
-    )?
-    .execute(params![conversation_id, ms(at)])?;
-    Ok(())
+) -> StoreResult<()> {
+    let mut db = Lite::new(tx);
+    now(scripts::record_activity(
+        &mut db,
+        org_id,
+        conversation_id,
+        at,
+        kind,
+        ref_id,
+    ))
 }
 
 pub(crate) fn audit(
@@ -308,21 +311,11 @@ pub(crate) fn audit(
     subject: (&str, Id),
     detail: serde_json::Value,
     at: DateTime<Utc>,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO audit_log (org_id, user_id, action, subject_type, subject_id, detail, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        org_id,
-        user_id,
-        action,
-        subject.0,
-        subject.1,
-        detail.to_string(),
-        ms(at)
-    ])?;
-    Ok(())
+) -> StoreResult<()> {
+    let mut db = Lite::new(tx);
+    now(scripts::audit(
+        &mut db, org_id, user_id, action, subject, detail, at,
+    ))
 }
 
 pub(crate) fn fts_put(
@@ -332,20 +325,18 @@ pub(crate) fn fts_put(
     org_id: Id,
     conversation_id: Id,
     text: &str,
-) -> rusqlite::Result<()> {
-    let rowid = source_id * 4 + kind;
-    tx.prepare_cached("DELETE FROM search_fts WHERE rowid = ?1")?
-        .execute([rowid])?;
-    if !text.trim().is_empty() {
-        tx.prepare_cached(
-            "INSERT INTO search_fts (rowid, text, org_id, conversation_id) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![rowid, text, org_id, conversation_id])?;
-    }
-    Ok(())
+) -> StoreResult<()> {
+    let mut db = Lite::new(tx);
+    now(scripts::index(
+        &mut db,
+        kind,
+        source_id,
+        org_id,
+        conversation_id,
+        text,
+    ))
 }
 
-/// A system entry in a thread (THR-8): work order linked, call moved.
 pub(crate) fn system_note(
     tx: &Connection,
     org_id: Id,
@@ -354,16 +345,13 @@ pub(crate) fn system_note(
     author_id: Option<Id>,
     at: DateTime<Utc>,
 ) -> StoreResult<Id> {
-    tx.prepare_cached(
-        "INSERT INTO notes (org_id, conversation_id, kind, body, author_id, created_at)
-         VALUES (?1, ?2, 'system', ?3, ?4, ?5)",
-    )?
-    .execute(params![org_id, conversation_id, body, author_id, ms(at)])?;
-    let id = tx.last_insert_rowid();
-    record_activity(tx, org_id, conversation_id, at, activity_kind::NOTE, id)?;
-    let note = tx
-        .prepare_cached(&format!("{} WHERE n.id = ?1", rows::NOTE_SELECT))?
-        .query_row([id], rows::note)?;
-    events::emit(tx, org_id, at, &inbox_core::sync::Change::Note(note))?;
-    Ok(id)
+    let mut db = Lite::new(tx);
+    now(scripts::system_note(
+        &mut db,
+        org_id,
+        conversation_id,
+        body,
+        author_id,
+        at,
+    ))
 }

@@ -106,7 +106,7 @@ fn other_active_owners(conn: &Connection, org: Id, user: Id) -> rusqlite::Result
     .query_row(params![org, user, OWNER], |r| r.get(0))
 }
 
-fn ensure_org(tx: &Connection, org: Id) -> rusqlite::Result<()> {
+fn ensure_org(tx: &Connection, org: Id) -> StoreResult<()> {
     for (name, caps) in SYSTEM_ROLES {
         let caps = CapabilitySet::new(caps.iter().copied());
         let existing: Option<(Id, bool)> = tx
@@ -213,7 +213,7 @@ fn ensure_org(tx: &Connection, org: Id) -> rusqlite::Result<()> {
 }
 
 /// Every organisation's system roles, inside the caller's transaction (also after an import).
-pub(crate) fn ensure_system_roles(tx: &Connection) -> rusqlite::Result<()> {
+pub(crate) fn ensure_system_roles(tx: &Connection) -> StoreResult<()> {
     let orgs = tx
         .prepare("SELECT id FROM organisations ORDER BY id")?
         .query_map([], |r| r.get::<_, Id>(0))?

@@ -1,0 +1,260 @@
+//! The statement layer under the store's transaction scripts (issue 15): one SQL text for both
+//! databases, run through a handful of methods each backend implements.
+//!
+//! - SQL is written once, in PostgreSQL's placeholder style (`$1`, `$2`, …) and in the dialect
+//!   both databases accept: `RETURNING`, `ON CONFLICT`, `true`/`false`, `greatest`/`least`
+//!   (SQLite gets PostgreSQL's versions as functions, see `sqlite::db`), `CAST(x AS bigint)`
+//!   rather than `x::bigint`. SQLite reads `$n` as `?n`.
+//! - Values are bound as [`Arg`]s, typed even when null, because PostgreSQL types a parameter
+//!   from what it is told.
+//! - Rows are read through [`Row`], the shared column accessors of `rows.rs`.
+//! - What is truly one database's own (full-text indexing, announcing a commit) is a method of
+//!   [`WriteTx`], written per backend.
+//!
+//! Methods are `async` for PostgreSQL. SQLite's never wait: its scripts run on a blocking thread
+//! through [`now`].
+
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
+use inbox_core::Id;
+
+use super::rows::Cols;
+use super::{StoreError, StoreResult};
+
+/// One value bound to a statement's placeholder.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Arg<'a> {
+    Int(Option<i64>),
+    Real(Option<f64>),
+    Text(Option<&'a str>),
+    Bool(bool),
+}
+
+impl From<i64> for Arg<'_> {
+    fn from(v: i64) -> Self {
+        Arg::Int(Some(v))
+    }
+}
+
+impl From<Option<i64>> for Arg<'_> {
+    fn from(v: Option<i64>) -> Self {
+        Arg::Int(v)
+    }
+}
+
+impl From<u32> for Arg<'_> {
+    fn from(v: u32) -> Self {
+        Arg::Int(Some(i64::from(v)))
+    }
+}
+
+impl From<Option<u32>> for Arg<'_> {
+    fn from(v: Option<u32>) -> Self {
+        Arg::Int(v.map(i64::from))
+    }
+}
+
+impl From<f64> for Arg<'_> {
+    fn from(v: f64) -> Self {
+        Arg::Real(Some(v))
+    }
+}
+
+impl From<Option<f64>> for Arg<'_> {
+    fn from(v: Option<f64>) -> Self {
+        Arg::Real(v)
+    }
+}
+
+impl From<bool> for Arg<'_> {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+
+impl<'a> From<&'a str> for Arg<'a> {
+    fn from(v: &'a str) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+
+impl<'a> From<&'a String> for Arg<'a> {
+    fn from(v: &'a String) -> Self {
+        Arg::Text(Some(v))
+    }
+}
+
+impl<'a> From<Option<&'a str>> for Arg<'a> {
+    fn from(v: Option<&'a str>) -> Self {
+        Arg::Text(v)
+    }
+}
+
+impl<'a> From<&'a Option<String>> for Arg<'a> {
+    fn from(v: &'a Option<String>) -> Self {
+        Arg::Text(v.as_deref())
+    }
+}
+
+/// The arguments of a statement, in placeholder order: `args![org, name, at]`.
+macro_rules! args {
+    ($($v:expr),* $(,)?) => {
+        &[$($crate::store::db::Arg::from($v)),*]
+    };
+}
+pub(crate) use args;
+
+/// A row as the scripts read it: the shared accessors, failing with the store's error.
+pub(crate) type Row<'a> = dyn Cols<Error = StoreError> + 'a;
+
+/// A backend's row seen as a [`Row`].
+pub(crate) struct Cells<'a, R: ?Sized>(pub &'a R);
+
+impl<R: Cols + ?Sized> Cols for Cells<'_, R>
+where
+    StoreError: From<R::Error>,
+{
+    type Error = StoreError;
+    fn int(&self, i: usize) -> StoreResult<i64> {
+        Ok(self.0.int(i)?)
+    }
+    fn opt_int(&self, i: usize) -> StoreResult<Option<i64>> {
+        Ok(self.0.opt_int(i)?)
+    }
+    fn text(&self, i: usize) -> StoreResult<String> {
+        Ok(self.0.text(i)?)
+    }
+    fn opt_text(&self, i: usize) -> StoreResult<Option<String>> {
+        Ok(self.0.opt_text(i)?)
+    }
+    fn flag(&self, i: usize) -> StoreResult<bool> {
+        Ok(self.0.flag(i)?)
+    }
+    fn opt_real(&self, i: usize) -> StoreResult<Option<f64>> {
+        Ok(self.0.opt_real(i)?)
+    }
+    fn bad(&self, i: usize, value: String) -> StoreError {
+        self.0.bad(i, value).into()
+    }
+}
+
+/// Which database a script runs on, for the few statements each writes its own way (full-text
+/// search, `ILIKE`, JSON): `match db.dialect()` next to each other, never a second script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// Statements on a connection or inside a transaction.
+#[allow(async_fn_in_trait)] // crate-private; callers know the backend, so Send is inferred
+pub(crate) trait Db {
+    fn dialect(&self) -> Dialect;
+
+    /// Runs a statement; how many rows it changed.
+    async fn exec(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64>;
+
+    /// Every row the query returns, mapped.
+    async fn all<T>(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+        map: impl FnMut(&Row) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>>;
+
+    /// The query's first row, mapped, if any.
+    async fn opt<T>(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+        map: impl FnOnce(&Row) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>>;
+
+    /// The query's first row, mapped; `NotFound` when there is none (an id that is not the
+    /// organisation's).
+    async fn one<T>(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+        map: impl FnOnce(&Row) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        self.opt(sql, args, map).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// The first column of the first row, as an integer (`RETURNING id`, a count).
+    async fn int(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<i64> {
+        self.one(sql, args, |r| r.int(0)).await
+    }
+
+    /// `NotFound` unless the query finds a row.
+    async fn exists(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<()> {
+        self.one(sql, args, |_| Ok(())).await
+    }
+}
+
+/// A write transaction: what only it can do, and what each database does its own way.
+#[allow(async_fn_in_trait)]
+pub(crate) trait WriteTx: Db {
+    /// Notes that the organisation's log grew, so it is announced once the transaction commits
+    /// (PostgreSQL also tells the other instances, delivered at commit).
+    async fn touch(&mut self, org: Id) -> StoreResult<()>;
+
+    /// Indexes (or re-indexes) a searchable text under `doc` (`source_id * 4 + kind`); empty
+    /// text removes it.
+    async fn index_text(
+        &mut self,
+        doc: i64,
+        org: Id,
+        conversation: Id,
+        text: &str,
+    ) -> StoreResult<()>;
+}
+
+/// Runs a script whose every step is ready at once (SQLite's, on a blocking thread).
+pub(crate) fn now<T>(script: impl Future<Output = StoreResult<T>>) -> StoreResult<T> {
+    let mut script = std::pin::pin!(script);
+    match script
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(out) => out,
+        Poll::Pending => Err(StoreError::Internal(anyhow::anyhow!(
+            "a SQLite statement waited, which it never should"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_script_that_never_waits_runs_now() {
+        assert_eq!(now(async { Ok(7) }).unwrap(), 7);
+    }
+
+    #[test]
+    fn a_script_that_waits_is_an_error_not_a_hang() {
+        let waits = async {
+            std::future::pending::<()>().await;
+            Ok(())
+        };
+        assert!(matches!(now(waits), Err(StoreError::Internal(_))));
+    }
+
+    #[test]
+    fn args_keep_their_type_when_null() {
+        let none: Option<&str> = None;
+        let list: &[Arg] = args![1i64, none, Option::<i64>::None, true];
+        assert_eq!(
+            list,
+            &[
+                Arg::Int(Some(1)),
+                Arg::Text(None),
+                Arg::Int(None),
+                Arg::Bool(true)
+            ]
+        );
+    }
+}
