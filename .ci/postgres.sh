@@ -4,6 +4,9 @@
 #                           in a temporary directory, starts it on 127.0.0.1:$PGPORT (54329) and
 #                           prints the URL to export as INBOX_TEST_POSTGRES_URL.
 #   .ci/postgres.sh stop    stops it and deletes the directory.
+# Tests run with fsync and synchronous commit off (fast, and a crash only loses a scratch
+# cluster). INBOX_PG_DURABLE=1 starts a cluster with production durability instead (fsync,
+# synchronous_commit and full_page_writes on), for benchmarks that compare durable commits.
 # initdb refuses to run as root, so as root the cluster runs as the `postgres` user.
 set -euo pipefail
 
@@ -42,8 +45,10 @@ case "${1:-}" in
     [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
     as_owner "$bin/initdb" -D "$dir" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
     # Tests create and drop a database each, several at once, each with a pool and a listener.
+    durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    [ "${INBOX_PG_DURABLE:-0}" = 1 ] && durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
     as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=300 $durability" \
       start >/dev/null
     echo "postgres://postgres@127.0.0.1:$port/postgres"
     ;;

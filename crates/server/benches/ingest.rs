@@ -4,7 +4,8 @@
 //! signed before the clock starts. Run:
 //! `cargo bench -p inbox-server --bench ingest [-- MESSAGES CONCURRENCY]`; on PostgreSQL with
 //! `INBOX_BENCH_POSTGRES_URL=postgres://…/postgres`, over two instances (requests alternate
-//! between them) with `INBOX_BENCH_INSTANCES=2` as well (issue 8).
+//! between them) with `INBOX_BENCH_INSTANCES=2` as well (issue 8). `INBOX_BENCH_ORGS=10` spreads
+//! the traffic over ten organisations (issue 15); by default it all goes to one.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use inbox_core::providers::twilio_signature;
-use inbox_server::seed::demo_dataset;
+use inbox_server::seed::{demo_dataset, garages_dataset};
 use inbox_server::{app, store, AppState};
 
 mod support;
@@ -30,14 +31,31 @@ async fn main() {
     let (instances, label) = db.instances();
     let store = store::open(&db.url).await.unwrap();
     let hash = inbox_server::auth::password::hash("bench-password").unwrap();
-    let data = demo_dataset(7, chrono::Utc::now(), &hash);
-    let (sid, token, number) = {
-        let p = &data.organisations[0].providers;
-        (
-            p.twilio_account_sid.clone(),
-            p.twilio_auth_token.clone(),
-            p.twilio_numbers[0].clone(),
-        )
+    let orgs: usize = std::env::var("INBOX_BENCH_ORGS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1usize)
+        .max(1);
+    let data = match orgs {
+        1 => demo_dataset(7, chrono::Utc::now(), &hash),
+        n => garages_dataset(7, chrono::Utc::now(), n, &hash),
+    };
+    // Each organisation's Twilio account and number; spread over them all.
+    let accounts: Vec<(String, String, String)> = data.organisations[..orgs]
+        .iter()
+        .map(|o| {
+            let p = &o.providers;
+            (
+                p.twilio_account_sid.clone(),
+                p.twilio_auth_token.clone(),
+                p.twilio_numbers[0].clone(),
+            )
+        })
+        .collect();
+    let label = if orgs > 1 {
+        format!("{label}, {orgs} organisations")
+    } else {
+        label
     };
     store.import(data).await.unwrap();
     let mut urls = Vec::new();
@@ -60,6 +78,8 @@ async fn main() {
     // queued for download after the answer, so the two should ingest alike).
     let make = |i: usize, media: bool| {
         let url = urls[i % instances].clone();
+        // Both instances see every organisation, as behind a load balancer.
+        let (sid, token, number) = &accounts[(i / instances) % orgs];
         let mut params: Vec<(String, String)> = vec![
             ("MessageSid".into(), format!("SM{:032x}", i + 1)),
             ("AccountSid".into(), sid.clone()),
@@ -81,7 +101,7 @@ async fn main() {
                 params.push((format!("MediaContentType{n}"), "image/jpeg".into()));
             }
         }
-        let signature = twilio_signature::sign(&url, &params, &token);
+        let signature = twilio_signature::sign(&url, &params, token);
         let body = params
             .iter()
             .map(|(k, v)| format!("{k}={}", form(v)))

@@ -587,6 +587,52 @@ pub fn demo_dataset(seed: u64, now: DateTime<Utc>, password_hash: &str) -> Datas
     }
 }
 
+/// `count` small organisations ("Garage 1" …), each with its own Twilio account and number
+/// (+44 1632 9610xx) and a front-desk user `frontdesk@garageN.test`: the ingest benchmark
+/// spreads its traffic over them (issue 15).
+pub fn garages_dataset(
+    seed: u64,
+    now: DateTime<Utc>,
+    count: usize,
+    password_hash: &str,
+) -> Dataset {
+    use Capability::*;
+    let mut g = Generator::new(seed, now);
+    let mut keys = StdRng::seed_from_u64(seed ^ 0x6a7a);
+    let organisations = (1..=count)
+        .map(|n| {
+            let email = format!("frontdesk@garage{n}.test");
+            let users = g.users(
+                &[(
+                    &email,
+                    "Fran Desk",
+                    "Front desk",
+                    &[MessagesView, MessagesSend],
+                )],
+                password_hash,
+            );
+            g.organisation(
+                &format!("Garage {n}"),
+                users,
+                providers(
+                    &mut keys,
+                    &format!("+4416329610{n:02}"),
+                    &format!("+4416329611{n:02}"),
+                    &format!("2000000000000{n:02}"),
+                ),
+                Scale {
+                    customers: 20,
+                    work_orders: 8,
+                    conversations: 30,
+                    items_per_customer_conversation: 4,
+                    days: 30,
+                },
+            )
+        })
+        .collect();
+    Dataset { organisations }
+}
+
 /// One large organisation for benchmarks ("Bench Motors", users `*@bench.test` with the demo
 /// roles) at `scale`. Unknown senders get numbers from a range of their own (07700 000000
 /// upwards, distinct from the customers' 07700 9xxxxx), so every anonymous conversation keeps a

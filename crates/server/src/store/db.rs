@@ -196,6 +196,10 @@ pub(crate) trait Db {
 /// A write transaction: what only it can do, and what each database does its own way.
 #[allow(async_fn_in_trait)]
 pub(crate) trait WriteTx: Db {
+    /// Takes the organisation's write lock for the rest of the transaction, so its writers queue
+    /// (PostgreSQL; SQLite's one writer holds the whole database already).
+    async fn lock(&mut self, org: Id) -> StoreResult<()>;
+
     /// Notes that the organisation's log grew, so it is announced once the transaction commits
     /// (PostgreSQL also tells the other instances, delivered at commit).
     async fn touch(&mut self, org: Id) -> StoreResult<()>;

@@ -5,6 +5,7 @@
 pub mod analytics;
 pub mod dataset;
 pub(crate) mod db;
+pub(crate) mod group_commit;
 pub mod language_model;
 pub mod media;
 pub mod postgres;

@@ -14,6 +14,7 @@ mod cli;
 mod compose;
 mod dispatch;
 mod exactly_once;
+mod group_commit;
 mod instances;
 mod isolation;
 mod language_model;

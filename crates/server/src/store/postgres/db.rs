@@ -91,6 +91,10 @@ impl Db for Tx {
 }
 
 impl WriteTx for Tx {
+    async fn lock(&mut self, org: Id) -> StoreResult<()> {
+        super::lock_org(self, org).await
+    }
+
     async fn touch(&mut self, org: Id) -> StoreResult<()> {
         if self.touched.contains(&org) {
             return Ok(());

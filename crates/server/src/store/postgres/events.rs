@@ -10,34 +10,18 @@ use sqlx::PgConnection;
 
 use super::rows::{self, SUMMARY_SELECT};
 use super::PgStore;
-use crate::store::rows::{decode_event, ms};
+use crate::store::scripts;
 pub(crate) use crate::store::scripts::{emit, emit_conversation};
-use crate::store::{Actor, CatalogStore, LogBounds, StoreError, StoreResult, SyncStore};
+use crate::store::{Actor, CatalogStore, LogBounds, StoreResult, SyncStore};
 
 async fn bounds(c: &mut PgConnection, org: Id) -> StoreResult<LogBounds> {
-    let (floor, head): (i64, i64) =
-        sqlx::query_as("SELECT event_floor, event_seq FROM organisations WHERE id = $1")
-            .bind(org)
-            .fetch_optional(c)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-    Ok(LogBounds { floor, head })
+    scripts::events::bounds(c, org).await
 }
 
 #[async_trait]
 impl SyncStore for PgStore {
     async fn events_after(&self, org: Id, after: i64, limit: usize) -> StoreResult<Vec<Event>> {
-        let rows: Vec<(i64, String, String, i64)> = sqlx::query_as(
-            "SELECT seq, type, data, at FROM events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-        )
-        .bind(org)
-        .bind(after)
-        .bind(limit as i64)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|(seq, t, d, at)| decode_event(*seq, t, d, *at))
-            .collect()
+        scripts::events::after(&mut *self.conn().await?, org, after, limit).await
     }
 
     async fn log_bounds(&self, org: Id) -> StoreResult<LogBounds> {
@@ -107,25 +91,7 @@ impl SyncStore for PgStore {
 
     async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         let mut tx = self.begin_any().await?;
-        // By seq, not by time: everything up to the newest event older than the cut goes, so
-        // what stays is a contiguous tail even when `at` is not monotonic (a clock stepped
-        // back). Deleting by `at` alone could punch a hole in the middle.
-        let n = sqlx::query(
-            "DELETE FROM events e USING
-                (SELECT org_id, max(seq) AS upto FROM events WHERE at < $1 GROUP BY org_id) cut
-             WHERE e.org_id = cut.org_id AND e.seq <= cut.upto",
-        )
-        .bind(ms(before))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        // Whatever is no longer in the log can no longer be replayed from.
-        sqlx::query(
-            "UPDATE organisations SET event_floor = greatest(event_floor,
-                coalesce((SELECT min(seq) - 1 FROM events WHERE events.org_id = organisations.id), event_seq))",
-        )
-        .execute(&mut *tx)
-        .await?;
+        let n = scripts::events::prune(&mut tx, before).await?;
         self.commit(tx).await?;
         Ok(n)
     }

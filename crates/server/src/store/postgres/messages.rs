@@ -4,7 +4,6 @@
 use crate::store::media::{searchable, UploadOwner};
 use async_trait::async_trait;
 
-use crate::store::scripts;
 use chrono::{DateTime, Utc};
 use inbox_core::analytics::Fact;
 use inbox_core::media::row_text;
@@ -296,12 +295,7 @@ impl MessageStore for PgStore {
     async fn ingest_message(&self, org_id: Id, msg: NewInbound) -> StoreResult<Ingested> {
         // Decided before the transaction, which holds the organisation's lock.
         let (intent, confidence) = classify_inbound(&msg.body).await;
-        let mut tx = self.begin(org_id).await?;
-        let ingested =
-            scripts::messages::ingest(&mut tx, org_id, &msg, (intent, confidence)).await?;
-        if ingested.created {
-            self.commit(tx).await?;
-        }
-        Ok(ingested)
+        self.ingest_grouped((org_id, msg, (intent, confidence)))
+            .await
     }
 }

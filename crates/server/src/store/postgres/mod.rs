@@ -43,7 +43,9 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, SqlStr};
 
-use super::{StoreError, StoreResult};
+use super::group_commit::{Batcher, PerKey};
+use super::scripts::messages::Inbound;
+use super::{scripts, Ingested, StoreError, StoreResult};
 
 /// The channel instances notify each other on; the payload is `"<org id> <instance id>"`.
 pub(crate) const CHANNEL: &str = "inbox_events";
@@ -151,6 +153,8 @@ pub struct PgStore {
     session_ends: tokio::sync::broadcast::Sender<Id>,
     /// Stops the listener task when the store is dropped.
     _stop: tokio::sync::oneshot::Sender<()>,
+    /// Inbound messages, written in groups under one commit (`group_commit`).
+    inbound: PerKey<Inbound, Ingested>,
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -223,6 +227,24 @@ impl PgStore {
             instance.clone(),
             stopped,
         );
+        let (batch_pool, batch_instance, batch_changes) =
+            (pool.clone(), instance.clone(), changes.clone());
+        let inbound = PerKey::new(move || {
+            let (pool, instance, changes) = (
+                batch_pool.clone(),
+                batch_instance.clone(),
+                batch_changes.clone(),
+            );
+            Batcher::start(move |batch: Vec<Inbound>| {
+                let (pool, instance, changes) = (pool.clone(), instance.clone(), changes.clone());
+                async move {
+                    let mut tx = begin_on(&pool, instance).await?;
+                    let out = scripts::messages::ingest_many(&mut tx, &batch).await?;
+                    commit_on(tx, &changes).await?;
+                    Ok(out)
+                }
+            })
+        });
         Ok(PgStore {
             pool,
             changes,
@@ -230,7 +252,13 @@ impl PgStore {
             instance,
             session_ends,
             _stop: stop,
+            inbound,
         })
+    }
+
+    /// Stores an inbound message with whichever others are waiting, under one commit.
+    pub(crate) async fn ingest_grouped(&self, job: Inbound) -> StoreResult<Ingested> {
+        self.inbound.submit(job.0, job).await
     }
 
     /// A connection for reads.
@@ -247,24 +275,32 @@ impl PgStore {
 
     /// Starts a write transaction that locks organisations as it learns them.
     pub(crate) async fn begin_any(&self) -> StoreResult<Tx> {
-        Ok(Tx {
-            tx: self.pool.begin().await?,
-            touched: Vec::new(),
-            instance: self.instance.clone(),
-        })
+        begin_on(&self.pool, self.instance.clone()).await
     }
 
-    /// Commits, then announces the organisations whose log grew to this instance's listeners
-    /// (other instances hear of it through the notification sent inside the transaction).
     pub(crate) async fn commit(&self, tx: Tx) -> StoreResult<()> {
-        let Tx { tx, touched, .. } = tx;
-        tx.commit().await?;
-        for org in touched {
-            // No receiver (no one connected) is not an error.
-            let _ = self.changes.send(org);
-        }
-        Ok(())
+        commit_on(tx, &self.changes).await
     }
+}
+
+async fn begin_on(pool: &PgPool, instance: String) -> StoreResult<Tx> {
+    Ok(Tx {
+        tx: pool.begin().await?,
+        touched: Vec::new(),
+        instance,
+    })
+}
+
+/// Commits, then announces the organisations whose log grew to this instance's listeners
+/// (other instances hear of it through the notification sent inside the transaction).
+async fn commit_on(tx: Tx, changes: &tokio::sync::broadcast::Sender<Id>) -> StoreResult<()> {
+    let Tx { tx, touched, .. } = tx;
+    tx.commit().await?;
+    for org in touched {
+        // No receiver (no one connected) is not an error.
+        let _ = changes.send(org);
+    }
+    Ok(())
 }
 
 /// Takes the organisation's write lock for the rest of the transaction.

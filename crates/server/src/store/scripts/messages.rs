@@ -14,13 +14,44 @@ use crate::store::media::{files, searchable, UploadOwner};
 use crate::store::rows::{activity_kind, fts_kind, ms};
 use crate::store::{Ingested, NewInbound, StoreResult};
 
+/// One inbound message waiting for a group commit: its organisation, the message and its
+/// intent.
+pub(crate) type Inbound = (Id, NewInbound, (&'static str, f64));
+
+/// Stores a batch of inbound messages in one transaction (`group_commit`), each in its own
+/// savepoint so one that fails leaves the others. Organisations are locked first, in id order,
+/// so two instances writing batches for the same organisations never wait on each other in a
+/// circle.
+pub(crate) async fn ingest_many(
+    db: &mut impl WriteTx,
+    batch: &[Inbound],
+) -> StoreResult<Vec<StoreResult<Ingested>>> {
+    let mut orgs: Vec<Id> = batch.iter().map(|(org, _, _)| *org).collect();
+    orgs.sort_unstable();
+    orgs.dedup();
+    for org in orgs {
+        db.lock(org).await?;
+    }
+    let mut out = Vec::with_capacity(batch.len());
+    for (org, msg, intent) in batch {
+        db.exec("SAVEPOINT inbound", &[]).await?;
+        let result = ingest(db, *org, msg, *intent).await;
+        if result.is_err() {
+            db.exec("ROLLBACK TO SAVEPOINT inbound", &[]).await?;
+        }
+        db.exec("RELEASE SAVEPOINT inbound", &[]).await?;
+        out.push(result);
+    }
+    Ok(out)
+}
+
 /// Stores an inbound message once: a provider id seen before changes nothing. `intent` is
 /// decided before the transaction, so no writer waits on the classifier.
 pub(crate) async fn ingest(
     db: &mut impl WriteTx,
     org: Id,
     msg: &NewInbound,
-    (intent, confidence): (&str, f64),
+    (intent, confidence): (&'static str, f64),
 ) -> StoreResult<Ingested> {
     let seen = db
         .opt(

@@ -3,6 +3,7 @@
 //! the transaction, run a script and commit (issue 15).
 
 pub(crate) mod analytics;
+pub(crate) mod events;
 pub(crate) mod load;
 pub(crate) mod media;
 pub(crate) mod messages;
@@ -12,7 +13,7 @@ use chrono::{DateTime, Utc};
 use inbox_core::sync::Change;
 use inbox_core::Id;
 
-use super::db::{args, Db, WriteTx};
+use super::db::{args, Db, Dialect, WriteTx};
 use super::rows::{activity_kind, event_data, ms, NOTE_SELECT};
 use super::StoreResult;
 
@@ -89,18 +90,34 @@ pub(crate) async fn emit(
     at: DateTime<Utc>,
     change: &Change,
 ) -> StoreResult<i64> {
-    let seq = db
-        .int(
-            "UPDATE organisations SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq",
-            args![org],
-        )
-        .await?;
     let data = event_data(change)?;
-    db.exec(
-        "INSERT INTO events (org_id, seq, type, data, at) VALUES ($1, $2, $3, $4, $5)",
-        args![org, seq, change.type_name(), &data, ms(at)],
-    )
-    .await?;
+    let seq = match db.dialect() {
+        // One round trip: this runs twice for every stored message.
+        Dialect::Postgres => {
+            db.int(
+                "WITH next AS (UPDATE organisations SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq)
+                 INSERT INTO events (org_id, seq, type, data, at)
+                 SELECT $1, event_seq, $2, $3, $4 FROM next RETURNING seq",
+                args![org, change.type_name(), &data, ms(at)],
+            )
+            .await?
+        }
+        // SQLite has no UPDATE inside WITH; its two statements cost no round trip.
+        Dialect::Sqlite => {
+            let seq = db
+                .int(
+                    "UPDATE organisations SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq",
+                    args![org],
+                )
+                .await?;
+            db.exec(
+                "INSERT INTO events (org_id, seq, type, data, at) VALUES ($1, $2, $3, $4, $5)",
+                args![org, seq, change.type_name(), &data, ms(at)],
+            )
+            .await?;
+            seq
+        }
+    };
     db.touch(org).await?;
     Ok(seq)
 }

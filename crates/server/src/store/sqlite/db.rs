@@ -97,6 +97,10 @@ impl Db for Lite<'_> {
 }
 
 impl WriteTx for Lite<'_> {
+    async fn lock(&mut self, _org: Id) -> StoreResult<()> {
+        Ok(())
+    }
+
     async fn touch(&mut self, org: Id) -> StoreResult<()> {
         super::events::touch(org);
         Ok(())

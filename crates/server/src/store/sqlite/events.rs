@@ -12,7 +12,7 @@ use rusqlite::{params, Connection};
 
 use super::db::Lite;
 use super::rows::{self, SUMMARY_SELECT};
-use super::{ms, SqliteStore};
+use super::SqliteStore;
 use crate::store::db::now;
 use crate::store::scripts;
 use crate::store::{Actor, CatalogStore, LogBounds, StoreResult, SyncStore};
@@ -57,30 +57,14 @@ pub(crate) fn emit_conversation(
 }
 
 fn bounds(conn: &Connection, org: Id) -> StoreResult<LogBounds> {
-    super::found(
-        conn.prepare_cached("SELECT event_floor, event_seq FROM organisations WHERE id = ?1")?
-            .query_row([org], |r| {
-                Ok(LogBounds {
-                    floor: r.get(0)?,
-                    head: r.get(1)?,
-                })
-            }),
-    )
+    now(scripts::events::bounds(&mut Lite::new(conn), org))
 }
 
 #[async_trait]
 impl SyncStore for SqliteStore {
     async fn events_after(&self, org: Id, after: i64, limit: usize) -> StoreResult<Vec<Event>> {
-        self.read(move |c| {
-            let rows = c
-                .prepare_cached("SELECT seq, type, data, at FROM events WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")?
-                .query_map(params![org, after, limit as i64], |r| {
-                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            rows.iter().map(|(seq, t, d, at)| crate::store::rows::decode_event(*seq, t, d, *at)).collect()
-        })
-        .await
+        self.read(move |c| now(scripts::events::after(&mut Lite::new(c), org, after, limit)))
+            .await
     }
 
     async fn log_bounds(&self, org: Id) -> StoreResult<LogBounds> {
@@ -147,26 +131,8 @@ impl SyncStore for SqliteStore {
     }
 
     async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        self.write(move |tx| {
-            // By seq, not by time: everything up to the newest event older than the cut goes,
-            // so what stays is a contiguous tail even when `at` is not monotonic (a clock
-            // stepped back). Deleting by `at` alone could punch a hole in the middle.
-            let n = tx
-                .prepare_cached(
-                    "WITH cut AS (SELECT org_id, max(seq) AS upto FROM events WHERE at < ?1 GROUP BY org_id)
-                     DELETE FROM events WHERE EXISTS
-                        (SELECT 1 FROM cut WHERE cut.org_id = events.org_id AND events.seq <= cut.upto)",
-                )?
-                .execute([ms(before)])?;
-            // Whatever is no longer in the log can no longer be replayed from.
-            tx.execute(
-                "UPDATE organisations SET event_floor = max(event_floor,
-                    coalesce((SELECT min(seq) - 1 FROM events WHERE events.org_id = organisations.id), event_seq))",
-                [],
-            )?;
-            Ok(n as u64)
-        })
-        .await
+        self.write(move |tx| now(scripts::events::prune(&mut Lite::new(tx), before)))
+            .await
     }
 
     fn changes(&self) -> tokio::sync::broadcast::Receiver<Id> {

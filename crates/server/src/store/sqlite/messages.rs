@@ -3,9 +3,6 @@
 
 use async_trait::async_trait;
 
-use super::db::Lite;
-use crate::store::db::now;
-use crate::store::scripts;
 use chrono::{DateTime, Utc};
 use inbox_core::analytics::Fact;
 use inbox_core::preview::message_preview;
@@ -226,15 +223,7 @@ impl MessageStore for SqliteStore {
     async fn ingest_message(&self, org_id: Id, msg: NewInbound) -> StoreResult<Ingested> {
         // Decided before the write, so the single writer never waits on the classifier.
         let (intent, confidence) = classify_inbound(&msg.body).await;
-        self.write(move |tx| {
-            let intent = (intent, confidence);
-            now(scripts::messages::ingest(
-                &mut Lite::new(tx),
-                org_id,
-                &msg,
-                intent,
-            ))
-        })
-        .await
+        self.ingest_grouped((org_id, msg, (intent, confidence)))
+            .await
     }
 }

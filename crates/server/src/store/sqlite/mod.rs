@@ -33,7 +33,9 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use super::db::now;
-use super::{scripts, StoreError, StoreResult};
+use super::group_commit::Batcher;
+use super::scripts::messages::Inbound;
+use super::{scripts, Ingested, StoreError, StoreResult};
 use db::Lite;
 
 /// Migrations in order; `PRAGMA user_version` records how many have run.
@@ -62,9 +64,9 @@ pub struct SqliteStore {
     changes: tokio::sync::broadcast::Sender<Id>,
     /// Seals provider secrets before they are stored.
     pub(crate) secrets: crate::secrets::SecretBox,
-    /// One writer at a time, queued here: SQLite allows one anyway, and its own busy handler
-    /// waits by sleeping with backoff, which under load costs far more than the writes.
-    writer: std::sync::Arc<std::sync::Mutex<()>>,
+    writer: Writer,
+    /// Inbound messages, written in groups under one commit (`group_commit`).
+    inbound: Batcher<Inbound, Ingested>,
     /// Users whose sessions were ended, in any process (see `session_ends.rs`).
     session_ends: tokio::sync::broadcast::Sender<Id>,
     /// Stops the `session_ends` poller when the store is dropped.
@@ -129,11 +131,48 @@ impl From<r2d2::Error> for StoreError {
     }
 }
 
-fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
+/// How far a commit goes before it is answered (`?synchronous=` on the database URL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Synchronous {
+    /// The default: a commit survives the server process dying; a power cut may lose the
+    /// last commits (the WAL is synced at checkpoints), never corrupt the file.
+    Normal,
+    /// Every commit is synced to disk before it is answered: survives a power cut too.
+    Full,
+}
+
+impl Synchronous {
+    /// Splits `path?synchronous=full|normal` into the path and the setting.
+    pub fn from_path(path: &str) -> anyhow::Result<(&str, Synchronous)> {
+        let Some((path, query)) = path.split_once('?') else {
+            return Ok((path, Synchronous::Normal));
+        };
+        let mut setting = Synchronous::Normal;
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            setting = match pair.to_ascii_lowercase().as_str() {
+                "synchronous=normal" => Synchronous::Normal,
+                "synchronous=full" => Synchronous::Full,
+                other => anyhow::bail!(
+                    "unknown SQLite option {other:?}: the database URL takes synchronous=normal or synchronous=full"
+                ),
+            };
+        }
+        Ok((path, setting))
+    }
+
+    fn pragma(self) -> &'static str {
+        match self {
+            Synchronous::Normal => "PRAGMA synchronous = NORMAL;",
+            Synchronous::Full => "PRAGMA synchronous = FULL;",
+        }
+    }
+}
+
+fn configure(conn: &mut Connection, synchronous: Synchronous) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_secs(10))?;
+    conn.execute_batch(synchronous.pragma())?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
          PRAGMA foreign_keys = ON;
          PRAGMA temp_store = MEMORY;
          PRAGMA cache_size = -32000;",
@@ -153,11 +192,28 @@ impl SqliteStore {
         let (session_ends, _) = tokio::sync::broadcast::channel(256);
         let (stop, stopped) = tokio::sync::oneshot::channel();
         session_ends::start(pool.clone(), session_ends.clone(), stopped);
+        let writer = Writer {
+            pool: pool.clone(),
+            turn: Default::default(),
+            changes: changes.clone(),
+        };
+        let batches = writer.clone();
+        let inbound = Batcher::start(move |batch: Vec<Inbound>| {
+            let writer = batches.clone();
+            async move {
+                writer
+                    .write(move |tx| {
+                        now(scripts::messages::ingest_many(&mut Lite::new(tx), &batch))
+                    })
+                    .await
+            }
+        });
         Ok(SqliteStore {
             pool,
             changes,
             secrets,
-            writer: Default::default(),
+            writer,
+            inbound,
             session_ends,
             _stop: stop,
         })
@@ -169,12 +225,14 @@ impl SqliteStore {
         r2d2::Pool<SqliteConnectionManager>,
         crate::secrets::SecretBox,
     )> {
+        let (path, synchronous) = Synchronous::from_path(path)?;
         if let Some(dir) = Path::new(path).parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir)?;
             }
         }
-        let manager = SqliteConnectionManager::file(path).with_init(configure);
+        let manager = SqliteConnectionManager::file(path)
+            .with_init(move |c: &mut Connection| configure(c, synchronous));
         let pool = r2d2::Pool::builder()
             .max_size(8)
             .connection_timeout(Duration::from_secs(30))
@@ -206,12 +264,37 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Transaction) -> StoreResult<T> + Send + 'static,
     {
+        self.writer.write(f).await
+    }
+
+    /// Stores an inbound message with whichever others are waiting, under one commit.
+    pub(crate) async fn ingest_grouped(&self, job: Inbound) -> StoreResult<Ingested> {
+        self.inbound.submit(job).await
+    }
+}
+
+/// The one writer: transactions queue for it here, since SQLite allows one writer anyway and
+/// its own busy handler waits by sleeping with backoff, which under load costs far more than
+/// the writes.
+#[derive(Clone)]
+struct Writer {
+    pool: r2d2::Pool<SqliteConnectionManager>,
+    turn: std::sync::Arc<std::sync::Mutex<()>>,
+    changes: tokio::sync::broadcast::Sender<Id>,
+}
+
+impl Writer {
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction) -> StoreResult<T> + Send + 'static,
+    {
         let pool = self.pool.clone();
-        let writer = std::sync::Arc::clone(&self.writer);
+        let turn = std::sync::Arc::clone(&self.turn);
         let (out, touched) = tokio::task::spawn_blocking(move || {
             events::take_touched();
             // A panic in an earlier write poisons nothing worth keeping: the lock guards no data.
-            let _turn = writer
+            let _turn = turn
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             let run = || -> StoreResult<T> {
@@ -354,4 +437,37 @@ pub(crate) fn system_note(
         author_id,
         at,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_says_how_far_a_commit_goes() {
+        assert_eq!(
+            Synchronous::from_path("/data/inbox.db").unwrap(),
+            ("/data/inbox.db", Synchronous::Normal)
+        );
+        assert_eq!(
+            Synchronous::from_path("/data/inbox.db?synchronous=FULL").unwrap(),
+            ("/data/inbox.db", Synchronous::Full)
+        );
+        let e = Synchronous::from_path("inbox.db?journal=off").unwrap_err();
+        assert!(e.to_string().contains("synchronous=full"), "{e}");
+    }
+
+    #[test]
+    fn a_full_database_url_syncs_every_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = format!("{}?synchronous=full", dir.path().join("x.db").display());
+        let (pool, _) = SqliteStore::open_blocking(&path).unwrap();
+        let level: i64 = pool
+            .get()
+            .unwrap()
+            .query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(level, 2, "FULL");
+        assert!(dir.path().join("x.db").exists());
+    }
 }

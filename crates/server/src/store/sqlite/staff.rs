@@ -236,7 +236,7 @@ fn access_changed(tx: &Connection, org: Id, users: Vec<Id>, now: DateTime<Utc>) 
 #[async_trait]
 impl StaffStore for SqliteStore {
     async fn ensure_system_roles(&self, _now: DateTime<Utc>) -> StoreResult<()> {
-        self.write(|tx| Ok(ensure_system_roles(tx)?)).await
+        self.write(|tx| ensure_system_roles(tx)).await
     }
 
     async fn roles(&self, actor: &Actor) -> StoreResult<Vec<Role>> {

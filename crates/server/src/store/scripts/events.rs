@@ -1,0 +1,66 @@
+//! Reading and pruning the change log (issue 4). Appending is `scripts::emit`.
+
+use chrono::{DateTime, Utc};
+use inbox_core::sync::Event;
+use inbox_core::Id;
+
+use crate::store::db::{args, Db};
+use crate::store::rows::{decode_event, ms};
+use crate::store::{LogBounds, StoreResult};
+
+/// The oldest sequence number a client may resume after, and the newest.
+pub(crate) async fn bounds(db: &mut impl Db, org: Id) -> StoreResult<LogBounds> {
+    db.one(
+        "SELECT event_floor, event_seq FROM organisations WHERE id = $1",
+        args![org],
+        |r| {
+            Ok(LogBounds {
+                floor: r.int(0)?,
+                head: r.int(1)?,
+            })
+        },
+    )
+    .await
+}
+
+/// Up to `limit` events after `after`, in order.
+pub(crate) async fn after(
+    db: &mut impl Db,
+    org: Id,
+    after: i64,
+    limit: usize,
+) -> StoreResult<Vec<Event>> {
+    let rows = db
+        .all(
+            "SELECT seq, type, data, at FROM events WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+            args![org, after, limit as i64],
+            |r| Ok((r.int(0)?, r.text(1)?, r.text(2)?, r.int(3)?)),
+        )
+        .await?;
+    rows.iter()
+        .map(|(seq, t, d, at)| decode_event(*seq, t, d, *at))
+        .collect()
+}
+
+/// Drops events older than `before`; how many went.
+pub(crate) async fn prune(db: &mut impl Db, before: DateTime<Utc>) -> StoreResult<u64> {
+    // By seq, not by time: everything up to the newest event older than the cut goes, so what
+    // stays is a contiguous tail even when `at` is not monotonic (a clock stepped back).
+    // Deleting by `at` alone could punch a hole in the middle.
+    let n = db
+        .exec(
+            "WITH cut AS (SELECT org_id, max(seq) AS upto FROM events WHERE at < $1 GROUP BY org_id)
+             DELETE FROM events WHERE EXISTS
+                (SELECT 1 FROM cut WHERE cut.org_id = events.org_id AND events.seq <= cut.upto)",
+            args![ms(before)],
+        )
+        .await?;
+    // Whatever is no longer in the log can no longer be replayed from.
+    db.exec(
+        "UPDATE organisations SET event_floor = greatest(event_floor,
+            coalesce((SELECT min(seq) - 1 FROM events WHERE events.org_id = organisations.id), event_seq))",
+        &[],
+    )
+    .await?;
+    Ok(n)
+}
