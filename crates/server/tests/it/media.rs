@@ -580,3 +580,47 @@ async fn voi8_a_recording_is_fetched_for_the_garage_from_the_provider_only() {
         404
     );
 }
+
+/// The download queue hands out the due files oldest first, in that order, each held for its
+/// lease with the attempt counted (SQLite and PostgreSQL alike: PostgreSQL once answered them
+/// in id order).
+#[tokio::test]
+async fn due_downloads_are_claimed_oldest_first_and_held_for_their_lease() {
+    let s = Server::start().await;
+    // Due in an hour and more (the server's clock stays at `now`, so its worker leaves them
+    // alone): the newest row is the oldest due, the oldest row the newest due.
+    let hour = 3_600_000;
+    let at = now().timestamp_millis();
+    for (position, due) in [(0, at + 2 * hour), (1, at + 3 * hour), (2, at + hour)] {
+        s.db.execute(&format!(
+            "INSERT INTO attachments (org_id, message_id, position, content_type, file_name, status,
+                                      source, source_ref, next_attempt_at, created_at)
+             SELECT 1, min(id), {position}, 'image/png', 'queued-{position}.png', 'pending',
+                    'twilio', 'queued-{position}', {due}, {at}
+             FROM messages WHERE org_id = 1"
+        ))
+        .await;
+    }
+    let mut ids = Vec::new();
+    for position in 0..3 {
+        let (id, _) = s
+            .db
+            .two_texts(&format!(
+                "SELECT CAST(id AS TEXT), 'x' FROM attachments WHERE file_name = 'queued-{position}.png'"
+            ))
+            .await;
+        ids.push(id.parse::<i64>().unwrap());
+    }
+    let later = now() + chrono::Duration::hours(4);
+
+    let claimed = s.store.claim_downloads(later, 2).await.unwrap();
+    let order: Vec<i64> = claimed.iter().map(|d| d.id).collect();
+    assert_eq!(order, [ids[2], ids[0]], "oldest due first");
+    assert!(claimed.iter().all(|d| d.attempts == 1), "{claimed:?}");
+    assert_eq!(claimed[0].source_ref, "queued-2");
+
+    // Held for the lease: only the one left is due.
+    let rest = s.store.claim_downloads(later, 2).await.unwrap();
+    assert_eq!(rest.iter().map(|d| d.id).collect::<Vec<_>>(), [ids[1]]);
+    assert!(s.store.claim_downloads(later, 2).await.unwrap().is_empty());
+}

@@ -329,9 +329,7 @@ pub(crate) async fn exists(
 }
 
 pub(crate) use super::rows::activity_kind;
-pub(crate) use super::scripts::{
-    audit, ensure_conversation, index as search_put, record_activity, system_note,
-};
+pub(crate) use super::scripts::{audit, index as search_put, record_activity, system_note};
 
 pub(crate) use super::rows::fts_kind;
 

@@ -1,14 +1,12 @@
 //! PostgreSQL rows to domain types through the shared mappers in `store::rows`, and the loaders
 //! every aggregate uses.
 
-use inbox_core::{Call, ConversationSummary, Message, WorkOrder};
+use inbox_core::{ConversationSummary, WorkOrder};
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
 use crate::store::rows::{self as shared, Cols};
-pub(crate) use crate::store::rows::{
-    CALL_SELECT, MESSAGE_SELECT, SUMMARY_SELECT, WORK_ORDER_SELECT,
-};
+pub(crate) use crate::store::rows::{SUMMARY_SELECT, WORK_ORDER_SELECT};
 use crate::store::StoreResult;
 
 impl Cols for PgRow {
@@ -40,8 +38,8 @@ impl Cols for PgRow {
 }
 
 pub(crate) use crate::store::scripts::load::{
-    call as load_call, customer as load_customer, message as load_message, note as load_note,
-    party_name, summary as load_summary, work_order as load_work_order,
+    call as load_call, customer as load_customer, message as load_message, party_name,
+    work_order as load_work_order,
 };
 
 /// Many rows of one SELECT list, mapped.
@@ -51,14 +49,6 @@ pub(crate) fn all<T>(rows: Vec<PgRow>, map: fn(&PgRow) -> sqlx::Result<T>) -> St
 
 pub(crate) fn summary(r: &PgRow) -> sqlx::Result<ConversationSummary> {
     shared::summary(r)
-}
-
-pub(crate) fn message(r: &PgRow) -> sqlx::Result<Message> {
-    shared::message(r)
-}
-
-pub(crate) fn call(r: &PgRow) -> sqlx::Result<Call> {
-    shared::call(r)
 }
 
 pub(crate) fn work_order(r: &PgRow) -> sqlx::Result<WorkOrder> {

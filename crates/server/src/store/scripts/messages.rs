@@ -1,18 +1,248 @@
-//! Messages: inbound messages routed into conversations (RTE-1 … RTE-3).
+//! Messages: replies with idempotency keys (CMP-1, CMP-3), the Approval Queue (APQ-1), and
+//! inbound messages routed into conversations (RTE-1 … RTE-3).
 
+use chrono::{DateTime, Utc};
 use inbox_core::analytics::Fact;
 use inbox_core::intent::Intent;
 use inbox_core::media::row_text;
 use inbox_core::preview::message_preview;
 use inbox_core::sync::Change;
-use inbox_core::{Channel, Id};
+use inbox_core::{ApprovalItem, Channel, DeliveryStatus, Id, Message};
 
 use super::routing::{apply_routing, conversation_for, party_for, sender_name};
-use super::{analytics, emit, emit_conversation, index, load, media, record_activity};
-use crate::store::db::{args, WriteTx};
+use super::{
+    analytics, audit, emit, emit_conversation, ensure_conversation, index, load, media,
+    record_activity,
+};
+use crate::store::db::{args, Db, WriteTx};
 use crate::store::media::{files, searchable, UploadOwner};
-use crate::store::rows::{activity_kind, fts_kind, ms};
-use crate::store::{Ingested, NewInbound, StoreResult};
+use crate::store::rows::{self, activity_kind, fts_kind, ms, MESSAGE_SELECT};
+use crate::store::{Ingested, NewInbound, NewOutbound, StoreError, StoreResult};
+
+/// The organisation's message sent with this idempotency key, if any (CMP-3).
+pub(crate) async fn by_client_id(
+    db: &mut impl Db,
+    org: Id,
+    client_id: &str,
+) -> StoreResult<Option<Message>> {
+    let sql = format!("{MESSAGE_SELECT} WHERE m.org_id = $1 AND m.client_id = $2");
+    db.opt(&sql, args![org, client_id], |r| rows::message(r))
+        .await
+}
+
+/// Stores a staff reply once per idempotency key: a key seen before returns the stored message
+/// and changes nothing (false). A reply that needs approval waits in the Approval Queue
+/// instead of the outbound queue (APQ-1).
+pub(crate) async fn create_outbound(
+    db: &mut impl WriteTx,
+    org: Id,
+    user: Id,
+    conversation: Id,
+    msg: &NewOutbound,
+    now: DateTime<Utc>,
+) -> StoreResult<(Message, bool)> {
+    if let Some(existing) = by_client_id(db, org, &msg.client_id).await? {
+        return Ok((existing, false));
+    }
+    ensure_conversation(db, org, conversation).await?;
+    let status = if msg.needs_approval {
+        DeliveryStatus::PendingApproval
+    } else {
+        DeliveryStatus::Pending
+    };
+    let author = db
+        .one("SELECT name FROM users WHERE id = $1", args![user], |r| {
+            r.text(0)
+        })
+        .await?;
+    let (template_name, template_params) = match &msg.template {
+        Some(t) => (
+            Some(t.name.as_str()),
+            Some(serde_json::to_string(&t.params)?),
+        ),
+        None => (None, None),
+    };
+    let id = db
+        .int(
+            "INSERT INTO messages (org_id, conversation_id, direction, channel, body, template_name, template_params,
+                                   status, author_id, sender_name, client_id, created_at, updated_at)
+             VALUES ($1, $2, 'outbound', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+            args![
+                org,
+                conversation,
+                msg.channel.as_str(),
+                &msg.body,
+                template_name,
+                &template_params,
+                status.as_str(),
+                user,
+                &author,
+                &msg.client_id,
+                ms(now)
+            ],
+        )
+        .await?;
+    let owner = UploadOwner::Staff(user);
+    let files = media::attach(db, org, id, owner, &msg.attachments, 0).await?;
+    let reply = Fact::Reply {
+        at: now,
+        staff: Some(user),
+    };
+    analytics::record(db, org, Some(conversation), reply).await?;
+    if !msg.needs_approval {
+        enqueue(db, org, id, now).await?;
+    }
+    let preview = message_preview(&row_text(&msg.body, &files));
+    db.exec(
+        "UPDATE conversations SET preview = $2 WHERE id = $1",
+        args![conversation, &preview],
+    )
+    .await?;
+    record_activity(db, org, conversation, now, activity_kind::MESSAGE, id).await?;
+    let text = searchable(&msg.body, &files);
+    index(db, fts_kind::MESSAGE, id, org, conversation, &text).await?;
+    let message = load::message(db, org, id).await?;
+    emit(db, org, now, &Change::Message(message.clone())).await?;
+    emit_conversation(db, org, conversation, now).await?;
+    Ok((message, true))
+}
+
+/// Hands a message to the dispatcher (once: a message already queued stays as it is).
+async fn enqueue(db: &mut impl Db, org: Id, message: Id, now: DateTime<Utc>) -> StoreResult<()> {
+    db.exec(
+        "INSERT INTO outbound_queue (message_id, org_id, enqueued_at, next_attempt_at) VALUES ($1, $2, $3, $3)
+         ON CONFLICT (message_id) DO NOTHING",
+        args![message, org, ms(now)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The Approval Queue (APQ-1): the messages waiting for approval, oldest first, each with its
+/// conversation's title.
+pub(crate) async fn approvals(db: &mut impl Db, org: Id) -> StoreResult<Vec<ApprovalItem>> {
+    let sql = format!(
+        "{MESSAGE_SELECT} WHERE m.org_id = $1 AND m.status = 'pending_approval' ORDER BY m.created_at, m.id"
+    );
+    let messages = db.all(&sql, args![org], |r| rows::message(r)).await?;
+    let mut items = Vec::with_capacity(messages.len());
+    for message in messages {
+        let conversation_title = load::party_name(db, message.conversation_id).await?;
+        items.push(ApprovalItem {
+            message,
+            conversation_title,
+        });
+    }
+    Ok(items)
+}
+
+/// Approves a waiting message: it goes to the outbound queue (APQ-1).
+pub(crate) async fn approve(
+    db: &mut impl WriteTx,
+    org: Id,
+    user: Id,
+    message: Id,
+    now: DateTime<Utc>,
+) -> StoreResult<Message> {
+    let m = pending_approval(db, org, message).await?;
+    set_status(db, org, &m, DeliveryStatus::Pending, None, now).await?;
+    enqueue(db, org, m.id, now).await?;
+    let decision = Fact::Decision {
+        written_at: m.created_at,
+        decided_at: now,
+        approved: true,
+    };
+    analytics::record(db, org, None, decision).await?;
+    let subject = ("message", m.id);
+    let detail = serde_json::json!({});
+    audit(
+        db,
+        org,
+        Some(user),
+        "message.approved",
+        subject,
+        detail,
+        now,
+    )
+    .await?;
+    decided(db, org, m.id, m.conversation_id, now).await
+}
+
+/// Rejects a waiting message with a reason (already checked): it is never sent (APQ-1).
+pub(crate) async fn reject(
+    db: &mut impl WriteTx,
+    org: Id,
+    user: Id,
+    message: Id,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> StoreResult<Message> {
+    let m = pending_approval(db, org, message).await?;
+    set_status(db, org, &m, DeliveryStatus::Rejected, Some(reason), now).await?;
+    let decision = Fact::Decision {
+        written_at: m.created_at,
+        decided_at: now,
+        approved: false,
+    };
+    analytics::record(db, org, None, decision).await?;
+    let subject = ("message", m.id);
+    let detail = serde_json::json!({ "reason": reason });
+    audit(
+        db,
+        org,
+        Some(user),
+        "message.rejected",
+        subject,
+        detail,
+        now,
+    )
+    .await?;
+    decided(db, org, m.id, m.conversation_id, now).await
+}
+
+/// The message, if it still awaits approval; Conflict once someone has decided.
+async fn pending_approval(db: &mut impl Db, org: Id, id: Id) -> StoreResult<Message> {
+    let m = load::message(db, org, id).await?;
+    if m.status != DeliveryStatus::PendingApproval {
+        return Err(StoreError::Conflict(format!(
+            "this message is {} and no longer awaits approval",
+            m.status
+        )));
+    }
+    Ok(m)
+}
+
+/// Moves a message to a new status, recording the change as activity (LST-9).
+async fn set_status(
+    db: &mut impl Db,
+    org: Id,
+    m: &Message,
+    status: DeliveryStatus,
+    error: Option<&str>,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    db.exec(
+        "UPDATE messages SET status = $2, error = $3, updated_at = $4 WHERE id = $1",
+        args![m.id, status.as_str(), error, ms(now)],
+    )
+    .await?;
+    let kind = activity_kind::STATUS;
+    record_activity(db, org, m.conversation_id, now, kind, m.id).await
+}
+
+/// Emits an approval decision: the message and its conversation.
+async fn decided(
+    db: &mut impl WriteTx,
+    org: Id,
+    id: Id,
+    conversation: Id,
+    now: DateTime<Utc>,
+) -> StoreResult<Message> {
+    let message = load::message(db, org, id).await?;
+    emit(db, org, now, &Change::Message(message.clone())).await?;
+    emit_conversation(db, org, conversation, now).await?;
+    Ok(message)
+}
 
 /// One inbound message waiting for a group commit: its organisation, the message and its
 /// intent.

@@ -3,11 +3,14 @@
 //! the transaction, run a script and commit (issue 15).
 
 pub(crate) mod analytics;
+pub(crate) mod calls;
+pub(crate) mod conversations;
 pub(crate) mod events;
 pub(crate) mod load;
 pub(crate) mod media;
 pub(crate) mod messages;
 pub(crate) mod routing;
+pub(crate) mod thread;
 
 use chrono::{DateTime, Utc};
 use inbox_core::sync::Change;

@@ -359,14 +359,6 @@ pub(crate) fn found<T>(r: rusqlite::Result<T>) -> StoreResult<T> {
 pub(crate) use crate::store::rows::{activity_kind, fts_kind};
 
 /// The shared scripts (`store::scripts`) called from a SQLite transaction's closure.
-pub(crate) fn ensure_conversation(conn: &Connection, org_id: Id, id: Id) -> StoreResult<()> {
-    now(scripts::ensure_conversation(
-        &mut Lite::new(conn),
-        org_id,
-        id,
-    ))
-}
-
 pub(crate) fn record_activity(
     tx: &Connection,
     org_id: Id,

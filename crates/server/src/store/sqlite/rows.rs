@@ -1,16 +1,14 @@
 //! Rows to domain types: the SELECT lists and their mappers, shared by every query that returns
 //! conversations, messages, calls or notes.
 
-use inbox_core::{Call, ConversationSummary, Id, Message, Note, WorkOrder};
+use inbox_core::{Call, ConversationSummary, Id, Message, WorkOrder};
 use rusqlite::types::Type;
 use rusqlite::{Connection, Row};
 
 use super::db::Lite;
 use crate::store::db::now;
 use crate::store::rows::{self as shared, Cols};
-pub(crate) use crate::store::rows::{
-    CALL_SELECT, MESSAGE_SELECT, NOTE_SELECT, SUMMARY_SELECT, WORK_ORDER_SELECT,
-};
+pub(crate) use crate::store::rows::{SUMMARY_SELECT, WORK_ORDER_SELECT};
 use crate::store::scripts::load;
 use crate::store::StoreResult;
 
@@ -47,27 +45,11 @@ pub(crate) fn summary(r: &Row) -> rusqlite::Result<ConversationSummary> {
     shared::summary(r)
 }
 
-pub(crate) fn message(r: &Row) -> rusqlite::Result<Message> {
-    shared::message(r)
-}
-
-pub(crate) fn call(r: &Row) -> rusqlite::Result<Call> {
-    shared::call(r)
-}
-
-pub(crate) fn note(r: &Row) -> rusqlite::Result<Note> {
-    shared::note(r)
-}
-
 pub(crate) fn work_order(r: &Row) -> rusqlite::Result<WorkOrder> {
     shared::work_order(r)
 }
 
 /// The shared loaders (`scripts::load`) from a SQLite closure.
-pub(crate) fn load_summary(conn: &Connection, org: Id, id: Id) -> StoreResult<ConversationSummary> {
-    now(load::summary(&mut Lite::new(conn), org, id))
-}
-
 pub(crate) fn load_message(conn: &Connection, org: Id, id: Id) -> StoreResult<Message> {
     now(load::message(&mut Lite::new(conn), org, id))
 }
