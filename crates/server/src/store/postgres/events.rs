@@ -8,7 +8,6 @@ use inbox_core::sync::{Event, Snapshot};
 use inbox_core::Id;
 use sqlx::PgConnection;
 
-use super::rows::{self, SUMMARY_SELECT};
 use super::PgStore;
 use crate::store::scripts;
 pub(crate) use crate::store::scripts::{emit, emit_conversation};
@@ -40,47 +39,8 @@ impl SyncStore for PgStore {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .execute(&mut *tx)
             .await?;
-        let head = bounds(&mut tx, org).await?.head;
-        let sql =
-            format!("{SUMMARY_SELECT} WHERE c.org_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3");
-        let mut conversations = rows::all(
-            sqlx::query(sqlx::AssertSqlSafe(sql))
-                .bind(org)
-                .bind(after.unwrap_or(0))
-                .bind(limit as i64 + 1)
-                .fetch_all(&mut *tx)
-                .await?,
-            rows::summary,
-        )?;
-        let next_after = if conversations.len() > limit {
-            conversations.truncate(limit);
-            conversations.last().map(|c| c.id)
-        } else {
-            None
-        };
-        let mut items = Vec::new();
-        let mut customers = Vec::new();
-        for conv in &conversations {
-            items.extend(
-                super::thread::page(&mut tx, org, conv.id, None)
-                    .await?
-                    .items,
-            );
-            if let Some(cid) = conv.customer_id {
-                customers.push(rows::load_customer(&mut *tx, org, cid).await?);
-            }
-        }
+        let mut snap = scripts::events::snapshot_page(&mut *tx, org, after, limit).await?;
         tx.commit().await?;
-        let mut snap = Snapshot {
-            seq: head,
-            conversations,
-            next_after,
-            items,
-            customers,
-            quick_messages: vec![],
-            templates: vec![],
-            staff: vec![],
-        };
         if after.is_none() {
             snap.quick_messages = self.quick_messages(actor).await?;
             snap.templates = self.templates(actor).await?;

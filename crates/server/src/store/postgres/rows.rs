@@ -1,12 +1,12 @@
 //! PostgreSQL rows to domain types through the shared mappers in `store::rows`, and the loaders
 //! every aggregate uses.
 
-use inbox_core::{ConversationSummary, WorkOrder};
+use inbox_core::WorkOrder;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
+pub(crate) use crate::store::rows::WORK_ORDER_SELECT;
 use crate::store::rows::{self as shared, Cols};
-pub(crate) use crate::store::rows::{SUMMARY_SELECT, WORK_ORDER_SELECT};
 use crate::store::StoreResult;
 
 impl Cols for PgRow {
@@ -45,10 +45,6 @@ pub(crate) use crate::store::scripts::load::{
 /// Many rows of one SELECT list, mapped.
 pub(crate) fn all<T>(rows: Vec<PgRow>, map: fn(&PgRow) -> sqlx::Result<T>) -> StoreResult<Vec<T>> {
     Ok(rows.iter().map(map).collect::<sqlx::Result<Vec<T>>>()?)
-}
-
-pub(crate) fn summary(r: &PgRow) -> sqlx::Result<ConversationSummary> {
-    shared::summary(r)
 }
 
 pub(crate) fn work_order(r: &PgRow) -> sqlx::Result<WorkOrder> {

@@ -1,11 +1,11 @@
 //! Reading and pruning the change log (issue 4). Appending is `scripts::emit`.
 
 use chrono::{DateTime, Utc};
-use inbox_core::sync::Event;
+use inbox_core::sync::{Event, Snapshot};
 use inbox_core::Id;
 
 use crate::store::db::{args, Db};
-use crate::store::rows::{decode_event, ms};
+use crate::store::rows::{self, decode_event, ms, SUMMARY_SELECT};
 use crate::store::{LogBounds, StoreResult};
 
 /// The oldest sequence number a client may resume after, and the newest.
@@ -40,6 +40,50 @@ pub(crate) async fn after(
     rows.iter()
         .map(|(seq, t, d, at)| decode_event(*seq, t, d, *at))
         .collect()
+}
+
+/// One page of a first sync: conversations by id after `after`, each with its newest thread
+/// page and its customer, and the log's head they are consistent with. The caller runs it in
+/// one read transaction that sees a single state of the database.
+pub(crate) async fn snapshot_page(
+    db: &mut impl Db,
+    org: Id,
+    after: Option<Id>,
+    limit: usize,
+) -> StoreResult<Snapshot> {
+    let head = bounds(db, org).await?.head;
+    let sql = format!("{SUMMARY_SELECT} WHERE c.org_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3");
+    let mut conversations = db
+        .all(
+            &sql,
+            args![org, after.unwrap_or(0), limit as i64 + 1],
+            |r| rows::summary(r),
+        )
+        .await?;
+    let next_after = if conversations.len() > limit {
+        conversations.truncate(limit);
+        conversations.last().map(|c| c.id)
+    } else {
+        None
+    };
+    let mut items = Vec::new();
+    let mut customers = Vec::new();
+    for conv in &conversations {
+        items.extend(super::thread::page(db, org, conv.id, None).await?.items);
+        if let Some(customer) = conv.customer_id {
+            customers.push(super::load::customer(db, org, customer).await?);
+        }
+    }
+    Ok(Snapshot {
+        seq: head,
+        conversations,
+        next_after,
+        items,
+        customers,
+        quick_messages: vec![],
+        templates: vec![],
+        staff: vec![],
+    })
 }
 
 /// Drops events older than `before`; how many went.

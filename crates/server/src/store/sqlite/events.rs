@@ -8,10 +8,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::sync::{Change, Event, Snapshot};
 use inbox_core::Id;
-use rusqlite::{params, Connection};
+use rusqlite::Connection;
 
 use super::db::Lite;
-use super::rows::{self, SUMMARY_SELECT};
 use super::SqliteStore;
 use crate::store::db::now;
 use crate::store::scripts;
@@ -83,43 +82,14 @@ impl SyncStore for SqliteStore {
             .read(move |c| {
                 // One read transaction: the page and the head it is consistent with.
                 let tx = c.unchecked_transaction()?;
-                let c = &*tx;
-                let head = bounds(c, org)?.head;
-                let sql = format!(
-                    "{SUMMARY_SELECT} WHERE c.org_id = ?1 AND c.id > ?2 ORDER BY c.id LIMIT ?3"
-                );
-                let mut conversations = c
-                    .prepare_cached(&sql)?
-                    .query_map(
-                        params![org, after.unwrap_or(0), limit as i64 + 1],
-                        rows::summary,
-                    )?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                let next_after = if conversations.len() > limit {
-                    conversations.truncate(limit);
-                    conversations.last().map(|c| c.id)
-                } else {
-                    None
-                };
-                let mut items = Vec::new();
-                let mut customers = Vec::new();
-                for conv in &conversations {
-                    items.extend(super::thread::page(c, org, conv.id, None)?.items);
-                    if let Some(cid) = conv.customer_id {
-                        customers.push(rows::load_customer(c, org, cid)?);
-                    }
-                }
+                let page = now(scripts::events::snapshot_page(
+                    &mut Lite::new(&tx),
+                    org,
+                    after,
+                    limit,
+                ));
                 drop(tx);
-                Ok(Snapshot {
-                    seq: head,
-                    conversations,
-                    next_after,
-                    items,
-                    customers,
-                    quick_messages: vec![],
-                    templates: vec![],
-                    staff: vec![],
-                })
+                page
             })
             .await?;
         if first_page {

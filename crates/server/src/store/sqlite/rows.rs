@@ -1,14 +1,14 @@
 //! Rows to domain types: the SELECT lists and their mappers, shared by every query that returns
 //! conversations, messages, calls or notes.
 
-use inbox_core::{Call, ConversationSummary, Id, Message, WorkOrder};
+use inbox_core::{Call, Id, Message, WorkOrder};
 use rusqlite::types::Type;
 use rusqlite::{Connection, Row};
 
 use super::db::Lite;
 use crate::store::db::now;
+pub(crate) use crate::store::rows::WORK_ORDER_SELECT;
 use crate::store::rows::{self as shared, Cols};
-pub(crate) use crate::store::rows::{SUMMARY_SELECT, WORK_ORDER_SELECT};
 use crate::store::scripts::load;
 use crate::store::StoreResult;
 
@@ -39,10 +39,6 @@ impl Cols for Row<'_> {
             format!("unexpected value {value:?}").into(),
         )
     }
-}
-
-pub(crate) fn summary(r: &Row) -> rusqlite::Result<ConversationSummary> {
-    shared::summary(r)
 }
 
 pub(crate) fn work_order(r: &Row) -> rusqlite::Result<WorkOrder> {
