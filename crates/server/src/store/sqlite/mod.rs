@@ -56,6 +56,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/sqlite/0014_media.sql"),
     include_str!("../../../migrations/sqlite/0015_uploads.sql"),
     include_str!("../../../migrations/sqlite/0016_template_headers.sql"),
+    include_str!("../../../migrations/sqlite/0017_shared_predicates.sql"),
 ];
 
 pub struct SqliteStore {
@@ -447,6 +448,36 @@ mod tests {
         );
         let e = Synchronous::from_path("inbox.db?journal=off").unwrap_err();
         assert!(e.to_string().contains("synchronous=full"), "{e}");
+    }
+
+    /// The hot statements, as the shared scripts write them, use their indexes on SQLite
+    /// (a partial index serves only a query that states its condition the same way).
+    #[test]
+    fn shared_statements_on_the_ingest_path_use_their_indexes() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        db::add_functions(&conn).unwrap();
+        migrate(&mut conn).unwrap();
+        for sql in [
+            "SELECT id FROM conversations WHERE org_id = $1 AND customer_id IS NULL AND NOT withheld AND caller_number = $2",
+            "SELECT id FROM conversations WHERE org_id = $1 AND customer_id = $2",
+            "SELECT id, conversation_id FROM messages WHERE org_id = $1 AND provider = $2 AND provider_id = $3",
+            "SELECT customer_id FROM customer_phones WHERE org_id = $1 AND e164 = $2 ORDER BY customer_id LIMIT 1",
+            "SELECT id FROM calls WHERE org_id = $1 AND NOT summarised AND transcript IS NOT NULL AND started_at >= $2",
+        ] {
+            let mut explain = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {}", db::placeholders(sql)))
+                .unwrap();
+            let nulls = vec![rusqlite::types::Null; explain.parameter_count()];
+            let plan: Vec<String> = explain
+                .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            assert!(
+                plan.iter().all(|step| !step.starts_with("SCAN")),
+                "{sql}: {plan:?}"
+            );
+        }
     }
 
     #[test]
