@@ -31,7 +31,6 @@ mod messages;
 mod providers;
 mod routing;
 mod rows;
-mod settings;
 mod staff;
 mod thread;
 

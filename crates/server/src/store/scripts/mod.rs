@@ -2,11 +2,16 @@
 //! (`store::db`): what a write does, in which order, under which rule. The backends only open
 //! the transaction, run a script and commit (issue 15).
 
+pub(crate) mod accounts;
 pub(crate) mod analytics;
+pub(crate) mod directory;
 pub(crate) mod load;
 pub(crate) mod media;
 pub(crate) mod messages;
+pub(crate) mod providers;
 pub(crate) mod routing;
+pub(crate) mod settings;
+pub(crate) mod staff;
 
 use chrono::{DateTime, Utc};
 use inbox_core::sync::Change;
