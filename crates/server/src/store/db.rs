@@ -17,6 +17,7 @@
 use std::future::Future;
 use std::task::{Context, Poll, Waker};
 
+use chrono::{DateTime, Utc};
 use inbox_core::Id;
 
 use super::rows::Cols;
@@ -29,6 +30,8 @@ pub(crate) enum Arg<'a> {
     Real(Option<f64>),
     Text(Option<&'a str>),
     Bool(bool),
+    /// A BLOB on SQLite, a BYTEA on PostgreSQL (token hashes).
+    Bytes(&'a [u8]),
 }
 
 impl From<i64> for Arg<'_> {
@@ -82,6 +85,18 @@ impl<'a> From<&'a str> for Arg<'a> {
 impl<'a> From<&'a String> for Arg<'a> {
     fn from(v: &'a String) -> Self {
         Arg::Text(Some(v))
+    }
+}
+
+impl<'a> From<&'a [u8]> for Arg<'a> {
+    fn from(v: &'a [u8]) -> Self {
+        Arg::Bytes(v)
+    }
+}
+
+impl<'a, const N: usize> From<&'a [u8; N]> for Arg<'a> {
+    fn from(v: &'a [u8; N]) -> Self {
+        Arg::Bytes(v)
     }
 }
 
@@ -145,6 +160,17 @@ where
 pub(crate) enum Dialect {
     Sqlite,
     Postgres,
+}
+
+impl Dialect {
+    /// `LIKE` without case, escaped with a backslash (`rows::like_pattern`): SQLite's `LIKE`
+    /// already ignores ASCII case, PostgreSQL's `ILIKE` does.
+    pub(crate) fn ilike(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "LIKE",
+            Dialect::Postgres => "ILIKE",
+        }
+    }
 }
 
 /// Statements on a connection or inside a transaction.
@@ -213,6 +239,10 @@ pub(crate) trait WriteTx: Db {
         conversation: Id,
         text: &str,
     ) -> StoreResult<()>;
+
+    /// Tells every server, once the transaction commits, that the user's sessions ended, so
+    /// their sockets close (the other end: `sqlite/session_ends.rs`, `postgres/listen.rs`).
+    async fn sessions_ended(&mut self, user: Id, at: DateTime<Utc>) -> StoreResult<()>;
 }
 
 /// Runs a script whose every step is ready at once (SQLite's, on a blocking thread).

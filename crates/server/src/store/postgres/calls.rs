@@ -8,7 +8,6 @@ use inbox_core::{Call, Id};
 use super::rows::load_call;
 use super::PgStore;
 use crate::store::scripts::calls as script;
-pub(crate) use crate::store::scripts::calls::refresh;
 use crate::store::{Actor, CallStore, Ingested, NewCall, StoreResult};
 
 #[async_trait]

@@ -1,12 +1,13 @@
 //! The statement layer on PostgreSQL: shared SQL through sqlx, on a pooled connection or inside
 //! a write transaction ([`Tx`]).
 
+use chrono::{DateTime, Utc};
 use inbox_core::Id;
 use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, PgConnection, Postgres};
 
-use super::{Tx, CHANNEL};
+use super::{Tx, CHANNEL, SESSIONS_CHANNEL};
 use crate::store::db::{args, Arg, Cells, Db, Dialect, Row, WriteTx};
 use crate::store::StoreResult;
 
@@ -20,6 +21,7 @@ fn bind<'q>(
             Arg::Real(v) => query.bind(v),
             Arg::Text(v) => query.bind(v),
             Arg::Bool(v) => query.bind(v),
+            Arg::Bytes(v) => query.bind(v),
         };
     }
     query
@@ -129,6 +131,17 @@ impl WriteTx for Tx {
         .bind(conversation)
         .bind(terms)
         .execute(&mut **self)
+        .await?;
+        Ok(())
+    }
+
+    /// NOTIFY `inbox_sessions`, delivered at commit to every instance and the CLI's.
+    async fn sessions_ended(&mut self, user: Id, _at: DateTime<Utc>) -> StoreResult<()> {
+        let payload = user.to_string();
+        self.exec(
+            "SELECT pg_notify($1, $2)",
+            args![SESSIONS_CHANNEL, payload.as_str()],
+        )
         .await?;
         Ok(())
     }

@@ -31,7 +31,6 @@ mod messages;
 mod providers;
 mod routing;
 mod rows;
-mod settings;
 mod staff;
 mod thread;
 
@@ -310,22 +309,6 @@ pub(crate) async fn lock_org(c: &mut PgConnection, org: Id) -> StoreResult<()> {
         .fetch_optional(c)
         .await?;
     Ok(())
-}
-
-/// NotFound unless the query (two id parameters) finds a row.
-pub(crate) async fn exists(
-    c: &mut PgConnection,
-    sql: &'static str,
-    a: Id,
-    b: Id,
-) -> StoreResult<()> {
-    sqlx::query(sql)
-        .bind(a)
-        .bind(b)
-        .fetch_optional(c)
-        .await?
-        .map(|_| ())
-        .ok_or(StoreError::NotFound)
 }
 
 pub(crate) use super::rows::activity_kind;

@@ -1,13 +1,10 @@
 //! PostgreSQL rows to domain types through the shared mappers in `store::rows`, and the loaders
 //! every aggregate uses.
 
-use inbox_core::WorkOrder;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
-pub(crate) use crate::store::rows::WORK_ORDER_SELECT;
-use crate::store::rows::{self as shared, Cols};
-use crate::store::StoreResult;
+use crate::store::rows::Cols;
 
 impl Cols for PgRow {
     type Error = sqlx::Error;
@@ -38,15 +35,5 @@ impl Cols for PgRow {
 }
 
 pub(crate) use crate::store::scripts::load::{
-    call as load_call, customer as load_customer, message as load_message, party_name,
-    work_order as load_work_order,
+    call as load_call, message as load_message, party_name, work_order as load_work_order,
 };
-
-/// Many rows of one SELECT list, mapped.
-pub(crate) fn all<T>(rows: Vec<PgRow>, map: fn(&PgRow) -> sqlx::Result<T>) -> StoreResult<Vec<T>> {
-    Ok(rows.iter().map(map).collect::<sqlx::Result<Vec<T>>>()?)
-}
-
-pub(crate) fn work_order(r: &PgRow) -> sqlx::Result<WorkOrder> {
-    shared::work_order(r)
-}

@@ -2,14 +2,19 @@
 //! (`store::db`): what a write does, in which order, under which rule. The backends only open
 //! the transaction, run a script and commit (issue 15).
 
+pub(crate) mod accounts;
 pub(crate) mod analytics;
 pub(crate) mod calls;
 pub(crate) mod conversations;
+pub(crate) mod directory;
 pub(crate) mod events;
 pub(crate) mod load;
 pub(crate) mod media;
 pub(crate) mod messages;
+pub(crate) mod providers;
 pub(crate) mod routing;
+pub(crate) mod settings;
+pub(crate) mod staff;
 pub(crate) mod thread;
 
 use chrono::{DateTime, Utc};

@@ -4,7 +4,6 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::api::{CallDestination, CallMoved};
 use inbox_core::{Call, Id};
-use rusqlite::Connection;
 
 use super::db::Lite;
 use super::rows::load_call;
@@ -12,11 +11,6 @@ use super::SqliteStore;
 use crate::store::db::now as run;
 use crate::store::scripts::calls as script;
 use crate::store::{Actor, CallStore, Ingested, NewCall, StoreResult};
-
-/// Recomputes a conversation's derived columns (`scripts::calls::refresh`).
-pub(crate) fn refresh(tx: &Connection, conversation_id: Id) -> StoreResult<()> {
-    run(script::refresh(&mut Lite::new(tx), conversation_id))
-}
 
 #[async_trait]
 impl CallStore for SqliteStore {

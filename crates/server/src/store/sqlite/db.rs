@@ -3,12 +3,14 @@
 
 use std::borrow::Cow;
 
+use chrono::{DateTime, Utc};
 use inbox_core::Id;
 use rusqlite::functions::{Context, FunctionFlags};
 use rusqlite::types::{ToSqlOutput, Value, ValueRef};
 use rusqlite::{params_from_iter, Connection, ToSql};
 
-use crate::store::db::{Arg, Cells, Db, Dialect, Row, WriteTx};
+use crate::store::db::{args, Arg, Cells, Db, Dialect, Row, WriteTx};
+use crate::store::rows::ms;
 use crate::store::StoreResult;
 
 /// A connection the shared scripts run on (inside `SqliteStore::write`'s transaction for
@@ -30,6 +32,7 @@ impl ToSql for Arg<'_> {
             Arg::Real(Some(v)) => ValueRef::Real(v),
             Arg::Text(Some(v)) => ValueRef::Text(v.as_bytes()),
             Arg::Bool(v) => ValueRef::Integer(i64::from(v)),
+            Arg::Bytes(v) => ValueRef::Blob(v),
             Arg::Int(None) | Arg::Real(None) | Arg::Text(None) => ValueRef::Null,
         }))
     }
@@ -122,6 +125,20 @@ impl WriteTx for Lite<'_> {
             )
             .await?;
         }
+        Ok(())
+    }
+
+    /// A row in `session_ends`, which every process polls; rows older than a day are read by
+    /// everyone already.
+    async fn sessions_ended(&mut self, user: Id, at: DateTime<Utc>) -> StoreResult<()> {
+        let day_ago = ms(at - chrono::Duration::days(1));
+        self.exec("DELETE FROM session_ends WHERE at < $1", args![day_ago])
+            .await?;
+        self.exec(
+            "INSERT INTO session_ends (user_id, at) VALUES ($1, $2)",
+            args![user, ms(at)],
+        )
+        .await?;
         Ok(())
     }
 }

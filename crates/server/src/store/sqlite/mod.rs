@@ -20,7 +20,6 @@ mod providers;
 mod routing;
 mod rows;
 mod session_ends;
-mod settings;
 mod staff;
 mod thread;
 

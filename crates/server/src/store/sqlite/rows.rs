@@ -7,8 +7,7 @@ use rusqlite::{Connection, Row};
 
 use super::db::Lite;
 use crate::store::db::now;
-pub(crate) use crate::store::rows::WORK_ORDER_SELECT;
-use crate::store::rows::{self as shared, Cols};
+use crate::store::rows::Cols;
 use crate::store::scripts::load;
 use crate::store::StoreResult;
 
@@ -41,10 +40,6 @@ impl Cols for Row<'_> {
     }
 }
 
-pub(crate) fn work_order(r: &Row) -> rusqlite::Result<WorkOrder> {
-    shared::work_order(r)
-}
-
 /// The shared loaders (`scripts::load`) from a SQLite closure.
 pub(crate) fn load_message(conn: &Connection, org: Id, id: Id) -> StoreResult<Message> {
     now(load::message(&mut Lite::new(conn), org, id))
@@ -56,14 +51,6 @@ pub(crate) fn load_call(conn: &Connection, org: Id, id: Id) -> StoreResult<Call>
 
 pub(crate) fn load_work_order(conn: &Connection, org: Id, id: Id) -> StoreResult<WorkOrder> {
     now(load::work_order(&mut Lite::new(conn), org, id))
-}
-
-pub(crate) fn load_customer(
-    conn: &Connection,
-    org: Id,
-    id: Id,
-) -> StoreResult<inbox_core::Customer> {
-    now(load::customer(&mut Lite::new(conn), org, id))
 }
 
 /// The customer's name for message bubbles, or the number.
