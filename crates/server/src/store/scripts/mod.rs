@@ -5,6 +5,7 @@
 pub(crate) mod analytics;
 pub(crate) mod calls;
 pub(crate) mod conversations;
+pub(crate) mod dispatch;
 pub(crate) mod events;
 pub(crate) mod load;
 pub(crate) mod media;
