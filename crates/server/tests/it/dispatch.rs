@@ -590,3 +590,36 @@ async fn unsettled_lookups_hold_back_neither_newer_replies_nor_ask_twilio_every_
     assert_eq!(lookup.run_once().await.unwrap(), 0);
     assert_eq!(fake.lookups.lock().unwrap().len(), 56);
 }
+
+/// Issue 13: the status lookup asks which ids of a page of Twilio's list are ours already. Only
+/// the organisation's messages from that provider count, and each id is answered once however
+/// often the page lists it (one statement for the page, on both databases).
+#[tokio::test]
+async fn the_status_lookup_knows_only_the_organisations_own_provider_ids_each_once() {
+    let s = Server::start().await;
+    let (fake_base, fake) = start_fake().await;
+    let c = s.login("frontdesk@fixture.test").await;
+    let path = format!("/api/v1/conversations/{}/messages", conv::ALICE);
+    let (status, _) = c
+        .post(
+            &path,
+            json!({ "client_id": "k", "body": "Your car is ready", "channel": "sms" }),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(dispatcher(&s, &fake_base).run_once().await.unwrap(), 1);
+    let sid = fake.sids.lock().unwrap().keys().next().unwrap().clone();
+    let page = [sid.clone(), "SM_not_ours".to_string(), sid.clone()];
+    let store = &s.store;
+    let ours = store.known_provider_ids(1, "twilio", &page).await.unwrap();
+    assert_eq!(ours, vec![sid]);
+    let other_org = store.known_provider_ids(2, "twilio", &page).await.unwrap();
+    assert!(
+        other_org.is_empty(),
+        "another organisation's: {other_org:?}"
+    );
+    let other_provider = store.known_provider_ids(1, "whatsapp", &page).await;
+    assert!(other_provider.unwrap().is_empty(), "another provider's");
+    let nothing = store.known_provider_ids(1, "twilio", &[]).await.unwrap();
+    assert!(nothing.is_empty(), "an empty page asks nothing");
+}

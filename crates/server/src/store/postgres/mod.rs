@@ -312,7 +312,7 @@ pub(crate) async fn lock_org(c: &mut PgConnection, org: Id) -> StoreResult<()> {
 }
 
 pub(crate) use super::rows::activity_kind;
-pub(crate) use super::scripts::{audit, index as search_put, record_activity, system_note};
+pub(crate) use super::scripts::{audit, index as search_put, system_note};
 
 pub(crate) use super::rows::fts_kind;
 

@@ -213,7 +213,7 @@ async fn pending_approval(db: &mut impl Db, org: Id, id: Id) -> StoreResult<Mess
 }
 
 /// Moves a message to a new status, recording the change as activity (LST-9).
-async fn set_status(
+pub(crate) async fn set_status(
     db: &mut impl Db,
     org: Id,
     m: &Message,
@@ -230,8 +230,9 @@ async fn set_status(
     record_activity(db, org, m.conversation_id, now, kind, m.id).await
 }
 
-/// Emits an approval decision: the message and its conversation.
-async fn decided(
+/// Emits a message's new status (an approval decision, a send's result): the message and its
+/// conversation.
+pub(crate) async fn decided(
     db: &mut impl WriteTx,
     org: Id,
     id: Id,

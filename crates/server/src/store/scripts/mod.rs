@@ -7,6 +7,7 @@ pub(crate) mod analytics;
 pub(crate) mod calls;
 pub(crate) mod conversations;
 pub(crate) mod directory;
+pub(crate) mod dispatch;
 pub(crate) mod events;
 pub(crate) mod load;
 pub(crate) mod media;

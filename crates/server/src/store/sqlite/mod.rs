@@ -359,25 +359,6 @@ pub(crate) fn found<T>(r: rusqlite::Result<T>) -> StoreResult<T> {
 pub(crate) use crate::store::rows::{activity_kind, fts_kind};
 
 /// The shared scripts (`store::scripts`) called from a SQLite transaction's closure.
-pub(crate) fn record_activity(
-    tx: &Connection,
-    org_id: Id,
-    conversation_id: Id,
-    at: DateTime<Utc>,
-    kind: &str,
-    ref_id: Id,
-) -> StoreResult<()> {
-    let mut db = Lite::new(tx);
-    now(scripts::record_activity(
-        &mut db,
-        org_id,
-        conversation_id,
-        at,
-        kind,
-        ref_id,
-    ))
-}
-
 pub(crate) fn audit(
     tx: &Connection,
     org_id: Id,
