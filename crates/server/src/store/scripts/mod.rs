@@ -3,6 +3,7 @@
 //! the transaction, run a script and commit (issue 15).
 
 pub(crate) mod analytics;
+pub(crate) mod catalog;
 pub(crate) mod load;
 pub(crate) mod media;
 pub(crate) mod messages;
