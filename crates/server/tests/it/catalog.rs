@@ -71,6 +71,31 @@ async fn cmp6_quick_messages_are_created_edited_and_deleted_by_managers() {
     );
 }
 
+/// CMP-6: the list is in name order whatever the letters' case, on both databases (SQLite
+/// once sorted with its NOCASE collation, PostgreSQL by `lower(name)`; they now share the
+/// latter).
+#[tokio::test]
+async fn cmp6_quick_messages_list_by_name_whatever_the_case() {
+    let s = Server::start().await;
+    let manager = s.login("manager@fixture.test").await;
+    for name in ["Zebra", "apple", "Mango"] {
+        let (status, res) = manager
+            .post(
+                "/api/v1/quick-messages",
+                json!({ "name": name, "body": "x" }),
+            )
+            .await;
+        assert_eq!(status, 201, "{res}");
+    }
+    let names: Vec<String> = manager.ok("/api/v1/quick-messages").await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, vec!["apple", "Mango", "ready", "Zebra"]);
+}
+
 #[tokio::test]
 async fn cmp2_templates_list_with_parameter_counts() {
     let s = Server::start().await;

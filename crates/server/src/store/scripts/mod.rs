@@ -5,6 +5,7 @@
 pub(crate) mod accounts;
 pub(crate) mod analytics;
 pub(crate) mod calls;
+pub(crate) mod catalog;
 pub(crate) mod conversations;
 pub(crate) mod directory;
 pub(crate) mod dispatch;
