@@ -470,3 +470,37 @@ async fn portal_tokens_expire_after_their_lifetime_and_can_be_revoked() {
     ));
     assert!(err.contains("there is no organisation 77"), "{err}");
 }
+
+/// A provider change is audited with what it changed in one order on either database (issue
+/// 15): the settings as `provider set` lists them, the numbers after them, the language model
+/// (its key, then the model) last.
+#[tokio::test]
+async fn a_provider_change_is_audited_with_what_changed_numbers_before_the_model() {
+    let s = Server::start().await;
+    let update = inbox_server::store::ProviderUpdate {
+        voice_forward_to: Some("+447700900999".into()),
+        twilio_numbers: Some(vec![GARAGE_NUMBER.into(), "+441632960099".into()]),
+        ai_model: Some(inbox_core::api::LanguageModelUpdate {
+            url: "https://models.example.test/v1".into(),
+            model: "small".into(),
+            key: None,
+        }),
+        ..Default::default()
+    };
+    s.store
+        .set_provider_settings(1, update, now())
+        .await
+        .unwrap();
+    let (detail, by) =
+        s.db.two_texts(
+            "SELECT detail, coalesce(CAST(user_id AS TEXT), 'none') FROM audit_log
+             WHERE action = 'provider.updated' ORDER BY id DESC LIMIT 1",
+        )
+        .await;
+    let detail: Value = serde_json::from_str(&detail).unwrap();
+    assert_eq!(
+        detail,
+        json!({ "changed": ["voice_forward_to", "twilio_numbers", "ai_model_key", "ai_model"] })
+    );
+    assert_eq!(by, "none", "the command line has no one to name");
+}

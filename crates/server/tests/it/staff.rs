@@ -350,3 +350,33 @@ async fn acc2_nobody_gives_or_takes_over_more_than_their_own_role_allows() {
         .await;
     assert_eq!(status, 201);
 }
+
+/// Settings › Users lists active staff first, then by name with case ignored and in byte order
+/// (a space before a letter), on either database whatever its locale (issue 15: SQLite's
+/// `NOCASE`; PostgreSQL sorted by its database's collation, which may skip spaces).
+#[tokio::test]
+async fn acc2_users_are_listed_by_name_case_ignored_in_byte_order() {
+    let s = Server::start().await;
+    let owner = s.login("owner@fixture.test").await;
+    let advisor = role_id(&owner, "Service Advisor").await;
+    let added = ["bea", "Anna", "ann smith", "Bob"];
+    for name in added {
+        let email = format!("{}@order.test", name.replace(' ', "."));
+        let (status, made) = owner
+            .post(
+                "/api/v1/users",
+                json!({ "email": email, "name": name, "role_id": advisor }),
+            )
+            .await;
+        assert_eq!(status, 201, "{made}");
+    }
+    let users = owner.ok("/api/v1/users").await;
+    let names: Vec<&str> = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| u["name"].as_str())
+        .filter(|n| added.contains(n))
+        .collect();
+    assert_eq!(names, ["ann smith", "Anna", "bea", "Bob"]);
+}

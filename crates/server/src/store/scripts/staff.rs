@@ -373,7 +373,7 @@ pub(crate) async fn delete_role(
 /// Everyone in the organisation: the active first, then by name.
 pub(crate) async fn staff_accounts(db: &mut impl Db, org: Id) -> StoreResult<Vec<StaffAccount>> {
     let sql =
-        format!("{ACCOUNT_SELECT} WHERE u.org_id = $1 ORDER BY u.active DESC, lower(u.name), u.id");
+        format!("{ACCOUNT_SELECT} WHERE u.org_id = $1 ORDER BY u.active DESC, lower(u.name) COLLATE \"C\", u.id");
     db.all(&sql, args![org], account).await
 }
 
