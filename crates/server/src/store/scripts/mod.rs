@@ -2,8 +2,11 @@
 //! (`store::db`): what a write does, in which order, under which rule. The backends only open
 //! the transaction, run a script and commit (issue 15).
 
+pub(crate) mod ai;
 pub(crate) mod analytics;
 pub(crate) mod catalog;
+pub(crate) mod import;
+pub(crate) mod language_model;
 pub(crate) mod load;
 pub(crate) mod media;
 pub(crate) mod messages;

@@ -20,10 +20,6 @@ pub(crate) fn party_for(
     now(shared::party_for(&mut Lite::new(tx), org, customer, number))
 }
 
-pub(crate) fn title_search_text(tx: &Connection, conversation: Id) -> StoreResult<String> {
-    now(shared::title_search_text(&mut Lite::new(tx), conversation))
-}
-
 pub(crate) fn conversation_for(
     tx: &Connection,
     org: Id,
