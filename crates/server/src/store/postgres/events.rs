@@ -10,7 +10,6 @@ use sqlx::PgConnection;
 
 use super::PgStore;
 use crate::store::scripts;
-pub(crate) use crate::store::scripts::{emit, emit_conversation};
 use crate::store::{Actor, CatalogStore, LogBounds, StoreResult, SyncStore};
 
 async fn bounds(c: &mut PgConnection, org: Id) -> StoreResult<LogBounds> {

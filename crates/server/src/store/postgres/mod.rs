@@ -311,11 +311,6 @@ pub(crate) async fn lock_org(c: &mut PgConnection, org: Id) -> StoreResult<()> {
     Ok(())
 }
 
-pub(crate) use super::rows::activity_kind;
-pub(crate) use super::scripts::{audit, index as search_put, system_note};
-
-pub(crate) use super::rows::fts_kind;
-
 /// Scratch databases for tests and benchmarks: one fresh database per run on a cluster reached
 /// through its maintenance database's URL (e.g. `postgres://postgres@127.0.0.1:54329/postgres`).
 pub mod scratch {

@@ -34,6 +34,4 @@ impl Cols for PgRow {
     }
 }
 
-pub(crate) use crate::store::scripts::load::{
-    call as load_call, message as load_message, party_name, work_order as load_work_order,
-};
+pub(crate) use crate::store::scripts::load::{call as load_call, work_order as load_work_order};

@@ -3,6 +3,7 @@
 //! the transaction, run a script and commit (issue 15).
 
 pub(crate) mod accounts;
+pub(crate) mod ai;
 pub(crate) mod analytics;
 pub(crate) mod calls;
 pub(crate) mod catalog;
@@ -10,6 +11,8 @@ pub(crate) mod conversations;
 pub(crate) mod directory;
 pub(crate) mod dispatch;
 pub(crate) mod events;
+pub(crate) mod import;
+pub(crate) mod language_model;
 pub(crate) mod load;
 pub(crate) mod media;
 pub(crate) mod messages;

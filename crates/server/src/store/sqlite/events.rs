@@ -6,7 +6,7 @@ use std::cell::RefCell;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use inbox_core::sync::{Change, Event, Snapshot};
+use inbox_core::sync::{Event, Snapshot};
 use inbox_core::Id;
 use rusqlite::Connection;
 
@@ -30,29 +30,9 @@ pub(crate) fn take_touched() -> Vec<Id> {
     })
 }
 
-/// Appends a change to the organisation's log (`scripts::emit`).
-pub(crate) fn emit(
-    tx: &Connection,
-    org: Id,
-    at: DateTime<Utc>,
-    change: &Change,
-) -> StoreResult<i64> {
-    now(scripts::emit(&mut Lite::new(tx), org, at, change))
-}
-
 /// Notes that the organisation's log grew in the transaction running on this thread.
 pub(crate) fn touch(org: Id) {
     TOUCHED.with(|t| t.borrow_mut().push(org));
-}
-
-/// Emits a conversation's current row.
-pub(crate) fn emit_conversation(
-    tx: &Connection,
-    org: Id,
-    id: Id,
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
-    now(scripts::emit_conversation(&mut Lite::new(tx), org, id, at))
 }
 
 fn bounds(conn: &Connection, org: Id) -> StoreResult<LogBounds> {

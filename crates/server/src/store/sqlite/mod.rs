@@ -17,7 +17,6 @@ mod language_model;
 mod media;
 mod messages;
 mod providers;
-mod routing;
 mod rows;
 mod session_ends;
 mod staff;
@@ -26,7 +25,6 @@ mod thread;
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use inbox_core::Id;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
@@ -343,73 +341,6 @@ pub fn migrate_to(conn: &mut Connection, version: usize) -> anyhow::Result<usize
         tx.commit()?;
     }
     Ok(version.saturating_sub(done))
-}
-
-pub(crate) use crate::store::rows::{from_ms, ms};
-
-/// Maps "no row" to NotFound: the caller asked for an id that is not (or not the organisation's).
-pub(crate) fn found<T>(r: rusqlite::Result<T>) -> StoreResult<T> {
-    match r {
-        Ok(v) => Ok(v),
-        Err(rusqlite::Error::QueryReturnedNoRows) => Err(StoreError::NotFound),
-        Err(e) => Err(e.into()),
-    }
-}
-
-pub(crate) use crate::store::rows::{activity_kind, fts_kind};
-
-/// The shared scripts (`store::scripts`) called from a SQLite transaction's closure.
-pub(crate) fn audit(
-    tx: &Connection,
-    org_id: Id,
-    user_id: Option<Id>,
-    action: &str,
-    subject: (&str, Id),
-    detail: serde_json::Value,
-    at: DateTime<Utc>,
-) -> StoreResult<()> {
-    let mut db = Lite::new(tx);
-    now(scripts::audit(
-        &mut db, org_id, user_id, action, subject, detail, at,
-    ))
-}
-
-pub(crate) fn fts_put(
-    tx: &Connection,
-    kind: i64,
-    source_id: Id,
-    org_id: Id,
-    conversation_id: Id,
-    text: &str,
-) -> StoreResult<()> {
-    let mut db = Lite::new(tx);
-    now(scripts::index(
-        &mut db,
-        kind,
-        source_id,
-        org_id,
-        conversation_id,
-        text,
-    ))
-}
-
-pub(crate) fn system_note(
-    tx: &Connection,
-    org_id: Id,
-    conversation_id: Id,
-    body: &str,
-    author_id: Option<Id>,
-    at: DateTime<Utc>,
-) -> StoreResult<Id> {
-    let mut db = Lite::new(tx);
-    now(scripts::system_note(
-        &mut db,
-        org_id,
-        conversation_id,
-        body,
-        author_id,
-        at,
-    ))
 }
 
 #[cfg(test)]

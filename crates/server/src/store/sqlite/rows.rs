@@ -1,7 +1,7 @@
 //! Rows to domain types: the SELECT lists and their mappers, shared by every query that returns
 //! conversations, messages, calls or notes.
 
-use inbox_core::{Call, Id, Message, WorkOrder};
+use inbox_core::{Call, Id, WorkOrder};
 use rusqlite::types::Type;
 use rusqlite::{Connection, Row};
 
@@ -40,20 +40,10 @@ impl Cols for Row<'_> {
     }
 }
 
-/// The shared loaders (`scripts::load`) from a SQLite closure.
-pub(crate) fn load_message(conn: &Connection, org: Id, id: Id) -> StoreResult<Message> {
-    now(load::message(&mut Lite::new(conn), org, id))
-}
-
 pub(crate) fn load_call(conn: &Connection, org: Id, id: Id) -> StoreResult<Call> {
     now(load::call(&mut Lite::new(conn), org, id))
 }
 
 pub(crate) fn load_work_order(conn: &Connection, org: Id, id: Id) -> StoreResult<WorkOrder> {
     now(load::work_order(&mut Lite::new(conn), org, id))
-}
-
-/// The customer's name for message bubbles, or the number.
-pub(crate) fn party_name(conn: &Connection, conversation: Id) -> StoreResult<String> {
-    now(load::party_name(&mut Lite::new(conn), conversation))
 }
