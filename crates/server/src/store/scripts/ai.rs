@@ -22,22 +22,6 @@ pub(crate) fn locking(db: &impl Db, clause: &'static str) -> &'static str {
     }
 }
 
-pub(crate) async fn organisation(db: &mut impl Db, org: Id) -> StoreResult<Organisation> {
-    db.one(
-        "SELECT id, name, time_zone, ai_enabled FROM organisations WHERE id = $1",
-        args![org],
-        |r| {
-            Ok(Organisation {
-                id: r.int(0)?,
-                name: r.text(1)?,
-                time_zone: r.text(2)?,
-                ai_enabled: r.flag(3)?,
-            })
-        },
-    )
-    .await
-}
-
 pub(crate) async fn set_ai_enabled(
     db: &mut impl WriteTx,
     (org, user): (Id, Id),
@@ -50,7 +34,9 @@ pub(crate) async fn set_ai_enabled(
             args![org, enabled],
         )
         .await?;
-    let organisation = organisation(db, org).await?;
+    let organisation = super::accounts::organisation(db, org)
+        .await?
+        .ok_or(crate::store::StoreError::NotFound)?;
     if changed == 0 {
         // Saved as it was: no audit entry, and no desktop rebuilds its cache for it.
         return Ok(organisation);
