@@ -173,76 +173,91 @@ impl Dialect {
     }
 }
 
-/// Statements on a connection or inside a transaction.
-#[allow(async_fn_in_trait)] // crate-private; callers know the backend, so Send is inferred
-pub(crate) trait Db {
+/// Statements on a connection or inside a transaction. Every future is `Send`, so a script
+/// written once over any backend can be awaited on the server's tasks.
+pub(crate) trait Db: Send {
     fn dialect(&self) -> Dialect;
 
     /// Runs a statement; how many rows it changed.
-    async fn exec(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64>;
+    fn exec(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
 
     /// Every row the query returns, mapped.
-    async fn all<T>(
+    fn all<T: Send>(
         &mut self,
         sql: &str,
         args: &[Arg<'_>],
-        map: impl FnMut(&Row) -> StoreResult<T>,
-    ) -> StoreResult<Vec<T>>;
+        map: impl FnMut(&Row) -> StoreResult<T> + Send,
+    ) -> impl Future<Output = StoreResult<Vec<T>>> + Send;
 
     /// The query's first row, mapped, if any.
-    async fn opt<T>(
+    fn opt<T: Send>(
         &mut self,
         sql: &str,
         args: &[Arg<'_>],
-        map: impl FnOnce(&Row) -> StoreResult<T>,
-    ) -> StoreResult<Option<T>>;
+        map: impl FnOnce(&Row) -> StoreResult<T> + Send,
+    ) -> impl Future<Output = StoreResult<Option<T>>> + Send;
 
     /// The query's first row, mapped; `NotFound` when there is none (an id that is not the
     /// organisation's).
-    async fn one<T>(
+    fn one<T: Send>(
         &mut self,
         sql: &str,
         args: &[Arg<'_>],
-        map: impl FnOnce(&Row) -> StoreResult<T>,
-    ) -> StoreResult<T> {
-        self.opt(sql, args, map).await?.ok_or(StoreError::NotFound)
+        map: impl FnOnce(&Row) -> StoreResult<T> + Send,
+    ) -> impl Future<Output = StoreResult<T>> + Send {
+        async move { self.opt(sql, args, map).await?.ok_or(StoreError::NotFound) }
     }
 
     /// The first column of the first row, as an integer (`RETURNING id`, a count).
-    async fn int(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<i64> {
-        self.one(sql, args, |r| r.int(0)).await
+    fn int(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> impl Future<Output = StoreResult<i64>> + Send {
+        self.one(sql, args, |r| r.int(0))
     }
 
     /// `NotFound` unless the query finds a row.
-    async fn exists(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<()> {
-        self.one(sql, args, |_| Ok(())).await
+    fn exists(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        self.one(sql, args, |_| Ok(()))
     }
 }
 
 /// A write transaction: what only it can do, and what each database does its own way.
-#[allow(async_fn_in_trait)]
 pub(crate) trait WriteTx: Db {
     /// Takes the organisation's write lock for the rest of the transaction, so its writers queue
     /// (PostgreSQL; SQLite's one writer holds the whole database already).
-    async fn lock(&mut self, org: Id) -> StoreResult<()>;
+    fn lock(&mut self, org: Id) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Notes that the organisation's log grew, so it is announced once the transaction commits
     /// (PostgreSQL also tells the other instances, delivered at commit).
-    async fn touch(&mut self, org: Id) -> StoreResult<()>;
+    fn touch(&mut self, org: Id) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Indexes (or re-indexes) a searchable text under `doc` (`source_id * 4 + kind`); empty
     /// text removes it.
-    async fn index_text(
+    fn index_text(
         &mut self,
         doc: i64,
         org: Id,
         conversation: Id,
         text: &str,
-    ) -> StoreResult<()>;
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// Tells every server, once the transaction commits, that the user's sessions ended, so
     /// their sockets close (the other end: `sqlite/session_ends.rs`, `postgres/listen.rs`).
-    async fn sessions_ended(&mut self, user: Id, at: DateTime<Utc>) -> StoreResult<()>;
+    fn sessions_ended(
+        &mut self,
+        user: Id,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
 }
 
 /// Runs a script whose every step is ready at once (SQLite's, on a blocking thread).

@@ -3,6 +3,7 @@
 //! organisation: an id that is not the organisation's is `NotFound`, never data.
 
 pub mod analytics;
+pub(crate) mod backend;
 pub mod dataset;
 pub(crate) mod db;
 pub(crate) mod group_commit;

@@ -39,11 +39,11 @@ impl Db for PgConnection {
         Ok(done.rows_affected())
     }
 
-    async fn all<T>(
+    async fn all<T: Send>(
         &mut self,
         sql: &str,
         args: &[Arg<'_>],
-        mut map: impl FnMut(&Row) -> StoreResult<T>,
+        mut map: impl FnMut(&Row) -> StoreResult<T> + Send,
     ) -> StoreResult<Vec<T>> {
         let rows = bind(sqlx::query(AssertSqlSafe(sql)), args)
             .fetch_all(self)
@@ -51,11 +51,11 @@ impl Db for PgConnection {
         rows.iter().map(|r| map(&Cells(r))).collect()
     }
 
-    async fn opt<T>(
+    async fn opt<T: Send>(
         &mut self,
         sql: &str,
         args: &[Arg<'_>],
-        map: impl FnOnce(&Row) -> StoreResult<T>,
+        map: impl FnOnce(&Row) -> StoreResult<T> + Send,
     ) -> StoreResult<Option<T>> {
         let row = bind(sqlx::query(AssertSqlSafe(sql)), args)
             .fetch_optional(self)
@@ -73,20 +73,20 @@ impl Db for Tx {
         (**self).exec(sql, args).await
     }
 
-    async fn all<T>(
+    async fn all<T: Send>(
         &mut self,
         sql: &str,
         args: &[Arg<'_>],
-        map: impl FnMut(&Row) -> StoreResult<T>,
+        map: impl FnMut(&Row) -> StoreResult<T> + Send,
     ) -> StoreResult<Vec<T>> {
         (**self).all(sql, args, map).await
     }
 
-    async fn opt<T>(
+    async fn opt<T: Send>(
         &mut self,
         sql: &str,
         args: &[Arg<'_>],
-        map: impl FnOnce(&Row) -> StoreResult<T>,
+        map: impl FnOnce(&Row) -> StoreResult<T> + Send,
     ) -> StoreResult<Option<T>> {
         (**self).opt(sql, args, map).await
     }

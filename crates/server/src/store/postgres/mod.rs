@@ -13,26 +13,9 @@
 //!   instance listens (`listen.rs`) and announces the organisation to its hub, which reads the log
 //!   by sequence number. A missed notification is caught up from the log.
 
-mod accounts;
-mod ai;
-mod analytics;
-mod calls;
-mod catalog;
-mod conversations;
 mod db;
-mod directory;
-mod dispatch;
-mod events;
-mod import;
-mod language_model;
 mod listen;
-mod media;
-mod messages;
-mod providers;
-mod routing;
 mod rows;
-mod staff;
-mod thread;
 
 use std::borrow::Cow;
 use std::time::Duration;
@@ -42,6 +25,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, SqlStr};
 
+use super::backend::{Backend, Script};
 use super::group_commit::{Batcher, PerKey};
 use super::scripts::messages::Inbound;
 use super::{scripts, Ingested, StoreError, StoreResult};
@@ -254,31 +238,77 @@ impl PgStore {
             inbound,
         })
     }
+}
 
-    /// Stores an inbound message with whichever others are waiting, under one commit.
-    pub(crate) async fn ingest_grouped(&self, job: Inbound) -> StoreResult<Ingested> {
+impl Backend for PgStore {
+    type Conn = PgConnection;
+    type Tx = Tx;
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl for<'c> FnOnce(&'c mut PgConnection) -> Script<'c, T> + Send + 'static,
+    ) -> StoreResult<T> {
+        f(&mut *self.pool.acquire().await?).await
+    }
+
+    async fn read_snapshot<T: Send + 'static>(
+        &self,
+        budget: Option<Duration>,
+        f: impl for<'c> FnOnce(&'c mut PgConnection) -> Script<'c, T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await?;
+        if let Some(budget) = budget {
+            // A cancelled query rolls the transaction back; the connection returns to the pool.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SET LOCAL statement_timeout = {}",
+                budget.as_millis().clamp(1, i32::MAX as u128)
+            )))
+            .execute(&mut *tx)
+            .await?;
+        }
+        let out = f(&mut tx).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn write_one<T: Send + 'static>(
+        &self,
+        f: impl for<'c> FnOnce(&'c mut PgConnection) -> Script<'c, T> + Send + 'static,
+    ) -> StoreResult<T> {
+        self.read(f).await
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        lock: Option<Id>,
+        f: impl for<'c> FnOnce(&'c mut Tx) -> Script<'c, T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let mut tx = begin_on(&self.pool, self.instance.clone()).await?;
+        if let Some(org) = lock {
+            lock_org(&mut tx, org).await?;
+        }
+        let out = f(&mut tx).await?;
+        commit_on(tx, &self.changes).await?;
+        Ok(out)
+    }
+
+    async fn ingest_grouped(&self, job: Inbound) -> StoreResult<Ingested> {
         self.inbound.submit(job.0, job).await
     }
 
-    /// A connection for reads.
-    pub(crate) async fn conn(&self) -> StoreResult<sqlx::pool::PoolConnection<Postgres>> {
-        Ok(self.pool.acquire().await?)
+    fn secret_box(&self) -> &crate::secrets::SecretBox {
+        &self.secrets
     }
 
-    /// Starts a write transaction holding the organisation's write lock.
-    pub(crate) async fn begin(&self, org: Id) -> StoreResult<Tx> {
-        let mut tx = self.begin_any().await?;
-        lock_org(&mut tx, org).await?;
-        Ok(tx)
+    fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<Id> {
+        self.changes.subscribe()
     }
 
-    /// Starts a write transaction that locks organisations as it learns them.
-    pub(crate) async fn begin_any(&self) -> StoreResult<Tx> {
-        begin_on(&self.pool, self.instance.clone()).await
-    }
-
-    pub(crate) async fn commit(&self, tx: Tx) -> StoreResult<()> {
-        commit_on(tx, &self.changes).await
+    fn subscribe_session_ends(&self) -> tokio::sync::broadcast::Receiver<Id> {
+        self.session_ends.subscribe()
     }
 }
 

@@ -1,5 +1,4 @@
-//! PostgreSQL rows to domain types through the shared mappers in `store::rows`, and the loaders
-//! every aggregate uses.
+//! PostgreSQL rows read through the shared column accessors of `store::rows`.
 
 use sqlx::postgres::PgRow;
 use sqlx::Row;
@@ -33,5 +32,3 @@ impl Cols for PgRow {
         }
     }
 }
-
-pub(crate) use crate::store::scripts::load::{call as load_call, work_order as load_work_order};

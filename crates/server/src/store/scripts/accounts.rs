@@ -1,13 +1,16 @@
 //! Organisations, users, roles → capabilities, and sessions.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::{Capability, CapabilitySet, Id, Organisation, StaffRef, User};
 
 use super::audit;
+use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Arg, Db, Dialect, WriteTx};
 use crate::store::rows::{from_ms, ms};
 use crate::store::{
-    LoginRecord, NewOrganisation, NewUser, SessionInfo, StoreError, StoreResult, UserAccount,
+    AccountStore, Actor, LoginRecord, NewOrganisation, NewUser, SessionInfo, StoreError,
+    StoreResult, UserAccount,
 };
 
 /// `column` equals the email in `$1`, without case, in the form each database's unique index
@@ -424,4 +427,118 @@ pub(crate) async fn end_sessions(
     let ended = end_user_sessions(db, user, at).await?;
     audit_user(db, org, user, "user.sessions_ended", ended, at).await?;
     Ok(ended)
+}
+
+#[async_trait]
+impl<B: Backend> AccountStore for B {
+    async fn create_organisation(
+        &self,
+        org: NewOrganisation,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Id> {
+        self.write(None, script!(|tx| insert_organisation(tx, &org, false, at)))
+            .await
+    }
+
+    async fn create_user(&self, user: NewUser, at: DateTime<Utc>) -> StoreResult<Id> {
+        self.write(Some(user.org_id), script!(|tx| create_user(tx, &user, at)))
+            .await
+    }
+
+    async fn find_login(&self, email: &str) -> StoreResult<Option<LoginRecord>> {
+        let email = email.to_owned();
+        self.read(script!(|c| find_login(c, &email))).await
+    }
+
+    async fn create_session(
+        &self,
+        user_id: Id,
+        token_hash: [u8; 32],
+        at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<SessionInfo> {
+        self.write(
+            None,
+            script!(|tx| create_session(tx, user_id, &token_hash, at, expires_at)),
+        )
+        .await
+    }
+
+    async fn session(
+        &self,
+        token_hash: [u8; 32],
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<SessionInfo>> {
+        self.read(script!(|c| session(c, &token_hash, at))).await
+    }
+
+    async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()> {
+        self.write_one(script!(|c| delete_session(c, &token_hash)))
+            .await
+    }
+
+    async fn touch_session(&self, token_hash: [u8; 32], at: DateTime<Utc>) -> StoreResult<()> {
+        self.write_one(script!(|c| touch_session(c, &token_hash, at)))
+            .await
+    }
+
+    async fn staff(&self, actor: &Actor) -> StoreResult<Vec<StaffRef>> {
+        let org = actor.org_id;
+        self.read(script!(|c| staff(c, org))).await
+    }
+
+    async fn organisation(&self, id: Id) -> StoreResult<Option<Organisation>> {
+        self.read(script!(|c| organisation(c, id))).await
+    }
+
+    async fn create_organisation_with_owner(
+        &self,
+        org: NewOrganisation,
+        owner: NewUser,
+        at: DateTime<Utc>,
+    ) -> StoreResult<(Id, Id)> {
+        self.write(
+            None,
+            script!(|tx| create_organisation_with_owner(tx, &org, owner, at)),
+        )
+        .await
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserAccount>> {
+        let email = email.to_owned();
+        self.read(script!(|c| user_by_email(c, &email))).await
+    }
+
+    async fn set_user_active(
+        &self,
+        user_id: Id,
+        active: bool,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        self.write(None, script!(|tx| set_user_active(tx, user_id, active, at)))
+            .await
+    }
+
+    async fn set_password_hash(
+        &self,
+        user_id: Id,
+        password_hash: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        let hash = password_hash.to_owned();
+        self.write(
+            None,
+            script!(|tx| set_password_hash(tx, user_id, &hash, at)),
+        )
+        .await
+    }
+
+    async fn end_sessions(&self, user_id: Id, at: DateTime<Utc>) -> StoreResult<u64> {
+        self.write(None, script!(|tx| end_sessions(tx, user_id, at)))
+            .await
+    }
+
+    fn session_ends(&self) -> tokio::sync::broadcast::Receiver<Id> {
+        self.subscribe_session_ends()
+    }
 }

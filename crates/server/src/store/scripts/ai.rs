@@ -1,5 +1,6 @@
 //! The AI switch and intent corrections (issue 16, AIA-1).
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::analytics::{Fact, OpeningHours};
 use inbox_core::intent::Intent;
@@ -9,9 +10,10 @@ use inbox_core::{Id, Message, Organisation};
 use super::analytics::{bulk_values, rebuild, record, BULK_ROWS};
 use super::{audit, emit, emit_conversation, load};
 use crate::store::analytics::{org_clock, relabel};
+use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Arg, Db, Dialect, WriteTx};
 use crate::store::rows::{from_ms, ms};
-use crate::store::StoreResult;
+use crate::store::{Actor, AiStore, StoreResult};
 
 /// A read's row lock on PostgreSQL (`clause`, such as " FOR UPDATE"), for a row the
 /// transaction then writes; SQLite runs one writer at a time and needs none.
@@ -110,9 +112,23 @@ pub(crate) async fn unclassified(
 /// caller holds the messages' organisations' locks: their counters are written under them, as
 /// every other write does, so a rebuild never interleaves.
 pub(crate) async fn set_intents(
-    db: &mut impl Db,
+    db: &mut impl WriteTx,
     intents: &[(Id, &'static str, f64)],
 ) -> StoreResult<()> {
+    // The organisations' locks first, in id order: their counters are written under them, as
+    // every other write does, so a rebuild never interleaves.
+    let mut orgs = std::collections::BTreeSet::new();
+    for chunk in intents.chunks(BULK_ROWS) {
+        let sql = format!(
+            "SELECT DISTINCT org_id FROM messages WHERE id IN (VALUES {})",
+            bulk_values(chunk.len(), 1, 1)
+        );
+        let ids: Vec<Arg> = chunk.iter().map(|&(id, _, _)| id.into()).collect();
+        orgs.extend(db.all(&sql, &ids, |r| r.int(0)).await?);
+    }
+    for org in orgs {
+        db.lock(org).await?;
+    }
     let mut facts: Vec<(Id, i64, Fact)> = Vec::new();
     for chunk in intents.chunks(BULK_ROWS) {
         let sql = format!(
@@ -186,4 +202,64 @@ pub(crate) async fn correct_intent(
     // Its row shows the latest message's intent.
     emit_conversation(db, org, message.conversation_id, now).await?;
     Ok(message)
+}
+
+#[async_trait]
+impl<B: Backend> AiStore for B {
+    async fn set_ai_enabled(
+        &self,
+        actor: &Actor,
+        enabled: bool,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Organisation> {
+        let who = (actor.org_id, actor.user_id);
+        self.write(
+            Some(who.0),
+            script!(|tx| set_ai_enabled(tx, who, enabled, now)),
+        )
+        .await
+    }
+
+    async fn opening_hours(&self, actor: &Actor) -> StoreResult<OpeningHours> {
+        let org = actor.org_id;
+        self.read(script!(|c| opening_hours(c, org))).await
+    }
+
+    async fn set_opening_hours(
+        &self,
+        actor: &Actor,
+        hours: OpeningHours,
+        now: DateTime<Utc>,
+    ) -> StoreResult<OpeningHours> {
+        let who = (actor.org_id, actor.user_id);
+        self.write(
+            Some(who.0),
+            script!(|tx| set_opening_hours(tx, who, hours, now)),
+        )
+        .await
+    }
+
+    async fn unclassified(&self, after: Id, limit: u32) -> StoreResult<Vec<(Id, String)>> {
+        self.read(script!(|c| unclassified(c, after, limit))).await
+    }
+
+    async fn set_intents(&self, intents: Vec<(Id, &'static str, f64)>) -> StoreResult<()> {
+        self.write(None, script!(|tx| set_intents(tx, &intents)))
+            .await
+    }
+
+    async fn correct_intent(
+        &self,
+        actor: &Actor,
+        message_id: Id,
+        label: Intent,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message> {
+        let who = (actor.org_id, actor.user_id);
+        self.write(
+            Some(who.0),
+            script!(|tx| correct_intent(tx, who, message_id, label, now)),
+        )
+        .await
+    }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
 use chrono::NaiveDate;
 use inbox_core::analytics::report::{previous_period, Inputs, Waiting, WaitingItem, WAITING_SHOWN};
 use inbox_core::analytics::rollup::{apply, epoch_day, from_epoch_day, Counters, Metric};
@@ -14,9 +15,10 @@ use crate::store::analytics::{
     corrected, org_clock, replay, shown, HistoryDecision, HistoryItem, HistoryKind,
     ANALYTICS_VERSION,
 };
+use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Arg, Db, Row};
 use crate::store::rows::{from_ms, ms};
-use crate::store::StoreResult;
+use crate::store::{Actor, AnalyticsStore, StoreResult};
 
 pub(crate) async fn clock(db: &mut impl Db, org: Id) -> StoreResult<OrgClock> {
     let (tz, hours) = db
@@ -395,6 +397,34 @@ pub(crate) async fn inputs(
         waiting: waiting(db, org).await?,
         staff,
     })
+}
+
+#[async_trait]
+impl<B: Backend> AnalyticsStore for B {
+    async fn analytics_inputs(
+        &self,
+        actor: &Actor,
+        from: Option<NaiveDate>,
+        to: NaiveDate,
+        per_staff: bool,
+    ) -> StoreResult<Inputs> {
+        let org = actor.org_id;
+        self.read(script!(|c| inputs(c, org, from, to, per_staff)))
+            .await
+    }
+
+    async fn rebuild_analytics(&self, org_id: Id) -> StoreResult<()> {
+        self.write(Some(org_id), script!(|tx| rebuild(tx, org_id)))
+            .await
+    }
+
+    async fn rebuild_stale_analytics(&self) -> StoreResult<Vec<Id>> {
+        let stale = self.read(script!(|c| stale(c))).await?;
+        for org in &stale {
+            self.rebuild_analytics(*org).await?;
+        }
+        Ok(stale)
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Calls: routed into conversations (VOI-1 … VOI-3), moved between them (VOI-6), resolved (VOI-7).
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use inbox_core::analytics::Fact;
@@ -9,13 +10,14 @@ use inbox_core::{Call, Channel, Direction, Id};
 
 use super::routing::{apply_routing, conversation_for, party_for, Party};
 use super::{analytics, audit, emit, emit_conversation, index, load, record_activity, system_note};
+use crate::store::backend::{script, Backend};
 use crate::store::dataset::call_summary;
 use crate::store::db::{args, Db, WriteTx};
 use crate::store::rows::{
     self, activity_kind, fts_kind, ms, refreshed_preview, row_text, unresolved_outcomes,
     CALL_SELECT,
 };
-use crate::store::{Ingested, NewCall, StoreError, StoreResult};
+use crate::store::{Actor, CallStore, Ingested, NewCall, StoreError, StoreResult};
 
 /// Stores an inbound call once: a provider call id seen before changes nothing.
 pub(crate) async fn ingest(
@@ -146,6 +148,8 @@ pub(crate) async fn reassign(
     emit(db, org, now, &Change::Call(call.clone())).await?;
     emit_conversation(db, org, from, now).await?;
     emit_conversation(db, org, dest, now).await?;
+    // Both conversations' analytics state follows their items.
+    analytics::restate(db, org, &[from, dest]).await?;
     Ok(CallMoved {
         call,
         from_conversation_id: from,
@@ -292,4 +296,43 @@ pub(crate) async fn refresh(db: &mut impl Db, conversation: Id) -> StoreResult<(
     )
     .await?;
     Ok(())
+}
+
+#[async_trait]
+impl<B: Backend> CallStore for B {
+    async fn call(&self, actor: &Actor, id: Id) -> StoreResult<Call> {
+        let org = actor.org_id;
+        self.read(script!(|c| load::call(c, org, id))).await
+    }
+
+    async fn ingest_call(&self, org_id: Id, call: NewCall) -> StoreResult<Ingested> {
+        self.write(Some(org_id), script!(|tx| ingest(tx, org_id, &call)))
+            .await
+    }
+
+    async fn reassign_call(
+        &self,
+        actor: &Actor,
+        id: Id,
+        to: CallDestination,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<CallMoved> {
+        let (org, user, tz) = (actor.org_id, actor.user_id, actor.time_zone);
+        let reason = reason
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+            .map(str::to_owned);
+        self.write(
+            Some(org),
+            script!(|tx| reassign(tx, org, user, tz, id, to, reason.as_deref(), now)),
+        )
+        .await
+    }
+
+    async fn resolve_call(&self, actor: &Actor, id: Id, now: DateTime<Utc>) -> StoreResult<Call> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(Some(org), script!(|tx| resolve(tx, org, user, id, now)))
+            .await
+    }
 }

@@ -1,14 +1,19 @@
 //! Quick messages (CMP-6) and WhatsApp templates (CMP-2): the organisation's reusable texts.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use inbox_core::api::TemplateInput;
 use inbox_core::sync::Change;
 use inbox_core::template::ValidTemplate;
 use inbox_core::{Id, QuickMessage, TemplateHeader, WhatsappTemplate};
 
 use super::{audit, emit};
+use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Db, Row, WriteTx};
-use crate::store::rows::{ms, template_audit, template_header};
-use crate::store::{StoreError, StoreResult};
+use crate::store::rows::{
+    ms, quick_message_fields, template_audit, template_fields, template_header,
+};
+use crate::store::{Actor, CatalogStore, StoreError, StoreResult};
 
 fn quick_message(r: &Row) -> StoreResult<QuickMessage> {
     Ok(QuickMessage {
@@ -253,4 +258,97 @@ pub(crate) async fn delete_template(
     audited(db, (org, user), "template.deleted", &t, now).await?;
     emit(db, org, now, &Change::TemplateDeleted { id }).await?;
     Ok(())
+}
+
+#[async_trait]
+impl<B: Backend> CatalogStore for B {
+    async fn quick_messages(&self, actor: &Actor) -> StoreResult<Vec<QuickMessage>> {
+        let org = actor.org_id;
+        self.read(script!(|c| quick_messages(c, org))).await
+    }
+
+    async fn create_quick_message(
+        &self,
+        actor: &Actor,
+        name: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<QuickMessage> {
+        let (name, body) = quick_message_fields(name, body)?;
+        let org = actor.org_id;
+        self.write(
+            Some(org),
+            script!(|tx| create_quick_message(tx, org, &name, &body, now)),
+        )
+        .await
+    }
+
+    async fn update_quick_message(
+        &self,
+        actor: &Actor,
+        id: Id,
+        name: &str,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<QuickMessage> {
+        let (name, body) = quick_message_fields(name, body)?;
+        let org = actor.org_id;
+        self.write(
+            Some(org),
+            script!(|tx| update_quick_message(tx, org, id, (&name, &body), now)),
+        )
+        .await
+    }
+
+    async fn delete_quick_message(&self, actor: &Actor, id: Id) -> StoreResult<()> {
+        let org = actor.org_id;
+        let now = Utc::now();
+        self.write(
+            Some(org),
+            script!(|tx| delete_quick_message(tx, org, id, now)),
+        )
+        .await
+    }
+
+    async fn templates(&self, actor: &Actor) -> StoreResult<Vec<WhatsappTemplate>> {
+        let org = actor.org_id;
+        self.read(script!(|c| templates(c, org))).await
+    }
+
+    async fn create_template(
+        &self,
+        actor: &Actor,
+        input: &TemplateInput,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WhatsappTemplate> {
+        let v = template_fields(input)?;
+        let (who, header) = ((actor.org_id, actor.user_id), input.header);
+        self.write(
+            Some(who.0),
+            script!(|tx| create_template(tx, who, &v, header, now)),
+        )
+        .await
+    }
+
+    async fn update_template(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: &TemplateInput,
+        now: DateTime<Utc>,
+    ) -> StoreResult<WhatsappTemplate> {
+        let v = template_fields(input)?;
+        let (who, header) = ((actor.org_id, actor.user_id), input.header);
+        self.write(
+            Some(who.0),
+            script!(|tx| update_template(tx, who, id, &v, header, now)),
+        )
+        .await
+    }
+
+    async fn delete_template(&self, actor: &Actor, id: Id, now: DateTime<Utc>) -> StoreResult<()> {
+        let who = (actor.org_id, actor.user_id);
+        self.write(Some(who.0), script!(|tx| delete_template(tx, who, id, now)))
+            .await
+    }
 }

@@ -1,16 +1,21 @@
 //! The conversation list with its counts (LST-2 … LST-11), one conversation's details (THR-2,
 //! SDB-2), mark read (THR-7), assignment (SDB-4) and work-order links (SDB-3).
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::api::{ConversationPage, Counts, ListFilter, PAGE_SIZE};
 use inbox_core::sync::Change;
 use inbox_core::{ConversationDetail, ConversationSummary, Id, WorkOrderStatus};
 
 use super::{audit, emit, ensure_conversation, load, system_note};
+use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Arg, Db, Dialect, WriteTx};
 use crate::store::rows::{self, ms, SUMMARY_SELECT, WORK_ORDER_SELECT};
 use crate::store::search::{pg_tsquery, SearchText};
-use crate::store::{Actor, ListCursor, ListParams, ListScope, MarkedRead, StoreError, StoreResult};
+use crate::store::{
+    Actor, ConversationStore, ListCursor, ListParams, ListScope, MarkedRead, StoreError,
+    StoreResult,
+};
 
 /// A statement built piece by piece, its placeholders numbered as values are bound.
 struct Query<'a> {
@@ -433,4 +438,69 @@ async fn unlink(
     let subject = ("conversation", id);
     let action = "conversation.work_order_unlinked";
     audit(db, org, Some(user), action, subject, detail, now).await
+}
+
+#[async_trait]
+impl<B: Backend> ConversationStore for B {
+    async fn list_conversations(
+        &self,
+        actor: &Actor,
+        params: &ListParams,
+    ) -> StoreResult<ConversationPage> {
+        let (actor, params) = (actor.clone(), params.clone());
+        // One snapshot, so the counts and the page agree; the time budget bounds it.
+        self.read_snapshot(Some(params.budget), script!(|c| list(c, &actor, &params)))
+            .await
+    }
+
+    async fn conversation(
+        &self,
+        actor: &Actor,
+        id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ConversationDetail> {
+        let actor = actor.clone();
+        self.read(script!(|c| detail(c, &actor, id, now))).await
+    }
+
+    async fn mark_read(
+        &self,
+        actor: &Actor,
+        id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<MarkedRead> {
+        let org = actor.org_id;
+        self.write(Some(org), script!(|tx| mark_read(tx, org, id, now)))
+            .await
+    }
+
+    async fn assign(
+        &self,
+        actor: &Actor,
+        id: Id,
+        assignee: Option<Id>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ConversationSummary> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(
+            Some(org),
+            script!(|tx| assign(tx, org, user, id, assignee, now)),
+        )
+        .await
+    }
+
+    async fn set_work_order(
+        &self,
+        actor: &Actor,
+        id: Id,
+        work_order: Option<Id>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ConversationDetail> {
+        let actor = actor.clone();
+        self.write(
+            Some(actor.org_id),
+            script!(|tx| set_work_order(tx, &actor, id, work_order, now)),
+        )
+        .await
+    }
 }

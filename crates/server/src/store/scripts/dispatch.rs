@@ -8,14 +8,17 @@
 //! applying them is the caller's, through `providers::apply_early_statuses`, while that is
 //! still written per database.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::{DeliveryStatus, Id, Message};
 
 use super::{load, messages};
+use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Arg, Db, Dialect, WriteTx};
 use crate::store::rows::{from_ms, ms};
 use crate::store::{
-    Awaiting, AwaitingAt, OutboundJob, StoreError, StoreResult, UnlinkedReply, LOST_WHILE_SENDING,
+    Actor, Awaiting, AwaitingAt, DispatchStore, OutboundJob, StoreError, StoreResult,
+    UnlinkedReply, LOST_WHILE_SENDING,
 };
 
 /// The number a reply goes to: the customer's primary number, else the caller's.
@@ -217,12 +220,12 @@ pub(crate) async fn accepted(
     provider_id: &str,
     status: DeliveryStatus,
     now: DateTime<Utc>,
-) -> StoreResult<Option<Id>> {
+) -> StoreResult<()> {
     let org = lock_for(db, id).await?;
     let ours = leave(db, id, claim).await?;
     let state = state_of(db, id).await?;
     if !may_settle(ours, &state) {
-        return Ok(None);
+        return Ok(());
     }
     db.exec(
         "UPDATE messages SET provider = $2, provider_id = $3 WHERE id = $1",
@@ -233,7 +236,7 @@ pub(crate) async fn accepted(
         // An unknown message is settled: the provider has it.
         set_status(db, org, id, status, None, now).await?;
     }
-    Ok(Some(org))
+    super::providers::apply_early_statuses(db, org, id, provider, provider_id).await
 }
 
 /// A failure the provider answered (so it did not take the message): try again at `next_at`.
@@ -473,6 +476,7 @@ pub(crate) async fn link_provider_id(
         // more.
         dequeue(db, id).await?;
         set_status(db, org, id, DeliveryStatus::Pending, None, now).await?;
+        super::providers::apply_early_statuses(db, org, id, provider, provider_id).await?;
     }
     Ok(linked)
 }
@@ -504,4 +508,191 @@ pub(crate) async fn retry(
     )
     .await?;
     set_status(db, org, id, DeliveryStatus::Pending, None, now).await
+}
+
+#[async_trait]
+impl<B: Backend> DispatchStore for B {
+    async fn claim_outbound(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<Vec<OutboundJob>> {
+        self.write(None, script!(|tx| claim(tx, now, lease_until, limit)))
+            .await
+    }
+
+    async fn outbound_sending(
+        &self,
+        message_id: Id,
+        claim: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.write_one(script!(|c| sending(c, message_id, claim, now)))
+            .await
+    }
+
+    async fn outbound_accepted(
+        &self,
+        message_id: Id,
+        claim: i64,
+        provider: &str,
+        provider_id: &str,
+        status: DeliveryStatus,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let (provider, provider_id) = (provider.to_owned(), provider_id.to_owned());
+        self.write(
+            None,
+            script!(|tx| accepted(tx, message_id, claim, &provider, &provider_id, status, now)),
+        )
+        .await
+    }
+
+    async fn outbound_retry_later(
+        &self,
+        message_id: Id,
+        claim: i64,
+        next_at: DateTime<Utc>,
+        error: &str,
+    ) -> StoreResult<()> {
+        let error = error.to_owned();
+        self.write_one(script!(|c| retry_later(
+            c, message_id, claim, next_at, &error
+        )))
+        .await
+    }
+
+    async fn outbound_release(
+        &self,
+        message_id: Id,
+        claim: i64,
+        due_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.write_one(script!(|c| release(c, message_id, claim, due_at)))
+            .await
+    }
+
+    async fn outbound_failed(
+        &self,
+        message_id: Id,
+        claim: i64,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let reason = reason.to_owned();
+        self.write(
+            None,
+            script!(|tx| failed(tx, message_id, claim, &reason, now)),
+        )
+        .await
+    }
+
+    async fn outbound_unknown(
+        &self,
+        message_id: Id,
+        claim: i64,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let reason = reason.to_owned();
+        self.write(
+            None,
+            script!(|tx| unknown(tx, message_id, claim, &reason, now)),
+        )
+        .await
+    }
+
+    async fn awaiting_status(
+        &self,
+        provider: &str,
+        quiet_since: DateTime<Utc>,
+        sent_after: DateTime<Utc>,
+        after: Option<AwaitingAt>,
+        limit: usize,
+    ) -> StoreResult<Vec<Awaiting>> {
+        let provider = provider.to_owned();
+        self.read(script!(|c| awaiting(
+            c,
+            &provider,
+            quiet_since,
+            sent_after,
+            after,
+            limit
+        )))
+        .await
+    }
+
+    async fn unknown_unlinked(
+        &self,
+        channel: &str,
+        quiet_since: DateTime<Utc>,
+        sent_after: DateTime<Utc>,
+        after: Option<AwaitingAt>,
+        limit: usize,
+    ) -> StoreResult<Vec<UnlinkedReply>> {
+        let channel = channel.to_owned();
+        self.read(script!(|c| unknown_unlinked(
+            c,
+            &channel,
+            quiet_since,
+            sent_after,
+            after,
+            limit
+        )))
+        .await
+    }
+
+    async fn known_provider_ids(
+        &self,
+        org_id: Id,
+        provider: &str,
+        provider_ids: &[String],
+    ) -> StoreResult<Vec<String>> {
+        let (provider, ids) = (provider.to_owned(), provider_ids.to_vec());
+        self.read(script!(|c| known_provider_ids(c, org_id, &provider, &ids)))
+            .await
+    }
+
+    async fn unknown_not_taken(
+        &self,
+        org_id: Id,
+        message_id: Id,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let reason = reason.to_owned();
+        self.write(
+            Some(org_id),
+            script!(|tx| not_taken(tx, org_id, message_id, &reason, now)),
+        )
+        .await
+    }
+
+    async fn link_provider_id(
+        &self,
+        org_id: Id,
+        message_id: Id,
+        provider: &str,
+        provider_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let (provider, provider_id) = (provider.to_owned(), provider_id.to_owned());
+        self.write(
+            Some(org_id),
+            script!(|tx| link_provider_id(tx, org_id, message_id, &provider, &provider_id, now)),
+        )
+        .await
+    }
+
+    async fn retry_message(
+        &self,
+        actor: &Actor,
+        message_id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message> {
+        let org = actor.org_id;
+        self.write(Some(org), script!(|tx| retry(tx, org, message_id, now)))
+            .await
+    }
 }

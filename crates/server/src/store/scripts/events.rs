@@ -1,12 +1,14 @@
 //! Reading and pruning the change log (issue 4). Appending is `scripts::emit`.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::sync::{Event, Snapshot};
 use inbox_core::Id;
 
+use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Db};
 use crate::store::rows::{self, decode_event, ms, SUMMARY_SELECT};
-use crate::store::{LogBounds, StoreResult};
+use crate::store::{AccountStore, Actor, CatalogStore, LogBounds, StoreResult, SyncStore};
 
 /// The oldest sequence number a client may resume after, and the newest.
 pub(crate) async fn bounds(db: &mut impl Db, org: Id) -> StoreResult<LogBounds> {
@@ -107,4 +109,43 @@ pub(crate) async fn prune(db: &mut impl Db, before: DateTime<Utc>) -> StoreResul
     )
     .await?;
     Ok(n)
+}
+
+#[async_trait]
+impl<B: Backend> SyncStore for B {
+    async fn events_after(&self, org: Id, after: i64, limit: usize) -> StoreResult<Vec<Event>> {
+        self.read(script!(|c| super::events::after(c, org, after, limit)))
+            .await
+    }
+
+    async fn log_bounds(&self, org: Id) -> StoreResult<LogBounds> {
+        self.read(script!(|c| bounds(c, org))).await
+    }
+
+    async fn snapshot(
+        &self,
+        actor: &Actor,
+        after: Option<Id>,
+        limit: usize,
+    ) -> StoreResult<Snapshot> {
+        let org = actor.org_id;
+        // One snapshot of the database: the page and the head it is consistent with.
+        let mut snap = self
+            .read_snapshot(None, script!(|c| snapshot_page(c, org, after, limit)))
+            .await?;
+        if after.is_none() {
+            snap.quick_messages = self.quick_messages(actor).await?;
+            snap.templates = self.templates(actor).await?;
+            snap.staff = AccountStore::staff(self, actor).await?;
+        }
+        Ok(snap)
+    }
+
+    async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        self.write(None, script!(|tx| prune(tx, before))).await
+    }
+
+    fn changes(&self) -> tokio::sync::broadcast::Receiver<Id> {
+        self.subscribe_changes()
+    }
 }

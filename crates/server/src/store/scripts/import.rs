@@ -1,24 +1,27 @@
 //! Bulk import of a whole dataset in one transaction (demo seed, benchmarks). Derived
 //! conversation columns come from `dataset::derive`, the same rules the live path keeps.
 //!
-//! The organisation's own row and its users go through the accounts rules (each backend's
-//! `accounts::insert_organisation` and `insert_user`); everything after them is written here.
+//! The organisation's own row and its users go through the accounts rules
+//! (`accounts::insert_organisation` and `insert_user`); everything after them is written here.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::Id;
 
-use super::index;
 use super::routing::title_search_text;
+use super::{accounts, analytics, index, staff};
 use crate::secrets::{Field, SecretBox};
+use crate::store::backend::{script, Backend};
 use crate::store::dataset::{
-    derive, ConversationData, ImportedOrg, ImportedUser, ItemData, OrgData, Party, UserData,
+    derive, ConversationData, Imported, ImportedOrg, ImportedUser, ItemData, OrgData, Party,
+    UserData,
 };
 use crate::store::db::{args, Arg, Db, Dialect, WriteTx};
 use crate::store::rows::{
     activity_kind, fts_kind, imported_intent, imported_message_meta, imported_party,
     imported_recording_url, ms, seal,
 };
-use crate::store::{NewOrganisation, NewUser, StoreResult};
+use crate::store::{Dataset, ImportStore, NewOrganisation, NewUser, StoreResult};
 
 /// The organisation's row, for `accounts::insert_organisation`.
 pub(crate) fn new_organisation(o: &OrgData) -> NewOrganisation {
@@ -406,4 +409,39 @@ async fn activity(
     )
     .await?;
     Ok(())
+}
+
+/// The whole dataset, then the system roles every organisation gets and its analytics counters.
+async fn import(
+    db: &mut impl WriteTx,
+    data: &Dataset,
+    secrets: &SecretBox,
+    now: DateTime<Utc>,
+) -> StoreResult<Imported> {
+    let mut organisations = Vec::with_capacity(data.organisations.len());
+    for o in &data.organisations {
+        let org =
+            accounts::insert_organisation(db, &new_organisation(o), o.ai_enabled, now).await?;
+        let mut users = Vec::with_capacity(o.users.len());
+        for u in &o.users {
+            let id = accounts::insert_user(db, &new_user(org, u), now).await?;
+            users.push(imported_user(id, u));
+        }
+        organisations.push(org_rows(db, o, (org, users), secrets, now).await?);
+    }
+    staff::ensure_system_roles(db).await?;
+    for org in &organisations {
+        db.lock(org.id).await?;
+        analytics::rebuild(db, org.id).await?;
+    }
+    Ok(Imported { organisations })
+}
+
+#[async_trait]
+impl<B: Backend> ImportStore for B {
+    async fn import(&self, data: Dataset) -> StoreResult<Imported> {
+        let (secrets, now) = (self.secret_box().clone(), chrono::Utc::now());
+        self.write(None, script!(|tx| import(tx, &data, &secrets, now)))
+            .await
+    }
 }

@@ -1,5 +1,6 @@
 //! The language model worker's reads and writes (issue 16, AIA-1).
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::api::LanguageModelSettings;
 use inbox_core::intent::Classification;
@@ -11,7 +12,9 @@ use super::analytics::record;
 use super::{emit, emit_conversation, ensure_conversation, load, system_note};
 use crate::secrets::{Field, SecretBox};
 use crate::store::analytics::relabel;
+use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Db, WriteTx};
+use crate::store::language_model::LanguageModelStore;
 use crate::store::language_model::{
     summary_note, InboundText, ModelEndpoint, ModelWork, SummaryOf, ThreadText, VoicemailText,
 };
@@ -281,4 +284,74 @@ pub(crate) async fn add_summary(
     ensure_conversation(db, org, conversation).await?;
     system_note(db, org, conversation, &summary_note(of, text), None, now).await?;
     Ok(())
+}
+
+#[async_trait]
+impl<B: Backend> LanguageModelStore for B {
+    async fn language_model(&self, org_id: Id) -> StoreResult<Option<ModelEndpoint>> {
+        let secrets = self.secret_box().clone();
+        self.read(script!(|c| language_model(c, org_id, &secrets)))
+            .await
+    }
+
+    async fn model_organisations(&self) -> StoreResult<Vec<Id>> {
+        self.read(script!(|c| model_organisations(c))).await
+    }
+
+    async fn language_model_settings(&self, org_id: Id) -> StoreResult<LanguageModelSettings> {
+        self.read(script!(|c| settings(c, org_id))).await
+    }
+
+    async fn claim_model_work(&self, org_id: Id, limit: u32) -> StoreResult<ModelWork> {
+        // Most passes find nothing: a read says so without taking the organisation's lock.
+        if !self.read(script!(|c| pending(c, org_id))).await? {
+            return Ok(ModelWork::default());
+        }
+        self.write(Some(org_id), script!(|tx| claim_work(tx, org_id, limit)))
+            .await
+    }
+
+    async fn refine_intent(
+        &self,
+        org_id: Id,
+        message_id: Id,
+        intent: Classification,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        self.write(
+            Some(org_id),
+            script!(|tx| refine_intent(tx, org_id, message_id, intent, now)),
+        )
+        .await
+    }
+
+    async fn claim_thread(
+        &self,
+        org_id: Id,
+        conversation_id: Id,
+        every: u32,
+        take: u32,
+    ) -> StoreResult<Option<ThreadText>> {
+        self.write(
+            Some(org_id),
+            script!(|tx| claim_thread(tx, org_id, conversation_id, every, take)),
+        )
+        .await
+    }
+
+    async fn add_summary(
+        &self,
+        org_id: Id,
+        conversation_id: Id,
+        of: SummaryOf,
+        text: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let text = text.to_owned();
+        self.write(
+            Some(org_id),
+            script!(|tx| add_summary(tx, org_id, conversation_id, (of, &text), now)),
+        )
+        .await
+    }
 }

@@ -2,20 +2,23 @@
 //! provider, queued for download, and uploads put on a reply or a portal message; the download
 //! queue the worker drains, uploads, and removing a file.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::media::{Attachment, AttachmentStatus};
 use inbox_core::sync::Change;
 use inbox_core::Id;
 
 use super::{audit, emit, load};
+use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Db, Dialect, Row, WriteTx};
+use crate::store::media::MediaStore;
 use crate::store::media::{
     attachments_json, message_state, not_yours, over_message_max, removed_by, uploaded,
     AttachmentRow, Download, Downloaded, MediaSource, NewAttachment, NewUpload, Removed,
     StoredAttachment, UploadOwner, DOWNLOAD_LEASE,
 };
 use crate::store::rows::ms;
-use crate::store::{StoreError, StoreResult};
+use crate::store::{Actor, StoreError, StoreResult};
 
 /// Stores a new message's attachments (pending, or failed when refused) and its JSON, written
 /// from what was inserted (no read back: this is on every webhook with files).
@@ -458,4 +461,74 @@ async fn referenced(db: &mut impl Db, sha256: &str) -> StoreResult<bool> {
         |r| r.flag(0),
     )
     .await
+}
+
+#[async_trait]
+impl<B: Backend> MediaStore for B {
+    async fn claim_downloads(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Download>> {
+        // The worker looks on every write: a read says "nothing due" without a transaction.
+        if !self.read(script!(|c| downloads_due(c, now))).await? {
+            return Ok(Vec::new());
+        }
+        self.write(None, script!(|tx| claim_downloads(tx, now, limit)))
+            .await
+    }
+
+    async fn finish_download(
+        &self,
+        id: Id,
+        attempts: u32,
+        outcome: Downloaded,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let Some(org) = self.read(script!(|c| pending_download_org(c, id))).await? else {
+            return Ok(());
+        };
+        self.write(
+            Some(org),
+            script!(|tx| finish_download(tx, id, attempts, outcome, now)),
+        )
+        .await
+    }
+
+    async fn attachment(&self, org_id: Id, id: Id) -> StoreResult<Option<StoredAttachment>> {
+        self.read(script!(|c| attachment(c, org_id, id))).await
+    }
+
+    async fn attachment_org(&self, id: Id) -> StoreResult<Option<Id>> {
+        self.read(script!(|c| attachment_org(c, id))).await
+    }
+
+    async fn add_upload(
+        &self,
+        org_id: Id,
+        upload: NewUpload,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Attachment> {
+        self.write_one(script!(|c| add_upload(c, org_id, upload, now)))
+            .await
+    }
+
+    async fn remove_attachment(
+        &self,
+        actor: &Actor,
+        id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Removed> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(
+            Some(org),
+            script!(|tx| remove_attachment(tx, org, user, id, now)),
+        )
+        .await
+    }
+
+    fn link_key(&self) -> [u8; 32] {
+        self.secret_box().link_key()
+    }
+
+    async fn sweep_uploads(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>> {
+        self.write(None, script!(|tx| sweep_uploads(tx, before)))
+            .await
+    }
 }

@@ -1,6 +1,7 @@
 //! Messages: replies with idempotency keys (CMP-1, CMP-3), the Approval Queue (APQ-1), and
 //! inbound messages routed into conversations (RTE-1 … RTE-3).
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::analytics::Fact;
 use inbox_core::intent::Intent;
@@ -14,10 +15,13 @@ use super::{
     analytics, audit, emit, emit_conversation, ensure_conversation, index, load, media,
     record_activity,
 };
+use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Db, WriteTx};
 use crate::store::media::{files, searchable, UploadOwner};
 use crate::store::rows::{self, activity_kind, fts_kind, ms, MESSAGE_SELECT};
-use crate::store::{Ingested, NewInbound, NewOutbound, StoreError, StoreResult};
+use crate::store::{
+    Actor, Ingested, MessageStore, NewInbound, NewOutbound, StoreError, StoreResult,
+};
 
 /// The organisation's message sent with this idempotency key, if any (CMP-3).
 pub(crate) async fn by_client_id(
@@ -372,4 +376,73 @@ pub(crate) async fn ingest(
         item_id: id,
         created: true,
     })
+}
+
+#[async_trait]
+impl<B: Backend> MessageStore for B {
+    async fn message_by_client_id(
+        &self,
+        actor: &Actor,
+        client_id: &str,
+    ) -> StoreResult<Option<Message>> {
+        let (org, client_id) = (actor.org_id, client_id.to_owned());
+        self.read(script!(|c| by_client_id(c, org, &client_id)))
+            .await
+    }
+
+    async fn create_outbound(
+        &self,
+        actor: &Actor,
+        conversation_id: Id,
+        msg: NewOutbound,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Message, bool)> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(
+            Some(org),
+            script!(|tx| create_outbound(tx, org, user, conversation_id, &msg, now)),
+        )
+        .await
+    }
+
+    async fn approvals(&self, actor: &Actor) -> StoreResult<Vec<ApprovalItem>> {
+        let org = actor.org_id;
+        self.read(script!(|c| approvals(c, org))).await
+    }
+
+    async fn approve(
+        &self,
+        actor: &Actor,
+        message_id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message> {
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(
+            Some(org),
+            script!(|tx| approve(tx, org, user, message_id, now)),
+        )
+        .await
+    }
+
+    async fn reject(
+        &self,
+        actor: &Actor,
+        message_id: Id,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Message> {
+        let reason = rows::rejection_reason(reason)?;
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(
+            Some(org),
+            script!(|tx| reject(tx, org, user, message_id, &reason, now)),
+        )
+        .await
+    }
+
+    async fn ingest_message(&self, org_id: Id, msg: NewInbound) -> StoreResult<Ingested> {
+        // Decided before the write, which holds the organisation's lock (SQLite: the writer).
+        let classified = rows::classify_inbound(&msg.body).await;
+        self.ingest_grouped((org_id, msg, classified)).await
+    }
 }

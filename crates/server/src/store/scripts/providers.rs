@@ -1,17 +1,23 @@
 //! Provider identities (which organisation a webhook is for) and what providers report: delivery
 //! statuses (PROVIDERS §4), call progress, recordings and transcripts.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::analytics::Fact;
 use inbox_core::providers::status::advance;
 use inbox_core::sync::Change;
 use inbox_core::{Call, DeliveryStatus, Id, Message};
 
+use super::settings;
 use super::{analytics, emit, emit_conversation, index, load, record_activity};
 use crate::secrets::{Field, SecretBox};
+use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Arg, Db, WriteTx};
 use crate::store::rows::{activity_kind, from_ms, fts_kind, ms};
-use crate::store::{CallUpdate, StoreResult, TwilioAccount, WhatsappAccount};
+use crate::store::{
+    CallUpdate, PortalRevoke, PortalToken, ProviderStore, ProviderUpdate, SecretsReport,
+    StoreResult, TwilioAccount, WhatsappAccount,
+};
 
 /// Moves a message's status forward (PROVIDERS §4), with its activity and events.
 pub(crate) async fn apply_status(
@@ -292,4 +298,163 @@ pub(crate) async fn update_call(
     emit(db, org, u.at, &Change::Call(after.clone())).await?;
     emit_conversation(db, org, conversation, u.at).await?;
     Ok(Some(after))
+}
+
+#[async_trait]
+impl<B: Backend> ProviderStore for B {
+    async fn twilio_account(&self, account_sid: &str) -> StoreResult<Option<TwilioAccount>> {
+        let (sid, secrets) = (account_sid.to_owned(), self.secret_box().clone());
+        self.read(script!(|c| twilio_account(
+            c,
+            &secrets,
+            Account::Provider(&sid)
+        )))
+        .await
+    }
+
+    async fn twilio_account_of(&self, org_id: Id) -> StoreResult<Option<TwilioAccount>> {
+        let secrets = self.secret_box().clone();
+        self.read(script!(|c| twilio_account(
+            c,
+            &secrets,
+            Account::Org(org_id)
+        )))
+        .await
+    }
+
+    async fn whatsapp_account(
+        &self,
+        phone_number_id: &str,
+    ) -> StoreResult<Option<WhatsappAccount>> {
+        let (id, secrets) = (phone_number_id.to_owned(), self.secret_box().clone());
+        self.read(script!(|c| whatsapp_account(
+            c,
+            &secrets,
+            Account::Provider(&id)
+        )))
+        .await
+    }
+
+    async fn whatsapp_account_of(&self, org_id: Id) -> StoreResult<Option<WhatsappAccount>> {
+        let secrets = self.secret_box().clone();
+        self.read(script!(|c| whatsapp_account(
+            c,
+            &secrets,
+            Account::Org(org_id)
+        )))
+        .await
+    }
+
+    async fn apply_delivery_status(
+        &self,
+        org_id: Id,
+        provider: &str,
+        provider_id: &str,
+        status: DeliveryStatus,
+        error: Option<String>,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<Message>> {
+        let (provider, provider_id) = (provider.to_owned(), provider_id.to_owned());
+        self.write(
+            Some(org_id),
+            script!(|tx| apply_delivery_status(
+                tx,
+                org_id,
+                (&provider, &provider_id),
+                status,
+                error,
+                at
+            )),
+        )
+        .await
+    }
+
+    async fn update_call(
+        &self,
+        org_id: Id,
+        provider_call_id: &str,
+        u: CallUpdate,
+    ) -> StoreResult<Option<Call>> {
+        let sid = provider_call_id.to_owned();
+        self.write(
+            Some(org_id),
+            script!(|tx| update_call(tx, org_id, &sid, &u)),
+        )
+        .await
+    }
+
+    async fn voice_forward_number(&self, org_id: Id) -> StoreResult<Option<String>> {
+        self.read(script!(|c| voice_forward_number(c, org_id)))
+            .await
+    }
+
+    async fn call_by_provider_id(
+        &self,
+        org_id: Id,
+        provider_call_id: &str,
+    ) -> StoreResult<Option<Call>> {
+        let sid = provider_call_id.to_owned();
+        self.read(script!(|c| call_by_provider_id(c, org_id, &sid)))
+            .await
+    }
+
+    async fn customer_conversation(&self, org_id: Id, customer_id: Id) -> StoreResult<Option<Id>> {
+        self.read(script!(|c| customer_conversation(c, org_id, customer_id)))
+            .await
+    }
+
+    async fn portal_token(&self, token_hash: [u8; 32]) -> StoreResult<Option<PortalToken>> {
+        self.read(script!(|c| settings::portal_token(c, &token_hash)))
+            .await
+    }
+
+    async fn revoke_portal_tokens(
+        &self,
+        which: PortalRevoke,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Vec<(Id, Id)>> {
+        let lock = match &which {
+            PortalRevoke::Customer { org_id, .. } => Some(*org_id),
+            PortalRevoke::Token(_) => None,
+        };
+        self.write(
+            lock,
+            script!(|tx| settings::revoke_portal_tokens(tx, &which, at)),
+        )
+        .await
+    }
+
+    async fn set_provider_settings(
+        &self,
+        org_id: Id,
+        update: ProviderUpdate,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let secrets = self.secret_box().clone();
+        self.write(
+            Some(org_id),
+            script!(|tx| settings::set_provider_settings(tx, &secrets, org_id, &update, at)),
+        )
+        .await
+    }
+
+    async fn upgrade_secrets(&self) -> StoreResult<SecretsReport> {
+        let secrets = self.secret_box().clone();
+        self.write(None, script!(|tx| settings::upgrade_secrets(tx, &secrets)))
+            .await
+    }
+
+    async fn create_portal_token(
+        &self,
+        org_id: Id,
+        customer_id: Id,
+        token_hash: [u8; 32],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.write(
+            Some(org_id),
+            script!(|tx| settings::create_portal_token(tx, (org_id, customer_id), &token_hash, at)),
+        )
+        .await
+    }
 }

@@ -2,6 +2,7 @@
 //! runs under the organisation's write lock, so two admins' edits (and the last-Owner check)
 //! never interleave.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::roles::{
     AuditEntry, Role, RoleUpdate, StaffAccount, StaffUpdate, OWNER, SYSTEM_ROLES,
@@ -11,10 +12,11 @@ use inbox_core::{CapabilitySet, Id, StaffRef};
 
 use super::accounts::{capabilities, email_free, end_user_sessions, set_capabilities};
 use super::{audit, emit};
+use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Db, Row, WriteTx};
 use crate::store::rows::ms;
 use crate::store::staff::{adoptable, refuse};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{Actor, StaffStore, StoreError, StoreResult};
 
 /// (id, name, system) of a role of `org`, or NotFound.
 async fn role_of(db: &mut impl Db, org: Id, id: Id) -> StoreResult<(Id, String, bool)> {
@@ -529,4 +531,126 @@ pub(crate) async fn audit_log(
         },
     )
     .await
+}
+
+#[async_trait]
+impl<B: Backend> StaffStore for B {
+    async fn ensure_system_roles(&self, _now: DateTime<Utc>) -> StoreResult<()> {
+        self.write(None, script!(|tx| ensure_system_roles(tx)))
+            .await
+    }
+
+    async fn roles(&self, actor: &Actor) -> StoreResult<Vec<Role>> {
+        let org = actor.org_id;
+        self.read(script!(|c| roles(c, org))).await
+    }
+
+    async fn create_role(
+        &self,
+        actor: &Actor,
+        name: String,
+        copy_of: Id,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Role> {
+        let by = (actor.org_id, actor.user_id);
+        self.write(
+            Some(by.0),
+            script!(|tx| create_role(tx, by, &name, copy_of, at)),
+        )
+        .await
+    }
+
+    async fn update_role(
+        &self,
+        actor: &Actor,
+        id: Id,
+        update: RoleUpdate,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Role> {
+        let by = (actor.org_id, actor.user_id);
+        self.write(
+            Some(by.0),
+            script!(|tx| update_role(tx, by, id, &update, at)),
+        )
+        .await
+    }
+
+    async fn delete_role(&self, actor: &Actor, id: Id, at: DateTime<Utc>) -> StoreResult<()> {
+        let by = (actor.org_id, actor.user_id);
+        self.write(Some(by.0), script!(|tx| delete_role(tx, by, id, at)))
+            .await
+    }
+
+    async fn staff_accounts(&self, actor: &Actor) -> StoreResult<Vec<StaffAccount>> {
+        let org = actor.org_id;
+        self.read(script!(|c| staff_accounts(c, org))).await
+    }
+
+    async fn add_staff(
+        &self,
+        actor: &Actor,
+        email: String,
+        name: String,
+        role_id: Id,
+        password_hash: String,
+        at: DateTime<Utc>,
+    ) -> StoreResult<StaffAccount> {
+        let by = (actor.org_id, actor.user_id);
+        self.write(
+            Some(by.0),
+            script!(|tx| add_staff(
+                tx,
+                by,
+                NewStaff {
+                    email: &email,
+                    name: &name,
+                    role_id,
+                    password_hash: &password_hash,
+                },
+                at
+            )),
+        )
+        .await
+    }
+
+    async fn update_staff(
+        &self,
+        actor: &Actor,
+        id: Id,
+        update: StaffUpdate,
+        at: DateTime<Utc>,
+    ) -> StoreResult<StaffAccount> {
+        let by = (actor.org_id, actor.user_id);
+        self.write(
+            Some(by.0),
+            script!(|tx| update_staff(tx, by, id, &update, at)),
+        )
+        .await
+    }
+
+    async fn reset_password(
+        &self,
+        actor: &Actor,
+        id: Id,
+        password_hash: String,
+        at: DateTime<Utc>,
+    ) -> StoreResult<StaffAccount> {
+        let by = (actor.org_id, actor.user_id);
+        self.write(
+            Some(by.0),
+            script!(|tx| reset_password(tx, by, id, &password_hash, at)),
+        )
+        .await
+    }
+
+    async fn audit_log(
+        &self,
+        actor: &Actor,
+        before: Option<Id>,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        let org = actor.org_id;
+        self.read(script!(|c| audit_log(c, org, before, limit)))
+            .await
+    }
 }

@@ -1,15 +1,17 @@
 //! A conversation's thread: messages, calls and notes interleaved, newest page first (THR-4 …
 //! THR-6, THR-8), and adding notes.
 
+use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::api::{ThreadPage, PAGE_SIZE};
 use inbox_core::sync::Change;
 use inbox_core::{Id, Note, ThreadItem};
 
 use super::{emit, emit_conversation, ensure_conversation, load, record_activity};
+use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Db, WriteTx};
 use crate::store::rows::{self, activity_kind, ms, CALL_SELECT, MESSAGE_SELECT};
-use crate::store::{StoreResult, ThreadCursor};
+use crate::store::{Actor, StoreResult, ThreadCursor, ThreadStore};
 
 /// Ties at one instant order by kind (message, call, note) then id, so paging is total.
 const PAGE_SQL: &str = "
@@ -96,4 +98,34 @@ pub(crate) async fn add_note(
     emit(db, org, now, &Change::Note(note.clone())).await?;
     emit_conversation(db, org, conversation, now).await?;
     Ok(note)
+}
+
+#[async_trait]
+impl<B: Backend> ThreadStore for B {
+    async fn thread_page(
+        &self,
+        actor: &Actor,
+        conversation_id: Id,
+        before: Option<ThreadCursor>,
+    ) -> StoreResult<ThreadPage> {
+        let org = actor.org_id;
+        self.read(script!(|c| page(c, org, conversation_id, before)))
+            .await
+    }
+
+    async fn add_note(
+        &self,
+        actor: &Actor,
+        conversation_id: Id,
+        body: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Note> {
+        let body = rows::note_body(body)?;
+        let (org, user) = (actor.org_id, actor.user_id);
+        self.write(
+            Some(org),
+            script!(|tx| add_note(tx, org, user, conversation_id, &body, now)),
+        )
+        .await
+    }
 }

@@ -13,15 +13,44 @@ use crate::store::db::{args, Arg, Cells, Db, Dialect, Row, WriteTx};
 use crate::store::rows::ms;
 use crate::store::StoreResult;
 
-/// A connection the shared scripts run on (inside `SqliteStore::write`'s transaction for
-/// writes).
-pub(crate) struct Lite<'c> {
-    conn: &'c Connection,
+/// A pooled connection the shared scripts run on, in a transaction or not. A transaction still
+/// open when it is dropped (its script failed or panicked) is rolled back before the connection
+/// goes back to the pool.
+pub(crate) struct Lite {
+    conn: Pooled,
+    /// Organisations whose log grew in this transaction, announced after commit.
+    touched: Vec<Id>,
 }
 
-impl<'c> Lite<'c> {
-    pub(crate) fn new(conn: &'c Connection) -> Lite<'c> {
-        Lite { conn }
+pub(crate) type Pooled = r2d2::PooledConnection<r2d2_sqlite::SqliteConnectionManager>;
+
+impl Lite {
+    pub(crate) fn new(conn: Pooled) -> Lite {
+        Lite {
+            conn,
+            touched: Vec::new(),
+        }
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The organisations whose log grew, once each.
+    pub(crate) fn take_touched(&mut self) -> Vec<Id> {
+        let mut touched = std::mem::take(&mut self.touched);
+        touched.sort_unstable();
+        touched.dedup();
+        touched
+    }
+}
+
+impl Drop for Lite {
+    fn drop(&mut self) {
+        if !self.conn.is_autocommit() {
+            // Failing leaves the connection as it was; the next BEGIN would then fail loudly.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
     }
 }
 
@@ -56,7 +85,7 @@ pub(crate) fn placeholders(sql: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-impl Db for Lite<'_> {
+impl Db for Lite {
     fn dialect(&self) -> Dialect {
         Dialect::Sqlite
     }
@@ -69,11 +98,11 @@ impl Db for Lite<'_> {
         Ok(n as u64)
     }
 
-    async fn all<T>(
+    async fn all<T: Send>(
         &mut self,
         sql: &str,
         args: &[Arg<'_>],
-        mut map: impl FnMut(&Row) -> StoreResult<T>,
+        mut map: impl FnMut(&Row) -> StoreResult<T> + Send,
     ) -> StoreResult<Vec<T>> {
         let mut stmt = self.conn.prepare_cached(&placeholders(sql))?;
         let mut rows = stmt.query(params_from_iter(args))?;
@@ -84,11 +113,11 @@ impl Db for Lite<'_> {
         Ok(out)
     }
 
-    async fn opt<T>(
+    async fn opt<T: Send>(
         &mut self,
         sql: &str,
         args: &[Arg<'_>],
-        map: impl FnOnce(&Row) -> StoreResult<T>,
+        map: impl FnOnce(&Row) -> StoreResult<T> + Send,
     ) -> StoreResult<Option<T>> {
         let mut stmt = self.conn.prepare_cached(&placeholders(sql))?;
         let mut rows = stmt.query(params_from_iter(args))?;
@@ -99,13 +128,13 @@ impl Db for Lite<'_> {
     }
 }
 
-impl WriteTx for Lite<'_> {
+impl WriteTx for Lite {
     async fn lock(&mut self, _org: Id) -> StoreResult<()> {
         Ok(())
     }
 
     async fn touch(&mut self, org: Id) -> StoreResult<()> {
-        super::events::touch(org);
+        self.touched.push(org);
         Ok(())
     }
 

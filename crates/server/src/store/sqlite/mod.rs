@@ -2,33 +2,18 @@
 //! on tokio's blocking pool; every write is one `BEGIN IMMEDIATE` transaction, so concurrent
 //! writers queue on SQLite's lock instead of failing on a read-to-write upgrade.
 
-mod accounts;
-mod ai;
-mod analytics;
-mod calls;
-mod catalog;
-mod conversations;
 pub(crate) mod db;
-mod directory;
-mod dispatch;
-mod events;
-mod import;
-mod language_model;
-mod media;
-mod messages;
-mod providers;
 mod rows;
 mod session_ends;
-mod staff;
-mod thread;
 
 use std::path::Path;
 use std::time::Duration;
 
 use inbox_core::Id;
 use r2d2_sqlite::SqliteConnectionManager;
-use rusqlite::{Connection, Transaction, TransactionBehavior};
+use rusqlite::Connection;
 
+use super::backend::{Backend, Script};
 use super::db::now;
 use super::group_commit::Batcher;
 use super::scripts::messages::Inbound;
@@ -200,9 +185,7 @@ impl SqliteStore {
             let writer = batches.clone();
             async move {
                 writer
-                    .write(move |tx| {
-                        now(scripts::messages::ingest_many(&mut Lite::new(tx), &batch))
-                    })
+                    .write(move |lite| now(scripts::messages::ingest_many(lite, &batch)))
                     .await
             }
         });
@@ -240,35 +223,75 @@ impl SqliteStore {
         let secrets = crate::secrets::SecretBox::load(Path::new(&format!("{path}.key")))?;
         Ok((pool, secrets))
     }
+}
 
-    /// Runs a read on a pooled connection.
-    async fn read<T, F>(&self, f: F) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
-    {
+impl Backend for SqliteStore {
+    type Conn = Lite;
+    type Tx = Lite;
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl for<'c> FnOnce(&'c mut Lite) -> Script<'c, T> + Send + 'static,
+    ) -> StoreResult<T> {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = pool.get()?;
-            f(&conn)
+        blocking(move || now(f(&mut Lite::new(pool.get()?)))).await
+    }
+
+    async fn read_snapshot<T: Send + 'static>(
+        &self,
+        budget: Option<Duration>,
+        f: impl for<'c> FnOnce(&'c mut Lite) -> Script<'c, T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let pool = self.pool.clone();
+        blocking(move || {
+            let mut lite = Lite::new(pool.get()?);
+            // Rolled back when `lite` is dropped: it only read.
+            lite.conn().execute_batch("BEGIN")?;
+            let _deadline = budget.map(|b| Deadline::arm(lite.conn(), b));
+            now(f(&mut lite))
         })
         .await
-        .map_err(|e| StoreError::Internal(e.into()))?
     }
 
-    /// Runs a write in one immediate transaction, committed if `f` succeeds.
-    async fn write<T, F>(&self, f: F) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Transaction) -> StoreResult<T> + Send + 'static,
-    {
-        self.writer.write(f).await
+    async fn write_one<T: Send + 'static>(
+        &self,
+        f: impl for<'c> FnOnce(&'c mut Lite) -> Script<'c, T> + Send + 'static,
+    ) -> StoreResult<T> {
+        self.writer.write(move |lite| now(f(lite))).await
     }
 
-    /// Stores an inbound message with whichever others are waiting, under one commit.
-    pub(crate) async fn ingest_grouped(&self, job: Inbound) -> StoreResult<Ingested> {
+    async fn write<T: Send + 'static>(
+        &self,
+        _lock: Option<Id>,
+        f: impl for<'c> FnOnce(&'c mut Lite) -> Script<'c, T> + Send + 'static,
+    ) -> StoreResult<T> {
+        self.writer.write(move |lite| now(f(lite))).await
+    }
+
+    async fn ingest_grouped(&self, job: Inbound) -> StoreResult<Ingested> {
         self.inbound.submit(job).await
     }
+
+    fn secret_box(&self) -> &crate::secrets::SecretBox {
+        &self.secrets
+    }
+
+    fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<Id> {
+        self.changes.subscribe()
+    }
+
+    fn subscribe_session_ends(&self) -> tokio::sync::broadcast::Receiver<Id> {
+        self.session_ends.subscribe()
+    }
+}
+
+/// Runs `f` on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> StoreResult<T> + Send + 'static,
+) -> StoreResult<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Internal(e.into()))?
 }
 
 /// The one writer: transactions queue for it here, since SQLite allows one writer anyway and
@@ -282,33 +305,26 @@ struct Writer {
 }
 
 impl Writer {
-    async fn write<T, F>(&self, f: F) -> StoreResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Transaction) -> StoreResult<T> + Send + 'static,
-    {
+    /// Runs `f` in one immediate transaction, committed if it succeeds, then announces the
+    /// organisations whose log grew.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Lite) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
         let pool = self.pool.clone();
         let turn = std::sync::Arc::clone(&self.turn);
-        let (out, touched) = tokio::task::spawn_blocking(move || {
-            events::take_touched();
+        let (out, touched) = blocking(move || {
             // A panic in an earlier write poisons nothing worth keeping: the lock guards no data.
             let _turn = turn
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            let run = || -> StoreResult<T> {
-                let mut conn = pool.get()?;
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let out = f(&tx)?;
-                tx.commit()?;
-                Ok(out)
-            };
-            let out = run();
-            // Only a committed transaction's events are announced.
-            let touched = events::take_touched();
-            out.map(|o| (o, touched))
+            let mut lite = Lite::new(pool.get()?);
+            lite.conn().execute_batch("BEGIN IMMEDIATE")?;
+            let out = f(&mut lite)?;
+            lite.conn().execute_batch("COMMIT")?;
+            Ok((out, lite.take_touched()))
         })
-        .await
-        .map_err(|e| StoreError::Internal(e.into()))??;
+        .await?;
         for org in touched {
             // No receiver (no one connected) is not an error.
             let _ = self.changes.send(org);

@@ -1,15 +1,9 @@
-//! Rows to domain types: the SELECT lists and their mappers, shared by every query that returns
-//! conversations, messages, calls or notes.
+//! SQLite rows read through the shared column accessors of `store::rows`.
 
-use inbox_core::{Call, Id, WorkOrder};
 use rusqlite::types::Type;
-use rusqlite::{Connection, Row};
+use rusqlite::Row;
 
-use super::db::Lite;
-use crate::store::db::now;
 use crate::store::rows::Cols;
-use crate::store::scripts::load;
-use crate::store::StoreResult;
 
 impl Cols for Row<'_> {
     type Error = rusqlite::Error;
@@ -38,12 +32,4 @@ impl Cols for Row<'_> {
             format!("unexpected value {value:?}").into(),
         )
     }
-}
-
-pub(crate) fn load_call(conn: &Connection, org: Id, id: Id) -> StoreResult<Call> {
-    now(load::call(&mut Lite::new(conn), org, id))
-}
-
-pub(crate) fn load_work_order(conn: &Connection, org: Id, id: Id) -> StoreResult<WorkOrder> {
-    now(load::work_order(&mut Lite::new(conn), org, id))
 }

@@ -1,1 +1,0 @@
-//! Routing is written once for both databases: `store::scripts::routing`.
