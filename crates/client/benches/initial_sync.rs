@@ -35,7 +35,10 @@ async fn main() {
     };
     let built = Instant::now();
     let imported = store
-        .import(bench_dataset(5, chrono::Utc::now(), scale, &hash))
+        .import(
+            bench_dataset(5, chrono::Utc::now(), scale, &hash),
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     let org = &imported.organisations[0];

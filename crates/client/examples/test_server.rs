@@ -69,9 +69,12 @@ async fn main() -> anyhow::Result<()> {
             scale,
         );
         store
-            .import(Dataset {
-                organisations: vec![org],
-            })
+            .import(
+                Dataset {
+                    organisations: vec![org],
+                },
+                chrono::Utc::now(),
+            )
             .await?;
     }
     let mut state = AppState::new(Arc::clone(&store));

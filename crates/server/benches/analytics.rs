@@ -141,7 +141,7 @@ fn main() -> anyhow::Result<()> {
         let store = rt.block_on(inbox_server::store::sqlite::SqliteStore::open(
             partial.to_str().context("path")?,
         ))?;
-        let imported = rt.block_on(store.import(data()))?;
+        let imported = rt.block_on(store.import(data(), chrono::Utc::now()))?;
         drop(store);
         rusqlite::Connection::open(&partial)?.query_row(
             "PRAGMA wal_checkpoint(TRUNCATE)",
@@ -212,7 +212,7 @@ fn main() -> anyhow::Result<()> {
             })?;
             // An import that committed before a run was stopped is kept.
             if imported.is_none() {
-                rt.block_on(store.import(data()))?;
+                rt.block_on(store.import(data(), chrono::Utc::now()))?;
             }
             rt.block_on(async {
                 use sqlx::Connection;

@@ -123,7 +123,7 @@ fn build(rt: &Runtime, path: &Path, scale: Scale) -> anyhow::Result<()> {
     let partial_url = partial.to_str().context("database path is not UTF-8")?;
     let imported = rt.block_on(async {
         let store = SqliteStore::open(partial_url).await?;
-        let imported = store.import(data).await?;
+        let imported = store.import(data, chrono::Utc::now()).await?;
         anyhow::Ok(imported)
     })?;
     // Fold the WAL into the file before it is renamed.

@@ -61,9 +61,12 @@ async fn main() {
         scale,
     );
     let imported = store
-        .import(Dataset {
-            organisations: vec![org],
-        })
+        .import(
+            Dataset {
+                organisations: vec![org],
+            },
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     let org_id = imported.organisations[0].id;

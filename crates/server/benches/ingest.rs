@@ -57,7 +57,7 @@ async fn main() {
     } else {
         label
     };
-    store.import(data).await.unwrap();
+    store.import(data, chrono::Utc::now()).await.unwrap();
     let mut urls = Vec::new();
     for i in 0..instances {
         let store = if i == 0 {

@@ -80,9 +80,12 @@ async fn main() {
         scale,
     );
     store
-        .import(Dataset {
-            organisations: vec![org],
-        })
+        .import(
+            Dataset {
+                organisations: vec![org],
+            },
+            chrono::Utc::now(),
+        )
         .await
         .unwrap();
     let state = AppState::new(Arc::clone(&store));

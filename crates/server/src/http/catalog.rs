@@ -65,7 +65,10 @@ pub async fn delete_quick(
     IdPath(id): IdPath,
 ) -> AppResult<StatusCode> {
     caller.require(Capability::SettingsTemplatesManage)?;
-    state.store.delete_quick_message(&caller.actor, id).await?;
+    state
+        .store
+        .delete_quick_message(&caller.actor, id, state.clock.now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

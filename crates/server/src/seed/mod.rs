@@ -699,13 +699,14 @@ pub async fn seed_demo(store: &dyn Store, seed: u64) -> anyhow::Result<SeedSumma
         anyhow::bail!("this database already holds the demo data (frontdesk@demo.test exists); seed a new database instead");
     }
     let hash = crate::auth::password::hash(DEMO_PASSWORD)?;
-    let data = demo_dataset(seed, Utc::now(), &hash);
+    let now = Utc::now();
+    let data = demo_dataset(seed, now, &hash);
     let settings: Vec<ProviderSettings> = data
         .organisations
         .iter()
         .map(|o| o.providers.clone())
         .collect();
-    let imported = store.import(data).await?;
+    let imported = store.import(data, now).await?;
     let mut portals = Vec::new();
     for o in &imported.organisations {
         portals.push(portal_sign_ins(store, o.id, 3).await?);

@@ -411,7 +411,12 @@ pub trait CatalogStore: Send + Sync {
         body: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<QuickMessage>;
-    async fn delete_quick_message(&self, actor: &Actor, id: Id) -> StoreResult<()>;
+    async fn delete_quick_message(
+        &self,
+        actor: &Actor,
+        id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
     async fn templates(&self, actor: &Actor) -> StoreResult<Vec<WhatsappTemplate>>;
     /// SET-1: checked by `inbox_core::template::validate`; audited.
     async fn create_template(
@@ -907,7 +912,7 @@ pub trait AiStore: Send + Sync {
 #[async_trait]
 pub trait ImportStore: Send + Sync {
     /// Writes the dataset in one transaction and returns the ids the database gave it.
-    async fn import(&self, data: Dataset) -> StoreResult<dataset::Imported>;
+    async fn import(&self, data: Dataset, now: DateTime<Utc>) -> StoreResult<dataset::Imported>;
 }
 
 /// Everything the server needs from a database.

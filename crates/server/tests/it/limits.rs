@@ -284,7 +284,10 @@ async fn lst2_a_search_past_its_time_budget_is_stopped_with_a_503_and_frees_its_
         days: 365,
     };
     s.store
-        .import(inbox_server::seed::bench_dataset(7, now(), scale, &hash))
+        .import(
+            inbox_server::seed::bench_dataset(7, now(), scale, &hash),
+            now(),
+        )
         .await
         .unwrap();
     let c = s.login("frontdesk@bench.test").await;

@@ -568,7 +568,10 @@ impl Server {
         let db = Arc::new(TestDb::new().await);
         let store = store::open(&db.url).await.unwrap();
         let hash = inbox_server::auth::password::hash(PASSWORD).unwrap();
-        store.import(fixture(&hash)).await.unwrap();
+        store
+            .import(fixture(&hash), chrono::Utc::now())
+            .await
+            .unwrap();
         Server::serve(db, store, configure, serve).await
     }
 

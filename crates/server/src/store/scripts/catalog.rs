@@ -300,9 +300,13 @@ impl<B: Backend> CatalogStore for B {
         .await
     }
 
-    async fn delete_quick_message(&self, actor: &Actor, id: Id) -> StoreResult<()> {
+    async fn delete_quick_message(
+        &self,
+        actor: &Actor,
+        id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         let org = actor.org_id;
-        let now = Utc::now();
         self.write(
             Some(org),
             script!(|tx| delete_quick_message(tx, org, id, now)),

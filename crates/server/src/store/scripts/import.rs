@@ -429,7 +429,7 @@ async fn import(
         }
         organisations.push(org_rows(db, o, (org, users), secrets, now).await?);
     }
-    staff::ensure_system_roles(db).await?;
+    staff::ensure_system_roles(db, now).await?;
     for org in &organisations {
         db.lock(org.id).await?;
         analytics::rebuild(db, org.id).await?;
@@ -439,8 +439,8 @@ async fn import(
 
 #[async_trait]
 impl<B: Backend> ImportStore for B {
-    async fn import(&self, data: Dataset) -> StoreResult<Imported> {
-        let (secrets, now) = (self.secret_box().clone(), chrono::Utc::now());
+    async fn import(&self, data: Dataset, now: DateTime<Utc>) -> StoreResult<Imported> {
+        let secrets = self.secret_box().clone();
         self.write(None, script!(|tx| import(tx, &data, &secrets, now)))
             .await
     }

@@ -123,7 +123,7 @@ async fn custom_name(db: &mut impl Db, org: Id, name: &str) -> StoreResult<Strin
     }
 }
 
-async fn ensure_org(db: &mut impl WriteTx, org: Id) -> StoreResult<()> {
+async fn ensure_org(db: &mut impl WriteTx, org: Id, now: DateTime<Utc>) -> StoreResult<()> {
     for (name, caps) in SYSTEM_ROLES {
         let caps = CapabilitySet::new(caps.iter().copied());
         let existing = db
@@ -146,16 +146,7 @@ async fn ensure_org(db: &mut impl WriteTx, org: Id) -> StoreResult<()> {
                 set_capabilities(db, id, &caps).await?;
                 let detail = serde_json::json!({ "name": name, "capabilities": caps });
                 let subject = ("role", id);
-                audit(
-                    db,
-                    org,
-                    None,
-                    "role.made_system",
-                    subject,
-                    detail,
-                    Utc::now(),
-                )
-                .await?;
+                audit(db, org, None, "role.made_system", subject, detail, now).await?;
             }
             other => {
                 if let Some((id, _)) = other {
@@ -167,16 +158,7 @@ async fn ensure_org(db: &mut impl WriteTx, org: Id) -> StoreResult<()> {
                     )
                     .await?;
                     let detail = serde_json::json!({ "from": name, "to": renamed });
-                    audit(
-                        db,
-                        org,
-                        None,
-                        "role.renamed",
-                        ("role", id),
-                        detail,
-                        Utc::now(),
-                    )
-                    .await?;
+                    audit(db, org, None, "role.renamed", ("role", id), detail, now).await?;
                 }
                 let id = db
                     .int(
@@ -222,22 +204,16 @@ async fn ensure_org(db: &mut impl WriteTx, org: Id) -> StoreResult<()> {
         let detail =
             serde_json::json!({ "to": OWNER, "why": "the organisation had no active Owner" });
         let subject = ("user", heir);
-        audit(
-            db,
-            org,
-            None,
-            "user.role_changed",
-            subject,
-            detail,
-            Utc::now(),
-        )
-        .await?;
+        audit(db, org, None, "user.role_changed", subject, detail, now).await?;
     }
     Ok(())
 }
 
 /// Every organisation's system roles, inside the caller's transaction (also after an import).
-pub(crate) async fn ensure_system_roles(db: &mut impl WriteTx) -> StoreResult<()> {
+pub(crate) async fn ensure_system_roles(
+    db: &mut impl WriteTx,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
     let orgs = db
         .all("SELECT id FROM organisations ORDER BY id", args![], |r| {
             r.int(0)
@@ -245,7 +221,7 @@ pub(crate) async fn ensure_system_roles(db: &mut impl WriteTx) -> StoreResult<()
         .await?;
     for org in orgs {
         db.lock(org).await?;
-        ensure_org(db, org).await?;
+        ensure_org(db, org, now).await?;
     }
     Ok(())
 }
@@ -535,8 +511,8 @@ pub(crate) async fn audit_log(
 
 #[async_trait]
 impl<B: Backend> StaffStore for B {
-    async fn ensure_system_roles(&self, _now: DateTime<Utc>) -> StoreResult<()> {
-        self.write(None, script!(|tx| ensure_system_roles(tx)))
+    async fn ensure_system_roles(&self, now: DateTime<Utc>) -> StoreResult<()> {
+        self.write(None, script!(|tx| ensure_system_roles(tx, now)))
             .await
     }
 
