@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::store::rows::inbound_intent;
+use crate::store::rules::inbound_intent;
 use crate::store::{Store, StoreResult};
 
 /// Messages per read and write: small enough that a page never holds the writer for long.

@@ -163,7 +163,7 @@ pub(crate) enum Dialect {
 }
 
 impl Dialect {
-    /// `LIKE` without case, escaped with a backslash (`rows::like_pattern`): SQLite's `LIKE`
+    /// `LIKE` without case, escaped with a backslash (`rules::like_pattern`): SQLite's `LIKE`
     /// already ignores ASCII case, PostgreSQL's `ILIKE` does.
     pub(crate) fn ilike(self) -> &'static str {
         match self {

@@ -11,6 +11,7 @@ pub mod language_model;
 pub mod media;
 pub mod postgres;
 pub(crate) mod rows;
+pub(crate) mod rules;
 pub(crate) mod scripts;
 pub mod search;
 pub mod sqlite;

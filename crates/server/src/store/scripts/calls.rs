@@ -13,10 +13,9 @@ use super::{analytics, audit, emit, emit_conversation, index, load, record_activ
 use crate::store::backend::{script, Backend};
 use crate::store::dataset::call_summary;
 use crate::store::db::{args, Db, WriteTx};
-use crate::store::rows::{
-    self, activity_kind, fts_kind, ms, refreshed_preview, row_text, unresolved_outcomes,
-    CALL_SELECT,
-};
+use crate::store::rows::{self, activity_kind, fts_kind, ms, CALL_SELECT};
+use crate::store::rules;
+use crate::store::rules::{refreshed_preview, row_text, unresolved_outcomes};
 use crate::store::{Actor, CallStore, Ingested, NewCall, StoreError, StoreResult};
 
 /// Stores an inbound call once: a provider call id seen before changes nothing.
@@ -126,7 +125,7 @@ pub(crate) async fn reassign(
     move_call(db, org, &call, dest, now).await?;
     let from_title = load::party_name(db, from).await?;
     let to_title = load::party_name(db, dest).await?;
-    let (from_note, to_note) = rows::call_moved_notes(call.started_at, tz, &from_title, &to_title);
+    let (from_note, to_note) = rules::call_moved_notes(call.started_at, tz, &from_title, &to_title);
     system_note(db, org, from, &from_note, Some(user), now).await?;
     system_note(db, org, dest, &to_note, Some(user), now).await?;
     refresh(db, from).await?;

@@ -10,9 +10,8 @@ use inbox_core::{Id, QuickMessage, TemplateHeader, WhatsappTemplate};
 use super::{audit, emit};
 use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Db, Row, WriteTx};
-use crate::store::rows::{
-    ms, quick_message_fields, template_audit, template_fields, template_header,
-};
+use crate::store::rows::{ms, template_header};
+use crate::store::rules::{quick_message_fields, template_audit, template_fields};
 use crate::store::{Actor, CatalogStore, StoreError, StoreResult};
 
 fn quick_message(r: &Row) -> StoreResult<QuickMessage> {
@@ -60,7 +59,7 @@ pub(crate) async fn quick_messages(db: &mut impl Db, org: Id) -> StoreResult<Vec
     .await
 }
 
-/// `name` and `body` are checked already (`rows::quick_message_fields`).
+/// `name` and `body` are checked already (`rules::quick_message_fields`).
 pub(crate) async fn create_quick_message(
     db: &mut impl WriteTx,
     org: Id,
@@ -183,7 +182,7 @@ async fn audited(
     audit(db, org, Some(user), action, subject, template_audit(t), now).await
 }
 
-/// `v` is checked already (`rows::template_fields`).
+/// `v` is checked already (`rules::template_fields`).
 pub(crate) async fn create_template(
     db: &mut impl WriteTx,
     (org, user): (Id, Id),

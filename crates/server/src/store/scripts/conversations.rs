@@ -11,6 +11,7 @@ use super::{audit, emit, ensure_conversation, load, system_note};
 use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Arg, Db, Dialect, WriteTx};
 use crate::store::rows::{self, ms, SUMMARY_SELECT, WORK_ORDER_SELECT};
+use crate::store::rules;
 use crate::store::search::{pg_tsquery, SearchText};
 use crate::store::{
     Actor, ConversationStore, ListCursor, ListParams, ListScope, MarkedRead, StoreError,
@@ -72,7 +73,7 @@ pub(crate) async fn list(
     q.push(" ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ")
         .bind(PAGE_SIZE as i64 + 1);
     let items = db.all(&q.sql, &q.args, |r| rows::summary(r)).await?;
-    Ok(rows::list_page(items, counts))
+    Ok(rules::list_page(items, counts))
 }
 
 /// A search as each database's full-text index reads it: an FTS5 query, a tsquery.
@@ -248,7 +249,7 @@ pub(crate) async fn detail(
         (true, Some(cid)) => active_work_orders(db, cid).await?,
         _ => Vec::new(),
     };
-    Ok(rows::conversation_detail(
+    Ok(rules::conversation_detail(
         summary,
         last_inbound_whatsapp,
         customer,
@@ -410,7 +411,7 @@ async fn link(
         args![id, work_order],
     )
     .await?;
-    let body = rows::work_order_note(&wo, true);
+    let body = rules::work_order_note(&wo, true);
     system_note(db, org, id, &body, Some(user), now).await?;
     let detail = serde_json::json!({ "work_order_id": work_order });
     let subject = ("conversation", id);
@@ -432,7 +433,7 @@ async fn unlink(
         args![id],
     )
     .await?;
-    let body = rows::work_order_note(&wo, false);
+    let body = rules::work_order_note(&wo, false);
     system_note(db, org, id, &body, Some(user), now).await?;
     let detail = serde_json::json!({ "work_order_id": work_order });
     let subject = ("conversation", id);

@@ -6,7 +6,8 @@ use inbox_core::{phone, Customer, Id, WorkOrder};
 use super::load;
 use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Db};
-use crate::store::rows::{self, like_pattern, WORK_ORDER_SELECT};
+use crate::store::rows::{self, WORK_ORDER_SELECT};
+use crate::store::rules::like_pattern;
 use crate::store::{Actor, DirectoryStore, StoreResult};
 
 const LIMIT: i64 = 20;

@@ -17,9 +17,9 @@ use crate::store::dataset::{
     UserData,
 };
 use crate::store::db::{args, Arg, Db, Dialect, WriteTx};
-use crate::store::rows::{
-    activity_kind, fts_kind, imported_intent, imported_message_meta, imported_party,
-    imported_recording_url, ms, seal,
+use crate::store::rows::{activity_kind, fts_kind, ms};
+use crate::store::rules::{
+    imported_intent, imported_message_meta, imported_party, imported_recording_url, seal,
 };
 use crate::store::{Dataset, ImportStore, NewOrganisation, NewUser, StoreResult};
 

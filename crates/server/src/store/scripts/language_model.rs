@@ -18,7 +18,8 @@ use crate::store::language_model::LanguageModelStore;
 use crate::store::language_model::{
     summary_note, InboundText, ModelEndpoint, ModelWork, SummaryOf, ThreadText, VoicemailText,
 };
-use crate::store::rows::{confidence, from_ms};
+use crate::store::rows::from_ms;
+use crate::store::rules::confidence;
 use crate::store::StoreResult;
 
 type ModelRow = (Option<String>, Option<String>, Option<String>);

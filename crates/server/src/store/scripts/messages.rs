@@ -19,6 +19,7 @@ use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Db, WriteTx};
 use crate::store::media::{files, searchable, UploadOwner};
 use crate::store::rows::{self, activity_kind, fts_kind, ms, MESSAGE_SELECT};
+use crate::store::rules;
 use crate::store::{
     Actor, Ingested, MessageStore, NewInbound, NewOutbound, StoreError, StoreResult,
 };
@@ -431,7 +432,7 @@ impl<B: Backend> MessageStore for B {
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Message> {
-        let reason = rows::rejection_reason(reason)?;
+        let reason = rules::rejection_reason(reason)?;
         let (org, user) = (actor.org_id, actor.user_id);
         self.write(
             Some(org),
@@ -442,7 +443,7 @@ impl<B: Backend> MessageStore for B {
 
     async fn ingest_message(&self, org_id: Id, msg: NewInbound) -> StoreResult<Ingested> {
         // Decided before the write, which holds the organisation's lock (SQLite: the writer).
-        let classified = rows::classify_inbound(&msg.body).await;
+        let classified = rules::classify_inbound(&msg.body).await;
         self.ingest_grouped((org_id, msg, classified)).await
     }
 }

@@ -11,6 +11,7 @@ use super::{emit, emit_conversation, ensure_conversation, load, record_activity}
 use crate::store::backend::{script, Backend};
 use crate::store::db::{args, Db, WriteTx};
 use crate::store::rows::{self, activity_kind, ms, CALL_SELECT, MESSAGE_SELECT};
+use crate::store::rules;
 use crate::store::{Actor, StoreResult, ThreadCursor, ThreadStore};
 
 /// Ties at one instant order by kind (message, call, note) then id, so paging is total.
@@ -120,7 +121,7 @@ impl<B: Backend> ThreadStore for B {
         body: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<Note> {
-        let body = rows::note_body(body)?;
+        let body = rules::note_body(body)?;
         let (org, user) = (actor.org_id, actor.user_id);
         self.write(
             Some(org),
