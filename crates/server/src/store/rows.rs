@@ -44,6 +44,38 @@ pub(crate) trait Cols {
     }
 }
 
+/// Implements [`Cols`] for a database's row type through its typed getter (`get`, `try_get`)
+/// and the error it reports for an unknown value.
+macro_rules! cols_through {
+    ($row:ty, $error:ty, $get:ident, $bad:expr) => {
+        impl $crate::store::rows::Cols for $row {
+            type Error = $error;
+            fn int(&self, i: usize) -> Result<i64, $error> {
+                self.$get(i)
+            }
+            fn opt_int(&self, i: usize) -> Result<Option<i64>, $error> {
+                self.$get(i)
+            }
+            fn text(&self, i: usize) -> Result<String, $error> {
+                self.$get(i)
+            }
+            fn opt_text(&self, i: usize) -> Result<Option<String>, $error> {
+                self.$get(i)
+            }
+            fn flag(&self, i: usize) -> Result<bool, $error> {
+                self.$get(i)
+            }
+            fn opt_real(&self, i: usize) -> Result<Option<f64>, $error> {
+                self.$get(i)
+            }
+            fn bad(&self, i: usize, value: String) -> $error {
+                $bad(i, format!("unexpected value {value:?}"))
+            }
+        }
+    };
+}
+pub(crate) use cols_through;
+
 /// A text column parsed into a domain value; an unknown value is the row's error.
 pub(crate) fn parsed<R: Cols + ?Sized, T>(
     r: &R,
