@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use inbox_core::providers::Provider;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -145,7 +146,7 @@ async fn main() {
                     from_number: Some("+447700900001".into()),
                     customer_id: None,
                     body: format!("round {round}"),
-                    provider: "bench".into(),
+                    provider: Provider::Twilio,
                     provider_id: format!("SM-bench-{round}"),
                     at: chrono::Utc::now(),
                 },

@@ -9,6 +9,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use inbox_core::providers::Provider;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -151,7 +152,7 @@ async fn main() {
                     from_number: Some(format!("+447700900{:03}", i % 997)),
                     customer_id: None,
                     body: format!("Store-only message {i}"),
-                    provider: "twilio".into(),
+                    provider: Provider::Twilio,
                     provider_id: format!("SM-store-{i}"),
                     at: chrono::Utc::now(),
                 },

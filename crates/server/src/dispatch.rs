@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use inbox_core::media::{self, Attachment, AttachmentStatus};
+use inbox_core::providers::Provider;
 use inbox_core::{
     CapabilitySet, Channel, DeliveryStatus, TemplateHeader, TemplateUse, WhatsappTemplate,
 };
@@ -192,7 +193,7 @@ impl Dispatcher {
     async fn record_accepted(
         &self,
         job: &OutboundJob,
-        provider: &str,
+        provider: Provider,
         accepted: &Accepted,
     ) -> anyhow::Result<()> {
         let status = initial_status(&accepted.status);
@@ -285,12 +286,12 @@ impl Dispatcher {
         &self,
         job: &OutboundJob,
         outgoing: Outgoing,
-    ) -> Result<(&'static str, Accepted), SendError> {
+    ) -> Result<(Provider, Accepted), SendError> {
         let m = &job.message;
         match outgoing {
             // The portal reads from our own database: the reply is there the moment it is stored.
             Outgoing::Portal => Ok((
-                "portal",
+                Provider::Portal,
                 Accepted {
                     provider_id: format!("portal-{}", m.id),
                     status: "delivered".into(),
@@ -327,7 +328,7 @@ impl Dispatcher {
                     (body, Vec::new())
                 };
                 Ok((
-                    "twilio",
+                    Provider::Twilio,
                     self.twilio
                         .send(&account, &to, &body, &media, &callback)
                         .await?,
@@ -354,12 +355,15 @@ impl Dispatcher {
                         }),
                     },
                     None if !ready_files(m).is_empty() => {
-                        return Ok(("whatsapp", self.whatsapp_files(job, &account, &to).await?));
+                        return Ok((
+                            Provider::Whatsapp,
+                            self.whatsapp_files(job, &account, &to).await?,
+                        ));
                     }
                     None => Content::Text(&m.body),
                 };
                 Ok((
-                    "whatsapp",
+                    Provider::Whatsapp,
                     self.whatsapp
                         .send(&account, &to, content, Some(m.id))
                         .await?,

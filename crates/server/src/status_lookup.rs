@@ -26,6 +26,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use inbox_core::providers::status::{error_reason, from_twilio};
 use inbox_core::providers::twilio_webhook::TwilioMessageStatus;
+use inbox_core::providers::Provider;
 use inbox_core::Id;
 
 use crate::clock::Clock;
@@ -204,7 +205,7 @@ impl StatusLookup {
         let page = self
             .store
             .awaiting_status(
-                "twilio",
+                Provider::Twilio,
                 now - chrono::Duration::from_std(self.quiet)?,
                 now - LOOK_BACK,
                 after,
@@ -258,9 +259,16 @@ impl StatusLookup {
         let Some(settled) = from_twilio(&TwilioMessageStatus::parse(status)) else {
             return Ok(false);
         };
-        let reason = error_code.map(|c| error_reason("twilio", c, None));
+        let reason = error_code.map(|c| error_reason(Provider::Twilio, c, None));
         self.store
-            .apply_delivery_status(org, "twilio", sid, settled, reason, self.clock.now())
+            .apply_delivery_status(
+                org,
+                Provider::Twilio,
+                sid,
+                settled,
+                reason,
+                self.clock.now(),
+            )
             .await?;
         tracing::info!(%sid, status, "a reply's lost status settled by lookup");
         Ok(true)
@@ -314,13 +322,16 @@ impl StatusLookup {
             }
         };
         let sids: Vec<String> = page.messages.iter().map(|m| m.sid.clone()).collect();
-        let known = self.store.known_provider_ids(org, "twilio", &sids).await?;
+        let known = self
+            .store
+            .known_provider_ids(org, Provider::Twilio, &sids)
+            .await?;
         let complete = page.next_page_uri.is_none() && page.messages.len() < LIST_PAGE;
         match verdict(reply, &page.messages, &known, complete) {
             Verdict::Sent(m) => {
                 let linked = self
                     .store
-                    .link_provider_id(org, id, "twilio", &m.sid, self.clock.now())
+                    .link_provider_id(org, id, Provider::Twilio, &m.sid, self.clock.now())
                     .await?;
                 if linked {
                     tracing::info!(message_id = id, sid = %m.sid, "an unknown reply found in Twilio's list");

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use inbox_client::cache::Cache;
 use inbox_client::{Engine, Update};
+use inbox_core::providers::Provider;
 use inbox_core::{NoteKind, ThreadItem};
 use serde_json::json;
 
@@ -232,7 +233,7 @@ async fn ingest(server: &ServerProc, org: i64, from: &str, sid: &str, body: &str
                 from_number: Some(from.into()),
                 customer_id: None,
                 body: body.into(),
-                provider: "twilio".into(),
+                provider: Provider::Twilio,
                 provider_id: sid.into(),
                 at: chrono::Utc::now(),
             },

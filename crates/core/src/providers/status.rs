@@ -204,8 +204,10 @@ const WHATSAPP_REASONS: &[(&str, &str)] = &[
 /// Human reason for a provider error code, e.g. "The number is not valid (Twilio 21211)".
 /// An unknown code uses `fallback` (the provider's own text) when given — "Carrier rejected
 /// (Twilio 30410)" — else "Twilio error 30410"; an unknown provider gives "Provider error <code>".
-/// `provider` is "twilio" or "whatsapp" (case-insensitive; "meta" is WhatsApp too).
-pub fn error_reason(provider: &str, code: &str, fallback: Option<&str>) -> String {
+/// `provider` is a [`Provider`](super::Provider) or a name: "twilio" or "whatsapp"
+/// (case-insensitive; "meta" is WhatsApp too).
+pub fn error_reason(provider: impl AsRef<str>, code: &str, fallback: Option<&str>) -> String {
+    let provider = provider.as_ref();
     let code = code.trim();
     let fallback = fallback.map(str::trim).filter(|f| !f.is_empty());
     let Some((name, table)) = provider_table(provider) else {
@@ -259,8 +261,14 @@ const TRANSIENT_WHATSAPP: &[&str] = &[
 /// and no code at all (the request never got an answer: connection error or timeout); or a
 /// transient provider code (see the tables above, e.g. Twilio 20429/30001, WhatsApp
 /// 130429/131000/131016/131056). Anything else — 4xx answers and every other code — is
-/// permanent: retrying would send the same bad request again.
-pub fn is_transient(provider: &str, http_status: Option<u16>, code: Option<&str>) -> bool {
+/// permanent: retrying would send the same bad request again. `provider` is named as for
+/// [`error_reason`].
+pub fn is_transient(
+    provider: impl AsRef<str>,
+    http_status: Option<u16>,
+    code: Option<&str>,
+) -> bool {
+    let provider = provider.as_ref();
     let code = code.map(str::trim).filter(|c| !c.is_empty());
     let http_transient =
         http_status.is_some_and(|s| s == 408 || s == 429 || (500..=599).contains(&s));
@@ -399,6 +407,24 @@ mod tests {
             }
         }
         assert_eq!(current, Read);
+    }
+
+    #[test]
+    fn a_provider_reads_the_same_tables_as_its_name() {
+        use crate::providers::Provider;
+        for (p, code) in [(Provider::Twilio, "21211"), (Provider::Whatsapp, "131047")] {
+            assert_eq!(
+                error_reason(p, code, None),
+                error_reason(p.as_str(), code, None)
+            );
+        }
+        assert_eq!(
+            error_reason(Provider::Portal, "7", None),
+            "Provider error 7"
+        );
+        assert!(is_transient(Provider::Twilio, Some(400), Some("30001")));
+        assert!(is_transient(Provider::Whatsapp, Some(400), Some("131056")));
+        assert!(!is_transient(Provider::Portal, Some(400), Some("30001")));
     }
 
     #[test]

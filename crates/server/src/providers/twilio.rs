@@ -2,6 +2,7 @@
 //! 201 with the message resource, or an error JSON with a numeric `code`.
 
 use inbox_core::providers::status::{error_reason, is_transient};
+use inbox_core::providers::Provider;
 use serde::Deserialize;
 
 use super::{http_client, unreachable, unreadable, Accepted, SendError};
@@ -141,10 +142,10 @@ impl TwilioSender {
         let code = err.as_ref().and_then(|e| e.code).map(|c| c.to_string());
         let message = err.as_ref().and_then(|e| e.message.clone());
         Err(SendError {
-            transient: is_transient("twilio", Some(status.as_u16()), code.as_deref()),
+            transient: is_transient(Provider::Twilio, Some(status.as_u16()), code.as_deref()),
             maybe_accepted: false,
             reason: match code {
-                Some(c) => error_reason("twilio", &c, message.as_deref()),
+                Some(c) => error_reason(Provider::Twilio, &c, message.as_deref()),
                 None => format!("Twilio refused the message (HTTP {status})"),
             },
         })

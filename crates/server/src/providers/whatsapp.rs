@@ -3,6 +3,7 @@
 //! object whose numeric `code` says what went wrong.
 
 use inbox_core::providers::status::{error_reason, is_transient};
+use inbox_core::providers::Provider;
 use inbox_core::{Id, TemplateHeader, TemplateUse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -182,7 +183,11 @@ impl WhatsappSender {
             _ => {
                 let code = v["error"]["code"].as_i64().map(|c| c.to_string());
                 Err(SendError {
-                    transient: is_transient("whatsapp", Some(status.as_u16()), code.as_deref()),
+                    transient: is_transient(
+                        Provider::Whatsapp,
+                        Some(status.as_u16()),
+                        code.as_deref(),
+                    ),
                     maybe_accepted: false,
                     reason: format!(
                         "WhatsApp refused the file {file_name} (HTTP {status}): {}",
@@ -240,10 +245,10 @@ impl WhatsappSender {
             .as_str()
             .or(v["error"]["message"].as_str());
         Err(SendError {
-            transient: is_transient("whatsapp", Some(status.as_u16()), code.as_deref()),
+            transient: is_transient(Provider::Whatsapp, Some(status.as_u16()), code.as_deref()),
             maybe_accepted: false,
             reason: match code {
-                Some(c) => error_reason("whatsapp", &c, detail),
+                Some(c) => error_reason(Provider::Whatsapp, &c, detail),
                 None => format!("WhatsApp refused the message (HTTP {status})"),
             },
         })

@@ -6,6 +6,7 @@ mod text;
 
 use chrono::{DateTime, Duration, Utc};
 use inbox_core::providers::status::error_reason;
+use inbox_core::providers::Provider;
 use inbox_core::routing::route;
 use inbox_core::{
     CallOutcome, Capability, CapabilitySet, Channel, DeliveryStatus, Direction, NoteKind,
@@ -29,9 +30,9 @@ pub const DEMO_PASSWORD: &str = "demo-password";
 fn failure_reason(channel: Channel, n: usize) -> Option<String> {
     const TWILIO: [&str; 5] = ["30003", "30005", "21211", "21610", "30006"];
     const WHATSAPP: [&str; 2] = ["131026", "131047"];
-    let (provider, codes): (&str, &[&str]) = match channel {
-        Channel::Sms => ("twilio", &TWILIO),
-        Channel::Whatsapp => ("whatsapp", &WHATSAPP),
+    let (provider, codes): (Provider, &[&str]) = match channel {
+        Channel::Sms => (Provider::Twilio, &TWILIO),
+        Channel::Whatsapp => (Provider::Whatsapp, &WHATSAPP),
         _ => return None,
     };
     Some(error_reason(provider, codes[n % codes.len()], None))

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::media::{Attachment, AttachmentStatus};
+use inbox_core::providers::Provider;
 use inbox_core::Id;
 
 use super::StoreResult;
@@ -12,7 +13,10 @@ use super::StoreResult;
 /// WhatsApp download's two requests at their timeout, with storing and the thumbnail.
 pub const DOWNLOAD_LEASE: chrono::Duration = chrono::Duration::minutes(5);
 
-/// Where a provider's file is fetched from.
+/// Where a provider's file is fetched from: the providers that host files for us to download.
+/// Not [`Provider`] itself, because the portal is not one of them: a portal customer's file is
+/// an upload, already stored (its `source` is "upload"), and never downloaded. Stored in
+/// `attachments.source` under its provider's name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MediaSource {
     /// `source_ref` is the `MediaUrl{N}` of an MMS (fetched with the account's credentials).
@@ -22,19 +26,31 @@ pub enum MediaSource {
 }
 
 impl MediaSource {
-    pub fn as_str(self) -> &'static str {
+    /// The provider that hosts the file.
+    pub fn provider(self) -> Provider {
         match self {
-            MediaSource::Twilio => "twilio",
-            MediaSource::Whatsapp => "whatsapp",
+            MediaSource::Twilio => Provider::Twilio,
+            MediaSource::Whatsapp => Provider::Whatsapp,
         }
     }
 
-    pub fn parse(s: &str) -> Option<MediaSource> {
-        match s {
-            "twilio" => Some(MediaSource::Twilio),
-            "whatsapp" => Some(MediaSource::Whatsapp),
-            _ => None,
+    /// The source of a provider's files; None for the portal, which has none to download.
+    pub fn of(provider: Provider) -> Option<MediaSource> {
+        match provider {
+            Provider::Twilio => Some(MediaSource::Twilio),
+            Provider::Whatsapp => Some(MediaSource::Whatsapp),
+            Provider::Portal => None,
         }
+    }
+
+    /// The stored name: its provider's.
+    pub fn as_str(self) -> &'static str {
+        self.provider().as_str()
+    }
+
+    /// A stored name back; None for anything but a provider that hosts files.
+    pub fn parse(s: &str) -> Option<MediaSource> {
+        Provider::parse(s).and_then(MediaSource::of)
     }
 }
 
@@ -274,4 +290,22 @@ pub(crate) fn message_state(
         inbox_core::Direction::parse(&direction?)?,
         inbox_core::DeliveryStatus::parse(&status?)?,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_media_source_is_stored_under_its_providers_name_and_the_portal_has_none() {
+        for source in [MediaSource::Twilio, MediaSource::Whatsapp] {
+            assert_eq!(source.as_str(), source.provider().as_str());
+            assert_eq!(MediaSource::parse(source.as_str()), Some(source));
+            assert_eq!(MediaSource::of(source.provider()), Some(source));
+        }
+        assert_eq!(MediaSource::of(Provider::Portal), None);
+        for stored in ["portal", "upload", "meta", ""] {
+            assert_eq!(MediaSource::parse(stored), None, "{stored}");
+        }
+    }
 }

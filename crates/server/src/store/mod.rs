@@ -22,6 +22,7 @@ use chrono::{DateTime, Utc};
 use inbox_core::api::{
     CallDestination, CallMoved, ConversationPage, ListFilter, TemplateInput, ThreadPage,
 };
+use inbox_core::providers::Provider;
 use inbox_core::range::UtcInterval;
 use inbox_core::{
     ApprovalItem, Call, CallOutcome, CapabilitySet, Channel, ConversationDetail,
@@ -180,7 +181,7 @@ pub struct NewInbound {
     /// Portal messages come from a known customer.
     pub customer_id: Option<Id>,
     pub body: String,
-    pub provider: String,
+    pub provider: Provider,
     pub provider_id: String,
     pub at: DateTime<Utc>,
     /// Its photos, documents and voice notes, to be fetched after the webhook is answered.
@@ -220,7 +221,9 @@ pub(crate) fn newest_whatsapp(
     rows: Vec<(i64, Id, Option<String>, Option<String>)>,
 ) -> Option<String> {
     rows.into_iter()
-        .filter(|(_, _, provider, id)| provider.as_deref() == Some("whatsapp") && id.is_some())
+        .filter(|(_, _, provider, id)| {
+            provider.as_deref() == Some(Provider::Whatsapp.as_str()) && id.is_some()
+        })
         .max_by_key(|(at, id, _, _)| (*at, *id))
         .and_then(|(_, _, _, provider_id)| provider_id)
 }
@@ -527,7 +530,7 @@ pub trait ProviderStore: Send + Sync {
     async fn apply_delivery_status(
         &self,
         org_id: Id,
-        provider: &str,
+        provider: Provider,
         provider_id: &str,
         status: DeliveryStatus,
         error: Option<String>,
@@ -730,7 +733,7 @@ pub trait DispatchStore: Send + Sync {
         &self,
         message_id: Id,
         claim: i64,
-        provider: &str,
+        provider: Provider,
         provider_id: &str,
         status: DeliveryStatus,
         now: DateTime<Utc>,
@@ -778,7 +781,7 @@ pub trait DispatchStore: Send + Sync {
         &self,
         org_id: Id,
         message_id: Id,
-        provider: &str,
+        provider: Provider,
         provider_id: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
@@ -788,7 +791,7 @@ pub trait DispatchStore: Send + Sync {
     /// callbacks may have been lost (the server was down), so the provider is asked (issue 13).
     async fn awaiting_status(
         &self,
-        provider: &str,
+        provider: Provider,
         quiet_since: DateTime<Utc>,
         sent_after: DateTime<Utc>,
         after: Option<AwaitingAt>,
@@ -810,7 +813,7 @@ pub trait DispatchStore: Send + Sync {
     async fn known_provider_ids(
         &self,
         org_id: Id,
-        provider: &str,
+        provider: Provider,
         provider_ids: &[String],
     ) -> StoreResult<Vec<String>>;
     /// An `unknown` reply the provider has no record of: it was never sent, so it becomes

@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::Json;
+use inbox_core::providers::Provider;
 use inbox_core::{limits, Channel, DeliveryStatus, Direction, Id, Message, ThreadItem};
 use serde::{Deserialize, Serialize};
 
@@ -138,7 +139,7 @@ pub async fn post(
                 from_number: None,
                 customer_id: Some(who.customer_id),
                 body: body.to_string(),
-                provider: "portal".into(),
+                provider: Provider::Portal,
                 provider_id,
                 at: state.clock.now(),
                 attachments: Vec::new(),

@@ -13,6 +13,7 @@ use inbox_core::providers::twilio_webhook::{
     TranscriptionCallback, TwilioAddress, TwilioCallStatus,
 };
 use inbox_core::providers::twiml::{self, twiml_empty};
+use inbox_core::providers::Provider;
 use inbox_core::{phone, CallOutcome, Channel};
 
 use super::{internal, refuse, twiml};
@@ -135,7 +136,7 @@ pub async fn sms(
         body: msg.body.clone(),
         attachments,
         uploads: Vec::new(),
-        provider: "twilio".into(),
+        provider: Provider::Twilio,
         provider_id: msg.message_sid.clone(),
         // Its first arrival, when this is a replay from the spool.
         at: super::spool::received_at(&state),
@@ -171,7 +172,7 @@ pub async fn status(
             .link_provider_id(
                 account.org_id,
                 message_id,
-                "twilio",
+                Provider::Twilio,
                 &s.message_sid,
                 state.clock.now(),
             )
@@ -186,12 +187,12 @@ pub async fn status(
     let reason = s
         .error_code
         .as_deref()
-        .map(|c| error_reason("twilio", c, s.channel_status_message.as_deref()));
+        .map(|c| error_reason(Provider::Twilio, c, s.channel_status_message.as_deref()));
     match state
         .store
         .apply_delivery_status(
             account.org_id,
-            "twilio",
+            Provider::Twilio,
             &s.message_sid,
             status,
             reason,

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use inbox_core::providers::meta_signature::verify;
 use inbox_core::providers::status::{error_reason, from_whatsapp};
 use inbox_core::providers::whatsapp_webhook::parse_notification;
+use inbox_core::providers::Provider;
 use inbox_core::{phone, Channel, Id};
 
 use super::{internal, refuse};
@@ -107,7 +108,7 @@ pub async fn notification(
             body,
             attachments,
             uploads: Vec::new(),
-            provider: "whatsapp".into(),
+            provider: Provider::Whatsapp,
             provider_id: m.id.clone(),
             at,
         };
@@ -130,7 +131,13 @@ pub async fn notification(
         {
             if let Err(e) = state
                 .store
-                .link_provider_id(org, message_id, "whatsapp", &s.id, state.clock.now())
+                .link_provider_id(
+                    org,
+                    message_id,
+                    Provider::Whatsapp,
+                    &s.id,
+                    state.clock.now(),
+                )
                 .await
             {
                 return internal(e);
@@ -141,7 +148,7 @@ pub async fn notification(
         };
         let reason = s.errors.first().map(|e| {
             error_reason(
-                "whatsapp",
+                Provider::Whatsapp,
                 &e.code.to_string(),
                 e.details
                     .as_deref()
@@ -153,7 +160,7 @@ pub async fn notification(
             chrono::DateTime::from_timestamp(s.timestamp, 0).unwrap_or_else(|| state.clock.now());
         if let Err(e) = state
             .store
-            .apply_delivery_status(org, "whatsapp", &s.id, status, reason, at)
+            .apply_delivery_status(org, Provider::Whatsapp, &s.id, status, reason, at)
             .await
         {
             return internal(e);

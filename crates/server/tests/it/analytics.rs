@@ -4,6 +4,7 @@
 //! counters kept on each write equal a rebuild from history.
 
 use chrono::{DateTime, TimeZone, Utc};
+use inbox_core::providers::Provider;
 use inbox_core::{CallOutcome, Capability, CapabilitySet, Channel, Id};
 use inbox_server::store::{Actor, NewCall, NewInbound, NewOutbound};
 use serde_json::{json, Value};
@@ -48,7 +49,7 @@ async fn text(
                 from_number: Some(from.into()),
                 customer_id: None,
                 body: body.into(),
-                provider: "twilio".into(),
+                provider: Provider::Twilio,
                 provider_id: format!("{id}-{from}"),
                 at: when,
             },

@@ -1,5 +1,6 @@
 //! Replies: idempotency, channel rules, the WhatsApp window, approvals (CMP-1 … CMP-5, APQ-1).
 
+use inbox_core::providers::Provider;
 use serde_json::json;
 
 use crate::support::{conv::*, Server};
@@ -110,7 +111,7 @@ async fn cmp2_whatsapp_outside_the_window_takes_templates_only() {
                 from_number: Some("+447700900102".into()),
                 customer_id: None,
                 body: "Any news?".into(),
-                provider: "whatsapp".into(),
+                provider: Provider::Whatsapp,
                 provider_id: "wamid.1".into(),
                 at: crate::support::now() - chrono::Duration::hours(1),
             },

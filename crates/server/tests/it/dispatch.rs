@@ -2,6 +2,7 @@
 //! record the provider id, permanent failures mark the message failed with the reason, transient
 //! ones are retried, a restarted dispatcher finds the queue intact, and nothing is sent twice.
 
+use inbox_core::providers::Provider;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -373,7 +374,7 @@ async fn opening_a_whatsapp_thread_sends_the_read_receipt_when_switched_on() {
                 from_number: Some("+447700900102".into()),
                 customer_id: None,
                 body: "Is it ready?".into(),
-                provider: "whatsapp".into(),
+                provider: Provider::Whatsapp,
                 provider_id: "wamid.IN9".into(),
                 at: now(),
             },
@@ -439,7 +440,7 @@ async fn thr7_reopening_a_read_whatsapp_thread_sends_no_second_receipt() {
                 from_number: Some("+447700900102".into()),
                 customer_id: None,
                 body: "Is it ready?".into(),
-                provider: "whatsapp".into(),
+                provider: Provider::Whatsapp,
                 provider_id: "wamid.IN10".into(),
                 at: now(),
             },
@@ -611,15 +612,24 @@ async fn the_status_lookup_knows_only_the_organisations_own_provider_ids_each_on
     let sid = fake.sids.lock().unwrap().keys().next().unwrap().clone();
     let page = [sid.clone(), "SM_not_ours".to_string(), sid.clone()];
     let store = &s.store;
-    let ours = store.known_provider_ids(1, "twilio", &page).await.unwrap();
+    let ours = store
+        .known_provider_ids(1, Provider::Twilio, &page)
+        .await
+        .unwrap();
     assert_eq!(ours, vec![sid]);
-    let other_org = store.known_provider_ids(2, "twilio", &page).await.unwrap();
+    let other_org = store
+        .known_provider_ids(2, Provider::Twilio, &page)
+        .await
+        .unwrap();
     assert!(
         other_org.is_empty(),
         "another organisation's: {other_org:?}"
     );
-    let other_provider = store.known_provider_ids(1, "whatsapp", &page).await;
+    let other_provider = store.known_provider_ids(1, Provider::Whatsapp, &page).await;
     assert!(other_provider.unwrap().is_empty(), "another provider's");
-    let nothing = store.known_provider_ids(1, "twilio", &[]).await.unwrap();
+    let nothing = store
+        .known_provider_ids(1, Provider::Twilio, &[])
+        .await
+        .unwrap();
     assert!(nothing.is_empty(), "an empty page asks nothing");
 }

@@ -1,6 +1,7 @@
 //! Group commit (issue 15): inbound messages that arrive together share one commit, each in its
 //! own savepoint, on both databases.
 
+use inbox_core::providers::Provider;
 use inbox_server::store::{NewInbound, StoreError};
 
 use crate::support::Server;
@@ -13,7 +14,7 @@ fn inbound(from: &str, provider_id: &str, customer: Option<i64>) -> NewInbound {
         from_number: Some(from.into()),
         customer_id: customer,
         body: format!("Message {provider_id}: is my car ready?"),
-        provider: "twilio".into(),
+        provider: Provider::Twilio,
         provider_id: provider_id.into(),
         at: crate::support::now(),
     }

@@ -3,6 +3,7 @@
 //! concurrent writers on both, and the shared send queue sends each message once. Fan-out across
 //! instances needs PostgreSQL (LISTEN/NOTIFY); the send queue is shared on either backend.
 
+use inbox_core::providers::Provider;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -143,7 +144,7 @@ async fn two_instances_share_the_send_queue_and_send_each_message_once() {
             .outbound_accepted(
                 job.message.id,
                 job.claim,
-                "twilio",
+                Provider::Twilio,
                 &format!("SM-claimed-{}", job.message.id),
                 inbox_core::DeliveryStatus::Pending,
                 now(),

@@ -1,6 +1,7 @@
 //! The conversation list: ranges, filters, counts, search, paging (LST-2 … LST-11).
 
 use crate::support::{conv::*, counts, user, Server, ALICE_PHONE};
+use inbox_core::providers::Provider;
 
 const ALL_IDS: i64 = 7 + OLD_COUNT;
 
@@ -103,7 +104,7 @@ async fn lst9_new_inbound_activity_moves_a_conversation_into_today() {
                 from_number: Some("+447700900105".into()),
                 customer_id: None,
                 body: "Hello again".into(),
-                provider: "twilio".into(),
+                provider: Provider::Twilio,
                 provider_id: "SM0001".into(),
                 at: crate::support::now() - chrono::Duration::minutes(5),
             },

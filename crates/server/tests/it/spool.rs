@@ -1,6 +1,7 @@
 //! Inbound webhooks survive a database that cannot take them (issue 13): spooled to a local
 //! file, answered 200, stored exactly once when the database is back.
 
+use inbox_core::providers::Provider;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -130,7 +131,7 @@ async fn whatsapp_messages_and_twilio_statuses_are_spooled_the_same_way() {
         .outbound_accepted(
             id,
             0,
-            "twilio",
+            Provider::Twilio,
             &message_sid,
             inbox_core::DeliveryStatus::Pending,
             now(),

@@ -1,5 +1,6 @@
 //! Threads: interleaving, paging back, notes, work-order links (THR-4 … THR-8, SDB-3).
 
+use inbox_core::providers::Provider;
 use serde_json::json;
 
 use crate::support::{conv::*, Server};
@@ -184,7 +185,7 @@ async fn rte2_rte3_inbound_routing_links_one_work_order_or_asks_to_pick() {
         from_number: Some(from.into()),
         customer_id: None,
         body: "Is it ready?".into(),
-        provider: "twilio".into(),
+        provider: Provider::Twilio,
         provider_id: id.into(),
         at: crate::support::now(),
     };

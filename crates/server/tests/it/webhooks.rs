@@ -2,6 +2,7 @@
 //! VOI-1 … VOI-3), idempotent on provider ids, statuses applied forward only, bad input refused
 //! with a reason and nothing stored.
 
+use inbox_core::providers::Provider;
 use inbox_core::providers::{meta_signature, twilio_signature};
 use serde_json::{json, Value};
 
@@ -213,7 +214,7 @@ async fn a_whatsapp_notification_with_several_messages_and_statuses() {
         .outbound_accepted(
             id,
             0, // never claimed: the queue row's first token
-            "whatsapp",
+            Provider::Whatsapp,
             "wamid.OUT1",
             inbox_core::DeliveryStatus::Pending,
             now(),
@@ -304,7 +305,7 @@ async fn thr4_twilio_status_callbacks_move_forward_only_and_failures_say_why() {
         .outbound_accepted(
             a["id"].as_i64().unwrap(),
             0, // never claimed: the queue row's first token
-            "twilio",
+            Provider::Twilio,
             &sa,
             inbox_core::DeliveryStatus::Pending,
             now(),
@@ -315,7 +316,7 @@ async fn thr4_twilio_status_callbacks_move_forward_only_and_failures_say_why() {
         .outbound_accepted(
             b["id"].as_i64().unwrap(),
             0, // never claimed: the queue row's first token
-            "twilio",
+            Provider::Twilio,
             &sb,
             inbox_core::DeliveryStatus::Pending,
             now(),
@@ -475,7 +476,7 @@ async fn a_status_that_arrives_before_the_send_is_recorded_is_applied_when_it_is
         .outbound_accepted(
             m["id"].as_i64().unwrap(),
             0, // never claimed: the queue row's first token
-            "twilio",
+            Provider::Twilio,
             &message_sid,
             inbox_core::DeliveryStatus::Pending,
             now(),

@@ -10,6 +10,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use inbox_core::providers::Provider;
 use inbox_core::{DeliveryStatus, Id, Message};
 
 use super::{load, messages};
@@ -216,7 +217,7 @@ pub(crate) async fn accepted(
     db: &mut impl WriteTx,
     id: Id,
     claim: i64,
-    provider: &str,
+    provider: Provider,
     provider_id: &str,
     status: DeliveryStatus,
     now: DateTime<Utc>,
@@ -229,7 +230,7 @@ pub(crate) async fn accepted(
     }
     db.exec(
         "UPDATE messages SET provider = $2, provider_id = $3 WHERE id = $1",
-        args![id, provider, provider_id],
+        args![id, provider.as_str(), provider_id],
     )
     .await?;
     if state.0 == DeliveryStatus::Unknown || status != DeliveryStatus::Pending {
@@ -320,7 +321,7 @@ fn page_after(after: Option<AwaitingAt>) -> AwaitingAt {
 /// have been lost, so the provider is asked (issue 13).
 pub(crate) async fn awaiting(
     db: &mut impl Db,
-    provider: &str,
+    provider: Provider,
     quiet_since: DateTime<Utc>,
     sent_after: DateTime<Utc>,
     after: Option<AwaitingAt>,
@@ -333,7 +334,7 @@ pub(crate) async fn awaiting(
            AND updated_at < $2 AND created_at > $3 AND (updated_at > $5 OR (updated_at = $5 AND id > $6))
          ORDER BY updated_at, id LIMIT $4",
         args![
-            provider,
+            provider.as_str(),
             ms(quiet_since),
             ms(sent_after),
             limit as i64,
@@ -406,7 +407,7 @@ pub(crate) async fn unknown_unlinked(
 pub(crate) async fn known_provider_ids(
     db: &mut impl Db,
     org: Id,
-    provider: &str,
+    provider: Provider,
     provider_ids: &[String],
 ) -> StoreResult<Vec<String>> {
     if provider_ids.is_empty() {
@@ -420,7 +421,7 @@ pub(crate) async fn known_provider_ids(
         "SELECT provider_id FROM messages WHERE org_id = $1 AND provider = $2 AND provider_id IN ({})",
         list.join(", ")
     );
-    let mut params: Vec<Arg> = vec![org.into(), provider.into()];
+    let mut params: Vec<Arg> = vec![org.into(), provider.as_str().into()];
     params.extend(provider_ids.iter().map(Arg::from));
     db.all(&sql, &params, |r| r.text(0)).await
 }
@@ -458,7 +459,7 @@ pub(crate) async fn link_provider_id(
     db: &mut impl WriteTx,
     org: Id,
     id: Id,
-    provider: &str,
+    provider: Provider,
     provider_id: &str,
     now: DateTime<Utc>,
 ) -> StoreResult<bool> {
@@ -466,7 +467,7 @@ pub(crate) async fn link_provider_id(
         .exec(
             "UPDATE messages SET provider = $3, provider_id = $4
              WHERE id = $1 AND org_id = $2 AND direction = 'outbound' AND status IN ('unknown', 'pending') AND provider_id IS NULL",
-            args![id, org, provider, provider_id],
+            args![id, org, provider.as_str(), provider_id],
         )
         .await?
         == 1;
@@ -536,15 +537,15 @@ impl<B: Backend> DispatchStore for B {
         &self,
         message_id: Id,
         claim: i64,
-        provider: &str,
+        provider: Provider,
         provider_id: &str,
         status: DeliveryStatus,
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
-        let (provider, provider_id) = (provider.to_owned(), provider_id.to_owned());
+        let provider_id = provider_id.to_owned();
         self.write(
             None,
-            script!(|tx| accepted(tx, message_id, claim, &provider, &provider_id, status, now)),
+            script!(|tx| accepted(tx, message_id, claim, provider, &provider_id, status, now)),
         )
         .await
     }
@@ -605,16 +606,15 @@ impl<B: Backend> DispatchStore for B {
 
     async fn awaiting_status(
         &self,
-        provider: &str,
+        provider: Provider,
         quiet_since: DateTime<Utc>,
         sent_after: DateTime<Utc>,
         after: Option<AwaitingAt>,
         limit: usize,
     ) -> StoreResult<Vec<Awaiting>> {
-        let provider = provider.to_owned();
         self.read(script!(|c| awaiting(
             c,
-            &provider,
+            provider,
             quiet_since,
             sent_after,
             after,
@@ -646,11 +646,11 @@ impl<B: Backend> DispatchStore for B {
     async fn known_provider_ids(
         &self,
         org_id: Id,
-        provider: &str,
+        provider: Provider,
         provider_ids: &[String],
     ) -> StoreResult<Vec<String>> {
-        let (provider, ids) = (provider.to_owned(), provider_ids.to_vec());
-        self.read(script!(|c| known_provider_ids(c, org_id, &provider, &ids)))
+        let ids = provider_ids.to_vec();
+        self.read(script!(|c| known_provider_ids(c, org_id, provider, &ids)))
             .await
     }
 
@@ -673,14 +673,14 @@ impl<B: Backend> DispatchStore for B {
         &self,
         org_id: Id,
         message_id: Id,
-        provider: &str,
+        provider: Provider,
         provider_id: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let (provider, provider_id) = (provider.to_owned(), provider_id.to_owned());
+        let provider_id = provider_id.to_owned();
         self.write(
             Some(org_id),
-            script!(|tx| link_provider_id(tx, org_id, message_id, &provider, &provider_id, now)),
+            script!(|tx| link_provider_id(tx, org_id, message_id, provider, &provider_id, now)),
         )
         .await
     }

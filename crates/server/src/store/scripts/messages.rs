@@ -292,7 +292,7 @@ pub(crate) async fn ingest(
     let seen = db
         .opt(
             "SELECT id, conversation_id FROM messages WHERE org_id = $1 AND provider = $2 AND provider_id = $3",
-            args![org, &msg.provider, &msg.provider_id],
+            args![org, msg.provider.as_str(), &msg.provider_id],
             |r| Ok((r.int(0)?, r.int(1)?)),
         )
         .await?;
@@ -324,7 +324,7 @@ pub(crate) async fn ingest(
                 msg.channel.as_str(),
                 &msg.body,
                 &sender,
-                &msg.provider,
+                msg.provider.as_str(),
                 &msg.provider_id,
                 ms(msg.at),
                 intent,

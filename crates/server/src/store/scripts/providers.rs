@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::analytics::Fact;
 use inbox_core::providers::status::advance;
+use inbox_core::providers::Provider;
 use inbox_core::sync::Change;
 use inbox_core::{Call, DeliveryStatus, Id, Message};
 
@@ -59,14 +60,14 @@ pub(crate) async fn apply_early_statuses(
     db: &mut impl WriteTx,
     org: Id,
     id: Id,
-    provider: &str,
+    provider: Provider,
     provider_id: &str,
 ) -> StoreResult<()> {
     let early = db
         .all(
             "DELETE FROM early_statuses WHERE org_id = $1 AND provider = $2 AND provider_id = $3
              RETURNING status, error, at",
-            args![org, provider, provider_id],
+            args![org, provider.as_str(), provider_id],
             |r| Ok((r.text(0)?, r.opt_text(1)?, r.int(2)?)),
         )
         .await?;
@@ -83,7 +84,7 @@ pub(crate) async fn apply_early_statuses(
 pub(crate) async fn apply_delivery_status(
     db: &mut impl WriteTx,
     org: Id,
-    (provider, provider_id): (&str, &str),
+    (provider, provider_id): (Provider, &str),
     status: DeliveryStatus,
     error: Option<String>,
     at: DateTime<Utc>,
@@ -92,7 +93,7 @@ pub(crate) async fn apply_delivery_status(
         .opt(
             "SELECT id FROM messages
              WHERE org_id = $1 AND provider = $2 AND provider_id = $3 AND direction = 'outbound'",
-            args![org, provider, provider_id],
+            args![org, provider.as_str(), provider_id],
             |r| r.int(0),
         )
         .await?;
@@ -101,7 +102,14 @@ pub(crate) async fn apply_delivery_status(
         db.exec(
             "INSERT INTO early_statuses (org_id, provider, provider_id, status, error, at)
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-            args![org, provider, provider_id, status.as_str(), &error, ms(at)],
+            args![
+                org,
+                provider.as_str(),
+                provider_id,
+                status.as_str(),
+                &error,
+                ms(at)
+            ],
         )
         .await?;
         return Ok(None);
@@ -348,19 +356,19 @@ impl<B: Backend> ProviderStore for B {
     async fn apply_delivery_status(
         &self,
         org_id: Id,
-        provider: &str,
+        provider: Provider,
         provider_id: &str,
         status: DeliveryStatus,
         error: Option<String>,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<Message>> {
-        let (provider, provider_id) = (provider.to_owned(), provider_id.to_owned());
+        let provider_id = provider_id.to_owned();
         self.write(
             Some(org_id),
             script!(|tx| apply_delivery_status(
                 tx,
                 org_id,
-                (&provider, &provider_id),
+                (provider, &provider_id),
                 status,
                 error,
                 at
