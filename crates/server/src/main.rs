@@ -574,6 +574,7 @@ async fn serve(
         .await
         .with_context(|| format!("binding {listen}"))?
         .into_std()?;
+    tracing::info!(address = %listener.local_addr()?, "inbox-server bound");
     let config = inbox_server::serve::ServeConfig {
         header_read_timeout: std::time::Duration::from_secs(edges.header_timeout_secs),
         idle_timeout: std::time::Duration::from_secs(edges.idle_timeout_secs),
@@ -620,10 +621,12 @@ async fn serve(
             trusted_proxies,
         ));
     }
+    // Without INBOX_PUBLIC_URL, the address bound (a port the system chose for `:0` too).
+    let bound = listener.local_addr()?;
     let public_url = p
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{listen}"));
+        .unwrap_or_else(|| format!("http://{bound}"));
     state.providers = ProviderConfig {
         public_url: public_url.trim_end_matches('/').to_string(),
         twilio_api_base: p.twilio_api_base,

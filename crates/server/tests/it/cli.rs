@@ -19,6 +19,64 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
+/// Runs `inbox-server … serve` on a port the system picks and returns it, read from the
+/// server's "bound" log line. A port found free beforehand may be taken by another test before
+/// the server binds it, and the test would then talk to that test's server.
+pub(crate) fn serve_on_any_port(cmd: &mut Command) -> (Child, u16) {
+    let mut child = Child(
+        cmd.args(["serve", "--listen", "127.0.0.1:0"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = child.0.stderr.take().unwrap();
+    let (found, port) = std::sync::mpsc::channel();
+    // Reads the log to its end, so the server never blocks on a full pipe.
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(p) = bound_port(&line) {
+                let _ = found.send(p);
+            }
+        }
+    });
+    let port = port
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the server logs the address it bound");
+    (child, port)
+}
+
+/// The port of an "inbox-server bound address=127.0.0.1:PORT" log line (colours removed).
+fn bound_port(line: &str) -> Option<u16> {
+    let mut plain = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // An ANSI colour: ESC [ … m.
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    if !plain.contains("inbox-server bound") {
+        return None;
+    }
+    plain
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("address="))?
+        .rsplit(':')
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Kills the server when the test ends, pass or fail.
 pub(crate) struct Child(pub(crate) std::process::Child);
 
@@ -155,20 +213,7 @@ async fn seed_demo_prints_the_fixed_summary_and_the_demo_users_can_sign_in() {
         .unwrap();
     assert!(!bad.status.success(), "unknown capabilities are refused");
 
-    let port = free_port();
-    let _server = Child(
-        bin()
-            .args([
-                "--database-url",
-                &url,
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let (_server, port) = serve_on_any_port(bin().args(["--database-url", &url]));
     let http = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
     let mut up = false;
@@ -295,21 +340,11 @@ impl LockedDb {
 
 /// `inbox-server serve` on `url` on a free port, its spool in a folder of its own.
 fn serve_behind(url: &str) -> (Child, u16, tempfile::TempDir) {
-    let port = free_port();
     let spool = tempfile::tempdir().unwrap();
-    let server = Child(
+    let (server, port) = serve_on_any_port(
         bin()
-            .args([
-                "--database-url",
-                url,
-                "serve",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .env("INBOX_SPOOL_DIR", spool.path())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .args(["--database-url", url])
+            .env("INBOX_SPOOL_DIR", spool.path()),
     );
     (server, port, spool)
 }
