@@ -81,7 +81,9 @@ async fn main() {
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         addrs.push(listener.local_addr().unwrap());
-        let state = AppState::new(store);
+        let mut state = AppState::new(store);
+        // Every client signs in as the one user: its sockets are not capped as a person's are.
+        state.sockets = Arc::new(inbox_server::limit::ConnectionSlots::new(clients));
         tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
     }
     let addr = addrs[0];
