@@ -81,7 +81,7 @@ async fn garage(conversations: usize) -> Garage {
         .iter()
         .filter_map(|c| c.phones.first().cloned())
         .collect();
-    store.import(dataset).await.unwrap();
+    store.import(dataset, chrono::Utc::now()).await.unwrap();
     println!(
         "garage: server seeded with {conversations} conversations in {:.0?}",
         built.elapsed()

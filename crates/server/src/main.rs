@@ -621,12 +621,16 @@ async fn serve(
             trusted_proxies,
         ));
     }
-    // Without INBOX_PUBLIC_URL, the address bound (a port the system chose for `:0` too).
+    // Without INBOX_PUBLIC_URL, the listen address as given, or the address bound when the
+    // system chose the port (`:0`).
     let bound = listener.local_addr()?;
     let public_url = p
         .public_url
         .clone()
-        .unwrap_or_else(|| format!("http://{bound}"));
+        .unwrap_or_else(|| match listen.ends_with(":0") {
+            true => format!("http://{bound}"),
+            false => format!("http://{listen}"),
+        });
     state.providers = ProviderConfig {
         public_url: public_url.trim_end_matches('/').to_string(),
         twilio_api_base: p.twilio_api_base,

@@ -1,11 +1,11 @@
 //! Group commit (issue 15): writes that arrive while one is being committed wait in a queue and
-//! are written together, each in its own savepoint, under one commit.
+//! are written together under one commit.
 //!
 //! Nothing waits for a batch to fill: a lone write goes at once, in a batch of one. Under load
 //! the queue fills while the previous batch commits, so one commit (one WAL append, or one
-//! PostgreSQL flush and lock) is shared by many writes. A write's failure rolls back its
-//! savepoint only; every caller hears its own result, and only after the commit that made it
-//! durable.
+//! PostgreSQL flush and lock) is shared by many writes. A write's failure takes back that write
+//! only (`run` decides how: `messages::ingest_many` uses savepoints); every caller hears its own
+//! result, and only after the commit that made it durable.
 
 use std::future::Future;
 
@@ -63,6 +63,10 @@ impl<J: Send + 'static, R: Send + 'static> Batcher<J, R> {
                         for reply in replies {
                             let _ = reply.send(Err(StoreError::Internal(anyhow::anyhow!("{e}"))));
                         }
+                    }
+                    // A lone write's failure is its own: its caller hears the error as it is.
+                    Err(e) if replies.len() == 1 => {
+                        let _ = replies.into_iter().next().map(|reply| reply.send(Err(e)));
                     }
                     Err(e) => {
                         let e = e.to_string();

@@ -25,6 +25,8 @@ pub(crate) fn free_port() -> u16 {
 pub(crate) fn serve_on_any_port(cmd: &mut Command) -> (Child, u16) {
     let mut child = Child(
         cmd.args(["serve", "--listen", "127.0.0.1:0"])
+            // The "bound" line is at info, whatever the caller's RUST_LOG.
+            .env("RUST_LOG", "info")
             .stderr(Stdio::piped())
             .spawn()
             .unwrap(),

@@ -95,3 +95,20 @@ async fn rte1_messages_arriving_together_are_each_stored_once_and_a_bad_one_fail
         "a message and its conversation each: {seqs:?}"
     );
 }
+
+/// A message that arrives alone and fails is answered with its own error (here: a file that is
+/// not its customer's is refused as invalid), not as a failed commit.
+#[tokio::test]
+async fn a_lone_message_that_fails_gets_its_own_error() {
+    let s = Server::start().await;
+    let mut stranger = inbound("+447700906666", "SM-alone", Some(1));
+    stranger.uploads = vec![999_999];
+    let result = s.store.ingest_message(1, stranger).await;
+    assert!(matches!(result, Err(StoreError::Invalid(_))), "{result:?}");
+    let again = s
+        .store
+        .ingest_message(1, inbound("+447700906667", "SM-alone-2", None))
+        .await
+        .unwrap();
+    assert!(again.created, "the writer goes on after a failed write");
+}

@@ -7,7 +7,7 @@ use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, PgConnection, Postgres};
 
-use super::{Tx, CHANNEL, SESSIONS_CHANNEL};
+use super::{Tx, SESSIONS_CHANNEL};
 use crate::store::db::{args, Arg, Cells, Db, Dialect, Row, WriteTx};
 use crate::store::StoreResult;
 
@@ -97,15 +97,11 @@ impl WriteTx for Tx {
         super::lock_org(self, org).await
     }
 
+    /// Noted here; the other instances are told at commit (`commit_on`).
     async fn touch(&mut self, org: Id) -> StoreResult<()> {
-        if self.touched.contains(&org) {
-            return Ok(());
+        if !self.touched.contains(&org) {
+            self.touched.push(org);
         }
-        self.touched.push(org);
-        let payload = format!("{org} {}", self.instance);
-        (**self)
-            .exec("SELECT pg_notify($1, $2)", args![CHANNEL, payload.as_str()])
-            .await?;
         Ok(())
     }
 

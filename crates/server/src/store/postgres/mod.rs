@@ -9,7 +9,8 @@
 //! - `events::emit` takes the organisation's next sequence number with `UPDATE … RETURNING` in the
 //!   same transaction: rolled back with it, handed out in commit order — gap-free and ordered
 //!   across instances.
-//! - The same transaction sends `pg_notify('inbox_events', …)`, delivered at commit; every
+//! - The same transaction sends `pg_notify('inbox_events', …)` just before it commits, once for
+//!   each organisation whose log it grew (never inside a savepoint), delivered at commit; every
 //!   instance listens (`listen.rs`) and announces the organisation to its hub, which reads the log
 //!   by sequence number. A missed notification is caught up from the log.
 
@@ -323,7 +324,20 @@ async fn begin_on(pool: &PgPool, instance: String) -> StoreResult<Tx> {
 /// Commits, then announces the organisations whose log grew to this instance's listeners
 /// (other instances hear of it through the notification sent inside the transaction).
 async fn commit_on(tx: Tx, changes: &tokio::sync::broadcast::Sender<Id>) -> StoreResult<()> {
-    let Tx { tx, touched, .. } = tx;
+    let Tx {
+        mut tx,
+        touched,
+        instance,
+    } = tx;
+    // Sent just before the commit, outside every savepoint: a notification sent inside one that
+    // was then rolled back would be lost. PostgreSQL delivers them at commit.
+    for org in &touched {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(format!("{org} {instance}"))
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     for org in touched {
         // No receiver (no one connected) is not an error.

@@ -101,7 +101,7 @@ async fn insert(db: &mut impl Db, org: Id, conversation: Id, call: &NewCall) -> 
 
 /// Moves a call to another conversation (VOI-6): a customer's, or the one of its number. Both
 /// threads get a system note, and both conversations' derived columns follow their items (their
-/// analytics state too: the caller restates both, after this).
+/// analytics state too).
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn reassign(
     db: &mut impl WriteTx,

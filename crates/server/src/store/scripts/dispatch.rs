@@ -4,9 +4,8 @@
 //! makes the message `unknown` instead of sending it again. Kept across restarts, emptied when
 //! a provider accepts a message, refuses it for good, or may have taken it.
 //!
-//! Recording a provider id makes the statuses that arrived before it due (`early_statuses`);
-//! applying them is the caller's, through `providers::apply_early_statuses`, while that is
-//! still written per database.
+//! Recording a provider id makes the statuses that arrived before it due (`early_statuses`):
+//! `accepted` and `link_provider_id` apply them (`providers::apply_early_statuses`).
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
