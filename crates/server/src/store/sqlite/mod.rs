@@ -313,7 +313,8 @@ impl Writer {
     ) -> StoreResult<T> {
         let pool = self.pool.clone();
         let turn = std::sync::Arc::clone(&self.turn);
-        let (out, touched) = blocking(move || {
+        let changes = self.changes.clone();
+        blocking(move || {
             // A panic in an earlier write poisons nothing worth keeping: the lock guards no data.
             let _turn = turn
                 .lock()
@@ -322,14 +323,15 @@ impl Writer {
             lite.conn().execute_batch("BEGIN IMMEDIATE")?;
             let out = f(&mut lite)?;
             lite.conn().execute_batch("COMMIT")?;
-            Ok((out, lite.take_touched()))
+            // Announced here rather than by the caller: one that went away (a request closed
+            // mid-write) still had its write made, and the desktops must hear of it.
+            for org in lite.take_touched() {
+                // No receiver (no one connected) is not an error.
+                let _ = changes.send(org);
+            }
+            Ok(out)
         })
-        .await?;
-        for org in touched {
-            // No receiver (no one connected) is not an error.
-            let _ = self.changes.send(org);
-        }
-        Ok(out)
+        .await
     }
 }
 
