@@ -5,9 +5,9 @@
 //! `cargo bench -p inbox-server --bench analytics`
 //!
 //! The dataset is the seed generator's (`seed::bench_dataset`), imported through
-//! `ImportStore::import`, which counts it as the live write path would (a rebuild from history).
+//! `Store::import`, which counts it as the live write path would (a rebuild from history).
 //! The SQLite file is kept in `target/bench-data/` and reused; the PostgreSQL database is made
-//! for the run and dropped after. Each call is `AnalyticsStore::analytics_inputs` plus
+//! for the run and dropped after. Each call is `Store::analytics_inputs` plus
 //! `report::build`, as the HTTP handler does, for a manager (per-staff figures included).
 //!
 //! Run as a test (`cargo test --benches`), it uses demo-sized data in a temporary directory
@@ -23,7 +23,7 @@ use inbox_core::analytics::AnalyticsQuery;
 use inbox_core::range::RangePreset;
 use inbox_core::{Capability, CapabilitySet};
 use inbox_server::seed::{bench_dataset, Scale};
-use inbox_server::store::{Actor, AnalyticsStore, ImportStore};
+use inbox_server::store::Actor;
 use tokio::runtime::Runtime;
 
 const SEED: u64 = 20_250_604;
@@ -54,7 +54,7 @@ fn manager(org_id: i64) -> Actor {
 /// Per-call latencies (p50, p90, max) of the whole answer.
 fn measure(
     rt: &Runtime,
-    store: &dyn AnalyticsStore,
+    store: &inbox_server::store::Store,
     actor: &Actor,
     preset: RangePreset,
     calls: usize,
@@ -81,7 +81,7 @@ fn measure(
 fn report(
     rt: &Runtime,
     backend: &str,
-    store: &dyn AnalyticsStore,
+    store: &inbox_server::store::Store,
     org: i64,
     calls: usize,
 ) -> anyhow::Result<()> {
@@ -133,14 +133,12 @@ fn main() -> anyhow::Result<()> {
         .context("database path is not UTF-8")?
         .to_string();
     let sqlite = if path.exists() {
-        rt.block_on(inbox_server::store::sqlite::SqliteStore::open(&url))?
+        rt.block_on(inbox_server::store::open(&url))?
     } else {
         let partial = path.with_extension("partial");
         let _ = std::fs::remove_file(&partial);
         let t = Instant::now();
-        let store = rt.block_on(inbox_server::store::sqlite::SqliteStore::open(
-            partial.to_str().context("path")?,
-        ))?;
+        let store = rt.block_on(inbox_server::store::open(partial.to_str().context("path")?))?;
         let imported = rt.block_on(store.import(data(), chrono::Utc::now()))?;
         drop(store);
         rusqlite::Connection::open(&partial)?.query_row(
@@ -158,14 +156,13 @@ fn main() -> anyhow::Result<()> {
             org.messages,
             org.calls
         );
-        rt.block_on(inbox_server::store::sqlite::SqliteStore::open(&url))?
+        rt.block_on(inbox_server::store::open(&url))?
     };
     rt.block_on(sqlite.rebuild_stale_analytics())?;
     println!("analytics: per-call latency over {calls} calls (p50 / p90 / max):");
     report(&rt, "sqlite", &sqlite, 1, calls)?;
 
     if let Ok(admin) = std::env::var("INBOX_BENCH_POSTGRES_URL") {
-        use inbox_server::store::postgres::PgStore;
         // Kept between runs like the SQLite file: a database named for the data, marked
         // complete only once the import committed.
         let name = format!(
@@ -198,7 +195,7 @@ fn main() -> anyhow::Result<()> {
             .await?;
             anyhow::Ok(done.is_some())
         })?;
-        let store = rt.block_on(PgStore::open(&pg_url))?;
+        let store = rt.block_on(inbox_server::store::open(&pg_url))?;
         if !ready {
             let t = Instant::now();
             let imported: Option<i64> = rt.block_on(async {

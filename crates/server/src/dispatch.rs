@@ -40,7 +40,7 @@ const PASS: usize = 20;
 const RECORD_TRIES: u32 = 3;
 
 pub struct Dispatcher {
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     config: ProviderConfig,
     clock: Clock,
     twilio: TwilioSender,
@@ -72,7 +72,7 @@ enum Outgoing {
 }
 
 impl Dispatcher {
-    pub fn new(store: Arc<dyn Store>, config: ProviderConfig, clock: Clock) -> Dispatcher {
+    pub fn new(store: Arc<Store>, config: ProviderConfig, clock: Clock) -> Dispatcher {
         Dispatcher {
             twilio: TwilioSender::new(&config.twilio_api_base, SEND_TIMEOUT),
             whatsapp: WhatsappSender::new(&config.whatsapp_api_base, SEND_TIMEOUT),

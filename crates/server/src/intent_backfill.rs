@@ -12,7 +12,7 @@ use crate::store::{Store, StoreResult};
 pub const PAGE: u32 = 500;
 
 /// Classifies every inbound message without an intent; returns how many it classified.
-pub async fn run(store: Arc<dyn Store>) -> StoreResult<u64> {
+pub async fn run(store: Arc<Store>) -> StoreResult<u64> {
     let (mut after, mut done) = (0, 0u64);
     loop {
         let page = store.unclassified(after, PAGE).await?;

@@ -813,7 +813,7 @@ impl Starting {
 }
 
 /// Drops sync events past their retention, hourly.
-async fn prune_events(store: Arc<dyn store::Store>, retention: chrono::Duration) {
+async fn prune_events(store: Arc<store::Store>, retention: chrono::Duration) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
     loop {
         every.tick().await;

@@ -12,7 +12,7 @@ use crate::sync::SyncConfig;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     pub clock: Clock,
     /// How long a sign-in lasts.
     pub session_ttl: chrono::Duration,
@@ -50,7 +50,7 @@ pub const DEFAULT_SOCKETS_PER_USER: usize = 8;
 
 impl AppState {
     /// Must run inside a tokio runtime: it starts the sync hub's task.
-    pub fn new(store: Arc<dyn Store>) -> AppState {
+    pub fn new(store: Arc<Store>) -> AppState {
         AppState {
             hub: Hub::start(Arc::clone(&store)),
             store,

@@ -32,7 +32,7 @@ use inbox_core::Id;
 use crate::clock::Clock;
 use crate::providers::twilio::{Listed, TwilioSender};
 use crate::providers::SEND_TIMEOUT;
-use crate::store::{Awaiting, AwaitingAt, Store, UnlinkedReply};
+use crate::store::{Awaiting, AwaitingAt, QuietPage, Store, UnlinkedReply};
 
 /// Replies sent longer ago than this are not looked up any more (three days).
 pub const LOOK_BACK_SECS: u64 = 3 * 24 * 3600;
@@ -106,7 +106,7 @@ impl Pages {
 }
 
 pub struct StatusLookup {
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     twilio: TwilioSender,
     clock: Clock,
     /// How long a reply stays pending (or unknown) with nothing heard before Twilio is asked.
@@ -161,7 +161,7 @@ fn lock(pages: &Mutex<Pages>) -> anyhow::Result<std::sync::MutexGuard<'_, Pages>
 
 impl StatusLookup {
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<Store>,
         twilio_api_base: &str,
         clock: Clock,
         quiet: Duration,
@@ -199,18 +199,22 @@ impl StatusLookup {
         Ok(self.pending_pass().await? + self.unknown_pass().await?)
     }
 
+    /// The replies of a pass: quiet for `quiet`, sent within `LOOK_BACK`, `PASS` of them.
+    fn page(&self, now: DateTime<Utc>, after: Option<AwaitingAt>) -> anyhow::Result<QuietPage> {
+        Ok(QuietPage {
+            quiet_since: now - chrono::Duration::from_std(self.quiet)?,
+            sent_after: now - LOOK_BACK,
+            after,
+            limit: PASS,
+        })
+    }
+
     async fn pending_pass(&self) -> anyhow::Result<usize> {
         let now = self.clock.now();
         let after = lock(&self.pending)?.after;
         let page = self
             .store
-            .awaiting_status(
-                Provider::Twilio,
-                now - chrono::Duration::from_std(self.quiet)?,
-                now - LOOK_BACK,
-                after,
-                PASS,
-            )
+            .awaiting_status(Provider::Twilio, self.page(now, after)?)
             .await?;
         let mut settled = 0;
         for waiting in &page {
@@ -279,13 +283,7 @@ impl StatusLookup {
         let after = lock(&self.unknown)?.after;
         let page = self
             .store
-            .unknown_unlinked(
-                "sms",
-                now - chrono::Duration::from_std(self.quiet)?,
-                now - LOOK_BACK,
-                after,
-                PASS,
-            )
+            .unknown_unlinked("sms", self.page(now, after)?)
             .await?;
         let mut settled = 0;
         for reply in &page {

@@ -34,7 +34,7 @@ fn required(what: &str, value: &str, max: usize) -> anyhow::Result<String> {
 
 /// Creates the organisation and its Owner; returns the JSON line `org add` prints.
 pub async fn add_organisation(
-    store: &dyn Store,
+    store: &Store,
     g: NewGarage,
     password: &str,
 ) -> anyhow::Result<serde_json::Value> {

@@ -13,7 +13,7 @@ pub enum PortalTarget {
     Customer { org_id: Id, customer_id: Id },
 }
 
-pub async fn revoke_portal(store: &dyn Store, target: PortalTarget) -> anyhow::Result<String> {
+pub async fn revoke_portal(store: &Store, target: PortalTarget) -> anyhow::Result<String> {
     match target {
         PortalTarget::Token(t) => {
             let revoked = store

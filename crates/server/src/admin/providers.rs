@@ -110,7 +110,7 @@ fn validate(i: ProviderInput) -> anyhow::Result<ProviderUpdate> {
 
 /// Applies the settings and describes the organisation's providers as they now stand.
 pub async fn set_providers(
-    store: &dyn Store,
+    store: &Store,
     org_id: Id,
     input: ProviderInput,
 ) -> anyhow::Result<String> {

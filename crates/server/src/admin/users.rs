@@ -5,7 +5,7 @@ use chrono::Utc;
 use super::plural;
 use crate::store::{Store, UserAccount};
 
-async fn find(store: &dyn Store, email: &str) -> anyhow::Result<UserAccount> {
+async fn find(store: &Store, email: &str) -> anyhow::Result<UserAccount> {
     store
         .user_by_email(email)
         .await?
@@ -18,7 +18,7 @@ fn who(u: &UserAccount) -> String {
 
 /// Disables a user: they cannot sign in, and every session of theirs ends now (open sync
 /// sockets close within a second).
-pub async fn disable_user(store: &dyn Store, email: &str) -> anyhow::Result<String> {
+pub async fn disable_user(store: &Store, email: &str) -> anyhow::Result<String> {
     let u = find(store, email).await?;
     let ended = store.set_user_active(u.id, false, Utc::now()).await?;
     Ok(format!(
@@ -28,18 +28,14 @@ pub async fn disable_user(store: &dyn Store, email: &str) -> anyhow::Result<Stri
     ))
 }
 
-pub async fn enable_user(store: &dyn Store, email: &str) -> anyhow::Result<String> {
+pub async fn enable_user(store: &Store, email: &str) -> anyhow::Result<String> {
     let u = find(store, email).await?;
     store.set_user_active(u.id, true, Utc::now()).await?;
     Ok(format!("enabled {}; they can sign in again", who(&u)))
 }
 
 /// Sets a new password; the user's sessions end, so every device signs in with the new one.
-pub async fn set_password(
-    store: &dyn Store,
-    email: &str,
-    password: &str,
-) -> anyhow::Result<String> {
+pub async fn set_password(store: &Store, email: &str, password: &str) -> anyhow::Result<String> {
     super::check_password(password)?;
     let u = find(store, email).await?;
     let hash = crate::auth::password::hash(password)?;
@@ -51,7 +47,7 @@ pub async fn set_password(
     ))
 }
 
-pub async fn revoke_sessions(store: &dyn Store, email: &str) -> anyhow::Result<String> {
+pub async fn revoke_sessions(store: &Store, email: &str) -> anyhow::Result<String> {
     let u = find(store, email).await?;
     let ended = store.end_sessions(u.id, Utc::now()).await?;
     Ok(format!("{} of {} ended", plural(ended, "session"), who(&u)))

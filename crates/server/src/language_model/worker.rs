@@ -26,7 +26,7 @@ const FAILURES_BEFORE_SKIP: u32 = 2;
 type Running = Arc<Mutex<HashMap<Id, bool>>>;
 
 struct Worker {
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     clock: Clock,
     client: ModelClient,
     running: Running,
@@ -34,7 +34,7 @@ struct Worker {
 
 /// Starts the worker: it drains every organisation with a model at once (work left by a
 /// restart), then each organisation the store announces; it stops when the announcements end.
-pub fn start(store: Arc<dyn Store>, clock: Clock) {
+pub fn start(store: Arc<Store>, clock: Clock) {
     let mut changes = store.changes();
     let worker = Arc::new(Worker {
         store,

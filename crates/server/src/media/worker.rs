@@ -25,7 +25,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(3600);
 const TICK: Duration = Duration::from_secs(2);
 
 struct Worker {
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     clock: Clock,
     blobs: Arc<Blobs>,
     fetcher: Fetcher,
@@ -33,7 +33,7 @@ struct Worker {
 }
 
 /// Starts the worker; it stops when the store's announcements end.
-pub fn start(store: Arc<dyn Store>, clock: Clock, blobs: Arc<Blobs>, providers: &ProviderConfig) {
+pub fn start(store: Arc<Store>, clock: Clock, blobs: Arc<Blobs>, providers: &ProviderConfig) {
     let mut changes = store.changes();
     let worker = Arc::new(Worker {
         store,

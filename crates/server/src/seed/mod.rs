@@ -695,7 +695,7 @@ pub fn bench_dataset(seed: u64, now: DateTime<Utc>, scale: Scale, password_hash:
 }
 
 /// Seeds the demo organisations into an empty database and describes them.
-pub async fn seed_demo(store: &dyn Store, seed: u64) -> anyhow::Result<SeedSummary> {
+pub async fn seed_demo(store: &Store, seed: u64) -> anyhow::Result<SeedSummary> {
     if store.find_login("frontdesk@demo.test").await?.is_some() {
         anyhow::bail!("this database already holds the demo data (frontdesk@demo.test exists); seed a new database instead");
     }
@@ -746,7 +746,7 @@ pub async fn seed_demo(store: &dyn Store, seed: u64) -> anyhow::Result<SeedSumma
 
 /// Portal tokens for the first `n` customers (by name) of an organisation.
 async fn portal_sign_ins(
-    store: &dyn Store,
+    store: &Store,
     org_id: i64,
     n: usize,
 ) -> anyhow::Result<Vec<PortalSignIn>> {

@@ -2,16 +2,12 @@
 //! organisation's calendar as stored, and the replay of stored history that rebuilds the
 //! counters with the same rules live writes use (`inbox_core::analytics::rollup::apply`).
 
-use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
-use inbox_core::analytics::report::Inputs;
+use chrono::{DateTime, Utc};
 use inbox_core::analytics::rollup::{accumulate, apply, Counters};
 use inbox_core::analytics::{ConversationState, Fact, OpeningHours, OrgClock};
 use inbox_core::intent::Intent;
 use inbox_core::range::{parse_time_zone, DEFAULT_TIME_ZONE};
 use inbox_core::{CallOutcome, Channel, Direction, Id};
-
-use super::{Actor, StoreResult};
 
 /// Bumped when the rules change what a counter holds: organisations counted under an older
 /// version are rebuilt when the store opens.
@@ -151,23 +147,4 @@ pub fn replay(
         accumulate(&mut counters, apply(clock, &mut none, &fact));
     }
     (counters, states)
-}
-
-/// The Analytics tab's data (issue 16, AIA-1).
-#[async_trait]
-pub trait AnalyticsStore: Send + Sync {
-    /// What the report is built from, for local dates `[from, to]` of the caller's
-    /// organisation; `from` None starts at its first counted day. Names for per-staff figures
-    /// only when `per_staff`.
-    async fn analytics_inputs(
-        &self,
-        actor: &Actor,
-        from: Option<NaiveDate>,
-        to: NaiveDate,
-        per_staff: bool,
-    ) -> StoreResult<Inputs>;
-    /// Recounts an organisation from its stored history.
-    async fn rebuild_analytics(&self, org_id: Id) -> StoreResult<()>;
-    /// Recounts every organisation counted under an older [`ANALYTICS_VERSION`]; returns them.
-    async fn rebuild_stale_analytics(&self) -> StoreResult<Vec<Id>>;
 }

@@ -20,8 +20,11 @@ use std::task::{Context, Poll, Waker};
 use chrono::{DateTime, Utc};
 use inbox_core::Id;
 
+use super::postgres::PgTx;
 use super::rows::Cols;
+use super::sqlite::db::Lite;
 use super::{StoreError, StoreResult};
+use sqlx::PgConnection;
 
 /// One value bound to a statement's placeholder.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -221,6 +224,30 @@ pub(crate) trait Db: Send {
         self.one(sql, args, |r| r.int(0))
     }
 
+    /// Whether the query finds a row.
+    fn any(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+    ) -> impl Future<Output = StoreResult<bool>> + Send {
+        async move { Ok(self.opt(sql, args, |_| Ok(())).await?.is_some()) }
+    }
+
+    /// `Conflict` with the `taken` message when the query finds a row (a name in use).
+    fn free(
+        &mut self,
+        sql: &str,
+        args: &[Arg<'_>],
+        taken: impl FnOnce() -> String + Send,
+    ) -> impl Future<Output = StoreResult<()>> + Send {
+        async move {
+            match self.any(sql, args).await? {
+                true => Err(StoreError::Conflict(taken())),
+                false => Ok(()),
+            }
+        }
+    }
+
     /// `NotFound` unless the query finds a row.
     fn exists(
         &mut self,
@@ -258,6 +285,88 @@ pub(crate) trait WriteTx: Db {
         user: Id,
         at: DateTime<Utc>,
     ) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+/// The connection a script reads on, whichever database is under it: borrowed from the backend
+/// for the script's run.
+pub(crate) enum Conn<'c> {
+    Lite(&'c mut Lite),
+    Pg(&'c mut PgConnection),
+}
+
+/// The write transaction a script runs in, whichever database is under it.
+pub(crate) enum Tx<'c> {
+    Lite(&'c mut Lite),
+    Pg(&'c mut PgTx),
+}
+
+/// `$call` on the connection under `$conn`, whichever database it is.
+macro_rules! on {
+    ($conn:expr, |$c:ident| $call:expr) => {
+        match $conn {
+            Self::Lite($c) => $call,
+            Self::Pg($c) => $call,
+        }
+    };
+}
+
+/// Both connection types read and write through the one under them.
+macro_rules! statements_on {
+    ($ty:ident) => {
+        impl Db for $ty<'_> {
+            fn dialect(&self) -> Dialect {
+                on!(self, |c| c.dialect())
+            }
+
+            async fn exec(&mut self, sql: &str, args: &[Arg<'_>]) -> StoreResult<u64> {
+                on!(self, |c| c.exec(sql, args).await)
+            }
+
+            async fn all<T: Send>(
+                &mut self,
+                sql: &str,
+                args: &[Arg<'_>],
+                map: impl FnMut(&Row) -> StoreResult<T> + Send,
+            ) -> StoreResult<Vec<T>> {
+                on!(self, |c| c.all(sql, args, map).await)
+            }
+
+            async fn opt<T: Send>(
+                &mut self,
+                sql: &str,
+                args: &[Arg<'_>],
+                map: impl FnOnce(&Row) -> StoreResult<T> + Send,
+            ) -> StoreResult<Option<T>> {
+                on!(self, |c| c.opt(sql, args, map).await)
+            }
+        }
+    };
+}
+statements_on!(Conn);
+statements_on!(Tx);
+
+impl WriteTx for Tx<'_> {
+    async fn lock(&mut self, org: Id) -> StoreResult<()> {
+        on!(self, |c| c.lock(org).await)
+    }
+
+    async fn touch(&mut self, org: Id) -> StoreResult<()> {
+        on!(self, |c| c.touch(org).await)
+    }
+
+    async fn index_text(
+        &mut self,
+        doc: i64,
+        org: Id,
+        conversation: Id,
+        text: &str,
+    ) -> StoreResult<()> {
+        on!(self, |c| c.index_text(doc, org, conversation, text).await)
+    }
+
+    async fn sessions_ended(&mut self, user: Id, at: DateTime<Utc>) -> StoreResult<()> {
+        on!(self, |c| c.sessions_ended(user, at).await)
+    }
 }
 
 /// Runs a script whose every step is ready at once (SQLite's, on a blocking thread).

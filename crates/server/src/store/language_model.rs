@@ -1,13 +1,8 @@
 //! What the language model worker (issue 16, AIA-1) reads and writes: an organisation's
 //! endpoint, the work it has not been given yet, and what it answered.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use inbox_core::api::LanguageModelSettings;
-use inbox_core::intent::Classification;
 use inbox_core::{Direction, Id};
-
-use super::StoreResult;
 
 /// An OpenAI-compatible chat-completions endpoint, key opened.
 #[derive(Clone, PartialEq, Eq)]
@@ -70,52 +65,6 @@ pub struct ThreadText {
 pub enum SummaryOf {
     Voicemail,
     Thread,
-}
-
-#[async_trait]
-pub trait LanguageModelStore: Send + Sync {
-    /// The endpoint the worker calls for the organisation: None unless one is configured and AI
-    /// is on.
-    async fn language_model(&self, org_id: Id) -> StoreResult<Option<ModelEndpoint>>;
-    /// Organisations with a language model configured (AI on or not).
-    async fn model_organisations(&self) -> StoreResult<Vec<Id>>;
-    /// As Settings shows it (never the key).
-    async fn language_model_settings(&self, org_id: Id) -> StoreResult<LanguageModelSettings>;
-    /// Takes up to `limit` inbound messages that arrived after the model was configured and
-    /// were not taken yet, and as many voicemail transcripts not yet summarised, oldest first.
-    /// Taking them moves the organisation's cursor in the same transaction, so another server
-    /// instance never takes them too.
-    async fn claim_model_work(&self, org_id: Id, limit: u32) -> StoreResult<ModelWork>;
-    /// The model's label for an inbound message, unless a staff member corrected it; counted in
-    /// the analytics and sent to every desktop. False when it was corrected, is unknown, or
-    /// already says that.
-    async fn refine_intent(
-        &self,
-        org_id: Id,
-        message_id: Id,
-        intent: Classification,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    /// Once `every` or more messages have arrived in a conversation since its last summary (or
-    /// since the model was set or AI turned on), takes its latest `take` messages of that time
-    /// for a summary, and marks them taken in the same transaction: one instance summarises a
-    /// stretch once, even when the model then fails. None otherwise.
-    async fn claim_thread(
-        &self,
-        org_id: Id,
-        conversation_id: Id,
-        every: u32,
-        take: u32,
-    ) -> StoreResult<Option<ThreadText>>;
-    /// Writes a summary into the thread as a system note.
-    async fn add_summary(
-        &self,
-        org_id: Id,
-        conversation_id: Id,
-        of: SummaryOf,
-        text: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
 }
 
 /// The note a summary becomes.

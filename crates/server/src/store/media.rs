@@ -1,7 +1,6 @@
 //! Attachments in the store (issue 17): the rows a message's files are, the download queue they
 //! form until their files are stored, and the JSON a message carries for them.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::media::{Attachment, AttachmentStatus};
 use inbox_core::providers::Provider;
@@ -151,48 +150,6 @@ pub struct StoredAttachment {
     pub status: AttachmentStatus,
     pub sha256: Option<String>,
     pub has_thumbnail: bool,
-}
-
-#[async_trait]
-pub trait MediaStore: Send + Sync {
-    /// Takes up to `limit` downloads that are due, oldest first, and holds them for
-    /// [`DOWNLOAD_LEASE`] (counting the attempt), so no other worker takes them meanwhile.
-    async fn claim_downloads(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Download>>;
-    /// Records how a download ended, unless its claim ran out and another worker holds it now
-    /// (`attempts` is the claim's); the message's `attachments` and a `message` event follow. A
-    /// file that would take its message over 25 MB is recorded as failed instead.
-    async fn finish_download(
-        &self,
-        id: Id,
-        attempts: u32,
-        outcome: Downloaded,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// An attachment of the organisation, or None (another organisation's is None too).
-    async fn attachment(&self, org_id: Id, id: Id) -> StoreResult<Option<StoredAttachment>>;
-    /// The organisation an attachment belongs to: only for a signed link, whose signature is
-    /// the caller's authority.
-    async fn attachment_org(&self, id: Id) -> StoreResult<Option<Id>>;
-    /// Records an uploaded file (already stored, so `ready`), for a message to take later.
-    async fn add_upload(
-        &self,
-        org_id: Id,
-        upload: NewUpload,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Attachment>;
-    /// Removes a sensitive file (a bank card, a V5C): the attachment stays in its message as
-    /// failed, "Removed by …", without its file; the audit log records who did it.
-    async fn remove_attachment(
-        &self,
-        actor: &super::Actor,
-        id: Id,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Removed>;
-    /// Forgets uploads that no message took before `before`; returns the stored files nothing
-    /// refers to any more, for the caller to delete.
-    async fn sweep_uploads(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>>;
-    /// The key that signs links to files, shared by every instance on this database's key.
-    fn link_key(&self) -> [u8; 32];
 }
 
 /// Why an upload cannot go on a message: not there, not the sender's, or taken already.

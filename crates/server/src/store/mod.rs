@@ -17,23 +17,18 @@ pub mod search;
 pub mod sqlite;
 pub mod staff;
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use inbox_core::api::{
-    CallDestination, CallMoved, ConversationPage, ListFilter, TemplateInput, ThreadPage,
-};
+use inbox_core::api::ListFilter;
 use inbox_core::providers::Provider;
 use inbox_core::range::UtcInterval;
 use inbox_core::{
-    ApprovalItem, Call, CallOutcome, CapabilitySet, Channel, ConversationDetail,
-    ConversationSummary, Customer, DeliveryStatus, Id, Message, Note, Organisation, QuickMessage,
-    StaffRef, TemplateUse, User, WhatsappTemplate, WorkOrder,
+    CallOutcome, CapabilitySet, Channel, ConversationSummary, Id, Message, Organisation,
+    TemplateUse, User,
 };
 
-pub use analytics::AnalyticsStore;
+pub use backend::Store;
 pub use dataset::Dataset;
 pub use search::SearchText;
-pub use staff::StaffStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -236,216 +231,6 @@ pub struct Ingested {
     pub created: bool,
 }
 
-#[async_trait]
-pub trait AccountStore: Send + Sync {
-    async fn create_organisation(
-        &self,
-        org: NewOrganisation,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Id>;
-    async fn create_user(&self, user: NewUser, now: DateTime<Utc>) -> StoreResult<Id>;
-    async fn find_login(&self, email: &str) -> StoreResult<Option<LoginRecord>>;
-    async fn create_session(
-        &self,
-        user_id: Id,
-        token_hash: [u8; 32],
-        now: DateTime<Utc>,
-        expires_at: DateTime<Utc>,
-    ) -> StoreResult<SessionInfo>;
-    /// The live session of a token, or None when unknown, expired or the user is disabled.
-    async fn session(
-        &self,
-        token_hash: [u8; 32],
-        now: DateTime<Utc>,
-    ) -> StoreResult<Option<SessionInfo>>;
-    async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()>;
-    /// Records a use of the session (its idle clock restarts).
-    async fn touch_session(&self, token_hash: [u8; 32], now: DateTime<Utc>) -> StoreResult<()>;
-    /// Colleagues a conversation can be assigned to (SDB-4).
-    async fn staff(&self, actor: &Actor) -> StoreResult<Vec<StaffRef>>;
-    async fn organisation(&self, id: Id) -> StoreResult<Option<Organisation>>;
-    /// A new organisation with its first user (`org add`), in one transaction; `owner.org_id`
-    /// is ignored. Returns (organisation id, user id).
-    async fn create_organisation_with_owner(
-        &self,
-        org: NewOrganisation,
-        owner: NewUser,
-        now: DateTime<Utc>,
-    ) -> StoreResult<(Id, Id)>;
-    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserAccount>>;
-    /// Enables or disables a user; disabling ends their sessions. Returns the sessions ended.
-    async fn set_user_active(
-        &self,
-        user_id: Id,
-        active: bool,
-        now: DateTime<Utc>,
-    ) -> StoreResult<u64>;
-    /// Replaces a user's password hash and ends their sessions. Returns the sessions ended.
-    async fn set_password_hash(
-        &self,
-        user_id: Id,
-        password_hash: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<u64>;
-    /// Ends every session of a user. Returns how many there were.
-    async fn end_sessions(&self, user_id: Id, now: DateTime<Utc>) -> StoreResult<u64>;
-    /// Users whose sessions were ended by an administrator, in this process or another (the
-    /// CLI, another instance): sync sockets re-check their session at once.
-    fn session_ends(&self) -> tokio::sync::broadcast::Receiver<Id>;
-}
-
-#[async_trait]
-pub trait ConversationStore: Send + Sync {
-    async fn list_conversations(
-        &self,
-        actor: &Actor,
-        params: &ListParams,
-    ) -> StoreResult<ConversationPage>;
-    async fn conversation(
-        &self,
-        actor: &Actor,
-        id: Id,
-        now: DateTime<Utc>,
-    ) -> StoreResult<ConversationDetail>;
-    /// THR-7: every unread inbound message of the conversation becomes read.
-    async fn mark_read(&self, actor: &Actor, id: Id, now: DateTime<Utc>)
-        -> StoreResult<MarkedRead>;
-    async fn assign(
-        &self,
-        actor: &Actor,
-        id: Id,
-        assignee: Option<Id>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<ConversationSummary>;
-    /// SDB-3: link (Some) or unlink (None), writing a system message either way.
-    async fn set_work_order(
-        &self,
-        actor: &Actor,
-        id: Id,
-        work_order: Option<Id>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<ConversationDetail>;
-}
-
-#[async_trait]
-pub trait ThreadStore: Send + Sync {
-    async fn thread_page(
-        &self,
-        actor: &Actor,
-        conversation_id: Id,
-        before: Option<ThreadCursor>,
-    ) -> StoreResult<ThreadPage>;
-    async fn add_note(
-        &self,
-        actor: &Actor,
-        conversation_id: Id,
-        body: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Note>;
-}
-
-#[async_trait]
-pub trait MessageStore: Send + Sync {
-    async fn message_by_client_id(
-        &self,
-        actor: &Actor,
-        client_id: &str,
-    ) -> StoreResult<Option<Message>>;
-    /// Stores a reply as pending (queued for dispatch) or pending_approval. A client id seen
-    /// before returns the earlier message with `false`.
-    async fn create_outbound(
-        &self,
-        actor: &Actor,
-        conversation_id: Id,
-        msg: NewOutbound,
-        now: DateTime<Utc>,
-    ) -> StoreResult<(Message, bool)>;
-    async fn approvals(&self, actor: &Actor) -> StoreResult<Vec<ApprovalItem>>;
-    /// APQ-1: a pending_approval message becomes pending and is queued. 409 if already decided.
-    async fn approve(
-        &self,
-        actor: &Actor,
-        message_id: Id,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Message>;
-    async fn reject(
-        &self,
-        actor: &Actor,
-        message_id: Id,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Message>;
-    /// Routes and stores an inbound message (RTE-1..3); idempotent on the provider id.
-    async fn ingest_message(&self, org_id: Id, msg: NewInbound) -> StoreResult<Ingested>;
-}
-
-#[async_trait]
-pub trait CallStore: Send + Sync {
-    async fn call(&self, actor: &Actor, id: Id) -> StoreResult<Call>;
-    /// Routes and stores a call (VOI-1..3); idempotent on the provider call id.
-    async fn ingest_call(&self, org_id: Id, call: NewCall) -> StoreResult<Ingested>;
-    /// VOI-6, with the reason in the audit log.
-    async fn reassign_call(
-        &self,
-        actor: &Actor,
-        id: Id,
-        to: CallDestination,
-        reason: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> StoreResult<CallMoved>;
-    /// VOI-7.
-    async fn resolve_call(&self, actor: &Actor, id: Id, now: DateTime<Utc>) -> StoreResult<Call>;
-}
-
-#[async_trait]
-pub trait CatalogStore: Send + Sync {
-    async fn quick_messages(&self, actor: &Actor) -> StoreResult<Vec<QuickMessage>>;
-    async fn create_quick_message(
-        &self,
-        actor: &Actor,
-        name: &str,
-        body: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<QuickMessage>;
-    async fn update_quick_message(
-        &self,
-        actor: &Actor,
-        id: Id,
-        name: &str,
-        body: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<QuickMessage>;
-    async fn delete_quick_message(
-        &self,
-        actor: &Actor,
-        id: Id,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    async fn templates(&self, actor: &Actor) -> StoreResult<Vec<WhatsappTemplate>>;
-    /// SET-1: checked by `inbox_core::template::validate`; audited.
-    async fn create_template(
-        &self,
-        actor: &Actor,
-        input: &TemplateInput,
-        now: DateTime<Utc>,
-    ) -> StoreResult<WhatsappTemplate>;
-    async fn update_template(
-        &self,
-        actor: &Actor,
-        id: Id,
-        input: &TemplateInput,
-        now: DateTime<Utc>,
-    ) -> StoreResult<WhatsappTemplate>;
-    async fn delete_template(&self, actor: &Actor, id: Id, now: DateTime<Utc>) -> StoreResult<()>;
-}
-
-#[async_trait]
-pub trait DirectoryStore: Send + Sync {
-    async fn search_customers(&self, actor: &Actor, q: &str) -> StoreResult<Vec<Customer>>;
-    async fn search_work_orders(&self, actor: &Actor, q: &str) -> StoreResult<Vec<WorkOrder>>;
-    async fn work_order(&self, actor: &Actor, id: Id) -> StoreResult<WorkOrder>;
-}
-
 /// How Twilio knows an organisation: its account and numbers (the token signs webhooks).
 #[derive(Clone)]
 pub struct TwilioAccount {
@@ -517,70 +302,6 @@ pub struct OutboundJob {
 pub const LOST_WHILE_SENDING: &str =
     "The server stopped while handing this reply to the provider, so it may have been sent";
 
-/// Provider identities and the facts providers report (issue 5).
-#[async_trait]
-pub trait ProviderStore: Send + Sync {
-    async fn twilio_account(&self, account_sid: &str) -> StoreResult<Option<TwilioAccount>>;
-    async fn twilio_account_of(&self, org_id: Id) -> StoreResult<Option<TwilioAccount>>;
-    async fn whatsapp_account(&self, phone_number_id: &str)
-        -> StoreResult<Option<WhatsappAccount>>;
-    async fn whatsapp_account_of(&self, org_id: Id) -> StoreResult<Option<WhatsappAccount>>;
-    /// Moves an outbound message's status forward only (PROVIDERS §4); None when the id is
-    /// unknown or nothing changed.
-    async fn apply_delivery_status(
-        &self,
-        org_id: Id,
-        provider: Provider,
-        provider_id: &str,
-        status: DeliveryStatus,
-        error: Option<String>,
-        at: DateTime<Utc>,
-    ) -> StoreResult<Option<Message>>;
-    /// Applies a voice callback to a call; None when the call is unknown or the update is stale.
-    async fn update_call(
-        &self,
-        org_id: Id,
-        provider_call_id: &str,
-        update: CallUpdate,
-    ) -> StoreResult<Option<Call>>;
-    /// The phone an inbound call rings before voicemail (E.164), if the garage set one.
-    async fn voice_forward_number(&self, org_id: Id) -> StoreResult<Option<String>>;
-    async fn call_by_provider_id(
-        &self,
-        org_id: Id,
-        provider_call_id: &str,
-    ) -> StoreResult<Option<Call>>;
-    /// The conversation of a customer, if they have one.
-    async fn customer_conversation(&self, org_id: Id, customer_id: Id) -> StoreResult<Option<Id>>;
-    /// A portal token, live or not (the portal says which: expired, revoked).
-    async fn portal_token(&self, token_hash: [u8; 32]) -> StoreResult<Option<PortalToken>>;
-    /// Revokes live portal tokens; returns the (organisation, customer) of each one revoked.
-    async fn revoke_portal_tokens(
-        &self,
-        which: PortalRevoke,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Vec<(Id, Id)>>;
-    /// Sets or rotates an organisation's provider settings (`provider set`); secrets are sealed
-    /// bound to the organisation. NotFound for an unknown organisation, Conflict for an account
-    /// or number another organisation holds.
-    async fn set_provider_settings(
-        &self,
-        org_id: Id,
-        update: ProviderUpdate,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// Re-seals secrets stored before they were bound to their organisation, and reports the
-    /// ones stored in plain text. Runs when the store opens.
-    async fn upgrade_secrets(&self) -> StoreResult<SecretsReport>;
-    async fn create_portal_token(
-        &self,
-        org_id: Id,
-        customer_id: Id,
-        token_hash: [u8; 32],
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-}
-
 /// A customer's portal token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PortalToken {
@@ -642,7 +363,7 @@ impl std::fmt::Debug for ProviderUpdate {
     }
 }
 
-/// What [`ProviderStore::upgrade_secrets`] found.
+/// What [`Store::upgrade_secrets`] found.
 #[derive(Debug, Default)]
 pub struct SecretsReport {
     /// Values re-sealed bound to their organisation.
@@ -679,11 +400,22 @@ pub(crate) fn upgrade_values(
     Ok((writes, report))
 }
 
-/// Where a reply waiting for its status stands in [`DispatchStore::awaiting_status`]'s order.
+/// Where a reply waiting for its status stands in [`Store::awaiting_status`]'s order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct AwaitingAt {
     pub updated_at_ms: i64,
     pub message_id: Id,
+}
+
+/// A page of replies quiet since before `quiet_since`, sent after `sent_after`, in
+/// `(updated_at, id)` order after `after` (a page's last row; `None` from the start), at most
+/// `limit` (issue 13: the replies whose provider is asked about them).
+#[derive(Debug, Clone, Copy)]
+pub struct QuietPage {
+    pub quiet_since: DateTime<Utc>,
+    pub sent_after: DateTime<Utc>,
+    pub after: Option<AwaitingAt>,
+    pub limit: usize,
 }
 
 /// A reply left `unknown` without a provider id: what was sent, to whom, when, and its place.
@@ -705,136 +437,6 @@ pub struct Awaiting {
     pub at: AwaitingAt,
 }
 
-/// The send queue the dispatcher drains (issue 5). Survives restarts; each message is claimed by
-/// one sender at a time.
-#[async_trait]
-pub trait DispatchStore: Send + Sync {
-    /// Claims up to `limit` queued replies due at `now`, oldest first, each leased until
-    /// `lease_until` under a new fencing token ([`OutboundJob::claim`]). A due reply whose
-    /// previous claim ran out while its provider call was under way (`outbound_sending` was
-    /// recorded) is not handed out again: it becomes `unknown` ([`LOST_WHILE_SENDING`]).
-    async fn claim_outbound(
-        &self,
-        now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
-        limit: usize,
-    ) -> StoreResult<Vec<OutboundJob>>;
-    /// Records, durably, that the provider is about to be called under this claim. False when
-    /// the claim is no longer the latest: then nothing may be sent.
-    async fn outbound_sending(
-        &self,
-        message_id: Id,
-        claim: i64,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    /// The provider accepted it: record its id, leave the queue. Under a lost claim this only
-    /// settles a message that became `unknown` meanwhile.
-    async fn outbound_accepted(
-        &self,
-        message_id: Id,
-        claim: i64,
-        provider: Provider,
-        provider_id: &str,
-        status: DeliveryStatus,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// A failure the provider answered (so it did not take the message): try again at
-    /// `next_at`. Ignored under a lost claim.
-    async fn outbound_retry_later(
-        &self,
-        message_id: Id,
-        claim: i64,
-        next_at: DateTime<Utc>,
-        error: &str,
-    ) -> StoreResult<()>;
-    /// Claimed but not tried (the dispatcher met it twice in one pass): back in the queue, due
-    /// at `due_at`, and the claim's attempt not counted. Ignored under a lost claim.
-    async fn outbound_release(
-        &self,
-        message_id: Id,
-        claim: i64,
-        due_at: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// A permanent failure: the message is `failed` with the reason (CMP-4).
-    async fn outbound_failed(
-        &self,
-        message_id: Id,
-        claim: i64,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// The provider may have accepted it (its answer was lost): the message becomes `unknown`
-    /// with the reason and leaves the queue; it is never sent again by itself.
-    async fn outbound_unknown(
-        &self,
-        message_id: Id,
-        claim: i64,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    /// A provider callback that carries our reference to a message without a provider id,
-    /// `unknown` or still `pending` (its send under way, or stranded under a dead server's
-    /// lease): record the provider's id, take the message off the send queue for good (the
-    /// provider has it), the message is `pending` until its callbacks say more, and the
-    /// statuses that waited for this id apply. True when it linked.
-    async fn link_provider_id(
-        &self,
-        org_id: Id,
-        message_id: Id,
-        provider: Provider,
-        provider_id: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    /// Replies `provider` took (it gave its id) that are still `pending` with nothing heard
-    /// since before `quiet_since`, sent after `sent_after`, in `(updated_at, id)` order after
-    /// `after` (a page's last row; `None` from the start), at most `limit`: their status
-    /// callbacks may have been lost (the server was down), so the provider is asked (issue 13).
-    async fn awaiting_status(
-        &self,
-        provider: Provider,
-        quiet_since: DateTime<Utc>,
-        sent_after: DateTime<Utc>,
-        after: Option<AwaitingAt>,
-        limit: usize,
-    ) -> StoreResult<Vec<Awaiting>>;
-    /// Replies on `channel` left `unknown` without a provider id (the provider's answer never
-    /// came), quiet since before `quiet_since`, sent after `sent_after`, in `(updated_at, id)`
-    /// order after `after`, at most `limit`: the provider is asked what it sent to their
-    /// number (issue 13).
-    async fn unknown_unlinked(
-        &self,
-        channel: &str,
-        quiet_since: DateTime<Utc>,
-        sent_after: DateTime<Utc>,
-        after: Option<AwaitingAt>,
-        limit: usize,
-    ) -> StoreResult<Vec<UnlinkedReply>>;
-    /// Which of `provider_ids` messages of the organisation already carry.
-    async fn known_provider_ids(
-        &self,
-        org_id: Id,
-        provider: Provider,
-        provider_ids: &[String],
-    ) -> StoreResult<Vec<String>>;
-    /// An `unknown` reply the provider has no record of: it was never sent, so it becomes
-    /// `failed` with `reason` (staff may send it again). False when it was no longer `unknown`
-    /// without a provider id.
-    async fn unknown_not_taken(
-        &self,
-        org_id: Id,
-        message_id: Id,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    /// CMP-4: a failed message goes back to the queue as pending.
-    async fn retry_message(
-        &self,
-        actor: &Actor,
-        message_id: Id,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Message>;
-}
-
 /// The smallest cursor the log can serve and its newest sequence number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogBounds {
@@ -849,120 +451,9 @@ impl LogBounds {
     }
 }
 
-/// The change log clients sync from (issue 4).
-#[async_trait]
-pub trait SyncStore: Send + Sync {
-    /// Events with `seq > after`, oldest first, at most `limit`.
-    async fn events_after(
-        &self,
-        org: Id,
-        after: i64,
-        limit: usize,
-    ) -> StoreResult<Vec<inbox_core::sync::Event>>;
-    async fn log_bounds(&self, org: Id) -> StoreResult<LogBounds>;
-    /// A page of the organisation's conversations for a client rebuilding its cache.
-    async fn snapshot(
-        &self,
-        actor: &Actor,
-        after: Option<Id>,
-        limit: usize,
-    ) -> StoreResult<inbox_core::sync::Snapshot>;
-    /// Drops, per organisation, every event up to the newest one older than `before` (by seq,
-    /// so the log stays a contiguous tail) and raises the floor; returns how many.
-    async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64>;
-    /// Announces the organisations whose log grew, after each commit.
-    fn changes(&self) -> tokio::sync::broadcast::Receiver<Id>;
-}
-
-/// The organisation's AI switch and the intents of its messages (issue 16, AIA-1).
-#[async_trait]
-pub trait AiStore: Send + Sync {
-    /// Turns AI on or off for the caller's organisation; audited. Returns the organisation.
-    async fn set_ai_enabled(
-        &self,
-        actor: &Actor,
-        enabled: bool,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Organisation>;
-    /// A staff member's label for an inbound message, kept beside the classifier's; audited and
-    /// sent to every desktop. NotFound for an outbound message or another organisation's.
-    async fn correct_intent(
-        &self,
-        actor: &Actor,
-        message_id: Id,
-        label: inbox_core::intent::Intent,
-        now: DateTime<Utc>,
-    ) -> StoreResult<Message>;
-    /// Inbound messages stored before intents were (any organisation), oldest first after
-    /// `after`: (id, body).
-    async fn unclassified(&self, after: Id, limit: u32) -> StoreResult<Vec<(Id, String)>>;
-    /// Stores the classifier's intents of messages that have none yet: (id, label, confidence).
-    async fn set_intents(&self, intents: Vec<(Id, &'static str, f64)>) -> StoreResult<()>;
-    /// The organisation's opening hours (the default week until an admin sets them).
-    async fn opening_hours(
-        &self,
-        actor: &Actor,
-    ) -> StoreResult<inbox_core::analytics::OpeningHours>;
-    /// Sets them (already validated); audited; the analytics counters are recounted in them.
-    async fn set_opening_hours(
-        &self,
-        actor: &Actor,
-        hours: inbox_core::analytics::OpeningHours,
-        now: DateTime<Utc>,
-    ) -> StoreResult<inbox_core::analytics::OpeningHours>;
-}
-
-/// Bulk loading of a whole dataset (demo seed, benchmarks).
-#[async_trait]
-pub trait ImportStore: Send + Sync {
-    /// Writes the dataset in one transaction and returns the ids the database gave it.
-    async fn import(&self, data: Dataset, now: DateTime<Utc>) -> StoreResult<dataset::Imported>;
-}
-
-/// Everything the server needs from a database.
-pub trait Store:
-    AccountStore
-    + ConversationStore
-    + ThreadStore
-    + MessageStore
-    + CallStore
-    + CatalogStore
-    + DirectoryStore
-    + ImportStore
-    + SyncStore
-    + ProviderStore
-    + DispatchStore
-    + AiStore
-    + AnalyticsStore
-    + StaffStore
-    + language_model::LanguageModelStore
-    + media::MediaStore
-{
-}
-
-impl<T> Store for T where
-    T: AccountStore
-        + ConversationStore
-        + ThreadStore
-        + MessageStore
-        + CallStore
-        + CatalogStore
-        + DirectoryStore
-        + ImportStore
-        + SyncStore
-        + ProviderStore
-        + DispatchStore
-        + AiStore
-        + AnalyticsStore
-        + StaffStore
-        + language_model::LanguageModelStore
-        + media::MediaStore
-{
-}
-
 /// Opens the store a database URL names: `postgres://…` (or `postgresql://…`), else
 /// `sqlite://PATH` (or a bare path).
-pub async fn open(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
+pub async fn open(database_url: &str) -> anyhow::Result<std::sync::Arc<Store>> {
     Ok(open_with_report(database_url).await?.0)
 }
 
@@ -974,7 +465,7 @@ pub async fn open(database_url: &str) -> anyhow::Result<std::sync::Arc<dyn Store
 /// restart during the lock comes up when it ends instead of exiting.
 pub async fn open_with_report(
     database_url: &str,
-) -> anyhow::Result<(std::sync::Arc<dyn Store>, SecretsReport)> {
+) -> anyhow::Result<(std::sync::Arc<Store>, SecretsReport)> {
     let began = std::time::Instant::now();
     loop {
         match try_open(database_url).await {
@@ -1009,21 +500,19 @@ fn is_busy(e: &anyhow::Error) -> bool {
     })
 }
 
-async fn try_open(
-    database_url: &str,
-) -> anyhow::Result<(std::sync::Arc<dyn Store>, SecretsReport)> {
-    let store: std::sync::Arc<dyn Store> = if is_postgres(database_url) {
+async fn try_open(database_url: &str) -> anyhow::Result<(std::sync::Arc<Store>, SecretsReport)> {
+    let store: std::sync::Arc<Store> = if is_postgres(database_url) {
         use anyhow::Context;
         // The error names the database without its password (issue 13).
         let store = postgres::PgStore::open(database_url)
             .await
             .with_context(|| format!("opening {}", crate::config::redact_url(database_url)))?;
-        std::sync::Arc::new(store)
+        std::sync::Arc::new(Store::from(store))
     } else {
         let path = database_url
             .strip_prefix("sqlite://")
             .unwrap_or(database_url);
-        std::sync::Arc::new(sqlite::SqliteStore::open(path).await?)
+        std::sync::Arc::new(Store::from(sqlite::SqliteStore::open(path).await?))
     };
     let report = store.upgrade_secrets().await?;
     store.ensure_system_roles(chrono::Utc::now()).await?;

@@ -26,7 +26,7 @@ struct Feed {
 }
 
 pub struct Hub {
-    store: Arc<dyn Store>,
+    store: Arc<Store>,
     feeds: Mutex<HashMap<Id, Feed>>,
 }
 
@@ -35,7 +35,7 @@ const CHANNEL_CAPACITY: usize = 1024;
 
 impl Hub {
     /// Starts the hub's task, which follows the store's change announcements.
-    pub fn start(store: Arc<dyn Store>) -> Arc<Hub> {
+    pub fn start(store: Arc<Store>) -> Arc<Hub> {
         let hub = Arc::new(Hub {
             store: Arc::clone(&store),
             feeds: Mutex::new(HashMap::new()),

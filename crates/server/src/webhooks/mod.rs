@@ -99,7 +99,7 @@ impl AccountCache {
 
     pub(crate) async fn twilio(
         &self,
-        store: &dyn crate::store::Store,
+        store: &crate::store::Store,
         account_sid: &str,
     ) -> crate::store::StoreResult<Option<crate::store::TwilioAccount>> {
         if let Ok(map) = self.twilio.lock() {

@@ -34,7 +34,7 @@ pub fn now() -> DateTime<Utc> {
 
 pub struct Server {
     pub base: String,
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     pub db: Arc<TestDb>,
     /// Where this server keeps files, for a dispatcher that sends them.
     pub blobs: Option<Arc<inbox_server::media::Blobs>>,
@@ -601,7 +601,7 @@ impl Server {
 
     async fn serve(
         db: Arc<TestDb>,
-        store: Arc<dyn Store>,
+        store: Arc<Store>,
         configure: impl FnOnce(&mut AppState),
         serve: ServeConfig,
     ) -> Server {

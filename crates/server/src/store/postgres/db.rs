@@ -1,5 +1,5 @@
 //! The statement layer on PostgreSQL: shared SQL through sqlx, on a pooled connection or inside
-//! a write transaction ([`Tx`]).
+//! a write transaction ([`PgTx`]).
 
 use chrono::{DateTime, Utc};
 use inbox_core::Id;
@@ -7,7 +7,7 @@ use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, PgConnection, Postgres};
 
-use super::{Tx, SESSIONS_CHANNEL};
+use super::{PgTx, SESSIONS_CHANNEL};
 use crate::store::db::{args, Arg, Cells, Db, Dialect, Row, WriteTx};
 use crate::store::StoreResult;
 
@@ -64,7 +64,7 @@ impl Db for PgConnection {
     }
 }
 
-impl Db for Tx {
+impl Db for PgTx {
     fn dialect(&self) -> Dialect {
         Dialect::Postgres
     }
@@ -92,7 +92,7 @@ impl Db for Tx {
     }
 }
 
-impl WriteTx for Tx {
+impl WriteTx for PgTx {
     async fn lock(&mut self, org: Id) -> StoreResult<()> {
         super::lock_org(self, org).await
     }

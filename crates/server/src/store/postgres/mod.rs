@@ -26,7 +26,8 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, SqlStr};
 
-use super::backend::{Backend, Script};
+use super::backend::Script;
+use super::db::{Conn, Tx};
 use super::group_commit::{Batcher, PerKey};
 use super::scripts::messages::Inbound;
 use super::{scripts, Ingested, StoreError, StoreResult};
@@ -154,20 +155,20 @@ impl From<sqlx::Error> for StoreError {
 }
 
 /// A write transaction: the organisations whose log it grew are announced after commit.
-pub(crate) struct Tx {
+pub(crate) struct PgTx {
     tx: sqlx::Transaction<'static, Postgres>,
     touched: Vec<Id>,
     instance: String,
 }
 
-impl std::ops::Deref for Tx {
+impl std::ops::Deref for PgTx {
     type Target = PgConnection;
     fn deref(&self) -> &PgConnection {
         &self.tx
     }
 }
 
-impl std::ops::DerefMut for Tx {
+impl std::ops::DerefMut for PgTx {
     fn deref_mut(&mut self) -> &mut PgConnection {
         &mut self.tx
     }
@@ -241,21 +242,19 @@ impl PgStore {
     }
 }
 
-impl Backend for PgStore {
-    type Conn = PgConnection;
-    type Tx = Tx;
-
-    async fn read<T: Send + 'static>(
+/// The ways to run a script `Store` hands over (`store::backend`).
+impl PgStore {
+    pub(crate) async fn read<T: Send + 'static>(
         &self,
-        f: impl for<'c> FnOnce(&'c mut PgConnection) -> Script<'c, T> + Send + 'static,
+        f: impl for<'c> FnOnce(Conn<'c>) -> Script<'c, T> + Send + 'static,
     ) -> StoreResult<T> {
-        f(&mut *self.pool.acquire().await?).await
+        f(Conn::Pg(&mut *self.pool.acquire().await?)).await
     }
 
-    async fn read_snapshot<T: Send + 'static>(
+    pub(crate) async fn read_snapshot<T: Send + 'static>(
         &self,
         budget: Option<Duration>,
-        f: impl for<'c> FnOnce(&'c mut PgConnection) -> Script<'c, T> + Send + 'static,
+        f: impl for<'c> FnOnce(Conn<'c>) -> Script<'c, T> + Send + 'static,
     ) -> StoreResult<T> {
         let mut tx = self.pool.begin().await?;
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -270,51 +269,51 @@ impl Backend for PgStore {
             .execute(&mut *tx)
             .await?;
         }
-        let out = f(&mut tx).await?;
+        let out = f(Conn::Pg(&mut tx)).await?;
         tx.commit().await?;
         Ok(out)
     }
 
-    async fn write_one<T: Send + 'static>(
+    pub(crate) async fn write_one<T: Send + 'static>(
         &self,
-        f: impl for<'c> FnOnce(&'c mut PgConnection) -> Script<'c, T> + Send + 'static,
+        f: impl for<'c> FnOnce(Conn<'c>) -> Script<'c, T> + Send + 'static,
     ) -> StoreResult<T> {
         self.read(f).await
     }
 
-    async fn write<T: Send + 'static>(
+    pub(crate) async fn write<T: Send + 'static>(
         &self,
         lock: Option<Id>,
-        f: impl for<'c> FnOnce(&'c mut Tx) -> Script<'c, T> + Send + 'static,
+        f: impl for<'c> FnOnce(Tx<'c>) -> Script<'c, T> + Send + 'static,
     ) -> StoreResult<T> {
         let mut tx = begin_on(&self.pool, self.instance.clone()).await?;
         if let Some(org) = lock {
             lock_org(&mut tx, org).await?;
         }
-        let out = f(&mut tx).await?;
+        let out = f(Tx::Pg(&mut tx)).await?;
         commit_on(tx, &self.changes).await?;
         Ok(out)
     }
 
-    async fn ingest_grouped(&self, job: Inbound) -> StoreResult<Ingested> {
+    pub(crate) async fn ingest_grouped(&self, job: Inbound) -> StoreResult<Ingested> {
         self.inbound.submit(job.0, job).await
     }
 
-    fn secret_box(&self) -> &crate::secrets::SecretBox {
+    pub(crate) fn secret_box(&self) -> &crate::secrets::SecretBox {
         &self.secrets
     }
 
-    fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<Id> {
+    pub(crate) fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<Id> {
         self.changes.subscribe()
     }
 
-    fn subscribe_session_ends(&self) -> tokio::sync::broadcast::Receiver<Id> {
+    pub(crate) fn subscribe_session_ends(&self) -> tokio::sync::broadcast::Receiver<Id> {
         self.session_ends.subscribe()
     }
 }
 
-async fn begin_on(pool: &PgPool, instance: String) -> StoreResult<Tx> {
-    Ok(Tx {
+async fn begin_on(pool: &PgPool, instance: String) -> StoreResult<PgTx> {
+    Ok(PgTx {
         tx: pool.begin().await?,
         touched: Vec::new(),
         instance,
@@ -323,8 +322,8 @@ async fn begin_on(pool: &PgPool, instance: String) -> StoreResult<Tx> {
 
 /// Commits, then announces the organisations whose log grew to this instance's listeners
 /// (other instances hear of it through the notification sent inside the transaction).
-async fn commit_on(tx: Tx, changes: &tokio::sync::broadcast::Sender<Id>) -> StoreResult<()> {
-    let Tx {
+async fn commit_on(tx: PgTx, changes: &tokio::sync::broadcast::Sender<Id>) -> StoreResult<()> {
+    let PgTx {
         mut tx,
         touched,
         instance,

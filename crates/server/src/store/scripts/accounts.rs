@@ -1,16 +1,15 @@
 //! Organisations, users, roles → capabilities, and sessions.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::{Capability, CapabilitySet, Id, Organisation, StaffRef, User};
 
 use super::audit;
-use crate::store::backend::{script, Backend};
+use crate::store::backend::script;
 use crate::store::db::{args, Arg, Db, Dialect, WriteTx};
 use crate::store::rows::{from_ms, ms};
+use crate::store::Store;
 use crate::store::{
-    AccountStore, Actor, LoginRecord, NewOrganisation, NewUser, SessionInfo, StoreError,
-    StoreResult, UserAccount,
+    Actor, LoginRecord, NewOrganisation, NewUser, SessionInfo, StoreError, StoreResult, UserAccount,
 };
 
 /// `column` equals the email in `$1`, without case, in the form each database's unique index
@@ -25,12 +24,10 @@ fn email_is(db: &impl Db, column: &str) -> String {
 /// Conflict when a user (of any organisation) already has the email.
 pub(crate) async fn email_free(db: &mut impl Db, email: &str) -> StoreResult<()> {
     let sql = format!("SELECT 1 FROM users WHERE {}", email_is(db, "email"));
-    match db.opt(&sql, args![email], |_| Ok(())).await? {
-        Some(()) => Err(StoreError::Conflict(format!(
-            "a user with email {email} already exists"
-        ))),
-        None => Ok(()),
-    }
+    db.free(&sql, args![email], || {
+        format!("a user with email {email} already exists")
+    })
+    .await
 }
 
 pub(crate) async fn insert_organisation(
@@ -429,9 +426,8 @@ pub(crate) async fn end_sessions(
     Ok(ended)
 }
 
-#[async_trait]
-impl<B: Backend> AccountStore for B {
-    async fn create_organisation(
+impl Store {
+    pub async fn create_organisation(
         &self,
         org: NewOrganisation,
         at: DateTime<Utc>,
@@ -440,17 +436,17 @@ impl<B: Backend> AccountStore for B {
             .await
     }
 
-    async fn create_user(&self, user: NewUser, at: DateTime<Utc>) -> StoreResult<Id> {
+    pub async fn create_user(&self, user: NewUser, at: DateTime<Utc>) -> StoreResult<Id> {
         self.write(Some(user.org_id), script!(|tx| create_user(tx, &user, at)))
             .await
     }
 
-    async fn find_login(&self, email: &str) -> StoreResult<Option<LoginRecord>> {
+    pub async fn find_login(&self, email: &str) -> StoreResult<Option<LoginRecord>> {
         let email = email.to_owned();
         self.read(script!(|c| find_login(c, &email))).await
     }
 
-    async fn create_session(
+    pub async fn create_session(
         &self,
         user_id: Id,
         token_hash: [u8; 32],
@@ -464,7 +460,8 @@ impl<B: Backend> AccountStore for B {
         .await
     }
 
-    async fn session(
+    /// The live session of a token, or None when unknown, expired or the user is disabled.
+    pub async fn session(
         &self,
         token_hash: [u8; 32],
         at: DateTime<Utc>,
@@ -472,26 +469,30 @@ impl<B: Backend> AccountStore for B {
         self.read(script!(|c| session(c, &token_hash, at))).await
     }
 
-    async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()> {
+    pub async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()> {
         self.write_one(script!(|c| delete_session(c, &token_hash)))
             .await
     }
 
-    async fn touch_session(&self, token_hash: [u8; 32], at: DateTime<Utc>) -> StoreResult<()> {
+    /// Records a use of the session (its idle clock restarts).
+    pub async fn touch_session(&self, token_hash: [u8; 32], at: DateTime<Utc>) -> StoreResult<()> {
         self.write_one(script!(|c| touch_session(c, &token_hash, at)))
             .await
     }
 
-    async fn staff(&self, actor: &Actor) -> StoreResult<Vec<StaffRef>> {
+    /// Colleagues a conversation can be assigned to (SDB-4).
+    pub async fn staff(&self, actor: &Actor) -> StoreResult<Vec<StaffRef>> {
         let org = actor.org_id;
         self.read(script!(|c| staff(c, org))).await
     }
 
-    async fn organisation(&self, id: Id) -> StoreResult<Option<Organisation>> {
+    pub async fn organisation(&self, id: Id) -> StoreResult<Option<Organisation>> {
         self.read(script!(|c| organisation(c, id))).await
     }
 
-    async fn create_organisation_with_owner(
+    /// A new organisation with its first user (`org add`), in one transaction; `owner.org_id`
+    /// is ignored. Returns (organisation id, user id).
+    pub async fn create_organisation_with_owner(
         &self,
         org: NewOrganisation,
         owner: NewUser,
@@ -504,12 +505,13 @@ impl<B: Backend> AccountStore for B {
         .await
     }
 
-    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserAccount>> {
+    pub async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserAccount>> {
         let email = email.to_owned();
         self.read(script!(|c| user_by_email(c, &email))).await
     }
 
-    async fn set_user_active(
+    /// Enables or disables a user; disabling ends their sessions. Returns the sessions ended.
+    pub async fn set_user_active(
         &self,
         user_id: Id,
         active: bool,
@@ -519,7 +521,8 @@ impl<B: Backend> AccountStore for B {
             .await
     }
 
-    async fn set_password_hash(
+    /// Replaces a user's password hash and ends their sessions. Returns the sessions ended.
+    pub async fn set_password_hash(
         &self,
         user_id: Id,
         password_hash: &str,
@@ -533,12 +536,15 @@ impl<B: Backend> AccountStore for B {
         .await
     }
 
-    async fn end_sessions(&self, user_id: Id, at: DateTime<Utc>) -> StoreResult<u64> {
+    /// Ends every session of a user. Returns how many there were.
+    pub async fn end_sessions(&self, user_id: Id, at: DateTime<Utc>) -> StoreResult<u64> {
         self.write(None, script!(|tx| end_sessions(tx, user_id, at)))
             .await
     }
 
-    fn session_ends(&self) -> tokio::sync::broadcast::Receiver<Id> {
+    /// Users whose sessions were ended by an administrator, in this process or another (the
+    /// CLI, another instance): sync sockets re-check their session at once.
+    pub fn session_ends(&self) -> tokio::sync::broadcast::Receiver<Id> {
         self.subscribe_session_ends()
     }
 }

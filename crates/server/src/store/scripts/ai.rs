@@ -1,6 +1,5 @@
 //! The AI switch and intent corrections (issue 16, AIA-1).
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::analytics::{Fact, OpeningHours};
 use inbox_core::intent::Intent;
@@ -10,10 +9,11 @@ use inbox_core::{Id, Message, Organisation};
 use super::analytics::{bulk_values, rebuild, record, BULK_ROWS};
 use super::{audit, emit, emit_conversation, load};
 use crate::store::analytics::{org_clock, relabel};
-use crate::store::backend::{script, Backend};
+use crate::store::backend::script;
 use crate::store::db::{args, Arg, Db, Dialect, WriteTx};
 use crate::store::rows::{from_ms, ms};
-use crate::store::{Actor, AiStore, StoreResult};
+use crate::store::Store;
+use crate::store::{Actor, StoreResult};
 
 /// A read's row lock on PostgreSQL (`clause`, such as " FOR UPDATE"), for a row the
 /// transaction then writes; SQLite runs one writer at a time and needs none.
@@ -204,9 +204,10 @@ pub(crate) async fn correct_intent(
     Ok(message)
 }
 
-#[async_trait]
-impl<B: Backend> AiStore for B {
-    async fn set_ai_enabled(
+/// The organisation's AI switch and the intents of its messages (issue 16, AIA-1).
+impl Store {
+    /// Turns AI on or off for the caller's organisation; audited. Returns the organisation.
+    pub async fn set_ai_enabled(
         &self,
         actor: &Actor,
         enabled: bool,
@@ -220,12 +221,14 @@ impl<B: Backend> AiStore for B {
         .await
     }
 
-    async fn opening_hours(&self, actor: &Actor) -> StoreResult<OpeningHours> {
+    /// The organisation's opening hours (the default week until an admin sets them).
+    pub async fn opening_hours(&self, actor: &Actor) -> StoreResult<OpeningHours> {
         let org = actor.org_id;
         self.read(script!(|c| opening_hours(c, org))).await
     }
 
-    async fn set_opening_hours(
+    /// Sets them (already validated); audited; the analytics counters are recounted in them.
+    pub async fn set_opening_hours(
         &self,
         actor: &Actor,
         hours: OpeningHours,
@@ -239,16 +242,21 @@ impl<B: Backend> AiStore for B {
         .await
     }
 
-    async fn unclassified(&self, after: Id, limit: u32) -> StoreResult<Vec<(Id, String)>> {
+    /// Inbound messages stored before intents were (any organisation), oldest first after
+    /// `after`: (id, body).
+    pub async fn unclassified(&self, after: Id, limit: u32) -> StoreResult<Vec<(Id, String)>> {
         self.read(script!(|c| unclassified(c, after, limit))).await
     }
 
-    async fn set_intents(&self, intents: Vec<(Id, &'static str, f64)>) -> StoreResult<()> {
+    /// Stores the classifier's intents of messages that have none yet: (id, label, confidence).
+    pub async fn set_intents(&self, intents: Vec<(Id, &'static str, f64)>) -> StoreResult<()> {
         self.write(None, script!(|tx| set_intents(tx, &intents)))
             .await
     }
 
-    async fn correct_intent(
+    /// A staff member's label for an inbound message, kept beside the classifier's; audited and
+    /// sent to every desktop. NotFound for an outbound message or another organisation's.
+    pub async fn correct_intent(
         &self,
         actor: &Actor,
         message_id: Id,

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use async_trait::async_trait;
 use chrono::NaiveDate;
 use inbox_core::analytics::report::{previous_period, Inputs, Waiting, WaitingItem, WAITING_SHOWN};
 use inbox_core::analytics::rollup::{apply, epoch_day, from_epoch_day, Counters, Metric};
@@ -15,10 +14,11 @@ use crate::store::analytics::{
     corrected, org_clock, replay, shown, HistoryDecision, HistoryItem, HistoryKind,
     ANALYTICS_VERSION,
 };
-use crate::store::backend::{script, Backend};
+use crate::store::backend::script;
 use crate::store::db::{args, Arg, Db, Row};
 use crate::store::rows::{from_ms, ms};
-use crate::store::{Actor, AnalyticsStore, StoreResult};
+use crate::store::Store;
+use crate::store::{Actor, StoreResult};
 
 pub(crate) async fn clock(db: &mut impl Db, org: Id) -> StoreResult<OrgClock> {
     let (tz, hours) = db
@@ -351,7 +351,7 @@ async fn totals(
     Ok(totals)
 }
 
-/// What the report is built from (`AnalyticsStore::analytics_inputs`).
+/// What the report is built from (`Store::analytics_inputs`).
 pub(crate) async fn inputs(
     db: &mut impl Db,
     org: Id,
@@ -399,9 +399,12 @@ pub(crate) async fn inputs(
     })
 }
 
-#[async_trait]
-impl<B: Backend> AnalyticsStore for B {
-    async fn analytics_inputs(
+/// The Analytics tab's data (issue 16, AIA-1).
+impl Store {
+    /// What the report is built from, for local dates `[from, to]` of the caller's
+    /// organisation; `from` None starts at its first counted day. Names for per-staff figures
+    /// only when `per_staff`.
+    pub async fn analytics_inputs(
         &self,
         actor: &Actor,
         from: Option<NaiveDate>,
@@ -413,12 +416,14 @@ impl<B: Backend> AnalyticsStore for B {
             .await
     }
 
-    async fn rebuild_analytics(&self, org_id: Id) -> StoreResult<()> {
+    /// Recounts an organisation from its stored history.
+    pub async fn rebuild_analytics(&self, org_id: Id) -> StoreResult<()> {
         self.write(Some(org_id), script!(|tx| rebuild(tx, org_id)))
             .await
     }
 
-    async fn rebuild_stale_analytics(&self) -> StoreResult<Vec<Id>> {
+    /// Recounts every organisation counted under an older [`ANALYTICS_VERSION`]; returns them.
+    pub async fn rebuild_stale_analytics(&self) -> StoreResult<Vec<Id>> {
         let stale = self.read(script!(|c| stale(c))).await?;
         for org in &stale {
             self.rebuild_analytics(*org).await?;

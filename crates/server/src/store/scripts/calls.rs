@@ -1,22 +1,24 @@
 //! Calls: routed into conversations (VOI-1 … VOI-3), moved between them (VOI-6), resolved (VOI-7).
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use inbox_core::analytics::Fact;
 use inbox_core::api::{CallDestination, CallMoved};
 use inbox_core::sync::Change;
 use inbox_core::{Call, Channel, Direction, Id};
+use serde_json::json;
 
+use super::messages::seen;
 use super::routing::{apply_routing, conversation_for, party_for, Party};
 use super::{analytics, audit, emit, emit_conversation, index, load, record_activity, system_note};
-use crate::store::backend::{script, Backend};
+use crate::store::backend::script;
 use crate::store::dataset::call_summary;
 use crate::store::db::{args, Db, WriteTx};
 use crate::store::rows::{self, activity_kind, fts_kind, ms, CALL_SELECT};
 use crate::store::rules;
 use crate::store::rules::{refreshed_preview, row_text, unresolved_outcomes};
-use crate::store::{Actor, CallStore, Ingested, NewCall, StoreError, StoreResult};
+use crate::store::Store;
+use crate::store::{Actor, Ingested, NewCall, StoreError, StoreResult};
 
 /// Stores an inbound call once: a provider call id seen before changes nothing.
 pub(crate) async fn ingest(
@@ -24,19 +26,9 @@ pub(crate) async fn ingest(
     org: Id,
     call: &NewCall,
 ) -> StoreResult<Ingested> {
-    let seen = db
-        .opt(
-            "SELECT id, conversation_id FROM calls WHERE org_id = $1 AND provider_call_id = $2",
-            args![org, &call.provider_call_id],
-            |r| Ok((r.int(0)?, r.int(1)?)),
-        )
-        .await?;
-    if let Some((item_id, conversation_id)) = seen {
-        return Ok(Ingested {
-            conversation_id,
-            item_id,
-            created: false,
-        });
+    let sql = "SELECT id, conversation_id FROM calls WHERE org_id = $1 AND provider_call_id = $2";
+    if let Some(seen) = seen(db, sql, args![org, &call.provider_call_id]).await? {
+        return Ok(seen);
     }
     let party = party_for(db, org, None, call.from_number.as_deref()).await?;
     let (conversation, _) = conversation_for(db, org, &party, Channel::Voice, call.at).await?;
@@ -130,21 +122,10 @@ pub(crate) async fn reassign(
     system_note(db, org, dest, &to_note, Some(user), now).await?;
     refresh(db, from).await?;
     refresh(db, dest).await?;
-    let detail = serde_json::json!({
+    let detail = json!({
         "from_conversation_id": from, "to_conversation_id": dest, "reason": reason
     });
-    audit(
-        db,
-        org,
-        Some(user),
-        "call.reassigned",
-        ("call", id),
-        detail,
-        now,
-    )
-    .await?;
-    let call = load::call(db, org, id).await?;
-    emit(db, org, now, &Change::Call(call.clone())).await?;
+    let call = changed(db, (org, user), id, "call.reassigned", detail, now).await?;
     emit_conversation(db, org, from, now).await?;
     emit_conversation(db, org, dest, now).await?;
     // Both conversations' analytics state follows their items.
@@ -235,20 +216,23 @@ pub(crate) async fn resolve(
     }
     let kind = activity_kind::CALL_STATUS;
     record_activity(db, org, call.conversation_id, now, kind, id).await?;
-    let detail = serde_json::json!({});
-    audit(
-        db,
-        org,
-        Some(user),
-        "call.resolved",
-        ("call", id),
-        detail,
-        now,
-    )
-    .await?;
+    let call = changed(db, (org, user), id, "call.resolved", json!({}), now).await?;
+    emit_conversation(db, org, call.conversation_id, now).await?;
+    Ok(call)
+}
+
+/// Audits a staff member's change to a call, and sends the call as it is now to the desktops.
+async fn changed(
+    db: &mut impl WriteTx,
+    (org, user): (Id, Id),
+    id: Id,
+    action: &str,
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+) -> StoreResult<Call> {
+    audit(db, org, Some(user), action, ("call", id), detail, now).await?;
     let call = load::call(db, org, id).await?;
     emit(db, org, now, &Change::Call(call.clone())).await?;
-    emit_conversation(db, org, call.conversation_id, now).await?;
     Ok(call)
 }
 
@@ -297,19 +281,20 @@ pub(crate) async fn refresh(db: &mut impl Db, conversation: Id) -> StoreResult<(
     Ok(())
 }
 
-#[async_trait]
-impl<B: Backend> CallStore for B {
-    async fn call(&self, actor: &Actor, id: Id) -> StoreResult<Call> {
+impl Store {
+    pub async fn call(&self, actor: &Actor, id: Id) -> StoreResult<Call> {
         let org = actor.org_id;
         self.read(script!(|c| load::call(c, org, id))).await
     }
 
-    async fn ingest_call(&self, org_id: Id, call: NewCall) -> StoreResult<Ingested> {
+    /// Routes and stores a call (VOI-1..3); idempotent on the provider call id.
+    pub async fn ingest_call(&self, org_id: Id, call: NewCall) -> StoreResult<Ingested> {
         self.write(Some(org_id), script!(|tx| ingest(tx, org_id, &call)))
             .await
     }
 
-    async fn reassign_call(
+    /// VOI-6, with the reason in the audit log.
+    pub async fn reassign_call(
         &self,
         actor: &Actor,
         id: Id,
@@ -329,7 +314,13 @@ impl<B: Backend> CallStore for B {
         .await
     }
 
-    async fn resolve_call(&self, actor: &Actor, id: Id, now: DateTime<Utc>) -> StoreResult<Call> {
+    /// VOI-7.
+    pub async fn resolve_call(
+        &self,
+        actor: &Actor,
+        id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Call> {
         let (org, user) = (actor.org_id, actor.user_id);
         self.write(Some(org), script!(|tx| resolve(tx, org, user, id, now)))
             .await

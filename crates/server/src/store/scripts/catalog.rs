@@ -1,6 +1,5 @@
 //! Quick messages (CMP-6) and WhatsApp templates (CMP-2): the organisation's reusable texts.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::api::TemplateInput;
 use inbox_core::sync::Change;
@@ -8,11 +7,12 @@ use inbox_core::template::ValidTemplate;
 use inbox_core::{Id, QuickMessage, TemplateHeader, WhatsappTemplate};
 
 use super::{audit, emit};
-use crate::store::backend::{script, Backend};
+use crate::store::backend::script;
 use crate::store::db::{args, Db, Row, WriteTx};
 use crate::store::rows::{ms, template_header};
 use crate::store::rules::{quick_message_fields, template_audit, template_fields};
-use crate::store::{Actor, CatalogStore, StoreError, StoreResult};
+use crate::store::Store;
+use crate::store::{Actor, StoreError, StoreResult};
 
 fn quick_message(r: &Row) -> StoreResult<QuickMessage> {
     Ok(QuickMessage {
@@ -34,19 +34,12 @@ async fn load(db: &mut impl Db, org: Id, id: Id) -> StoreResult<QuickMessage> {
 /// A duplicate name is the user's conflict, not a server fault. Asked before writing (the
 /// organisation's writes are one at a time), so the unique index never fails the transaction.
 async fn name_free(db: &mut impl Db, org: Id, name: &str, except: Option<Id>) -> StoreResult<()> {
-    let taken = db
-        .opt(
-            "SELECT 1 FROM quick_messages WHERE org_id = $1 AND name = $2 AND id IS DISTINCT FROM $3",
-            args![org, name, except],
-            |_| Ok(()),
-        )
-        .await?;
-    match taken {
-        Some(()) => Err(StoreError::Conflict(format!(
-            "a quick message called {name:?} already exists"
-        ))),
-        None => Ok(()),
-    }
+    db.free(
+        "SELECT 1 FROM quick_messages WHERE org_id = $1 AND name = $2 AND id IS DISTINCT FROM $3",
+        args![org, name, except],
+        || format!("a quick message called {name:?} already exists"),
+    )
+    .await
 }
 
 /// Case-insensitive by name (ASCII letters folded).
@@ -145,21 +138,18 @@ async fn template_free(
     v: &ValidTemplate,
     except: Option<Id>,
 ) -> StoreResult<()> {
-    let taken = db
-        .opt(
-            "SELECT 1 FROM whatsapp_templates
-             WHERE org_id = $1 AND name = $2 AND language = $3 AND id IS DISTINCT FROM $4",
-            args![org, &v.name, &v.language, except],
-            |_| Ok(()),
-        )
-        .await?;
-    match taken {
-        Some(()) => Err(StoreError::Conflict(format!(
-            "a template called {:?} in {} already exists",
-            v.name, v.language
-        ))),
-        None => Ok(()),
-    }
+    db.free(
+        "SELECT 1 FROM whatsapp_templates
+         WHERE org_id = $1 AND name = $2 AND language = $3 AND id IS DISTINCT FROM $4",
+        args![org, &v.name, &v.language, except],
+        || {
+            format!(
+                "a template called {:?} in {} already exists",
+                v.name, v.language
+            )
+        },
+    )
+    .await
 }
 
 /// By name, then language, in byte order.
@@ -182,62 +172,40 @@ async fn audited(
     audit(db, org, Some(user), action, subject, template_audit(t), now).await
 }
 
-/// `v` is checked already (`rules::template_fields`).
-pub(crate) async fn create_template(
+/// Creates a template (`id` None) or replaces one of the organisation's; `v` is checked already
+/// (`rules::template_fields`).
+pub(crate) async fn save_template(
     db: &mut impl WriteTx,
     (org, user): (Id, Id),
+    id: Option<Id>,
     v: &ValidTemplate,
     header: Option<TemplateHeader>,
     now: DateTime<Utc>,
 ) -> StoreResult<WhatsappTemplate> {
-    template_free(db, org, v, None).await?;
-    let id = db
-        .int(
-            "INSERT INTO whatsapp_templates (org_id, name, language, body, param_count, header)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            args![
-                org,
-                &v.name,
-                &v.language,
-                &v.body,
-                v.param_count,
-                header.map(|h| h.as_str())
-            ],
-        )
-        .await?;
+    if let Some(id) = id {
+        load_template(db, org, id).await?;
+    }
+    template_free(db, org, v, id).await?;
+    let header = header.map(|h| h.as_str());
+    let fields = args![org, &v.name, &v.language, &v.body, v.param_count, header];
+    let (id, action) = match id {
+        None => {
+            let sql =
+                "INSERT INTO whatsapp_templates (org_id, name, language, body, param_count, header)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+            (db.int(sql, fields).await?, "template.created")
+        }
+        Some(id) => {
+            let sql = "UPDATE whatsapp_templates
+                 SET name = $2, language = $3, body = $4, param_count = $5, header = $6
+                 WHERE org_id = $1 AND id = $7";
+            db.exec(sql, &[fields.as_slice(), args![id]].concat())
+                .await?;
+            (id, "template.updated")
+        }
+    };
     let t = load_template(db, org, id).await?;
-    audited(db, (org, user), "template.created", &t, now).await?;
-    emit(db, org, now, &Change::Template(t.clone())).await?;
-    Ok(t)
-}
-
-pub(crate) async fn update_template(
-    db: &mut impl WriteTx,
-    (org, user): (Id, Id),
-    id: Id,
-    v: &ValidTemplate,
-    header: Option<TemplateHeader>,
-    now: DateTime<Utc>,
-) -> StoreResult<WhatsappTemplate> {
-    load_template(db, org, id).await?;
-    template_free(db, org, v, Some(id)).await?;
-    db.exec(
-        "UPDATE whatsapp_templates SET name = $3, language = $4, body = $5, param_count = $6,
-             header = $7
-         WHERE id = $1 AND org_id = $2",
-        args![
-            id,
-            org,
-            &v.name,
-            &v.language,
-            &v.body,
-            v.param_count,
-            header.map(|h| h.as_str())
-        ],
-    )
-    .await?;
-    let t = load_template(db, org, id).await?;
-    audited(db, (org, user), "template.updated", &t, now).await?;
+    audited(db, (org, user), action, &t, now).await?;
     emit(db, org, now, &Change::Template(t.clone())).await?;
     Ok(t)
 }
@@ -259,14 +227,13 @@ pub(crate) async fn delete_template(
     Ok(())
 }
 
-#[async_trait]
-impl<B: Backend> CatalogStore for B {
-    async fn quick_messages(&self, actor: &Actor) -> StoreResult<Vec<QuickMessage>> {
+impl Store {
+    pub async fn quick_messages(&self, actor: &Actor) -> StoreResult<Vec<QuickMessage>> {
         let org = actor.org_id;
         self.read(script!(|c| quick_messages(c, org))).await
     }
 
-    async fn create_quick_message(
+    pub async fn create_quick_message(
         &self,
         actor: &Actor,
         name: &str,
@@ -282,7 +249,7 @@ impl<B: Backend> CatalogStore for B {
         .await
     }
 
-    async fn update_quick_message(
+    pub async fn update_quick_message(
         &self,
         actor: &Actor,
         id: Id,
@@ -299,7 +266,7 @@ impl<B: Backend> CatalogStore for B {
         .await
     }
 
-    async fn delete_quick_message(
+    pub async fn delete_quick_message(
         &self,
         actor: &Actor,
         id: Id,
@@ -313,12 +280,13 @@ impl<B: Backend> CatalogStore for B {
         .await
     }
 
-    async fn templates(&self, actor: &Actor) -> StoreResult<Vec<WhatsappTemplate>> {
+    pub async fn templates(&self, actor: &Actor) -> StoreResult<Vec<WhatsappTemplate>> {
         let org = actor.org_id;
         self.read(script!(|c| templates(c, org))).await
     }
 
-    async fn create_template(
+    /// SET-1: checked by `inbox_core::template::validate`; audited.
+    pub async fn create_template(
         &self,
         actor: &Actor,
         input: &TemplateInput,
@@ -328,12 +296,12 @@ impl<B: Backend> CatalogStore for B {
         let (who, header) = ((actor.org_id, actor.user_id), input.header);
         self.write(
             Some(who.0),
-            script!(|tx| create_template(tx, who, &v, header, now)),
+            script!(|tx| save_template(tx, who, None, &v, header, now)),
         )
         .await
     }
 
-    async fn update_template(
+    pub async fn update_template(
         &self,
         actor: &Actor,
         id: Id,
@@ -344,12 +312,17 @@ impl<B: Backend> CatalogStore for B {
         let (who, header) = ((actor.org_id, actor.user_id), input.header);
         self.write(
             Some(who.0),
-            script!(|tx| update_template(tx, who, id, &v, header, now)),
+            script!(|tx| save_template(tx, who, Some(id), &v, header, now)),
         )
         .await
     }
 
-    async fn delete_template(&self, actor: &Actor, id: Id, now: DateTime<Utc>) -> StoreResult<()> {
+    pub async fn delete_template(
+        &self,
+        actor: &Actor,
+        id: Id,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()> {
         let who = (actor.org_id, actor.user_id);
         self.write(Some(who.0), script!(|tx| delete_template(tx, who, id, now)))
             .await

@@ -1,22 +1,19 @@
 //! The conversation list with its counts (LST-2 … LST-11), one conversation's details (THR-2,
 //! SDB-2), mark read (THR-7), assignment (SDB-4) and work-order links (SDB-3).
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::api::{ConversationPage, Counts, ListFilter, PAGE_SIZE};
 use inbox_core::sync::Change;
 use inbox_core::{ConversationDetail, ConversationSummary, Id, WorkOrderStatus};
 
 use super::{audit, emit, ensure_conversation, load, system_note};
-use crate::store::backend::{script, Backend};
+use crate::store::backend::script;
 use crate::store::db::{args, Arg, Db, Dialect, WriteTx};
 use crate::store::rows::{self, ms, SUMMARY_SELECT, WORK_ORDER_SELECT};
 use crate::store::rules;
 use crate::store::search::{pg_tsquery, SearchText};
-use crate::store::{
-    Actor, ConversationStore, ListCursor, ListParams, ListScope, MarkedRead, StoreError,
-    StoreResult,
-};
+use crate::store::Store;
+use crate::store::{Actor, ListCursor, ListParams, ListScope, MarkedRead, StoreError, StoreResult};
 
 /// A statement built piece by piece, its placeholders numbered as values are bound.
 struct Query<'a> {
@@ -380,8 +377,8 @@ pub(crate) async fn set_work_order(
         .await?;
     match (work_order, current) {
         (Some(new), Some(cur)) if new == cur => {}
-        (Some(new), _) => link(db, org, user, id, new, now).await?,
-        (None, Some(cur)) => unlink(db, org, user, id, cur, now).await?,
+        (Some(new), _) => link(db, (org, user), id, new, true, now).await?,
+        (None, Some(cur)) => link(db, (org, user), id, cur, false, now).await?,
         (None, None) => {
             return Err(StoreError::Conflict(
                 "no work order is linked to this conversation".into(),
@@ -397,53 +394,36 @@ pub(crate) async fn set_work_order(
     Ok(detail)
 }
 
+/// Links `work_order` to the conversation, or unlinks it, with its system note and audit entry.
 async fn link(
     db: &mut impl WriteTx,
-    org: Id,
-    user: Id,
+    (org, user): (Id, Id),
     id: Id,
     work_order: Id,
+    linked: bool,
     now: DateTime<Utc>,
 ) -> StoreResult<()> {
     let wo = load::work_order(db, org, work_order).await?;
-    db.exec(
-        "UPDATE conversations SET work_order_id = $2, needs_work_order_pick = false WHERE id = $1",
-        args![id, work_order],
-    )
-    .await?;
-    let body = rules::work_order_note(&wo, true);
+    let (sql, action) = match linked {
+        true => (
+            "UPDATE conversations SET work_order_id = $2, needs_work_order_pick = false WHERE id = $1",
+            "conversation.work_order_linked",
+        ),
+        false => (
+            "UPDATE conversations SET work_order_id = NULL WHERE id = $1 AND work_order_id = $2",
+            "conversation.work_order_unlinked",
+        ),
+    };
+    db.exec(sql, args![id, work_order]).await?;
+    let body = rules::work_order_note(&wo, linked);
     system_note(db, org, id, &body, Some(user), now).await?;
     let detail = serde_json::json!({ "work_order_id": work_order });
     let subject = ("conversation", id);
-    let action = "conversation.work_order_linked";
     audit(db, org, Some(user), action, subject, detail, now).await
 }
 
-async fn unlink(
-    db: &mut impl WriteTx,
-    org: Id,
-    user: Id,
-    id: Id,
-    work_order: Id,
-    now: DateTime<Utc>,
-) -> StoreResult<()> {
-    let wo = load::work_order(db, org, work_order).await?;
-    db.exec(
-        "UPDATE conversations SET work_order_id = NULL WHERE id = $1",
-        args![id],
-    )
-    .await?;
-    let body = rules::work_order_note(&wo, false);
-    system_note(db, org, id, &body, Some(user), now).await?;
-    let detail = serde_json::json!({ "work_order_id": work_order });
-    let subject = ("conversation", id);
-    let action = "conversation.work_order_unlinked";
-    audit(db, org, Some(user), action, subject, detail, now).await
-}
-
-#[async_trait]
-impl<B: Backend> ConversationStore for B {
-    async fn list_conversations(
+impl Store {
+    pub async fn list_conversations(
         &self,
         actor: &Actor,
         params: &ListParams,
@@ -454,7 +434,7 @@ impl<B: Backend> ConversationStore for B {
             .await
     }
 
-    async fn conversation(
+    pub async fn conversation(
         &self,
         actor: &Actor,
         id: Id,
@@ -464,7 +444,8 @@ impl<B: Backend> ConversationStore for B {
         self.read(script!(|c| detail(c, &actor, id, now))).await
     }
 
-    async fn mark_read(
+    /// THR-7: every unread inbound message of the conversation becomes read.
+    pub async fn mark_read(
         &self,
         actor: &Actor,
         id: Id,
@@ -475,7 +456,7 @@ impl<B: Backend> ConversationStore for B {
             .await
     }
 
-    async fn assign(
+    pub async fn assign(
         &self,
         actor: &Actor,
         id: Id,
@@ -490,7 +471,8 @@ impl<B: Backend> ConversationStore for B {
         .await
     }
 
-    async fn set_work_order(
+    /// SDB-3: link (Some) or unlink (None), writing a system message either way.
+    pub async fn set_work_order(
         &self,
         actor: &Actor,
         id: Id,

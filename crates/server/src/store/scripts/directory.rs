@@ -1,14 +1,14 @@
 //! Looking up customers (call reassignment, VOI-6) and work orders (link dialog, SDB-3; WO-1).
 
-use async_trait::async_trait;
 use inbox_core::{phone, Customer, Id, WorkOrder};
 
 use super::load;
-use crate::store::backend::{script, Backend};
+use crate::store::backend::script;
 use crate::store::db::{args, Db};
 use crate::store::rows::{self, WORK_ORDER_SELECT};
 use crate::store::rules::like_pattern;
-use crate::store::{Actor, DirectoryStore, StoreResult};
+use crate::store::Store;
+use crate::store::{Actor, StoreResult};
 
 const LIMIT: i64 = 20;
 
@@ -55,19 +55,18 @@ pub(crate) async fn work_orders(db: &mut impl Db, org: Id, q: &str) -> StoreResu
     .await
 }
 
-#[async_trait]
-impl<B: Backend> DirectoryStore for B {
-    async fn search_customers(&self, actor: &Actor, q: &str) -> StoreResult<Vec<Customer>> {
+impl Store {
+    pub async fn search_customers(&self, actor: &Actor, q: &str) -> StoreResult<Vec<Customer>> {
         let (org, q) = (actor.org_id, q.to_owned());
         self.read(script!(|c| customers(c, org, &q))).await
     }
 
-    async fn search_work_orders(&self, actor: &Actor, q: &str) -> StoreResult<Vec<WorkOrder>> {
+    pub async fn search_work_orders(&self, actor: &Actor, q: &str) -> StoreResult<Vec<WorkOrder>> {
         let (org, q) = (actor.org_id, q.to_owned());
         self.read(script!(|c| work_orders(c, org, &q))).await
     }
 
-    async fn work_order(&self, actor: &Actor, id: Id) -> StoreResult<WorkOrder> {
+    pub async fn work_order(&self, actor: &Actor, id: Id) -> StoreResult<WorkOrder> {
         let org = actor.org_id;
         self.read(script!(|c| load::work_order(c, org, id))).await
     }

@@ -7,18 +7,18 @@
 //! Recording a provider id makes the statuses that arrived before it due (`early_statuses`):
 //! `accepted` and `link_provider_id` apply them (`providers::apply_early_statuses`).
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::providers::Provider;
 use inbox_core::{DeliveryStatus, Id, Message};
 
 use super::{load, messages};
-use crate::store::backend::{script, Backend};
-use crate::store::db::{args, Arg, Db, Dialect, WriteTx};
+use crate::store::backend::script;
+use crate::store::db::{args, Arg, Db, Dialect, Row, WriteTx};
 use crate::store::rows::{from_ms, ms};
+use crate::store::Store;
 use crate::store::{
-    Actor, Awaiting, AwaitingAt, DispatchStore, OutboundJob, StoreError, StoreResult,
-    UnlinkedReply, LOST_WHILE_SENDING,
+    Actor, Awaiting, AwaitingAt, OutboundJob, QuietPage, StoreError, StoreResult, UnlinkedReply,
+    LOST_WHILE_SENDING,
 };
 
 /// The number a reply goes to: the customer's primary number, else the caller's.
@@ -239,8 +239,6 @@ pub(crate) async fn accepted(
     super::providers::apply_early_statuses(db, org, id, provider, provider_id).await
 }
 
-/// A failure the provider answered (so it did not take the message): try again at `next_at`.
-/// Ignored under a lost claim.
 pub(crate) async fn retry_later(
     db: &mut impl Db,
     id: Id,
@@ -274,7 +272,6 @@ pub(crate) async fn release(
     Ok(())
 }
 
-/// A permanent failure: the message is `failed` with the reason (CMP-4).
 pub(crate) async fn failed(
     db: &mut impl WriteTx,
     id: Id,
@@ -291,8 +288,6 @@ pub(crate) async fn failed(
     Ok(())
 }
 
-/// The provider may have accepted it (its answer was lost): the message becomes `unknown` with
-/// the reason and leaves the queue; it is never sent again by itself.
 pub(crate) async fn unknown(
     db: &mut impl WriteTx,
     id: Id,
@@ -307,88 +302,73 @@ pub(crate) async fn unknown(
     Ok(())
 }
 
-/// The place to read on from: the start when there is no page before.
-fn page_after(after: Option<AwaitingAt>) -> AwaitingAt {
-    after.unwrap_or(AwaitingAt {
-        updated_at_ms: i64::MIN,
-        message_id: 0,
-    })
+/// A [`QuietPage`] of `select`, whose own condition takes `$1`.
+async fn quiet_page<T: Send>(
+    db: &mut impl Db,
+    select: &str,
+    first: Arg<'_>,
+    page: QuietPage,
+    map: impl FnMut(&Row) -> StoreResult<T> + Send,
+) -> StoreResult<Vec<T>> {
+    let after = page
+        .after
+        .map_or((i64::MIN, 0), |a| (a.updated_at_ms, a.message_id));
+    let sql = format!(
+        "{select} AND updated_at < $2 AND created_at > $3 AND (updated_at > $5 OR (updated_at = $5 AND id > $6))
+         ORDER BY updated_at, id LIMIT $4"
+    );
+    let (quiet, sent) = (ms(page.quiet_since), ms(page.sent_after));
+    let limit = page.limit as i64;
+    let args = [
+        first,
+        quiet.into(),
+        sent.into(),
+        limit.into(),
+        after.0.into(),
+        after.1.into(),
+    ];
+    db.all(&sql, &args, map).await
 }
 
-/// Replies `provider` took that are still `pending`, quiet since before `quiet_since`, sent
-/// after `sent_after`, in `(updated_at, id)` order after `after`: their status callbacks may
-/// have been lost, so the provider is asked (issue 13).
+/// Replies `provider` took that are still `pending`: their status callbacks may have been lost,
+/// so the provider is asked (issue 13).
 pub(crate) async fn awaiting(
     db: &mut impl Db,
     provider: Provider,
-    quiet_since: DateTime<Utc>,
-    sent_after: DateTime<Utc>,
-    after: Option<AwaitingAt>,
-    limit: usize,
+    page: QuietPage,
 ) -> StoreResult<Vec<Awaiting>> {
-    let after = page_after(after);
-    db.all(
-        "SELECT org_id, id, provider_id, updated_at FROM messages
-         WHERE status = 'pending' AND direction = 'outbound' AND provider = $1 AND provider_id IS NOT NULL
-           AND updated_at < $2 AND created_at > $3 AND (updated_at > $5 OR (updated_at = $5 AND id > $6))
-         ORDER BY updated_at, id LIMIT $4",
-        args![
-            provider.as_str(),
-            ms(quiet_since),
-            ms(sent_after),
-            limit as i64,
-            after.updated_at_ms,
-            after.message_id
-        ],
-        |r| {
-            Ok(Awaiting {
-                org_id: r.int(0)?,
-                provider_id: r.text(2)?,
-                at: AwaitingAt {
-                    updated_at_ms: r.int(3)?,
-                    message_id: r.int(1)?,
-                },
-            })
-        },
-    )
+    let select = "SELECT org_id, id, provider_id, updated_at FROM messages
+         WHERE status = 'pending' AND direction = 'outbound' AND provider = $1 AND provider_id IS NOT NULL";
+    quiet_page(db, select, provider.as_str().into(), page, |r| {
+        Ok(Awaiting {
+            org_id: r.int(0)?,
+            provider_id: r.text(2)?,
+            at: AwaitingAt {
+                updated_at_ms: r.int(3)?,
+                message_id: r.int(1)?,
+            },
+        })
+    })
     .await
 }
 
 /// Replies on `channel` left `unknown` without a provider id (the provider's answer never
-/// came), in `(updated_at, id)` order after `after`, each with the number it went to: the
-/// provider is asked what it sent there (issue 13).
+/// came), each with the number it went to: the provider is asked what it sent there (issue 13).
 pub(crate) async fn unknown_unlinked(
     db: &mut impl Db,
     channel: &str,
-    quiet_since: DateTime<Utc>,
-    sent_after: DateTime<Utc>,
-    after: Option<AwaitingAt>,
-    limit: usize,
+    page: QuietPage,
 ) -> StoreResult<Vec<UnlinkedReply>> {
-    let after = page_after(after);
-    let rows = db
-        .all(
-            "SELECT org_id, id, body, created_at, updated_at, conversation_id FROM messages
-             WHERE status = 'unknown' AND direction = 'outbound' AND provider_id IS NULL AND channel = $1
-               AND updated_at < $2 AND created_at > $3 AND (updated_at > $5 OR (updated_at = $5 AND id > $6))
-             ORDER BY updated_at, id LIMIT $4",
-            args![
-                channel,
-                ms(quiet_since),
-                ms(sent_after),
-                limit as i64,
-                after.updated_at_ms,
-                after.message_id
-            ],
-            |r| {
-                let at = AwaitingAt {
-                    updated_at_ms: r.int(4)?,
-                    message_id: r.int(1)?,
-                };
-                Ok((r.int(0)?, r.text(2)?, r.int(3)?, at, r.int(5)?))
-            },
-        )
-        .await?;
+    let select = "SELECT org_id, id, body, created_at, updated_at, conversation_id FROM messages
+         WHERE status = 'unknown' AND direction = 'outbound' AND provider_id IS NULL AND channel = $1";
+    let rows = quiet_page(db, select, channel.into(), page, |r| {
+        let at = AwaitingAt {
+            updated_at_ms: r.int(4)?,
+            message_id: r.int(1)?,
+        };
+        Ok((r.int(0)?, r.text(2)?, r.int(3)?, at, r.int(5)?))
+    })
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
     for (org_id, body, created, at, conversation) in rows {
         out.push(UnlinkedReply {
@@ -425,9 +405,6 @@ pub(crate) async fn known_provider_ids(
     db.all(&sql, &params, |r| r.text(0)).await
 }
 
-/// An `unknown` reply the provider has no record of: it was never sent, so it becomes `failed`
-/// with `reason` (staff may send it again). False when it was no longer `unknown` without a
-/// provider id.
 pub(crate) async fn not_taken(
     db: &mut impl WriteTx,
     org: Id,
@@ -444,7 +421,7 @@ pub(crate) async fn not_taken(
         "SELECT id FROM messages
          WHERE id = $1 AND org_id = $2 AND direction = 'outbound' AND status = 'unknown' AND provider_id IS NULL {lock}"
     );
-    let unlinked = db.opt(&sql, args![id, org], |_| Ok(())).await?.is_some();
+    let unlinked = db.any(&sql, args![id, org]).await?;
     if unlinked {
         set_status(db, org, id, DeliveryStatus::Failed, Some(reason), now).await?;
     }
@@ -510,9 +487,14 @@ pub(crate) async fn retry(
     set_status(db, org, id, DeliveryStatus::Pending, None, now).await
 }
 
-#[async_trait]
-impl<B: Backend> DispatchStore for B {
-    async fn claim_outbound(
+/// The send queue the dispatcher drains (issue 5). Survives restarts; each message is claimed by
+/// one sender at a time.
+impl Store {
+    /// Claims up to `limit` queued replies due at `now`, oldest first, each leased until
+    /// `lease_until` under a new fencing token ([`OutboundJob::claim`]). A due reply whose
+    /// previous claim ran out while its provider call was under way (`outbound_sending` was
+    /// recorded) is not handed out again: it becomes `unknown` ([`LOST_WHILE_SENDING`]).
+    pub async fn claim_outbound(
         &self,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
@@ -522,7 +504,9 @@ impl<B: Backend> DispatchStore for B {
             .await
     }
 
-    async fn outbound_sending(
+    /// Records, durably, that the provider is about to be called under this claim. False when
+    /// the claim is no longer the latest: then nothing may be sent.
+    pub async fn outbound_sending(
         &self,
         message_id: Id,
         claim: i64,
@@ -532,7 +516,9 @@ impl<B: Backend> DispatchStore for B {
             .await
     }
 
-    async fn outbound_accepted(
+    /// The provider accepted it: record its id, leave the queue. Under a lost claim this only
+    /// settles a message that became `unknown` meanwhile.
+    pub async fn outbound_accepted(
         &self,
         message_id: Id,
         claim: i64,
@@ -549,7 +535,9 @@ impl<B: Backend> DispatchStore for B {
         .await
     }
 
-    async fn outbound_retry_later(
+    /// A failure the provider answered (so it did not take the message): try again at
+    /// `next_at`. Ignored under a lost claim.
+    pub async fn outbound_retry_later(
         &self,
         message_id: Id,
         claim: i64,
@@ -563,7 +551,9 @@ impl<B: Backend> DispatchStore for B {
         .await
     }
 
-    async fn outbound_release(
+    /// Claimed but not tried (the dispatcher met it twice in one pass): back in the queue, due
+    /// at `due_at`, and the claim's attempt not counted. Ignored under a lost claim.
+    pub async fn outbound_release(
         &self,
         message_id: Id,
         claim: i64,
@@ -573,7 +563,8 @@ impl<B: Backend> DispatchStore for B {
             .await
     }
 
-    async fn outbound_failed(
+    /// A permanent failure: the message is `failed` with the reason (CMP-4).
+    pub async fn outbound_failed(
         &self,
         message_id: Id,
         claim: i64,
@@ -588,7 +579,9 @@ impl<B: Backend> DispatchStore for B {
         .await
     }
 
-    async fn outbound_unknown(
+    /// The provider may have accepted it (its answer was lost): the message becomes `unknown`
+    /// with the reason and leaves the queue; it is never sent again by itself.
+    pub async fn outbound_unknown(
         &self,
         message_id: Id,
         claim: i64,
@@ -603,46 +596,32 @@ impl<B: Backend> DispatchStore for B {
         .await
     }
 
-    async fn awaiting_status(
+    /// Replies `provider` took (it gave its id) that are still `pending`, a [`QuietPage`] of
+    /// them: their status callbacks may have been lost (the server was down), so the provider
+    /// is asked (issue 13).
+    pub async fn awaiting_status(
         &self,
         provider: Provider,
-        quiet_since: DateTime<Utc>,
-        sent_after: DateTime<Utc>,
-        after: Option<AwaitingAt>,
-        limit: usize,
+        page: QuietPage,
     ) -> StoreResult<Vec<Awaiting>> {
-        self.read(script!(|c| awaiting(
-            c,
-            provider,
-            quiet_since,
-            sent_after,
-            after,
-            limit
-        )))
-        .await
+        self.read(script!(|c| awaiting(c, provider, page))).await
     }
 
-    async fn unknown_unlinked(
+    /// Replies on `channel` left `unknown` without a provider id (the provider's answer never
+    /// came), a [`QuietPage`] of them: the provider is asked what it sent to their number
+    /// (issue 13).
+    pub async fn unknown_unlinked(
         &self,
         channel: &str,
-        quiet_since: DateTime<Utc>,
-        sent_after: DateTime<Utc>,
-        after: Option<AwaitingAt>,
-        limit: usize,
+        page: QuietPage,
     ) -> StoreResult<Vec<UnlinkedReply>> {
         let channel = channel.to_owned();
-        self.read(script!(|c| unknown_unlinked(
-            c,
-            &channel,
-            quiet_since,
-            sent_after,
-            after,
-            limit
-        )))
-        .await
+        self.read(script!(|c| unknown_unlinked(c, &channel, page)))
+            .await
     }
 
-    async fn known_provider_ids(
+    /// Which of `provider_ids` messages of the organisation already carry.
+    pub async fn known_provider_ids(
         &self,
         org_id: Id,
         provider: Provider,
@@ -653,7 +632,10 @@ impl<B: Backend> DispatchStore for B {
             .await
     }
 
-    async fn unknown_not_taken(
+    /// An `unknown` reply the provider has no record of: it was never sent, so it becomes
+    /// `failed` with `reason` (staff may send it again). False when it was no longer `unknown`
+    /// without a provider id.
+    pub async fn unknown_not_taken(
         &self,
         org_id: Id,
         message_id: Id,
@@ -668,7 +650,12 @@ impl<B: Backend> DispatchStore for B {
         .await
     }
 
-    async fn link_provider_id(
+    /// A provider callback that carries our reference to a message without a provider id,
+    /// `unknown` or still `pending` (its send under way, or stranded under a dead server's
+    /// lease): record the provider's id, take the message off the send queue for good (the
+    /// provider has it), the message is `pending` until its callbacks say more, and the
+    /// statuses that waited for this id apply. True when it linked.
+    pub async fn link_provider_id(
         &self,
         org_id: Id,
         message_id: Id,
@@ -684,7 +671,8 @@ impl<B: Backend> DispatchStore for B {
         .await
     }
 
-    async fn retry_message(
+    /// CMP-4: a failed message goes back to the queue as pending.
+    pub async fn retry_message(
         &self,
         actor: &Actor,
         message_id: Id,

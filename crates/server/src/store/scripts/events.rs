@@ -1,14 +1,14 @@
 //! Reading and pruning the change log (issue 4). Appending is `scripts::emit`.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::sync::{Event, Snapshot};
 use inbox_core::Id;
 
-use crate::store::backend::{script, Backend};
+use crate::store::backend::script;
 use crate::store::db::{args, Db};
 use crate::store::rows::{self, decode_event, ms, SUMMARY_SELECT};
-use crate::store::{AccountStore, Actor, CatalogStore, LogBounds, StoreResult, SyncStore};
+use crate::store::Store;
+use crate::store::{Actor, LogBounds, StoreResult};
 
 /// The oldest sequence number a client may resume after, and the newest.
 pub(crate) async fn bounds(db: &mut impl Db, org: Id) -> StoreResult<LogBounds> {
@@ -111,18 +111,20 @@ pub(crate) async fn prune(db: &mut impl Db, before: DateTime<Utc>) -> StoreResul
     Ok(n)
 }
 
-#[async_trait]
-impl<B: Backend> SyncStore for B {
-    async fn events_after(&self, org: Id, after: i64, limit: usize) -> StoreResult<Vec<Event>> {
+/// The change log clients sync from (issue 4).
+impl Store {
+    /// Events with `seq > after`, oldest first, at most `limit`.
+    pub async fn events_after(&self, org: Id, after: i64, limit: usize) -> StoreResult<Vec<Event>> {
         self.read(script!(|c| super::events::after(c, org, after, limit)))
             .await
     }
 
-    async fn log_bounds(&self, org: Id) -> StoreResult<LogBounds> {
+    pub async fn log_bounds(&self, org: Id) -> StoreResult<LogBounds> {
         self.read(script!(|c| bounds(c, org))).await
     }
 
-    async fn snapshot(
+    /// A page of the organisation's conversations for a client rebuilding its cache.
+    pub async fn snapshot(
         &self,
         actor: &Actor,
         after: Option<Id>,
@@ -136,16 +138,19 @@ impl<B: Backend> SyncStore for B {
         if after.is_none() {
             snap.quick_messages = self.quick_messages(actor).await?;
             snap.templates = self.templates(actor).await?;
-            snap.staff = AccountStore::staff(self, actor).await?;
+            snap.staff = self.staff(actor).await?;
         }
         Ok(snap)
     }
 
-    async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+    /// Drops, per organisation, every event up to the newest one older than `before` (by seq,
+    /// so the log stays a contiguous tail) and raises the floor; returns how many.
+    pub async fn prune_events(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         self.write(None, script!(|tx| prune(tx, before))).await
     }
 
-    fn changes(&self) -> tokio::sync::broadcast::Receiver<Id> {
+    /// Announces the organisations whose log grew, after each commit.
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<Id> {
         self.subscribe_changes()
     }
 }

@@ -4,14 +4,13 @@
 //! The organisation's own row and its users go through the accounts rules
 //! (`accounts::insert_organisation` and `insert_user`); everything after them is written here.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::Id;
 
 use super::routing::title_search_text;
 use super::{accounts, analytics, index, staff};
 use crate::secrets::{Field, SecretBox};
-use crate::store::backend::{script, Backend};
+use crate::store::backend::script;
 use crate::store::dataset::{
     derive, ConversationData, Imported, ImportedOrg, ImportedUser, ItemData, OrgData, Party,
     UserData,
@@ -21,7 +20,8 @@ use crate::store::rows::{activity_kind, fts_kind, ms};
 use crate::store::rules::{
     imported_intent, imported_message_meta, imported_party, imported_recording_url, seal,
 };
-use crate::store::{Dataset, ImportStore, NewOrganisation, NewUser, StoreResult};
+use crate::store::Store;
+use crate::store::{Dataset, NewOrganisation, NewUser, StoreResult};
 
 /// The organisation's row, for `accounts::insert_organisation`.
 pub(crate) fn new_organisation(o: &OrgData) -> NewOrganisation {
@@ -437,9 +437,10 @@ async fn import(
     Ok(Imported { organisations })
 }
 
-#[async_trait]
-impl<B: Backend> ImportStore for B {
-    async fn import(&self, data: Dataset, now: DateTime<Utc>) -> StoreResult<Imported> {
+/// Bulk loading of a whole dataset (demo seed, benchmarks).
+impl Store {
+    /// Writes the dataset in one transaction and returns the ids the database gave it.
+    pub async fn import(&self, data: Dataset, now: DateTime<Utc>) -> StoreResult<Imported> {
         let secrets = self.secret_box().clone();
         self.write(None, script!(|tx| import(tx, &data, &secrets, now)))
             .await

@@ -1,6 +1,5 @@
 //! The language model worker's reads and writes (issue 16, AIA-1).
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::api::LanguageModelSettings;
 use inbox_core::intent::Classification;
@@ -12,14 +11,14 @@ use super::analytics::record;
 use super::{emit, emit_conversation, ensure_conversation, load, system_note};
 use crate::secrets::{Field, SecretBox};
 use crate::store::analytics::relabel;
-use crate::store::backend::{script, Backend};
+use crate::store::backend::script;
 use crate::store::db::{args, Db, WriteTx};
-use crate::store::language_model::LanguageModelStore;
 use crate::store::language_model::{
     summary_note, InboundText, ModelEndpoint, ModelWork, SummaryOf, ThreadText, VoicemailText,
 };
 use crate::store::rows::from_ms;
 use crate::store::rules::confidence;
+use crate::store::Store;
 use crate::store::StoreResult;
 
 type ModelRow = (Option<String>, Option<String>, Option<String>);
@@ -274,7 +273,6 @@ pub(crate) async fn claim_thread(
     }))
 }
 
-/// Writes a summary into the thread as a system note.
 pub(crate) async fn add_summary(
     db: &mut impl WriteTx,
     org: Id,
@@ -287,23 +285,30 @@ pub(crate) async fn add_summary(
     Ok(())
 }
 
-#[async_trait]
-impl<B: Backend> LanguageModelStore for B {
-    async fn language_model(&self, org_id: Id) -> StoreResult<Option<ModelEndpoint>> {
+impl Store {
+    /// The endpoint the worker calls for the organisation: None unless one is configured and AI
+    /// is on.
+    pub async fn language_model(&self, org_id: Id) -> StoreResult<Option<ModelEndpoint>> {
         let secrets = self.secret_box().clone();
         self.read(script!(|c| language_model(c, org_id, &secrets)))
             .await
     }
 
-    async fn model_organisations(&self) -> StoreResult<Vec<Id>> {
+    /// Organisations with a language model configured (AI on or not).
+    pub async fn model_organisations(&self) -> StoreResult<Vec<Id>> {
         self.read(script!(|c| model_organisations(c))).await
     }
 
-    async fn language_model_settings(&self, org_id: Id) -> StoreResult<LanguageModelSettings> {
+    /// As Settings shows it (never the key).
+    pub async fn language_model_settings(&self, org_id: Id) -> StoreResult<LanguageModelSettings> {
         self.read(script!(|c| settings(c, org_id))).await
     }
 
-    async fn claim_model_work(&self, org_id: Id, limit: u32) -> StoreResult<ModelWork> {
+    /// Takes up to `limit` inbound messages that arrived after the model was configured and
+    /// were not taken yet, and as many voicemail transcripts not yet summarised, oldest first.
+    /// Taking them moves the organisation's cursor in the same transaction, so another server
+    /// instance never takes them too.
+    pub async fn claim_model_work(&self, org_id: Id, limit: u32) -> StoreResult<ModelWork> {
         // Most passes find nothing: a read says so without taking the organisation's lock.
         if !self.read(script!(|c| pending(c, org_id))).await? {
             return Ok(ModelWork::default());
@@ -312,7 +317,10 @@ impl<B: Backend> LanguageModelStore for B {
             .await
     }
 
-    async fn refine_intent(
+    /// The model's label for an inbound message, unless a staff member corrected it; counted in
+    /// the analytics and sent to every desktop. False when it was corrected, is unknown, or
+    /// already says that.
+    pub async fn refine_intent(
         &self,
         org_id: Id,
         message_id: Id,
@@ -326,7 +334,11 @@ impl<B: Backend> LanguageModelStore for B {
         .await
     }
 
-    async fn claim_thread(
+    /// Once `every` or more messages have arrived in a conversation since its last summary (or
+    /// since the model was set or AI turned on), takes its latest `take` messages of that time
+    /// for a summary, and marks them taken in the same transaction: one instance summarises a
+    /// stretch once, even when the model then fails. None otherwise.
+    pub async fn claim_thread(
         &self,
         org_id: Id,
         conversation_id: Id,
@@ -340,7 +352,8 @@ impl<B: Backend> LanguageModelStore for B {
         .await
     }
 
-    async fn add_summary(
+    /// Writes a summary into the thread as a system note.
+    pub async fn add_summary(
         &self,
         org_id: Id,
         conversation_id: Id,

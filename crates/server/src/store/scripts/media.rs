@@ -2,22 +2,21 @@
 //! provider, queued for download, and uploads put on a reply or a portal message; the download
 //! queue the worker drains, uploads, and removing a file.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::media::{Attachment, AttachmentStatus};
 use inbox_core::sync::Change;
 use inbox_core::Id;
 
 use super::{audit, emit, load};
-use crate::store::backend::{script, Backend};
+use crate::store::backend::script;
 use crate::store::db::{args, Db, Dialect, Row, WriteTx};
-use crate::store::media::MediaStore;
 use crate::store::media::{
     attachments_json, message_state, not_yours, over_message_max, removed_by, uploaded,
     AttachmentRow, Download, Downloaded, MediaSource, NewAttachment, NewUpload, Removed,
     StoredAttachment, UploadOwner, DOWNLOAD_LEASE,
 };
 use crate::store::rows::ms;
+use crate::store::Store;
 use crate::store::{Actor, StoreError, StoreResult};
 
 /// Stores a new message's attachments (pending, or failed when refused) and its JSON, written
@@ -215,9 +214,6 @@ pub(crate) async fn pending_download_org(db: &mut impl Db, id: Id) -> StoreResul
     .await
 }
 
-/// Records how a download ended, unless its claim ran out and another worker holds it now
-/// (`attempts` is the claim's); the message's `attachments` and a `message` event follow. A
-/// file that would take its message over 25 MB is recorded as failed instead.
 pub(crate) async fn finish_download(
     db: &mut impl WriteTx,
     id: Id,
@@ -285,7 +281,6 @@ pub(crate) async fn finish_download(
     Ok(())
 }
 
-/// An attachment of the organisation, or None (another organisation's is None too).
 pub(crate) async fn attachment(
     db: &mut impl Db,
     org: Id,
@@ -319,8 +314,6 @@ pub(crate) async fn attachment(
     .await
 }
 
-/// The organisation an attachment belongs to: only for a signed link, whose signature is the
-/// caller's authority.
 pub(crate) async fn attachment_org(db: &mut impl Db, id: Id) -> StoreResult<Option<Id>> {
     db.opt(
         "SELECT org_id FROM attachments WHERE id = $1",
@@ -330,7 +323,6 @@ pub(crate) async fn attachment_org(db: &mut impl Db, id: Id) -> StoreResult<Opti
     .await
 }
 
-/// Records an uploaded file (already stored, so `ready`), for a message to take later.
 pub(crate) async fn add_upload(
     db: &mut impl Db,
     org: Id,
@@ -431,8 +423,6 @@ pub(crate) async fn remove_attachment(
     Ok(Removed { message, orphan })
 }
 
-/// Forgets uploads that no message took before `before`; returns the stored files nothing
-/// refers to any more, for the caller to delete.
 pub(crate) async fn sweep_uploads(
     db: &mut impl Db,
     before: DateTime<Utc>,
@@ -463,9 +453,14 @@ async fn referenced(db: &mut impl Db, sha256: &str) -> StoreResult<bool> {
     .await
 }
 
-#[async_trait]
-impl<B: Backend> MediaStore for B {
-    async fn claim_downloads(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<Download>> {
+impl Store {
+    /// Takes up to `limit` downloads that are due, oldest first, and holds them for
+    /// [`DOWNLOAD_LEASE`] (counting the attempt), so no other worker takes them meanwhile.
+    pub async fn claim_downloads(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<Download>> {
         // The worker looks on every write: a read says "nothing due" without a transaction.
         if !self.read(script!(|c| downloads_due(c, now))).await? {
             return Ok(Vec::new());
@@ -474,7 +469,10 @@ impl<B: Backend> MediaStore for B {
             .await
     }
 
-    async fn finish_download(
+    /// Records how a download ended, unless its claim ran out and another worker holds it now
+    /// (`attempts` is the claim's); the message's `attachments` and a `message` event follow. A
+    /// file that would take its message over 25 MB is recorded as failed instead.
+    pub async fn finish_download(
         &self,
         id: Id,
         attempts: u32,
@@ -491,15 +489,19 @@ impl<B: Backend> MediaStore for B {
         .await
     }
 
-    async fn attachment(&self, org_id: Id, id: Id) -> StoreResult<Option<StoredAttachment>> {
+    /// An attachment of the organisation, or None (another organisation's is None too).
+    pub async fn attachment(&self, org_id: Id, id: Id) -> StoreResult<Option<StoredAttachment>> {
         self.read(script!(|c| attachment(c, org_id, id))).await
     }
 
-    async fn attachment_org(&self, id: Id) -> StoreResult<Option<Id>> {
+    /// The organisation an attachment belongs to: only for a signed link, whose signature is
+    /// the caller's authority.
+    pub async fn attachment_org(&self, id: Id) -> StoreResult<Option<Id>> {
         self.read(script!(|c| attachment_org(c, id))).await
     }
 
-    async fn add_upload(
+    /// Records an uploaded file (already stored, so `ready`), for a message to take later.
+    pub async fn add_upload(
         &self,
         org_id: Id,
         upload: NewUpload,
@@ -509,7 +511,9 @@ impl<B: Backend> MediaStore for B {
             .await
     }
 
-    async fn remove_attachment(
+    /// Removes a sensitive file (a bank card, a V5C): the attachment stays in its message as
+    /// failed, "Removed by …", without its file; the audit log records who did it.
+    pub async fn remove_attachment(
         &self,
         actor: &Actor,
         id: Id,
@@ -523,11 +527,14 @@ impl<B: Backend> MediaStore for B {
         .await
     }
 
-    fn link_key(&self) -> [u8; 32] {
+    /// The key that signs links to files, shared by every instance on this database's key.
+    pub fn link_key(&self) -> [u8; 32] {
         self.secret_box().link_key()
     }
 
-    async fn sweep_uploads(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>> {
+    /// Forgets uploads that no message took before `before`; returns the stored files nothing
+    /// refers to any more, for the caller to delete.
+    pub async fn sweep_uploads(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>> {
         self.write(None, script!(|tx| sweep_uploads(tx, before)))
             .await
     }

@@ -1,7 +1,6 @@
 //! Messages: replies with idempotency keys (CMP-1, CMP-3), the Approval Queue (APQ-1), and
 //! inbound messages routed into conversations (RTE-1 … RTE-3).
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::analytics::Fact;
 use inbox_core::intent::Intent;
@@ -15,14 +14,13 @@ use super::{
     analytics, audit, emit, emit_conversation, ensure_conversation, index, load, media,
     record_activity,
 };
-use crate::store::backend::{script, Backend};
-use crate::store::db::{args, Db, WriteTx};
+use crate::store::backend::script;
+use crate::store::db::{args, Arg, Db, WriteTx};
 use crate::store::media::{files, searchable, UploadOwner};
 use crate::store::rows::{self, activity_kind, fts_kind, ms, MESSAGE_SELECT};
 use crate::store::rules;
-use crate::store::{
-    Actor, Ingested, MessageStore, NewInbound, NewOutbound, StoreError, StoreResult,
-};
+use crate::store::Store;
+use crate::store::{Actor, Ingested, NewInbound, NewOutbound, StoreError, StoreResult};
 
 /// The organisation's message sent with this idempotency key, if any (CMP-3).
 pub(crate) async fn by_client_id(
@@ -303,6 +301,21 @@ pub(crate) async fn ingest_many(
     Ok(out)
 }
 
+/// What a provider id seen before was stored as (`sql` selects its id and conversation): an
+/// item arrives once, however often its provider sends it.
+pub(crate) async fn seen(
+    db: &mut impl Db,
+    sql: &str,
+    args: &[Arg<'_>],
+) -> StoreResult<Option<Ingested>> {
+    let row = db.opt(sql, args, |r| Ok((r.int(0)?, r.int(1)?))).await?;
+    Ok(row.map(|(item_id, conversation_id)| Ingested {
+        conversation_id,
+        item_id,
+        created: false,
+    }))
+}
+
 /// Stores an inbound message once: a provider id seen before changes nothing. `intent` is
 /// decided before the transaction, so no writer waits on the classifier.
 pub(crate) async fn ingest(
@@ -311,19 +324,10 @@ pub(crate) async fn ingest(
     msg: &NewInbound,
     (intent, confidence): (&'static str, f64),
 ) -> StoreResult<Ingested> {
-    let seen = db
-        .opt(
-            "SELECT id, conversation_id FROM messages WHERE org_id = $1 AND provider = $2 AND provider_id = $3",
-            args![org, msg.provider.as_str(), &msg.provider_id],
-            |r| Ok((r.int(0)?, r.int(1)?)),
-        )
-        .await?;
-    if let Some((item_id, conversation_id)) = seen {
-        return Ok(Ingested {
-            conversation_id,
-            item_id,
-            created: false,
-        });
+    let sql = "SELECT id, conversation_id FROM messages WHERE org_id = $1 AND provider = $2 AND provider_id = $3";
+    let id = (msg.provider.as_str(), &msg.provider_id);
+    if let Some(seen) = seen(db, sql, args![org, id.0, id.1]).await? {
+        return Ok(seen);
     }
     if let Some(c) = msg.customer_id {
         db.exists(
@@ -401,9 +405,8 @@ pub(crate) async fn ingest(
     })
 }
 
-#[async_trait]
-impl<B: Backend> MessageStore for B {
-    async fn message_by_client_id(
+impl Store {
+    pub async fn message_by_client_id(
         &self,
         actor: &Actor,
         client_id: &str,
@@ -413,7 +416,9 @@ impl<B: Backend> MessageStore for B {
             .await
     }
 
-    async fn create_outbound(
+    /// Stores a reply as pending (queued for dispatch) or pending_approval. A client id seen
+    /// before returns the earlier message with `false`.
+    pub async fn create_outbound(
         &self,
         actor: &Actor,
         conversation_id: Id,
@@ -428,12 +433,13 @@ impl<B: Backend> MessageStore for B {
         .await
     }
 
-    async fn approvals(&self, actor: &Actor) -> StoreResult<Vec<ApprovalItem>> {
+    pub async fn approvals(&self, actor: &Actor) -> StoreResult<Vec<ApprovalItem>> {
         let org = actor.org_id;
         self.read(script!(|c| approvals(c, org))).await
     }
 
-    async fn approve(
+    /// APQ-1: a pending_approval message becomes pending and is queued. 409 if already decided.
+    pub async fn approve(
         &self,
         actor: &Actor,
         message_id: Id,
@@ -447,7 +453,7 @@ impl<B: Backend> MessageStore for B {
         .await
     }
 
-    async fn reject(
+    pub async fn reject(
         &self,
         actor: &Actor,
         message_id: Id,
@@ -463,7 +469,8 @@ impl<B: Backend> MessageStore for B {
         .await
     }
 
-    async fn ingest_message(&self, org_id: Id, msg: NewInbound) -> StoreResult<Ingested> {
+    /// Routes and stores an inbound message (RTE-1..3); idempotent on the provider id.
+    pub async fn ingest_message(&self, org_id: Id, msg: NewInbound) -> StoreResult<Ingested> {
         // Decided before the write, which holds the organisation's lock (SQLite: the writer).
         let classified = rules::classify_inbound(&msg.body).await;
         self.ingest_grouped((org_id, msg, classified)).await

@@ -1,7 +1,6 @@
 //! Provider identities (which organisation a webhook is for) and what providers report: delivery
 //! statuses (PROVIDERS §4), call progress, recordings and transcripts.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::analytics::Fact;
 use inbox_core::providers::status::advance;
@@ -12,12 +11,13 @@ use inbox_core::{Call, DeliveryStatus, Id, Message};
 use super::settings;
 use super::{analytics, emit, emit_conversation, index, load, record_activity};
 use crate::secrets::{Field, SecretBox};
-use crate::store::backend::{script, Backend};
+use crate::store::backend::script;
 use crate::store::db::{args, Arg, Db, WriteTx};
 use crate::store::rows::{activity_kind, from_ms, fts_kind, ms};
+use crate::store::Store;
 use crate::store::{
-    CallUpdate, PortalRevoke, PortalToken, ProviderStore, ProviderUpdate, SecretsReport,
-    StoreResult, TwilioAccount, WhatsappAccount,
+    CallUpdate, PortalRevoke, PortalToken, ProviderUpdate, SecretsReport, StoreResult,
+    TwilioAccount, WhatsappAccount,
 };
 
 /// Moves a message's status forward (PROVIDERS §4), with its activity and events.
@@ -124,18 +124,18 @@ const WHATSAPP: &str =
      WHERE whatsapp_phone_number_id IS NOT NULL";
 
 /// Which account a lookup is for: by the provider's id for it, or by organisation.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Account<'a> {
-    Provider(&'a str),
+#[derive(Debug, Clone)]
+pub(crate) enum Account {
+    Provider(String),
     Org(Id),
 }
 
-impl<'a> Account<'a> {
+impl Account {
     /// The condition on `provider_settings` and its one argument.
-    fn condition(self, provider_column: &str) -> (String, Arg<'a>) {
+    fn condition(&self, provider_column: &str) -> (String, Arg<'_>) {
         match self {
             Account::Provider(key) => (format!("{provider_column} = $1"), key.into()),
-            Account::Org(org) => ("org_id = $1".to_string(), org.into()),
+            Account::Org(org) => ("org_id = $1".to_string(), (*org).into()),
         }
     }
 }
@@ -143,7 +143,7 @@ impl<'a> Account<'a> {
 pub(crate) async fn twilio_account(
     db: &mut impl Db,
     secrets: &SecretBox,
-    which: Account<'_>,
+    which: &Account,
 ) -> StoreResult<Option<TwilioAccount>> {
     let (condition, key) = which.condition("twilio_account_sid");
     let row = db
@@ -172,7 +172,7 @@ pub(crate) async fn twilio_account(
 pub(crate) async fn whatsapp_account(
     db: &mut impl Db,
     secrets: &SecretBox,
-    which: Account<'_>,
+    which: &Account,
 ) -> StoreResult<Option<WhatsappAccount>> {
     let (condition, key) = which.condition("whatsapp_phone_number_id");
     let row = db
@@ -308,52 +308,42 @@ pub(crate) async fn update_call(
     Ok(Some(after))
 }
 
-#[async_trait]
-impl<B: Backend> ProviderStore for B {
-    async fn twilio_account(&self, account_sid: &str) -> StoreResult<Option<TwilioAccount>> {
-        let (sid, secrets) = (account_sid.to_owned(), self.secret_box().clone());
-        self.read(script!(|c| twilio_account(
-            c,
-            &secrets,
-            Account::Provider(&sid)
-        )))
-        .await
-    }
-
-    async fn twilio_account_of(&self, org_id: Id) -> StoreResult<Option<TwilioAccount>> {
+/// Provider identities and the facts providers report (issue 5).
+impl Store {
+    pub async fn twilio_account(&self, account_sid: &str) -> StoreResult<Option<TwilioAccount>> {
+        let which = Account::Provider(account_sid.to_owned());
         let secrets = self.secret_box().clone();
-        self.read(script!(|c| twilio_account(
-            c,
-            &secrets,
-            Account::Org(org_id)
-        )))
-        .await
+        self.read(script!(|c| twilio_account(c, &secrets, &which)))
+            .await
     }
 
-    async fn whatsapp_account(
+    pub async fn twilio_account_of(&self, org_id: Id) -> StoreResult<Option<TwilioAccount>> {
+        let which = Account::Org(org_id);
+        let secrets = self.secret_box().clone();
+        self.read(script!(|c| twilio_account(c, &secrets, &which)))
+            .await
+    }
+
+    pub async fn whatsapp_account(
         &self,
         phone_number_id: &str,
     ) -> StoreResult<Option<WhatsappAccount>> {
-        let (id, secrets) = (phone_number_id.to_owned(), self.secret_box().clone());
-        self.read(script!(|c| whatsapp_account(
-            c,
-            &secrets,
-            Account::Provider(&id)
-        )))
-        .await
-    }
-
-    async fn whatsapp_account_of(&self, org_id: Id) -> StoreResult<Option<WhatsappAccount>> {
+        let which = Account::Provider(phone_number_id.to_owned());
         let secrets = self.secret_box().clone();
-        self.read(script!(|c| whatsapp_account(
-            c,
-            &secrets,
-            Account::Org(org_id)
-        )))
-        .await
+        self.read(script!(|c| whatsapp_account(c, &secrets, &which)))
+            .await
     }
 
-    async fn apply_delivery_status(
+    pub async fn whatsapp_account_of(&self, org_id: Id) -> StoreResult<Option<WhatsappAccount>> {
+        let which = Account::Org(org_id);
+        let secrets = self.secret_box().clone();
+        self.read(script!(|c| whatsapp_account(c, &secrets, &which)))
+            .await
+    }
+
+    /// Moves an outbound message's status forward only (PROVIDERS §4); None when the id is
+    /// unknown or nothing changed.
+    pub async fn apply_delivery_status(
         &self,
         org_id: Id,
         provider: Provider,
@@ -377,7 +367,8 @@ impl<B: Backend> ProviderStore for B {
         .await
     }
 
-    async fn update_call(
+    /// Applies a voice callback to a call; None when the call is unknown or the update is stale.
+    pub async fn update_call(
         &self,
         org_id: Id,
         provider_call_id: &str,
@@ -391,12 +382,13 @@ impl<B: Backend> ProviderStore for B {
         .await
     }
 
-    async fn voice_forward_number(&self, org_id: Id) -> StoreResult<Option<String>> {
+    /// The phone an inbound call rings before voicemail (E.164), if the garage set one.
+    pub async fn voice_forward_number(&self, org_id: Id) -> StoreResult<Option<String>> {
         self.read(script!(|c| voice_forward_number(c, org_id)))
             .await
     }
 
-    async fn call_by_provider_id(
+    pub async fn call_by_provider_id(
         &self,
         org_id: Id,
         provider_call_id: &str,
@@ -406,17 +398,24 @@ impl<B: Backend> ProviderStore for B {
             .await
     }
 
-    async fn customer_conversation(&self, org_id: Id, customer_id: Id) -> StoreResult<Option<Id>> {
+    /// The conversation of a customer, if they have one.
+    pub async fn customer_conversation(
+        &self,
+        org_id: Id,
+        customer_id: Id,
+    ) -> StoreResult<Option<Id>> {
         self.read(script!(|c| customer_conversation(c, org_id, customer_id)))
             .await
     }
 
-    async fn portal_token(&self, token_hash: [u8; 32]) -> StoreResult<Option<PortalToken>> {
+    /// A portal token, live or not (the portal says which: expired, revoked).
+    pub async fn portal_token(&self, token_hash: [u8; 32]) -> StoreResult<Option<PortalToken>> {
         self.read(script!(|c| settings::portal_token(c, &token_hash)))
             .await
     }
 
-    async fn revoke_portal_tokens(
+    /// Revokes live portal tokens; returns the (organisation, customer) of each one revoked.
+    pub async fn revoke_portal_tokens(
         &self,
         which: PortalRevoke,
         at: DateTime<Utc>,
@@ -432,7 +431,10 @@ impl<B: Backend> ProviderStore for B {
         .await
     }
 
-    async fn set_provider_settings(
+    /// Sets or rotates an organisation's provider settings (`provider set`); secrets are sealed
+    /// bound to the organisation. NotFound for an unknown organisation, Conflict for an account
+    /// or number another organisation holds.
+    pub async fn set_provider_settings(
         &self,
         org_id: Id,
         update: ProviderUpdate,
@@ -446,13 +448,15 @@ impl<B: Backend> ProviderStore for B {
         .await
     }
 
-    async fn upgrade_secrets(&self) -> StoreResult<SecretsReport> {
+    /// Re-seals secrets stored before they were bound to their organisation, and reports the
+    /// ones stored in plain text. Runs when the store opens.
+    pub async fn upgrade_secrets(&self) -> StoreResult<SecretsReport> {
         let secrets = self.secret_box().clone();
         self.write(None, script!(|tx| settings::upgrade_secrets(tx, &secrets)))
             .await
     }
 
-    async fn create_portal_token(
+    pub async fn create_portal_token(
         &self,
         org_id: Id,
         customer_id: Id,

@@ -2,7 +2,6 @@
 //! runs under the organisation's write lock, so two admins' edits (and the last-Owner check)
 //! never interleave.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::roles::{
     AuditEntry, Role, RoleUpdate, StaffAccount, StaffUpdate, OWNER, SYSTEM_ROLES,
@@ -12,11 +11,12 @@ use inbox_core::{CapabilitySet, Id, StaffRef};
 
 use super::accounts::{capabilities, email_free, end_user_sessions, set_capabilities};
 use super::{audit, emit};
-use crate::store::backend::{script, Backend};
+use crate::store::backend::script;
 use crate::store::db::{args, Db, Row, WriteTx};
 use crate::store::rows::ms;
 use crate::store::staff::{adoptable, refuse};
-use crate::store::{Actor, StaffStore, StoreError, StoreResult};
+use crate::store::Store;
+use crate::store::{Actor, StoreError, StoreResult};
 
 /// (id, name, system) of a role of `org`, or NotFound.
 async fn role_of(db: &mut impl Db, org: Id, id: Id) -> StoreResult<(Id, String, bool)> {
@@ -44,19 +44,12 @@ async fn load_role(db: &mut impl Db, org: Id, id: Id) -> StoreResult<Role> {
 
 /// Conflict when another role of the organisation has the name.
 async fn name_free(db: &mut impl Db, org: Id, name: &str, except: Id) -> StoreResult<()> {
-    let taken = db
-        .opt(
-            "SELECT 1 FROM roles WHERE org_id = $1 AND name = $2 AND id <> $3",
-            args![org, name, except],
-            |_| Ok(()),
-        )
-        .await?;
-    match taken {
-        Some(()) => Err(StoreError::Conflict(format!(
-            "a role named {name:?} already exists"
-        ))),
-        None => Ok(()),
-    }
+    db.free(
+        "SELECT 1 FROM roles WHERE org_id = $1 AND name = $2 AND id <> $3",
+        args![org, name, except],
+        || format!("a role named {name:?} already exists"),
+    )
+    .await
 }
 
 const ACCOUNT_SELECT: &str = "
@@ -109,14 +102,8 @@ async fn custom_name(db: &mut impl Db, org: Id, name: &str) -> StoreResult<Strin
         } else {
             format!("{name} (custom {n})")
         };
-        let taken = db
-            .opt(
-                "SELECT 1 FROM roles WHERE org_id = $1 AND name = $2",
-                args![org, &candidate],
-                |_| Ok(()),
-            )
-            .await?;
-        if taken.is_none() {
+        let sql = "SELECT 1 FROM roles WHERE org_id = $1 AND name = $2";
+        if !db.any(sql, args![org, &candidate]).await? {
             return Ok(candidate);
         }
         n += 1;
@@ -173,14 +160,13 @@ async fn ensure_org(db: &mut impl WriteTx, org: Id, now: DateTime<Utc>) -> Store
     // An organisation nobody owns (an import, say) gets an Owner as an upgrade does: its
     // earliest active approver, else its earliest user; never one left without.
     let owned = db
-        .opt(
+        .any(
             "SELECT 1 FROM users u JOIN roles r ON r.id = u.role_id
              WHERE u.org_id = $1 AND u.active AND r.system AND r.name = $2 LIMIT 1",
             args![org, OWNER],
-            |_| Ok(()),
         )
         .await?;
-    if owned.is_some() {
+    if owned {
         return Ok(());
     }
     let heir = db
@@ -482,7 +468,6 @@ pub(crate) async fn reset_password(
     load_account(db, org, id).await
 }
 
-/// The organisation's audit log, newest first, before `before` (an entry id).
 pub(crate) async fn audit_log(
     db: &mut impl Db,
     org: Id,
@@ -509,19 +494,24 @@ pub(crate) async fn audit_log(
     .await
 }
 
-#[async_trait]
-impl<B: Backend> StaffStore for B {
-    async fn ensure_system_roles(&self, now: DateTime<Utc>) -> StoreResult<()> {
+impl Store {
+    /// Gives every organisation the four system roles with their capabilities (at open and
+    /// after an import). A role already named like a system role becomes it when that takes
+    /// nothing from its holders; one that could do something else keeps its holders and
+    /// capabilities under the name "<name> (custom)".
+    pub async fn ensure_system_roles(&self, now: DateTime<Utc>) -> StoreResult<()> {
         self.write(None, script!(|tx| ensure_system_roles(tx, now)))
             .await
     }
 
-    async fn roles(&self, actor: &Actor) -> StoreResult<Vec<Role>> {
+    /// The organisation's roles, system roles first.
+    pub async fn roles(&self, actor: &Actor) -> StoreResult<Vec<Role>> {
         let org = actor.org_id;
         self.read(script!(|c| roles(c, org))).await
     }
 
-    async fn create_role(
+    /// A custom role copied from `copy_of` (any of the organisation's roles).
+    pub async fn create_role(
         &self,
         actor: &Actor,
         name: String,
@@ -536,7 +526,8 @@ impl<B: Backend> StaffStore for B {
         .await
     }
 
-    async fn update_role(
+    /// Renames a custom role and/or sets its capabilities (`name` already checked).
+    pub async fn update_role(
         &self,
         actor: &Actor,
         id: Id,
@@ -551,18 +542,21 @@ impl<B: Backend> StaffStore for B {
         .await
     }
 
-    async fn delete_role(&self, actor: &Actor, id: Id, at: DateTime<Utc>) -> StoreResult<()> {
+    /// Deletes a custom role nobody holds.
+    pub async fn delete_role(&self, actor: &Actor, id: Id, at: DateTime<Utc>) -> StoreResult<()> {
         let by = (actor.org_id, actor.user_id);
         self.write(Some(by.0), script!(|tx| delete_role(tx, by, id, at)))
             .await
     }
 
-    async fn staff_accounts(&self, actor: &Actor) -> StoreResult<Vec<StaffAccount>> {
+    /// Everyone in the organisation, active or not.
+    pub async fn staff_accounts(&self, actor: &Actor) -> StoreResult<Vec<StaffAccount>> {
         let org = actor.org_id;
         self.read(script!(|c| staff_accounts(c, org))).await
     }
 
-    async fn add_staff(
+    /// Adds a user with a one-time password's hash. Conflict when the email is taken.
+    pub async fn add_staff(
         &self,
         actor: &Actor,
         email: String,
@@ -589,7 +583,9 @@ impl<B: Backend> StaffStore for B {
         .await
     }
 
-    async fn update_staff(
+    /// Changes a user's role and/or disables or re-enables them; disabling ends their sessions
+    /// (and so their sockets). The last active Owner can be neither demoted nor disabled.
+    pub async fn update_staff(
         &self,
         actor: &Actor,
         id: Id,
@@ -604,7 +600,8 @@ impl<B: Backend> StaffStore for B {
         .await
     }
 
-    async fn reset_password(
+    /// Sets a reset password's hash; the user's sessions end.
+    pub async fn reset_password(
         &self,
         actor: &Actor,
         id: Id,
@@ -619,7 +616,8 @@ impl<B: Backend> StaffStore for B {
         .await
     }
 
-    async fn audit_log(
+    /// The organisation's audit log, newest first, before `before` (an entry id).
+    pub async fn audit_log(
         &self,
         actor: &Actor,
         before: Option<Id>,

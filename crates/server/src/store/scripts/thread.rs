@@ -1,18 +1,18 @@
 //! A conversation's thread: messages, calls and notes interleaved, newest page first (THR-4 …
 //! THR-6, THR-8), and adding notes.
 
-use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use inbox_core::api::{ThreadPage, PAGE_SIZE};
 use inbox_core::sync::Change;
 use inbox_core::{Id, Note, ThreadItem};
 
 use super::{emit, emit_conversation, ensure_conversation, load, record_activity};
-use crate::store::backend::{script, Backend};
+use crate::store::backend::script;
 use crate::store::db::{args, Db, WriteTx};
 use crate::store::rows::{self, activity_kind, ms, CALL_SELECT, MESSAGE_SELECT};
 use crate::store::rules;
-use crate::store::{Actor, StoreResult, ThreadCursor, ThreadStore};
+use crate::store::Store;
+use crate::store::{Actor, StoreResult, ThreadCursor};
 
 /// Ties at one instant order by kind (message, call, note) then id, so paging is total.
 const PAGE_SQL: &str = "
@@ -101,9 +101,8 @@ pub(crate) async fn add_note(
     Ok(note)
 }
 
-#[async_trait]
-impl<B: Backend> ThreadStore for B {
-    async fn thread_page(
+impl Store {
+    pub async fn thread_page(
         &self,
         actor: &Actor,
         conversation_id: Id,
@@ -114,7 +113,7 @@ impl<B: Backend> ThreadStore for B {
             .await
     }
 
-    async fn add_note(
+    pub async fn add_note(
         &self,
         actor: &Actor,
         conversation_id: Id,

@@ -13,8 +13,9 @@ use inbox_core::Id;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
 
-use super::backend::{Backend, Script};
+use super::backend::Script;
 use super::db::now;
+use super::db::{Conn, Tx};
 use super::group_commit::Batcher;
 use super::scripts::messages::Inbound;
 use super::{scripts, Ingested, StoreError, StoreResult};
@@ -225,22 +226,20 @@ impl SqliteStore {
     }
 }
 
-impl Backend for SqliteStore {
-    type Conn = Lite;
-    type Tx = Lite;
-
-    async fn read<T: Send + 'static>(
+/// The ways to run a script `Store` hands over (`store::backend`).
+impl SqliteStore {
+    pub(crate) async fn read<T: Send + 'static>(
         &self,
-        f: impl for<'c> FnOnce(&'c mut Lite) -> Script<'c, T> + Send + 'static,
+        f: impl for<'c> FnOnce(Conn<'c>) -> Script<'c, T> + Send + 'static,
     ) -> StoreResult<T> {
         let pool = self.pool.clone();
-        blocking(move || now(f(&mut Lite::new(pool.get()?)))).await
+        blocking(move || now(f(Conn::Lite(&mut Lite::new(pool.get()?))))).await
     }
 
-    async fn read_snapshot<T: Send + 'static>(
+    pub(crate) async fn read_snapshot<T: Send + 'static>(
         &self,
         budget: Option<Duration>,
-        f: impl for<'c> FnOnce(&'c mut Lite) -> Script<'c, T> + Send + 'static,
+        f: impl for<'c> FnOnce(Conn<'c>) -> Script<'c, T> + Send + 'static,
     ) -> StoreResult<T> {
         let pool = self.pool.clone();
         blocking(move || {
@@ -248,39 +247,41 @@ impl Backend for SqliteStore {
             // Rolled back when `lite` is dropped: it only read.
             lite.conn().execute_batch("BEGIN")?;
             let _deadline = budget.map(|b| Deadline::arm(lite.conn(), b));
-            now(f(&mut lite))
+            now(f(Conn::Lite(&mut lite)))
         })
         .await
     }
 
-    async fn write_one<T: Send + 'static>(
+    pub(crate) async fn write_one<T: Send + 'static>(
         &self,
-        f: impl for<'c> FnOnce(&'c mut Lite) -> Script<'c, T> + Send + 'static,
+        f: impl for<'c> FnOnce(Conn<'c>) -> Script<'c, T> + Send + 'static,
     ) -> StoreResult<T> {
-        self.writer.write(move |lite| now(f(lite))).await
+        self.writer
+            .write(move |lite| now(f(Conn::Lite(lite))))
+            .await
     }
 
-    async fn write<T: Send + 'static>(
+    pub(crate) async fn write<T: Send + 'static>(
         &self,
         _lock: Option<Id>,
-        f: impl for<'c> FnOnce(&'c mut Lite) -> Script<'c, T> + Send + 'static,
+        f: impl for<'c> FnOnce(Tx<'c>) -> Script<'c, T> + Send + 'static,
     ) -> StoreResult<T> {
-        self.writer.write(move |lite| now(f(lite))).await
+        self.writer.write(move |lite| now(f(Tx::Lite(lite)))).await
     }
 
-    async fn ingest_grouped(&self, job: Inbound) -> StoreResult<Ingested> {
+    pub(crate) async fn ingest_grouped(&self, job: Inbound) -> StoreResult<Ingested> {
         self.inbound.submit(job).await
     }
 
-    fn secret_box(&self) -> &crate::secrets::SecretBox {
+    pub(crate) fn secret_box(&self) -> &crate::secrets::SecretBox {
         &self.secrets
     }
 
-    fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<Id> {
+    pub(crate) fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<Id> {
         self.changes.subscribe()
     }
 
-    fn subscribe_session_ends(&self) -> tokio::sync::broadcast::Receiver<Id> {
+    pub(crate) fn subscribe_session_ends(&self) -> tokio::sync::broadcast::Receiver<Id> {
         self.session_ends.subscribe()
     }
 }
