@@ -23,7 +23,9 @@ use inbox_core::analytics::AnalyticsQuery;
 use inbox_core::range::RangePreset;
 use inbox_core::{Capability, CapabilitySet};
 use inbox_server::seed::{bench_dataset, Scale};
-use inbox_server::store::Actor;
+use inbox_server::store::postgres::PgStore;
+use inbox_server::store::sqlite::SqliteStore;
+use inbox_server::store::{Actor, Store};
 use tokio::runtime::Runtime;
 
 const SEED: u64 = 20_250_604;
@@ -54,7 +56,7 @@ fn manager(org_id: i64) -> Actor {
 /// Per-call latencies (p50, p90, max) of the whole answer.
 fn measure(
     rt: &Runtime,
-    store: &inbox_server::store::Store,
+    store: &Store,
     actor: &Actor,
     preset: RangePreset,
     calls: usize,
@@ -81,7 +83,7 @@ fn measure(
 fn report(
     rt: &Runtime,
     backend: &str,
-    store: &inbox_server::store::Store,
+    store: &Store,
     org: i64,
     calls: usize,
 ) -> anyhow::Result<()> {
@@ -133,12 +135,12 @@ fn main() -> anyhow::Result<()> {
         .context("database path is not UTF-8")?
         .to_string();
     let sqlite = if path.exists() {
-        rt.block_on(inbox_server::store::open(&url))?
+        Store::from(rt.block_on(SqliteStore::open(&url))?)
     } else {
         let partial = path.with_extension("partial");
         let _ = std::fs::remove_file(&partial);
         let t = Instant::now();
-        let store = rt.block_on(inbox_server::store::open(partial.to_str().context("path")?))?;
+        let store = Store::from(rt.block_on(SqliteStore::open(partial.to_str().context("path")?))?);
         let imported = rt.block_on(store.import(data(), chrono::Utc::now()))?;
         drop(store);
         rusqlite::Connection::open(&partial)?.query_row(
@@ -156,7 +158,7 @@ fn main() -> anyhow::Result<()> {
             org.messages,
             org.calls
         );
-        rt.block_on(inbox_server::store::open(&url))?
+        Store::from(rt.block_on(SqliteStore::open(&url))?)
     };
     rt.block_on(sqlite.rebuild_stale_analytics())?;
     println!("analytics: per-call latency over {calls} calls (p50 / p90 / max):");
@@ -195,7 +197,7 @@ fn main() -> anyhow::Result<()> {
             .await?;
             anyhow::Ok(done.is_some())
         })?;
-        let store = rt.block_on(inbox_server::store::open(&pg_url))?;
+        let store = Store::from(rt.block_on(PgStore::open(&pg_url))?);
         if !ready {
             let t = Instant::now();
             let imported: Option<i64> = rt.block_on(async {

@@ -78,8 +78,6 @@ impl Store {
 
     /// Runs a write of one statement: on PostgreSQL outside a transaction, on SQLite in its
     /// writer's turn.
-    /// Runs `f` in one write transaction, holding `lock`'s write lock from its start when
-    /// given; commits if `f` succeeds, then announces the organisations whose log grew.
     pub(crate) async fn write_one<T: Send + 'static>(
         &self,
         f: impl for<'c> FnOnce(Conn<'c>) -> Script<'c, T> + Send + 'static,
@@ -87,6 +85,8 @@ impl Store {
         on!(self, |b| b.write_one(f).await)
     }
 
+    /// Runs `f` in one write transaction, holding `lock`'s write lock from its start when
+    /// given; commits if `f` succeeds, then announces the organisations whose log grew.
     pub(crate) async fn write<T: Send + 'static>(
         &self,
         lock: Option<Id>,
