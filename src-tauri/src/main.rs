@@ -28,6 +28,7 @@ use crate::shell::{Shell, ShellConfig};
 const IDENTIFIER: &str = "app.garageinbox.desktop";
 
 fn main() -> ExitCode {
+    webview::prepare();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

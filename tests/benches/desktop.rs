@@ -6,7 +6,9 @@
 //!    traffic, with the whole 100,000-conversation cache (issue 14: at most 250 MiB, no growth).
 //!
 //! Run with `cargo xtask bench desktop [-- CONVERSATIONS MINUTES RATE]` (it provides the display,
-//! the session bus and the keychain; release builds).
+//! the session bus and the keychain; release builds). `INBOX_BENCH_APP_ENV` measures the app
+//! under other settings side by side ([`Variant`]). Each memory sample also reads the UI's wasm
+//! heap, and the run ends with the web process's largest mappings: where its memory sits.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -139,26 +141,110 @@ async fn garage(conversations: usize) -> Garage {
 
 /// Cold start from the garage's cache, five times: each from the WebDriver session request
 /// (which launches the app) to the first conversation row on screen.
-async fn cold_start(garage: &Garage) {
+async fn cold_start(garage: &Garage, variant: &Variant) {
     let conversations = garage.conversations;
     let mut runs = Vec::new();
+    let mut phases = Vec::new();
     for i in 0..5 {
         let started = Instant::now();
-        let app = App::launch(&garage.data, &format!("bench-cold-start-{i}")).await;
+        let requested = epoch_ms();
+        let app = variant
+            .launch(&garage.data, &format!("bench-cold-start-{i}"))
+            .await;
         app.until("the first row", || async {
             (app.count(".conversation-row").await > 0).then_some(())
         })
         .await;
         runs.push(started.elapsed());
+        phases.push(phases_of(&app, &garage.data, requested).await);
         if i == 0 {
             app.screenshot("first-list").await;
         }
         app.quit().await;
     }
     summary(
-        &format!("cold_start: launch → first rendered list, {conversations} conversations cached"),
+        &format!(
+            "cold_start ({variant}): launch → first rendered list, {conversations} conversations cached"
+        ),
         runs,
     );
+    println!("  medians, ms from the session request:");
+    for (i, (label, _)) in PHASES.iter().enumerate() {
+        let mut v: Vec<f64> = phases.iter().filter_map(|p| p[i]).collect();
+        v.sort_by(f64::total_cmp);
+        if let Some(ms) = v.get(v.len() / 2) {
+            println!("    {ms:>6.0}  {label}");
+        }
+    }
+}
+
+/// Where a cold start's time goes: each phase's label and the key `PHASE_SCRIPT` answers it
+/// under (ms after the page began). The app's process start is read from `/proc` (10 ms steps);
+/// the UI marks its own steps on the page's timeline (`ipc::mark_once`).
+const PHASES: &[(&str, &str)] = &[
+    ("the app's process started", ""),
+    ("its page began", "origin"),
+    (
+        "the page loaded (the UI's wasm fetched and compiled)",
+        "loaded",
+    ),
+    ("the UI started", "start"),
+    ("the saved session answered", "session"),
+    ("the first list asked", "list"),
+    ("the first list answered", "page"),
+    ("the first rows rendered", "rows"),
+    ("the first row seen by the benchmark", "now"),
+];
+
+const PHASE_SCRIPT: &str = "const nav = performance.getEntriesByType('navigation')[0];\
+    const mark = (n) => (performance.getEntriesByName(n)[0] || {}).startTime;\
+    return { origin: 0, now: performance.now(), loaded: nav ? nav.loadEventEnd : null,\
+      start: mark('ui:start'), session: mark('session:answered'),\
+      list: mark('list_conversations:asked'), page: mark('list_conversations:answered'),\
+      rows: mark('list:rows'), timeOrigin: performance.timeOrigin };";
+
+/// The [`PHASES`] of one cold start, in ms from the WebDriver session request.
+async fn phases_of(app: &App, data: &std::path::Path, requested: f64) -> Vec<Option<f64>> {
+    let page = app.js(PHASE_SCRIPT, vec![]).await;
+    let origin = page["timeOrigin"].as_f64();
+    PHASES
+        .iter()
+        .map(|(_, key)| match *key {
+            "" => support::app_processes(data)
+                .first()
+                .and_then(|pid| process_started_ms(*pid))
+                .map(|ms| ms - requested),
+            key => Some(origin? + page[key].as_f64()? - requested),
+        })
+        .collect()
+}
+
+fn epoch_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+/// When process `pid` started, in ms since the epoch: now less its age, which is the time since
+/// boot (`/proc/uptime`) less its start in clock ticks after boot (`/proc/PID/stat`, field 22;
+/// 100 ticks a second on Linux).
+fn process_started_ms(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let ticks: f64 = stat
+        .rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(19)?
+        .parse()
+        .ok()?;
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(epoch_ms() - (uptime - ticks / 100.0) * 1000.0)
 }
 
 /// Customers texting the garage: Twilio webhooks signed as Twilio signs them.
@@ -200,12 +286,12 @@ impl Texts {
 /// Live traffic on the garage, its whole cache on the desktop: customers text at `rate` a second
 /// for `minutes`; every 20 s one more message is timed from webhook to its row on screen, the
 /// top row is opened (a thread rendered, the list scrolled), and resident memory is sampled.
-async fn live_traffic(garage: &Garage, minutes: u64, rate: f64) {
+async fn live_traffic(garage: &Garage, variant: &Variant, minutes: u64, rate: f64) {
     assert!(
         garage.phones.len() >= 2,
         "the traffic needs two customers with numbers at least"
     );
-    let app = App::launch(&garage.data, "bench-live").await;
+    let app = variant.launch(&garage.data, "bench-live").await;
     app.wait("#connection[data-state=\"live\"]").await;
     app.click("button[data-range=\"all_time\"]").await;
     app.wait(".conversation-row").await;
@@ -264,7 +350,25 @@ async fn live_traffic(garage: &Garage, minutes: u64, rate: f64) {
             vec![],
         )
         .await;
-        rss.push(memory());
+        let mut sample = memory();
+        sample.wasm = app
+            .js(
+                "return globalThis.inboxWasm ? inboxWasm.memory.buffer.byteLength : 0;",
+                vec![],
+            )
+            .await
+            .as_u64()
+            .unwrap_or(0)
+            / 1024;
+        println!(
+            "  {:>4} s: app {} MiB, web process {} MiB (PSS together {} MiB), wasm heap {} MiB",
+            began.elapsed().as_secs(),
+            sample.shell / 1024,
+            sample.web / 1024,
+            (sample.pss_shell + sample.pss_web) / 1024,
+            sample.wasm / 1024
+        );
+        rss.push(sample);
         i += 1;
         tokio::time::sleep(Duration::from_secs(20)).await;
     }
@@ -272,7 +376,7 @@ async fn live_traffic(garage: &Garage, minutes: u64, rate: f64) {
     traffic.abort();
     let messages = sent.load(std::sync::atomic::Ordering::Relaxed) + i as u64;
     summary(
-        "inbound webhook → its row on screen (under traffic)",
+        &format!("inbound webhook → its row on screen (under traffic, {variant})"),
         latencies,
     );
     let total = |m: &Memory| m.shell + m.web + m.network;
@@ -283,7 +387,7 @@ async fn live_traffic(garage: &Garage, minutes: u64, rate: f64) {
     let quarter = (rss.len() / 4).max(1);
     let mean = |s: &[Memory]| s.iter().map(total).sum::<u64>() / s.len().max(1) as u64;
     println!(
-        "memory after {minutes} min at {:.2} messages/s ({messages} messages), {} cached conversations:\n  \
+        "memory ({variant}) after {minutes} min at {:.2} messages/s ({messages} messages), {} cached conversations:\n  \
          app {} MiB (start {}), web process {} MiB (start {}), network process {} MiB (start {})\n  \
          together {} MiB (start {}, peak {}); last quarter's mean {} MiB vs first quarter's {} MiB",
         messages as f64 / began.elapsed().as_secs_f64(),
@@ -312,8 +416,68 @@ async fn live_traffic(garage: &Garage, minutes: u64, rate: f64) {
         pair(&first) / 1024,
         rss.iter().map(pair).max().unwrap_or(0) / 1024,
     );
+    println!(
+        "  the UI's wasm heap: {} MiB (start {})",
+        last.wasm / 1024,
+        first.wasm / 1024
+    );
+    for (pid, who) in processes("garage-inbox")
+        .into_iter()
+        .map(|p| (p, "app"))
+        .chain(
+            processes("WebKitWebProces")
+                .into_iter()
+                .map(|p| (p, "web process")),
+        )
+    {
+        println!("  the {who}'s largest mappings (resident MiB):");
+        for (rss, name) in largest_mappings(pid, 12) {
+            println!("    {:>6.1}  {name}", rss as f64 / 1024.0);
+        }
+    }
     app.screenshot("after-traffic").await;
     app.quit().await;
+}
+
+/// Settings the app runs under, measured one after the other on the same garage so they
+/// compare side by side: `INBOX_BENCH_APP_ENV` lists them, `|` between variants and `,`
+/// between one variant's `NAME=value` pairs (`-` for the app as shipped), e.g.
+/// `-|WEBKIT_SKIA_ENABLE_CPU_RENDERING=1`. Unset, the app runs as shipped.
+struct Variant(Vec<(String, String)>);
+
+impl Variant {
+    fn from_env() -> Vec<Variant> {
+        let list = std::env::var("INBOX_BENCH_APP_ENV").unwrap_or_else(|_| "-".into());
+        list.split('|')
+            .map(|v| {
+                Variant(
+                    v.split(',')
+                        .filter_map(|kv| kv.trim().split_once('='))
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    async fn launch(&self, data: &std::path::Path, test: &str) -> App {
+        let env: Vec<(&str, &std::ffi::OsStr)> = self
+            .0
+            .iter()
+            .map(|(k, v)| (k.as_str(), std::ffi::OsStr::new(v.as_str())))
+            .collect();
+        App::launch_with(data, test, &env).await
+    }
+}
+
+impl std::fmt::Display for Variant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("as shipped");
+        }
+        let pairs: Vec<String> = self.0.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        f.write_str(&pairs.join(", "))
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -323,6 +487,8 @@ struct Memory {
     network: u64,
     pss_shell: u64,
     pss_web: u64,
+    /// The UI's wasm linear memory, KiB.
+    wasm: u64,
 }
 
 /// A `/proc` file's `key:` line in KiB.
@@ -332,6 +498,54 @@ fn kib(text: &str, key: &str) -> u64 {
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse::<u64>().ok())
         .unwrap_or(0)
+}
+
+/// The pids of the processes named `name` (as `/proc/PID/status` shortens it).
+fn processes(name: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name)
+        })
+        .collect()
+}
+
+/// The `top` mappings of `pid` by resident KiB, named by their file (or `[anon]`, `[heap]`)
+/// and, for unnamed ones, their size: where a process's memory sits.
+fn largest_mappings(pid: u32, top: usize) -> Vec<(u64, String)> {
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut maps: Vec<(u64, String)> = Vec::new();
+    let mut current = String::new();
+    for line in smaps.lines() {
+        let mut words = line.split_whitespace();
+        let first = words.next().unwrap_or("");
+        if first.contains('-') && !first.ends_with(':') {
+            let (from, to) = first.split_once('-').unwrap_or(("0", "0"));
+            let size = u64::from_str_radix(to, 16)
+                .unwrap_or(0)
+                .saturating_sub(u64::from_str_radix(from, 16).unwrap_or(0));
+            current = match words.nth(4) {
+                Some(path) => path.to_string(),
+                None => format!("[anon {} MiB]", size >> 20),
+            };
+        } else if first == "Rss:" {
+            let kib = words.next().and_then(|v| v.parse().ok()).unwrap_or(0);
+            // A library's several mappings count as one.
+            match maps
+                .iter_mut()
+                .find(|(_, n)| *n == current && !n.starts_with("[anon"))
+            {
+                Some(m) => m.0 += kib,
+                None => maps.push((kib, current.clone())),
+            }
+        }
+    }
+    maps.sort_by_key(|m| std::cmp::Reverse(m.0));
+    maps.truncate(top);
+    maps
 }
 
 /// Resident memory in KiB of the app process and of its WebKit web and network processes
@@ -378,8 +592,10 @@ async fn main() {
     let minutes = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(10);
     let rate = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(3.0);
     let garage = garage(conversations.max(1)).await;
-    cold_start(&garage).await;
-    if minutes > 0 {
-        live_traffic(&garage, minutes, rate).await;
+    for variant in Variant::from_env() {
+        cold_start(&garage, &variant).await;
+        if minutes > 0 {
+            live_traffic(&garage, &variant, minutes, rate).await;
+        }
     }
 }

@@ -14,9 +14,30 @@ pub async fn call<A: Serialize, R: DeserializeOwned>(
 ) -> Result<R, CommandError> {
     let payload = serde_json::to_string(&Args { args })
         .map_err(|e| CommandError::new(format!("Could not send {cmd}: {e}")))?;
-    let answer = imp::invoke(cmd, &payload).await?;
-    serde_json::from_str(&answer)
+    let first = mark_once(&format!("{cmd}:asked"));
+    let answer = imp::invoke(cmd, &payload).await;
+    if first {
+        mark_once(&format!("{cmd}:answered"));
+    }
+    serde_json::from_str(&answer?)
         .map_err(|e| CommandError::new(format!("Unexpected answer to {cmd}: {e}")))
+}
+
+thread_local! {
+    static MARKED: std::cell::RefCell<std::collections::HashSet<String>> =
+        Default::default();
+}
+
+/// Marks `name` on the page's performance timeline the first time it happens (a command's
+/// first call and answer, the first rows on screen), so the desktop benchmark can tell where a
+/// cold start's time goes. Once each: the timeline keeps every mark for the page's life.
+/// Returns whether this was the first time.
+pub fn mark_once(name: &str) -> bool {
+    let first = MARKED.with(|m| m.borrow_mut().insert(name.to_string()));
+    if first {
+        imp::mark(name);
+    }
+    first
 }
 
 /// Reads a rejection: the shell's `CommandError`, or whatever text it carried.
@@ -91,6 +112,14 @@ mod imp {
             .unwrap_or_else(|| "null".into())
     }
 
+    pub fn mark(name: &str) {
+        if let (Ok(performance), Ok(mark)) =
+            (global(&["performance"]), function(&["performance", "mark"]))
+        {
+            let _ = mark.call1(&performance, &JsValue::from_str(name));
+        }
+    }
+
     pub async fn invoke(cmd: &str, payload: &str) -> Result<String, CommandError> {
         let invoke = function(&["__TAURI__", "core", "invoke"])?;
         let args =
@@ -153,6 +182,8 @@ mod imp {
     use inbox_core::desktop::CommandError;
 
     pub struct Subscription;
+
+    pub fn mark(_name: &str) {}
 
     pub async fn invoke(_cmd: &str, _payload: &str) -> Result<String, CommandError> {
         Err(CommandError::new(

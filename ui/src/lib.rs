@@ -18,5 +18,6 @@ mod fixtures;
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
+    ipc::mark_once("ui:start");
     yew::Renderer::<components::app::App>::new().render();
 }

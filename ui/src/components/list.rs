@@ -106,7 +106,9 @@ pub fn ListPanel(props: &ListProps) -> Html {
         // it has no keyboard focus to hold the rows with (LST-13).
         let on_list_focus = props.on_list_focus.clone();
         use_effect_with(shows_rows, move |shows| {
-            if !*shows {
+            if *shows {
+                crate::ipc::mark_once("list:rows");
+            } else {
                 on_list_focus.emit(false);
             }
         });

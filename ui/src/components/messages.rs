@@ -59,6 +59,26 @@ impl Prefs {
             _ => RangePreset::default(),
         }
     }
+
+    /// The preferences once the shell answered (the defaults when it could not say).
+    fn known(&self) -> Option<Preferences> {
+        match self {
+            Prefs::Loading => None,
+            Prefs::Loaded(p) => Some(p.clone()),
+            Prefs::Unavailable => Some(Preferences::default()),
+        }
+    }
+}
+
+/// `view` with the remembered scope (LST-7) in place of the range its URL lacks.
+fn remembered(view: &InboxView, p: &Preferences) -> InboxView {
+    let mut filled = view.clone();
+    filled.range = Some(p.range);
+    if p.range == RangePreset::Custom {
+        filled.from = p.custom_from;
+        filled.to = p.custom_to;
+    }
+    filled
 }
 
 /// What callbacks that run later (the keyboard, the search pause) need from the latest render.
@@ -90,7 +110,14 @@ pub fn MessagesPage(props: &MessagesProps) -> Html {
 
     let clock = Clock::new(Utc::now(), &props.session.organisation.time_zone);
     let range = view.range.unwrap_or_else(|| prefs.range());
-    let list_key = view.range.and_then(|_| view.list_query(range));
+    // The list is asked for as soon as its scope is known: the URL's, or the remembered one
+    // while the URL is still being rewritten to carry it. A cold start so asks one navigation
+    // and one render of the page sooner (issue 14); the rewritten URL gives the same key.
+    let scoped = match (view.range, prefs.known()) {
+        (None, Some(p)) => remembered(&view, &p),
+        _ => view.clone(),
+    };
+    let list_key = scoped.range.and_then(|_| scoped.list_query(range));
 
     let go: Rc<dyn Fn(InboxView, bool)> = {
         let navigator = navigator.clone();
@@ -147,22 +174,14 @@ pub fn MessagesPage(props: &MessagesProps) -> Html {
     // A URL without a range takes the remembered one, written into the URL (LST-7).
     {
         let (view, go) = (view.clone(), go.clone());
-        let known = match &*prefs {
-            Prefs::Loading => None,
-            Prefs::Loaded(p) => Some(p.clone()),
-            Prefs::Unavailable => Some(Preferences::default()),
-        };
-        use_effect_with((view.range.is_none(), known), move |(missing, known)| {
-            if let (true, Some(p)) = (*missing, known) {
-                let mut filled = view.clone();
-                filled.range = Some(p.range);
-                if p.range == RangePreset::Custom {
-                    filled.from = p.custom_from;
-                    filled.to = p.custom_to;
+        use_effect_with(
+            (view.range.is_none(), prefs.known()),
+            move |(missing, known)| {
+                if let (true, Some(p)) = (*missing, known) {
+                    go(remembered(&view, p), true);
                 }
-                go(filled, true);
-            }
-        });
+            },
+        );
     }
 
     // The list for the view's scope.
