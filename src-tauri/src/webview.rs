@@ -12,7 +12,7 @@
 //!   run time"). Set in the environment before GTK starts, so the web process starts that way.
 //!   `WEBKIT_SKIA_ENABLE_CPU_RENDERING=0` gives GPU painting back.
 //!
-//!   Turning compositing off altogether saved more (346 MiB), but WebKitGTK 2.50 then stops
+//!   Turning compositing off altogether saved more (down to 346 MiB), but WebKitGTK 2.50 then stops
 //!   answering a WebDriver screenshot taken after the page changed (a desktop test hangs there
 //!   every time) and, through the hardware acceleration policy, a window resize: not shipped
 //!   until that is understood;

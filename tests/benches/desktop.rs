@@ -8,7 +8,8 @@
 //! Run with `cargo xtask bench desktop [-- CONVERSATIONS MINUTES RATE]` (it provides the display,
 //! the session bus and the keychain; release builds). `INBOX_BENCH_APP_ENV` measures the app
 //! under other settings side by side ([`Variant`]). Each memory sample also reads the UI's wasm
-//! heap, and the run ends with the web process's largest mappings: where its memory sits.
+//! heap, and the run ends with the app's and the web process's largest mappings: where their
+//! memory sits.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -350,7 +351,7 @@ async fn live_traffic(garage: &Garage, variant: &Variant, minutes: u64, rate: f6
             vec![],
         )
         .await;
-        let mut sample = memory();
+        let mut sample = memory(&garage.data);
         sample.wasm = app
             .js(
                 "return globalThis.inboxWasm ? inboxWasm.memory.buffer.byteLength : 0;",
@@ -421,14 +422,14 @@ async fn live_traffic(garage: &Garage, variant: &Variant, minutes: u64, rate: f6
         last.wasm / 1024,
         first.wasm / 1024
     );
-    for (pid, who) in processes("garage-inbox")
-        .into_iter()
-        .map(|p| (p, "app"))
-        .chain(
-            processes("WebKitWebProces")
-                .into_iter()
-                .map(|p| (p, "web process")),
-        )
+    for (pid, who) in
+        family(&garage.data)
+            .into_iter()
+            .filter_map(|(pid, name)| match name.as_str() {
+                "garage-inbox" => Some((pid, "app")),
+                "WebKitWebProces" | "WebKitWebProcess" => Some((pid, "web process")),
+                _ => None,
+            })
     {
         println!("  the {who}'s largest mappings (resident MiB):");
         for (rss, name) in largest_mappings(pid, 12) {
@@ -500,15 +501,28 @@ fn kib(text: &str, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// The pids of the processes named `name` (as `/proc/PID/status` shortens it).
-fn processes(name: &str) -> Vec<u32> {
+/// The benchmark's app (the process running on `data`) and its children, WebKit's web and
+/// network processes, with the names `/proc/PID/status` gives them; other apps on the machine
+/// (a test run beside the benchmark) are not counted.
+fn family(data: &std::path::Path) -> Vec<(u32, String)> {
+    let apps = support::app_processes(data);
+    let status = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/status")).ok();
+    let field = |status: &str, key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(|v| v.trim().to_string())
+    };
     std::fs::read_dir("/proc")
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == name)
+        .filter_map(|pid| {
+            let status = status(pid)?;
+            let parent: u32 = field(&status, "PPid:")?.parse().ok()?;
+            (apps.contains(&pid) || apps.contains(&parent))
+                .then(|| (pid, field(&status, "Name:").unwrap_or_default()))
         })
         .collect()
 }
@@ -550,23 +564,17 @@ fn largest_mappings(pid: u32, top: usize) -> Vec<(u64, String)> {
 
 /// Resident memory in KiB of the app process and of its WebKit web and network processes
 /// (VmRSS), and the proportional set size of the first two.
-fn memory() -> Memory {
+fn memory(data: &std::path::Path) -> Memory {
     let mut m = Memory::default();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let status = std::fs::read_to_string(entry.path().join("status")).unwrap_or_default();
-        let name = status
-            .lines()
-            .next()
-            .unwrap_or("")
-            .trim_start_matches("Name:")
-            .trim();
+    for (pid, name) in family(data) {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
         let rss = kib(&status, "VmRSS:");
         let pss = || {
             let rollup =
-                std::fs::read_to_string(entry.path().join("smaps_rollup")).unwrap_or_default();
+                std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
             kib(&rollup, "Pss:")
         };
-        match name {
+        match name.as_str() {
             "garage-inbox" => {
                 m.shell += rss;
                 m.pss_shell += pss();

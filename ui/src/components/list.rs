@@ -105,10 +105,12 @@ pub fn ListPanel(props: &ListProps) -> Html {
         // A focused element that leaves the page reports no focusout: once the list is gone,
         // it has no keyboard focus to hold the rows with (LST-13).
         let on_list_focus = props.on_list_focus.clone();
-        use_effect_with(shows_rows, move |shows| {
-            if *shows {
+        let has_rows = !list.rows.is_empty();
+        use_effect_with((shows_rows, has_rows), move |(shows, has_rows)| {
+            if *has_rows {
                 crate::ipc::mark_once("list:rows");
-            } else {
+            }
+            if !*shows {
                 on_list_focus.emit(false);
             }
         });

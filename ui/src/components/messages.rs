@@ -699,3 +699,53 @@ pub(crate) fn load_earlier(
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    /// LST-7: the list asked for with the remembered scope, before the URL carries it, is the
+    /// list the rewritten URL asks for; so it is asked for once.
+    #[test]
+    fn lst7_the_list_asked_before_the_url_is_rewritten_is_the_one_after() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d);
+        let remembered_scopes = [
+            Preferences::default(),
+            Preferences {
+                range: RangePreset::AllTime,
+                ..Preferences::default()
+            },
+            Preferences {
+                range: RangePreset::Custom,
+                custom_from: day(2),
+                custom_to: day(20),
+                ..Preferences::default()
+            },
+            // A custom range without its dates asks for no list, before or after.
+            Preferences {
+                range: RangePreset::Custom,
+                ..Preferences::default()
+            },
+        ];
+        let urls = [
+            "",
+            "conversation=5",
+            "filter=unread",
+            "q=brake+pads%20%26+discs",
+            "from=2026-11-01&to=2026-11-03",
+        ];
+        for p in &remembered_scopes {
+            for url in urls {
+                let early = remembered(&InboxView::parse(url), p);
+                let rewritten = InboxView::parse(&early.to_query());
+                assert_eq!(
+                    early.list_query(p.range),
+                    rewritten.list_query(p.range),
+                    "{url:?} under {p:?}"
+                );
+            }
+        }
+    }
+}
