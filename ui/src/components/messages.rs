@@ -25,6 +25,7 @@ use crate::components::banners::{ConnectionBanner, DefaultRangeBanner};
 use crate::components::conversation::ConversationPane;
 use crate::components::header::{PageHeader, Tabs};
 use crate::components::list::ListPanel;
+use crate::components::scope::{remembered, Prefs};
 use crate::fade::Fades;
 use crate::format::Clock;
 use crate::ipc;
@@ -42,43 +43,6 @@ pub struct MessagesProps {
     pub session: Rc<Session>,
     pub connection: ConnectionState,
     pub on_signed_out: Callback<Option<String>>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum Prefs {
-    Loading,
-    Loaded(Preferences),
-    /// The shell could not say; defaults apply and nothing is saved.
-    Unavailable,
-}
-
-impl Prefs {
-    fn range(&self) -> RangePreset {
-        match self {
-            Prefs::Loaded(p) => p.range,
-            _ => RangePreset::default(),
-        }
-    }
-
-    /// The preferences once the shell answered (the defaults when it could not say).
-    fn known(&self) -> Option<Preferences> {
-        match self {
-            Prefs::Loading => None,
-            Prefs::Loaded(p) => Some(p.clone()),
-            Prefs::Unavailable => Some(Preferences::default()),
-        }
-    }
-}
-
-/// `view` with the remembered scope (LST-7) in place of the range its URL lacks.
-fn remembered(view: &InboxView, p: &Preferences) -> InboxView {
-    let mut filled = view.clone();
-    filled.range = Some(p.range);
-    if p.range == RangePreset::Custom {
-        filled.from = p.custom_from;
-        filled.to = p.custom_to;
-    }
-    filled
 }
 
 /// What callbacks that run later (the keyboard, the search pause) need from the latest render.
@@ -698,54 +662,4 @@ pub(crate) fn load_earlier(
             }
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::NaiveDate;
-
-    use super::*;
-
-    /// LST-7: the list asked for with the remembered scope, before the URL carries it, is the
-    /// list the rewritten URL asks for; so it is asked for once.
-    #[test]
-    fn lst7_the_list_asked_before_the_url_is_rewritten_is_the_one_after() {
-        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d);
-        let remembered_scopes = [
-            Preferences::default(),
-            Preferences {
-                range: RangePreset::AllTime,
-                ..Preferences::default()
-            },
-            Preferences {
-                range: RangePreset::Custom,
-                custom_from: day(2),
-                custom_to: day(20),
-                ..Preferences::default()
-            },
-            // A custom range without its dates asks for no list, before or after.
-            Preferences {
-                range: RangePreset::Custom,
-                ..Preferences::default()
-            },
-        ];
-        let urls = [
-            "",
-            "conversation=5",
-            "filter=unread",
-            "q=brake+pads%20%26+discs",
-            "from=2026-11-01&to=2026-11-03",
-        ];
-        for p in &remembered_scopes {
-            for url in urls {
-                let early = remembered(&InboxView::parse(url), p);
-                let rewritten = InboxView::parse(&early.to_query());
-                assert_eq!(
-                    early.list_query(p.range),
-                    rewritten.list_query(p.range),
-                    "{url:?} under {p:?}"
-                );
-            }
-        }
-    }
 }

@@ -22,6 +22,7 @@ pub mod messages;
 pub mod page;
 pub mod player;
 pub mod row;
+pub mod scope;
 pub mod settings;
 pub mod sidebar;
 pub mod thread;
