@@ -33,6 +33,23 @@ enum End {
     Lost(String),
 }
 
+/// Shown on the sign-in page when the server no longer accepts the session.
+const REFUSED: &str = "The server no longer accepts this session. Sign in again to continue.";
+
+/// What the sign-in page tells the user when the server closes the socket for one of the
+/// reasons that end a session (`Control::Closing`), in words, not the reason's code.
+fn signed_out_because(reason: &str) -> Option<String> {
+    let words = match reason {
+        "session_expired" => "Your session has expired. Sign in again to continue.",
+        "session_revoked" => {
+            "Your session was ended on the server: an administrator may have changed or \
+             disabled your account. Sign in again to continue."
+        }
+        _ => return None,
+    };
+    Some(words.into())
+}
+
 pub(crate) async fn run(shared: Arc<Shared>) {
     let mut backoff = Backoff::new(shared.config.backoff_min, shared.config.backoff_max);
     let mut offline_since: Option<Instant> = None;
@@ -94,7 +111,7 @@ async fn connection(
         (Some(c), false) => c,
         _ => match resync(shared).await {
             Ok(seq) => seq,
-            Err(ApiError::Unauthorized(m)) => return End::SignedOut(m),
+            Err(ApiError::Unauthorized(_)) => return End::SignedOut(REFUSED.into()),
             Err(e) => return End::Lost(e.to_string()),
         },
     };
@@ -121,7 +138,7 @@ async fn connection(
     let mut ws = match connect.await {
         Err(_) => return End::Lost("connecting timed out".into()),
         Ok(Err(tungstenite::Error::Http(res))) if res.status() == 401 => {
-            return End::SignedOut(format!("the server refused the session ({})", res.status()));
+            return End::SignedOut(REFUSED.into());
         }
         // Signed in, but not to read conversations (a role changed under the user, ACC-1): the
         // app shows the dashboard; the socket is tried again later, in case the role comes back.
@@ -208,8 +225,12 @@ async fn connection(
                         tracing::info!(%reason, "the server asks for a resync");
                         return End::ResyncRequired;
                     }
-                    Some(Control::Closing { reason }) if reason == "session_expired" || reason == "session_revoked" => return End::SignedOut(reason),
-                    Some(Control::Closing { reason }) => return End::Lost(reason),
+                    Some(Control::Closing { reason }) => {
+                        return match signed_out_because(&reason) {
+                            Some(words) => End::SignedOut(words),
+                            None => End::Lost(reason),
+                        };
+                    }
                     Some(Control::Hello { .. }) | None => {}
                 }
             }
@@ -262,7 +283,7 @@ async fn take(
             }
             // Pruned between the frame and the fetch: only a snapshot has it now.
             Err(ApiError::Refused { status: 404, .. }) => return Err(End::ResyncRequired),
-            Err(ApiError::Unauthorized(m)) => return Err(End::SignedOut(m)),
+            Err(ApiError::Unauthorized(_)) => return Err(End::SignedOut(REFUSED.into())),
             Err(e) => return Err(End::Lost(format!("fetching event {}: {e}", stub.seq))),
         },
         Ok(ServerFrame::Control(c)) => *control = Some(c),

@@ -187,10 +187,16 @@ async fn a_revoked_session_signs_the_engine_out() {
             )
         })
         .await;
+    let Some(inbox_client::connection::ConnectionState::SignedOut { reason }) = s else {
+        panic!(
+            "signed out, not retrying forever: {:?}",
+            engine.connection()
+        );
+    };
+    // The sign-in page says why in words, not with the server's reason code.
     assert!(
-        s.is_some(),
-        "signed out, not retrying forever: {:?}",
-        engine.connection()
+        reason.contains("Sign in again") && !reason.contains('_'),
+        "{reason}"
     );
     engine.shutdown().await;
 }
