@@ -65,12 +65,14 @@ fn main() -> ExitCode {
         .plugin(
             tauri_plugin_window_state::Builder::default()
                 .with_filename(window_state_file.to_string_lossy())
+                .with_state_flags(window::remembered())
                 .build(),
         )
         // No files are touched here: a second launch builds this too before the plugin ends it.
         .manage(Shell::new(config))
         .manage(updates::Updates::default())
         .register_asynchronous_uri_scheme_protocol(files::SCHEME, files::handle)
+        .on_page_load(window::show_when_loaded)
         .invoke_handler(tauri::generate_handler![
             commands::session,
             commands::sign_in,
@@ -144,6 +146,7 @@ fn main() -> ExitCode {
             if let Some(w) = app.get_webview_window(window::MAIN) {
                 webview::tune(&w);
             }
+            window::show_at_the_latest(app.handle());
             // LST-7: a link the app was started with opens once the UI asks for it.
             if let Some(view) = &launch_view {
                 app.state::<Shell>().set_pending_open(view.query.clone());

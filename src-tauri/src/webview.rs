@@ -3,31 +3,44 @@
 //!
 //! WebKitGTK's defaults suit a browser: a memory cache of decoded resources and a back-forward
 //! cache of whole pages, both sized from the machine's RAM, and GPU compositing through OpenGL.
-//! None of that serves this window, so on Linux:
-//! - WebKit paints the page's tiles on the CPU ([`prepare`]) and only composites them through
-//!   OpenGL. A list, a thread and a composer gain nothing from GPU painting, and its tiles and
-//!   textures were the largest part of the web process's private memory: in the desktop
-//!   benchmark (100,000 conversations cached, customers texting for 4 minutes), the app and its
-//!   web process went from 503 to 432 MiB proportional set size (docs/ARCHITECTURE.md, "Lean at
-//!   run time"). Set in the environment before GTK starts, so the web process starts that way.
-//!   `WEBKIT_SKIA_ENABLE_CPU_RENDERING=0` gives GPU painting back.
-//!
-//!   Turning compositing off altogether saved more (down to 346 MiB), but WebKitGTK 2.50 then stops
-//!   answering a WebDriver screenshot taken after the page changed (a desktop test hangs there
-//!   every time) and, through the hardware acceleration policy, a window resize: not shipped
-//!   until that is understood;
+//! None of that serves this window, so on Linux ([`prepare`], before GTK starts, so that the
+//! web process starts that way; a value the user set in the environment wins):
+//! - WebKit does not composite the page (`WEBKIT_DISABLE_COMPOSITING_MODE=1`): the web process
+//!   paints it on the CPU into shared memory and the app draws that. A list, a thread and a
+//!   composer gain nothing from compositing, and its layers, tiles and their textures in
+//!   OpenGL were most of the web process's private memory, growing with the traffic. In the
+//!   desktop benchmark (100,000 conversations cached, customers texting for minutes) the app
+//!   and its web process hold 69–87 MiB less (proportional set size) and a new message reaches
+//!   its row about 15% sooner (docs/ARCHITECTURE.md, "Lean at run time"). Without compositing
+//!   WebKit's DMA-BUF renderer is not used either, the one that leaves Tauri windows blank on
+//!   some NVIDIA, AMD and KWin setups. It costs nothing at start because the window is shown
+//!   only once its page has loaded (`window::show_when_loaded`). `=0` gives compositing back;
+//! - if compositing is given back, WebKit paints its tiles on the CPU
+//!   (`WEBKIT_SKIA_ENABLE_CPU_RENDERING=1`), the lighter of the two compositing modes (503 →
+//!   432 MiB in the same benchmark);
 //! - the context runs WebKit's "document viewer" cache model (no memory or page cache) and the
 //!   page cache is off ([`tune`]).
+//!
+//! WebKitGTK's WebDriver waits for the page's next frame before it answers a screenshot, and a
+//! page painted without compositing that has nothing left to repaint draws none: the
+//! end-to-end harness keeps a frame coming while it takes one (`tests/desktop/support/app.rs`).
+//! The window itself shows every change.
 //!
 //! WebView2 and WKWebView size their caches for the host app already.
 
 use tauri::{Runtime, WebviewWindow};
 
-/// Before anything starts GTK or WebKit, while the process has one thread.
+/// Before anything starts GTK or WebKit, while the process has one thread. A setting the user
+/// already made in the environment wins.
 pub fn prepare() {
     #[cfg(target_os = "linux")]
-    if std::env::var_os("WEBKIT_SKIA_ENABLE_CPU_RENDERING").is_none() {
-        std::env::set_var("WEBKIT_SKIA_ENABLE_CPU_RENDERING", "1");
+    for (name, value) in [
+        ("WEBKIT_DISABLE_COMPOSITING_MODE", "1"),
+        ("WEBKIT_SKIA_ENABLE_CPU_RENDERING", "1"),
+    ] {
+        if std::env::var_os(name).is_none() {
+            std::env::set_var(name, value);
+        }
     }
 }
 

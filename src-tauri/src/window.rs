@@ -1,13 +1,57 @@
-//! The main window as the OS sees it: brought forward on a view (a notification click), and the
-//! unread count in its title and, where the platform has one, its taskbar / dock badge.
+//! The main window as the OS sees it: shown once its page has loaded, brought forward on a view
+//! (a notification click), and the unread count in its title and, where the platform has one,
+//! its taskbar / dock badge.
+
+use std::time::Duration;
 
 use inbox_core::desktop::{event, OpenView};
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::webview::{PageLoadEvent, PageLoadPayload};
+use tauri::{AppHandle, Emitter, Manager, Runtime, Webview};
+use tauri_plugin_window_state::StateFlags;
 
 use crate::shell::Shell;
 
 pub const MAIN: &str = "main";
 const TITLE: &str = "Garage Inbox";
+
+/// Shown at the latest this long after the app started, loaded or not.
+const SHOWN_BY: Duration = Duration::from_secs(3);
+
+/// What the window remembers between starts: its size, position and state, but not whether it
+/// is visible, which [`show_when_loaded`] decides.
+pub fn remembered() -> StateFlags {
+    StateFlags::all() & !StateFlags::VISIBLE
+}
+
+/// The window starts hidden (tauri.conf.json) and is shown once its page has loaded (issue 14,
+/// cold start). Shown at once, WebKitGTK draws it before its web process is ready and, without
+/// accelerated compositing, blocks the main thread for up to half a second waiting for that
+/// process's first backing store, which holds back the page's load behind it. Focused as it
+/// appears, as a window shown at creation would be.
+pub fn show_when_loaded<R: Runtime>(webview: &Webview<R>, payload: &PageLoadPayload<'_>) {
+    if payload.event() == PageLoadEvent::Finished && webview.label() == MAIN {
+        let window = webview.window();
+        if let Err(e) = window.show() {
+            tracing::warn!(error = %e, "could not show the window");
+        }
+        let _ = window.set_focus();
+    }
+}
+
+/// Shows the window [`SHOWN_BY`] after the start even if its page never finished loading, so a
+/// page that cannot load still leaves a window to look at and close.
+pub fn show_at_the_latest(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(SHOWN_BY).await;
+        if let Some(w) = app.get_webview_window(MAIN) {
+            if !w.is_visible().unwrap_or(true) {
+                tracing::warn!("the page had not loaded after {SHOWN_BY:?}: showing the window");
+                let _ = w.show();
+            }
+        }
+    });
+}
 
 /// Focuses the window and asks the UI to show `/messages?{query}`. The view is also kept until
 /// the UI takes it, in case the UI is not listening yet (the app is still starting).
@@ -32,7 +76,7 @@ pub fn open_view(app: &AppHandle, query: &str) {
 /// of resizes: every async task stopped behind the two blocked runtime threads).
 pub fn remember_soon(app: &AppHandle) {
     use std::sync::atomic::{AtomicU64, Ordering};
-    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+    use tauri_plugin_window_state::AppHandleExt;
     static GENERATION: AtomicU64 = AtomicU64::new(0);
     let mine = GENERATION.fetch_add(1, Ordering::SeqCst) + 1;
     let app = app.clone();
@@ -43,7 +87,7 @@ pub fn remember_soon(app: &AppHandle) {
         }
         let handle = app.clone();
         let saved = app.run_on_main_thread(move || {
-            if let Err(e) = handle.save_window_state(StateFlags::all()) {
+            if let Err(e) = handle.save_window_state(remembered()) {
                 tracing::warn!(error = %e, "could not save the window's state");
             }
         });

@@ -111,7 +111,7 @@ async fn connection(
         (Some(c), false) => c,
         _ => match resync(shared).await {
             Ok(seq) => seq,
-            Err(ApiError::Unauthorized(_)) => return End::SignedOut(REFUSED.into()),
+            Err(ApiError::Unauthorized(m)) => return End::SignedOut(m),
             Err(e) => return End::Lost(e.to_string()),
         },
     };
@@ -283,7 +283,7 @@ async fn take(
             }
             // Pruned between the frame and the fetch: only a snapshot has it now.
             Err(ApiError::Refused { status: 404, .. }) => return Err(End::ResyncRequired),
-            Err(ApiError::Unauthorized(_)) => return Err(End::SignedOut(REFUSED.into())),
+            Err(ApiError::Unauthorized(m)) => return Err(End::SignedOut(m)),
             Err(e) => return Err(End::Lost(format!("fetching event {}: {e}", stub.seq))),
         },
         Ok(ServerFrame::Control(c)) => *control = Some(c),

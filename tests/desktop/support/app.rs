@@ -20,6 +20,21 @@ use super::{bins, WAIT};
 pub const WIDTHS: [u32; 3] = [1440, 1100, 800];
 const HEIGHT: u32 = 900;
 
+/// Keeps a frame coming while a screenshot is taken ([`App::screenshot`]).
+const FRAME_SOURCE: &str = "if (!document.getElementById('e2e-frames')) {
+  const style = document.createElement('style');
+  style.id = 'e2e-frames-style';
+  style.textContent = '@keyframes e2e-frames { from { opacity: 0.01 } to { opacity: 0.02 } }';
+  document.head.appendChild(style);
+  const dot = document.createElement('div');
+  dot.id = 'e2e-frames';
+  dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;'
+    + 'background:#000;animation:e2e-frames 50ms infinite alternate';
+  document.body.appendChild(dot);
+}";
+const FRAME_SOURCE_GONE: &str =
+    "for (const id of ['e2e-frames', 'e2e-frames-style']) document.getElementById(id)?.remove();";
+
 pub struct App {
     pub client: Client,
     /// tauri-driver, leader of the process group that holds WebKitWebDriver and the app.
@@ -128,7 +143,7 @@ impl App {
             }
             if Instant::now() > deadline {
                 let dir = bins::screenshots();
-                if let Ok(png) = self.client.screenshot().await {
+                if let Ok(png) = self.shoot().await {
                     let _ = std::fs::write(dir.join(format!("{}-FAILED.png", self.test)), png);
                 }
                 let html = self
@@ -405,10 +420,24 @@ impl App {
     }
 
     /// One screenshot at the current size: `target/screenshots/<test>-<name>.png`.
+    ///
+    /// WebKitGTK's WebDriver answers a screenshot once the page has drawn its next frame. The
+    /// app runs without accelerated compositing (`src-tauri/src/webview.rs`), and then a page
+    /// with nothing left to repaint draws no next frame, so the screenshot would wait forever
+    /// (the window itself shows the page; this is the driver's wait). A one-pixel animation at
+    /// 1–2% opacity runs while the screenshot is taken, so a frame always comes.
     pub async fn screenshot(&self, name: &str) {
-        let png = self.client.screenshot().await.unwrap();
+        let png = self.shoot().await.unwrap();
         let path = bins::screenshots().join(format!("{}-{name}.png", self.test));
         std::fs::write(&path, png).unwrap();
+    }
+
+    /// The window as WebDriver sees it, with a frame coming while it looks.
+    async fn shoot(&self) -> Result<Vec<u8>, fantoccini::error::CmdError> {
+        self.js(FRAME_SOURCE, vec![]).await;
+        let png = self.client.screenshot().await;
+        self.js(FRAME_SOURCE_GONE, vec![]).await;
+        png
     }
 
     /// Screenshots at 1440, 1100 and 800 px, then back to 1440.
