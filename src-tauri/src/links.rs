@@ -125,9 +125,14 @@ pub fn listen_for_links(app: &AppHandle) {
     });
     #[cfg(any(target_os = "linux", windows))]
     if registers_scheme_itself(std::env::current_exe().ok().as_deref()) {
-        if let Err(e) = app.deep_link().register_all() {
-            tracing::info!(error = %e, "the garage-inbox:// scheme is not registered with the desktop");
-        }
+        // Off the main thread, which serves the page while it loads: on Linux this writes a
+        // desktop entry and runs xdg-mime and update-desktop-database (issue 14, cold start).
+        let app = app.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = app.deep_link().register_all() {
+                tracing::info!(error = %e, "the garage-inbox:// scheme is not registered with the desktop");
+            }
+        });
     }
 }
 

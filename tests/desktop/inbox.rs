@@ -293,6 +293,30 @@ async fn offline_banner_cached_reading_cold_start_and_back_live() {
     app.quit().await;
 }
 
+/// DSK-2, RT-1: a text that came in while the app was closed tops the list after a cold start:
+/// the list is read from the cache while the catch-up that brings the text may still be under
+/// way, and the catch-up must still reach the list.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_text_sent_while_the_app_was_closed_tops_the_list_after_a_cold_start() {
+    let stack = Stack::start().await;
+    let app = signed_in(&stack, "closed", DESK).await;
+    app.wait("#connection[data-state=\"live\"]").await;
+    app.wait(".conversation-row").await;
+    let dir = app.data_dir.clone();
+    app.quit().await;
+
+    let body = "Is the Corsa ready to collect? I can come at five.";
+    stack.inbound_sms("+447700900877", body).await;
+    let app = App::launch(&dir, "closed-cold").await;
+    app.wait_text(".conversation-row .row-preview", "is the new text", |t| {
+        t.contains("Corsa ready to collect")
+    })
+    .await;
+    app.wait("#connection[data-state=\"live\"]").await;
+    app.screenshot("cold-start-catch-up").await;
+    app.quit().await;
+}
+
 /// THR-1, LST-1: below 1024 px the list or the thread fills the window, with "Back to
 /// conversations"; keyboard: j/k move, Enter opens, Esc goes back.
 #[tokio::test(flavor = "multi_thread")]

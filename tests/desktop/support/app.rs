@@ -56,7 +56,13 @@ impl App {
     }
 
     /// [`App::launch`] with more environment for the app (e.g. `GARAGE_INBOX_EXTRA_CA`).
+    /// `GARAGE_INBOX_APP` among it runs that build of the app instead of [`bins::app`] (the
+    /// desktop benchmark compares two builds side by side so).
     pub async fn launch_with(data_dir: &Path, test: &str, env: &[(&str, &OsStr)]) -> App {
+        let application = env
+            .iter()
+            .find(|(name, _)| *name == "GARAGE_INBOX_APP")
+            .map_or_else(bins::app, |(_, path)| PathBuf::from(path));
         let port = free_port();
         let native_port = free_port();
         let driver = Command::new("tauri-driver")
@@ -82,7 +88,7 @@ impl App {
         caps.insert("browserName".into(), json!("wry"));
         caps.insert(
             "tauri:options".into(),
-            json!({ "application": bins::app() }),
+            json!({ "application": application }),
         );
         // The driver is on loopback: plain HTTP, no TLS stack. WebKitWebDriver may still be
         // starting when tauri-driver already listens: retry the session a few times.
