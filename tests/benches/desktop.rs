@@ -445,7 +445,8 @@ async fn live_traffic(garage: &Garage, variant: &Variant, minutes: u64, rate: f6
 /// between one variant's `NAME=value` pairs (`-` for the app as shipped), e.g.
 /// `-|WEBKIT_SKIA_ENABLE_CPU_RENDERING=1`. Unset, the app runs as shipped.
 /// `GARAGE_INBOX_APP=/path/to/garage-inbox` runs another build of the app: two builds compare
-/// side by side so (a copy of the last build against the current one).
+/// side by side so (a copy of the last build against the current one). The copy keeps the name
+/// `garage-inbox`, by which the benchmark finds the app's processes.
 struct Variant(Vec<(String, String)>);
 
 impl Variant {

@@ -33,6 +33,9 @@ pub struct ListState {
     pub refreshed_epoch: u64,
     /// A re-read that would move rows, held back while the list holds still (LST-13).
     pub queued: Option<Queued>,
+    /// The shell reported a change while the first page was on its way: the page may predate
+    /// it, and the re-read the change started is dropped if it answers first (RT-1, LST-12).
+    pub changed_while_loading: bool,
 }
 
 /// The open conversation.
@@ -210,6 +213,9 @@ impl Inbox {
                     self.list.loading = false;
                     self.list.error = None;
                     self.list.queued = None;
+                    if std::mem::take(&mut self.list.changed_while_loading) {
+                        self.list_epoch += 1;
+                    }
                 }
             }
             Action::MoreRequested => self.list.loading_more = true,
@@ -337,6 +343,7 @@ impl Inbox {
             }
             Action::Touched(ids) => {
                 self.list_epoch += 1;
+                self.list.changed_while_loading |= self.list.loading;
                 if let Some(t) = &self.thread {
                     if ids.contains(&t.conversation_id) {
                         self.thread_epoch += 1;
@@ -345,6 +352,7 @@ impl Inbox {
             }
             Action::TouchedAll => {
                 self.list_epoch += 1;
+                self.list.changed_while_loading |= self.list.loading;
                 self.thread_epoch += 1;
             }
             Action::MoveCursor(delta) => {
@@ -519,6 +527,45 @@ mod tests {
             page: page(rows),
         });
         inbox
+    }
+
+    /// RT-1: a change reported while the first page is on its way is read again once the page
+    /// is in, even when the re-read it started answered first and was dropped.
+    #[test]
+    fn rt1_a_change_while_the_first_page_loads_is_read_again_after_it() {
+        let key = ConversationQuery::default();
+        let mut inbox = Inbox::default();
+        inbox.apply(Action::ListRequested(key.clone()));
+        inbox.apply(Action::Touched(vec![9]));
+        let epoch = inbox.list_epoch;
+        inbox.apply(Action::ListRefreshed {
+            key: key.clone(),
+            page: page(vec![row(9, 70), row(1, 50)]),
+            epoch,
+        });
+        assert!(
+            inbox.list.rows.is_empty(),
+            "a re-read before the page is dropped"
+        );
+        inbox.apply(Action::ListLoaded {
+            key: key.clone(),
+            page: page(vec![row(1, 50)]),
+        });
+        assert!(inbox.list_epoch > epoch, "the page is read again");
+        let again = inbox.list_epoch;
+        inbox.apply(Action::ListRefreshed {
+            key,
+            page: page(vec![row(9, 70), row(1, 50)]),
+            epoch: again,
+        });
+        assert_eq!(
+            inbox.list.rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+            [9, 1]
+        );
+
+        // No change while loading: the page is not read twice.
+        let quiet = loaded(vec![row(1, 50)]);
+        assert_eq!(quiet.list_epoch, 0);
     }
 
     #[test]
